@@ -1,0 +1,16 @@
+//! tepat-core: the DTSEN family model, its rules, validation and scoring.
+//!
+//! **Invariant:** this crate does no IO. It reads no clock, makes no random numbers,
+//! touches no network, file or database, and depends on no web or server crate.
+//! "Today", ids and reference data (region table, rulebook) are passed in, so the same
+//! input gives the same output natively and under wasm32, bit for bit.
+
+pub mod date;
+pub mod finding;
+pub mod nik;
+pub mod region;
+
+pub use date::Date;
+pub use finding::{Finding, Lang, Severity, Text};
+pub use nik::{IdContext, NikInfo, NikReport, NikRequest, Sex, check_kk, check_nik, validate_nik};
+pub use region::{Level, RegionTable};

@@ -1,0 +1,258 @@
+//! Kemendagri region codes (kode wilayah) as data.
+//!
+//! The table is loaded from text in the `kode,nama` CSV format of `data/wilayah.csv`,
+//! never compiled in, so a device can carry only the part it needs: all provinces,
+//! regencies and districts (for NIK and No. KK prefixes) plus the villages of its
+//! assigned districts.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The four levels of `PP.KK.CC.DDDD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Province,
+    Regency,
+    District,
+    Village,
+}
+
+impl Level {
+    /// The level of a dotted code by its shape, or `None` if the shape is wrong.
+    pub fn of(code: &str) -> Option<Level> {
+        let parts: Vec<&str> = code.split('.').collect();
+        let widths: &[usize] = match parts.len() {
+            1 => &[2],
+            2 => &[2, 2],
+            3 => &[2, 2, 2],
+            4 => &[2, 2, 2, 4],
+            _ => return None,
+        };
+        let ok = parts
+            .iter()
+            .zip(widths)
+            .all(|(p, &w)| p.len() == w && p.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return None;
+        }
+        Some(
+            [
+                Level::Province,
+                Level::Regency,
+                Level::District,
+                Level::Village,
+            ][parts.len() - 1],
+        )
+    }
+}
+
+/// A load error with the 1-based line it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionLoadError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RegionLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "region table line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for RegionLoadError {}
+
+/// A set of regions keyed by dotted code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegionTable {
+    names: BTreeMap<String, String>,
+}
+
+/// Turns `110101` into `11.01.01` (and 2/4/10-digit codes likewise); `None` for other shapes.
+pub fn dotted(digits: &str) -> Option<String> {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let cuts: &[usize] = match digits.len() {
+        2 => &[2],
+        4 => &[2, 4],
+        6 => &[2, 4, 6],
+        10 => &[2, 4, 6, 10],
+        _ => return None,
+    };
+    let mut out = String::with_capacity(digits.len() + 3);
+    let mut start = 0;
+    for &end in cuts {
+        if start > 0 {
+            out.push('.');
+        }
+        out.push_str(&digits[start..end]);
+        start = end;
+    }
+    Some(out)
+}
+
+impl RegionTable {
+    /// Parses `kode,nama` lines (a header line `kode,nama` is optional).
+    /// Every region's parent must appear earlier or later in the same text.
+    pub fn from_csv(text: &str) -> Result<RegionTable, RegionLoadError> {
+        let mut names = BTreeMap::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim_end_matches('\r');
+            if line.is_empty() || (i == 0 && line == "kode,nama") {
+                continue;
+            }
+            let err = |message: String| RegionLoadError {
+                line: i + 1,
+                message,
+            };
+            let (code, name) = line
+                .split_once(',')
+                .ok_or_else(|| err("expected `kode,nama`".into()))?;
+            if Level::of(code).is_none() {
+                return Err(err(format!("malformed region code {code:?}")));
+            }
+            let name = name.trim().trim_matches('"');
+            if name.is_empty() {
+                return Err(err(format!("region {code} has no name")));
+            }
+            if names.insert(code.to_owned(), name.to_owned()).is_some() {
+                return Err(err(format!("duplicate region code {code}")));
+            }
+        }
+        let table = RegionTable { names };
+        if let Some(orphan) = table.names.keys().find(|c| {
+            c.rfind('.')
+                .is_some_and(|dot| !table.names.contains_key(&c[..dot]))
+        }) {
+            return Err(RegionLoadError {
+                line: 0,
+                message: format!("region {orphan} has no parent in the table"),
+            });
+        }
+        Ok(table)
+    }
+
+    /// Writes the table back as `kode,nama` CSV with a header.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("kode,nama\n");
+        for (code, name) in &self.names {
+            out.push_str(code);
+            out.push(',');
+            out.push_str(name);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The part a device needs: every province, regency and district, plus the
+    /// villages of the given districts (dotted codes).
+    pub fn subset_for_districts(&self, districts: &[&str]) -> RegionTable {
+        let names = self
+            .names
+            .iter()
+            .filter(|(code, _)| {
+                Level::of(code) != Some(Level::Village)
+                    || districts
+                        .iter()
+                        .any(|d| code.len() > d.len() && code.starts_with(d))
+            })
+            .map(|(c, n)| (c.clone(), n.clone()))
+            .collect();
+        RegionTable { names }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The name of a region by dotted code.
+    pub fn name(&self, code: &str) -> Option<&str> {
+        self.names.get(code).map(String::as_str)
+    }
+
+    pub fn contains(&self, code: &str) -> bool {
+        self.names.contains_key(code)
+    }
+
+    /// Regions of one level, in code order.
+    pub fn codes(&self, level: Level) -> impl Iterator<Item = (&str, &str)> {
+        self.names
+            .iter()
+            .filter(move |(c, _)| Level::of(c) == Some(level))
+            .map(|(c, n)| (c.as_str(), n.as_str()))
+    }
+
+    /// Direct children of a region, in code order.
+    pub fn children<'a>(&'a self, parent: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let prefix = format!("{parent}.");
+        self.names
+            .range(prefix.clone()..)
+            .take_while(move |(c, _)| c.starts_with(&prefix))
+            .filter(move |(c, _)| !c[parent.len() + 1..].contains('.'))
+            .map(|(c, n)| (c.as_str(), n.as_str()))
+    }
+}
+
+/// **(Tepat's design)** A region is urban when its village is a kelurahan
+/// (village part starting with 1) or its regency is a kota (71–99).
+pub fn is_urban(village_code: &str) -> Option<bool> {
+    if Level::of(village_code) != Some(Level::Village) {
+        return None;
+    }
+    let regency: u8 = village_code[3..5].parse().ok()?;
+    Some(village_code.as_bytes()[9] == b'1' || regency >= 71)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "kode,nama\n11,Aceh\n11.01,Kabupaten Aceh Selatan\n11.01.01,Bakongan\n11.01.01.2001,Keude Bakongan\n11.71,Kota Banda Aceh\n11.71.01,Meuraxa\n11.71.01.1001,Ulee Lheue\n";
+
+    #[test]
+    fn loads_levels_and_children() {
+        let t = RegionTable::from_csv(SAMPLE).unwrap();
+        assert_eq!(t.len(), 7);
+        assert_eq!(t.name("11.01.01"), Some("Bakongan"));
+        let kids: Vec<_> = t.children("11").map(|(c, _)| c).collect();
+        assert_eq!(kids, ["11.01", "11.71"]);
+        assert_eq!(t.codes(Level::Village).count(), 2);
+    }
+
+    #[test]
+    fn rejects_orphans_duplicates_and_bad_codes_with_line() {
+        let e = RegionTable::from_csv("kode,nama\n11,Aceh\n11.1,X\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        let e = RegionTable::from_csv("11,Aceh\n11,Aceh\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        let e = RegionTable::from_csv("11,Aceh\n11.01.01,X\n").unwrap_err();
+        assert!(e.message.contains("no parent"), "{e}");
+    }
+
+    #[test]
+    fn subset_keeps_all_districts_and_only_assigned_villages() {
+        let t = RegionTable::from_csv(SAMPLE).unwrap();
+        let s = t.subset_for_districts(&["11.71.01"]);
+        assert!(s.contains("11.01.01"));
+        assert!(!s.contains("11.01.01.2001"));
+        assert!(s.contains("11.71.01.1001"));
+        assert_eq!(RegionTable::from_csv(&s.to_csv()).unwrap(), s);
+    }
+
+    #[test]
+    fn urban_rule() {
+        assert_eq!(is_urban("11.01.01.2001"), Some(false));
+        assert_eq!(is_urban("11.01.01.1001"), Some(true));
+        assert_eq!(is_urban("11.71.01.2001"), Some(true));
+        assert_eq!(is_urban("11.71.01"), None);
+        assert_eq!(dotted("1101012001").as_deref(), Some("11.01.01.2001"));
+        assert_eq!(dotted("11010"), None);
+    }
+}

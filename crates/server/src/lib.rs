@@ -1,0 +1,1 @@
+//! tepat-server: the axum server and the `tepat` command line.
