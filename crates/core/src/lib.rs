@@ -5,12 +5,18 @@
 //! "Today", ids and reference data (region table, rulebook) are passed in, so the same
 //! input gives the same output natively and under wasm32, bit for bit.
 
+pub mod codes;
 pub mod date;
 pub mod finding;
+pub mod model;
 pub mod nik;
 pub mod region;
 
 pub use date::Date;
 pub use finding::{Finding, Lang, Severity, Text};
+pub use model::{
+    Address, Anggota, Assets, Code, Disability, FamilyStatus, GeoPoint, Housing, ImmovableAssets,
+    Keluarga, Livestock, MovableAssets, Programs,
+};
 pub use nik::{IdContext, NikInfo, NikReport, NikRequest, Sex, check_kk, check_nik, validate_nik};
 pub use region::{Level, RegionTable};

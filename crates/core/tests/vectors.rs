@@ -6,7 +6,7 @@
 //! `TEPAT_BLESS=1 cargo test -p tepat-core --test vectors`, then review the diff.
 
 use serde_json::Value;
-use tepat_core::{Date, IdContext, NikRequest, RegionTable, validate_nik};
+use tepat_core::{Date, IdContext, Keluarga, NikRequest, RegionTable, validate_nik};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -91,4 +91,25 @@ fn nik_vectors() {
         serde_json::to_value(report).expect("report serializes")
     });
     assert!(n >= 10);
+}
+
+const SAMPLE_HOUSEHOLD: &str = include_str!("../../../tests/vectors/households/sample.json");
+
+#[test]
+fn sample_household_round_trips() {
+    let original: Value = serde_json::from_str(SAMPLE_HOUSEHOLD).expect("sample is JSON");
+    let family: Keluarga = serde_json::from_value(original.clone()).expect("sample is a Keluarga");
+    assert_eq!(family.anggota.len(), 4);
+    assert_eq!(family.active_members().count(), 4);
+    assert_eq!(
+        family.head().map(|h| h.nik.as_str()),
+        Some("1101011205800001")
+    );
+    let again = serde_json::to_value(&family).expect("serializes");
+    assert_eq!(
+        again, original,
+        "serialize(parse(sample)) must equal the sample"
+    );
+    let back: Keluarga = serde_json::from_value(again).expect("parses again");
+    assert_eq!(back, family);
 }
