@@ -1,0 +1,20 @@
+//! tepat-data: batch tools over tepat-core.
+//!
+//! - [`generate`]: the deterministic, streaming synthetic-population generator
+//!   (`tepat gen`).
+//! - [`cli`]: the `tepat gen` and `tepat validate` commands as functions with clap
+//!   argument structs, so the `tepat` binary only forwards to them.
+//!
+//! **Invariant:** every rule comes from tepat-core; this crate reads files, draws
+//! synthetic data and formats reports, and decides nothing about validity itself.
+//! IO is allowed here and only here (the core stays pure).
+
+pub mod generate;
+pub mod ids;
+pub mod names;
+pub mod population;
+pub mod rng;
+
+pub use generate::{Fault, FaultKind, FaultRecord, GenConfig, GenError, Generated, Generator};
+pub use population::{Population, VillageSampler};
+pub use rng::Rng;
