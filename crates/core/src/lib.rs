@@ -7,10 +7,15 @@
 
 pub mod codes;
 pub mod date;
+pub mod expr;
+pub mod fields;
 pub mod finding;
 pub mod model;
 pub mod nik;
+pub mod parse;
 pub mod region;
+pub mod rulebook;
+pub mod validate;
 
 pub use date::Date;
 pub use finding::{Finding, Lang, Severity, Text};
@@ -19,4 +24,7 @@ pub use model::{
     Keluarga, Livestock, MovableAssets, Programs,
 };
 pub use nik::{IdContext, NikInfo, NikReport, NikRequest, Sex, check_kk, check_nik, validate_nik};
+pub use parse::{ParseError, ParseProblem, ProblemKind, parse_and_validate, parse_keluarga};
 pub use region::{Level, RegionTable};
+pub use rulebook::{Rulebook, RulebookError};
+pub use validate::{Report, ValidationContext, validate_into, validate_keluarga};

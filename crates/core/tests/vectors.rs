@@ -6,7 +6,11 @@
 //! `TEPAT_BLESS=1 cargo test -p tepat-core --test vectors`, then review the diff.
 
 use serde_json::Value;
-use tepat_core::{Date, IdContext, Keluarga, NikRequest, RegionTable, validate_nik};
+use tepat_core::validate::STRUCTURAL_RULES;
+use tepat_core::{
+    Date, IdContext, Keluarga, NikRequest, RegionTable, Rulebook, ValidationContext,
+    parse_and_validate, validate_nik,
+};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -112,4 +116,200 @@ fn sample_household_round_trips() {
     );
     let back: Keluarga = serde_json::from_value(again).expect("parses again");
     assert_eq!(back, family);
+}
+
+/// Applies `{ "a.b[2].c": value }` to `doc`: `null` removes the field; an index equal to
+/// the array's length appends.
+fn apply_patch(doc: &mut Value, patch: &Value) {
+    let Some(patch) = patch.as_object() else {
+        return;
+    };
+    for (path, value) in patch {
+        let mut segs: Vec<Result<usize, String>> = Vec::new();
+        for part in path.split('.') {
+            let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+            segs.push(Err(key.to_owned()));
+            for idx in rest.split('[').filter(|s| !s.is_empty()) {
+                segs.push(Ok(idx.trim_end_matches(']').parse().expect("index")));
+            }
+        }
+        let (last, parents) = segs.split_last().expect("non-empty path");
+        let mut at = &mut *doc;
+        for s in parents {
+            at = match s {
+                Err(k) => at
+                    .as_object_mut()
+                    .expect("object")
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Object(Default::default())),
+                Ok(i) => &mut at.as_array_mut().expect("array")[*i],
+            };
+        }
+        match (last, value.is_null()) {
+            (Err(k), true) => {
+                at.as_object_mut().expect("object").remove(k);
+            }
+            (Err(k), false) => {
+                at.as_object_mut()
+                    .expect("object")
+                    .insert(k.clone(), value.clone());
+            }
+            (Ok(i), _) => {
+                let arr = at.as_array_mut().expect("array");
+                if *i == arr.len() {
+                    arr.push(value.clone());
+                } else {
+                    arr[*i] = value.clone();
+                }
+            }
+        }
+    }
+}
+
+/// The ids of the findings a case expects, written by hand next to the blessed output.
+fn rule_ids(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|x| x["rule"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+std::thread_local! {
+    static MISMATCHES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Fails if any case's findings differ from its hand-written `expect_rules`.
+fn assert_expect_rules() {
+    let m = MISMATCHES.with(|m| std::mem::take(&mut *m.borrow_mut()));
+    assert!(
+        m.is_empty(),
+        "{} case(s) differ from expect_rules:\n{}",
+        m.len(),
+        m.join("\n")
+    );
+}
+
+/// Runs a household case: `{ "rule", "patch" | "raw", "expect_rules" }` against the sample.
+fn run_household_case(input: &Value, today: Date, regions: &RegionTable) -> Value {
+    let bytes = match input.get("raw") {
+        Some(raw) => raw.as_str().expect("raw is a string").as_bytes().to_vec(),
+        None => {
+            let mut doc: Value = serde_json::from_str(SAMPLE_HOUSEHOLD).expect("sample");
+            apply_patch(&mut doc, &input["patch"]);
+            serde_json::to_vec(&doc).expect("serialize")
+        }
+    };
+    let ctx = ValidationContext {
+        rulebook: Rulebook::builtin(),
+        regions,
+        today,
+    };
+    let out = match parse_and_validate(&bytes, &ctx) {
+        Ok(report) => serde_json::to_value(report).expect("report"),
+        Err(e) => serde_json::json!({ "parse_error": e }),
+    };
+    if let Some(want) = input.get("expect_rules") {
+        let mut want: Vec<String> = serde_json::from_value(want.clone()).expect("expect_rules");
+        want.sort();
+        let got = rule_ids(&out);
+        if got != want {
+            MISMATCHES.with(|m| {
+                m.borrow_mut().push(format!(
+                    "{} / {}: expect_rules {want:?}, got {got:?}",
+                    input["rule"], input["patch"]
+                ))
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn household_rule_vectors() {
+    let regions = regions();
+    let n = check(suite!("rules.json"), |input, today| {
+        run_household_case(input, today, &regions)
+    });
+    assert_expect_rules();
+    assert!(n >= 60);
+}
+
+/// Every rule (rulebook and Rust) has a failing and a passing case in rules.json.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn every_rule_has_a_failing_and_a_passing_case() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../../../tests/vectors/rules.json")).expect("JSON");
+    let mut all: Vec<String> = Rulebook::builtin()
+        .rules()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    all.extend(STRUCTURAL_RULES.iter().map(|s| s.to_string()));
+    let cases = doc["cases"].as_array().expect("cases");
+    let mut missing = Vec::new();
+    for id in &all {
+        let mine: Vec<&Value> = cases
+            .iter()
+            .filter(|c| c["input"]["rule"].as_str() == Some(id))
+            .collect();
+        let fails = mine.iter().any(|c| rule_ids(&c["expected"]).contains(id));
+        let passes = mine.iter().any(|c| !rule_ids(&c["expected"]).contains(id));
+        if !fails || !passes {
+            missing.push(format!("{id} (failing: {fails}, passing: {passes})"));
+        }
+    }
+    assert!(missing.is_empty(), "rules without vectors: {missing:#?}");
+}
+
+#[test]
+fn parse_vectors() {
+    let regions = regions();
+    let n = check(suite!("parse.json"), |input, today| {
+        run_household_case(input, today, &regions)
+    });
+    assert_expect_rules();
+    assert!(n >= 8);
+}
+
+#[test]
+fn expression_vectors() {
+    use tepat_core::expr::{Env, Expr};
+    use tepat_core::fields::{Scope, Value as V};
+    let family: Keluarga = serde_json::from_str(SAMPLE_HOUSEHOLD).expect("sample");
+    let n = check(suite!("expr.json"), |input, today| {
+        let src = input["expr"].as_str().expect("expr");
+        let member = input.get("member").and_then(Value::as_u64);
+        let scope = if member.is_some() {
+            Scope::Anggota
+        } else {
+            Scope::Keluarga
+        };
+        match Expr::compile(src, scope) {
+            Err(e) => {
+                serde_json::json!({ "error": { "position": e.position, "message": e.message } })
+            }
+            Ok(expr) => {
+                let mut env = Env::new(&family, today);
+                if let Some(i) = member {
+                    env = env.with_member(&family.anggota[i as usize]);
+                }
+                match expr.eval(&env) {
+                    V::Null => Value::Null,
+                    V::Int(n) => serde_json::json!(n),
+                    V::Bool(b) => serde_json::json!(b),
+                    V::Date(d) => serde_json::json!(d.to_string()),
+                    V::Text => serde_json::json!("(text)"),
+                }
+            }
+        }
+    });
+    assert!(n >= 20);
 }

@@ -1,0 +1,865 @@
+//! The rulebook's expression language: small, typed, safe.
+//!
+//! In the spirit of XLSForm `relevant`/`constraint` and DHIS2 program rules. There are
+//! no loops (only the bounded member aggregates), no assignment and no IO. An
+//! expression is parsed and type-checked once, when the rulebook loads, into a tree
+//! whose field references are resolved getter functions; evaluation allocates nothing.
+//!
+//! ```text
+//! expr    := or
+//! or      := and ("or" and)*
+//! and     := not ("and" not)*
+//! not     := "not" not | compare
+//! compare := sum (("=="|"!="|"<"|"<="|">"|">=") sum | ["not"] "in" set)?
+//! sum     := product (("+"|"-") product)*
+//! product := unary (("*"|"/"|"%") unary)*
+//! unary   := "-" unary | atom
+//! atom    := INT | "true" | "false" | "null" | "today" | "(" expr ")"
+//!          | name ("." name)*                      field, e.g. housing.lighting, head.age
+//!          | name "(" [expr ("," expr)*] ")"        function
+//! set     := "{" item ("," item)* "}"      item := INT | INT ".." INT (inclusive)
+//! ```
+//!
+//! Functions: `count()` (active members), `count(cond)`, `any(cond)`, `all(cond)` over
+//! active members (inside, member fields refer to the member at hand); `present(x)`;
+//! `years_between(from, to)` (completed years), `days_between(from, to)`;
+//! `date("YYYY-MM-DD")`; `min(a, b)`, `max(a, b)`.
+//!
+//! Names: family fields anywhere (`housing.floor_area_m2`, `member_count`); member
+//! fields (`age`, `sex`, `relationship`, …) in member scope and inside aggregates;
+//! `head.<member field>` for the family's active head (null when there is not exactly
+//! one). `today` is the reference date passed in by the caller.
+//!
+//! Missing answers are `null`. Arithmetic and comparisons with `null` give `null`;
+//! `and`/`or`/`not` are three-valued (false wins in `and`, true wins in `or`);
+//! `x == null` / `x != null` test for an answer. A rule's assertion fails only when it
+//! is `false`; a condition (`when`, `relevant`) holds only when it is `true`.
+
+use std::fmt;
+
+use crate::date::Date;
+use crate::fields::{FieldDef, Getter, Scope, Type, Value, field};
+use crate::model::{Anggota, Keluarga};
+
+/// A parse or type error, with the 1-based character position in the expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExprError {
+    pub position: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "position {}: {}", self.position, self.message)
+    }
+}
+
+impl std::error::Error for ExprError {}
+
+/// The record an expression is evaluated against.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub keluarga: &'a Keluarga,
+    /// The member at hand (member-scope rules and inside aggregates).
+    pub anggota: Option<&'a Anggota>,
+    /// The active head, if exactly one.
+    pub head: Option<&'a Anggota>,
+    /// The reference date.
+    pub today: Date,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(keluarga: &'a Keluarga, today: Date) -> Env<'a> {
+        Env {
+            keluarga,
+            anggota: None,
+            head: keluarga.head(),
+            today,
+        }
+    }
+
+    pub fn with_member(self, anggota: &'a Anggota) -> Env<'a> {
+        Env {
+            anggota: Some(anggota),
+            ..self
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Agg {
+    Count,
+    Any,
+    All,
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Const(Value),
+    Today,
+    Fam(fn(&Keluarga) -> Value),
+    Mem(fn(&Anggota, Date) -> Value),
+    Head(fn(&Anggota, Date) -> Value),
+    Neg(Box<Node>),
+    Arith(ArOp, Box<Node>, Box<Node>),
+    Cmp(CmpOp, Box<Node>, Box<Node>),
+    IsNull(Box<Node>, bool),
+    In(Box<Node>, Box<[(i64, i64)]>, bool),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Not(Box<Node>),
+    Aggregate(Agg, Option<Box<Node>>),
+    Present(Box<Node>),
+    YearsBetween(Box<Node>, Box<Node>),
+    DaysBetween(Box<Node>, Box<Node>),
+    MinMax(bool, Box<Node>, Box<Node>),
+}
+
+/// A compiled, type-checked expression.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    node: Node,
+    ty: Type,
+    source: String,
+}
+
+impl Expr {
+    /// Parses and type-checks `source` for evaluation in `scope`.
+    pub fn compile(source: &str, scope: Scope) -> Result<Expr, ExprError> {
+        let tokens = lex(source)?;
+        let mut p = Parser {
+            tokens,
+            at: 0,
+            member: scope == Scope::Anggota,
+            depth: 0,
+        };
+        let (node, ty) = p.expr()?;
+        if let Some(t) = p.tokens.get(p.at) {
+            return Err(ExprError {
+                position: t.pos,
+                message: format!("unexpected {}", t.tok.describe()),
+            });
+        }
+        Ok(Expr {
+            node,
+            ty,
+            source: source.to_owned(),
+        })
+    }
+
+    /// Compiles and requires a boolean result.
+    pub fn compile_bool(source: &str, scope: Scope) -> Result<Expr, ExprError> {
+        let e = Expr::compile(source, scope)?;
+        if e.ty != Type::Bool {
+            return Err(ExprError {
+                position: 1,
+                message: format!("expected a boolean condition, found {}", e.ty.name()),
+            });
+        }
+        Ok(e)
+    }
+
+    pub fn ty(&self) -> Type {
+        self.ty
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn eval(&self, env: &Env) -> Value {
+        eval(&self.node, env)
+    }
+
+    /// True only when the expression evaluates to `true`.
+    pub fn holds(&self, env: &Env) -> bool {
+        self.eval(env) == Value::Bool(true)
+    }
+
+    /// False only when the expression evaluates to `false` (null passes).
+    pub fn fails(&self, env: &Env) -> bool {
+        self.eval(env) == Value::Bool(false)
+    }
+}
+
+fn eval(node: &Node, env: &Env) -> Value {
+    use Value::*;
+    match node {
+        Node::Const(v) => *v,
+        Node::Today => Date(env.today),
+        Node::Fam(get) => get(env.keluarga),
+        Node::Mem(get) => env.anggota.map_or(Null, |a| get(a, env.today)),
+        Node::Head(get) => env.head.map_or(Null, |a| get(a, env.today)),
+        Node::Neg(a) => match eval(a, env) {
+            Int(x) => Int(x.wrapping_neg()),
+            _ => Null,
+        },
+        Node::Arith(op, a, b) => match (eval(a, env), eval(b, env)) {
+            (Int(x), Int(y)) => match op {
+                ArOp::Add => Int(x.wrapping_add(y)),
+                ArOp::Sub => Int(x.wrapping_sub(y)),
+                ArOp::Mul => Int(x.wrapping_mul(y)),
+                ArOp::Div => x.checked_div(y).map_or(Null, Int),
+                ArOp::Rem => x.checked_rem(y).map_or(Null, Int),
+            },
+            _ => Null,
+        },
+        Node::Cmp(op, a, b) => {
+            let ord = match (eval(a, env), eval(b, env)) {
+                (Int(x), Int(y)) => x.cmp(&y),
+                (Date(x), Date(y)) => x.cmp(&y),
+                (Bool(x), Bool(y)) => x.cmp(&y),
+                _ => return Null,
+            };
+            Bool(match op {
+                CmpOp::Eq => ord.is_eq(),
+                CmpOp::Ne => ord.is_ne(),
+                CmpOp::Lt => ord.is_lt(),
+                CmpOp::Le => ord.is_le(),
+                CmpOp::Gt => ord.is_gt(),
+                CmpOp::Ge => ord.is_ge(),
+            })
+        }
+        Node::IsNull(a, negate) => Bool(eval(a, env).is_null() != *negate),
+        Node::In(a, set, negate) => match eval(a, env) {
+            Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+            _ => Null,
+        },
+        Node::And(a, b) => match eval(a, env) {
+            Bool(false) => Bool(false),
+            first => match (first, eval(b, env)) {
+                (_, Bool(false)) => Bool(false),
+                (Bool(true), Bool(true)) => Bool(true),
+                _ => Null,
+            },
+        },
+        Node::Or(a, b) => match eval(a, env) {
+            Bool(true) => Bool(true),
+            first => match (first, eval(b, env)) {
+                (_, Bool(true)) => Bool(true),
+                (Bool(false), Bool(false)) => Bool(false),
+                _ => Null,
+            },
+        },
+        Node::Not(a) => match eval(a, env) {
+            Bool(x) => Bool(!x),
+            _ => Null,
+        },
+        Node::Aggregate(agg, cond) => {
+            let mut n = 0i64;
+            for m in env.keluarga.anggota.iter().filter(|m| m.is_active()) {
+                let ok = match cond {
+                    None => true,
+                    Some(c) => eval(c, &env.with_member(m)) == Bool(true),
+                };
+                match (agg, ok) {
+                    (Agg::Any, true) => return Bool(true),
+                    (Agg::All, false) => return Bool(false),
+                    (_, true) => n += 1,
+                    _ => {}
+                }
+            }
+            match agg {
+                Agg::Count => Int(n),
+                Agg::Any => Bool(false),
+                Agg::All => Bool(true),
+            }
+        }
+        Node::Present(a) => Bool(!eval(a, env).is_null()),
+        Node::YearsBetween(a, b) => match (eval(a, env), eval(b, env)) {
+            (Date(x), Date(y)) => Int(i64::from(x.age_on(y))),
+            _ => Null,
+        },
+        Node::DaysBetween(a, b) => match (eval(a, env), eval(b, env)) {
+            (Date(x), Date(y)) => Int(y.days_since_epoch() - x.days_since_epoch()),
+            _ => Null,
+        },
+        Node::MinMax(is_max, a, b) => match (eval(a, env), eval(b, env)) {
+            (Int(x), Int(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
+            _ => Null,
+        },
+    }
+}
+
+// ---------------------------------------------------------------- lexer
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Int(i64),
+    Str(String),
+    Ident(String),
+    Op(&'static str),
+}
+
+impl Tok {
+    fn describe(&self) -> String {
+        match self {
+            Tok::Int(n) => format!("number {n}"),
+            Tok::Str(s) => format!("string {s:?}"),
+            Tok::Ident(s) => format!("`{s}`"),
+            Tok::Op(s) => format!("`{s}`"),
+        }
+    }
+}
+
+struct Spanned {
+    tok: Tok,
+    /// 1-based character position.
+    pos: usize,
+}
+
+const OPS: &[&str] = &[
+    "==", "!=", "<=", ">=", "..", "<", ">", "+", "-", "*", "/", "%", "(", ")", "{", "}", ",", ".",
+];
+
+/// The longest source accepted; a rule is a line, not a program.
+const MAX_SOURCE: usize = 4096;
+/// The deepest nesting accepted, so parsing and evaluation cannot overflow the stack.
+const MAX_DEPTH: usize = 64;
+
+fn lex(source: &str) -> Result<Vec<Spanned>, ExprError> {
+    if source.len() > MAX_SOURCE {
+        return Err(ExprError {
+            position: 1,
+            message: format!("expression longer than {MAX_SOURCE} bytes"),
+        });
+    }
+    let chars: Vec<char> = source.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let pos = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let n = text.parse::<i64>().map_err(|_| ExprError {
+                position: pos,
+                message: format!("number {text} is too large"),
+            })?;
+            out.push(Spanned {
+                tok: Tok::Int(n),
+                pos,
+            });
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Spanned {
+                tok: Tok::Ident(chars[start..i].iter().collect()),
+                pos,
+            });
+        } else if c == '"' {
+            let start = i + 1;
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += 1;
+            }
+            if i >= chars.len() {
+                return Err(ExprError {
+                    position: pos,
+                    message: "unterminated string".into(),
+                });
+            }
+            out.push(Spanned {
+                tok: Tok::Str(chars[start..i].iter().collect()),
+                pos,
+            });
+            i += 1;
+        } else {
+            let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
+            let op = OPS
+                .iter()
+                .find(|op| rest.starts_with(**op))
+                .ok_or(ExprError {
+                    position: pos,
+                    message: format!("unexpected character {c:?}"),
+                })?;
+            i += op.len();
+            out.push(Spanned {
+                tok: Tok::Op(op),
+                pos,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- parser + type checker
+
+struct Parser {
+    tokens: Vec<Spanned>,
+    at: usize,
+    /// Member fields are in scope (member rule, or inside an aggregate).
+    member: bool,
+    depth: usize,
+}
+
+type Typed = (Node, Type);
+
+fn err<T>(position: usize, message: impl Into<String>) -> Result<T, ExprError> {
+    Err(ExprError {
+        position,
+        message: message.into(),
+    })
+}
+
+impl Parser {
+    fn pos(&self) -> usize {
+        self.tokens
+            .get(self.at)
+            .map_or_else(|| self.tokens.last().map_or(1, |t| t.pos + 1), |t| t.pos)
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.tokens.get(self.at).map(|t| &t.tok)
+    }
+
+    fn eat_op(&mut self, op: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Op(o)) if *o == op) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Ident(w)) if w == word) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_op(&mut self, op: &str) -> Result<(), ExprError> {
+        if self.eat_op(op) {
+            Ok(())
+        } else {
+            let found = self
+                .peek()
+                .map_or_else(|| "end of expression".to_owned(), Tok::describe);
+            err(self.pos(), format!("expected `{op}`, found {found}"))
+        }
+    }
+
+    fn want(
+        &self,
+        pos: usize,
+        (node, ty): Typed,
+        want: Type,
+        what: &str,
+    ) -> Result<Node, ExprError> {
+        if ty == want {
+            Ok(node)
+        } else {
+            err(
+                pos,
+                format!("{what} needs {}, found {}", want.name(), ty.name()),
+            )
+        }
+    }
+
+    fn expr(&mut self) -> Result<Typed, ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(self.pos(), "expression nested too deeply");
+        }
+        let r = self.or();
+        self.depth -= 1;
+        r
+    }
+
+    fn or(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        let mut left = self.and()?;
+        while self.eat_word("or") {
+            let rpos = self.pos();
+            let right = self.and()?;
+            let l = self.want(pos, left, Type::Bool, "`or`")?;
+            let r = self.want(rpos, right, Type::Bool, "`or`")?;
+            left = (Node::Or(Box::new(l), Box::new(r)), Type::Bool);
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        let mut left = self.not()?;
+        while self.eat_word("and") {
+            let rpos = self.pos();
+            let right = self.not()?;
+            let l = self.want(pos, left, Type::Bool, "`and`")?;
+            let r = self.want(rpos, right, Type::Bool, "`and`")?;
+            left = (Node::And(Box::new(l), Box::new(r)), Type::Bool);
+        }
+        Ok(left)
+    }
+
+    fn not(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        if self.eat_word("not") {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return err(pos, "expression nested too deeply");
+            }
+            let inner = self.not()?;
+            self.depth -= 1;
+            let n = self.want(pos, inner, Type::Bool, "`not`")?;
+            return Ok((Node::Not(Box::new(n)), Type::Bool));
+        }
+        self.compare()
+    }
+
+    fn compare(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        let left = self.sum()?;
+        let op = match self.peek() {
+            Some(Tok::Op("==")) => Some(CmpOp::Eq),
+            Some(Tok::Op("!=")) => Some(CmpOp::Ne),
+            Some(Tok::Op("<")) => Some(CmpOp::Lt),
+            Some(Tok::Op("<=")) => Some(CmpOp::Le),
+            Some(Tok::Op(">")) => Some(CmpOp::Gt),
+            Some(Tok::Op(">=")) => Some(CmpOp::Ge),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.at += 1;
+            if matches!(op, CmpOp::Eq | CmpOp::Ne) && self.eat_word("null") {
+                return Ok((Node::IsNull(Box::new(left.0), op == CmpOp::Ne), Type::Bool));
+            }
+            let right = self.sum()?;
+            return compare(pos, op, left, right);
+        }
+        let negate = if matches!(self.peek(), Some(Tok::Ident(w)) if w == "not")
+            && matches!(self.tokens.get(self.at + 1).map(|t| &t.tok), Some(Tok::Ident(w)) if w == "in")
+        {
+            self.at += 2;
+            Some(true)
+        } else if self.eat_word("in") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(negate) = negate {
+            let l = self.want(pos, left, Type::Int, "`in`")?;
+            let set = self.set()?;
+            return Ok((Node::In(Box::new(l), set, negate), Type::Bool));
+        }
+        Ok(left)
+    }
+
+    fn set(&mut self) -> Result<Box<[(i64, i64)]>, ExprError> {
+        self.expect_op("{")?;
+        let mut items = Vec::new();
+        loop {
+            let lo = self.int_literal()?;
+            let hi = if self.eat_op("..") {
+                let pos = self.pos();
+                let hi = self.int_literal()?;
+                if hi < lo {
+                    return err(pos, format!("empty range {lo}..{hi}"));
+                }
+                hi
+            } else {
+                lo
+            };
+            items.push((lo, hi));
+            if self.eat_op("}") {
+                break;
+            }
+            self.expect_op(",")?;
+        }
+        Ok(items.into_boxed_slice())
+    }
+
+    fn int_literal(&mut self) -> Result<i64, ExprError> {
+        let neg = self.eat_op("-");
+        match self.peek() {
+            Some(Tok::Int(n)) => {
+                let n = *n;
+                self.at += 1;
+                Ok(if neg { -n } else { n })
+            }
+            _ => err(self.pos(), "expected a whole number"),
+        }
+    }
+
+    fn sum(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        let mut left = self.product()?;
+        loop {
+            let op = if self.eat_op("+") {
+                ArOp::Add
+            } else if self.eat_op("-") {
+                ArOp::Sub
+            } else {
+                return Ok(left);
+            };
+            let rpos = self.pos();
+            let right = self.product()?;
+            left = arith(pos, rpos, op, left, right, self)?;
+        }
+    }
+
+    fn product(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        let mut left = self.unary()?;
+        loop {
+            let op = if self.eat_op("*") {
+                ArOp::Mul
+            } else if self.eat_op("/") {
+                ArOp::Div
+            } else if self.eat_op("%") {
+                ArOp::Rem
+            } else {
+                return Ok(left);
+            };
+            let rpos = self.pos();
+            let right = self.unary()?;
+            left = arith(pos, rpos, op, left, right, self)?;
+        }
+    }
+
+    fn unary(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        if self.eat_op("-") {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return err(pos, "expression nested too deeply");
+            }
+            let inner = self.unary()?;
+            self.depth -= 1;
+            let n = self.want(pos, inner, Type::Int, "`-`")?;
+            return Ok((Node::Neg(Box::new(n)), Type::Int));
+        }
+        self.atom()
+    }
+
+    fn atom(&mut self) -> Result<Typed, ExprError> {
+        let pos = self.pos();
+        let Some(tok) = self.peek().cloned() else {
+            return err(pos, "expression ends too early");
+        };
+        self.at += 1;
+        match tok {
+            Tok::Int(n) => Ok((Node::Const(Value::Int(n)), Type::Int)),
+            Tok::Str(s) => err(
+                pos,
+                format!("a string {s:?} may only appear in date(\"YYYY-MM-DD\")"),
+            ),
+            Tok::Op("(") => {
+                let inner = self.expr()?;
+                self.expect_op(")")?;
+                Ok(inner)
+            }
+            Tok::Op(o) => err(pos, format!("unexpected `{o}`")),
+            Tok::Ident(word) => match word.as_str() {
+                "true" => Ok((Node::Const(Value::Bool(true)), Type::Bool)),
+                "false" => Ok((Node::Const(Value::Bool(false)), Type::Bool)),
+                "today" => Ok((Node::Today, Type::Date)),
+                "null" => err(pos, "`null` may only be compared with `==` or `!=`"),
+                _ if self.eat_op("(") => self.call(pos, &word),
+                _ => self.field(pos, word),
+            },
+        }
+    }
+
+    fn field(&mut self, pos: usize, first: String) -> Result<Typed, ExprError> {
+        let mut name = first;
+        while self.eat_op(".") {
+            match self.peek() {
+                Some(Tok::Ident(w)) => {
+                    name.push('.');
+                    name.push_str(w);
+                    self.at += 1;
+                }
+                _ => return err(self.pos(), "expected a field name after `.`"),
+            }
+        }
+        let (head, lookup) = match name.strip_prefix("head.") {
+            Some(rest) => (true, rest),
+            None => (false, name.as_str()),
+        };
+        let Some(def) = field(lookup) else {
+            return err(pos, format!("unknown field `{name}`"));
+        };
+        let FieldDef { ty, get, .. } = *def;
+        match (get, head) {
+            (Getter::Keluarga(g), false) => Ok((Node::Fam(g), ty)),
+            (Getter::Keluarga(_), true) => err(
+                pos,
+                format!("`{lookup}` is a family field, not a member field"),
+            ),
+            (Getter::Anggota(g), true) => Ok((Node::Head(g), ty)),
+            (Getter::Anggota(g), false) if self.member => Ok((Node::Mem(g), ty)),
+            (Getter::Anggota(_), false) => err(
+                pos,
+                format!(
+                    "member field `{name}` used in a family rule; use it inside count/any/all or as head.{name}"
+                ),
+            ),
+        }
+    }
+
+    fn args(&mut self, member: bool) -> Result<Vec<(usize, Typed)>, ExprError> {
+        let saved = self.member;
+        self.member = member;
+        let mut args = Vec::new();
+        if !self.eat_op(")") {
+            loop {
+                let pos = self.pos();
+                args.push((pos, self.expr()?));
+                if self.eat_op(")") {
+                    break;
+                }
+                self.expect_op(",")?;
+            }
+        }
+        self.member = saved;
+        Ok(args)
+    }
+
+    fn call(&mut self, pos: usize, name: &str) -> Result<Typed, ExprError> {
+        if name == "date" {
+            let spos = self.pos();
+            let text = match self.peek() {
+                Some(Tok::Str(s)) => s.clone(),
+                _ => return err(spos, "date() takes a string \"YYYY-MM-DD\""),
+            };
+            self.at += 1;
+            self.expect_op(")")?;
+            let d = Date::parse(&text).map_err(|e| ExprError {
+                position: spos,
+                message: format!("{e}: {text:?}"),
+            })?;
+            return Ok((Node::Const(Value::Date(d)), Type::Date));
+        }
+        let aggregate = matches!(name, "count" | "any" | "all");
+        let args = self.args(aggregate || self.member)?;
+        let given = args.len();
+        let arity = |n: usize| -> Result<(), ExprError> {
+            if given == n {
+                Ok(())
+            } else {
+                err(
+                    pos,
+                    format!("{name}() takes {n} argument(s), found {given}"),
+                )
+            }
+        };
+        let mut it = args.into_iter();
+        let mut next = |this: &Parser, want: Type| -> Result<Node, ExprError> {
+            let (apos, typed) = it.next().ok_or(ExprError {
+                position: pos,
+                message: format!("{name}() is missing an argument"),
+            })?;
+            this.want(apos, typed, want, &format!("{name}()"))
+        };
+        match name {
+            "count" if given == 0 => Ok((Node::Aggregate(Agg::Count, None), Type::Int)),
+            "count" | "any" | "all" => {
+                arity(1)?;
+                let agg = match name {
+                    "count" => Agg::Count,
+                    "any" => Agg::Any,
+                    _ => Agg::All,
+                };
+                let cond = next(self, Type::Bool)?;
+                let ty = if agg == Agg::Count {
+                    Type::Int
+                } else {
+                    Type::Bool
+                };
+                Ok((Node::Aggregate(agg, Some(Box::new(cond))), ty))
+            }
+            "present" => {
+                arity(1)?;
+                let (_, (node, _)) = it.next().ok_or(ExprError {
+                    position: pos,
+                    message: "present() is missing an argument".into(),
+                })?;
+                Ok((Node::Present(Box::new(node)), Type::Bool))
+            }
+            "years_between" | "days_between" => {
+                arity(2)?;
+                let a = Box::new(next(self, Type::Date)?);
+                let b = Box::new(next(self, Type::Date)?);
+                let node = if name == "years_between" {
+                    Node::YearsBetween(a, b)
+                } else {
+                    Node::DaysBetween(a, b)
+                };
+                Ok((node, Type::Int))
+            }
+            "min" | "max" => {
+                arity(2)?;
+                let a = Box::new(next(self, Type::Int)?);
+                let b = Box::new(next(self, Type::Int)?);
+                Ok((Node::MinMax(name == "max", a, b), Type::Int))
+            }
+            _ => err(pos, format!("unknown function `{name}`")),
+        }
+    }
+}
+
+fn compare(pos: usize, op: CmpOp, left: Typed, right: Typed) -> Result<Typed, ExprError> {
+    let (l, lt) = left;
+    let (r, rt) = right;
+    if lt != rt {
+        return err(
+            pos,
+            format!("cannot compare {} with {}", lt.name(), rt.name()),
+        );
+    }
+    let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+    if lt == Type::Text || (ordered && lt == Type::Bool) {
+        return err(
+            pos,
+            format!(
+                "{} values cannot be compared with this operator; use present()",
+                lt.name()
+            ),
+        );
+    }
+    Ok((Node::Cmp(op, Box::new(l), Box::new(r)), Type::Bool))
+}
+
+fn arith(
+    pos: usize,
+    rpos: usize,
+    op: ArOp,
+    left: Typed,
+    right: Typed,
+    p: &Parser,
+) -> Result<Typed, ExprError> {
+    let l = p.want(pos, left, Type::Int, "arithmetic")?;
+    let r = p.want(rpos, right, Type::Int, "arithmetic")?;
+    Ok((Node::Arith(op, Box::new(l), Box::new(r)), Type::Int))
+}

@@ -1,0 +1,491 @@
+//! The rulebook: the questionnaire and its rules as versioned data.
+//!
+//! The default is `crates/core/rulebook/regsosek2022.json`, embedded with
+//! `include_str!`; another rulebook loads from text with [`Rulebook::from_json`]. Loading
+//! checks everything once (fields exist, code lists exist, expressions parse and
+//! type-check) and compiles every expression, so validation only evaluates.
+//!
+//! A load error names the variable or rule and, for an expression, the 1-based
+//! character position in it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::expr::{Expr, ExprError};
+use crate::fields::{FieldDef, Scope, Type, field};
+use crate::finding::{Severity, Text};
+
+/// The embedded default rulebook text.
+pub const DEFAULT_RULEBOOK_JSON: &str = include_str!("../rulebook/regsosek2022.json");
+
+/// One code of a code list, with its labels.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeLabel {
+    pub code: i64,
+    pub id: String,
+    pub en: String,
+}
+
+/// A questionnaire block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub label: Text,
+}
+
+/// The answer type of a variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VarType {
+    /// One code of `codes`.
+    Code,
+    /// Additive bit codes (431a): a sum of distinct bit values of `codes`, or one of
+    /// its non-bit codes (0, 99) alone.
+    Flags,
+    /// A whole number within `min..=max`.
+    Integer,
+    /// Free text (only presence is checked here).
+    Text,
+    /// A date.
+    Date,
+}
+
+/// One questionnaire variable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    /// Stable id, the Regsosek question number where one exists (`301a`, `404`).
+    pub id: String,
+    /// The question number as printed, or `null` for Tepat's additions.
+    #[serde(default)]
+    pub question: Option<String>,
+    /// The model field, as named in the expression language (`housing.ownership`).
+    pub field: String,
+    /// The section id (`I`, `III`, `IV`, `V`).
+    pub section: String,
+    pub label: Text,
+    #[serde(rename = "type")]
+    pub var_type: VarType,
+    /// The code list name for `code`/`flags`.
+    #[serde(default)]
+    pub codes: Option<String>,
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+    /// Key variable: ground-checked (uji petik) and used for ranking.
+    #[serde(default)]
+    pub key: bool,
+    /// Must be answered when relevant.
+    #[serde(default)]
+    pub required: bool,
+    /// Skip logic: asked only when this holds (always when absent).
+    #[serde(default)]
+    pub relevant: Option<String>,
+    /// The skip condition in words, for messages and forms.
+    #[serde(default)]
+    pub relevant_text: Option<Text>,
+    /// Member variables: also check members no longer active (404 ≠ 1, 5).
+    #[serde(default)]
+    pub all_members: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A cross-field rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id, e.g. `household.one_head`.
+    pub id: String,
+    /// `keluarga`: once per family; `anggota`: once per active member.
+    pub scope: RuleScope,
+    pub severity: Severity,
+    /// The rule applies only when this holds (always when absent).
+    #[serde(default)]
+    pub when: Option<String>,
+    /// What must be true; the rule fails when it evaluates to false (null passes).
+    #[serde(rename = "assert")]
+    pub assertion: String,
+    /// Where the finding points: a field path, relative to the member for `anggota` rules.
+    pub path: String,
+    /// The message with `{placeholders}` filled from `values`.
+    pub message: Text,
+    /// Placeholder name → expression, evaluated when the rule fails.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleScope {
+    Keluarga,
+    Anggota,
+}
+
+impl RuleScope {
+    fn scope(self) -> Scope {
+        match self {
+            RuleScope::Keluarga => Scope::Keluarga,
+            RuleScope::Anggota => Scope::Anggota,
+        }
+    }
+}
+
+/// The rulebook file as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulebookSource {
+    /// Version string recorded on validated records (`Keluarga::rulebook_version`).
+    pub version: String,
+    pub title: Text,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub sections: Vec<Section>,
+    pub code_lists: BTreeMap<String, Vec<CodeLabel>>,
+    pub variables: Vec<Variable>,
+    pub rules: Vec<Rule>,
+}
+
+/// Why a rulebook did not load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RulebookError {
+    /// Not valid JSON, or not the rulebook shape.
+    Json { path: String, message: String },
+    /// A variable is inconsistent (unknown field, missing code list, …).
+    Variable { id: String, message: String },
+    /// A rule or relevance expression does not parse or type-check.
+    Expression {
+        /// The rule id, or `variable <id>` for a relevance expression.
+        id: String,
+        /// `when`, `assert`, `relevant` or `values.<name>`.
+        part: String,
+        /// 1-based character position in the expression.
+        position: usize,
+        message: String,
+    },
+    /// A rule is inconsistent (duplicate id, …).
+    Rule { id: String, message: String },
+}
+
+impl fmt::Display for RulebookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RulebookError::Json { path, message } => {
+                write!(f, "rulebook JSON at `{path}`: {message}")
+            }
+            RulebookError::Variable { id, message } => write!(f, "variable {id}: {message}"),
+            RulebookError::Expression {
+                id,
+                part,
+                position,
+                message,
+            } => write!(f, "rule {id}, {part}, position {position}: {message}"),
+            RulebookError::Rule { id, message } => write!(f, "rule {id}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for RulebookError {}
+
+/// A variable ready to check.
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledVariable {
+    pub def: &'static FieldDef,
+    pub relevant: Option<Expr>,
+    /// Allowed codes (sorted) for `code`; bit values and exclusive codes for `flags`.
+    pub codes: Vec<i64>,
+    pub bits: i64,
+}
+
+/// A rule ready to evaluate.
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledRule {
+    pub when: Option<Expr>,
+    pub assertion: Expr,
+    pub values: Vec<(String, Expr)>,
+}
+
+/// A loaded, checked and compiled rulebook.
+#[derive(Clone, Debug)]
+pub struct Rulebook {
+    source: RulebookSource,
+    pub(crate) vars: Vec<CompiledVariable>,
+    pub(crate) rules: Vec<CompiledRule>,
+    /// Indices into `vars`/`rules`, split by scope, in file order.
+    pub(crate) family_vars: Vec<usize>,
+    pub(crate) member_vars: Vec<usize>,
+    pub(crate) family_rules: Vec<usize>,
+    pub(crate) member_rules: Vec<usize>,
+}
+
+impl Rulebook {
+    /// Loads a rulebook from JSON text.
+    pub fn from_json(text: &str) -> Result<Rulebook, RulebookError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let source: RulebookSource =
+            serde_path_to_error::deserialize(de).map_err(|e| RulebookError::Json {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        Rulebook::compile(source)
+    }
+
+    /// Checks and compiles a rulebook already in memory.
+    pub fn compile(source: RulebookSource) -> Result<Rulebook, RulebookError> {
+        let sections: BTreeSet<&str> = source.sections.iter().map(|s| s.id.as_str()).collect();
+        let mut seen = BTreeSet::new();
+        let mut vars = Vec::new();
+        let (mut family_vars, mut member_vars) = (Vec::new(), Vec::new());
+        for v in &source.variables {
+            let bad = |message: String| RulebookError::Variable {
+                id: v.id.clone(),
+                message,
+            };
+            if !seen.insert(v.id.as_str()) {
+                return Err(bad("duplicate variable id".into()));
+            }
+            if !sections.contains(v.section.as_str()) {
+                return Err(bad(format!("unknown section `{}`", v.section)));
+            }
+            let def = field(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
+            let want = match v.var_type {
+                VarType::Code | VarType::Flags | VarType::Integer => Type::Int,
+                VarType::Text => Type::Text,
+                VarType::Date => Type::Date,
+            };
+            if def.ty != want {
+                return Err(bad(format!(
+                    "field `{}` is {}, not {:?}",
+                    v.field,
+                    def.ty.name(),
+                    v.var_type
+                )));
+            }
+            let mut codes = Vec::new();
+            let mut bits = 0i64;
+            match (v.var_type, &v.codes) {
+                (VarType::Code | VarType::Flags, Some(list)) => {
+                    let list = source
+                        .code_lists
+                        .get(list)
+                        .ok_or_else(|| bad(format!("unknown code list `{list}`")))?;
+                    if list.is_empty() {
+                        return Err(bad("empty code list".into()));
+                    }
+                    for c in list {
+                        if v.var_type == VarType::Flags
+                            && c.code > 0
+                            && c.code.count_ones() == 1
+                            && c.code < 64
+                        {
+                            bits |= c.code;
+                        } else {
+                            codes.push(c.code);
+                        }
+                    }
+                    codes.sort_unstable();
+                    codes.dedup();
+                }
+                (VarType::Code | VarType::Flags, None) => {
+                    return Err(bad("a code variable needs `codes`".into()));
+                }
+                (_, Some(_)) => return Err(bad("only code variables take `codes`".into())),
+                _ => {}
+            }
+            if let (Some(lo), Some(hi)) = (v.min, v.max)
+                && lo > hi
+            {
+                return Err(bad(format!("min {lo} is above max {hi}")));
+            }
+            let scope = def.scope();
+            let relevant = match &v.relevant {
+                None => None,
+                Some(src) => Some(
+                    Expr::compile_bool(src, scope)
+                        .map_err(|e| expr_err(&format!("variable {}", v.id), "relevant", e))?,
+                ),
+            };
+            match scope {
+                Scope::Keluarga => family_vars.push(vars.len()),
+                Scope::Anggota => member_vars.push(vars.len()),
+            }
+            vars.push(CompiledVariable {
+                def,
+                relevant,
+                codes,
+                bits,
+            });
+        }
+
+        let mut rule_ids = BTreeSet::new();
+        let mut rules = Vec::new();
+        let (mut family_rules, mut member_rules) = (Vec::new(), Vec::new());
+        for r in &source.rules {
+            if !rule_ids.insert(r.id.as_str()) {
+                return Err(RulebookError::Rule {
+                    id: r.id.clone(),
+                    message: "duplicate rule id".into(),
+                });
+            }
+            if r.id.starts_with("variable.") {
+                return Err(RulebookError::Rule {
+                    id: r.id.clone(),
+                    message: "ids starting with `variable.` are reserved".into(),
+                });
+            }
+            let scope = r.scope.scope();
+            let when = match &r.when {
+                None => None,
+                Some(src) => {
+                    Some(Expr::compile_bool(src, scope).map_err(|e| expr_err(&r.id, "when", e))?)
+                }
+            };
+            let assertion = Expr::compile_bool(&r.assertion, scope)
+                .map_err(|e| expr_err(&r.id, "assert", e))?;
+            let mut values = Vec::new();
+            for (name, src) in &r.values {
+                let e = Expr::compile(src, scope)
+                    .map_err(|e| expr_err(&r.id, &format!("values.{name}"), e))?;
+                values.push((name.clone(), e));
+            }
+            match scope {
+                Scope::Keluarga => family_rules.push(rules.len()),
+                Scope::Anggota => member_rules.push(rules.len()),
+            }
+            rules.push(CompiledRule {
+                when,
+                assertion,
+                values,
+            });
+        }
+        Ok(Rulebook {
+            source,
+            vars,
+            rules,
+            family_vars,
+            member_vars,
+            family_rules,
+            member_rules,
+        })
+    }
+
+    /// The default rulebook (Regsosek 2022), loaded once.
+    pub fn builtin() -> &'static Rulebook {
+        static DEFAULT: OnceLock<Rulebook> = OnceLock::new();
+        DEFAULT.get_or_init(|| {
+            // The embedded file is part of the crate and tested; failing here is a build defect.
+            Rulebook::from_json(DEFAULT_RULEBOOK_JSON)
+                .unwrap_or_else(|e| panic!("embedded rulebook is invalid: {e}"))
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.source.version
+    }
+
+    pub fn source(&self) -> &RulebookSource {
+        &self.source
+    }
+
+    pub fn variables(&self) -> &[Variable] {
+        &self.source.variables
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.source.rules
+    }
+
+    /// A variable by id (`301a`).
+    pub fn variable(&self, id: &str) -> Option<&Variable> {
+        self.source.variables.iter().find(|v| v.id == id)
+    }
+
+    /// The code list of a code variable.
+    pub fn codes_of(&self, variable: &Variable) -> Option<&[CodeLabel]> {
+        variable
+            .codes
+            .as_ref()
+            .and_then(|name| self.source.code_lists.get(name))
+            .map(Vec::as_slice)
+    }
+
+    /// The key variables (uji petik), in rulebook order.
+    pub fn key_variables(&self) -> impl Iterator<Item = &Variable> {
+        self.source.variables.iter().filter(|v| v.key)
+    }
+}
+
+fn expr_err(id: &str, part: &str, e: ExprError) -> RulebookError {
+    RulebookError::Expression {
+        id: id.to_owned(),
+        part: part.to_owned(),
+        position: e.position,
+        message: e.message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_loads() {
+        let rb = Rulebook::builtin();
+        assert!(rb.variables().len() > 80);
+        assert!(!rb.rules().is_empty());
+    }
+
+    fn with_rule(assert: &str) -> Result<Rulebook, RulebookError> {
+        let mut src: RulebookSource = serde_json::from_str(DEFAULT_RULEBOOK_JSON).unwrap();
+        src.rules.push(Rule {
+            id: "test.bad".into(),
+            scope: RuleScope::Keluarga,
+            severity: Severity::Error,
+            when: None,
+            assertion: assert.into(),
+            path: "".into(),
+            message: Text::new("x", "x"),
+            values: BTreeMap::new(),
+            note: None,
+        });
+        Rulebook::compile(src)
+    }
+
+    #[test]
+    fn bad_rule_is_a_load_error_naming_rule_and_position() {
+        let e = with_rule("count(relationship == 1) == tru").unwrap_err();
+        assert_eq!(
+            e,
+            RulebookError::Expression {
+                id: "test.bad".into(),
+                part: "assert".into(),
+                position: 29,
+                message: "unknown field `tru`".into()
+            }
+        );
+        let e = with_rule("housing.floor + 1").unwrap_err();
+        assert!(e.to_string().contains("expected a boolean"), "{e}");
+        let e = with_rule("age > 3").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("member field `age` used in a family rule"),
+            "{e}"
+        );
+        let e = with_rule("housing.floor == today").unwrap_err();
+        assert!(
+            e.to_string().contains("cannot compare integer with date"),
+            "{e}"
+        );
+        let e = with_rule("housing.floor in {3..1}").unwrap_err();
+        assert!(e.to_string().contains("empty range"), "{e}");
+        assert!(with_rule("count(relationship == 1) == 1").is_ok());
+    }
+}

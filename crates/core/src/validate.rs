@@ -1,0 +1,584 @@
+//! Validation of a family record: structural checks in Rust, then the rulebook's
+//! variables (code lists, ranges, skip logic) and cross-field rules.
+//!
+//! Pure: the rulebook, the region table and "today" come in through
+//! [`ValidationContext`]. Findings come out in a fixed order:
+//! 1. the family's structural checks (No. KK, address, GPS, IDPEL);
+//! 2. the family variables, in rulebook order;
+//! 3. the family rules, in rulebook order;
+//! 4. per member, in record order: structural checks (NIK, name, dates, duplicate NIK),
+//!    member variables, member rules.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+use crate::expr::Env;
+use crate::fields::{Getter, Value};
+use crate::finding::{Finding, Severity, Text, values};
+use crate::model::{Anggota, Keluarga};
+use crate::nik::{IdContext, check_kk, check_nik};
+use crate::region::{Level, RegionTable};
+use crate::rulebook::{CompiledVariable, Rulebook, VarType, Variable};
+
+/// What validation needs from outside.
+#[derive(Clone, Copy, Debug)]
+pub struct ValidationContext<'a> {
+    pub rulebook: &'a Rulebook,
+    pub regions: &'a RegionTable,
+    /// The reference date (ages, "no future date").
+    pub today: Date,
+}
+
+/// The outcome of validating one family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// No error-severity finding (warnings need confirmation but do not block).
+    pub valid: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    /// The rulebook version used.
+    pub rulebook_version: String,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn from_findings(rulebook_version: &str, findings: Vec<Finding>) -> Report {
+        let errors = findings.iter().filter(|f| f.is_error()).count();
+        Report {
+            valid: errors == 0,
+            errors,
+            warnings: findings.len() - errors,
+            rulebook_version: rulebook_version.to_owned(),
+            findings,
+        }
+    }
+}
+
+/// Validates a family. See the module docs for the order of findings.
+pub fn validate_keluarga(keluarga: &Keluarga, ctx: &ValidationContext) -> Report {
+    let mut findings = Vec::new();
+    validate_into(keluarga, ctx, &mut findings);
+    Report::from_findings(ctx.rulebook.version(), findings)
+}
+
+/// Like [`validate_keluarga`], appending to `out`, for batch use without a report per family.
+pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>) {
+    let ids = IdContext {
+        regions: ctx.regions,
+        today: ctx.today,
+    };
+    let rb = ctx.rulebook;
+    check_kk(&k.no_kk, &ids, "no_kk", out);
+    if let Some(kk) = &k.origin_kk {
+        check_kk(kk, &ids, "origin_kk", out);
+    }
+    if let Some(kk) = &k.merged_into {
+        check_kk(kk, &ids, "merged_into", out);
+    }
+    check_address(k, ctx.regions, out);
+    check_gps(k, out);
+    if let Some(id) = &k.housing.pln_customer_id
+        && (id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        push(
+            out,
+            "housing.pln_customer_id",
+            Severity::Error,
+            "housing.pln_customer_id".into(),
+            Text::new(
+                "ID pelanggan PLN harus 12 digit angka; yang diisi {length} karakter.",
+                "The PLN customer id must have 12 digits; {length} characters were entered.",
+            ),
+            values([("length", id.chars().count().to_string())]),
+        );
+    }
+
+    let env = Env::new(k, ctx.today);
+    for &i in &rb.family_vars {
+        check_variable(rb, i, &env, "", out);
+    }
+    for &i in &rb.family_rules {
+        check_rule(rb, i, &env, "", out);
+    }
+
+    let mut prefix = String::new();
+    for (index, a) in k.anggota.iter().enumerate() {
+        prefix.clear();
+        let _ = write!(prefix, "anggota[{index}].");
+        check_member(k, index, a, ctx, &ids, &prefix, out);
+        let active = a.is_active();
+        let env = env.with_member(a);
+        for &i in &rb.member_vars {
+            if active || rb.variables()[i].all_members {
+                check_variable(rb, i, &env, &prefix, out);
+            }
+        }
+        if active {
+            for &i in &rb.member_rules {
+                check_rule(rb, i, &env, &prefix, out);
+            }
+        }
+    }
+}
+
+fn push(
+    out: &mut Vec<Finding>,
+    rule: &str,
+    severity: Severity,
+    path: String,
+    template: Text,
+    vals: BTreeMap<String, String>,
+) {
+    out.push(Finding {
+        rule: rule.to_owned(),
+        severity,
+        path,
+        message: template.render(&vals),
+        values: vals,
+    });
+}
+
+fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
+    let a = &k.address;
+    let levels = [
+        ("province", &a.province, Level::Province),
+        ("regency", &a.regency, Level::Regency),
+        ("district", &a.district, Level::District),
+        ("village", &a.village, Level::Village),
+    ];
+    let mut parent: Option<&str> = None;
+    for (name, code, level) in levels {
+        let path = format!("address.{name}");
+        if Level::of(code) != Some(level) {
+            push(
+                out,
+                "address.format",
+                Severity::Error,
+                path,
+                Text::new(
+                    "Kode wilayah {level} harus berbentuk {shape}.",
+                    "The {level} region code must have the form {shape}.",
+                ),
+                values([
+                    ("level", name.to_owned()),
+                    (
+                        "shape",
+                        ["PP", "PP.KK", "PP.KK.CC", "PP.KK.CC.DDDD"][level as usize].to_owned(),
+                    ),
+                ]),
+            );
+            return;
+        }
+        if let Some(p) = parent
+            && !(code.starts_with(p) && code.as_bytes().get(p.len()) == Some(&b'.'))
+        {
+            push(
+                out,
+                "address.hierarchy",
+                Severity::Error,
+                path,
+                Text::new(
+                    "Kode {level} {code} tidak berada di bawah {parent}.",
+                    "The {level} code {code} does not lie within {parent}.",
+                ),
+                values([
+                    ("level", name.to_owned()),
+                    ("code", code.clone()),
+                    ("parent", p.to_owned()),
+                ]),
+            );
+            return;
+        }
+        // A device may carry only the villages of its districts: a village is checked
+        // only when the table holds villages of that district.
+        let known = regions.contains(code)
+            || (level == Level::Village && regions.children(&a.district).next().is_none());
+        if !known {
+            push(
+                out,
+                "address.region",
+                Severity::Error,
+                path,
+                Text::new(
+                    "Kode wilayah {code} tidak ada dalam daftar wilayah Kemendagri.",
+                    "Region code {code} is not in the Kemendagri region list.",
+                ),
+                values([("code", code.clone())]),
+            );
+            return;
+        }
+        parent = Some(code);
+    }
+    for (name, v) in [("rt", &a.rt), ("rw", &a.rw)] {
+        if let Some(v) = v
+            && (v.is_empty() || v.len() > 3 || !v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            push(
+                out,
+                "address.rt_rw",
+                Severity::Error,
+                format!("address.{name}"),
+                Text::new(
+                    "{part} harus berisi 1–3 digit angka.",
+                    "{part} must be 1–3 digits.",
+                ),
+                values([("part", name.to_uppercase())]),
+            );
+        }
+    }
+}
+
+fn check_gps(k: &Keluarga, out: &mut Vec<Finding>) {
+    let Some(g) = &k.gps else { return };
+    let finite = g.lat.is_finite() && g.lon.is_finite();
+    if !finite || !(-90.0..=90.0).contains(&g.lat) || !(-180.0..=180.0).contains(&g.lon) {
+        push(
+            out,
+            "gps.range",
+            Severity::Error,
+            "gps".into(),
+            Text::new(
+                "Koordinat GPS tidak mungkin: lintang harus −90..90 dan bujur −180..180.",
+                "Impossible GPS point: latitude must be −90..90 and longitude −180..180.",
+            ),
+            BTreeMap::new(),
+        );
+        return;
+    }
+    if !(-11.5..=6.5).contains(&g.lat) || !(94.5..=141.5).contains(&g.lon) {
+        push(
+            out,
+            "gps.outside_indonesia",
+            Severity::Warning,
+            "gps".into(),
+            Text::new(
+                "Koordinat GPS berada di luar wilayah Indonesia. Periksa kembali lokasi.",
+                "The GPS point lies outside Indonesia. Check the location.",
+            ),
+            BTreeMap::new(),
+        );
+    }
+    if let Some(acc) = g.accuracy_m
+        && (!acc.is_finite() || acc < 0.0)
+    {
+        push(
+            out,
+            "gps.accuracy",
+            Severity::Error,
+            "gps.accuracy_m".into(),
+            Text::new(
+                "Akurasi GPS harus berupa angka meter yang tidak negatif.",
+                "GPS accuracy must be a non-negative number of metres.",
+            ),
+            BTreeMap::new(),
+        );
+    }
+}
+
+fn check_member(
+    k: &Keluarga,
+    index: usize,
+    a: &Anggota,
+    ctx: &ValidationContext,
+    ids: &IdContext,
+    prefix: &str,
+    out: &mut Vec<Finding>,
+) {
+    let at = |field: &str| format!("{prefix}{field}");
+    check_nik(
+        &a.nik,
+        ids,
+        Some(a.birth_date),
+        Some(a.sex),
+        &at("nik"),
+        out,
+    );
+    if k.anggota[..index].iter().any(|b| b.nik == a.nik) && !a.nik.is_empty() {
+        push(
+            out,
+            "household.duplicate_nik",
+            Severity::Error,
+            at("nik"),
+            Text::new(
+                "NIK ini sudah dipakai anggota lain dalam keluarga yang sama.",
+                "This NIK is already used by another member of the same family.",
+            ),
+            BTreeMap::new(),
+        );
+    }
+    let name_len = a.name.trim().chars().count();
+    if name_len == 0 || name_len > 100 {
+        push(
+            out,
+            "anggota.name",
+            Severity::Error,
+            at("name"),
+            Text::new(
+                "Nama harus diisi, paling banyak 100 karakter.",
+                "The name is required, at most 100 characters.",
+            ),
+            BTreeMap::new(),
+        );
+    }
+    if a.birth_date > ctx.today {
+        push(
+            out,
+            "date.future",
+            Severity::Error,
+            at("birth_date"),
+            Text::new(
+                "Tanggal lahir {date} ada di masa depan.",
+                "The birth date {date} lies in the future.",
+            ),
+            values([("date", a.birth_date.to_string())]),
+        );
+    } else if a.birth_date.age_on(ctx.today) > 120 {
+        push(
+            out,
+            "anggota.age_range",
+            Severity::Error,
+            at("birth_date"),
+            Text::new(
+                "Umur {age} tahun tidak mungkin (0–120 tahun).",
+                "An age of {age} years is impossible (0–120).",
+            ),
+            values([("age", a.birth_date.age_on(ctx.today).to_string())]),
+        );
+    }
+    if let Some(d) = a.presence_date {
+        if d > ctx.today {
+            push(
+                out,
+                "date.future",
+                Severity::Error,
+                at("presence_date"),
+                Text::new(
+                    "Tanggal meninggal/pindah {date} ada di masa depan.",
+                    "The date of death or move {date} lies in the future.",
+                ),
+                values([("date", d.to_string())]),
+            );
+        } else if d < a.birth_date {
+            push(
+                out,
+                "anggota.presence_date_before_birth",
+                Severity::Error,
+                at("presence_date"),
+                Text::new(
+                    "Tanggal meninggal/pindah {date} lebih awal dari tanggal lahir.",
+                    "The date of death or move {date} is before the birth date.",
+                ),
+                values([("date", d.to_string())]),
+            );
+        }
+    }
+    if let Some(code) = &a.moved_to
+        && !(Level::of(code).is_some() && ctx.regions.contains(code))
+        && !(Level::of(code) == Some(Level::Village)
+            && ctx.regions.contains(&code[..8])
+            && ctx.regions.children(&code[..8]).next().is_none())
+    {
+        push(
+            out,
+            "anggota.moved_to",
+            Severity::Error,
+            at("moved_to"),
+            Text::new(
+                "Wilayah tujuan pindah {code} tidak ada dalam daftar wilayah Kemendagri.",
+                "The destination region {code} is not in the Kemendagri region list.",
+            ),
+            values([("code", code.clone())]),
+        );
+    }
+}
+
+fn fmt_value(v: Value) -> String {
+    match v {
+        Value::Null => "–".into(),
+        Value::Int(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Text => "(terisi)".into(),
+    }
+}
+
+fn var_read(cv: &CompiledVariable, env: &Env) -> Value {
+    match cv.def.get {
+        Getter::Keluarga(g) => g(env.keluarga),
+        Getter::Anggota(g) => env.anggota.map_or(Value::Null, |a| g(a, env.today)),
+    }
+}
+
+fn var_text(v: &Variable, id: &str, en: &str) -> Text {
+    let q = v.question.as_deref().unwrap_or(&v.id);
+    Text::new(
+        id.replace("{q}", q).replace("{label}", &v.label.id),
+        en.replace("{q}", q).replace("{label}", &v.label.en),
+    )
+}
+
+fn check_variable(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
+    let cv = &rb.vars[i];
+    let value = var_read(cv, env);
+    let relevant = match &cv.relevant {
+        None => Some(true),
+        Some(e) => match e.eval(env) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        },
+    };
+    let v = &rb.variables()[i];
+    let path = || format!("{prefix}{}", v.field);
+    match (relevant, value) {
+        (Some(true), Value::Null) if v.required => push(
+            out,
+            "variable.required",
+            Severity::Error,
+            path(),
+            var_text(
+                v,
+                "Pertanyaan {q} ({label}) belum diisi.",
+                "Question {q} ({label}) is not answered.",
+            ),
+            values([("variable", v.id.clone())]),
+        ),
+        (Some(false), x) if !x.is_null() => {
+            let cond = v.relevant_text.clone().unwrap_or_else(|| {
+                let src = v.relevant.clone().unwrap_or_default();
+                Text::new(src.clone(), src)
+            });
+            let t = var_text(
+                v,
+                "Pertanyaan {q} ({label}) hanya diisi jika ",
+                "Question {q} ({label}) applies only if ",
+            );
+            push(
+                out,
+                "variable.not_applicable",
+                Severity::Error,
+                path(),
+                Text::new(
+                    format!("{}{}; kosongkan jawabannya.", t.id, cond.id),
+                    format!("{}{}; clear the answer.", t.en, cond.en),
+                ),
+                values([("variable", v.id.clone()), ("value", fmt_value(x))]),
+            );
+        }
+        (_, Value::Int(n)) => match v.var_type {
+            VarType::Code if cv.codes.binary_search(&n).is_err() => {
+                push_code(out, v, path(), n);
+            }
+            VarType::Flags
+                if cv.codes.binary_search(&n).is_err() && (n <= 0 || n & !cv.bits != 0) =>
+            {
+                push_code(out, v, path(), n);
+            }
+            VarType::Integer
+                if v.min.is_some_and(|lo| n < lo) || v.max.is_some_and(|hi| n > hi) =>
+            {
+                let lo = v.min.map_or_else(|| "–".into(), |x| x.to_string());
+                let hi = v.max.map_or_else(|| "–".into(), |x| x.to_string());
+                push(
+                    out,
+                    "variable.range",
+                    Severity::Error,
+                    path(),
+                    var_text(
+                        v,
+                        "Jawaban {value} untuk pertanyaan {q} ({label}) harus antara {min} dan {max}.",
+                        "The answer {value} to question {q} ({label}) must be between {min} and {max}.",
+                    ),
+                    values([
+                        ("variable", v.id.clone()),
+                        ("value", n.to_string()),
+                        ("min", lo),
+                        ("max", hi),
+                    ]),
+                );
+            }
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+fn push_code(out: &mut Vec<Finding>, v: &Variable, path: String, n: i64) {
+    push(
+        out,
+        "variable.code",
+        Severity::Error,
+        path,
+        var_text(
+            v,
+            "Jawaban {value} bukan kode yang sah untuk pertanyaan {q} ({label}).",
+            "{value} is not a valid code for question {q} ({label}).",
+        ),
+        values([("variable", v.id.clone()), ("value", n.to_string())]),
+    );
+}
+
+fn check_rule(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
+    let cr = &rb.rules[i];
+    if let Some(w) = &cr.when
+        && !w.holds(env)
+    {
+        return;
+    }
+    if !cr.assertion.fails(env) {
+        return;
+    }
+    let r = &rb.rules()[i];
+    let vals: BTreeMap<String, String> = cr
+        .values
+        .iter()
+        .map(|(name, e)| (name.clone(), fmt_value(e.eval(env))))
+        .collect();
+    let path = if prefix.is_empty() {
+        r.path.clone()
+    } else if r.path.is_empty() {
+        prefix.trim_end_matches('.').to_owned()
+    } else {
+        format!("{prefix}{}", r.path)
+    };
+    push(out, &r.id, r.severity, path, r.message.clone(), vals);
+}
+
+/// The ids of every finding Rust itself can emit (the rulebook adds its rule ids).
+pub const STRUCTURAL_RULES: &[&str] = &[
+    "kk.length",
+    "kk.digits",
+    "kk.province",
+    "kk.district",
+    "kk.date",
+    "kk.future_date",
+    "kk.serial",
+    "nik.length",
+    "nik.digits",
+    "nik.province",
+    "nik.district",
+    "nik.date",
+    "nik.serial",
+    "nik.birth_date_mismatch",
+    "nik.sex_mismatch",
+    "address.format",
+    "address.hierarchy",
+    "address.region",
+    "address.rt_rw",
+    "gps.range",
+    "gps.outside_indonesia",
+    "gps.accuracy",
+    "housing.pln_customer_id",
+    "household.duplicate_nik",
+    "anggota.name",
+    "anggota.age_range",
+    "anggota.presence_date_before_birth",
+    "anggota.moved_to",
+    "date.future",
+    "variable.required",
+    "variable.code",
+    "variable.range",
+    "variable.not_applicable",
+];
