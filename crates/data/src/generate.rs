@@ -120,6 +120,21 @@ impl FaultKind {
         FaultKind::MemberCountMismatch,
     ];
 
+    /// The tepat-core rule that must find this fault (at [`Fault::path`]).
+    pub fn expected_rule(self) -> &'static str {
+        match self {
+            FaultKind::NikLength => "nik.length",
+            FaultKind::NikSerialZero => "nik.serial",
+            FaultKind::NikImpossibleDate => "nik.date",
+            FaultKind::NikBirthDateMismatch => "nik.birth_date_mismatch",
+            FaultKind::TwoHeads => "household.one_head",
+            FaultKind::DuplicateNik => "household.duplicate_nik",
+            FaultKind::PowerWithoutMeter => "variable.not_applicable",
+            FaultKind::FutureBirthDate => "date.future",
+            FaultKind::MemberCountMismatch => "household.size",
+        }
+    }
+
     /// True when the fault must give an error-severity finding (all but the NIK
     /// date mismatch, which legacy NIKs make only a warning).
     pub fn is_error(self) -> bool {
@@ -131,7 +146,7 @@ impl FaultKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     pub kind: FaultKind,
-    /// The path of the changed field, in the finding path style (`anggota[1].nik`).
+    /// Where the finding for it points, in the finding path style (`anggota[1].nik`).
     pub path: String,
 }
 
@@ -258,7 +273,8 @@ impl Generator {
             let name = names::name(rng, p.sex == Sex::Female);
             let mut a = Anggota::new(&nik, &name, p.sex, birth, p.relationship);
             a.number = Some(i as u16 + 1);
-            a.marital_status = Some(p.marital);
+            // 408 is asked from age 10.
+            a.marital_status = (p.age >= 10).then_some(p.marital);
             fill_person(rng, &mut a, p, wealth, urban, today);
             anggota.push(a);
         }
@@ -697,9 +713,12 @@ fn fill_person(rng: &mut Rng, a: &mut Anggota, p: &Plan, wealth: f64, urban: boo
         school_of(rng, a, age, wealth, urban);
     }
 
-    // 416–425 work, from age 10 (child labour exists but is rare).
+    // 416–425 work: asked from age 5; children under 10 do not work here, and
+    // child labour from 10 is rare.
     if age >= 10 {
         work_of(rng, a, p, wealth, urban);
+    } else if age >= 5 {
+        a.worked_last_week = Some(yes_no::NO);
     }
 
     // 427 nutrition of children 0–4.
@@ -868,17 +887,19 @@ fn school_of(rng: &mut Rng, a: &mut Anggota, age: i32, wealth: f64, urban: bool)
     };
     // Draw a stage from an index shifted by `x`.
     let r = rng.normalish() * 0.9 + x;
-    let mut stage: u8 = if r < -1.6 {
+    // Thresholds give, for a typical adult, about 14 % below primary, 28 % primary,
+    // 23 % lower and 24 % upper secondary, 3 % diploma, 5 % bachelor and 1 % master.
+    let mut stage: u8 = if r < -1.2 {
         0
-    } else if r < -0.3 {
+    } else if r < 0.0 {
         1
-    } else if r < 0.3 {
+    } else if r < 0.8 {
         2
-    } else if r < 1.3 {
+    } else if r < 2.0 {
         3
-    } else if r < 1.6 {
+    } else if r < 2.3 {
         4
-    } else if r < 2.5 {
+    } else if r < 3.4 {
         5
     } else {
         6
@@ -1354,7 +1375,7 @@ fn inject(fam: &mut Keluarga, kind: FaultKind, rng: &mut Rng, today: Date) -> Fa
             }
             Fault {
                 kind,
-                path: path("birth_date", i),
+                path: path("nik", i),
             }
         }
         FaultKind::TwoHeads => {
@@ -1379,13 +1400,13 @@ fn inject(fam: &mut Keluarga, kind: FaultKind, rng: &mut Rng, today: Date) -> Fa
                 fam.member_count = Some(2);
                 return Fault {
                     kind,
-                    path: path("relationship", 1),
+                    path: "anggota".into(),
                 };
             }
             fam.anggota[j].relationship = rel::HEAD;
             Fault {
                 kind,
-                path: path("relationship", j),
+                path: "anggota".into(),
             }
         }
         FaultKind::DuplicateNik => {

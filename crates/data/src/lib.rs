@@ -9,12 +9,14 @@
 //! synthetic data and formats reports, and decides nothing about validity itself.
 //! IO is allowed here and only here (the core stays pure).
 
+pub mod cli;
 pub mod generate;
 pub mod ids;
 pub mod names;
 pub mod population;
 pub mod rng;
 
+pub use cli::{GenArgs, ValidateArgs, run_gen, run_validate};
 pub use generate::{Fault, FaultKind, FaultRecord, GenConfig, GenError, Generated, Generator};
 pub use population::{Population, VillageSampler};
 pub use rng::Rng;

@@ -112,11 +112,8 @@ pub const FEMALE: &[&str] = &[
     "Annisa",
 ];
 
-/// Second names used by either sex.
+/// Second names used by either sex (family and clan names).
 const SECOND: &[&str] = &[
-    "Pratama",
-    "Saputra",
-    "Saputri",
     "Wijaya",
     "Hidayat",
     "Nugroho",
@@ -125,9 +122,6 @@ const SECOND: &[&str] = &[
     "Kusuma",
     "Permana",
     "Hakim",
-    "Ramadhan",
-    "Lestari",
-    "Rahmawati",
     "Purnama",
     "Siregar",
     "Nasution",
@@ -140,6 +134,18 @@ const SECOND: &[&str] = &[
     "Daulay",
 ];
 
+/// Second names of men.
+const SECOND_MALE: &[&str] = &[
+    "Pratama",
+    "Saputra",
+    "Ramadhan",
+    "Hidayatullah",
+    "Firmansyah",
+];
+
+/// Second names of women.
+const SECOND_FEMALE: &[&str] = &["Saputri", "Lestari", "Rahmawati", "Kurniasih", "Pertiwi"];
+
 /// A synthetic full name: one given name, with a second name two times in three.
 pub fn name(rng: &mut Rng, female: bool) -> String {
     let first = rng
@@ -149,7 +155,14 @@ pub fn name(rng: &mut Rng, female: bool) -> String {
     if rng.below(3) == 0 {
         return first.to_owned();
     }
-    let second = rng.pick(SECOND).copied().unwrap_or("");
+    let list = if rng.below(2) == 0 {
+        SECOND
+    } else if female {
+        SECOND_FEMALE
+    } else {
+        SECOND_MALE
+    };
+    let second = rng.pick(list).copied().unwrap_or("");
     if second == first {
         return first.to_owned();
     }

@@ -1,0 +1,412 @@
+//! `tepat gen` and `tepat validate` as functions with clap argument structs: the `tepat`
+//! binary embeds [`GenArgs`] / [`ValidateArgs`] in its subcommands and calls
+//! [`run_gen`] / [`run_validate`].
+//!
+//! **Reference data is loaded from files**, not compiled in: `--regions` (default
+//! `data/wilayah.csv`) and `--population` (default `data/penduduk.csv`), relative to
+//! the current directory, so a deployment can use an updated Kemendagri list without a
+//! rebuild. A missing or malformed file is exit code 2 with a message naming the flag.
+//!
+//! Exit codes: 0 success; 1 `validate` found an error-severity finding or a malformed
+//! line; 2 unreadable input (missing file, bad rulebook, bad region or population
+//! table, bad arguments such as a malformed `--today`).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tepat_core::parse::parse_keluarga;
+use tepat_core::rulebook::Rulebook;
+use tepat_core::validate::{ValidationContext, validate_into};
+use tepat_core::{Date, Finding, Lang, RegionTable, Severity};
+
+use crate::generate::{GenConfig, Generator};
+use crate::ids::date_from_days;
+use crate::population::Population;
+
+/// Default path of the Kemendagri region table.
+pub const DEFAULT_REGIONS: &str = "data/wilayah.csv";
+/// Default path of the population table.
+pub const DEFAULT_POPULATION: &str = "data/penduduk.csv";
+
+/// `tepat gen`: write synthetic families as JSON Lines.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct GenArgs {
+    /// Number of families (keluarga) to generate.
+    #[arg(long)]
+    pub households: u64,
+    /// Random seed; the same seed, `--today` and data give byte-identical output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Restrict to a province, regency, district or village (e.g. 33.74 or 33.74.01).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Probability (0–1) that a family carries one deliberate fault.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Output file (JSONL); standard output when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write the injected faults, one JSON line per faulted family.
+    #[arg(long)]
+    pub faults_out: Option<PathBuf>,
+    /// Reference date (YYYY-MM-DD): ages are computed at it and no date lies after it.
+    /// Default: today's date (UTC). Pass it for reproducible output.
+    #[arg(long)]
+    pub today: Option<String>,
+    /// Kemendagri region table (`kode,nama` CSV).
+    #[arg(long, default_value = DEFAULT_REGIONS)]
+    pub regions: PathBuf,
+    /// Population by regency (`kode,nama,pria,wanita,total` CSV).
+    #[arg(long, default_value = DEFAULT_POPULATION)]
+    pub population: PathBuf,
+}
+
+/// `tepat validate`: validate a JSONL file of families.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct ValidateArgs {
+    /// JSON Lines file, one Keluarga per line (`-` for standard input).
+    pub file: PathBuf,
+    /// Language of the messages: id (Bahasa Indonesia) or en.
+    #[arg(long, default_value = "id", value_parser = ["id", "en"])]
+    pub lang: String,
+    /// Rulebook JSON file; the built-in Regsosek 2022 rulebook when absent.
+    #[arg(long)]
+    pub rulebook: Option<PathBuf>,
+    /// Reference date (YYYY-MM-DD) for ages and "no future date". Default: today (UTC).
+    #[arg(long)]
+    pub today: Option<String>,
+    /// Kemendagri region table (`kode,nama` CSV).
+    #[arg(long, default_value = DEFAULT_REGIONS)]
+    pub regions: PathBuf,
+}
+
+/// A failure before any output: exit code 2.
+#[derive(Debug)]
+pub struct Unreadable(pub String);
+
+/// Today's date in UTC from the system clock (the CLI's default reference date);
+/// `None` when the clock is before 1970.
+pub fn today_utc() -> Option<Date> {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    date_from_days(i64::try_from(secs / 86_400).ok()?)
+}
+
+fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {
+    match arg {
+        None => today_utc().ok_or_else(|| {
+            Unreadable(
+                "jam sistem tidak sah; berikan --today / the system clock is invalid; pass --today"
+                    .into(),
+            )
+        }),
+        Some(t) => Date::parse(t).map_err(|e| {
+            Unreadable(format!(
+                "--today {t:?}: {e} / tanggal tidak sah (format YYYY-MM-DD)"
+            ))
+        }),
+    }
+}
+
+fn read_text(path: &Path, flag: &str) -> Result<String, Unreadable> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Unreadable(format!(
+            "{flag} {}: {e} / berkas tidak dapat dibaca",
+            path.display()
+        ))
+    })
+}
+
+/// Loads the region table from `path`.
+pub fn load_regions(path: &Path) -> Result<RegionTable, Unreadable> {
+    let text = read_text(path, "--regions")?;
+    RegionTable::from_csv(&text)
+        .map_err(|e| Unreadable(format!("--regions {}: {e}", path.display())))
+}
+
+/// Loads the population table from `path`.
+pub fn load_population(path: &Path) -> Result<Population, Unreadable> {
+    let text = read_text(path, "--population")?;
+    Population::from_csv(&text)
+        .map_err(|e| Unreadable(format!("--population {}: {e}", path.display())))
+}
+
+/// Runs `tepat gen` against the process's standard output and error.
+pub fn run_gen(args: &GenArgs) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut err = io::stderr();
+    ExitCode::from(gen_with(args, &mut out, &mut err))
+}
+
+/// `tepat gen` with explicit streams; returns the exit code. Families go to `--out`
+/// when given, else to `stdout`.
+pub fn gen_with(args: &GenArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    match gen_inner(args, stdout, stderr) {
+        Ok(()) => 0,
+        Err(Unreadable(msg)) => {
+            let _ = writeln!(stderr, "tepat gen: {msg}");
+            2
+        }
+    }
+}
+
+fn gen_inner(
+    args: &GenArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), Unreadable> {
+    let today = parse_today(args.today.as_deref())?;
+    let regions = load_regions(&args.regions)?;
+    let population = load_population(&args.population)?;
+    let config = GenConfig {
+        households: args.households,
+        seed: args.seed,
+        region: args.region.clone(),
+        fault_rate: args.fault_rate,
+        today,
+    };
+    let mut generator =
+        Generator::new(config, &regions, &population).map_err(|e| Unreadable(e.to_string()))?;
+    let create = |p: &Path, flag: &str| {
+        File::create(p)
+            .map(BufWriter::new)
+            .map_err(|e| Unreadable(format!("{flag} {}: {e}", p.display())))
+    };
+    let mut faults_file = match &args.faults_out {
+        Some(p) => Some(create(p, "--faults-out")?),
+        None => None,
+    };
+    let write_err = |e: io::Error| Unreadable(format!("menulis keluaran / writing output: {e}"));
+    let n = match &args.out {
+        Some(p) => {
+            let mut f = create(p, "--out")?;
+            let n = generator
+                .write_jsonl(&mut f, faults_file.as_mut().map(|f| f as &mut dyn Write))
+                .map_err(write_err)?;
+            f.flush().map_err(write_err)?;
+            n
+        }
+        None => {
+            let mut w = BufWriter::new(stdout);
+            let n = generator
+                .write_jsonl(&mut w, faults_file.as_mut().map(|f| f as &mut dyn Write))
+                .map_err(write_err)?;
+            w.flush().map_err(write_err)?;
+            n
+        }
+    };
+    if let Some(f) = faults_file.as_mut() {
+        f.flush().map_err(write_err)?;
+    }
+    let _ = writeln!(
+        stderr,
+        "tepat gen: {n} keluarga ditulis / {n} families written (seed {}, tanggal acuan / reference date {today})",
+        args.seed
+    );
+    Ok(())
+}
+
+/// Runs `tepat validate` against the process's standard streams.
+pub fn run_validate(args: &ValidateArgs) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut err = io::stderr();
+    ExitCode::from(validate_with(args, &mut out, &mut err))
+}
+
+/// One line's report, as printed (one JSON object per input line).
+#[derive(Serialize)]
+struct LineReport<'a> {
+    line: usize,
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rulebook_version: Option<&'a str>,
+    findings: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parse_error: Option<Value>,
+}
+
+fn finding_json(f: &Finding, lang: Lang) -> Value {
+    let mut v = json!({
+        "rule": f.rule,
+        "severity": f.severity,
+        "path": f.path,
+        "message": f.message.get(lang),
+    });
+    if !f.values.is_empty() {
+        v["values"] = json!(f.values);
+    }
+    v
+}
+
+/// Totals of a validation run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub lines: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub malformed: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    /// Findings by rule id.
+    pub by_rule: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    fn render(&self, lang: Lang) -> String {
+        let mut top: Vec<(&String, &usize)> = self.by_rule.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = top
+            .iter()
+            .take(8)
+            .map(|(r, n)| format!("{r} ({n})"))
+            .collect();
+        let top = if top.is_empty() {
+            "-".to_owned()
+        } else {
+            top.join(", ")
+        };
+        match lang {
+            Lang::Id => format!(
+                "Diperiksa {} keluarga: {} sah, {} dengan galat, {} baris rusak; {} galat, {} peringatan.\nAturan terbanyak: {top}",
+                self.lines, self.valid, self.invalid, self.malformed, self.errors, self.warnings
+            ),
+            Lang::En => format!(
+                "Checked {} families: {} valid, {} with errors, {} malformed lines; {} errors, {} warnings.\nMost frequent rules: {top}",
+                self.lines, self.valid, self.invalid, self.malformed, self.errors, self.warnings
+            ),
+        }
+    }
+}
+
+/// `tepat validate` with explicit streams; returns the exit code.
+pub fn validate_with(args: &ValidateArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let lang = Lang::parse(&args.lang).unwrap_or_default();
+    match validate_inner(args, lang, stdout) {
+        Ok(summary) => {
+            let _ = writeln!(stderr, "{}", summary.render(lang));
+            u8::from(summary.invalid > 0 || summary.malformed > 0)
+        }
+        Err(Unreadable(msg)) => {
+            let _ = writeln!(stderr, "tepat validate: {msg}");
+            2
+        }
+    }
+}
+
+/// Validates every line of `args.file`, writing one report per non-blank line.
+pub fn validate_inner(
+    args: &ValidateArgs,
+    lang: Lang,
+    stdout: &mut dyn Write,
+) -> Result<Summary, Unreadable> {
+    let today = parse_today(args.today.as_deref())?;
+    let regions = load_regions(&args.regions)?;
+    let owned_rulebook;
+    let rulebook: &Rulebook = match &args.rulebook {
+        None => Rulebook::builtin(),
+        Some(p) => {
+            let text = read_text(p, "--rulebook")?;
+            owned_rulebook = Rulebook::from_json(&text)
+                .map_err(|e| Unreadable(format!("--rulebook {}: {e}", p.display())))?;
+            &owned_rulebook
+        }
+    };
+    let ctx = ValidationContext {
+        rulebook,
+        regions: &regions,
+        today,
+    };
+    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        let f = File::open(&args.file).map_err(|e| {
+            Unreadable(format!(
+                "{}: {e} / berkas tidak dapat dibaca",
+                args.file.display()
+            ))
+        })?;
+        Box::new(BufReader::new(f))
+    };
+    let mut out = BufWriter::new(stdout);
+    let write_err = |e: io::Error| Unreadable(format!("menulis keluaran / writing output: {e}"));
+    let mut summary = Summary::default();
+    let mut findings = Vec::new();
+    for (i, line) in input.split(b'\n').enumerate() {
+        let line = line.map_err(|e| {
+            Unreadable(format!(
+                "{} baris / line {}: {e}",
+                args.file.display(),
+                i + 1
+            ))
+        })?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        summary.lines += 1;
+        let report = match parse_keluarga(&line) {
+            Ok(k) => {
+                findings.clear();
+                validate_into(&k, &ctx, &mut findings);
+                let errors = findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .count();
+                let warnings = findings.len() - errors;
+                summary.errors += errors;
+                summary.warnings += warnings;
+                for f in &findings {
+                    *summary.by_rule.entry(f.rule.clone()).or_insert(0) += 1;
+                }
+                if errors == 0 {
+                    summary.valid += 1;
+                } else {
+                    summary.invalid += 1;
+                }
+                LineReport {
+                    line: i + 1,
+                    valid: errors == 0,
+                    errors,
+                    warnings,
+                    rulebook_version: Some(rulebook.version()),
+                    findings: findings.iter().map(|f| finding_json(f, lang)).collect(),
+                    parse_error: None,
+                }
+            }
+            Err(e) => {
+                summary.malformed += 1;
+                let problems: Vec<Value> = e
+                    .problems
+                    .iter()
+                    .map(|p| {
+                        let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+                        v["message"] = json!(p.message.get(lang));
+                        v
+                    })
+                    .collect();
+                LineReport {
+                    line: i + 1,
+                    valid: false,
+                    errors: 0,
+                    warnings: 0,
+                    rulebook_version: None,
+                    findings: Vec::new(),
+                    parse_error: Some(json!({ "problems": problems })),
+                }
+            }
+        };
+        serde_json::to_writer(&mut out, &report).map_err(|e| write_err(e.into()))?;
+        out.write_all(b"\n").map_err(write_err)?;
+    }
+    out.flush().map_err(write_err)?;
+    Ok(summary)
+}
