@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    tepat_app::start();
+}

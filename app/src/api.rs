@@ -1,0 +1,99 @@
+//! All HTTP of the app: one function per server endpoint, each returning a typed error.
+//!
+//! **Invariant:** no other module talks to the network.
+
+use gloo_net::http::{Request, Response};
+use serde::Deserialize;
+use tepat_core::Lang;
+
+use crate::i18n::tr;
+
+/// Why a call to the server did not give the expected answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// No answer at all: the device is offline or the server is unreachable.
+    Network,
+    /// The server answered with an error status and its `{code, message}` body.
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The answer did not have the agreed shape.
+    Decode,
+}
+
+impl ApiError {
+    /// A sentence for the user, in their language. Never contains personal data.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Network => tr(
+                lang,
+                "Tidak ada sambungan ke server. Data tetap tersimpan di perangkat.",
+                "No connection to the server. Data stays on the device.",
+            )
+            .to_owned(),
+            ApiError::Server {
+                status, message, ..
+            } => match lang {
+                Lang::Id => format!("Server menolak permintaan ({status}): {message}"),
+                Lang::En => format!("The server refused the request ({status}): {message}"),
+            },
+            ApiError::Decode => tr(
+                lang,
+                "Jawaban server tidak dapat dibaca. Coba lagi nanti.",
+                "The server's answer could not be read. Try again later.",
+            )
+            .to_owned(),
+        }
+    }
+
+    /// True when the server itself said the session is not (or no longer) valid.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Server { status: 401, .. })
+    }
+}
+
+/// The server's error body: `{code, message, details}`.
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn check(resp: Response) -> Result<Response, ApiError> {
+    if resp.ok() {
+        return Ok(resp);
+    }
+    let status = resp.status();
+    let body: Option<ErrorBody> = resp.json().await.ok();
+    let (code, message) = body
+        .map(|b| (b.code, b.message))
+        .unwrap_or_else(|| (String::new(), resp.status_text()));
+    Err(ApiError::Server {
+        status,
+        code,
+        message,
+    })
+}
+
+fn bearer(token: Option<&str>) -> Option<String> {
+    token.map(|t| format!("Bearer {t}"))
+}
+
+/// `GET /api/v1/regions`: the `kode,nama` CSV of all provinces, regencies and districts,
+/// plus the caller's assigned villages when a session token is given.
+pub async fn regions(token: Option<&str>) -> Result<String, ApiError> {
+    let mut req = Request::get("/api/v1/regions");
+    if let Some(auth) = bearer(token) {
+        req = req.header("Authorization", &auth);
+    }
+    let resp = req.send().await.map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}

@@ -1,0 +1,3 @@
+//! One screen per file.
+
+pub mod nik;

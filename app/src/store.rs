@@ -1,0 +1,78 @@
+//! On-device storage in IndexedDB.
+//!
+//! Two databases: `tepat-cache` holds what the server can give again (region table,
+//! worklist); `tepat-outbox` holds unsynced work and is cleared only by server
+//! acknowledgement. Both use one key-value object store per kind of record.
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tepat_core::Lang;
+
+use crate::i18n::tr;
+
+/// The cache database: everything here can be fetched from the server again.
+pub const CACHE_DB: &str = "tepat-cache";
+/// The key-value store of the cache database.
+pub const KV: &str = "kv";
+
+/// A storage failure. The browser's own text is kept for diagnosis; it never holds record data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl StoreError {
+    pub fn message(&self, lang: Lang) -> String {
+        format!(
+            "{} ({})",
+            tr(
+                lang,
+                "Penyimpanan perangkat tidak dapat dipakai",
+                "Device storage cannot be used"
+            ),
+            self.0
+        )
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for StoreError {
+    fn from(e: E) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+async fn open_cache() -> Result<Database, StoreError> {
+    let db = Database::open(CACHE_DB)
+        .with_version(1u32)
+        .with_on_upgrade_needed(|_event, db| {
+            if !db.object_store_names().any(|n| n == KV) {
+                db.create_object_store(KV).build()?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(db)
+}
+
+/// Reads `key` from the cache, `None` if absent.
+pub async fn cache_get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, StoreError> {
+    let db = open_cache().await?;
+    let tx = db.transaction(KV).build()?;
+    let store = tx.object_store(KV)?;
+    let value: Option<T> = store.get(key).serde()?.await?;
+    Ok(value)
+}
+
+/// Writes `value` under `key` in the cache.
+pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreError> {
+    let db = open_cache().await?;
+    let tx = db
+        .transaction(KV)
+        .with_mode(TransactionMode::Readwrite)
+        .build()?;
+    let store = tx.object_store(KV)?;
+    store.put(value).with_key(key.to_owned()).serde()?.await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+// Trunk post_build hook: writes the app shell's hashed file names and a content version
+// into the staged service worker. Dependency-free (Node built-ins only).
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+
+const staging = process.env.TRUNK_STAGING_DIR;
+if (!staging) {
+  console.error("sw-precache: TRUNK_STAGING_DIR is not set; run me as a Trunk post_build hook");
+  process.exit(1);
+}
+const publicUrl = process.env.TRUNK_PUBLIC_URL || "/";
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+const swPath = join(staging, "sw.js");
+const files = walk(staging)
+  .filter((p) => p !== swPath)
+  .map((p) => relative(staging, p).split(sep).join("/"))
+  .sort();
+
+const hash = createHash("sha256");
+for (const f of files) {
+  hash.update(f);
+  hash.update(readFileSync(join(staging, f)));
+}
+const version = hash.digest("hex").slice(0, 16);
+const urls = files.map((f) => publicUrl + f);
+
+let sw;
+try {
+  sw = readFileSync(swPath, "utf8");
+} catch (e) {
+  console.error(`sw-precache: ${swPath} is missing (copy public/sw.js in app/index.html)`);
+  process.exit(1);
+}
+const before = sw;
+sw = sw
+  .replace(/const VERSION = "[^"]*";/, `const VERSION = ${JSON.stringify(version)};`)
+  .replace(/const PRECACHE = \[[^\]]*\];/, `const PRECACHE = ${JSON.stringify(urls)};`);
+if (sw === before || !sw.includes(version)) {
+  console.error("sw-precache: the VERSION/PRECACHE placeholders were not found in sw.js");
+  process.exit(1);
+}
+writeFileSync(swPath, sw);
+console.log(`sw-precache: ${urls.length} files, version ${version}`);
