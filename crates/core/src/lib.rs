@@ -15,6 +15,7 @@ pub mod nik;
 pub mod parse;
 pub mod region;
 pub mod rulebook;
+pub mod score;
 pub mod validate;
 
 pub use date::Date;
@@ -27,4 +28,5 @@ pub use nik::{IdContext, NikInfo, NikReport, NikRequest, Sex, check_kk, check_ni
 pub use parse::{ParseError, ParseProblem, ProblemKind, parse_and_validate, parse_keluarga};
 pub use region::{Level, RegionTable};
 pub use rulebook::{Rulebook, RulebookError};
+pub use score::{Eligibility, ProgramRules, RankingModel, Score};
 pub use validate::{Report, ValidationContext, validate_into, validate_keluarga};

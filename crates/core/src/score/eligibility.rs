@@ -1,0 +1,640 @@
+//! Program eligibility as data: desil ranges, PKH components with amounts and caps,
+//! exclusions, and graduation settings, read from a versioned programs file whose
+//! conditions are expressions of the rulebook's language (`crate::expr`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::scoring::rupiah;
+use crate::date::Date;
+use crate::expr::{Env, Expr};
+use crate::fields::Scope;
+use crate::finding::Text;
+use crate::model::Keluarga;
+
+/// The file format this code reads (`format` field).
+pub const PROGRAMS_FORMAT: &str = "tepat-programs/1";
+/// Components per program that the compact decision can count.
+pub const MAX_COMPONENTS: usize = 16;
+
+const BUILTIN_TEXT: &str = include_str!("../../model/programs-2025.json");
+
+/// An inclusive desil range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesilRange {
+    pub min: u8,
+    pub max: u8,
+}
+
+impl DesilRange {
+    pub fn contains(self, desil: u8) -> bool {
+        self.min <= desil && desil <= self.max
+    }
+}
+
+/// Whom a program's amount is paid for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// One amount per family (Sembako/BPNT), or per counted component (PKH).
+    Family,
+    /// One amount per active member (PBI JKN premiums).
+    Person,
+}
+
+/// A PKH-style component: members who meet `member` are counted, up to `max`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentSource {
+    pub id: String,
+    pub label: Text,
+    /// Member-scope condition, e.g. `age <= 6`.
+    pub member: String,
+    /// Rupiah per counted member per year.
+    pub amount: u64,
+    /// At most this many members counted (e.g. 2 pregnancies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+}
+
+/// One program's rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSource {
+    /// Stable id: `pkh`, `sembako`, `pbi_jkn`.
+    pub id: String,
+    pub name: Text,
+    pub desil: DesilRange,
+    pub unit: Unit,
+    /// Rupiah per year per family or per person (`unit`); 0 with components.
+    #[serde(default)]
+    pub amount: u64,
+    /// Benefit components (PKH). With any, a family needs at least one to qualify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentSource>,
+    /// Each member counts for at most one component: the first that matches, in
+    /// listed order.
+    #[serde(default)]
+    pub member_counts_once: bool,
+    /// At most this many counted components per family, over all components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_counted: Option<u32>,
+    /// Family-scope condition telling that the family receives the program now
+    /// (a KPM), e.g. `assets.programs.pkh == 1`; used for graduation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiving: Option<String>,
+}
+
+/// A rule that makes a family ineligible for every program.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionSource {
+    pub id: String,
+    /// Member-scope condition; the first active member who meets it is named (by
+    /// position and relationship, never by name or NIK).
+    pub member: String,
+    /// Message with placeholders `{member}` (position, 1-based) and `{relationship}`.
+    pub text: Text,
+}
+
+/// A self-sufficiency (sejahtera mandiri) indicator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSource {
+    pub id: String,
+    pub label: Text,
+    /// Family-scope condition.
+    pub when: String,
+}
+
+/// Graduation (graduasi) settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraduationSource {
+    /// Graduated KPM per facilitator per year (10 since 18 Dec 2024).
+    pub yearly_target_per_facilitator: u32,
+    /// A family meeting at least this many indicators is flagged as self-sufficient.
+    pub self_sufficiency_min: u32,
+    pub self_sufficiency: Vec<IndicatorSource>,
+}
+
+/// The programs file as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramRulesSource {
+    /// Must be `tepat-programs/1`.
+    pub format: String,
+    pub version: String,
+    pub effective_date: Date,
+    pub label: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Labels of 409 relationship codes, to name a member in a reason.
+    pub relationship_labels: BTreeMap<String, Text>,
+    pub exclusions: Vec<ExclusionSource>,
+    pub programs: Vec<ProgramSource>,
+    pub graduation: GraduationSource,
+}
+
+/// Why a programs file did not load: where, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramRulesError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ProgramRulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "program rules: {}", self.message)
+        } else {
+            write!(f, "program rules, {}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ProgramRulesError {}
+
+fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, ProgramRulesError> {
+    Err(ProgramRulesError {
+        path: path.into(),
+        message: message.into(),
+    })
+}
+
+fn compile(source: &str, scope: Scope, path: String) -> Result<Expr, ProgramRulesError> {
+    Expr::compile_bool(source, scope).map_err(|e| ProgramRulesError {
+        path,
+        message: e.to_string(),
+    })
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledProgram {
+    pub components: Vec<Expr>,
+    pub receiving: Option<Expr>,
+}
+
+/// Loaded, checked program rules.
+#[derive(Clone, Debug)]
+pub struct ProgramRules {
+    source: ProgramRulesSource,
+    exclusions: Vec<Expr>,
+    pub(crate) programs: Vec<CompiledProgram>,
+    pub(crate) indicators: Vec<Expr>,
+}
+
+/// The compact outcome for one program (no allocation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub eligible: bool,
+    pub in_range: bool,
+    /// Estimated benefit, Rupiah per year.
+    pub benefit: u64,
+    /// Members meeting each component, and how many of them were counted.
+    pub matched: [u8; MAX_COMPONENTS],
+    pub counted: [u8; MAX_COMPONENTS],
+    /// True when `max_counted` cut the count.
+    pub capped: bool,
+    /// Persons paid for (`unit: person`).
+    pub persons: u32,
+}
+
+/// The compact outcome for a family: the exclusion that fired (rule index and the
+/// member's 0-based position), then one [`Decision`] per program in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decisions {
+    pub excluded: Option<(usize, usize)>,
+    pub programs: Vec<Decision>,
+}
+
+/// One rule that fired, with its message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// E.g. `pkh.desil`, `pkh.komponen.anak_usia_dini`, `exclusion.asn_tni_polri_bumn`.
+    pub rule: String,
+    pub text: Text,
+}
+
+/// A program's result for one family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramResult {
+    pub program: String,
+    pub name: Text,
+    pub eligible: bool,
+    pub reasons: Vec<Reason>,
+    /// Estimated benefit, Rupiah per year (0 when not eligible).
+    pub annual_benefit: u64,
+}
+
+/// Eligibility for every program.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eligibility {
+    /// The program rules version used.
+    pub programs_version: String,
+    pub desil: u8,
+    pub programs: Vec<ProgramResult>,
+}
+
+impl ProgramRules {
+    /// Loads program rules from JSON text.
+    pub fn from_json(text: &str) -> Result<ProgramRules, ProgramRulesError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let source: ProgramRulesSource =
+            serde_path_to_error::deserialize(de).map_err(|e| ProgramRulesError {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        ProgramRules::compile(source)
+    }
+
+    /// The default rules shipped in the crate (2025 rules as reported, DTSEN.md §6).
+    pub fn builtin() -> &'static ProgramRules {
+        static RULES: OnceLock<ProgramRules> = OnceLock::new();
+        RULES.get_or_init(|| {
+            ProgramRules::from_json(BUILTIN_TEXT)
+                .unwrap_or_else(|e| panic!("the embedded program rules do not load: {e}"))
+        })
+    }
+
+    pub fn builtin_json() -> &'static str {
+        BUILTIN_TEXT
+    }
+
+    /// Checks and compiles rules already in memory.
+    pub fn compile(source: ProgramRulesSource) -> Result<ProgramRules, ProgramRulesError> {
+        if source.format != PROGRAMS_FORMAT {
+            return err(
+                "format",
+                format!("expected \"{PROGRAMS_FORMAT}\", found {:?}", source.format),
+            );
+        }
+        if source.version.trim().is_empty() {
+            return err("version", "must not be empty");
+        }
+        let mut ids = HashSet::new();
+        let mut exclusions = Vec::new();
+        for (i, x) in source.exclusions.iter().enumerate() {
+            if !ids.insert(format!("exclusion.{}", x.id)) {
+                return err(format!("exclusions[{i}].id"), "duplicate id");
+            }
+            exclusions.push(compile(
+                &x.member,
+                Scope::Anggota,
+                format!("exclusions[{i}].member ({})", x.id),
+            )?);
+        }
+        let mut programs = Vec::new();
+        for (i, p) in source.programs.iter().enumerate() {
+            let at = format!("programs[{i}] ({})", p.id);
+            if p.id.trim().is_empty() || !ids.insert(p.id.clone()) {
+                return err(format!("{at}.id"), "empty or duplicate program id");
+            }
+            let r = p.desil;
+            if !(1..=10).contains(&r.min) || !(1..=10).contains(&r.max) || r.min > r.max {
+                return err(
+                    format!("{at}.desil"),
+                    format!("expected 1 ≤ min ≤ max ≤ 10, found {}–{}", r.min, r.max),
+                );
+            }
+            if p.components.len() > MAX_COMPONENTS {
+                return err(
+                    format!("{at}.components"),
+                    format!("at most {MAX_COMPONENTS} components per program"),
+                );
+            }
+            if p.components.is_empty() && (p.member_counts_once || p.max_counted.is_some()) {
+                return err(at, "`member_counts_once` and `max_counted` need components");
+            }
+            let mut comp_ids = HashSet::new();
+            let mut components = Vec::new();
+            for (j, c) in p.components.iter().enumerate() {
+                if !comp_ids.insert(c.id.as_str()) {
+                    return err(format!("{at}.components[{j}].id"), "duplicate component id");
+                }
+                components.push(compile(
+                    &c.member,
+                    Scope::Anggota,
+                    format!("{at}.components[{j}].member ({})", c.id),
+                )?);
+            }
+            let receiving = match &p.receiving {
+                Some(s) => Some(compile(s, Scope::Keluarga, format!("{at}.receiving"))?),
+                None => None,
+            };
+            programs.push(CompiledProgram {
+                components,
+                receiving,
+            });
+        }
+        let mut indicators = Vec::new();
+        let mut ind_ids = HashSet::new();
+        for (i, ind) in source.graduation.self_sufficiency.iter().enumerate() {
+            if !ind_ids.insert(ind.id.as_str()) {
+                return err(
+                    format!("graduation.self_sufficiency[{i}].id"),
+                    "duplicate indicator id",
+                );
+            }
+            indicators.push(compile(
+                &ind.when,
+                Scope::Keluarga,
+                format!("graduation.self_sufficiency[{i}].when ({})", ind.id),
+            )?);
+        }
+        let g = &source.graduation;
+        if g.self_sufficiency_min as usize > g.self_sufficiency.len() {
+            return err(
+                "graduation.self_sufficiency_min",
+                "larger than the number of indicators",
+            );
+        }
+        Ok(ProgramRules {
+            source,
+            exclusions,
+            programs,
+            indicators,
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.source.version
+    }
+
+    pub fn source(&self) -> &ProgramRulesSource {
+        &self.source
+    }
+
+    /// The compact decision for every program (no text; the fast path).
+    pub fn decide(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Decisions {
+        let env = Env::new(keluarga, today);
+        let mut excluded = None;
+        'outer: for (xi, x) in self.exclusions.iter().enumerate() {
+            for (mi, a) in keluarga.anggota.iter().enumerate() {
+                if a.is_active() && x.holds(&env.with_member(a)) {
+                    excluded = Some((xi, mi));
+                    break 'outer;
+                }
+            }
+        }
+        let persons = keluarga.active_members().count() as u32;
+        let programs = self
+            .source
+            .programs
+            .iter()
+            .zip(&self.programs)
+            .map(|(p, c)| decide_one(p, c, keluarga, &env, desil, persons, excluded.is_some()))
+            .collect();
+        Decisions { excluded, programs }
+    }
+
+    /// Eligibility for every program, with reasons and estimated annual benefits.
+    pub fn eligibility(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Eligibility {
+        let d = self.decide(keluarga, desil, today);
+        let exclusion = d.excluded.map(|(xi, mi)| {
+            let x = &self.source.exclusions[xi];
+            let rel = keluarga.anggota[mi].relationship;
+            let label = self
+                .source
+                .relationship_labels
+                .get(&rel.to_string())
+                .cloned()
+                .unwrap_or_else(|| {
+                    Text::new(format!("hubungan {rel}"), format!("relationship {rel}"))
+                });
+            let values = BTreeMap::from([("member".to_owned(), (mi + 1).to_string())]);
+            let mut text = x.text.render(&values);
+            text.id = text.id.replace("{relationship}", &label.id);
+            text.en = text.en.replace("{relationship}", &label.en);
+            Reason {
+                rule: format!("exclusion.{}", x.id),
+                text,
+            }
+        });
+        let programs = self
+            .source
+            .programs
+            .iter()
+            .zip(&d.programs)
+            .map(|(p, dec)| explain(p, dec, desil, exclusion.as_ref()))
+            .collect();
+        Eligibility {
+            programs_version: self.version().to_owned(),
+            desil,
+            programs,
+        }
+    }
+}
+
+fn decide_one(
+    p: &ProgramSource,
+    c: &CompiledProgram,
+    keluarga: &Keluarga,
+    env: &Env,
+    desil: u8,
+    persons: u32,
+    excluded: bool,
+) -> Decision {
+    let in_range = p.desil.contains(desil);
+    let mut matched = [0u8; MAX_COMPONENTS];
+    let mut counted = [0u8; MAX_COMPONENTS];
+    let mut capped = false;
+    let mut benefit = 0u64;
+    let mut paid_persons = 0;
+    if c.components.is_empty() {
+        let eligible = in_range && !excluded;
+        if eligible {
+            benefit = match p.unit {
+                Unit::Family => p.amount,
+                Unit::Person => {
+                    paid_persons = persons;
+                    p.amount * u64::from(persons)
+                }
+            };
+        }
+        return Decision {
+            eligible,
+            in_range,
+            benefit,
+            matched,
+            counted,
+            capped,
+            persons: paid_persons,
+        };
+    }
+    for a in keluarga.anggota.iter().filter(|a| a.is_active()) {
+        let menv = env.with_member(a);
+        for (j, e) in c.components.iter().enumerate() {
+            if e.holds(&menv) {
+                matched[j] = matched[j].saturating_add(1);
+                if p.member_counts_once {
+                    break;
+                }
+            }
+        }
+    }
+    let mut total: u32 = 0;
+    for (j, comp) in p.components.iter().enumerate() {
+        let mut n = u32::from(matched[j]);
+        if let Some(max) = comp.max {
+            n = n.min(max);
+        }
+        if let Some(cap) = p.max_counted {
+            let room = cap.saturating_sub(total);
+            if n > room {
+                n = room;
+                capped = true;
+            }
+        }
+        total += n;
+        counted[j] = n as u8;
+        benefit += comp.amount * u64::from(n);
+    }
+    let eligible = in_range && !excluded && total > 0;
+    if !eligible {
+        benefit = 0;
+    }
+    Decision {
+        eligible,
+        in_range,
+        benefit,
+        matched,
+        counted,
+        capped,
+        persons: 0,
+    }
+}
+
+fn explain(
+    p: &ProgramSource,
+    d: &Decision,
+    desil: u8,
+    exclusion: Option<&Reason>,
+) -> ProgramResult {
+    let mut reasons = Vec::new();
+    let r = p.desil;
+    reasons.push(if d.in_range {
+        Reason {
+            rule: format!("{}.desil", p.id),
+            text: Text::new(
+                format!(
+                    "Desil {desil} dalam rentang program (desil {}–{})",
+                    r.min, r.max
+                ),
+                format!(
+                    "Desil {desil} is within the program's range (desil {}–{})",
+                    r.min, r.max
+                ),
+            ),
+        }
+    } else {
+        Reason {
+            rule: format!("{}.desil", p.id),
+            text: Text::new(
+                format!(
+                    "Desil {desil} di luar rentang program (desil {}–{})",
+                    r.min, r.max
+                ),
+                format!(
+                    "Desil {desil} is outside the program's range (desil {}–{})",
+                    r.min, r.max
+                ),
+            ),
+        }
+    });
+    if let Some(x) = exclusion {
+        reasons.push(x.clone());
+    }
+    if p.components.is_empty() {
+        if d.eligible {
+            reasons.push(match p.unit {
+                Unit::Family => Reason {
+                    rule: format!("{}.amount", p.id),
+                    text: Text::new(
+                        format!("{} per keluarga per tahun", rupiah(p.amount as f64, '.')),
+                        format!("{} per family per year", rupiah(p.amount as f64, ',')),
+                    ),
+                },
+                Unit::Person => Reason {
+                    rule: format!("{}.amount", p.id),
+                    text: Text::new(
+                        format!(
+                            "{} orang × {} per orang per tahun",
+                            d.persons,
+                            rupiah(p.amount as f64, '.')
+                        ),
+                        format!(
+                            "{} persons × {} per person per year",
+                            d.persons,
+                            rupiah(p.amount as f64, ',')
+                        ),
+                    ),
+                },
+            });
+        }
+    } else {
+        let mut any = false;
+        for (j, comp) in p.components.iter().enumerate() {
+            let (m, n) = (d.matched[j], d.counted[j]);
+            if m == 0 {
+                continue;
+            }
+            any = true;
+            let (cid, cen) = if n < m {
+                (
+                    format!(" (dihitung {n} dari {m})"),
+                    format!(" ({n} of {m} counted)"),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            reasons.push(Reason {
+                rule: format!("{}.komponen.{}", p.id, comp.id),
+                text: Text::new(
+                    format!(
+                        "{}: {m} orang{cid} × {}",
+                        comp.label.id,
+                        rupiah(comp.amount as f64, '.')
+                    ),
+                    format!(
+                        "{}: {m} person(s){cen} × {}",
+                        comp.label.en,
+                        rupiah(comp.amount as f64, ',')
+                    ),
+                ),
+            });
+        }
+        if d.capped
+            && let Some(cap) = p.max_counted
+        {
+            reasons.push(Reason {
+                rule: format!("{}.max_counted", p.id),
+                text: Text::new(
+                    format!("Paling banyak {cap} komponen dihitung per keluarga"),
+                    format!("At most {cap} components are counted per family"),
+                ),
+            });
+        }
+
+        if !any {
+            reasons.push(Reason {
+                rule: format!("{}.no_component", p.id),
+                text: Text::new(
+                    "Tidak ada anggota yang memenuhi komponen program",
+                    "No member meets any of the program's components",
+                ),
+            });
+        }
+    }
+    ProgramResult {
+        program: p.id.clone(),
+        name: p.name.clone(),
+        eligible: d.eligible,
+        reasons,
+        annual_benefit: if d.eligible { d.benefit } else { 0 },
+    }
+}

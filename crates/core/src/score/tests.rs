@@ -1,0 +1,329 @@
+use super::*;
+use crate::date::Date;
+use crate::model::Keluarga;
+
+const SAMPLE: &str = include_str!("../../../../tests/vectors/households/sample.json");
+
+fn sample() -> Keluarga {
+    serde_json::from_str(SAMPLE).unwrap()
+}
+
+fn today() -> Date {
+    Date::parse("2026-11-23").unwrap()
+}
+
+fn model_with(edit: impl FnOnce(&mut serde_json::Value)) -> Result<RankingModel, ModelError> {
+    let mut v: serde_json::Value = serde_json::from_str(RankingModel::builtin_json()).unwrap();
+    edit(&mut v);
+    RankingModel::from_json(&v.to_string())
+}
+
+fn rules_with(
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Result<ProgramRules, ProgramRulesError> {
+    let mut v: serde_json::Value = serde_json::from_str(ProgramRules::builtin_json()).unwrap();
+    edit(&mut v);
+    ProgramRules::from_json(&v.to_string())
+}
+
+#[test]
+fn builtin_model_is_labelled_illustrative() {
+    let m = RankingModel::builtin();
+    assert!(!m.is_official());
+    assert!(
+        m.label().id.contains("bukan koefisien resmi BPS"),
+        "{:?}",
+        m.label()
+    );
+    assert_eq!(m.version(), "ilustratif-2026.1");
+}
+
+#[test]
+fn score_records_model_version_and_explains_biggest_first() {
+    let s = RankingModel::builtin().score(&sample(), today()).unwrap();
+    assert_eq!(s.model_version, RankingModel::builtin().version());
+    assert_eq!(
+        s.group, "rural",
+        "urban_rural = 2 in Aceh has no province group"
+    );
+    assert!((1..=10).contains(&s.desil));
+    assert_eq!(s.members, 4);
+    assert!(
+        s.per_capita > 100_000.0 && s.per_capita < 20_000_000.0,
+        "{}",
+        s.per_capita
+    );
+    let mags: Vec<f64> = s.factors.iter().map(|f| f.contribution.abs()).collect();
+    assert!(mags.windows(2).all(|w| w[0] >= w[1]), "{mags:?}");
+    // The explanation sums back to the prediction.
+    let total: f64 = s.baseline + s.factors.iter().map(|f| f.contribution).sum::<f64>();
+    assert!((total - s.log_per_capita).abs() < 1e-9);
+    assert!(s.summary.id.starts_with(&format!("Desil {}", s.desil)));
+    // predict() agrees bit for bit with score().
+    let p = RankingModel::builtin().predict(&sample(), today()).unwrap();
+    assert_eq!(p.log_per_capita.to_bits(), s.log_per_capita.to_bits());
+    assert_eq!(p.desil, s.desil);
+}
+
+#[test]
+fn signs_follow_the_published_pmt_structure() {
+    let m = RankingModel::builtin();
+    let base = m.predict(&sample(), today()).unwrap().log_per_capita;
+    let with = |f: &dyn Fn(&mut Keluarga)| {
+        let mut k = sample();
+        f(&mut k);
+        m.predict(&k, today()).unwrap().log_per_capita
+    };
+    assert!(
+        with(&|k| k.assets.movable.car = Some(1)) > base,
+        "car raises"
+    );
+    assert!(
+        with(&|k| k.assets.movable.refrigerator = Some(2)) < base,
+        "no fridge lowers"
+    );
+    assert!(
+        with(&|k| k.assets.movable.motorcycle = Some(2)) < base,
+        "no motorcycle lowers"
+    );
+    assert!(
+        with(&|k| k.housing.floor = Some(8)) < base,
+        "earth floor lowers"
+    );
+    assert!(
+        with(&|k| k.housing.wall = Some(6)) < base,
+        "bamboo wall lowers"
+    );
+    assert!(
+        with(&|k| k.housing.cooking_fuel = Some(10)) < base,
+        "firewood lowers"
+    );
+    assert!(
+        with(&|k| k.anggota[0].education_level = Some(19)) > base,
+        "head S1 raises"
+    );
+    assert!(
+        with(&|k| {
+            let extra = k.anggota[2].clone();
+            k.anggota.push(extra.clone());
+            k.anggota.push(extra);
+        }) < base,
+        "more members lower"
+    );
+}
+
+#[test]
+fn region_groups_fall_back_to_national() {
+    let m = RankingModel::builtin();
+    let mut k = sample();
+    k.urban_rural = None;
+    k.address.village = "bad".into();
+    assert_eq!(m.score(&k, today()).unwrap().group, "national");
+    k.address.province = "31".into();
+    k.urban_rural = Some(1);
+    assert_eq!(m.score(&k, today()).unwrap().group, "31-urban");
+    k.urban_rural = Some(2);
+    assert_eq!(m.score(&k, today()).unwrap().group, "rural");
+}
+
+#[test]
+fn no_active_member_is_an_error_not_a_panic() {
+    let mut k = sample();
+    for a in &mut k.anggota {
+        a.presence = 2;
+    }
+    assert_eq!(
+        RankingModel::builtin().score(&k, today()),
+        Err(ScoreError::NoActiveMembers)
+    );
+}
+
+#[test]
+fn bad_model_files_name_the_problem() {
+    let e = RankingModel::from_json("{").unwrap_err();
+    assert!(e.to_string().contains("EOF"), "{e}");
+    let e = model_with(|v| v["format"] = "x".into()).unwrap_err();
+    assert_eq!(e.path, "format");
+    let e =
+        model_with(|v| v["variables"][11]["expr"] = "housing.flor in {1..4}".into()).unwrap_err();
+    assert_eq!(e.path, "variables[11].expr (floor_modern)", "{e}");
+    assert!(e.message.contains("position 1"), "{e}");
+    let e = model_with(|v| v["groups"][0]["coefficients"]["nope"] = 1.0.into()).unwrap_err();
+    assert_eq!(e.path, "groups[0] (national).coefficients.nope", "{e}");
+    let e = model_with(|v| {
+        v["groups"][0]["coefficients"]
+            .as_object_mut()
+            .unwrap()
+            .remove("car");
+    })
+    .unwrap_err();
+    assert!(e.message.contains("\"car\""), "{e}");
+    let e = model_with(|v| {
+        v["groups"].as_array_mut().unwrap().remove(0);
+    })
+    .unwrap_err();
+    assert!(e.path.contains("extends") || e.path == "groups", "{e}");
+    let e = model_with(|v| v["cut_points"]["national"][3] = 1.0.into()).unwrap_err();
+    assert_eq!(e.path, "cut_points.national[3]", "{e}");
+    let e =
+        model_with(|v| v["cut_points"]["national"] = serde_json::json!([1.0, 2.0])).unwrap_err();
+    assert!(e.message.contains("expected 9 cut points"), "{e}");
+    let e =
+        model_with(|v| v["variables"][0]["expr"] = "housing.pln_customer_id".into()).unwrap_err();
+    assert!(e.message.contains("integer or a boolean"), "{e}");
+    let e = model_with(|v| v["unknown"] = 1.into()).unwrap_err();
+    assert!(e.message.contains("unknown field"), "{e}");
+}
+
+#[test]
+fn pkh_counts_components_with_caps_and_amounts_from_data() {
+    let rules = ProgramRules::builtin();
+    let mut k = sample();
+    // Three children aged 0–6: only 2 count.
+    let mut kid = k.anggota[2].clone();
+    kid.birth_date = Date::parse("2023-01-01").unwrap();
+    kid.school_participation = None;
+    kid.education_level = None;
+    k.anggota.truncate(2);
+    k.anggota.extend([kid.clone(), kid.clone(), kid]);
+    let e = rules.eligibility(&k, 2, today());
+    let pkh = &e.programs[0];
+    assert_eq!(pkh.program, "pkh");
+    assert!(pkh.eligible);
+    assert_eq!(pkh.annual_benefit, 6_000_000);
+    assert!(
+        pkh.reasons
+            .iter()
+            .any(|r| r.rule == "pkh.komponen.anak_usia_dini"
+                && r.text.id.contains("3 orang (dihitung 2 dari 3)")),
+        "{:?}",
+        pkh.reasons
+    );
+    let sembako = &e.programs[1];
+    assert!(sembako.eligible);
+    assert_eq!(sembako.annual_benefit, 2_400_000);
+    let pbi = &e.programs[2];
+    assert!(pbi.eligible);
+    assert_eq!(pbi.annual_benefit, 5 * 504_000, "PBI counts persons");
+
+    // Out of range.
+    let e = rules.eligibility(&k, 5, today());
+    assert!(!e.programs[0].eligible && !e.programs[1].eligible && e.programs[2].eligible);
+    assert_eq!(e.programs[0].annual_benefit, 0);
+}
+
+#[test]
+fn family_without_component_is_not_pkh_eligible() {
+    let mut k = sample();
+    k.anggota.truncate(2);
+    let e = ProgramRules::builtin().eligibility(&k, 1, today());
+    assert!(!e.programs[0].eligible);
+    assert!(
+        e.programs[0]
+            .reasons
+            .iter()
+            .any(|r| r.rule == "pkh.no_component")
+    );
+    assert!(e.programs[1].eligible);
+}
+
+#[test]
+fn exclusion_names_member_by_position_and_relationship_never_by_name() {
+    let mut k = sample();
+    k.anggota[1].employment_status = Some(5);
+    let e = ProgramRules::builtin().eligibility(&k, 1, today());
+    for p in &e.programs {
+        assert!(!p.eligible, "{}", p.program);
+        assert_eq!(p.annual_benefit, 0);
+        let r = p
+            .reasons
+            .iter()
+            .find(|r| r.rule == "exclusion.asn_tni_polri_bumn")
+            .expect("exclusion reason");
+        assert!(
+            r.text.id.contains("Anggota ke-2 (istri/suami)"),
+            "{}",
+            r.text.id
+        );
+        assert!(
+            r.text.en.contains("Member 2 (wife/husband)"),
+            "{}",
+            r.text.en
+        );
+        for a in &k.anggota {
+            assert!(!r.text.id.contains(&a.name) && !r.text.id.contains(&a.nik));
+        }
+    }
+    // An inactive member does not exclude.
+    k.anggota[1].presence = 2;
+    let e = ProgramRules::builtin().eligibility(&k, 1, today());
+    assert!(e.programs[1].eligible);
+}
+
+#[test]
+fn graduation_flags_natural_and_self_sufficient() {
+    let rules = ProgramRules::builtin();
+    let k = sample(); // receives PKH and Sembako (501a/b = 1) and PBI (jkn 1)
+    let g = rules.graduation(&k, 6, today());
+    assert!(g.graduate);
+    let pkh = g.programs.iter().find(|p| p.program == "pkh").unwrap();
+    assert_eq!(pkh.kind, Some(GraduationKind::Alamiah));
+    let pbi = g.programs.iter().find(|p| p.program == "pbi_jkn").unwrap();
+    assert_eq!(pbi.kind, Some(GraduationKind::Alamiah), "desil 6 > 5");
+    let g = rules.graduation(&k, 2, today());
+    let sembako = g.programs.iter().find(|p| p.program == "sembako").unwrap();
+    assert_eq!(sembako.kind, None, "{g:?}");
+
+    let mut rich = k.clone();
+    rich.housing.power = Some(4);
+    rich.assets.movable.gold = Some(1);
+    rich.anggota[0].employment_status = Some(4);
+    let g = rules.graduation(&rich, 2, today());
+    assert!(g.indicators_met.len() >= 4, "{:?}", g.indicators_met);
+    let sembako = g.programs.iter().find(|p| p.program == "sembako").unwrap();
+    assert_eq!(sembako.kind, Some(GraduationKind::Mandiri));
+
+    let t = rules.tally([("p1", true), ("p2", false), ("p1", true)]);
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        (t[0].graduated, t[0].target, t[0].remaining, t[0].met),
+        (2, 10, 8, false)
+    );
+    assert_eq!(t[1].graduated, 0);
+}
+
+#[test]
+fn bad_program_files_name_the_problem() {
+    let e = rules_with(|v| v["programs"][0]["desil"]["max"] = 11.into()).unwrap_err();
+    assert_eq!(e.path, "programs[0] (pkh).desil", "{e}");
+    let e =
+        rules_with(|v| v["programs"][0]["components"][4]["member"] = "age <= ".into()).unwrap_err();
+    assert_eq!(
+        e.path, "programs[0] (pkh).components[4].member (anak_usia_dini)",
+        "{e}"
+    );
+    let e = rules_with(|v| v["exclusions"][0]["member"] = "age".into()).unwrap_err();
+    assert!(e.message.contains("boolean"), "{e}");
+    let e = rules_with(|v| v["programs"][1]["amount"] = (-1).into()).unwrap_err();
+    assert_eq!(e.path, "programs[1].amount", "{e}");
+}
+
+#[test]
+fn cap_on_counted_components_lives_in_data() {
+    let rules = rules_with(|v| v["programs"][0]["max_counted"] = 1.into()).unwrap();
+    let mut k = sample();
+    let mut kid = k.anggota[2].clone();
+    kid.birth_date = Date::parse("2024-01-01").unwrap();
+    kid.school_participation = None;
+    kid.education_level = None;
+    k.anggota.push(kid);
+    let e = rules.eligibility(&k, 1, today());
+    assert!(
+        e.programs[0]
+            .reasons
+            .iter()
+            .any(|r| r.rule == "pkh.max_counted")
+    );
+    let unc = ProgramRules::builtin().eligibility(&k, 1, today());
+    assert!(e.programs[0].annual_benefit < unc.programs[0].annual_benefit);
+}
