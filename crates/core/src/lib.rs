@@ -7,6 +7,7 @@
 
 pub mod codes;
 pub mod date;
+pub mod event;
 pub mod expr;
 pub mod fields;
 pub mod finding;

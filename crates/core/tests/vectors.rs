@@ -313,3 +313,178 @@ fn expression_vectors() {
     });
     assert!(n >= 20);
 }
+
+/// Life events: `tests/vectors/events.json` (applying change requests) and
+/// `tests/vectors/events_hash.json` (canonical form, content hash, tamper check).
+#[test]
+fn event_vectors() {
+    use std::collections::BTreeMap;
+    use tepat_core::event::{
+        ChangeRequest, EventContext, apply, canonical_json, seal, verify_hash,
+    };
+
+    fn leaves(v: &Value, path: String, out: &mut BTreeMap<String, Value>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    leaves(x, p, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    leaves(x, format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {
+                out.insert(path, v.clone());
+            }
+        }
+    }
+    fn changes(before: &Keluarga, after: &Keluarga) -> Value {
+        let (mut b, mut a) = (BTreeMap::new(), BTreeMap::new());
+        leaves(
+            &serde_json::to_value(before).expect("json"),
+            String::new(),
+            &mut b,
+        );
+        leaves(
+            &serde_json::to_value(after).expect("json"),
+            String::new(),
+            &mut a,
+        );
+        let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+        let list: Vec<Value> = keys
+            .into_iter()
+            .filter(|k| b.get(*k) != a.get(*k))
+            .map(|k| {
+                serde_json::json!({
+                    "path": k,
+                    "from": b.get(k).cloned().unwrap_or(Value::Null),
+                    "to": a.get(k).cloned().unwrap_or(Value::Null),
+                })
+            })
+            .collect();
+        Value::Array(list)
+    }
+    fn summary(k: &Keluarga) -> Value {
+        serde_json::json!({
+            "no_kk": k.no_kk,
+            "version": k.version,
+            "status": k.status,
+            "origin_kk": k.origin_kk,
+            "merged_into": k.merged_into,
+            "member_count": k.member_count,
+            "anggota": k.anggota.iter().map(|a| serde_json::json!([
+                a.number, a.nik, a.relationship, a.presence, a.marital_status
+            ])).collect::<Vec<_>>(),
+        })
+    }
+    fn brief(findings: &[tepat_core::Finding]) -> Value {
+        findings
+            .iter()
+            .map(|f| serde_json::json!({ "rule": f.rule, "severity": f.severity, "path": f.path }))
+            .collect()
+    }
+
+    let regions = regions();
+    let sample: Value = serde_json::from_str(SAMPLE_HOUSEHOLD).expect("sample");
+    let n = check(suite!("events.json"), |input, today| {
+        let mut doc = input
+            .get("family")
+            .cloned()
+            .unwrap_or_else(|| sample.clone());
+        if let Some(patch) = input.get("family_patch") {
+            apply_patch(&mut doc, patch);
+        }
+        let family: Keluarga = serde_json::from_value(doc).expect("family");
+        let target: Option<Keluarga> = match input.get("target") {
+            Some(Value::String(s)) if s == "sample" => serde_json::from_value(sample.clone()).ok(),
+            Some(t) => Some(serde_json::from_value(t.clone()).expect("target family")),
+            None => None,
+        };
+        let req: ChangeRequest =
+            serde_json::from_value(input["request"].clone()).expect("request parses");
+        let ctx = EventContext {
+            validation: ValidationContext {
+                rulebook: Rulebook::builtin(),
+                regions: &regions,
+                today,
+            },
+            target: target.as_ref(),
+        };
+        match apply(&family, &req, &ctx) {
+            Ok(applied) => serde_json::json!({
+                "result": "applied",
+                "changes": changes(&family, &applied.keluarga),
+                "other": applied.other.as_ref().map(summary),
+                "findings": brief(&applied.findings),
+            }),
+            Err(findings) => {
+                serde_json::json!({ "result": "rejected", "findings": brief(&findings) })
+            }
+        }
+    });
+    assert!(n >= 20);
+    // Every event type has at least one applied and one rejected case.
+    let doc: Value =
+        serde_json::from_str(include_str!("../../../tests/vectors/events.json")).expect("json");
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for case in doc["cases"].as_array().expect("cases") {
+        let kind = case["input"]["request"]["event"]["type"]
+            .as_str()
+            .unwrap_or_default();
+        let result = case["expected"]["result"].as_str().unwrap_or_default();
+        *seen
+            .entry((kind.to_owned(), result.to_owned()))
+            .or_default() += 1;
+    }
+    for kind in [
+        "member_died",
+        "member_moved_out",
+        "member_moved_in",
+        "birth",
+        "marriage",
+        "family_split",
+        "family_merge",
+        "variable_correction",
+        "member_not_found",
+        "family_not_found",
+    ] {
+        for result in ["applied", "rejected"] {
+            assert!(
+                seen.contains_key(&(kind.to_owned(), result.to_owned())),
+                "no {result} case for {kind}"
+            );
+        }
+    }
+
+    let n = check(suite!("events_hash.json"), |input, _| {
+        let mut req: ChangeRequest =
+            serde_json::from_value(input["request"].clone()).expect("request parses");
+        if input["seal"] == true {
+            req = seal(&req);
+        }
+        if let Some(reason) = input.get("tamper_reason").and_then(Value::as_str) {
+            req.reason = reason.to_owned();
+        }
+        // Through JSON and back: the canonical form survives a round trip.
+        let again: ChangeRequest =
+            serde_json::from_str(&serde_json::to_string_pretty(&req).expect("json"))
+                .expect("parses");
+        assert_eq!(canonical_json(&again), canonical_json(&req));
+        serde_json::json!({
+            "canonical": canonical_json(&req),
+            "hash": req.hash,
+            "verify": match verify_hash(&req) {
+                Ok(()) => serde_json::json!("ok"),
+                Err(e) => serde_json::to_value(e).expect("json"),
+            },
+        })
+    });
+    assert!(n >= 3);
+}
