@@ -1,0 +1,97 @@
+//! Login, logout and the current user.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Auth, Role, User, bearer};
+use crate::db::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
+use crate::scope::{districts_of, villages_of};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct UserView {
+    pub username: String,
+    pub role: Role,
+    /// Assigned region codes at the role's level (empty for national roles).
+    pub regions: Vec<String>,
+    /// Villages in scope (empty for national roles: analysts and admins see all).
+    pub villages: Vec<String>,
+    /// Districts in scope (empty for national roles).
+    pub districts: Vec<String>,
+    pub national: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: String,
+    pub user: UserView,
+}
+
+pub fn user_view(state: &AppState, user: &User) -> UserView {
+    UserView {
+        username: user.username.clone(),
+        role: user.role,
+        regions: user.regions.clone(),
+        villages: villages_of(&state.regions, user),
+        districts: districts_of(&state.regions, user),
+        national: user.role.is_national(),
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    if req.username.len() > 64 || req.password.len() > 1024 {
+        return Err(ApiError::BadCredentials);
+    }
+    let (token, expires, user) =
+        crate::auth::login(&state.db, &req.username, &req.password).await?;
+    crate::audit::record(
+        &state.db.pool,
+        Some(&user),
+        "login",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at: rfc3339(expires),
+        user: user_view(&state, &user),
+    }))
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
+    let token = bearer(&headers).ok_or(ApiError::Unauthorized)?;
+    crate::auth::revoke(&state.db, token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, Auth(user): Auth) -> Json<UserView> {
+    Json(user_view(&state, &user))
+}

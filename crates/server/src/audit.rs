@@ -1,0 +1,143 @@
+//! The audit log: who did what, when, with before/after values. Append-only (the database
+//! refuses UPDATE and DELETE on it). It is queryable by household and by user.
+
+use serde::Serialize;
+
+use crate::auth::User;
+use crate::db::{Db, now, rfc3339};
+
+/// Appends one audit entry. `before`/`after` are JSON texts (household versions).
+#[allow(clippy::too_many_arguments)]
+pub async fn record<'e, E>(
+    exec: E,
+    user: Option<&User>,
+    action: &str,
+    province: Option<&str>,
+    household_id: Option<&str>,
+    change_id: Option<&str>,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    record_with_details(
+        exec,
+        user,
+        action,
+        province,
+        household_id,
+        change_id,
+        before,
+        after,
+        None,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record_with_details<'e, E>(
+    exec: E,
+    user: Option<&User>,
+    action: &str,
+    province: Option<&str>,
+    household_id: Option<&str>,
+    change_id: Option<&str>,
+    before: Option<&str>,
+    after: Option<&str>,
+    details: Option<&str>,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, username, action, province, household_id, change_id, before, after, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(now())
+    .bind(user.map(|u| u.id))
+    .bind(user.map(|u| u.username.as_str()).unwrap_or("system"))
+    .bind(action)
+    .bind(province)
+    .bind(household_id)
+    .bind(change_id)
+    .bind(before)
+    .bind(after)
+    .bind(details)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// One audit entry as the API shows it.
+#[derive(Serialize, Debug)]
+pub struct Entry {
+    pub id: i64,
+    pub at: String,
+    pub username: String,
+    pub action: String,
+    pub province: Option<String>,
+    pub household_id: Option<String>,
+    pub change_id: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub details: Option<serde_json::Value>,
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn to_entry(r: Row) -> Entry {
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    Entry {
+        id: r.0,
+        at: rfc3339(r.1),
+        username: r.2,
+        action: r.3,
+        province: r.4,
+        household_id: r.5,
+        change_id: r.6,
+        before: parse(r.7),
+        after: parse(r.8),
+        details: parse(r.9),
+    }
+}
+
+const COLUMNS: &str =
+    "id, at, username, action, province, household_id, change_id, before, after, details";
+
+pub async fn by_household(
+    db: &Db,
+    household_id: &str,
+    limit: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE household_id = $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(household_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(to_entry).collect())
+}
+
+pub async fn by_user(db: &Db, username: &str, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE username = $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(username)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(to_entry).collect())
+}

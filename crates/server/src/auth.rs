@@ -1,0 +1,375 @@
+//! Accounts, roles, scopes and sessions.
+//!
+//! Passwords are hashed with argon2id. Sessions are opaque random tokens; only their
+//! SHA-256 is stored, they expire, and logout revokes them.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tepat_core::region::Level;
+
+use crate::db::{Db, now};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How long a session lasts (the facilitator works offline for days between syncs).
+pub const SESSION_SECS: i64 = 14 * 24 * 3600;
+
+/// The five roles of issue 6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Pendamping: assigned villages only.
+    Facilitator,
+    /// Koordinator: a district.
+    Supervisor,
+    /// Dinas sosial: a regency or city.
+    DinsosAdmin,
+    /// Read-only, national.
+    Analyst,
+    /// System administrator.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Facilitator => "facilitator",
+            Role::Supervisor => "supervisor",
+            Role::DinsosAdmin => "dinsos_admin",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "facilitator" | "pendamping" => Role::Facilitator,
+            "supervisor" | "koordinator" => Role::Supervisor,
+            "dinsos_admin" | "dinsos" => Role::DinsosAdmin,
+            "analyst" | "analis" => Role::Analyst,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+
+    /// The region level an assignment of this role must have; `None` for national roles.
+    pub fn assignment_level(self) -> Option<Level> {
+        match self {
+            Role::Facilitator => Some(Level::Village),
+            Role::Supervisor => Some(Level::District),
+            Role::DinsosAdmin => Some(Level::Regency),
+            Role::Analyst | Role::Admin => None,
+        }
+    }
+
+    pub fn is_national(self) -> bool {
+        self.assignment_level().is_none()
+    }
+
+    /// May submit changes (push) and import.
+    pub fn can_write(self) -> bool {
+        !matches!(self, Role::Analyst)
+    }
+
+    /// May approve or reject queued changes.
+    pub fn can_review(self) -> bool {
+        matches!(self, Role::Supervisor | Role::DinsosAdmin | Role::Admin)
+    }
+}
+
+/// An authenticated caller with its scope.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// Assigned region codes (dotted), at the role's level.
+    pub regions: Vec<String>,
+}
+
+impl User {
+    /// True when `code` (any level) lies inside the caller's scope.
+    pub fn covers(&self, code: &str) -> bool {
+        self.role.is_national()
+            || self.regions.iter().any(|r| {
+                code == r
+                    || (code.len() > r.len()
+                        && code.starts_with(r.as_str())
+                        && code.as_bytes()[r.len()] == b'.')
+            })
+    }
+
+    /// Reads are allowed for the scope; analysts read nationally.
+    pub fn can_read(&self, village: &str) -> bool {
+        self.covers(village)
+    }
+
+    /// Writes need a writing role and the scope.
+    pub fn can_write(&self, village: &str) -> bool {
+        self.role.can_write() && self.covers(village)
+    }
+
+    pub fn require_write(&self, village: &str) -> Result<(), ApiError> {
+        if self.can_write(village) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("region {village}")))
+        }
+    }
+
+    pub fn require_review(&self, village: &str) -> Result<(), ApiError> {
+        if self.role.can_review() && self.covers(village) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("review in region {village}")))
+        }
+    }
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
+        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// A new opaque token: 244 random bits from the OS (two v4 UUIDs), hex-encoded.
+fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+pub async fn load_user(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<(i64, String, String, i64)> =
+        sqlx::query_as("SELECT id, username, role, disabled FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some((id, username, role, disabled)) = row else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&role) else {
+        return Ok(None);
+    };
+    if disabled != 0 {
+        return Ok(None);
+    }
+    let regions: Vec<(String,)> =
+        sqlx::query_as("SELECT region FROM assignments WHERE user_id = $1 ORDER BY region")
+            .bind(id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(Some(User {
+        id,
+        username,
+        role,
+        regions: regions.into_iter().map(|r| r.0).collect(),
+    }))
+}
+
+pub async fn find_user_id(db: &Db, username: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Creates a user; an error if the username exists.
+pub async fn add_user(db: &Db, username: &str, role: Role, password: &str) -> anyhow::Result<i64> {
+    if !valid_username(username) {
+        anyhow::bail!("username must be 2–64 characters of a–z, 0–9, `.`, `_` or `-`");
+    }
+    if password.chars().count() < 8 {
+        anyhow::bail!("password must have at least 8 characters");
+    }
+    if find_user_id(db, username).await?.is_some() {
+        anyhow::bail!("user {username} already exists");
+    }
+    let hash = hash_password(password)?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(username)
+    .bind(role.as_str())
+    .bind(hash)
+    .bind(now())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub fn valid_username(u: &str) -> bool {
+    (2..=64).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Checks the password and opens a session. Returns (token, expires_at).
+pub async fn login(
+    db: &Db,
+    username: &str,
+    password: &str,
+) -> Result<(String, i64, User), ApiError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0")
+            .bind(username)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some((id, hash)) = row else {
+        // Spend the same time as a real check so usernames cannot be probed by timing.
+        let _ = verify_password(password, DUMMY_HASH);
+        return Err(ApiError::BadCredentials);
+    };
+    let ok = tokio::task::spawn_blocking({
+        let password = password.to_owned();
+        move || verify_password(&password, &hash)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    if !ok {
+        return Err(ApiError::BadCredentials);
+    }
+    let user = load_user(db, id).await?.ok_or(ApiError::BadCredentials)?;
+    let token = new_token();
+    let at = now();
+    let expires = at + SESSION_SECS;
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash(&token))
+        .bind(id)
+        .bind(at)
+        .bind(expires)
+        .execute(&db.pool)
+        .await?;
+    Ok((token, expires, user))
+}
+
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J4moa2MM0/6uf3HbY2Tf5Fux8JIBTwIhmhxGRbsY14qhTltQt+Vw3b7tcJNEbk8ium8AQfZeD4tabCnNqfkD1g";
+
+pub async fn revoke(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+        .bind(now())
+        .bind(token_hash(token))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+async fn session_user(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(now())
+    .fetch_optional(&state.db.pool)
+    .await?;
+    match row {
+        Some((id,)) => Ok(load_user(&state.db, id).await?),
+        None => Ok(None),
+    }
+}
+
+/// Extractor: the authenticated caller, or 401.
+pub struct Auth(pub User);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let user = session_user(state, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Auth(user))
+    }
+}
+
+/// Extractor: the caller if a valid bearer token is present; a bad token is still 401.
+pub struct MaybeAuth(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match bearer(&parts.headers) {
+            None => Ok(MaybeAuth(None)),
+            Some(token) => Ok(MaybeAuth(Some(
+                session_user(state, token)
+                    .await?
+                    .ok_or(ApiError::Unauthorized)?,
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_round_trip_and_dummy_hash_parses() {
+        let h = hash_password("demo12345").unwrap();
+        assert!(verify_password("demo12345", &h));
+        assert!(!verify_password("demo12346", &h));
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn scope_covers_only_children_on_a_dot_boundary() {
+        let u = User {
+            id: 1,
+            username: "p".into(),
+            role: Role::Supervisor,
+            regions: vec!["32.01.01".into()],
+        };
+        assert!(u.covers("32.01.01.2001"));
+        assert!(u.covers("32.01.01"));
+        assert!(!u.covers("32.01.010"));
+        assert!(!u.covers("32.01.02.2001"));
+        assert!(!u.covers("32.01"));
+    }
+}

@@ -1,0 +1,174 @@
+//! One error type for the whole API. Every error answers JSON `{code, message, details}`.
+//!
+//! `message` is Bahasa Indonesia first, then English, separated by ` / `.
+//! Internal errors are logged (without personal data) and answered with a generic 500.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// An API error; each variant documents its HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not well-formed JSON (truncated, wrong syntax) or a query is malformed.
+    #[error("bad request: {message}")]
+    BadRequest { message: String, details: Value },
+    /// 415: the body is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: well-formed JSON that does not fit the schema (wrong type, unknown code, bad date).
+    #[error("unprocessable: {message}")]
+    Unprocessable { message: String, details: Value },
+    /// 401: no session, or an expired or revoked one.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 401: wrong username or password.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// 403: authenticated, but outside the caller's scope or role.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: no such resource (or API route).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 405: the route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the request conflicts with the current state (e.g. already reviewed).
+    #[error("conflict: {message}")]
+    Conflict { message: String, details: Value },
+    /// 413: the body or the batch is over the cap.
+    #[error("payload too large: {message}")]
+    PayloadTooLarge { message: String, details: Value },
+    /// 429: the account's request rate is over the cap.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// 500: a bug or a storage failure; logged, never detailed to the client.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>, details: Value) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            details,
+        }
+    }
+    pub fn unprocessable(message: impl Into<String>, details: Value) -> ApiError {
+        ApiError::Unprocessable {
+            message: message.into(),
+            details,
+        }
+    }
+    pub fn forbidden(what: impl Into<String>) -> ApiError {
+        ApiError::Forbidden(what.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> Body<'_> {
+        let (code, message, details) = match self {
+            ApiError::BadRequest { message, details } => ("bad_request", message.clone(), details.clone()),
+            ApiError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "Isi permintaan harus JSON (Content-Type: application/json). / The body must be JSON (Content-Type: application/json).".into(),
+                Value::Null,
+            ),
+            ApiError::Unprocessable { message, details } => ("unprocessable", message.clone(), details.clone()),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "Sesi tidak ada, kedaluwarsa atau dicabut; silakan masuk lagi. / No session, or it expired or was revoked; please log in again.".into(),
+                Value::Null,
+            ),
+            ApiError::BadCredentials => (
+                "bad_credentials",
+                "Nama pengguna atau kata sandi salah. / Wrong username or password.".into(),
+                Value::Null,
+            ),
+            ApiError::Forbidden(what) => (
+                "forbidden",
+                format!("Di luar wilayah tugas atau peran Anda. / Outside your assigned area or role: {what}"),
+                Value::Null,
+            ),
+            ApiError::NotFound(what) => (
+                "not_found",
+                format!("Tidak ditemukan. / Not found: {what}"),
+                Value::Null,
+            ),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                "Metode HTTP tidak didukung di sini. / HTTP method not allowed here.".into(),
+                Value::Null,
+            ),
+            ApiError::Conflict { message, details } => ("conflict", message.clone(), details.clone()),
+            ApiError::PayloadTooLarge { message, details } => {
+                ("payload_too_large", message.clone(), details.clone())
+            }
+            ApiError::TooManyRequests { retry_after_secs } => (
+                "too_many_requests",
+                format!(
+                    "Terlalu banyak permintaan; coba lagi dalam {retry_after_secs} detik. / Too many requests; retry in {retry_after_secs} s."
+                ),
+                json!({ "retry_after_secs": retry_after_secs }),
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "Kesalahan server; perubahan Anda tidak hilang, coba lagi. / Server error; your changes are not lost, please retry.".into(),
+                Value::Null,
+            ),
+        };
+        Body {
+            code,
+            message,
+            details,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            tracing::error!(error = %format!("{e:#}"), "internal error");
+        }
+        let status = self.status();
+        let mut resp = (status, axum::Json(self.body())).into_response();
+        if let ApiError::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = retry_after_secs.to_string().parse()
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        ApiError::Internal(anyhow::Error::new(e))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

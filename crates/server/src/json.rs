@@ -1,0 +1,123 @@
+//! A JSON extractor whose rejections use the API's error body, with the path of the bad field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// Like `axum::Json`, but malformed input answers 400/413/415/422 as `{code, message, details}`,
+/// with `details.path` naming the bad field (e.g. `items[3].event.anggota.nik`).
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request(
+                    "Isi permintaan tidak terbaca. / The request body could not be read.",
+                    json!({ "reason": rej.body_text() }),
+                )
+            }
+        })?;
+        parse(&bytes).map(Json)
+    }
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge {
+        message: "Isi permintaan terlalu besar; kirim dalam beberapa bagian. / The request body is too large; send it in smaller batches.".into(),
+        details: json!({ "max_bytes": crate::state::MAX_BODY_BYTES }),
+    }
+}
+
+/// Parses JSON into `T`, mapping syntax errors to 400 and shape errors to 422 with the path.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let detail = json!({
+            "path": path,
+            "line": inner.line(),
+            "column": inner.column(),
+            "reason": redact(&inner.to_string()),
+        });
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::unprocessable(
+                format!("Isian tidak sesuai di `{path}`. / Invalid value at `{path}`."),
+                detail,
+            ),
+            serde_json::error::Category::Eof => ApiError::bad_request(
+                "JSON terpotong (berakhir terlalu cepat). / Truncated JSON (ended early).",
+                detail,
+            ),
+            _ => ApiError::bad_request("JSON tidak sah. / Malformed JSON.", detail),
+        }
+    })?;
+    // Trailing characters are caught by `end`.
+    de.end().map_err(|e| {
+        ApiError::bad_request(
+            "Ada teks setelah JSON. / Trailing characters after the JSON.",
+            json!({ "line": e.line(), "column": e.column() }),
+        )
+    })?;
+    Ok(value)
+}
+
+/// serde messages quote the offending value (which may be a NIK or a name); keep only
+/// the message's shape and cap its length so a huge string is never echoed back.
+fn redact(reason: &str) -> String {
+    let mut out = String::new();
+    let mut in_quote = false;
+    for c in reason.chars() {
+        if c == '"' {
+            in_quote = !in_quote;
+            if in_quote {
+                out.push_str("\"…");
+            } else {
+                out.push('"');
+            }
+            continue;
+        }
+        if !in_quote {
+            out.push(c);
+        }
+        if out.len() > 300 {
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

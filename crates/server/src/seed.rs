@@ -1,0 +1,171 @@
+//! `tepat serve --demo`: on an empty database, a real district from data/wilayah.csv,
+//! demo accounts and synthetic families. A database that has users is never re-seeded.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use tepat_core::RegionTable;
+use tepat_core::region::Level;
+
+use crate::auth::{Role, add_user, find_user_id};
+use crate::db::Db;
+use crate::state::AppState;
+
+pub const DEMO_PASSWORD: &str = "demo12345";
+/// How many villages of the demo district the facilitators cover.
+pub const DEMO_VILLAGES: usize = 6;
+/// The province the demo district is taken from (Jawa Barat).
+pub const DEMO_PROVINCE: &str = "32";
+
+/// The demo area: a district with at least 4 villages, and its first villages.
+#[derive(Clone, Debug)]
+pub struct DemoArea {
+    pub regency: String,
+    pub district: String,
+    pub villages: Vec<String>,
+}
+
+pub fn demo_area(regions: &RegionTable) -> anyhow::Result<DemoArea> {
+    for (regency, _) in regions.children(DEMO_PROVINCE) {
+        for (district, _) in regions.children(regency) {
+            let villages: Vec<String> = regions
+                .children(district)
+                .filter(|(c, _)| Level::of(c) == Some(Level::Village))
+                .map(|(c, _)| c.to_owned())
+                .take(DEMO_VILLAGES)
+                .collect();
+            if villages.len() >= 4 {
+                return Ok(DemoArea {
+                    regency: regency.to_owned(),
+                    district: district.to_owned(),
+                    villages,
+                });
+            }
+        }
+    }
+    bail!("no district with at least 4 villages in province {DEMO_PROVINCE}")
+}
+
+/// Assigns regions to a user, checking that each code exists and fits the role's level.
+pub async fn assign(
+    db: &Db,
+    regions: &RegionTable,
+    username: &str,
+    codes: &[String],
+) -> anyhow::Result<()> {
+    let user_id = find_user_id(db, username)
+        .await?
+        .with_context(|| format!("no user {username}"))?;
+    let user = crate::auth::load_user(db, user_id)
+        .await?
+        .with_context(|| format!("user {username} is disabled"))?;
+    let Some(level) = user.role.assignment_level() else {
+        bail!(
+            "user {username} has the national role {}; it takes no assignments",
+            user.role.as_str()
+        );
+    };
+    for code in codes {
+        if !regions.contains(code) {
+            bail!(
+                "unknown region code {code} (expected a dotted Kemendagri code such as 32.01.01.2001)"
+            );
+        }
+        if Level::of(code) != Some(level) {
+            bail!(
+                "role {} is assigned {:?} codes; {code} is not one",
+                user.role.as_str(),
+                level
+            );
+        }
+    }
+    let mut tx = db.pool.begin().await?;
+    for code in codes {
+        sqlx::query(
+            "INSERT INTO assignments (user_id, region) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(code)
+        .execute(&mut *tx)
+        .await?;
+    }
+    crate::audit::record_with_details(
+        &mut *tx,
+        None,
+        "assign",
+        None,
+        None,
+        None,
+        None,
+        None,
+        Some(&serde_json::json!({ "username": username, "regions": codes }).to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Seeds an empty database; prints what it did. Returns false when data was present.
+pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result<bool> {
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&state.db.pool)
+        .await?;
+    if users > 0 {
+        writeln!(out, "Demo: database already has data; not seeding again.")?;
+        return Ok(false);
+    }
+    let area = demo_area(&state.regions)?;
+    let half = area.villages.len().div_ceil(2);
+    let accounts: [(&str, Role, Vec<String>); 6] = [
+        (
+            "pendamping1",
+            Role::Facilitator,
+            area.villages[..half].to_vec(),
+        ),
+        (
+            "pendamping2",
+            Role::Facilitator,
+            area.villages[half..].to_vec(),
+        ),
+        (
+            "koordinator1",
+            Role::Supervisor,
+            vec![area.district.clone()],
+        ),
+        ("dinsos1", Role::DinsosAdmin, vec![area.regency.clone()]),
+        ("analis1", Role::Analyst, vec![]),
+        ("admin", Role::Admin, vec![]),
+    ];
+    for (name, role, codes) in &accounts {
+        add_user(&state.db, name, *role, DEMO_PASSWORD).await?;
+        if !codes.is_empty() {
+            assign(&state.db, &state.regions, name, codes).await?;
+        }
+    }
+    let families = crate::demo_families::seed(state, &area).await?;
+    let name = |c: &str| state.regions.name(c).unwrap_or("?").to_owned();
+    writeln!(
+        out,
+        "Demo: kecamatan {} {} ({}), {} desa/kelurahan, {} keluarga.",
+        area.district,
+        name(&area.district),
+        name(&area.regency),
+        area.villages.len(),
+        families
+    )?;
+    writeln!(out, "Demo accounts (password {DEMO_PASSWORD}):")?;
+    for (name_, role, codes) in &accounts {
+        let scope = if codes.is_empty() {
+            "national".to_owned()
+        } else {
+            codes
+                .iter()
+                .map(|c| format!("{c} {}", name(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(out, "  {name_:<13} {:<12} {scope}", role.as_str())?;
+    }
+    out.flush()?;
+    Ok(true)
+}

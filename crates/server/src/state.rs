@@ -1,0 +1,120 @@
+//! The shared application state: one struct, cheap to clone.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use tepat_core::RegionTable;
+
+use crate::db::Db;
+
+/// The request body cap (bytes). A larger body answers 413.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The most items one push may carry. More answers 413.
+pub const MAX_BATCH_ITEMS: usize = 1000;
+
+/// The region table from `data/wilayah.csv`, embedded in the binary.
+pub const WILAYAH_CSV: &str = include_str!("../../../data/wilayah.csv");
+
+/// Parses the embedded region table once per process.
+pub fn region_table() -> anyhow::Result<Arc<RegionTable>> {
+    static TABLE: OnceLock<Result<Arc<RegionTable>, String>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            RegionTable::from_csv(WILAYAH_CSV)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("embedded data/wilayah.csv: {e}"))
+}
+
+/// Settings that protect the server; configurable for load tests.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Requests per minute per account on write endpoints (push, import, review).
+    pub writes_per_minute: u32,
+    /// A fixed "today" for tests and golden vectors; `None` reads the clock (UTC).
+    pub fixed_today: Option<tepat_core::Date>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            writes_per_minute: std::env::var("TEPAT_RATE_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&v| v > 0)
+                .unwrap_or(600),
+            fixed_today: None,
+        }
+    }
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub regions: Arc<RegionTable>,
+    /// The public part of the region table (provinces, regencies, districts) as CSV.
+    pub regions_base_csv: String,
+    pub dist: Option<PathBuf>,
+    pub settings: Settings,
+    buckets: Mutex<HashMap<i64, Bucket>>,
+}
+
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, dist: Option<PathBuf>, settings: Settings) -> anyhow::Result<AppState> {
+        let regions = region_table()?;
+        let regions_base_csv = regions.subset_for_districts(&[]).to_csv();
+        Ok(AppState(Arc::new(Inner {
+            db,
+            regions,
+            regions_base_csv,
+            dist,
+            settings,
+            buckets: Mutex::new(HashMap::new()),
+        })))
+    }
+
+    /// Today's date for validation.
+    pub fn today(&self) -> tepat_core::Date {
+        self.settings.fixed_today.unwrap_or_else(crate::db::today)
+    }
+
+    /// Takes one token from the account's bucket (capacity = one minute's allowance);
+    /// `Err(seconds)` until the next token when empty.
+    pub fn take_write_token(&self, user_id: i64) -> Result<(), u64> {
+        let per_min = f64::from(self.settings.writes_per_minute);
+        let now = Instant::now();
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let b = map.entry(user_id).or_insert(Bucket {
+            tokens: per_min,
+            at: now,
+        });
+        let refill = now.duration_since(b.at).as_secs_f64() * per_min / 60.0;
+        b.tokens = (b.tokens + refill).min(per_min);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - b.tokens) * 60.0 / per_min).ceil().max(1.0) as u64)
+        }
+    }
+}

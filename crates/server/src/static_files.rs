@@ -1,0 +1,151 @@
+//! Serves the built PWA (`--dist`) on the same origin as the API.
+//!
+//! Hashed assets (`tepat-app-<hash>.js`, `_bg.wasm`, `.css`) are immutable for a year;
+//! index.html, the service worker and the manifest are `no-cache`. Unknown paths without
+//! a file extension fall back to index.html (the client router's routes).
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use crate::state::AppState;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
+    let Some(dist) = state
+        .dist
+        .as_deref()
+        .filter(|d| d.join("index.html").is_file())
+    else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Aplikasi web belum dibangun: jalankan `cargo xtask run`. API tetap tersedia di /api/v1.\n\
+             The web app is not built: run `cargo xtask run` (it builds the PWA into dist/). The API still works under /api/v1.\n",
+        )
+            .into_response();
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
+    }
+    let path = req.uri().path().to_owned();
+    let (file, name) = match resolve(dist, &path) {
+        Some(found) => found,
+        None => {
+            return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        }
+    };
+    let cache = cache_control(&name);
+    let mime = content_type(&name);
+    let mut resp = match ServeFile::new(&file)
+        .precompressed_br()
+        .precompressed_gzip()
+        .oneshot(req)
+        .await
+    {
+        Ok(r) => r.map(Body::new),
+        Err(e) => match e {},
+    };
+    if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        if let Ok(v) = HeaderValue::from_str(&mime) {
+            resp.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+    }
+    resp
+}
+
+/// Maps a URL path to a file under `dist`: the file itself, or index.html for client routes.
+fn resolve(dist: &Path, url_path: &str) -> Option<(PathBuf, String)> {
+    let rel = url_path.trim_start_matches('/');
+    let rel_path = Path::new(rel);
+    let safe = rel_path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        && !rel.contains('\\')
+        && !rel.contains('%');
+    if safe && !rel.is_empty() {
+        let candidate = dist.join(rel_path);
+        if candidate.is_file() {
+            let name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
+            return Some((candidate, name));
+        }
+    }
+    let last = rel.rsplit('/').next().unwrap_or("");
+    if last.contains('.') {
+        // A missing file (e.g. an old hashed asset) is a 404, never index.html.
+        return None;
+    }
+    Some((dist.join("index.html"), "index.html".to_owned()))
+}
+
+/// Trunk's hashed names: `stem-<16+ hex digits>` before the extension (and `_bg`).
+pub fn is_hashed(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, h)| h.len() >= 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn cache_control(name: &str) -> &'static str {
+    if is_hashed(name) {
+        IMMUTABLE
+    } else {
+        "no-cache"
+    }
+}
+
+fn content_type(name: &str) -> String {
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "wasm" => "application/wasm".into(),
+        "js" | "mjs" => "text/javascript; charset=utf-8".into(),
+        "html" => "text/html; charset=utf-8".into(),
+        "css" => "text/css; charset=utf-8".into(),
+        "webmanifest" => "application/manifest+json".into(),
+        "json" => "application/json".into(),
+        "csv" => "text/csv; charset=utf-8".into(),
+        "svg" => "image/svg+xml".into(),
+        "png" => "image/png".into(),
+        "ico" => "image/x-icon".into(),
+        "txt" => "text/plain; charset=utf-8".into(),
+        "woff2" => "font/woff2".into(),
+        _ => "application/octet-stream".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names() {
+        assert!(is_hashed("tepat-app-3f2a9c1b0d4e5f67.js"));
+        assert!(is_hashed("tepat-app-3f2a9c1b0d4e5f67_bg.wasm"));
+        assert!(is_hashed("style-0123456789abcdef0123.css"));
+        assert!(!is_hashed("index.html"));
+        assert!(!is_hashed("sw.js"));
+        assert!(!is_hashed("manifest.webmanifest"));
+        assert!(!is_hashed("icon-192.png"));
+    }
+
+    #[test]
+    fn resolve_refuses_traversal_and_falls_back_only_for_routes() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("index.html"), "x").unwrap();
+        std::fs::write(d.path().join("a.js"), "x").unwrap();
+        assert_eq!(resolve(d.path(), "/a.js").unwrap().1, "a.js");
+        assert_eq!(resolve(d.path(), "/keluarga/123").unwrap().1, "index.html");
+        assert_eq!(resolve(d.path(), "/").unwrap().1, "index.html");
+        assert!(resolve(d.path(), "/missing-0123456789abcdef.js").is_none());
+        assert_eq!(resolve(d.path(), "/../etc/passwd").unwrap().1, "index.html");
+        assert!(resolve(d.path(), "/../a.js").is_none());
+    }
+}

@@ -1,0 +1,287 @@
+//! Test harness: every test runs on SQLite (temp dir) and on PostgreSQL (a fresh database
+//! per test, created and dropped), through the real router.
+#![allow(dead_code)]
+
+use std::future::Future;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::Connection;
+use tepat_server::auth::Role;
+use tepat_server::db::Db;
+use tepat_server::state::{AppState, Settings};
+use tower::ServiceExt;
+
+pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Ctx {
+    pub state: AppState,
+    pub app: Router,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+fn pg_base() -> String {
+    std::env::var("TEPAT_TEST_POSTGRES_URL").unwrap_or_else(|_| PG_DEFAULT.to_owned())
+}
+
+fn with_db_name(base: &str, name: &str) -> String {
+    let (head, tail) = base
+        .split_once('?')
+        .map_or((base, None), |(h, t)| (h, Some(t)));
+    let cut = head.rfind('/').map_or(head.len(), |i| i);
+    let mut url = format!("{}/{name}", &head[..cut]);
+    if let Some(t) = tail {
+        url.push('?');
+        url.push_str(t);
+    }
+    url
+}
+
+/// A fresh database of the given engine, migrated, with an app over it.
+pub async fn setup(engine: Engine) -> Ctx {
+    setup_with(
+        engine,
+        Settings {
+            writes_per_minute: 100_000,
+            fixed_today: tepat_core::Date::from_ymd(2026, 11, 23),
+        },
+    )
+    .await
+}
+
+pub async fn setup_with(engine: Engine, settings: Settings) -> Ctx {
+    sqlx::any::install_default_drivers();
+    let (url, dir, pg_drop) = match engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("tepat.db").display());
+            (url, Some(dir), None)
+        }
+        Engine::Postgres => {
+            let base = pg_base();
+            let name = format!("tepat_t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL tests need a server at {base} (set TEPAT_TEST_POSTGRES_URL, or start \
+                     PostgreSQL: `cargo xtask test` installs and starts one when missing): {e}"
+                )
+            });
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("CREATE DATABASE");
+            conn.close().await.ok();
+            (with_db_name(&base, &name), None, Some((base, name)))
+        }
+    };
+    let db = Db::connect(&url).await.expect("connect + migrate");
+    let dir = dir.or_else(|| tempfile::tempdir().ok());
+    let dist = dir.as_ref().map(|d| d.path().join("dist"));
+    let state = AppState::new(db, dist, settings).expect("state");
+    let app = tepat_server::server::app(state.clone());
+    Ctx {
+        state,
+        app,
+        url,
+        _dir: dir,
+        pg_drop,
+    }
+}
+
+impl Ctx {
+    pub async fn teardown(self) {
+        self.state.db.pool.close().await;
+        if let Some((base, name)) = self.pg_drop
+            && let Ok(mut conn) = sqlx::AnyConnection::connect(&base).await
+        {
+            {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+                conn.close().await.ok();
+            }
+        }
+    }
+
+    /// Sends one request through the router (no socket).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        self.raw(method, path, token, bytes, "application/json")
+            .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Resp {
+        self.raw_headers(
+            method,
+            path,
+            token,
+            body,
+            &[(header::CONTENT_TYPE.as_str(), content_type)],
+        )
+        .await
+    }
+
+    pub async fn raw_headers(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .expect("request");
+        let resp = self.app.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            bytes,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Adds a user with password `password123` and the given assignments.
+    pub async fn user(&self, name: &str, role: Role, regions: &[&str]) {
+        tepat_server::auth::add_user(&self.state.db, name, role, "password123")
+            .await
+            .expect("add user");
+        if !regions.is_empty() {
+            let codes: Vec<String> = regions.iter().map(|s| s.to_string()).collect();
+            tepat_server::seed::assign(&self.state.db, &self.state.regions, name, &codes)
+                .await
+                .expect("assign");
+        }
+    }
+
+    /// Logs in and returns the bearer token.
+    pub async fn login(&self, name: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                serde_json::json!({"username": name, "password": "password123"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.text());
+        r.json["token"].as_str().expect("token").to_owned()
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts the API error shape `{code, message, details}` and the status.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert_eq!(self.json["code"], code, "body: {}", self.text());
+        assert!(
+            self.json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "body: {}",
+            self.text()
+        );
+        assert!(self.json.get("details").is_some(), "body: {}", self.text());
+    }
+}
+
+/// Runs `body` on a fresh database and always tears it down, even when the body panics.
+pub async fn run<F, Fut>(engine: Engine, body: F)
+where
+    F: FnOnce(std::sync::Arc<Ctx>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let ctx = std::sync::Arc::new(setup(engine).await);
+    let result = tokio::spawn(body(ctx.clone())).await;
+    match std::sync::Arc::try_unwrap(ctx) {
+        Ok(ctx) => ctx.teardown().await,
+        Err(_) => panic!("test kept a reference to its context"),
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Declares `name::sqlite` and `name::postgres` tests running the same async body.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$ctx:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn body($ctx: std::sync::Arc<$crate::common::Ctx>) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::run($crate::common::Engine::Sqlite, body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::common::run($crate::common::Engine::Postgres, body).await;
+            }
+        }
+    };
+}
