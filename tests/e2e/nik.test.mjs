@@ -16,7 +16,7 @@ const VALID_FEMALE = "1171015506850123"; // Banda Aceh / Baiturrahman, 15 June 1
 const BAD_PROVINCE = "9901010101900001";
 
 async function typeNik(page, nik) {
-  const field = page.getByLabel("NIK (16 digit)");
+  const field = page.locator("#nik");
   await field.fill("");
   await field.pressSequentially(nik);
 }
@@ -56,6 +56,7 @@ test("NIK screen validates live in Bahasa Indonesia, switches to English", async
   await checkScreen(page);
 
   await page.getByRole("button", { name: /English/ }).click();
+  await page.getByLabel("NIK (16 digits)").waitFor();
   await page.getByText("The NIK is valid.").waitFor();
   assert.equal(await page.locator('[data-field="birth_date"]').innerText(), "15 June 1985");
   assert.equal(await page.locator("html").getAttribute("lang"), "en");
