@@ -119,6 +119,12 @@ enum Node {
     Fam(fn(&Keluarga) -> Value),
     Mem(fn(&Anggota, Date) -> Value),
     Head(fn(&Anggota, Date) -> Value),
+    /// `member_field <op> constant`: the common leaf test, fused into one node.
+    MemCmpK(CmpOp, fn(&Anggota, Date) -> Value, i64),
+    /// `family_field <op> constant`.
+    FamCmpK(CmpOp, fn(&Keluarga) -> Value, i64),
+    /// `member_field in {…}`.
+    MemIn(fn(&Anggota, Date) -> Value, Box<[(i64, i64)]>, bool),
     Neg(Box<Node>),
     Arith(ArOp, Box<Node>, Box<Node>),
     Cmp(CmpOp, Box<Node>, Box<Node>),
@@ -209,6 +215,18 @@ fn eval(node: &Node, env: &Env) -> Value {
         Node::Fam(get) => get(env.keluarga),
         Node::Mem(get) => env.anggota.map_or(Null, |a| get(a, env.today)),
         Node::Head(get) => env.head.map_or(Null, |a| get(a, env.today)),
+        Node::MemCmpK(op, get, k) => match env.anggota.map(|a| get(a, env.today)) {
+            Some(Int(x)) => Bool(cmp_int(*op, x, *k)),
+            _ => Null,
+        },
+        Node::FamCmpK(op, get, k) => match get(env.keluarga) {
+            Int(x) => Bool(cmp_int(*op, x, *k)),
+            _ => Null,
+        },
+        Node::MemIn(get, set, negate) => match env.anggota.map(|a| get(a, env.today)) {
+            Some(Int(x)) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+            _ => Null,
+        },
         Node::Neg(a) => match eval(a, env) {
             Int(x) => Int(x.wrapping_neg()),
             _ => Null,
@@ -264,26 +282,7 @@ fn eval(node: &Node, env: &Env) -> Value {
             Bool(x) => Bool(!x),
             _ => Null,
         },
-        Node::Aggregate(agg, cond) => {
-            let mut n = 0i64;
-            for m in env.keluarga.anggota.iter().filter(|m| m.is_active()) {
-                let ok = match cond {
-                    None => true,
-                    Some(c) => eval(c, &env.with_member(m)) == Bool(true),
-                };
-                match (agg, ok) {
-                    (Agg::Any, true) => return Bool(true),
-                    (Agg::All, false) => return Bool(false),
-                    (_, true) => n += 1,
-                    _ => {}
-                }
-            }
-            match agg {
-                Agg::Count => Int(n),
-                Agg::Any => Bool(false),
-                Agg::All => Bool(true),
-            }
-        }
+        Node::Aggregate(agg, cond) => aggregate(*agg, cond.as_deref(), env),
         Node::Present(a) => Bool(!eval(a, env).is_null()),
         Node::YearsBetween(a, b) => match (eval(a, env), eval(b, env)) {
             (Date(x), Date(y)) => Int(i64::from(x.age_on(y))),
@@ -297,6 +296,39 @@ fn eval(node: &Node, env: &Env) -> Value {
             (Int(x), Int(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
             _ => Null,
         },
+    }
+}
+
+fn cmp_int(op: CmpOp, x: i64, k: i64) -> bool {
+    match op {
+        CmpOp::Eq => x == k,
+        CmpOp::Ne => x != k,
+        CmpOp::Lt => x < k,
+        CmpOp::Le => x <= k,
+        CmpOp::Gt => x > k,
+        CmpOp::Ge => x >= k,
+    }
+}
+
+#[inline(never)]
+fn aggregate(agg: Agg, cond: Option<&Node>, env: &Env) -> Value {
+    let mut n = 0i64;
+    for m in env.keluarga.anggota.iter().filter(|m| m.is_active()) {
+        let ok = match cond {
+            None => true,
+            Some(c) => eval(c, &env.with_member(m)) == Value::Bool(true),
+        };
+        match (agg, ok) {
+            (Agg::Any, true) => return Value::Bool(true),
+            (Agg::All, false) => return Value::Bool(false),
+            (_, true) => n += 1,
+            _ => {}
+        }
+    }
+    match agg {
+        Agg::Count => Value::Int(n),
+        Agg::Any => Value::Bool(false),
+        Agg::All => Value::Bool(true),
     }
 }
 
@@ -570,6 +602,9 @@ impl Parser {
         if let Some(negate) = negate {
             let l = self.want(pos, left, Type::Int, "`in`")?;
             let set = self.set()?;
+            if let Node::Mem(g) = l {
+                return Ok((Node::MemIn(g, set, negate), Type::Bool));
+            }
             return Ok((Node::In(Box::new(l), set, negate), Type::Bool));
         }
         Ok(left)
@@ -848,7 +883,12 @@ fn compare(pos: usize, op: CmpOp, left: Typed, right: Typed) -> Result<Typed, Ex
             ),
         );
     }
-    Ok((Node::Cmp(op, Box::new(l), Box::new(r)), Type::Bool))
+    let node = match (l, r) {
+        (Node::Mem(g), Node::Const(Value::Int(k))) => Node::MemCmpK(op, g, k),
+        (Node::Fam(g), Node::Const(Value::Int(k))) => Node::FamCmpK(op, g, k),
+        (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
+    };
+    Ok((node, Type::Bool))
 }
 
 fn arith(

@@ -199,10 +199,30 @@ impl std::error::Error for RulebookError {}
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledVariable {
     pub def: &'static FieldDef,
-    pub relevant: Option<Expr>,
-    /// Allowed codes (sorted) for `code`; bit values and exclusive codes for `flags`.
+    /// Index into `Rulebook::relevances` (shared by variables with the same condition).
+    pub relevant: Option<usize>,
+    /// Allowed codes (sorted) for `code`; the exclusive (non-bit) codes for `flags`.
     pub codes: Vec<i64>,
+    /// The same codes as a bit set when all lie in 0..128 (the usual case).
+    pub code_mask: Option<u128>,
+    /// `flags`: the OR of the bit values.
     pub bits: i64,
+    // Copies of the source variable's checks, kept together for speed.
+    pub var_type: VarType,
+    pub required: bool,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub all_members: bool,
+}
+
+impl CompiledVariable {
+    /// `n` is one of the listed codes.
+    pub fn has_code(&self, n: i64) -> bool {
+        match self.code_mask {
+            Some(mask) => (0..128).contains(&n) && mask & (1u128 << n) != 0,
+            None => self.codes.binary_search(&n).is_ok(),
+        }
+    }
 }
 
 /// A rule ready to evaluate.
@@ -218,6 +238,8 @@ pub(crate) struct CompiledRule {
 pub struct Rulebook {
     source: RulebookSource,
     pub(crate) vars: Vec<CompiledVariable>,
+    /// Distinct relevance conditions, each evaluated at most once per family or member.
+    pub(crate) relevances: Vec<Expr>,
     pub(crate) rules: Vec<CompiledRule>,
     /// Indices into `vars`/`rules`, split by scope, in file order.
     pub(crate) family_vars: Vec<usize>,
@@ -243,6 +265,8 @@ impl Rulebook {
         let sections: BTreeSet<&str> = source.sections.iter().map(|s| s.id.as_str()).collect();
         let mut seen = BTreeSet::new();
         let mut vars = Vec::new();
+        let mut relevances: Vec<Expr> = Vec::new();
+        let mut relevance_ids: BTreeMap<(String, bool), usize> = BTreeMap::new();
         let (mut family_vars, mut member_vars) = (Vec::new(), Vec::new());
         for v in &source.variables {
             let bad = |message: String| RulebookError::Variable {
@@ -308,20 +332,37 @@ impl Rulebook {
             let scope = def.scope();
             let relevant = match &v.relevant {
                 None => None,
-                Some(src) => Some(
-                    Expr::compile_bool(src, scope)
-                        .map_err(|e| expr_err(&format!("variable {}", v.id), "relevant", e))?,
-                ),
+                Some(src) => {
+                    let e = Expr::compile_bool(src, scope)
+                        .map_err(|e| expr_err(&format!("variable {}", v.id), "relevant", e))?;
+                    let key = (src.clone(), scope == Scope::Anggota);
+                    let next = relevances.len();
+                    let slot = *relevance_ids.entry(key).or_insert(next);
+                    if slot == next {
+                        relevances.push(e);
+                    }
+                    Some(slot)
+                }
             };
             match scope {
                 Scope::Keluarga => family_vars.push(vars.len()),
                 Scope::Anggota => member_vars.push(vars.len()),
             }
+            let code_mask = codes
+                .iter()
+                .all(|c| (0..128).contains(c))
+                .then(|| codes.iter().fold(0u128, |m, &c| m | (1u128 << c)));
             vars.push(CompiledVariable {
                 def,
                 relevant,
                 codes,
+                code_mask,
                 bits,
+                var_type: v.var_type,
+                required: v.required,
+                min: v.min,
+                max: v.max,
+                all_members: v.all_members,
             });
         }
 
@@ -369,6 +410,7 @@ impl Rulebook {
         Ok(Rulebook {
             source,
             vars,
+            relevances,
             rules,
             family_vars,
             member_vars,

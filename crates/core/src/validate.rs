@@ -71,7 +71,12 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         today: ctx.today,
     };
     let rb = ctx.rulebook;
-    check_kk(&k.no_kk, &ids, "no_kk", out);
+    // The 6-digit district prefix last found in the region table: most NIKs of a
+    // family share the No. KK's prefix, so this saves most table lookups.
+    let mut known = [0u8; 6];
+    if !kk_fast_ok(&k.no_kk, ctx, &mut known) {
+        check_kk(&k.no_kk, &ids, "no_kk", out);
+    }
     if let Some(kk) = &k.origin_kk {
         check_kk(kk, &ids, "origin_kk", out);
     }
@@ -97,8 +102,9 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
     }
 
     let env = Env::new(k, ctx.today);
+    let mut cache = Relevance::new(rb);
     for &i in &rb.family_vars {
-        check_variable(rb, i, &env, "", out);
+        check_variable(rb, i, &env, &mut cache, "", out);
     }
     for &i in &rb.family_rules {
         check_rule(rb, i, &env, "", out);
@@ -108,12 +114,13 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
     for (index, a) in k.anggota.iter().enumerate() {
         prefix.clear();
         let _ = write!(prefix, "anggota[{index}].");
-        check_member(k, index, a, ctx, &ids, &prefix, out);
+        check_member(k, index, a, ctx, &prefix, &mut known, out);
         let active = a.is_active();
         let env = env.with_member(a);
+        cache.clear();
         for &i in &rb.member_vars {
-            if active || rb.variables()[i].all_members {
-                check_variable(rb, i, &env, &prefix, out);
+            if active || rb.vars[i].all_members {
+                check_variable(rb, i, &env, &mut cache, &prefix, out);
             }
         }
         if active {
@@ -141,7 +148,101 @@ fn push(
     });
 }
 
+/// True when `code` has the dotted shape of `level`, without allocating.
+fn has_shape(code: &str, level: Level) -> bool {
+    let b = code.as_bytes();
+    let len = [2, 5, 8, 13][level as usize];
+    b.len() == len
+        && b.iter().enumerate().all(|(i, &c)| {
+            if i == 2 || i == 5 || i == 8 {
+                c == b'.'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+fn is_child(code: &str, parent: &str) -> bool {
+    code.len() > parent.len() && code.starts_with(parent) && code.as_bytes()[parent.len()] == b'.'
+}
+
+/// The whole address is fine: shapes right, each level within the one above, and the
+/// village in the table (the table guarantees every region's parents exist).
+fn address_fast_ok(k: &Keluarga, regions: &RegionTable) -> bool {
+    let a = &k.address;
+    has_shape(&a.province, Level::Province)
+        && has_shape(&a.regency, Level::Regency)
+        && has_shape(&a.district, Level::District)
+        && has_shape(&a.village, Level::Village)
+        && is_child(&a.regency, &a.province)
+        && is_child(&a.district, &a.regency)
+        && is_child(&a.village, &a.district)
+        && regions.contains(&a.village)
+        && a.rt.as_deref().is_none_or(rt_ok)
+        && a.rw.as_deref().is_none_or(rt_ok)
+}
+
+fn rt_ok(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 3 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn two(b: &[u8]) -> u8 {
+    (b[0] - b'0') * 10 + (b[1] - b'0')
+}
+
+/// The district of a 16-digit identifier exists (checked against `known` first).
+fn district_known(b: &[u8], regions: &RegionTable, known: &mut [u8; 6]) -> bool {
+    if b[..6] == known[..] {
+        return true;
+    }
+    let dotted = [b[0], b[1], b'.', b[2], b[3], b'.', b[4], b[5]];
+    let ok = std::str::from_utf8(&dotted).is_ok_and(|d| regions.contains(d));
+    if ok {
+        known.copy_from_slice(&b[..6]);
+    }
+    ok
+}
+
+/// A No. KK that `check_kk` would pass without findings.
+fn kk_fast_ok(kk: &str, ctx: &ValidationContext, known: &mut [u8; 6]) -> bool {
+    let b = kk.as_bytes();
+    if b.len() != 16 || !b.iter().all(u8::is_ascii_digit) || &b[12..] == b"0000" {
+        return false;
+    }
+    let yy = i32::from(two(&b[10..12]));
+    let year = if 2000 + yy <= ctx.today.year() {
+        2000 + yy
+    } else {
+        1900 + yy
+    };
+    Date::from_ymd(year, two(&b[8..10]), two(&b[6..8])).is_some_and(|d| d <= ctx.today)
+        && district_known(b, ctx.regions, known)
+}
+
+/// A NIK that `check_nik` would pass without findings: well formed, a known district,
+/// and its date and sex equal to the member's recorded ones.
+fn nik_fast_ok(a: &Anggota, ctx: &ValidationContext, known: &mut [u8; 6]) -> bool {
+    let b = a.nik.as_bytes();
+    if b.len() != 16 || !b.iter().all(u8::is_ascii_digit) || &b[12..] == b"0000" {
+        return false;
+    }
+    let raw_day = two(&b[6..8]);
+    let female = raw_day > 40;
+    let day = if female { raw_day - 40 } else { raw_day };
+    let born = a.birth_date;
+    female == (a.sex == crate::nik::Sex::Female)
+        && day == born.day()
+        && two(&b[8..10]) == born.month()
+        && i32::from(two(&b[10..12])) == born.year().rem_euclid(100)
+        && born <= ctx.today
+        && born.age_on(ctx.today) <= 120
+        && district_known(b, ctx.regions, known)
+}
+
 fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
+    if address_fast_ok(k, regions) {
+        return;
+    }
     let a = &k.address;
     let levels = [
         ("province", &a.province, Level::Province),
@@ -283,19 +384,25 @@ fn check_member(
     index: usize,
     a: &Anggota,
     ctx: &ValidationContext,
-    ids: &IdContext,
     prefix: &str,
+    known: &mut [u8; 6],
     out: &mut Vec<Finding>,
 ) {
     let at = |field: &str| format!("{prefix}{field}");
-    check_nik(
-        &a.nik,
-        ids,
-        Some(a.birth_date),
-        Some(a.sex),
-        &at("nik"),
-        out,
-    );
+    if !nik_fast_ok(a, ctx, known) {
+        let ids = IdContext {
+            regions: ctx.regions,
+            today: ctx.today,
+        };
+        check_nik(
+            &a.nik,
+            &ids,
+            Some(a.birth_date),
+            Some(a.sex),
+            &at("nik"),
+            out,
+        );
+    }
     if k.anggota[..index].iter().any(|b| b.nik == a.nik) && !a.nik.is_empty() {
         push(
             out,
@@ -309,8 +416,8 @@ fn check_member(
             BTreeMap::new(),
         );
     }
-    let name_len = a.name.trim().chars().count();
-    if name_len == 0 || name_len > 100 {
+    let name = a.name.trim();
+    if name.is_empty() || (name.len() > 100 && name.chars().count() > 100) {
         push(
             out,
             "anggota.name",
@@ -420,20 +527,65 @@ fn var_text(v: &Variable, id: &str, en: &str) -> Text {
     )
 }
 
-fn check_variable(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
-    let cv = &rb.vars[i];
-    let value = var_read(cv, env);
-    let relevant = match &cv.relevant {
-        None => Some(true),
-        Some(e) => match e.eval(env) {
+/// Relevance results of one family or member, each condition evaluated at most once.
+struct Relevance {
+    /// 0 not yet evaluated, 1 true, 2 false, 3 unknown (null).
+    state: [u8; 64],
+}
+
+impl Relevance {
+    fn new(_rb: &Rulebook) -> Relevance {
+        Relevance { state: [0; 64] }
+    }
+
+    fn clear(&mut self) {
+        self.state = [0; 64];
+    }
+
+    fn get(&mut self, rb: &Rulebook, slot: usize, env: &Env) -> Option<bool> {
+        let eval = || match rb.relevances[slot].eval(env) {
             Value::Bool(b) => Some(b),
             _ => None,
-        },
+        };
+        let Some(cell) = self.state.get_mut(slot) else {
+            return eval();
+        };
+        if *cell == 0 {
+            *cell = match eval() {
+                Some(true) => 1,
+                Some(false) => 2,
+                None => 3,
+            };
+        }
+        match *cell {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+}
+
+fn check_variable(
+    rb: &Rulebook,
+    i: usize,
+    env: &Env,
+    cache: &mut Relevance,
+    prefix: &str,
+    out: &mut Vec<Finding>,
+) {
+    let cv = &rb.vars[i];
+    let value = var_read(cv, env);
+    if value.is_null() && !cv.required {
+        return;
+    }
+    let relevant = match cv.relevant {
+        None => Some(true),
+        Some(slot) => cache.get(rb, slot, env),
     };
     let v = &rb.variables()[i];
     let path = || format!("{prefix}{}", v.field);
     match (relevant, value) {
-        (Some(true), Value::Null) if v.required => push(
+        (Some(true), Value::Null) if cv.required => push(
             out,
             "variable.required",
             Severity::Error,
@@ -467,17 +619,15 @@ fn check_variable(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Ve
                 values([("variable", v.id.clone()), ("value", fmt_value(x))]),
             );
         }
-        (_, Value::Int(n)) => match v.var_type {
-            VarType::Code if cv.codes.binary_search(&n).is_err() => {
+        (_, Value::Int(n)) => match cv.var_type {
+            VarType::Code if !cv.has_code(n) => {
                 push_code(out, v, path(), n);
             }
-            VarType::Flags
-                if cv.codes.binary_search(&n).is_err() && (n <= 0 || n & !cv.bits != 0) =>
-            {
+            VarType::Flags if !cv.has_code(n) && (n <= 0 || n & !cv.bits != 0) => {
                 push_code(out, v, path(), n);
             }
             VarType::Integer
-                if v.min.is_some_and(|lo| n < lo) || v.max.is_some_and(|hi| n > hi) =>
+                if cv.min.is_some_and(|lo| n < lo) || cv.max.is_some_and(|hi| n > hi) =>
             {
                 let lo = v.min.map_or_else(|| "–".into(), |x| x.to_string());
                 let hi = v.max.map_or_else(|| "–".into(), |x| x.to_string());
