@@ -60,6 +60,34 @@ pub enum Command {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Import a DTSEN extract (JSONL of families in the core's format) into a region;
+    /// rejects are reported with line numbers.
+    Import {
+        /// The region the families must lie in (any level, dotted code).
+        #[arg(long)]
+        region: String,
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Export current households or the change log.
+    Export {
+        #[arg(long, value_enum, default_value = "households")]
+        what: crate::transfer::What,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: crate::transfer::Format,
+        /// Output file (stdout when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Generate synthetic families (tepat-data).
+    Gen(tepat_data::GenArgs),
+    /// Validate a JSONL file of families (tepat-data).
+    Validate(tepat_data::ValidateArgs),
+    /// Rank families (tepat-data).
+    Rank(tepat_data::rank::RankArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,8 +105,69 @@ pub enum UserCommand {
     },
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    run_inner(cli)
+        .await
+        .map(|()| std::process::ExitCode::SUCCESS)
+}
+
+/// The data commands are synchronous and own their exit codes.
+pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
+    match &cli.command {
+        Command::Gen(a) => Some(tepat_data::run_gen(a)),
+        Command::Validate(a) => Some(tepat_data::run_validate(a)),
+        Command::Rank(a) => Some(tepat_data::rank::run_rank(a)),
+        _ => None,
+    }
+}
+
+async fn run_inner(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Gen(_) | Command::Validate(_) | Command::Rank(_) => {
+            bail!("data commands run through run_sync")
+        }
+        Command::Import { region, file, db } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let db = Db::connect(&db.database_url).await?;
+            let state = crate::state::AppState::new(db, None, crate::state::Settings::default())?;
+            if !state.regions.contains(&region) {
+                bail!("unknown region code {region}");
+            }
+            let report = crate::transfer::import_jsonl(&state, None, &region, &text).await?;
+            for r in &report.rejected {
+                eprintln!("{}:{}: {} {}", file.display(), r.line, r.reason, r.details);
+            }
+            println!(
+                "Diimpor {} dari {} baris, {} ditolak. / Imported {} of {} lines, {} rejected.",
+                report.imported,
+                report.lines,
+                report.rejected.len(),
+                report.imported,
+                report.lines,
+                report.rejected.len()
+            );
+            Ok(())
+        }
+        Command::Export {
+            what,
+            format,
+            out,
+            db,
+        } => {
+            let db = Db::connect(&db.database_url).await?;
+            let text = crate::transfer::export(&db, None, what, format).await?;
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().lock().write_all(text.as_bytes())?;
+                }
+            }
+            Ok(())
+        }
         Command::Serve {
             addr,
             db,

@@ -1,9 +1,74 @@
-//! Synthetic demo families for `--demo` (from tepat-data's generator).
+//! Synthetic demo families for `--demo`, from tepat-data's generator, stored as version 1.
+
+use tepat_core::{ValidationContext, validate_keluarga};
+use tepat_data::generate::{GenConfig, Generator};
+use tepat_data::population::Population;
 
 use crate::seed::DemoArea;
 use crate::state::AppState;
+use crate::store;
 
-/// Stores synthetic families in the demo villages; returns how many.
-pub async fn seed(_state: &AppState, _area: &DemoArea) -> anyhow::Result<usize> {
-    Ok(0)
+/// How many families the demo villages get.
+pub const DEMO_FAMILIES: usize = 300;
+
+pub const PENDUDUK_CSV: &str = include_str!("../../../data/penduduk.csv");
+
+/// Generates families in the demo district, keeps those in the demo villages that
+/// validate without errors, and stores them. Returns how many.
+pub async fn seed(state: &AppState, area: &DemoArea) -> anyhow::Result<usize> {
+    let population = Population::from_csv(PENDUDUK_CSV)
+        .map_err(|e| anyhow::anyhow!("data/penduduk.csv: {e}"))?;
+    let today = state.today();
+    let mut generator = Generator::new(
+        GenConfig {
+            households: 20_000,
+            seed: 2026,
+            region: Some(area.district.clone()),
+            fault_rate: 0.0,
+            today,
+        },
+        &state.regions,
+        &population,
+    )
+    .map_err(|e| anyhow::anyhow!("generator: {e}"))?;
+    let rulebook = crate::api::sync::current_rulebook();
+    let ctx = ValidationContext {
+        rulebook,
+        regions: &state.regions,
+        today,
+    };
+    let mut families = Vec::new();
+    while families.len() < DEMO_FAMILIES {
+        let Some(g) = generator.next_generated() else {
+            break;
+        };
+        let mut k = g.keluarga;
+        if !area.villages.contains(&k.address.village) || !validate_keluarga(&k, &ctx).valid {
+            continue;
+        }
+        k.version = 1;
+        families.push(k);
+    }
+    let mut tx = state.db.pool.begin().await?;
+    store::lock(&mut tx).await?;
+    for k in &families {
+        store::save(&mut tx, k, None, None).await?;
+    }
+    crate::audit::record_with_details(
+        &mut *tx,
+        None,
+        "demo_seed",
+        Some(crate::seed::DEMO_PROVINCE),
+        None,
+        None,
+        None,
+        None,
+        Some(
+            &serde_json::json!({ "families": families.len(), "district": area.district })
+                .to_string(),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(families.len())
 }

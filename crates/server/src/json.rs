@@ -121,3 +121,24 @@ impl<T: Serialize> IntoResponse for Json<T> {
         axum::Json(self.0).into_response()
     }
 }
+
+/// Like `axum::extract::Query`, but rejections use the API's error body (400).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Query(q.0))
+            .map_err(|rej| {
+                ApiError::bad_request(
+                    "Parameter kueri tidak sah. / Invalid query parameters.",
+                    json!({ "reason": redact(&rej.body_text()) }),
+                )
+            })
+    }
+}

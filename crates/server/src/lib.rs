@@ -19,8 +19,12 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod static_files;
+pub mod store;
+pub mod transfer;
 
 /// The rulebook version the server validates with.
 pub fn rulebook_version() -> String {
-    "nik-1".to_owned()
+    tepat_core::rulebook::Rulebook::builtin()
+        .version()
+        .to_owned()
 }

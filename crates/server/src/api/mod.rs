@@ -11,6 +11,9 @@ use crate::state::{AppState, MAX_BODY_BYTES};
 
 pub mod auth;
 pub mod basic;
+pub mod review;
+pub mod sync;
+pub mod transfer;
 
 /// The OpenAPI description, checked in and served as is.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
@@ -19,6 +22,9 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(basic::router())
         .merge(auth::router())
+        .merge(sync::router())
+        .merge(review::router())
+        .merge(transfer::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

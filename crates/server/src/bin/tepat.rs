@@ -12,6 +12,9 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = tepat_server::cli::Cli::parse();
+    if let Some(code) = tepat_server::cli::run_sync(&cli) {
+        return code;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -23,7 +26,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(tepat_server::cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("tepat: {e:#}");
             std::process::ExitCode::FAILURE

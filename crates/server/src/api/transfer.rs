@@ -1,0 +1,91 @@
+//! `POST /import?region=` (JSONL body) and `GET /export?what=&format=`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use tepat_core::region::Level;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{Json, Query};
+use crate::state::AppState;
+use crate::transfer::{Format, ImportReport, What};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/import", post(import))
+        .route("/export", get(export))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    pub region: String,
+}
+
+async fn import(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Json<ImportReport>> {
+    if Level::of(&q.region).is_none() || !state.regions.contains(&q.region) {
+        return Err(ApiError::unprocessable(
+            "Kode wilayah tidak dikenal. / Unknown region code.",
+            json!({ "path": "region" }),
+        ));
+    }
+    if !(user.role.can_review() && user.covers(&q.region)) {
+        return Err(ApiError::forbidden(format!("import into {}", q.region)));
+    }
+    state
+        .take_write_token(user.id)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        ApiError::bad_request(
+            "Berkas bukan UTF-8. / The file is not UTF-8.",
+            json!({ "byte": e.valid_up_to() }),
+        )
+    })?;
+    let report = crate::transfer::import_jsonl(&state, Some(&user), &q.region, text).await?;
+    tracing::info!(
+        user = user.id,
+        lines = report.lines,
+        imported = report.imported,
+        rejected = report.rejected.len(),
+        "import"
+    );
+    Ok(Json(report))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub what: What,
+    #[serde(default)]
+    pub format: Option<Format>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    if user.role == crate::auth::Role::Facilitator {
+        return Err(ApiError::forbidden(
+            "export (supervisors, dinsos, analysts, admins)",
+        ));
+    }
+    let format = q.format.unwrap_or(Format::Jsonl);
+    let body = crate::transfer::export(&state.db, Some(&user), q.what, format).await?;
+    let ct = match format {
+        Format::Jsonl => "application/x-ndjson",
+        Format::Csv => "text/csv; charset=utf-8",
+    };
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response())
+}

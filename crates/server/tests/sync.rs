@@ -1,0 +1,533 @@
+//! Import, pull, push (idempotent, re-validated), conflicts, review and audit; the 403
+//! scope test for every endpoint; the malformed-payload corpus — on both engines.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tepat_server::auth::Role;
+
+const SAMPLE: &str = include_str!("../../../tests/vectors/households/sample.json");
+const KK: &str = "1101011503120001";
+
+fn sample_line() -> String {
+    let v: Value = serde_json::from_str(SAMPLE).unwrap();
+    v.to_string()
+}
+
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn correction(id: &str, base: u32, floor: i64) -> Value {
+    json!({
+        "id": id, "no_kk": KK, "base_version": base, "author": "p1",
+        "time": "2026-11-20T09:15:00+07:00", "reason": "Uji petik / ground check",
+        "event": {"type": "variable_correction", "corrections": [{"field": "housing.floor", "value": floor}]}
+    })
+}
+
+fn death(id: &str, base: u32) -> Value {
+    json!({
+        "id": id, "no_kk": KK, "base_version": base, "author": "p1",
+        "time": "2026-11-20T09:15:00+07:00", "reason": "Meninggal / died",
+        "event": {"type": "member_died", "nik": "1101011402100003", "date": "2026-11-01"}
+    })
+}
+
+/// Users: p1 (facilitator of the sample's village), p2 (another village), k1 (supervisor
+/// of the district), k2 (supervisor elsewhere), d1 (dinsos), a1 (analyst), admin.
+/// The sample family is imported by d1.
+async fn world(ctx: &common::Ctx) {
+    ctx.user("p1", Role::Facilitator, &["11.01.01.2001"]).await;
+    ctx.user("p2", Role::Facilitator, &["11.01.01.2002"]).await;
+    ctx.user("k1", Role::Supervisor, &["11.01.01"]).await;
+    ctx.user("k2", Role::Supervisor, &["32.01.01"]).await;
+    ctx.user("d1", Role::DinsosAdmin, &["11.01"]).await;
+    ctx.user("a1", Role::Analyst, &[]).await;
+    ctx.user("admin", Role::Admin, &[]).await;
+    let d1 = ctx.login("d1").await;
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(sample_line().into_bytes()),
+            "application/x-ndjson",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["imported"], 1, "{}", r.text());
+}
+
+async fn push(ctx: &common::Ctx, token: &str, items: Vec<Value>) -> common::Resp {
+    ctx.post("/api/v1/sync/push", Some(token), json!({ "items": items }))
+        .await
+}
+
+async fn count(ctx: &common::Ctx, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(&ctx.state.db.pool)
+        .await
+        .unwrap();
+    n
+}
+
+both!(pull_push_review_and_audit, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let pulled = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+    assert_eq!(pulled.status, StatusCode::OK, "{}", pulled.text());
+    assert_eq!(pulled.json["households"].as_array().unwrap().len(), 1);
+    assert_eq!(pulled.json["households"][0]["version"], 1);
+    assert!(
+        pulled.json["rulebook_version"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty())
+    );
+    assert!(
+        pulled.json["model_version"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty())
+    );
+    let cursor = pulled.json["next_cursor"].as_str().unwrap().to_owned();
+
+    // A ground-check correction applies at once and makes version 2.
+    let id = uuid();
+    let r = push(&ctx, &p1, vec![correction(&id, 1, 8)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let first = r.json["results"][0].clone();
+    assert_eq!(first["outcome"], "accepted", "{first}");
+    assert_eq!(first["status"], "applied");
+    assert_eq!(first["version"], 2);
+
+    // Replaying the same batch 10 times stores it once and answers the same.
+    for _ in 0..10 {
+        let again = push(&ctx, &p1, vec![correction(&id, 1, 8)]).await;
+        assert_eq!(again.json["results"][0], first);
+    }
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM change_requests").await, 1);
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM household_versions").await,
+        2
+    );
+    // The same id with other content is refused and not stored.
+    let reused = push(&ctx, &p1, vec![correction(&id, 2, 1)]).await;
+    assert_eq!(reused.json["results"][0]["outcome"], "rejected");
+    assert_eq!(
+        reused.json["results"][0]["findings"][0]["rule"],
+        "sync.id_reused"
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM change_requests").await, 1);
+
+    // Pull from the cursor sees only the new version.
+    let next = ctx
+        .get(&format!("/api/v1/sync/pull?cursor={cursor}"), Some(&p1))
+        .await;
+    assert_eq!(next.json["households"].as_array().unwrap().len(), 1);
+    assert_eq!(next.json["households"][0]["version"], 2);
+    assert_eq!(
+        next.json["households"][0]["keluarga"]["housing"]["floor"],
+        8
+    );
+    let cursor2 = next.json["next_cursor"].as_str().unwrap().to_owned();
+    let empty = ctx
+        .get(&format!("/api/v1/sync/pull?cursor={cursor2}"), Some(&p1))
+        .await;
+    assert_eq!(empty.json["households"].as_array().unwrap().len(), 0);
+    assert_eq!(empty.json["has_more"], false);
+
+    // A death goes to the supervisor's queue; nothing changes yet.
+    let died = uuid();
+    let r = push(&ctx, &p1, vec![death(&died, 2)]).await;
+    let res = &r.json["results"][0];
+    assert_eq!(res["outcome"], "accepted", "{res}");
+    assert_eq!(res["status"], "pending_review");
+    assert_eq!(res["version"], Value::Null);
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM household_versions").await,
+        2
+    );
+
+    let k1 = ctx.login("k1").await;
+    let q = ctx.get("/api/v1/review", Some(&k1)).await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.text());
+    let items = q.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], died.as_str());
+    assert_eq!(items[0]["kind"], "member_died");
+    assert_eq!(items[0]["reasons"], json!(["member_died"]));
+    assert_eq!(items[0]["request"]["event"]["nik"], "1101011402100003");
+
+    // A reason is required.
+    let no_reason = ctx
+        .post(
+            &format!("/api/v1/review/{died}/approve"),
+            Some(&k1),
+            json!({"reason": " "}),
+        )
+        .await;
+    no_reason.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    let ok = ctx
+        .post(
+            &format!("/api/v1/review/{died}/approve"),
+            Some(&k1),
+            json!({"reason": "Akta kematian dilihat"}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.json["version"], 3);
+    let twice = ctx
+        .post(
+            &format!("/api/v1/review/{died}/approve"),
+            Some(&k1),
+            json!({"reason": "again"}),
+        )
+        .await;
+    twice.assert_error(StatusCode::CONFLICT, "conflict");
+
+    let h = ctx
+        .get(&format!("/api/v1/household?no_kk={KK}"), Some(&p1))
+        .await;
+    assert_eq!(h.json["version"], 3);
+    assert_eq!(h.json["history"].as_array().unwrap().len(), 3);
+    let member = h.json["keluarga"]["anggota"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["nik"] == "1101011402100003")
+        .unwrap()
+        .clone();
+    assert_eq!(member["presence"], 2, "died (404 = 2)");
+
+    // Audit: by household, with before/after, and by user.
+    let audit = ctx
+        .get(&format!("/api/v1/audit?no_kk={KK}"), Some(&k1))
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text());
+    let entries = audit.json["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"variable_correction"), "{actions:?}");
+    assert!(actions.contains(&"member_died"), "{actions:?}");
+    assert!(actions.contains(&"approve"), "{actions:?}");
+    let corr = entries
+        .iter()
+        .find(|e| e["action"] == "variable_correction")
+        .unwrap();
+    assert_eq!(corr["before"]["housing"]["floor"], 2);
+    assert_eq!(corr["after"]["housing"]["floor"], 8);
+    let mine = ctx.get("/api/v1/audit?user=p1", Some(&p1)).await;
+    assert!(!mine.json["entries"].as_array().unwrap().is_empty());
+
+    // Export: households and the change log.
+    let ex = ctx
+        .get("/api/v1/export?what=households&format=csv", Some(&k1))
+        .await;
+    assert_eq!(ex.status, StatusCode::OK);
+    assert!(ex.text().starts_with("no_kk,version,village,status,nik,"));
+    assert_eq!(ex.text().lines().count(), 5);
+    let ex = ctx
+        .get("/api/v1/export?what=changes&format=jsonl", Some(&k1))
+        .await;
+    assert_eq!(ex.text().lines().count(), 2);
+});
+
+both!(conflict_is_kept_and_queued_then_rejected, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let a = push(&ctx, &p1, vec![correction(&uuid(), 1, 8)]).await;
+    assert_eq!(a.json["results"][0]["version"], 2);
+    // A second device still at version 1.
+    let late = uuid();
+    let b = push(&ctx, &p1, vec![correction(&late, 1, 3)]).await;
+    let res = &b.json["results"][0];
+    assert_eq!(res["outcome"], "conflict", "{res}");
+    assert_eq!(res["status"], "pending_review");
+    assert_eq!(res["findings"][0]["rule"], "sync.conflict");
+    // Nothing silently overwritten.
+    let h = ctx
+        .get(&format!("/api/v1/household?no_kk={KK}"), Some(&p1))
+        .await;
+    assert_eq!(h.json["keluarga"]["housing"]["floor"], 8);
+    let k1 = ctx.login("k1").await;
+    let q = ctx.get("/api/v1/review", Some(&k1)).await;
+    assert_eq!(q.json["items"][0]["reasons"], json!(["conflict"]));
+    assert_eq!(q.json["items"][0]["current_version"], 2);
+    let r = ctx
+        .post(
+            &format!("/api/v1/review/{late}/reject"),
+            Some(&k1),
+            json!({"reason": "Data lama"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        ctx.get("/api/v1/review", Some(&k1)).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let done = ctx
+        .get("/api/v1/review?status=review_rejected", Some(&k1))
+        .await;
+    assert_eq!(done.json["items"][0]["review_note"], "Data lama");
+});
+
+both!(every_endpoint_checks_scope, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let p2 = ctx.login("p2").await;
+    let k2 = ctx.login("k2").await;
+    let a1 = ctx.login("a1").await;
+    let queued = uuid();
+    let r = push(&ctx, &p1, vec![death(&queued, 1)]).await;
+    assert_eq!(r.json["results"][0]["status"], "pending_review");
+
+    let forbidden = |r: common::Resp| r.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // Another village's household: read, push, audit.
+    forbidden(
+        ctx.get(&format!("/api/v1/household?no_kk={KK}"), Some(&p2))
+            .await,
+    );
+    forbidden(push(&ctx, &p2, vec![correction(&uuid(), 1, 8)]).await);
+    forbidden(
+        ctx.get(&format!("/api/v1/audit?no_kk={KK}"), Some(&p2))
+            .await,
+    );
+    forbidden(ctx.get("/api/v1/audit?user=p1", Some(&p2)).await);
+    // Pull shows nothing outside the scope.
+    let pulled = ctx.get("/api/v1/sync/pull", Some(&p2)).await;
+    assert_eq!(pulled.json["households"].as_array().unwrap().len(), 0);
+    // Review: facilitators may not; a supervisor of another district may not.
+    forbidden(ctx.get("/api/v1/review", Some(&p1)).await);
+    forbidden(
+        ctx.post(
+            &format!("/api/v1/review/{queued}/approve"),
+            Some(&p2),
+            json!({"reason": "x"}),
+        )
+        .await,
+    );
+    forbidden(
+        ctx.post(
+            &format!("/api/v1/review/{queued}/approve"),
+            Some(&k2),
+            json!({"reason": "x"}),
+        )
+        .await,
+    );
+    forbidden(
+        ctx.post(
+            &format!("/api/v1/review/{queued}/reject"),
+            Some(&k2),
+            json!({"reason": "x"}),
+        )
+        .await,
+    );
+    assert_eq!(
+        ctx.get("/api/v1/review", Some(&k2)).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Import and export.
+    forbidden(
+        ctx.raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&p1),
+            Some(sample_line().into_bytes()),
+            "application/x-ndjson",
+        )
+        .await,
+    );
+    forbidden(
+        ctx.raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&k2),
+            Some(sample_line().into_bytes()),
+            "application/x-ndjson",
+        )
+        .await,
+    );
+    forbidden(ctx.get("/api/v1/export?what=households", Some(&p1)).await);
+    let ex = ctx.get("/api/v1/export?what=households", Some(&k2)).await;
+    assert_eq!(ex.text(), "", "another district exports nothing");
+    // The analyst reads nationally but writes nothing.
+    assert_eq!(
+        ctx.get(&format!("/api/v1/household?no_kk={KK}"), Some(&a1))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    forbidden(push(&ctx, &a1, vec![correction(&uuid(), 1, 8)]).await);
+    // Without a session: 401 everywhere.
+    for path in [
+        "/api/v1/sync/pull",
+        "/api/v1/review",
+        "/api/v1/me",
+        "/api/v1/audit?user=p1",
+        "/api/v1/export?what=changes",
+    ] {
+        ctx.get(path, None)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    push(&ctx, "nope", vec![])
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+});
+
+both!(malformed_payloads_are_4xx_never_5xx, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let send = |body: Vec<u8>| {
+        ctx.raw(
+            Method::POST,
+            "/api/v1/sync/push",
+            Some(&p1),
+            Some(body),
+            "application/json",
+        )
+    };
+    let mut statuses = Vec::new();
+
+    let r = send(b"{\"items\": [{\"id\": \"a".to_vec()).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    statuses.push(r.status);
+
+    let mut bad = correction(&uuid(), 1, 8);
+    bad["base_version"] = json!("one");
+    let r = push(&ctx, &p1, vec![correction(&uuid(), 1, 8), bad]).await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    assert_eq!(r.json["details"]["path"], "items[1].base_version");
+    statuses.push(r.status);
+
+    let mut unknown = correction(&uuid(), 1, 8);
+    unknown["event"]["type"] = json!("alien_abduction");
+    let r = push(&ctx, &p1, vec![unknown]).await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    statuses.push(r.status);
+
+    // Unknown codes and future dates become findings from tepat-core.
+    let r = push(&ctx, &p1, vec![correction(&uuid(), 1, 99)]).await;
+    assert_eq!(r.json["results"][0]["outcome"], "rejected", "{}", r.text());
+    let mut future = death(&uuid(), 1);
+    future["event"]["date"] = json!("2031-01-01");
+    let r = push(&ctx, &p1, vec![future]).await;
+    assert_eq!(r.json["results"][0]["outcome"], "rejected", "{}", r.text());
+    let r = push(&ctx, &p1, vec![json!({
+        "id": uuid(), "no_kk": "3201010101010001", "base_version": 1, "author": "p1",
+        "time": "2026-11-20T09:15:00Z", "reason": "x", "event": {"type": "family_not_found", "date": "2026-11-01"}
+    })])
+    .await;
+    assert_eq!(
+        r.json["results"][0]["findings"][0]["rule"],
+        "sync.household_unknown"
+    );
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM household_versions").await,
+        1,
+        "nothing applied"
+    );
+
+    // Huge strings: stored or refused, but never a 5xx.
+    let mut huge = correction(&uuid(), 1, 8);
+    huge["reason"] = json!("x".repeat(1_000_000));
+    let r = push(&ctx, &p1, vec![huge]).await;
+    assert!(
+        r.status.is_success() || r.status.is_client_error(),
+        "{}",
+        r.status
+    );
+    statuses.push(r.status);
+    let r = push(&ctx, &p1, vec![json!({"id": "y".repeat(100_000)})]).await;
+    assert!(r.status.is_client_error());
+    statuses.push(r.status);
+
+    // Duplicate NIKs across families at import.
+    let mut twin: Value = serde_json::from_str(SAMPLE).unwrap();
+    twin["no_kk"] = json!("1101011503120002");
+    let d1 = ctx.login("d1").await;
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(twin.to_string().into_bytes()),
+            "application/x-ndjson",
+        )
+        .await;
+    assert_eq!(r.json["imported"], 0, "{}", r.text());
+    assert_eq!(r.json["rejected"][0]["reason"], "duplicate_nik");
+    assert_eq!(r.json["rejected"][0]["line"], 1);
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(b"\n{\"no_kk\": 5}\nnot json\n".to_vec()),
+            "application/x-ndjson",
+        )
+        .await;
+    let lines: Vec<i64> = r.json["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 3]);
+
+    // 10 MB body and an over-long batch: 413 with a JSON body.
+    let r = send(vec![b' '; 10 * 1024 * 1024]).await;
+    r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    statuses.push(r.status);
+    let many: Vec<Value> = (0..1001).map(|_| correction(&uuid(), 1, 8)).collect();
+    let r = push(&ctx, &p1, many).await;
+    r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    statuses.push(r.status);
+
+    // Bad query parameters.
+    let r = ctx.get("/api/v1/sync/pull?cursor=abc", Some(&p1)).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    let r = ctx.get("/api/v1/sync/pull?limit=0", Some(&p1)).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    let r = ctx.get("/api/v1/export?what=everything", Some(&d1)).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    let r = ctx
+        .post(
+            "/api/v1/sync/push",
+            Some(&p1),
+            json!({"items": [], "rulebook_version": "nope"}),
+        )
+        .await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    assert!(statuses.iter().all(|s| !s.is_server_error()));
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_over_the_rate_cap_is_429() {
+    let ctx = common::setup_with(
+        common::Engine::Sqlite,
+        tepat_server::state::Settings {
+            writes_per_minute: 2,
+            fixed_today: None,
+        },
+    )
+    .await;
+    ctx.user("p1", Role::Facilitator, &["11.01.01.2001"]).await;
+    let p1 = ctx.login("p1").await;
+    for _ in 0..2 {
+        assert_eq!(push(&ctx, &p1, vec![]).await.status, StatusCode::OK);
+    }
+    let r = push(&ctx, &p1, vec![]).await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    assert!(r.header("retry-after").parse::<u64>().unwrap() >= 1);
+    ctx.teardown().await;
+}
