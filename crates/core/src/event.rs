@@ -165,8 +165,14 @@ pub enum Event {
     },
     /// Ground-check (uji petik) corrections of questionnaire answers.
     VariableCorrection { corrections: Vec<Correction> },
-    /// A member is not found at the visit (404 = 6).
-    MemberNotFound { nik: String, date: Date },
+    /// A member is not found at the visit (404 = 6). When the head is not found,
+    /// `new_head` names the member who becomes head.
+    MemberNotFound {
+        nik: String,
+        date: Date,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_head: Option<String>,
+    },
     /// The family is not found at the address (status `not_found`).
     FamilyNotFound { date: Date },
 }
@@ -455,6 +461,10 @@ fn message(rule: &str) -> Text {
         "event.correction_value" => Text::new(
             "Nilai koreksi untuk {field} tidak sah: {problem}",
             "The corrected value of {field} is not valid: {problem}",
+        ),
+        "event.last_member" => Text::new(
+            "Ini anggota aktif terakhir keluarga; penutupan data keluarga dilakukan oleh operator Dinsos.",
+            "This is the family's last active member; closing the family record is done by the Dinsos operator.",
         ),
         "event.not_active_family" => Text::new(
             "Keluarga tidak aktif (status {status}).",
@@ -971,9 +981,14 @@ pub fn apply(
                 next = corrected;
             }
         }
-        Event::MemberNotFound { nik, date } => {
+        Event::MemberNotFound {
+            nik,
+            date,
+            new_head,
+        } => {
             if let Some(i) = member(&mut out, fam, nik) {
                 check_date(&mut out, *date, None, today, "event.date");
+                replace_head(&mut out, &mut next, i, new_head.as_deref());
                 // The rulebook asks a presence date only for 404 = 2–4; the visit
                 // date stays in the event.
                 next.anggota[i].presence = presence::NOT_FOUND;
@@ -982,6 +997,14 @@ pub fn apply(
         Event::FamilyNotFound { date } => {
             check_date(&mut out, *date, None, today, "event.date");
             next.status = FamilyStatus::NotFound;
+        }
+    }
+    // The last active member leaves: the family record closes.
+    if next.status == FamilyStatus::Active && next.active_members().next().is_none() {
+        match req.event {
+            Event::MemberMovedOut { .. } => next.status = FamilyStatus::Moved,
+            Event::MemberNotFound { .. } => next.status = FamilyStatus::NotFound,
+            _ => out.error("event.last_member", "event.nik", []),
         }
     }
     if out.has_errors() {
