@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// facilitator to confirm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Severity {
     Error,
     Warning,
@@ -34,6 +35,7 @@ impl Lang {
 
 /// A text in both user languages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Text {
     pub id: String,
     pub en: String,
@@ -87,6 +89,7 @@ fn fill(template: &str, values: &BTreeMap<String, String>) -> String {
 /// One thing a rule found. Findings never carry a NIK or a name in `values`
 /// or `message`, so a report can be logged without personal data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     /// Stable rule id, e.g. `nik.serial`.
     pub rule: String,

@@ -16,6 +16,8 @@ pub mod nik;
 pub mod parse;
 pub mod region;
 pub mod rulebook;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod score;
 pub mod validate;
 

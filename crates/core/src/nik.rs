@@ -36,6 +36,22 @@ impl Sex {
     }
 }
 
+/// JSON Schema (feature `schema`): Regsosek 405 code 1 or 2.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Sex {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Sex".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "integer",
+            "enum": [1, 2],
+            "description": "405 Jenis kelamin: 1 laki-laki (male), 2 perempuan (female)."
+        })
+    }
+}
+
 impl Serialize for Sex {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u8(self.code())

@@ -25,6 +25,7 @@ pub const MAX_PROBLEMS: usize = 50;
 /// What kind of problem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ProblemKind {
     /// Not JSON at all (or cut short).
     Syntax,
@@ -40,6 +41,7 @@ pub enum ProblemKind {
 
 /// One problem in the input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ParseProblem {
     pub kind: ProblemKind,
     /// Field path, e.g. `anggota[2].birth_date`; empty for the whole input.
@@ -58,6 +60,7 @@ pub struct ParseProblem {
 
 /// Every problem found in an input that is not a valid family record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ParseError {
     pub problems: Vec<ParseProblem>,
 }

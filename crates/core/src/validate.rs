@@ -34,6 +34,7 @@ pub struct ValidationContext<'a> {
 
 /// The outcome of validating one family.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     /// No error-severity finding (warnings need confirmation but do not block).
     pub valid: bool,
