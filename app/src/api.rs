@@ -97,3 +97,50 @@ pub async fn regions(token: Option<&str>) -> Result<String, ApiError> {
         .await
         .map_err(|_| ApiError::Decode)
 }
+
+/// The signed-in user as the server describes them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct UserView {
+    pub username: String,
+    pub role: String,
+    /// Villages in scope (empty for national roles).
+    #[serde(default)]
+    pub villages: Vec<String>,
+    /// Districts in scope (empty for national roles).
+    #[serde(default)]
+    pub districts: Vec<String>,
+}
+
+/// `POST /api/v1/auth/login` answer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: String,
+    pub user: UserView,
+}
+
+/// `POST /api/v1/auth/login {username, password}`.
+pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiError> {
+    let body = serde_json::json!({ "username": username, "password": password });
+    let resp = Request::post("/api/v1/auth/login")
+        .json(&body)
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .json()
+        .await
+        .map_err(|_| ApiError::Decode)
+}
+
+/// `POST /api/v1/auth/logout`: revokes the session token on the server.
+pub async fn logout(token: &str) -> Result<(), ApiError> {
+    let resp = Request::post("/api/v1/auth/logout")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp).await.map(|_| ())
+}

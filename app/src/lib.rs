@@ -4,9 +4,11 @@
 //! this crate only gathers input, stores it on the device and talks to the server.
 
 pub mod api;
+pub mod crypto;
 pub mod i18n;
 pub mod regions;
 pub mod routes;
+pub mod session;
 pub mod store;
 pub mod today;
 
@@ -16,12 +18,14 @@ use leptos_router::path;
 
 use crate::i18n::{LangSwitch, provide_lang, tr};
 use crate::regions::provide_regions;
+use crate::session::provide_auth;
 
 /// The whole app: language and region table in context, and the router.
 #[component]
 pub fn App() -> impl IntoView {
     let lang = provide_lang();
     provide_regions();
+    provide_auth();
     view! {
         <Router>
             <header class="bar">
@@ -32,7 +36,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=move || view! {
                     <p class="notice">{move || tr(lang.get(), "Halaman tidak ditemukan.", "Page not found.")}</p>
                 }>
-                    <Route path=path!("/") view=routes::nik::NikCheck/>
+                    <Route path=path!("/") view=routes::home::Home/>
+                    <Route path=path!("/masuk") view=routes::sign_in::SignIn/>
                     <Route path=path!("/cek-nik") view=routes::nik::NikCheck/>
                 </Routes>
             </main>

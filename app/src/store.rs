@@ -58,21 +58,81 @@ async fn open_cache() -> Result<Database, StoreError> {
 /// Reads `key` from the cache, `None` if absent.
 pub async fn cache_get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, StoreError> {
     let db = open_cache().await?;
-    let tx = db.transaction(KV).build()?;
-    let store = tx.object_store(KV)?;
-    let value: Option<T> = store.get(key).serde()?.await?;
+    let value: Option<T> = {
+        let tx = db.transaction(KV).build()?;
+        let store = tx.object_store(KV)?;
+        store.get(key).serde()?.await?
+    };
+    db.close();
     Ok(value)
 }
 
 /// Writes `value` under `key` in the cache.
 pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreError> {
     let db = open_cache().await?;
-    let tx = db
-        .transaction(KV)
-        .with_mode(TransactionMode::Readwrite)
-        .build()?;
-    let store = tx.object_store(KV)?;
-    store.put(value).with_key(key.to_owned()).serde()?.await?;
-    tx.commit().await?;
+    {
+        let tx = db
+            .transaction(KV)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(KV)?;
+        store.put(value).with_key(key.to_owned()).serde()?.await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
+/// The outbox database: unsynced work only, deleted record by record on server acknowledgement.
+pub const OUTBOX_DB: &str = "tepat-outbox";
+/// The queued change requests, keyed by client UUID.
+pub const OUTBOX: &str = "items";
+
+async fn open_outbox() -> Result<Database, StoreError> {
+    let db = Database::open(OUTBOX_DB)
+        .with_version(1u32)
+        .with_on_upgrade_needed(|_event, db| {
+            if !db.object_store_names().any(|n| n == OUTBOX) {
+                db.create_object_store(OUTBOX).build()?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(db)
+}
+
+/// How many items wait in the outbox.
+pub async fn outbox_count() -> Result<u32, StoreError> {
+    let db = open_outbox().await?;
+    let n = {
+        let tx = db.transaction(OUTBOX).build()?;
+        let store = tx.object_store(OUTBOX)?;
+        store.count().await?
+    };
+    db.close();
+    Ok(n)
+}
+
+/// Removes a key from the cache.
+pub async fn cache_delete(key: &str) -> Result<(), StoreError> {
+    let db = open_cache().await?;
+    {
+        let tx = db
+            .transaction(KV)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(KV)?;
+        store.delete(key.to_owned()).await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
+/// Deletes every Tepat database on the device (sign-out, after the outbox is empty).
+pub async fn wipe_all() -> Result<(), StoreError> {
+    for name in [CACHE_DB, OUTBOX_DB] {
+        Database::delete_by_name(name)?.await?;
+    }
     Ok(())
 }

@@ -1,3 +1,6 @@
 //! One screen per file.
 
+pub mod home;
 pub mod nik;
+pub mod sign_in;
+pub mod unlock;

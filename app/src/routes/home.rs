@@ -1,0 +1,98 @@
+//! Beranda: what the user can do from where they stand (signed out, locked, unlocked).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::i18n::{tr, use_lang};
+use crate::regions::{self, use_regions};
+use crate::routes::unlock::Unlock;
+use crate::session::{self, AuthState, Unlocked, use_auth};
+
+#[component]
+pub fn Home() -> impl IntoView {
+    let lang = use_lang();
+    let auth = use_auth();
+    move || {
+        match auth.get() {
+        AuthState::Checking => view! {
+            <p class="notice" role="status">{tr(lang.get(), "Memuat…", "Loading…")}</p>
+        }
+        .into_any(),
+        AuthState::SignedOut => view! {
+            <section class="card">
+                <h1>{move || tr(lang.get(), "Selamat datang di Tepat", "Welcome to Tepat")}</h1>
+                <p>{move || tr(lang.get(),
+                    "Masuk dengan akun pendamping untuk melihat daftar tugas.",
+                    "Sign in with your facilitator account to see your worklist.")}</p>
+                <p><a class="button" href="/masuk">{move || tr(lang.get(), "Masuk", "Sign in")}</a></p>
+                <p><a href="/cek-nik">{move || tr(lang.get(), "Cek NIK tanpa masuk", "Check a NIK without signing in")}</a></p>
+            </section>
+        }
+        .into_any(),
+        AuthState::Locked => view! { <Unlock/> }.into_any(),
+        AuthState::Unlocked(u) => view! { <Dashboard unlocked=u/> }.into_any(),
+    }
+    }
+}
+
+#[component]
+fn Dashboard(unlocked: Unlocked) -> impl IntoView {
+    let lang = use_lang();
+    let auth = use_auth();
+    let regions = use_regions();
+    let user = unlocked.session.user.clone();
+    // The assigned villages' names come with the region table fetched under the session.
+    let token = unlocked.session.token.clone();
+    spawn_local(async move { regions::refresh(regions, Some(token)).await });
+    let warn_unsynced = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let sign_out = move |force: bool| {
+        spawn_local(async move {
+            match session::sign_out(auth, force).await {
+                Ok(true) => {}
+                Ok(false) => warn_unsynced.set(true),
+                Err(e) => error.set(Some(e.message(lang.get_untracked()))),
+            }
+        })
+    };
+    let villages = user.villages.clone();
+    view! {
+        <section class="card">
+            <h1>{move || tr(lang.get(), "Beranda", "Home")}</h1>
+            <p data-field="username">{user.username.clone()}</p>
+            <h2>{move || tr(lang.get(), "Desa tugas", "Assigned villages")}</h2>
+            <ul class="villages">
+                {villages.into_iter().map(|code| {
+                    let name_code = code.clone();
+                    let name = move || regions.table.with(|t| {
+                        t.as_ref().and_then(|t| t.name(&name_code)).map(str::to_owned)
+                    }).unwrap_or_default();
+                    view! { <li data-code=code.clone()>{name}" ("{code.clone()}")"</li> }
+                }).collect_view()}
+            </ul>
+            <p><a class="button" href="/cek-nik">{move || tr(lang.get(), "Cek NIK", "Check a NIK")}</a></p>
+        </section>
+        <section class="card">
+            <p>
+                <button type="button" class="secondary" on:click=move |_| session::lock(auth)>
+                    {move || tr(lang.get(), "Kunci", "Lock")}
+                </button>
+                " "
+                <button type="button" class="secondary" on:click=move |_| sign_out(false)>
+                    {move || tr(lang.get(), "Keluar", "Sign out")}
+                </button>
+            </p>
+            {move || warn_unsynced.get().then(|| view! {
+                <div class="notice warn" role="alert">
+                    <p>{tr(lang.get(),
+                        "Masih ada perubahan yang belum terkirim. Jika keluar sekarang, perubahan itu hilang dari perangkat.",
+                        "Some changes are not synced yet. Signing out now removes them from the device.")}</p>
+                    <button type="button" on:click=move |_| sign_out(true)>
+                        {tr(lang.get(), "Tetap keluar dan hapus", "Sign out and delete anyway")}
+                    </button>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="finding error" role="alert">{e}</p> })}
+        </section>
+    }
+}
