@@ -172,3 +172,108 @@ fn events_on_generated_families_apply_cleanly_or_give_findings() {
         assert!(ok > 3 * bad, "{kind}: {ok} applied, {bad} rejected");
     }
 }
+
+/// Every leaf of a JSON value, as a JSON pointer.
+fn pointers(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                pointers(x, format!("{at}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                pointers(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => out.push(at),
+    }
+}
+
+#[test]
+fn mutated_requests_never_panic_and_never_apply_with_errors() {
+    let regions = RegionTable::from_csv(WILAYAH).unwrap();
+    let population = Population::from_csv(PENDUDUK).unwrap();
+    let today = d("2026-06-30");
+    let config = GenConfig {
+        households: 1200,
+        seed: 91,
+        region: Some("35".into()),
+        fault_rate: 0.0,
+        today,
+    };
+    let ctx = EventContext::new(ValidationContext {
+        rulebook: Rulebook::builtin(),
+        regions: &regions,
+        today,
+    });
+    let junk = [
+        serde_json::json!(null),
+        serde_json::json!(""),
+        serde_json::json!("x"),
+        serde_json::json!(0),
+        serde_json::json!(-1),
+        serde_json::json!(4_294_967_296u64),
+        serde_json::json!(1.5),
+        serde_json::json!(true),
+        serde_json::json!("2026-02-30"),
+        serde_json::json!("११०१"),
+        serde_json::json!({}),
+        serde_json::json!([]),
+        serde_json::json!("1101011205800001"),
+        serde_json::json!("31.74.01"),
+        serde_json::json!("2026-07-01"),
+        serde_json::json!("1900-01-01"),
+        serde_json::json!(7),
+        serde_json::json!(255),
+    ];
+    let mut rng = Rng::new(17);
+    let (mut parsed, mut applied) = (0, 0);
+    for (i, k) in Generator::new(config, &regions, &population)
+        .unwrap()
+        .enumerate()
+    {
+        let mut event = event_for(&k, &mut rng);
+        if let Event::VariableCorrection { corrections } = &mut event {
+            corrections[0].value = junk[rng.below(junk.len() as u64) as usize].clone();
+        }
+        let mut doc = serde_json::to_value(request(&k, i as u64, event)).unwrap();
+        for _ in 0..=rng.below(3) {
+            let mut leaves = Vec::new();
+            pointers(&doc, String::new(), &mut leaves);
+            let Some(p) = rng.pick(&leaves).cloned() else {
+                continue;
+            };
+            if let Some(slot) = doc.pointer_mut(&p) {
+                // Mostly keep the JSON type, so the request still parses and reaches
+                // `apply` with a wrong but well-typed value.
+                let same_type: Vec<&serde_json::Value> = junk
+                    .iter()
+                    .filter(|j| std::mem::discriminant(*j) == std::mem::discriminant(&*slot))
+                    .collect();
+                *slot = match rng.pick(&same_type) {
+                    Some(j) if rng.chance(0.8) => (*j).clone(),
+                    _ => junk[rng.below(junk.len() as u64) as usize].clone(),
+                };
+            }
+        }
+        let Ok(req) = serde_json::from_value::<ChangeRequest>(doc) else {
+            continue;
+        };
+        parsed += 1;
+        match apply(&k, &req, &ctx) {
+            Ok(a) => {
+                applied += 1;
+                // The families start valid, so nothing applied may carry an error.
+                assert!(a.findings.iter().all(|f| !f.is_error()), "{:?}", a.findings);
+                assert_eq!(a.keluarga.version, k.version + 1);
+            }
+            Err(f) => assert!(f.iter().any(|x| x.is_error())),
+        }
+    }
+    println!("{parsed} parsed, {applied} applied");
+    assert!(
+        parsed > 300 && applied > 30,
+        "{parsed} parsed, {applied} applied"
+    );
+}
