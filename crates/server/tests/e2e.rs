@@ -31,9 +31,16 @@ async fn start(url: &str, dir: &std::path::Path) -> Server {
         ])
         .arg(dir.join("dist"))
         .env("TEPAT_RATE_PER_MINUTE", "100000")
-        .env("TEPAT_LOG", "warn")
+        // Debug level: the log must still carry no NIK, No. KK or name.
+        .env("TEPAT_LOG", "debug,sqlx=info,hyper=info,h2=info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("server.log"))
+                .expect("log file"),
+        ))
         .kill_on_drop(true)
         .spawn()
         .expect("spawn tepat");
@@ -345,6 +352,25 @@ async fn kill9_during_pushes(engine: common::Engine) {
             "change {id} applied at most once"
         );
     }
+    // Nothing personal reached the log.
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("push"), "the log is written");
+    for h in &households {
+        assert!(
+            !log.contains(h["no_kk"].as_str().unwrap()),
+            "a No. KK reached the log"
+        );
+        for a in h["keluarga"]["anggota"].as_array().unwrap() {
+            assert!(
+                !log.contains(a["nik"].as_str().unwrap()),
+                "a NIK reached the log"
+            );
+            assert!(
+                !log.contains(a["name"].as_str().unwrap()),
+                "a name reached the log"
+            );
+        }
+    }
     let (versions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM household_versions")
         .fetch_one(&db.pool)
         .await
@@ -372,4 +398,100 @@ async fn kill9_during_pushes_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_during_pushes_postgres() {
     kill9_during_pushes(common::Engine::Postgres).await;
+}
+
+fn tepat(args: &[&str], url: &str, stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("TEPAT_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn cli_user_assign_import_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cli/tepat.db").display());
+    let ok = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr))
+    };
+    ok(&tepat(
+        &["user", "add", "koor", "--role", "koordinator"],
+        &url,
+        Some("rahasia-sekali\n"),
+    ));
+    let dup = tepat(
+        &[
+            "user",
+            "add",
+            "koor",
+            "--role",
+            "supervisor",
+            "--password",
+            "rahasia-lagi",
+        ],
+        &url,
+        None,
+    );
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let bad = tepat(
+        &[
+            "user",
+            "add",
+            "x1",
+            "--role",
+            "boss",
+            "--password",
+            "rahasia-lagi",
+        ],
+        &url,
+        None,
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
+    ok(&tepat(&["assign", "koor", "11.01.01"], &url, None));
+    let wrong = tepat(&["assign", "koor", "11.01.01.2001"], &url, None);
+    assert!(
+        !wrong.status.success(),
+        "a supervisor is assigned districts"
+    );
+
+    let sample: Value = serde_json::from_str(include_str!(
+        "../../../tests/vectors/households/sample.json"
+    ))
+    .unwrap();
+    let file = dir.path().join("extract.jsonl");
+    std::fs::write(&file, format!("{sample}\n{{\"no_kk\": 1}}\n")).unwrap();
+    let imp = tepat(
+        &["import", "--region", "11.01", file.to_str().unwrap()],
+        &url,
+        None,
+    );
+    ok(&imp);
+    assert!(
+        String::from_utf8_lossy(&imp.stdout).contains("Imported 1 of 2 lines, 1 rejected"),
+        "{}",
+        String::from_utf8_lossy(&imp.stdout)
+    );
+    assert!(String::from_utf8_lossy(&imp.stderr).contains("extract.jsonl:2: parse"));
+    let exp = tepat(
+        &["export", "--what", "households", "--format", "csv"],
+        &url,
+        None,
+    );
+    ok(&exp);
+    let csv = String::from_utf8_lossy(&exp.stdout);
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.contains("1101011503120001,1,11.01.01.2001,active,1101011205800001,"));
 }
