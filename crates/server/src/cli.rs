@@ -66,6 +66,9 @@ pub enum Command {
         /// The region the families must lie in (any level, dotted code).
         #[arg(long)]
         region: String,
+        /// jsonl or csv (default: by the file's extension).
+        #[arg(long, value_enum)]
+        format: Option<crate::transfer::Format>,
         file: PathBuf,
         #[command(flatten)]
         db: DbArg,
@@ -126,7 +129,12 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
         Command::Gen(_) | Command::Validate(_) | Command::Rank(_) => {
             bail!("data commands run through run_sync")
         }
-        Command::Import { region, file, db } => {
+        Command::Import {
+            region,
+            format,
+            file,
+            db,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let db = Db::connect(&db.database_url).await?;
@@ -134,7 +142,13 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             if !state.regions.contains(&region) {
                 bail!("unknown region code {region}");
             }
-            let report = crate::transfer::import_jsonl(&state, None, &region, &text).await?;
+            let csv = format == Some(crate::transfer::Format::Csv)
+                || (format.is_none() && file.extension().is_some_and(|e| e == "csv"));
+            let report = if csv {
+                crate::transfer::import_csv(&state, None, &region, &text).await?
+            } else {
+                crate::transfer::import_jsonl(&state, None, &region, &text).await?
+            };
             for r in &report.rejected {
                 eprintln!("{}:{}: {} {}", file.display(), r.line, r.reason, r.details);
             }

@@ -39,23 +39,50 @@ pub async fn import_jsonl(
     region: &str,
     text: &str,
 ) -> anyhow::Result<ImportReport> {
+    let records: Vec<(usize, String)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l.trim().to_owned()))
+        .collect();
+    import_records(state, user, region, records, Vec::new()).await
+}
+
+/// Imports CSV (see [`csv_to_records`] for the column mapping).
+pub async fn import_csv(
+    state: &AppState,
+    user: Option<&User>,
+    region: &str,
+    text: &str,
+) -> anyhow::Result<ImportReport> {
+    let (records, rejects) = csv_to_records(text);
+    import_records(state, user, region, records, rejects).await
+}
+
+/// Imports records (line, JSON text of one `Keluarga`).
+async fn import_records(
+    state: &AppState,
+    user: Option<&User>,
+    region: &str,
+    records: Vec<(usize, String)>,
+    early_rejects: Vec<Reject>,
+) -> anyhow::Result<ImportReport> {
     let rulebook = crate::api::sync::current_rulebook();
     let ctx = ValidationContext {
         rulebook,
         regions: &state.regions,
         today: state.today(),
     };
-    let mut report = ImportReport::default();
+    let mut report = ImportReport {
+        lines: records.len() + early_rejects.len(),
+        imported: 0,
+        rejected: early_rejects,
+    };
     let mut good = Vec::new();
     let mut seen_kk = HashSet::new();
     let mut seen_nik = HashSet::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let raw = raw.trim();
-        if raw.is_empty() {
-            continue;
-        }
-        report.lines += 1;
+    for (line, raw) in &records {
+        let (line, raw) = (*line, raw.as_str());
         let mut reject = |reason: &str, details: Value| {
             report.rejected.push(Reject {
                 line,
@@ -292,4 +319,218 @@ pub async fn export(
         }
     }
     Ok(out)
+}
+
+/// Parses RFC 4180 CSV into rows of fields, with the 1-based line each row starts on.
+/// `Err(line)` for an unterminated quoted field.
+fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, usize> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut line = 1;
+    let mut start = 1;
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => {
+                quoted = true;
+                any = true;
+            }
+            ',' => {
+                row.push(std::mem::take(&mut field));
+                any = true;
+            }
+            '\r' => {}
+            '\n' => {
+                if any || !field.is_empty() {
+                    row.push(std::mem::take(&mut field));
+                    rows.push((start, std::mem::take(&mut row)));
+                }
+                any = false;
+                line += 1;
+                start = line;
+            }
+            _ => {
+                field.push(c);
+                any = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(start);
+    }
+    if any || !field.is_empty() {
+        row.push(field);
+        rows.push((start, row));
+    }
+    Ok(rows)
+}
+
+fn parse_reject(line: usize, message: String) -> Reject {
+    Reject {
+        line,
+        reason: "parse".into(),
+        details: json!({ "message": message }),
+    }
+}
+
+/// The CSV column mapping (docs/api.md): one row per member; the header names JSON paths
+/// of the core's `Keluarga` format. Family columns (`no_kk`, `address.village`,
+/// `housing.floor`, …) are read from a family's first row; member columns are prefixed
+/// `anggota.` (`anggota.nik`, `anggota.relationship`, `anggota.disability.seeing`, …).
+/// Rows with the same `no_kk` form one family. Empty cells are unanswered. Values of
+/// integer fields (by tepat-core's field table) become numbers, `gps.*` decimals,
+/// everything else text; the core's parser then reports any misfit by path.
+pub fn csv_to_records(text: &str) -> (Vec<(usize, String)>, Vec<Reject>) {
+    let rows = match csv_rows(text) {
+        Ok(r) => r,
+        Err(line) => {
+            return (
+                Vec::new(),
+                vec![parse_reject(line, "unterminated quoted field".into())],
+            );
+        }
+    };
+    let mut it = rows.into_iter();
+    let Some((_, header)) = it.next() else {
+        return (Vec::new(), Vec::new());
+    };
+    let Some(kk_col) = header.iter().position(|h| h == "no_kk") else {
+        return (
+            Vec::new(),
+            vec![parse_reject(1, "the header needs a no_kk column".into())],
+        );
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut families: std::collections::HashMap<String, (usize, Value)> = Default::default();
+    let mut rejects = Vec::new();
+    for (line, row) in it {
+        if row.len() != header.len() {
+            rejects.push(parse_reject(
+                line,
+                format!("expected {} columns, found {}", header.len(), row.len()),
+            ));
+            continue;
+        }
+        let kk = row[kk_col].clone();
+        let entry = families.entry(kk.clone()).or_insert_with(|| {
+            order.push(kk.clone());
+            let mut fam = json!({ "anggota": [] });
+            for (h, v) in header.iter().zip(&row) {
+                if !h.starts_with("anggota.") && !v.is_empty() {
+                    set_path(&mut fam, h, typed(h, v));
+                }
+            }
+            (line, fam)
+        });
+        let mut member = json!({});
+        for (h, v) in header.iter().zip(&row) {
+            if let Some(field) = h.strip_prefix("anggota.")
+                && !v.is_empty()
+            {
+                set_path(&mut member, field, typed(field, v));
+            }
+        }
+        if let Some(list) = entry.1["anggota"].as_array_mut() {
+            list.push(member);
+        }
+    }
+    let records = order
+        .into_iter()
+        .filter_map(|kk| families.remove(&kk))
+        .map(|(line, fam)| (line, fam.to_string()))
+        .collect();
+    (records, rejects)
+}
+
+fn typed(path: &str, v: &str) -> Value {
+    use tepat_core::fields::{Type, field};
+    let ty = field(path).map(|f| f.ty);
+    if (ty == Some(Type::Int) || path == "version" || path == "member_count" || path == "number")
+        && let Ok(n) = v.parse::<i64>()
+    {
+        return json!(n);
+    }
+    if ty == Some(Type::Bool)
+        && let Ok(b) = v.parse::<bool>()
+    {
+        return json!(b);
+    }
+    if path.starts_with("gps.")
+        && let Ok(f) = v.parse::<f64>()
+    {
+        return json!(f);
+    }
+    json!(v)
+}
+
+fn set_path(target: &mut Value, path: &str, v: Value) {
+    let mut cur = target;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, p) in parts.iter().enumerate() {
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
+        if i + 1 == parts.len() {
+            obj.insert((*p).to_owned(), v);
+            return;
+        }
+        let next = obj.entry((*p).to_owned()).or_insert_with(|| json!({}));
+        if !next.is_object() {
+            *next = json!({});
+        }
+        cur = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_multiline() {
+        let rows = csv_rows("a,b\n\"x,1\",\"he said \"\"hi\"\"\"\n\"multi\nline\",2\n").unwrap();
+        assert_eq!(
+            rows[1],
+            (2, vec!["x,1".to_owned(), "he said \"hi\"".to_owned()])
+        );
+        assert_eq!(rows[2], (3, vec!["multi\nline".to_owned(), "2".to_owned()]));
+        assert_eq!(csv_rows("a\n\"open"), Err(2));
+    }
+
+    #[test]
+    fn csv_rows_group_into_families() {
+        let text = "no_kk,address.village,housing.floor,anggota.nik,anggota.sex\n1,11.01.01.2001,2,A,1\n1,11.01.01.2001,2,B,2\n2,11.01.01.2001,,C,x\n2,11.01.01.2001\n";
+        let (records, rejects) = csv_to_records(text);
+        assert_eq!(records.len(), 2);
+        assert_eq!(rejects[0].line, 5);
+        let fam: Value = serde_json::from_str(&records[0].1).unwrap();
+        assert_eq!(fam["housing"]["floor"], 2);
+        assert_eq!(fam["anggota"][1]["nik"], "B");
+        assert_eq!(fam["anggota"][1]["sex"], 2);
+        let fam2: Value = serde_json::from_str(&records[1].1).unwrap();
+        assert_eq!(records[1].0, 4);
+        assert_eq!(
+            fam2["anggota"][0]["sex"], "x",
+            "left for the core to report"
+        );
+        assert!(fam2.get("housing").is_none());
+    }
 }

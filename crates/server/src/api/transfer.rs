@@ -26,12 +26,16 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     pub region: String,
+    /// `jsonl` or `csv`; by default from the Content-Type (`text/csv` → csv).
+    #[serde(default)]
+    pub format: Option<Format>,
 }
 
 async fn import(
     State(state): State<AppState>,
     Auth(user): Auth,
     Query(q): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ImportReport>> {
     if Level::of(&q.region).is_none() || !state.regions.contains(&q.region) {
@@ -52,7 +56,19 @@ async fn import(
             json!({ "byte": e.valid_up_to() }),
         )
     })?;
-    let report = crate::transfer::import_jsonl(&state, Some(&user), &q.region, text).await?;
+    let is_csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    let report = match q
+        .format
+        .unwrap_or(if is_csv { Format::Csv } else { Format::Jsonl })
+    {
+        Format::Jsonl => {
+            crate::transfer::import_jsonl(&state, Some(&user), &q.region, text).await?
+        }
+        Format::Csv => crate::transfer::import_csv(&state, Some(&user), &q.region, text).await?,
+    };
     tracing::info!(
         user = user.id,
         lines = report.lines,
