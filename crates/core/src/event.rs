@@ -35,6 +35,7 @@ use crate::validate::{ValidationContext, validate_into};
 /// What a piece of evidence is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum EvidenceKind {
     /// A photo (house, KK card, death certificate), stored apart; `reference` names it.
     Photo,
@@ -47,6 +48,7 @@ pub enum EvidenceKind {
 /// A reference to evidence stored outside the request (photos are not embedded).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Evidence {
     pub kind: EvidenceKind,
     /// Where the evidence is: a blob id, file name or content hash of the photo.
@@ -59,6 +61,7 @@ pub struct Evidence {
 /// Where a member moved to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Destination {
     /// Within Indonesia (404 = 3): a Kemendagri region code (province to village)
     /// that exists in the loaded region table.
@@ -73,6 +76,7 @@ pub enum Destination {
 /// A member's relationship to the head in a family (409), by NIK.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberRole {
     pub nik: String,
     /// 409 Hubungan dengan kepala keluarga in the family the member joins.
@@ -82,6 +86,7 @@ pub struct MemberRole {
 /// One corrected answer from the ground check (uji petik).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Correction {
     /// For a member variable: the member's NIK. Absent for a family variable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,6 +101,7 @@ pub struct Correction {
 /// The life event itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Event {
     /// Meninggal (404 = 2). When the head died, `new_head` names the member who
     /// becomes head; the surviving spouse becomes cerai mati (408 = 4).
@@ -198,6 +204,7 @@ impl Event {
 /// A change request: one event about one family, as submitted by a device.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChangeRequest {
     /// Client-made UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex); the idempotency key.
     pub id: String,
@@ -1317,6 +1324,27 @@ mod tests {
         assert!(locked("anggota", FAMILY_LOCKED));
         assert!(!locked("nikah", MEMBER_LOCKED));
         assert!(locked("presence_date", MEMBER_LOCKED));
+    }
+
+    #[cfg(feature = "schema")]
+    #[test]
+    fn change_request_has_a_json_schema_with_every_event_type() {
+        let schema = serde_json::to_value(schemars::schema_for!(ChangeRequest)).unwrap();
+        let text = schema.to_string();
+        for kind in [
+            "member_died",
+            "member_moved_out",
+            "member_moved_in",
+            "birth",
+            "marriage",
+            "family_split",
+            "family_merge",
+            "variable_correction",
+            "member_not_found",
+            "family_not_found",
+        ] {
+            assert!(text.contains(&format!("\"{kind}\"")), "{kind}");
+        }
     }
 
     #[test]
