@@ -67,10 +67,18 @@ pub fn province_of(village: &str) -> String {
     village.get(..2).unwrap_or("00").to_owned()
 }
 
-/// Active NIKs of `k` that are also active in another household.
-pub async fn niks_elsewhere(tx: &mut Tx<'_>, k: &Keluarga) -> Result<Vec<String>, sqlx::Error> {
+/// Active NIKs of `k` that are also active in another household. NIKs already active
+/// in `before` (the family's previous version) are not checked again.
+pub async fn niks_elsewhere(
+    tx: &mut Tx<'_>,
+    k: &Keluarga,
+    before: Option<&Keluarga>,
+) -> Result<Vec<String>, sqlx::Error> {
     let mut out = Vec::new();
     for a in k.active_members() {
+        if before.is_some_and(|b| b.active_members().any(|x| x.nik == a.nik)) {
+            continue;
+        }
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT household_id FROM member_niks WHERE nik = $1 AND household_id <> $2 LIMIT 1",
         )
@@ -130,6 +138,21 @@ pub async fn save(
     .bind(at)
     .execute(&mut **tx)
     .await?;
+    // Rewrite the NIK index only when the set of active NIKs changed (most changes,
+    // e.g. ground-check corrections, leave it as it is).
+    let stored: Vec<(String,)> =
+        sqlx::query_as("SELECT nik FROM member_niks WHERE household_id = $1")
+            .bind(&k.no_kk)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut stored: Vec<&str> = stored.iter().map(|r| r.0.as_str()).collect();
+    let mut active: Vec<&str> = k.active_members().map(|a| a.nik.as_str()).collect();
+    stored.sort_unstable();
+    active.sort_unstable();
+    active.dedup();
+    if stored == active {
+        return Ok(seq);
+    }
     sqlx::query("DELETE FROM member_niks WHERE household_id = $1")
         .bind(&k.no_kk)
         .execute(&mut **tx)

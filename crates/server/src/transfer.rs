@@ -149,7 +149,7 @@ async fn import_records(
             });
             continue;
         }
-        let dups = store::niks_elsewhere(&mut tx, &k).await?;
+        let dups = store::niks_elsewhere(&mut tx, &k, None).await?;
         if !dups.is_empty() {
             report.rejected.push(Reject {
                 line,

@@ -609,3 +609,54 @@ both!(csv_import_round_trips_the_sample, |ctx| {
         "CSV import gives back exactly the sample"
     );
 });
+
+both!(moved_in_nik_active_elsewhere_goes_to_review, |ctx| {
+    world(&ctx).await;
+    // A second family in the same village: same shape, other No. KK and NIK serials.
+    let text = SAMPLE.replace("1101011503120001", "1101011503120002");
+    let mut second: Value = serde_json::from_str(&text).unwrap();
+    for a in second["anggota"].as_array_mut().unwrap() {
+        let nik = a["nik"].as_str().unwrap().to_owned();
+        a["nik"] = json!(format!("{}01{}", &nik[..12], &nik[14..]));
+    }
+    let d1 = ctx.login("d1").await;
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(second.to_string().into_bytes()),
+            "application/x-ndjson",
+        )
+        .await;
+    assert_eq!(r.json["imported"], 1, "{}", r.text());
+    // The first family's child moves in, still active in the first family.
+    let sample: Value = serde_json::from_str(SAMPLE).unwrap();
+    let mut child = sample["anggota"][2].clone();
+    child["presence"] = json!(5);
+    let p1 = ctx.login("p1").await;
+    let item = json!({
+        "id": uuid(), "no_kk": "1101011503120002", "base_version": 1, "author": "p1",
+        "time": "2026-11-20T09:15:00+07:00", "reason": "Pindah masuk / moved in",
+        "event": {"type": "member_moved_in", "anggota": child, "date": "2026-11-01", "from_kk": KK}
+    });
+    let r = push(&ctx, &p1, vec![item]).await;
+    let res = &r.json["results"][0];
+    assert_eq!(res["status"], "pending_review", "{res}");
+    let rules: Vec<&str> = res["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"sync.nik_in_other_family"), "{rules:?}");
+    let k1 = ctx.login("k1").await;
+    let q = ctx.get("/api/v1/review", Some(&k1)).await;
+    let reasons = &q.json["items"][0]["reasons"];
+    assert_eq!(
+        reasons,
+        &json!(["member_moved_in", "confirmed_warnings"]),
+        "{}",
+        q.text()
+    );
+});

@@ -99,19 +99,23 @@ async fn queue(
             ));
         }
     };
-    let rows: Vec<QueueRow> = sqlx::query_as(
+    let (cond, binds) = crate::api::sync::scope_sql(&user, "c.village", 3);
+    let sql = format!(
         "SELECT c.id, c.household_id, c.village, c.kind, c.outcome, c.status, c.review_reasons, c.findings, \
          c.base_version, h.version, u.username, c.created_at, c.content_hash, c.payload, c.review_note \
          FROM change_requests c JOIN users u ON u.id = c.user_id LEFT JOIN households h ON h.id = c.household_id \
-         WHERE c.status = $1 ORDER BY c.created_at, c.id",
-    )
-    .bind(&status)
-    .fetch_all(&state.db.pool)
-    .await?;
+         WHERE c.status = $1 AND {cond} ORDER BY c.created_at, c.id LIMIT $2"
+    );
+    let mut query = sqlx::query_as::<_, QueueRow>(&sql)
+        .bind(&status)
+        .bind(limit);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows: Vec<QueueRow> = query.fetch_all(&state.db.pool).await?;
     let items: Vec<QueueItem> = rows
         .into_iter()
         .filter(|r| user.covers(&r.2))
-        .take(limit as usize)
         .map(|r| QueueItem {
             id: r.0,
             no_kk: r.1,

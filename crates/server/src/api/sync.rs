@@ -105,7 +105,7 @@ fn parse_num(v: Option<&str>, field: &str, default: i64, min: i64, max: i64) -> 
 }
 
 /// A SQL condition restricting `village` to the user's scope, with its bind values.
-fn scope_sql(user: &User, first_param: usize) -> (String, Vec<String>) {
+pub fn scope_sql(user: &User, column: &str, first_param: usize) -> (String, Vec<String>) {
     if user.role.is_national() {
         return ("1 = 1".into(), vec![]);
     }
@@ -117,10 +117,10 @@ fn scope_sql(user: &User, first_param: usize) -> (String, Vec<String>) {
     for (i, r) in user.regions.iter().enumerate() {
         let p = first_param + i;
         if r.len() == 13 {
-            parts.push(format!("village = ${p}"));
+            parts.push(format!("{column} = ${p}"));
             binds.push(r.clone());
         } else {
-            parts.push(format!("village LIKE ${p}"));
+            parts.push(format!("{column} LIKE ${p}"));
             binds.push(format!("{r}.%"));
         }
     }
@@ -134,7 +134,7 @@ async fn pull(
 ) -> ApiResult<crate::json::Json<PullResponse>> {
     let cursor = parse_num(q.cursor.as_deref(), "cursor", 0, 0, i64::MAX)?;
     let limit = parse_num(q.limit.as_deref(), "limit", 500, 1, 2000)?;
-    let (cond, binds) = scope_sql(&user, 3);
+    let (cond, binds) = scope_sql(&user, "village", 3);
     let sql = format!(
         "SELECT id, village, version, seq, payload FROM households WHERE seq > $1 AND {cond} ORDER BY seq LIMIT $2"
     );
@@ -523,7 +523,7 @@ async fn push_one(
                     Err(f) => reject(item, f),
                     Ok(applied) => {
                         let mut findings = applied.findings.clone();
-                        for nik in store::niks_elsewhere(tx, &applied.keluarga).await? {
+                        for nik in store::niks_elsewhere(tx, &applied.keluarga, Some(&fam)).await? {
                             let path = applied
                                 .keluarga
                                 .anggota
