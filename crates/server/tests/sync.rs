@@ -660,3 +660,71 @@ both!(moved_in_nik_active_elsewhere_goes_to_review, |ctx| {
         q.text()
     );
 });
+
+both!(
+    split_creates_a_family_on_approval_and_never_overwrites_one,
+    |ctx| {
+        world(&ctx).await;
+        let p1 = ctx.login("p1").await;
+        let split = |id: &str, new_kk: &str| {
+            json!({
+                "id": id, "no_kk": KK, "base_version": 1, "author": "p1",
+                "time": "2026-11-20T09:15:00+07:00", "reason": "Pecah KK",
+                "event": {"type": "family_split", "new_no_kk": new_kk, "date": "2026-11-01",
+                          "members": [{"nik": "1101011402100003", "relationship": 1}]}
+            })
+        };
+        // Onto an existing No. KK: rejected, nothing stored.
+        let d1 = ctx.login("d1").await;
+        let other = SAMPLE
+            .replace(KK, "1101011503120008")
+            .replace("0001\"", "0101\"")
+            .replace("0002\"", "0102\"")
+            .replace("0003\"", "0103\"")
+            .replace("0004\"", "0104\"");
+        let other: Value = serde_json::from_str(&other).unwrap();
+        let r = ctx
+            .raw(
+                Method::POST,
+                "/api/v1/import?region=11.01.01",
+                Some(&d1),
+                Some(other.to_string().into_bytes()),
+                "application/x-ndjson",
+            )
+            .await;
+        assert_eq!(r.json["imported"], 1, "{}", r.text());
+        let taken = push(&ctx, &p1, vec![split(&uuid(), "1101011503120008")]).await;
+        assert_eq!(
+            taken.json["results"][0]["outcome"],
+            "rejected",
+            "{}",
+            taken.text()
+        );
+        assert_eq!(
+            taken.json["results"][0]["findings"][0]["rule"],
+            "sync.no_kk_exists",
+            "{}",
+            taken.text()
+        );
+        let id = uuid();
+        let r = push(&ctx, &p1, vec![split(&id, "1101011503120009")]).await;
+        let res = &r.json["results"][0];
+        assert_eq!(res["status"], "pending_review", "{res}");
+        let k1 = ctx.login("k1").await;
+        let ok = ctx
+            .post(
+                &format!("/api/v1/review/{id}/approve"),
+                Some(&k1),
+                json!({"reason": "KK baru terbit"}),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+        let new = ctx
+            .get("/api/v1/household?no_kk=1101011503120009", Some(&p1))
+            .await;
+        assert_eq!(new.status, StatusCode::OK, "{}", new.text());
+        assert_eq!(new.json["keluarga"]["origin_kk"], KK);
+        let pulled = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+        assert_eq!(pulled.json["households"].as_array().unwrap().len(), 3);
+    }
+);

@@ -223,6 +223,12 @@ async fn approve(
             message: "Perubahan tidak dapat diterapkan pada versi keluarga saat ini; tolak dengan alasan. / The change cannot be applied to the family's current version; reject it with a reason.".into(),
             details: json!({ "findings": findings, "current_version": fam.version }),
         })?;
+    if let Some(f) = crate::api::sync::other_blocked(&mut tx, &user, &submitted, &applied).await? {
+        return Err(ApiError::Conflict {
+            message: "Perubahan tidak dapat diterapkan; tolak dengan alasan. / The change cannot be applied; reject it with a reason.".into(),
+            details: json!({ "findings": [f] }),
+        });
+    }
     let version =
         crate::api::sync::commit_applied(&mut tx, &user, &submitted, &fam, &applied).await?;
     sqlx::query(

@@ -522,6 +522,7 @@ async fn push_one(
                 match apply_both(state, &fam, item, device, current, today, target.as_ref()) {
                     Err(f) => reject(item, f),
                     Ok(applied) => {
+                        let blocked = other_blocked(tx, user, item, &applied).await?;
                         let mut findings = applied.findings.clone();
                         for nik in store::niks_elsewhere(tx, &applied.keluarga, Some(&fam)).await? {
                             let path = applied
@@ -541,7 +542,9 @@ async fn push_one(
                             ));
                         }
                         let has_warnings = findings.iter().any(|f| f.severity == Severity::Warning);
-                        if needs_review(&item.event) || has_warnings {
+                        if let Some(f) = blocked {
+                            reject(item, vec![f])
+                        } else if needs_review(&item.event) || has_warnings {
                             ItemResult {
                                 id: item.id.clone(),
                                 outcome: "accepted".into(),
@@ -624,6 +627,40 @@ async fn push_one(
         .await?;
     }
     Ok((result, false))
+}
+
+/// A split's new family must not exist yet and must lie in the caller's area.
+pub async fn other_blocked(
+    tx: &mut Tx<'_>,
+    user: &User,
+    item: &ChangeRequest,
+    applied: &tepat_core::event::Applied,
+) -> ApiResult<Option<Finding>> {
+    let (Some(other), Event::FamilySplit { .. }) = (&applied.other, &item.event) else {
+        return Ok(None);
+    };
+    if store::head(&mut **tx, &other.no_kk).await?.is_some() {
+        return Ok(Some(finding(
+            "sync.no_kk_exists",
+            Severity::Error,
+            "event.new_no_kk",
+            "No. KK baru sudah dipakai keluarga lain.",
+            "The new No. KK already belongs to another family.",
+            &[],
+        )));
+    }
+    if !user.role.is_national() && !user.covers(store::village_of(other)) && !user.role.can_review()
+    {
+        return Ok(Some(finding(
+            "sync.region_outside",
+            Severity::Error,
+            "event.address.village",
+            "Alamat keluarga baru di luar wilayah tugas Anda.",
+            "The new family's address is outside your area.",
+            &[],
+        )));
+    }
+    Ok(None)
 }
 
 fn reject(item: &ChangeRequest, findings: Vec<Finding>) -> ItemResult {
