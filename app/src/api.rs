@@ -144,3 +144,56 @@ pub async fn logout(token: &str) -> Result<(), ApiError> {
         .map_err(|_| ApiError::Network)?;
     check(resp).await.map(|_| ())
 }
+
+/// One household of a pull page. `keluarga` is parsed per item by the caller, so one
+/// unreadable record does not lose the page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PulledHousehold {
+    pub no_kk: String,
+    pub village: String,
+    pub version: i64,
+    pub seq: i64,
+    pub keluarga: serde_json::Value,
+}
+
+/// `GET /api/v1/sync/pull` answer.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PullPage {
+    pub households: Vec<PulledHousehold>,
+    pub next_cursor: String,
+    pub has_more: bool,
+    pub rulebook_version: String,
+    pub model_version: String,
+    pub server_time: String,
+}
+
+/// `GET /api/v1/sync/pull?cursor=&limit=`: households in the caller's scope changed since `cursor`.
+pub async fn pull(token: &str, cursor: &str, limit: u32) -> Result<PullPage, ApiError> {
+    // An empty cursor means "from the start".
+    let cursor = if cursor.is_empty() { "0" } else { cursor };
+    let resp = Request::get("/api/v1/sync/pull")
+        .query([("cursor", cursor), ("limit", &limit.to_string())])
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .json()
+        .await
+        .map_err(|_| ApiError::Decode)
+}
+
+/// `GET /api/v1/rulebook`: the current rulebook JSON, loaded with `Rulebook::from_json`.
+pub async fn rulebook(token: &str) -> Result<String, ApiError> {
+    let resp = Request::get("/api/v1/rulebook")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}

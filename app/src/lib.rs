@@ -10,7 +10,9 @@ pub mod regions;
 pub mod routes;
 pub mod session;
 pub mod store;
+pub mod sync;
 pub mod today;
+pub mod worklist;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -18,18 +20,35 @@ use leptos_router::path;
 
 use crate::i18n::{LangSwitch, provide_lang, tr};
 use crate::regions::provide_regions;
-use crate::session::provide_auth;
+use crate::session::{AuthState, provide_auth};
+use crate::sync::provide_data;
 
 /// The whole app: language and region table in context, and the router.
 #[component]
 pub fn App() -> impl IntoView {
     let lang = provide_lang();
     provide_regions();
-    provide_auth();
+    let auth = provide_auth();
+    let data = provide_data();
+    // Unlocking opens the device data and refreshes it; locking or signing out drops it
+    // from memory, so nothing personal stays readable without the PIN.
+    Effect::new(move |_| match auth.get() {
+        AuthState::Unlocked(u) => {
+            leptos::task::spawn_local(async move {
+                sync::load(data, &u).await;
+                sync::pull(data, &u).await;
+            });
+        }
+        _ => data.worklist.set(None),
+    });
     view! {
         <Router>
             <header class="bar">
                 <a class="brand" href="/">"Tepat"</a>
+                <nav class="tabs">
+                    <a href="/tugas">{move || tr(lang.get(), "Tugas", "Worklist")}</a>
+                    <a href="/cek-nik">{move || tr(lang.get(), "Cek NIK", "NIK")}</a>
+                </nav>
                 <LangSwitch/>
             </header>
             <main id="main">
@@ -38,6 +57,8 @@ pub fn App() -> impl IntoView {
                 }>
                     <Route path=path!("/") view=routes::home::Home/>
                     <Route path=path!("/masuk") view=routes::sign_in::SignIn/>
+                    <Route path=path!("/tugas") view=routes::worklist::WorklistPage/>
+                    <Route path=path!("/keluarga/:kk") view=routes::household::HouseholdPage/>
                     <Route path=path!("/cek-nik") view=routes::nik::NikCheck/>
                 </Routes>
             </main>

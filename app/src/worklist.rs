@@ -1,0 +1,160 @@
+//! The worklist as plain data: households of the assigned villages, their work state,
+//! search and filter. Stored on the device as one AES-GCM-sealed record
+//! (`kv/worklist` in the cache database), so no name, NIK or No. KK is ever in clear.
+
+use serde::{Deserialize, Serialize};
+use tepat_core::{Keluarga, Lang, Text};
+
+/// Where a household stands in the facilitator's work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkState {
+    NotVisited,
+    Draft,
+    Waiting,
+    Synced,
+    NeedsFix,
+    Conflict,
+}
+
+impl WorkState {
+    pub const ALL: [WorkState; 6] = [
+        WorkState::NotVisited,
+        WorkState::Draft,
+        WorkState::Waiting,
+        WorkState::Synced,
+        WorkState::NeedsFix,
+        WorkState::Conflict,
+    ];
+
+    pub fn label(self) -> Text {
+        match self {
+            WorkState::NotVisited => Text::new("Belum dikunjungi", "Not visited"),
+            WorkState::Draft => Text::new("Draf", "Draft"),
+            WorkState::Waiting => Text::new("Menunggu sinkron", "Waiting to sync"),
+            WorkState::Synced => Text::new("Tersinkron", "Synced"),
+            WorkState::NeedsFix => Text::new("Perlu perbaikan", "Needs fixing"),
+            WorkState::Conflict => Text::new("Konflik", "Conflict"),
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            WorkState::NotVisited => "not_visited",
+            WorkState::Draft => "draft",
+            WorkState::Waiting => "waiting",
+            WorkState::Synced => "synced",
+            WorkState::NeedsFix => "needs_fix",
+            WorkState::Conflict => "conflict",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<WorkState> {
+        WorkState::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// One household as the server last sent it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    pub no_kk: String,
+    pub village: String,
+    pub version: i64,
+    pub seq: i64,
+    pub state: WorkState,
+    pub keluarga: Keluarga,
+}
+
+impl Household {
+    /// The head's name, or the first member's, or "".
+    pub fn head_name(&self) -> &str {
+        self.keluarga
+            .head()
+            .or_else(|| self.keluarga.anggota.first())
+            .map_or("", |a| a.name.as_str())
+    }
+
+    /// `Jl. … RT 006/RW 001`.
+    pub fn address_line(&self) -> String {
+        let a = &self.keluarga.address;
+        let mut out = a.street.clone().unwrap_or_default();
+        if let Some(rt) = &a.rt {
+            out.push_str(&format!(" RT {rt}"));
+            if let Some(rw) = &a.rw {
+                out.push_str(&format!("/RW {rw}"));
+            }
+        }
+        out.trim().to_owned()
+    }
+
+    /// Case-insensitive search over member names, NIKs, the No. KK and the address.
+    /// Every whitespace-separated word of `query` must match somewhere.
+    pub fn matches(&self, query: &str) -> bool {
+        let address = self.address_line().to_lowercase();
+        query.split_whitespace().all(|word| {
+            let w = word.to_lowercase();
+            self.no_kk.contains(&w)
+                || address.contains(&w)
+                || self
+                    .keluarga
+                    .anggota
+                    .iter()
+                    .any(|m| m.nik.contains(&w) || m.name.to_lowercase().contains(&w))
+        })
+    }
+}
+
+/// The whole worklist on the device.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Worklist {
+    pub households: Vec<Household>,
+    /// The pull cursor to continue from.
+    pub cursor: String,
+    pub rulebook_version: String,
+    pub model_version: String,
+    /// Server time of the last completed pull (RFC 3339).
+    pub synced_at: Option<String>,
+}
+
+impl Worklist {
+    /// Inserts or replaces by No. KK, keeping the newer server sequence, then sorts by
+    /// village and head name. A household with local work keeps its state.
+    pub fn merge(&mut self, incoming: Vec<Household>) {
+        for h in incoming {
+            match self.households.iter_mut().find(|x| x.no_kk == h.no_kk) {
+                Some(old) if old.seq < h.seq => {
+                    let state = old.state;
+                    *old = Household { state, ..h };
+                }
+                Some(_) => {}
+                None => self.households.push(h),
+            }
+        }
+        self.households.sort_by(|a, b| {
+            (a.village.as_str(), a.head_name()).cmp(&(b.village.as_str(), b.head_name()))
+        });
+    }
+
+    /// Indices of households matching the query and state filter, in list order.
+    pub fn select(&self, query: &str, state: Option<WorkState>) -> Vec<usize> {
+        self.households
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| state.is_none_or(|s| h.state == s) && h.matches(query))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn count(&self, state: WorkState) -> usize {
+        self.households.iter().filter(|h| h.state == state).count()
+    }
+
+    pub fn find(&self, no_kk: &str) -> Option<&Household> {
+        self.households.iter().find(|h| h.no_kk == no_kk)
+    }
+}
+
+/// A state's label in `lang`.
+pub fn state_label(state: WorkState, lang: Lang) -> String {
+    state.label().get(lang).to_owned()
+}
