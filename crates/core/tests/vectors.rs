@@ -488,3 +488,66 @@ fn event_vectors() {
     });
     assert!(n >= 3);
 }
+
+/// Scoring: `tests/vectors/scoring/households.json`. Each case scores a family with
+/// the built-in (illustrative) model, then checks eligibility and graduation with the
+/// built-in program rules at the score's desil (or `input.desil` when given). Floats
+/// are compared as IEEE-754 bits (hex), so native and wasm32 must agree bit for bit.
+#[test]
+fn scoring_vectors() {
+    use serde_json::json;
+    use tepat_core::score::{ProgramRules, RankingModel};
+
+    let bits = |x: f64| format!("{:016x}", x.to_bits());
+    let model = RankingModel::builtin();
+    let rules = ProgramRules::builtin();
+    let n = check(suite!("scoring/households.json"), |input, today| {
+        let k: Keluarga = serde_json::from_value(input["keluarga"].clone())
+            .expect("input.keluarga is a Keluarga");
+        let score = match model.score(&k, today) {
+            Ok(s) => json!({
+                "model_version": s.model_version,
+                "group": s.group,
+                "members": s.members,
+                "log_per_capita": bits(s.log_per_capita),
+                "per_capita": bits(s.per_capita),
+                "baseline": bits(s.baseline),
+                "per_capita_rounded": s.per_capita.round() as u64,
+                "desil": s.desil,
+                "desil_province": s.desil_province,
+                "desil_regency": s.desil_regency,
+                "top_factors": s.factors.iter().take(5).map(|f| json!({
+                    "variable": f.variable,
+                    "contribution": bits(f.contribution),
+                    "effect_percent": f.effect_percent,
+                })).collect::<Vec<_>>(),
+                "summary": s.summary,
+            }),
+            Err(e) => json!({ "error": e }),
+        };
+        let desil = input["desil"]
+            .as_u64()
+            .map(|d| d as u8)
+            .or_else(|| score["desil"].as_u64().map(|d| d as u8));
+        let Some(desil) = desil else {
+            return json!({ "score": score });
+        };
+        let e = rules.eligibility(&k, desil, today);
+        let g = rules.graduation(&k, desil, today);
+        json!({
+            "score": score,
+            "eligibility": e.programs.iter().map(|p| json!({
+                "program": p.program,
+                "eligible": p.eligible,
+                "annual_benefit": p.annual_benefit,
+                "rules": p.reasons.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "graduation": {
+                "graduate": g.graduate,
+                "programs": g.programs.iter().map(|p| json!({ "program": p.program, "kind": p.kind })).collect::<Vec<_>>(),
+                "indicators_met": g.indicators_met,
+            },
+        })
+    });
+    assert!(n >= 8);
+}

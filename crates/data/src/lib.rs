@@ -14,6 +14,7 @@ pub mod generate;
 pub mod ids;
 pub mod names;
 pub mod population;
+pub mod rank;
 pub mod rng;
 
 pub use cli::{GenArgs, ValidateArgs, run_gen, run_validate};

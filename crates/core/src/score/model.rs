@@ -182,8 +182,10 @@ pub struct RankingModel {
     source: ModelSource,
     pub(crate) vars: Vec<CompiledVar>,
     pub(crate) groups: Vec<CompiledGroup>,
-    /// (province number or 0 for national, area 0 any / 1 urban / 2 rural) → group.
-    lookup: HashMap<(u8, u8), usize>,
+    /// Group index by `province number (0 = national) × 3 + area (0 any, 1 urban,
+    /// 2 rural)`; `u16::MAX` where no group is defined. A table, not a hash map:
+    /// this lookup runs once per family when ranking a population.
+    lookup: Vec<u16>,
     pub(crate) national_cuts: [f64; CUTS],
     pub(crate) province_cuts: HashMap<String, [f64; CUTS]>,
     pub(crate) regency_cuts: HashMap<String, [f64; CUTS]>,
@@ -318,7 +320,10 @@ impl RankingModel {
 
         let mut groups: Vec<CompiledGroup> = Vec::with_capacity(source.groups.len());
         let mut group_ids: HashMap<&str, usize> = HashMap::new();
-        let mut lookup = HashMap::new();
+        let mut lookup = vec![u16::MAX; 100 * 3];
+        if source.groups.len() >= usize::from(u16::MAX) {
+            return err("groups", "too many groups");
+        }
         for (gi, g) in source.groups.iter().enumerate() {
             let at = format!("groups[{gi}] ({})", g.id);
             if group_ids.insert(g.id.as_str(), gi).is_some() {
@@ -336,12 +341,11 @@ impl RankingModel {
                     }
                 },
             };
-            if lookup.insert((prov, area_key(g.area)), gi).is_some() {
-                return err(
-                    at,
-                    "another group already covers this province and area".to_owned(),
-                );
+            let slot = &mut lookup[usize::from(prov) * 3 + usize::from(area_key(g.area))];
+            if *slot != u16::MAX {
+                return err(at, "another group already covers this province and area");
             }
+            *slot = gi as u16;
             let (mut intercept, mut coef) = match &g.extends {
                 Some(base) => match group_ids.get(base.as_str()) {
                     Some(&b) if b < gi => (Some(groups[b].intercept), groups[b].coef.clone()),
@@ -380,7 +384,7 @@ impl RankingModel {
             }
             groups.push(CompiledGroup { intercept, coef });
         }
-        if !lookup.contains_key(&(0, 0)) {
+        if lookup[0] == u16::MAX {
             return err(
                 "groups",
                 "a national group (no province, no area) is required as the fallback",
@@ -457,15 +461,16 @@ impl RankingModel {
     /// province, then national × area, then national.
     pub(crate) fn group_for(&self, province: &str, urban: Option<bool>) -> usize {
         let prov = province_number(province).unwrap_or(0);
-        let area = match urban {
+        let area: usize = match urban {
             None => 0,
             Some(true) => 1,
             Some(false) => 2,
         };
         let candidates = [(prov, area), (prov, 0), (0, area), (0, 0)];
-        for key in candidates {
-            if let Some(&g) = self.lookup.get(&key) {
-                return g;
+        for (p, a) in candidates {
+            let g = self.lookup[usize::from(p) * 3 + a];
+            if g != u16::MAX {
+                return usize::from(g);
             }
         }
         // compile() guarantees the national group.
