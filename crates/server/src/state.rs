@@ -57,6 +57,8 @@ pub struct Inner {
     pub regions: Arc<RegionTable>,
     /// The public part of the region table (provinces, regencies, districts) as CSV.
     pub regions_base_csv: String,
+    /// The ETag of `regions_base_csv`.
+    pub regions_base_etag: String,
     pub dist: Option<PathBuf>,
     pub settings: Settings,
     buckets: Mutex<HashMap<i64, Bucket>>,
@@ -82,10 +84,12 @@ impl AppState {
     pub fn new(db: Db, dist: Option<PathBuf>, settings: Settings) -> anyhow::Result<AppState> {
         let regions = region_table()?;
         let regions_base_csv = regions.subset_for_districts(&[]).to_csv();
+        let regions_base_etag = etag(&regions_base_csv);
         Ok(AppState(Arc::new(Inner {
             db,
             regions,
             regions_base_csv,
+            regions_base_etag,
             dist,
             settings,
             buckets: Mutex::new(HashMap::new()),
@@ -117,4 +121,10 @@ impl AppState {
             Err(((1.0 - b.tokens) * 60.0 / per_min).ceil().max(1.0) as u64)
         }
     }
+}
+
+/// A strong ETag for a text body.
+pub fn etag(body: &str) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes());
+    format!("\"{}\"", &crate::auth::hex(&digest)[..32])
 }

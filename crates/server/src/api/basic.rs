@@ -6,10 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json as AxumJson, Router};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tepat_core::{IdContext, NikReport, NikRequest, validate_nik};
 
-use crate::auth::{MaybeAuth, hex};
+use crate::auth::MaybeAuth;
 use crate::error::ApiResult;
 use crate::json::Json;
 use crate::state::AppState;
@@ -55,15 +54,19 @@ async fn regions(
     MaybeAuth(user): MaybeAuth,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let body = match &user {
+    let (body, etag) = match &user {
         Some(u) if !u.role.is_national() => {
             let districts = crate::scope::districts_of(&state.regions, u);
             let refs: Vec<&str> = districts.iter().map(String::as_str).collect();
-            state.regions.subset_for_districts(&refs).to_csv()
+            let csv = state.regions.subset_for_districts(&refs).to_csv();
+            let tag = crate::state::etag(&csv);
+            (csv, tag)
         }
-        _ => state.regions_base_csv.clone(),
+        _ => (
+            state.regions_base_csv.clone(),
+            state.regions_base_etag.clone(),
+        ),
     };
-    let etag = format!("\"{}\"", &hex(&Sha256::digest(body.as_bytes()))[..32]);
     let cache = if user.is_some() {
         "private, no-cache"
     } else {
