@@ -37,6 +37,8 @@ pub struct Settings {
     pub writes_per_minute: u32,
     /// A fixed "today" for tests and golden vectors; `None` reads the clock (UTC).
     pub fixed_today: Option<tepat_core::Date>,
+    /// Login attempts per username per minute (against password guessing).
+    pub logins_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -48,6 +50,11 @@ impl Default for Settings {
                 .filter(|&v| v > 0)
                 .unwrap_or(600),
             fixed_today: None,
+            logins_per_minute: std::env::var("TEPAT_LOGIN_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&v| v > 0)
+                .unwrap_or(30),
         }
     }
 }
@@ -62,6 +69,7 @@ pub struct Inner {
     pub dist: Option<PathBuf>,
     pub settings: Settings,
     buckets: Mutex<HashMap<i64, Bucket>>,
+    login_buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 #[derive(Clone, Copy)]
@@ -93,6 +101,7 @@ impl AppState {
             dist,
             settings,
             buckets: Mutex::new(HashMap::new()),
+            login_buckets: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -101,25 +110,34 @@ impl AppState {
         self.settings.fixed_today.unwrap_or_else(crate::db::today)
     }
 
+    /// Login attempts per username and minute, against password guessing.
+    pub fn take_login_token(&self, username: &str) -> Result<(), u64> {
+        let mut map = self.login_buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let per_min = f64::from(self.settings.logins_per_minute);
+        take(
+            map.entry(username.to_owned()).or_insert(Bucket {
+                tokens: per_min,
+                at: Instant::now(),
+            }),
+            per_min,
+        )
+    }
+
     /// Takes one token from the account's bucket (capacity = one minute's allowance);
     /// `Err(seconds)` until the next token when empty.
     pub fn take_write_token(&self, user_id: i64) -> Result<(), u64> {
         let per_min = f64::from(self.settings.writes_per_minute);
-        let now = Instant::now();
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let b = map.entry(user_id).or_insert(Bucket {
-            tokens: per_min,
-            at: now,
-        });
-        let refill = now.duration_since(b.at).as_secs_f64() * per_min / 60.0;
-        b.tokens = (b.tokens + refill).min(per_min);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - b.tokens) * 60.0 / per_min).ceil().max(1.0) as u64)
-        }
+        take(
+            map.entry(user_id).or_insert(Bucket {
+                tokens: per_min,
+                at: Instant::now(),
+            }),
+            per_min,
+        )
     }
 }
 
@@ -127,4 +145,18 @@ impl AppState {
 pub fn etag(body: &str) -> String {
     let digest = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes());
     format!("\"{}\"", &crate::auth::hex(&digest)[..32])
+}
+
+/// Token bucket of capacity `per_min`, refilled continuously; `Err(seconds)` when empty.
+fn take(b: &mut Bucket, per_min: f64) -> Result<(), u64> {
+    let now = Instant::now();
+    let refill = now.duration_since(b.at).as_secs_f64() * per_min / 60.0;
+    b.tokens = (b.tokens + refill).min(per_min);
+    b.at = now;
+    if b.tokens >= 1.0 {
+        b.tokens -= 1.0;
+        Ok(())
+    } else {
+        Err(((1.0 - b.tokens) * 60.0 / per_min).ceil().max(1.0) as u64)
+    }
 }

@@ -272,6 +272,23 @@ both!(audit_log_is_append_only, |ctx| {
             .await
             .is_err()
     );
+    // Household history is append-only too.
+    sqlx::query(
+        "INSERT INTO household_versions (province, household_id, version, village, hash, payload, created_at) \
+         VALUES ('32', 'kk', 1, '32.01.01.1001', 'h', '{}', 0)",
+    )
+    .execute(&ctx.state.db.pool)
+    .await
+    .unwrap();
+    for sql in [
+        "UPDATE household_versions SET payload = '[]'",
+        "DELETE FROM household_versions",
+    ] {
+        assert!(
+            sqlx::query(sql).execute(&ctx.state.db.pool).await.is_err(),
+            "{sql}"
+        );
+    }
 });
 
 both!(static_pwa_missing_dist_is_503_but_api_works, |ctx| {

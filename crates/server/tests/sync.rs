@@ -518,6 +518,7 @@ async fn push_over_the_rate_cap_is_429() {
         tepat_server::state::Settings {
             writes_per_minute: 2,
             fixed_today: None,
+            logins_per_minute: 3,
         },
     )
     .await;
@@ -529,6 +530,25 @@ async fn push_over_the_rate_cap_is_429() {
     let r = push(&ctx, &p1, vec![]).await;
     r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     assert!(r.header("retry-after").parse::<u64>().unwrap() >= 1);
+    // Login attempts per username are capped too (3 a minute here; one used above).
+    for _ in 0..2 {
+        let r = ctx
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": "p1", "password": "wrong-guess"}),
+            )
+            .await;
+        r.assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    }
+    let r = ctx
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "p1", "password": "password123"}),
+        )
+        .await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     ctx.teardown().await;
 }
 

@@ -66,6 +66,9 @@ async fn login(
     if req.username.len() > 64 || req.password.len() > 1024 {
         return Err(ApiError::BadCredentials);
     }
+    state
+        .take_login_token(&req.username)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let (token, expires, user) =
         crate::auth::login(&state.db, &req.username, &req.password).await?;
     crate::audit::record(

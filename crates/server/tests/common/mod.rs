@@ -55,6 +55,7 @@ pub async fn setup(engine: Engine) -> Ctx {
         Settings {
             writes_per_minute: 100_000,
             fixed_today: tepat_core::Date::from_ymd(2026, 11, 23),
+            logins_per_minute: 1000,
         },
     )
     .await
