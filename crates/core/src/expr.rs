@@ -157,6 +157,7 @@ impl Expr {
             at: 0,
             member: scope == Scope::Anggota,
             depth: 0,
+            ops: 0,
         };
         let (node, ty) = p.expr()?;
         if let Some(t) = p.tokens.get(p.at) {
@@ -367,6 +368,8 @@ const OPS: &[&str] = &[
 const MAX_SOURCE: usize = 4096;
 /// The deepest nesting accepted, so parsing and evaluation cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
+/// The most binary operators in one expression (bounds the depth of operator chains).
+const MAX_OPS: usize = 256;
 
 fn lex(source: &str) -> Result<Vec<Spanned>, ExprError> {
     if source.len() > MAX_SOURCE {
@@ -450,6 +453,9 @@ struct Parser {
     /// Member fields are in scope (member rule, or inside an aggregate).
     member: bool,
     depth: usize,
+    /// Binary operators so far: chains like `1 + 1 + …` nest to the left without
+    /// raising `depth`, so they are bounded separately.
+    ops: usize,
 }
 
 type Typed = (Node, Type);
@@ -518,6 +524,17 @@ impl Parser {
         }
     }
 
+    fn count_op(&mut self) -> Result<(), ExprError> {
+        self.ops += 1;
+        if self.ops > MAX_OPS {
+            return err(
+                self.pos(),
+                format!("more than {MAX_OPS} operators in one expression"),
+            );
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<Typed, ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -532,6 +549,7 @@ impl Parser {
         let pos = self.pos();
         let mut left = self.and()?;
         while self.eat_word("or") {
+            self.count_op()?;
             let rpos = self.pos();
             let right = self.and()?;
             let l = self.want(pos, left, Type::Bool, "`or`")?;
@@ -545,6 +563,7 @@ impl Parser {
         let pos = self.pos();
         let mut left = self.not()?;
         while self.eat_word("and") {
+            self.count_op()?;
             let rpos = self.pos();
             let right = self.not()?;
             let l = self.want(pos, left, Type::Bool, "`and`")?;
@@ -657,6 +676,7 @@ impl Parser {
             } else {
                 return Ok(left);
             };
+            self.count_op()?;
             let rpos = self.pos();
             let right = self.product()?;
             left = arith(pos, rpos, op, left, right, self)?;
@@ -676,6 +696,7 @@ impl Parser {
             } else {
                 return Ok(left);
             };
+            self.count_op()?;
             let rpos = self.pos();
             let right = self.unary()?;
             left = arith(pos, rpos, op, left, right, self)?;
