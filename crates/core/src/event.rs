@@ -15,6 +15,12 @@
 //! it (a death can be recorded in a family with an old NIK problem); they are returned
 //! with the result.
 //!
+//! When the last active member leaves, the family record closes: a move gives status
+//! `moved`, not-found gives `not_found`, a split of everyone `split`, a merge `merged`.
+//! A closed family is not re-validated. The death of the last member is refused
+//! (`event.last_member`): the model has no status for a family that ended, so closing
+//! it is left to the Dinsos operator.
+//!
 //! **Frozen submission.** A submitted request carries `hash`, the SHA-256 of its
 //! canonical serialization ([`canonical_json`]); [`verify_hash`] detects any change
 //! after submission, so an approval applies exactly what was submitted.
