@@ -141,3 +141,65 @@ pub async fn by_user(db: &Db, username: &str, limit: i64) -> Result<Vec<Entry>, 
     .await?;
     Ok(rows.into_iter().map(to_entry).collect())
 }
+
+/// The changed part of two JSON documents: `(before, after)` holding only the leaves that
+/// differ (objects recursively, arrays element by element when their lengths agree).
+/// Audit entries store this rather than whole households.
+pub fn diff(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> (serde_json::Value, serde_json::Value) {
+    use serde_json::{Map, Value};
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let (mut da, mut db) = (Map::new(), Map::new());
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let (x, y) = (
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                );
+                if x != y {
+                    let (dx, dy) = diff(x, y);
+                    da.insert(k.clone(), dx);
+                    db.insert(k.clone(), dy);
+                }
+            }
+            (Value::Object(da), Value::Object(db))
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            let (mut da, mut db) = (Map::new(), Map::new());
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                if x != y {
+                    let (dx, dy) = diff(x, y);
+                    da.insert(i.to_string(), dx);
+                    db.insert(i.to_string(), dy);
+                }
+            }
+            (Value::Object(da), Value::Object(db))
+        }
+        _ => (before.clone(), after.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn diff_keeps_only_changed_leaves() {
+        let a = json!({"v": 1, "housing": {"floor": 2, "wall": 1}, "anggota": [{"nik": "x", "presence": 1}, {"nik": "y"}]});
+        let b = json!({"v": 2, "housing": {"floor": 8, "wall": 1}, "anggota": [{"nik": "x", "presence": 2}, {"nik": "y"}]});
+        let (da, db) = super::diff(&a, &b);
+        assert_eq!(
+            da,
+            json!({"v": 1, "housing": {"floor": 2}, "anggota": {"0": {"presence": 1}}})
+        );
+        assert_eq!(
+            db,
+            json!({"v": 2, "housing": {"floor": 8}, "anggota": {"0": {"presence": 2}}})
+        );
+        let (da, db) = super::diff(&json!({"a": [1]}), &json!({"a": [1, 2]}));
+        assert_eq!((da, db), (json!({"a": [1]}), json!({"a": [1, 2]})));
+    }
+}

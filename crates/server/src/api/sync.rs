@@ -683,9 +683,11 @@ pub async fn commit_applied(
     applied: &tepat_core::event::Applied,
 ) -> ApiResult<u32> {
     store::save(tx, &applied.keluarga, Some(user.id), Some(&item.id)).await?;
-    let before_json = serde_json::to_string(before).map_err(|e| ApiError::Internal(e.into()))?;
-    let after_json =
-        serde_json::to_string(&applied.keluarga).map_err(|e| ApiError::Internal(e.into()))?;
+    let to_value = |k: &Keluarga| serde_json::to_value(k).map_err(|e| ApiError::Internal(e.into()));
+    let (before_diff, after_diff) =
+        crate::audit::diff(&to_value(before)?, &to_value(&applied.keluarga)?);
+    let before_json = before_diff.to_string();
+    let after_json = after_diff.to_string();
     let village = store::village_of(&applied.keluarga).to_owned();
     crate::audit::record(
         &mut **tx,
