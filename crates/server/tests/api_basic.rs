@@ -379,3 +379,31 @@ both!(openapi_is_served_as_checked_in, |ctx| {
     assert_eq!(r.text(), tepat_server::api::OPENAPI_JSON);
     assert!(r.json["openapi"].as_str().is_some());
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_is_durable_wal_with_foreign_keys() {
+    let ctx = common::setup(common::Engine::Sqlite).await;
+    let mut conn = ctx.state.db.pool.acquire().await.unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(sync, 2, "synchronous = FULL");
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert!(busy >= 5000);
+    drop(conn);
+    ctx.teardown().await;
+}
