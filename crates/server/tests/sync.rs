@@ -493,6 +493,17 @@ both!(malformed_payloads_are_4xx_never_5xx, |ctx| {
     r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     statuses.push(r.status);
 
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(vec![b'\n'; 65 * 1024 * 1024]),
+            "application/x-ndjson",
+        )
+        .await;
+    r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+
     // Bad query parameters.
     let r = ctx.get("/api/v1/sync/pull?cursor=abc", Some(&p1)).await;
     r.assert_error(StatusCode::BAD_REQUEST, "bad_request");

@@ -1,7 +1,6 @@
 //! `POST /import?region=` (JSONL body) and `GET /export?what=&format=`.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -12,13 +11,19 @@ use tepat_core::region::Level;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::json::{Json, Query};
+use crate::json::{Json, Query, RawBody};
 use crate::state::AppState;
 use crate::transfer::{Format, ImportReport, What};
 
+/// Import bodies (DTSEN extracts) may be larger than other requests.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/import", post(import))
+        .route(
+            "/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
         .route("/export", get(export))
 }
 
@@ -36,7 +41,7 @@ async fn import(
     Auth(user): Auth,
     Query(q): Query<ImportQuery>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<ImportReport>> {
     if Level::of(&q.region).is_none() || !state.regions.contains(&q.region) {
         return Err(ApiError::unprocessable(
