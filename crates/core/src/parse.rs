@@ -18,7 +18,10 @@ use crate::model::Keluarga;
 use crate::validate::{Report, ValidationContext, validate_keluarga};
 
 /// The largest input accepted (a family record is a few kilobytes).
-pub const MAX_INPUT_BYTES: usize = 1 << 20;
+pub const MAX_INPUT_BYTES: usize = 256 * 1024;
+/// At most this many re-reads of a bad input while collecting its problems, so a
+/// large, badly broken input costs bounded time.
+const MAX_ATTEMPTS: usize = 400;
 /// At most this many problems are listed.
 pub const MAX_PROBLEMS: usize = 50;
 
@@ -184,7 +187,9 @@ fn collect_problems(json: &[u8], first: &serde_json::Error) -> ParseError {
     }
     let mut problems = Vec::new();
     let mut placeholders: Vec<Vec<Segment>> = Vec::new();
-    for _ in 0..MAX_PROBLEMS * 4 {
+    let mut attempts = 0usize;
+    while attempts < MAX_ATTEMPTS {
+        attempts += 1;
         let err = match serde_path_to_error::deserialize::<_, Keluarga>(&tree) {
             Ok(_) => break,
             Err(e) => e,
@@ -216,13 +221,13 @@ fn collect_problems(json: &[u8], first: &serde_json::Error) -> ParseError {
                 Some("a value".into()),
                 Some("nothing".into()),
             );
-            let fixed = fill_placeholder(&mut tree, &path);
+            let fixed = fill_placeholder(&mut tree, &path, &mut attempts);
             placeholders.push(path);
             (p, fixed)
         } else {
             let (found, expected) = split_invalid(&message, &segs);
             let p = problem(ProblemKind::InvalidValue, &segs, expected, found);
-            let fixed = fill_placeholder(&mut tree, &segs);
+            let fixed = fill_placeholder(&mut tree, &segs, &mut attempts);
             placeholders.push(segs.clone());
             (p, fixed)
         };
@@ -390,7 +395,7 @@ fn remove_key(tree: &mut Value, parent: &[Segment], key: &str) -> bool {
 
 /// Puts a value at `segs` that lets deserialization get past it: the first candidate
 /// after which the next error (if any) lies elsewhere.
-fn fill_placeholder(tree: &mut Value, segs: &[Segment]) -> bool {
+fn fill_placeholder(tree: &mut Value, segs: &[Segment], attempts: &mut usize) -> bool {
     let Some((last, parent)) = segs.split_last() else {
         return false;
     };
@@ -407,6 +412,10 @@ fn fill_placeholder(tree: &mut Value, segs: &[Segment]) -> bool {
     ];
     let target = path_string(segs);
     for c in candidates {
+        *attempts += 1;
+        if *attempts > MAX_ATTEMPTS {
+            return false;
+        }
         let Some(container) = node_mut(tree, parent) else {
             return false;
         };
@@ -438,4 +447,29 @@ fn fill_placeholder(tree: &mut Value, segs: &[Segment]) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_problems_are_capped_and_each_names_its_path() {
+        let mut text = String::from("{");
+        for i in 0..5000 {
+            text.push_str(&format!("\"x{i}\": {i},"));
+        }
+        text.push_str("\"no_kk\": 5}");
+        let e = parse_keluarga(text.as_bytes()).unwrap_err();
+        assert!(!e.problems.is_empty() && e.problems.len() <= MAX_PROBLEMS);
+        assert!(e.problems.iter().all(|p| !p.path.is_empty()));
+    }
+
+    #[test]
+    fn oversized_input_is_one_problem() {
+        let big = vec![b' '; MAX_INPUT_BYTES + 1];
+        let e = parse_keluarga(&big).unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].kind, ProblemKind::TooLarge);
+    }
 }
