@@ -1,0 +1,155 @@
+//! Unit tests of the app's logic, in headless Chromium:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test -p tepat-app --target wasm32-unknown-unknown`
+
+#![cfg(target_arch = "wasm32")]
+
+use tepat_app::crypto::{self, CryptoError};
+use tepat_app::worklist::{Household, WorkState, Worklist};
+use tepat_core::{Keluarga, Sex};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn household(kk: &str, village: &str, seq: i64, head: &str, nik: &str, street: &str) -> Household {
+    let json = format!(
+        r#"{{"no_kk":"{kk}","address":{{"province":"32","regency":"32.01","district":"32.01.01",
+            "village":"{village}","rt":"006","rw":"001","street":"{street}"}},
+            "anggota":[{{"nik":"{nik}","name":"{head}","sex":1,"birth_date":"1987-06-16","relationship":1}},
+                       {{"nik":"3201014102910001","name":"Yanti","sex":2,"birth_date":"1991-02-01","relationship":2}}]}}"#
+    );
+    let keluarga: Keluarga = serde_json::from_str(&json).expect("test fixture parses");
+    assert_eq!(keluarga.anggota[1].sex, Sex::Female);
+    Household {
+        no_kk: kk.into(),
+        village: village.into(),
+        version: 1,
+        seq,
+        state: WorkState::NotVisited,
+        keluarga,
+    }
+}
+
+fn sample() -> Worklist {
+    let mut w = Worklist::default();
+    w.merge(vec![
+        household(
+            "3201011209210001",
+            "32.01.01.1003",
+            1,
+            "Wahyu Purnama",
+            "3201011606870001",
+            "Jl. Veteran No. 118",
+        ),
+        household(
+            "3201011209210002",
+            "32.01.01.1001",
+            2,
+            "Budi Santoso",
+            "3201010101800002",
+            "Gg. Mawar 3",
+        ),
+    ]);
+    w
+}
+
+#[wasm_bindgen_test]
+fn merge_sorts_by_village_and_keeps_the_newer_version() {
+    let mut w = sample();
+    assert_eq!(w.households[0].head_name(), "Budi Santoso");
+    // An older sequence never replaces a newer one; a newer one keeps local state.
+    w.households[1].state = WorkState::Draft;
+    let mut older = household(
+        "3201011209210001",
+        "32.01.01.1003",
+        0,
+        "Lama",
+        "3201011606870001",
+        "x",
+    );
+    older.version = 0;
+    w.merge(vec![older]);
+    assert_eq!(
+        w.find("3201011209210001").map(|h| h.head_name()),
+        Some("Wahyu Purnama")
+    );
+    let mut newer = household(
+        "3201011209210001",
+        "32.01.01.1003",
+        9,
+        "Wahyu P.",
+        "3201011606870001",
+        "x",
+    );
+    newer.version = 2;
+    w.merge(vec![newer]);
+    let h = w.find("3201011209210001").expect("still there");
+    assert_eq!(
+        (h.head_name(), h.version, h.state),
+        ("Wahyu P.", 2, WorkState::Draft)
+    );
+    assert_eq!(w.households.len(), 2);
+}
+
+#[wasm_bindgen_test]
+fn search_matches_names_niks_kk_and_address_word_by_word() {
+    let w = sample();
+    assert_eq!(w.select("", None).len(), 2);
+    assert_eq!(w.select("wahyu", None).len(), 1);
+    assert_eq!(w.select("YANTI", None).len(), 2); // a member of both
+    assert_eq!(w.select("3201010101800002", None), vec![0]);
+    assert_eq!(w.select("209210001", None), vec![1]);
+    assert_eq!(w.select("veteran rt 006", None), vec![1]);
+    assert_eq!(w.select("veteran budi", None).len(), 0);
+    assert_eq!(w.select("", Some(WorkState::Draft)).len(), 0);
+    assert_eq!(w.select("", Some(WorkState::NotVisited)).len(), 2);
+    assert_eq!(w.count(WorkState::NotVisited), 2);
+}
+
+#[wasm_bindgen_test]
+fn work_state_keys_round_trip() {
+    for s in WorkState::ALL {
+        assert_eq!(WorkState::from_key(s.key()), Some(s));
+    }
+    assert_eq!(WorkState::from_key("nope"), None);
+}
+
+#[wasm_bindgen_test]
+async fn sealed_data_opens_only_with_the_same_pin() {
+    let salt = crypto::random_bytes(16).expect("csprng");
+    // Few iterations keep the test quick; the app uses PBKDF2_ITERATIONS.
+    let key = crypto::derive_key("246810", &salt, 1000)
+        .await
+        .expect("derive");
+    let sealed = crypto::seal_json(&key, &sample()).await.expect("seal");
+    assert_eq!(sealed.iv.len(), 12);
+    let text = String::from_utf8_lossy(&sealed.ct).to_string();
+    assert!(!text.contains("Wahyu"), "ciphertext holds a name in clear");
+    let back: Worklist = crypto::open_json(&key, &sealed).await.expect("open");
+    assert_eq!(back, sample());
+
+    let wrong = crypto::derive_key("246811", &salt, 1000)
+        .await
+        .expect("derive");
+    assert_eq!(
+        crypto::open_json::<Worklist>(&wrong, &sealed).await.err(),
+        Some(CryptoError::WrongKey)
+    );
+    let mut tampered = sealed.clone();
+    tampered.ct[0] ^= 1;
+    assert_eq!(
+        crypto::open(&key, &tampered).await.err(),
+        Some(CryptoError::WrongKey)
+    );
+}
+
+#[wasm_bindgen_test]
+fn new_pin_rules() {
+    use tepat_app::session::{AuthError, check_new_pin};
+    assert_eq!(check_new_pin("12345", "12345"), Err(AuthError::PinFormat));
+    assert_eq!(check_new_pin("12345a", "12345a"), Err(AuthError::PinFormat));
+    assert_eq!(
+        check_new_pin("123456", "123457"),
+        Err(AuthError::PinMismatch)
+    );
+    assert_eq!(check_new_pin("123456", "123456"), Ok(()));
+}
