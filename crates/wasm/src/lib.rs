@@ -11,6 +11,7 @@ use tepat_core::{Date, IdContext, NikRequest, RegionTable};
 use wasm_bindgen::prelude::*;
 
 mod error;
+mod scoring;
 use error::JsErr;
 
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
