@@ -171,9 +171,15 @@ pub fn run() -> bool {
 
     // The same core and vectors compiled to wasm32, in headless Chromium.
     if tools_ok && chromium.is_some() {
-        for krate in ["tepat-core", "tepat-app"] {
+        let suites: [(&str, &[&str]); 3] = [
+            ("tepat-core", &[]),
+            // The generator's output fingerprint, compared with the native one.
+            ("tepat-data", &["--test", "determinism"]),
+            ("tepat-app", &[]),
+        ];
+        for (krate, extra) in suites {
             let mut c = wasm_test_cmd();
-            c.args(["test", "-p", krate, "--target", tools::WASM_TARGET]);
+            c.args(["test", "-p", krate, "--target", tools::WASM_TARGET]).args(extra);
             t.runner(&format!("{krate} under wasm32 in Chromium"), &mut c);
         }
     }
