@@ -369,8 +369,23 @@ impl ProgramRules {
         &self.source
     }
 
-    /// The compact decision for every program (no text; the fast path).
+    /// The compact decision for every program (no text; the fast path for a
+    /// population). Components are counted only where they can change the outcome:
+    /// when the desil is in the program's range and no exclusion fired; elsewhere
+    /// `matched` and `counted` are zero.
     pub fn decide(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Decisions {
+        self.decide_with(keluarga, desil, today, false)
+    }
+
+    /// `full`: count components even when they cannot change eligibility (for the
+    /// explanation and for graduation's "no component left").
+    pub(crate) fn decide_with(
+        &self,
+        keluarga: &Keluarga,
+        desil: u8,
+        today: Date,
+        full: bool,
+    ) -> Decisions {
         let env = Env::new(keluarga, today);
         let mut excluded = None;
         'outer: for (xi, x) in self.exclusions.iter().enumerate() {
@@ -387,14 +402,25 @@ impl ProgramRules {
             .programs
             .iter()
             .zip(&self.programs)
-            .map(|(p, c)| decide_one(p, c, keluarga, &env, desil, persons, excluded.is_some()))
+            .map(|(p, c)| {
+                decide_one(
+                    p,
+                    c,
+                    keluarga,
+                    &env,
+                    desil,
+                    persons,
+                    excluded.is_some(),
+                    full,
+                )
+            })
             .collect();
         Decisions { excluded, programs }
     }
 
     /// Eligibility for every program, with reasons and estimated annual benefits.
     pub fn eligibility(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Eligibility {
-        let d = self.decide(keluarga, desil, today);
+        let d = self.decide_with(keluarga, desil, today, true);
         let exclusion = d.excluded.map(|(xi, mi)| {
             let x = &self.source.exclusions[xi];
             let rel = keluarga.anggota[mi].relationship;
@@ -430,6 +456,7 @@ impl ProgramRules {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn decide_one(
     p: &ProgramSource,
     c: &CompiledProgram,
@@ -438,6 +465,7 @@ fn decide_one(
     desil: u8,
     persons: u32,
     excluded: bool,
+    full: bool,
 ) -> Decision {
     let in_range = p.desil.contains(desil);
     let mut matched = [0u8; MAX_COMPONENTS];
@@ -464,6 +492,17 @@ fn decide_one(
             counted,
             capped,
             persons: paid_persons,
+        };
+    }
+    if !full && (!in_range || excluded) {
+        return Decision {
+            eligible: false,
+            in_range,
+            benefit: 0,
+            matched,
+            counted,
+            capped,
+            persons: 0,
         };
     }
     for a in keluarga.anggota.iter().filter(|a| a.is_active()) {

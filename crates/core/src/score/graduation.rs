@@ -71,7 +71,7 @@ impl ProgramRules {
             .map(|(i, _)| i)
             .collect();
         let mandiri = g.self_sufficiency_min > 0 && met.len() >= g.self_sufficiency_min as usize;
-        let decisions = self.decide(keluarga, desil, today);
+        let decisions = self.decide_with(keluarga, desil, today, true);
         let mut programs = Vec::new();
         for ((p, c), d) in self
             .source()

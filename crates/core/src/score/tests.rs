@@ -327,3 +327,27 @@ fn cap_on_counted_components_lives_in_data() {
     let unc = ProgramRules::builtin().eligibility(&k, 1, today());
     assert!(e.programs[0].annual_benefit < unc.programs[0].annual_benefit);
 }
+
+#[test]
+fn compact_decision_agrees_with_the_explained_eligibility() {
+    let rules = ProgramRules::builtin();
+    let mut asn = sample();
+    asn.anggota[1].employment_status = Some(5);
+    let mut couple = sample();
+    couple.anggota.truncate(2);
+    for k in [sample(), asn, couple] {
+        for desil in 1..=10 {
+            let d = rules.decide(&k, desil, today());
+            let e = rules.eligibility(&k, desil, today());
+            assert_eq!(d.programs.len(), e.programs.len());
+            for (d, e) in d.programs.iter().zip(&e.programs) {
+                assert_eq!(d.eligible, e.eligible, "{} at desil {desil}", e.program);
+                assert_eq!(
+                    d.benefit, e.annual_benefit,
+                    "{} at desil {desil}",
+                    e.program
+                );
+            }
+        }
+    }
+}
