@@ -197,3 +197,44 @@ pub async fn rulebook(token: &str) -> Result<String, ApiError> {
         .await
         .map_err(|_| ApiError::Decode)
 }
+
+/// One per-item result of a push; a replay returns the same again.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, Deserialize)]
+pub struct ItemResult {
+    pub id: String,
+    /// `accepted`, `rejected` or `conflict`.
+    pub outcome: String,
+    /// `applied`, `pending_review` or `rejected`.
+    pub status: String,
+    #[serde(default)]
+    pub findings: Vec<tepat_core::Finding>,
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct PushResponse {
+    results: Vec<ItemResult>,
+}
+
+/// `POST /api/v1/sync/push {rulebook_version, items}`.
+pub async fn push(
+    token: &str,
+    rulebook_version: &str,
+    items: &[tepat_core::event::ChangeRequest],
+) -> Result<Vec<ItemResult>, ApiError> {
+    let body = serde_json::json!({ "rulebook_version": rulebook_version, "items": items });
+    let resp = Request::post("/api/v1/sync/push")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&body)
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let page: PushResponse = check(resp)
+        .await?
+        .json()
+        .await
+        .map_err(|_| ApiError::Decode)?;
+    Ok(page.results)
+}

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod crypto;
 pub mod i18n;
+pub mod outbox;
 pub mod regions;
 pub mod routes;
 pub mod session;
@@ -30,16 +31,22 @@ pub fn App() -> impl IntoView {
     provide_regions();
     let auth = provide_auth();
     let data = provide_data();
+    let ob = outbox::provide_outbox();
     // Unlocking opens the device data and refreshes it; locking or signing out drops it
     // from memory, so nothing personal stays readable without the PIN.
     Effect::new(move |_| match auth.get() {
         AuthState::Unlocked(u) => {
             leptos::task::spawn_local(async move {
                 sync::load(data, &u).await;
+                outbox::load(ob, &u).await;
+                let _ = outbox::sync(ob, &u).await;
                 sync::pull(data, &u).await;
             });
         }
-        _ => data.worklist.set(None),
+        _ => {
+            data.worklist.set(None);
+            ob.items.set(Vec::new());
+        }
     });
     view! {
         <Router>
@@ -47,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Tepat"</a>
                 <nav class="tabs">
                     <a href="/tugas">{move || tr(lang.get(), "Tugas", "Worklist")}</a>
+                    <a href="/kotak-keluar">{move || tr(lang.get(), "Kotak Keluar", "Outbox")}</a>
                     <a href="/cek-nik">{move || tr(lang.get(), "Cek NIK", "NIK")}</a>
                 </nav>
                 <LangSwitch/>
@@ -58,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=routes::home::Home/>
                     <Route path=path!("/masuk") view=routes::sign_in::SignIn/>
                     <Route path=path!("/tugas") view=routes::worklist::WorklistPage/>
+                    <Route path=path!("/kotak-keluar") view=routes::outbox::OutboxPage/>
                     <Route path=path!("/keluarga/:kk") view=routes::household::HouseholdPage/>
                     <Route path=path!("/cek-nik") view=routes::nik::NikCheck/>
                 </Routes>

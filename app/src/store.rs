@@ -136,3 +136,51 @@ pub async fn wipe_all() -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Puts (inserts or replaces) an outbox item under its client UUID.
+pub async fn outbox_put<T: Serialize>(id: &str, value: &T) -> Result<(), StoreError> {
+    let db = open_outbox().await?;
+    {
+        let tx = db
+            .transaction(OUTBOX)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(OUTBOX)?;
+        store.put(value).with_key(id.to_owned()).serde()?.await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
+/// Every outbox item.
+pub async fn outbox_all<T: DeserializeOwned>() -> Result<Vec<T>, StoreError> {
+    let db = open_outbox().await?;
+    let items: Vec<T> = {
+        let tx = db.transaction(OUTBOX).build()?;
+        let store = tx.object_store(OUTBOX)?;
+        store
+            .get_all()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<T>, _>>()?
+    };
+    db.close();
+    Ok(items)
+}
+
+/// Deletes an item the server has acknowledged.
+pub async fn outbox_delete(id: &str) -> Result<(), StoreError> {
+    let db = open_outbox().await?;
+    {
+        let tx = db
+            .transaction(OUTBOX)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(OUTBOX)?;
+        store.delete(id.to_owned()).await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}

@@ -161,3 +161,17 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
     data.worklist.set(Some(list));
     data.status.set(SyncStatus::Pulled { skipped });
 }
+
+/// Sets a household's work state and stores the sealed worklist.
+pub async fn set_state(data: Data, unlocked: &Unlocked, no_kk: &str, state: WorkState) {
+    let Some(mut list) = data.worklist.get_untracked() else {
+        return;
+    };
+    if let Some(h) = list.households.iter_mut().find(|h| h.no_kk == no_kk) {
+        h.state = state;
+    }
+    if let Err(e) = save(unlocked, &list).await {
+        data.status.set(SyncStatus::StoreFailed(e));
+    }
+    data.worklist.set(Some(list));
+}

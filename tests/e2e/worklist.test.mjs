@@ -48,7 +48,7 @@ async function serverScope(page, username) {
 }
 
 async function openWorklist(page) {
-  await page.getByRole("link", { name: "Tugas" }).click();
+  await page.getByRole("link", { name: "Tugas", exact: true }).click();
   await page.getByRole("heading", { name: "Daftar Tugas" }).waitFor();
   await page.getByText("Terakhir diperbarui:").waitFor();
 }

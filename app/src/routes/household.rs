@@ -41,7 +41,21 @@ fn Household() -> impl IntoView {
     let regions = use_regions();
     let params = use_params_map();
     let kk = move || params.with(|p| p.get("kk").unwrap_or_default());
-    move || {
+    // The form depends on the family only, not on its work state, so saving a change
+    // (which updates the state) does not rebuild the form and lose its messages.
+    let family = Memo::new(move |_| {
+        data.worklist.with(|w| {
+            w.as_ref()
+                .and_then(|w| w.find(&kk()))
+                .map(|h| h.keluarga.clone())
+        })
+    });
+    let form = move || {
+        family
+            .get()
+            .map(|k| view! { <crate::routes::life_event::RecordDeath keluarga=k/> })
+    };
+    let card = move || {
         let l = lang.get();
         let Some(h) = data
             .worklist
@@ -112,5 +126,6 @@ fn Household() -> impl IntoView {
             </section>
         }
         .into_any()
-    }
+    };
+    view! { {card} {form} }
 }

@@ -2,7 +2,9 @@
 
 pub mod home;
 pub mod household;
+pub mod life_event;
 pub mod nik;
+pub mod outbox;
 pub mod sign_in;
 pub mod unlock;
 pub mod worklist;
