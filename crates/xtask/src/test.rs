@@ -168,6 +168,19 @@ pub fn run() -> bool {
         c.env("TEPAT_TEST_POSTGRES_URL", &pg.url);
     }
     t.runner("native tests", &mut c);
+    // The checked-in JSON Schemas (docs/schema) must match the types.
+    t.runner(
+        "JSON Schema drift",
+        cargo().args([
+            "test",
+            "-p",
+            "tepat-core",
+            "--features",
+            "schema",
+            "--test",
+            "schema",
+        ]),
+    );
 
     // The same core and vectors compiled to wasm32, in headless Chromium.
     if tools_ok && chromium.is_some() {
@@ -179,7 +192,8 @@ pub fn run() -> bool {
         ];
         for (krate, extra) in suites {
             let mut c = wasm_test_cmd();
-            c.args(["test", "-p", krate, "--target", tools::WASM_TARGET]).args(extra);
+            c.args(["test", "-p", krate, "--target", tools::WASM_TARGET])
+                .args(extra);
             t.runner(&format!("{krate} under wasm32 in Chromium"), &mut c);
         }
     }
