@@ -48,6 +48,10 @@ pub fn App() -> impl IntoView {
             ob.items.set(Vec::new());
         }
     });
+    outbox::auto_sync(ob, move || match auth.get_untracked() {
+        AuthState::Unlocked(u) => Some(u),
+        _ => None,
+    });
     view! {
         <Router>
             <header class="bar">

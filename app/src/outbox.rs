@@ -181,3 +181,58 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
     outbox.last_sync.set(Some(now_rfc3339()));
     Ok(())
 }
+
+/// Keeps syncing automatically: when the device comes back online, and after a failed
+/// attempt with exponential backoff (15 s doubling up to 10 min) while items wait.
+pub fn auto_sync(outbox: Outbox, current: impl Fn() -> Option<Unlocked> + Clone + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_online = {
+        let current = current.clone();
+        Closure::<dyn Fn()>::new(move || {
+            if let Some(u) = current() {
+                leptos::task::spawn_local(async move {
+                    let _ = sync(outbox, &u).await;
+                });
+            }
+        })
+    };
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    // The listener lives as long as the page.
+    on_online.forget();
+
+    leptos::task::spawn_local(async move {
+        let mut delay_ms: i32 = 15_000;
+        loop {
+            sleep(delay_ms).await;
+            let pending = outbox
+                .items
+                .with_untracked(|i| i.iter().any(|i| i.state == ItemState::Pending));
+            let Some(u) = current() else {
+                delay_ms = 15_000;
+                continue;
+            };
+            if !pending {
+                delay_ms = 15_000;
+                continue;
+            }
+            delay_ms = match sync(outbox, &u).await {
+                Ok(()) => 15_000,
+                Err(_) => (delay_ms.saturating_mul(2)).min(600_000),
+            };
+        }
+    });
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -126,9 +126,9 @@ test("offline: three deaths queue, survive a reload, then sync exactly once each
   assert.equal(raw.n, 3);
   for (const t of targets) assert.ok(!raw.text.includes(t.spouse.nik), "a NIK in clear in the outbox");
 
+  // Back online: the app syncs by itself (online event), without a tap.
   await context.setOffline(false);
-  await page.getByRole("button", { name: "Sinkronkan sekarang" }).click();
-  await page.locator('[data-field="pending"]').getByText("0 perubahan menunggu").waitFor();
+  await page.locator('[data-field="pending"]').getByText("0 perubahan menunggu").waitFor({ timeout: 45000 });
   // A second sync sends nothing again.
   await page.getByRole("button", { name: "Sinkronkan sekarang" }).click();
   await page.locator('[data-field="last-sync"]').getByText("Sinkron terakhir:").waitFor();
