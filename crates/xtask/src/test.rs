@@ -153,7 +153,10 @@ pub fn run() -> bool {
                 "tepat-app",
                 "--target",
                 tools::WASM_TARGET,
-                "--all-targets",
+                // Benches are native-only (criterion); the rest is linted for wasm32.
+                "--lib",
+                "--bins",
+                "--tests",
                 "--",
                 "-D",
                 "warnings",
@@ -163,7 +166,7 @@ pub fn run() -> bool {
 
     // Native tests, with the storage tests on SQLite and on PostgreSQL.
     let mut c = cargo();
-    c.args(["test", "--workspace", "--exclude", "tepat-app"]);
+    c.args(["test", "--workspace", "--exclude", "tepat-app", "--no-fail-fast"]);
     if let Some(pg) = &postgres {
         c.env("TEPAT_TEST_POSTGRES_URL", &pg.url);
     }
