@@ -6,6 +6,7 @@
 //! `TEPAT_BLESS=1 cargo test -p tepat-core --test vectors`, then review the diff.
 
 use serde_json::Value;
+#[cfg(not(target_arch = "wasm32"))]
 use tepat_core::validate::STRUCTURAL_RULES;
 use tepat_core::{
     Date, IdContext, Keluarga, NikRequest, RegionTable, Rulebook, ValidationContext,
