@@ -166,7 +166,13 @@ pub fn run() -> bool {
 
     // Native tests, with the storage tests on SQLite and on PostgreSQL.
     let mut c = cargo();
-    c.args(["test", "--workspace", "--exclude", "tepat-app", "--no-fail-fast"]);
+    c.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "tepat-app",
+        "--no-fail-fast",
+    ]);
     if let Some(pg) = &postgres {
         c.env("TEPAT_TEST_POSTGRES_URL", &pg.url);
     }
