@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{self, cargo, cmd, human_bytes};
+use crate::util::{self, cargo, cmd};
 use crate::{build, tools};
 
 pub fn run(_args: &[String]) -> bool {
@@ -52,9 +52,8 @@ console.log(`  ${'app shell (wasm+js+css)'.padEnd(40)} ${(raw/1024).toFixed(1).p
     c.args(["-e", script]).arg(dist);
     if !util::run(&mut c) {
         eprintln!(
-            "xtask: could not measure {} ({})",
-            dist.display(),
-            human_bytes(0)
+            "xtask: could not measure the app shell in {}",
+            dist.display()
         );
     }
 }
