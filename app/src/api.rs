@@ -63,12 +63,20 @@ struct ErrorBody {
     message: String,
 }
 
+/// Reads a JSON answer through a JSON tree: every type the app reads then has one
+/// deserializer instance (from `serde_json::Value`, as for stored data and the
+/// core's corrections) instead of one per source, which keeps the wasm smaller.
+async fn answer<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, ApiError> {
+    let tree: serde_json::Value = resp.json().await.map_err(|_| ApiError::Decode)?;
+    serde_json::from_value(tree).map_err(|_| ApiError::Decode)
+}
+
 async fn check(resp: Response) -> Result<Response, ApiError> {
     if resp.ok() {
         return Ok(resp);
     }
     let status = resp.status();
-    let body: Option<ErrorBody> = resp.json().await.ok();
+    let body: Option<ErrorBody> = answer(&resp).await.ok();
     let (code, message) = body
         .map(|b| (b.code, b.message))
         .unwrap_or_else(|| (String::new(), resp.status_text()));
@@ -128,11 +136,7 @@ pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiE
         .send()
         .await
         .map_err(|_| ApiError::Network)?;
-    check(resp)
-        .await?
-        .json()
-        .await
-        .map_err(|_| ApiError::Decode)
+    answer(&check(resp).await?).await
 }
 
 /// `POST /api/v1/auth/logout`: revokes the session token on the server.
@@ -177,11 +181,7 @@ pub async fn pull(token: &str, cursor: &str, limit: u32) -> Result<PullPage, Api
         .send()
         .await
         .map_err(|_| ApiError::Network)?;
-    check(resp)
-        .await?
-        .json()
-        .await
-        .map_err(|_| ApiError::Decode)
+    answer(&check(resp).await?).await
 }
 
 /// `GET /api/v1/rulebook`: the current rulebook JSON, loaded with `Rulebook::from_json`.
@@ -231,10 +231,26 @@ pub async fn push(
         .send()
         .await
         .map_err(|_| ApiError::Network)?;
-    let page: PushResponse = check(resp)
-        .await?
-        .json()
-        .await
-        .map_err(|_| ApiError::Decode)?;
+    let page: PushResponse = answer(&check(resp).await?).await?;
     Ok(page.results)
+}
+
+#[derive(Deserialize)]
+struct HouseholdAnswer {
+    history: Vec<crate::history::Version>,
+}
+
+/// `GET /api/v1/household?no_kk=`: the household's version history.
+pub async fn household_history(
+    token: &str,
+    no_kk: &str,
+) -> Result<Vec<crate::history::Version>, ApiError> {
+    let resp = Request::get("/api/v1/household")
+        .query([("no_kk", no_kk)])
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let found: HouseholdAnswer = answer(&check(resp).await?).await?;
+    Ok(found.history)
 }

@@ -127,5 +127,9 @@ pub async fn open_json<T: serde::de::DeserializeOwned>(
     sealed: &Sealed,
 ) -> Result<T, CryptoError> {
     let plain = open(key, sealed).await?;
-    serde_json::from_slice(&plain).map_err(|_| CryptoError::Failed)
+    // Through a JSON tree, like the API answers (see `api::answer`): one deserializer
+    // instance per type keeps the wasm smaller.
+    let tree: serde_json::Value =
+        serde_json::from_slice(&plain).map_err(|_| CryptoError::Failed)?;
+    serde_json::from_value(tree).map_err(|_| CryptoError::Failed)
 }

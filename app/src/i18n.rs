@@ -113,3 +113,11 @@ pub fn format_date(lang: Lang, date: tepat_core::Date) -> String {
         .unwrap_or("?");
     format!("{} {} {}", date.day(), month, date.year())
 }
+
+/// A text that follows the language: `{tx("Simpan", "Save")}` in a view. All such
+/// texts share one closure type, so the rendering code is instantiated once rather than
+/// once per `move || tr(…)` closure (about 3 KB brotli over the event forms).
+pub fn tx(id: &'static str, en: &'static str) -> impl IntoView + Copy {
+    let lang = use_lang();
+    move || tr(lang.get(), id, en)
+}

@@ -5,14 +5,20 @@
 
 pub mod api;
 pub mod crypto;
+pub mod device;
+pub mod draft;
+pub mod draft_store;
+pub mod history;
 pub mod i18n;
 pub mod outbox;
 pub mod regions;
 pub mod routes;
 pub mod session;
+pub mod storage;
 pub mod store;
 pub mod sync;
 pub mod today;
+pub mod update;
 pub mod worklist;
 
 use leptos::prelude::*;
@@ -32,11 +38,14 @@ pub fn App() -> impl IntoView {
     let auth = provide_auth();
     let data = provide_data();
     let ob = outbox::provide_outbox();
+    update::provide_update();
     // Unlocking opens the device data and refreshes it; locking or signing out drops it
     // from memory, so nothing personal stays readable without the PIN.
     Effect::new(move |_| match auth.get() {
         AuthState::Unlocked(u) => {
             leptos::task::spawn_local(async move {
+                // Ask the browser not to evict unsynced work; the outbox page shows the answer.
+                let _ = storage::persist().await;
                 sync::load(data, &u).await;
                 outbox::load(ob, &u).await;
                 let _ = outbox::sync(ob, &u).await;
@@ -46,6 +55,7 @@ pub fn App() -> impl IntoView {
         _ => {
             data.worklist.set(None);
             ob.items.set(Vec::new());
+            ob.accepted.set(Vec::new());
         }
     });
     outbox::auto_sync(ob, move || match auth.get_untracked() {
@@ -63,6 +73,7 @@ pub fn App() -> impl IntoView {
                 </nav>
                 <LangSwitch/>
             </header>
+            <update::UpdateBanner/>
             <main id="main">
                 <Routes fallback=move || view! {
                     <p class="notice">{move || tr(lang.get(), "Halaman tidak ditemukan.", "Page not found.")}</p>
@@ -72,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tugas") view=routes::worklist::WorklistPage/>
                     <Route path=path!("/kotak-keluar") view=routes::outbox::OutboxPage/>
                     <Route path=path!("/keluarga/:kk") view=routes::household::HouseholdPage/>
+                    <Route path=path!("/keluarga/:kk/uji-petik") view=routes::uji_petik::UjiPetikPage/>
                     <Route path=path!("/cek-nik") view=routes::nik::NikCheck/>
                 </Routes>
             </main>

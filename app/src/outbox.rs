@@ -9,6 +9,7 @@ use tepat_core::event::ChangeRequest;
 
 use crate::api::{self, ApiError};
 use crate::crypto::{self, Sealed};
+use crate::history;
 use crate::session::Unlocked;
 use crate::store;
 
@@ -39,6 +40,8 @@ pub struct Item {
     pub id: String,
     pub state: ItemState,
     pub findings: Vec<Finding>,
+    /// The rulebook version the device checked it under; it is pushed under this one.
+    pub rulebook_version: String,
     pub request: ChangeRequest,
 }
 
@@ -111,6 +114,7 @@ pub async fn load(outbox: Outbox, unlocked: &Unlocked) {
                 id: s.id,
                 state: s.state,
                 findings: s.findings,
+                rulebook_version: s.rulebook_version,
                 request,
             });
         }
@@ -137,32 +141,58 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
     let stored = store::outbox_all::<Stored>()
         .await
         .map_err(|_| ApiError::Decode)?;
-    let pending: Vec<&Stored> = stored
+    // Each item goes with the rulebook version it was checked under: one batch per version.
+    let mut versions: Vec<&str> = stored
         .iter()
         .filter(|s| s.state == ItemState::Pending)
+        .map(|s| s.rulebook_version.as_str())
         .collect();
-    if !pending.is_empty() {
+    versions.sort_unstable();
+    versions.dedup();
+    let mut sent = Vec::new();
+    for version in versions {
         let mut requests = Vec::new();
-        for s in &pending {
+        for s in stored
+            .iter()
+            .filter(|s| s.state == ItemState::Pending && s.rulebook_version == version)
+        {
             if let Ok(r) = crypto::open_json::<ChangeRequest>(&unlocked.key, &s.request).await {
                 requests.push(r);
             }
         }
-        let version = pending[0].rulebook_version.clone();
-        let results = api::push(&unlocked.session.token, &version, &requests).await?;
+        if requests.is_empty() {
+            continue;
+        }
+        let results = match api::push(&unlocked.session.token, version, &requests).await {
+            Ok(r) => r,
+            Err(e) => {
+                // What was acknowledged before the failure is recorded all the same.
+                history::record_sent(unlocked, sent).await;
+                return Err(e);
+            }
+        };
         for r in results {
             let Some(s) = stored.iter().find(|s| s.id == r.id) else {
                 continue;
             };
-            let kind = requests
-                .iter()
-                .find(|q| q.id == r.id)
+            let request = requests.iter().find(|q| q.id == r.id);
+            let kind = request
                 .map(|q| q.event.kind().to_owned())
                 .unwrap_or_default();
             match r.outcome.as_str() {
                 "accepted" => {
                     // Acknowledged: only now may the device forget it.
                     let _ = store::outbox_delete(&r.id).await;
+                    if let Some(q) = request {
+                        sent.push(history::Sent {
+                            id: q.id.clone(),
+                            no_kk: q.no_kk.clone(),
+                            kind: kind.clone(),
+                            time: q.time.clone(),
+                            status: r.status.clone(),
+                            version: r.version,
+                        });
+                    }
                     outbox.accepted.update(|a| a.push((kind, r.status.clone())));
                 }
                 other => {
@@ -178,6 +208,7 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
             }
         }
     }
+    history::record_sent(unlocked, sent).await;
     outbox.last_sync.set(Some(now_rfc3339()));
     Ok(())
 }

@@ -184,10 +184,22 @@ pub fn lock(auth: Auth) {
     auth.set(AuthState::Locked);
 }
 
+/// Unsent work on the device: outbox items (pending, rejected or in conflict) and
+/// Uji Petik drafts.
+pub async fn unsynced(auth: Auth) -> Result<u32, AuthError> {
+    let mut n = store::outbox_count().await.map_err(AuthError::Store)?;
+    if let AuthState::Unlocked(u) = auth.get_untracked() {
+        // Drafts that cannot be opened with this key are not this user's work.
+        let drafts = crate::draft_store::all(&u.key).await.unwrap_or_default();
+        n = n.saturating_add(u32::try_from(drafts.len()).unwrap_or(u32::MAX));
+    }
+    Ok(n)
+}
+
 /// Signs out: revokes the token when online and wipes the device. Refuses while the
-/// outbox holds unsynced work unless `force` (the user confirmed losing it).
+/// outbox or the drafts hold unsent work unless `force` (the user confirmed losing it).
 pub async fn sign_out(auth: Auth, force: bool) -> Result<bool, AuthError> {
-    let pending = store::outbox_count().await.map_err(AuthError::Store)?;
+    let pending = unsynced(auth).await?;
     if pending > 0 && !force {
         return Ok(false);
     }

@@ -131,7 +131,7 @@ pub async fn cache_delete(key: &str) -> Result<(), StoreError> {
 
 /// Deletes every Tepat database on the device (sign-out, after the outbox is empty).
 pub async fn wipe_all() -> Result<(), StoreError> {
-    for name in [CACHE_DB, OUTBOX_DB] {
+    for name in [CACHE_DB, OUTBOX_DB, crate::draft_store::DRAFTS_DB] {
         Database::delete_by_name(name)?.await?;
     }
     Ok(())

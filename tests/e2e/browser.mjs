@@ -45,3 +45,42 @@ export async function swReady(page) {
     return reg.active && reg.active.state;
   });
 }
+
+/** `GET path` as `username` (demo password), straight from the API, from the page. */
+export async function api(page, username, path) {
+  return page.evaluate(async ([username, path]) => {
+    const login = await fetch("/api/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password: "demo12345" }),
+    }).then((r) => r.json());
+    return fetch(path, { headers: { Authorization: `Bearer ${login.token}` } }).then((r) => r.json());
+  }, [username, path]);
+}
+
+/**
+ * Signs in with the demo password and sets a new PIN, then waits for the home page;
+ * with `worklist` (the default) it also opens the worklist and waits until it is loaded.
+ */
+export async function signIn(page, { username = "pendamping1", pin, worklist = true }) {
+  await page.goto("/masuk");
+  await page.getByLabel("Nama pengguna").fill(username);
+  await page.getByLabel("Kata sandi").fill("demo12345");
+  await page.getByRole("button", { name: "Masuk" }).click();
+  await page.getByLabel("PIN baru (min. 6 angka)").fill(pin);
+  await page.getByLabel("Ulangi PIN").fill(pin);
+  await page.getByRole("button", { name: "Simpan PIN" }).click();
+  await page.getByRole("heading", { name: "Beranda" }).waitFor();
+  if (worklist) {
+    await page.getByRole("link", { name: "Tugas", exact: true }).click();
+    await page.getByText("Terakhir diperbarui:").waitFor();
+  }
+}
+
+/** Opens a household from the worklist by its No. KK (from the Tugas tab with `fromTab`). */
+export async function openHousehold(page, kk, { fromTab = false } = {}) {
+  if (fromTab) await page.getByRole("link", { name: "Tugas", exact: true }).click();
+  await page.getByLabel("Cari nama, NIK, No. KK atau alamat").fill(kk);
+  await page.locator(`a.row[data-kk="${kk}"]`).click();
+  await page.locator('[data-field="no_kk"]').getByText(kk).waitFor();
+}

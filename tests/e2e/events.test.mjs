@@ -3,7 +3,7 @@
 // reload, and synced exactly once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, swReady } from "./browser.mjs";
+import { launch, phone, swReady, api, signIn, openHousehold } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -14,17 +14,6 @@ after(async () => {
 });
 
 const PIN = "975310";
-
-async function api(page, username, path) {
-  return page.evaluate(async ([username, path]) => {
-    const login = await fetch("/api/v1/auth/login", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
-    }).then((r) => r.json());
-    return fetch(path, { headers: { Authorization: `Bearer ${login.token}` } }).then((r) => r.json());
-  }, [username, path]);
-}
 
 /** Households of pendamping1 with a living spouse (409 = 2) besides the head. */
 async function candidates(page) {
@@ -39,26 +28,10 @@ async function deathsInQueue(page, kk) {
   return q.items.filter((i) => i.no_kk === kk && i.kind === "member_died").length;
 }
 
-async function signIn(page) {
-  await page.goto("/masuk");
-  await page.getByLabel("Nama pengguna").fill("pendamping1");
-  await page.getByLabel("Kata sandi").fill("demo12345");
-  await page.getByRole("button", { name: "Masuk" }).click();
-  await page.getByLabel("PIN baru (min. 6 angka)").fill(PIN);
-  await page.getByLabel("Ulangi PIN").fill(PIN);
-  await page.getByRole("button", { name: "Simpan PIN" }).click();
-  await page.getByRole("heading", { name: "Beranda" }).waitFor();
-  await page.getByRole("link", { name: "Tugas", exact: true }).click();
-  await page.getByText("Terakhir diperbarui:").waitFor();
-}
-
-async function openHousehold(page, kk) {
-  await page.getByLabel("Cari nama, NIK, No. KK atau alamat").fill(kk);
-  await page.locator(`a.row[data-kk="${kk}"]`).click();
-  await page.locator('[data-field="no_kk"]').getByText(kk).waitFor();
-}
-
 async function recordDeath(page, name, date) {
+  if (!(await page.getByLabel("Anggota yang meninggal").isVisible())) {
+    await page.getByLabel("Jenis peristiwa").selectOption({ label: "Kematian" });
+  }
   await page.getByLabel("Anggota yang meninggal").selectOption({ label: name });
   await page.getByLabel("Tanggal meninggal").fill(date);
   await page.getByLabel("Keterangan").fill("uji e2e");
@@ -68,7 +41,7 @@ async function recordDeath(page, name, date) {
 test("a death with a future date is refused in Indonesian, fixed, queued and synced once", async () => {
   const context = await phone(browser);
   const page = await context.newPage();
-  await signIn(page);
+  await signIn(page, { pin: PIN });
   const [target] = await candidates(page);
   assert.ok(target, "a household with a spouse");
   const before = await deathsInQueue(page, target.kk);
@@ -94,7 +67,7 @@ test("a death with a future date is refused in Indonesian, fixed, queued and syn
 test("offline: three deaths queue, survive a reload, then sync exactly once each", async () => {
   const context = await phone(browser);
   const page = await context.newPage();
-  await signIn(page);
+  await signIn(page, { pin: PIN });
   const targets = (await candidates(page)).slice(1, 4);
   assert.equal(targets.length, 3);
   const before = [];

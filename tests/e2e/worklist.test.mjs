@@ -2,7 +2,7 @@
 // searchable, opened offline; a facilitator sees only the assigned villages.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, swReady } from "./browser.mjs";
+import { launch, phone, swReady, signIn } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -13,17 +13,6 @@ after(async () => {
 });
 
 const PIN = "135790";
-
-async function signInWithPin(page, username) {
-  await page.goto("/masuk");
-  await page.getByLabel("Nama pengguna").fill(username);
-  await page.getByLabel("Kata sandi").fill("demo12345");
-  await page.getByRole("button", { name: "Masuk" }).click();
-  await page.getByLabel("PIN baru (min. 6 angka)").fill(PIN);
-  await page.getByLabel("Ulangi PIN").fill(PIN);
-  await page.getByRole("button", { name: "Simpan PIN" }).click();
-  await page.getByRole("heading", { name: "Beranda" }).waitFor();
-}
 
 /** The households the server gives this user, straight from the API. */
 async function serverScope(page, username) {
@@ -61,7 +50,7 @@ async function shownKks(page) {
 test("facilitator sees exactly the assigned villages' households, searches and opens one offline", async () => {
   const context = await phone(browser);
   const page = await context.newPage();
-  await signInWithPin(page, "pendamping1");
+  await signIn(page, { username: "pendamping1", pin: PIN, worklist: false });
   const scope = await serverScope(page, "pendamping1");
   assert.ok(scope.households.length > 10, "demo data has households for pendamping1");
   await openWorklist(page);
@@ -109,7 +98,7 @@ test("facilitator sees exactly the assigned villages' households, searches and o
 test("a facilitator of village A cannot see village B's households", async () => {
   const context = await phone(browser);
   const page = await context.newPage();
-  await signInWithPin(page, "pendamping2");
+  await signIn(page, { username: "pendamping2", pin: PIN, worklist: false });
   const own = await serverScope(page, "pendamping2");
   const other = await serverScope(page, "pendamping1");
   await openWorklist(page);

@@ -46,8 +46,13 @@ fn Dashboard(unlocked: Unlocked) -> impl IntoView {
     spawn_local(async move { regions::refresh(regions, Some(token)).await });
     let warn_unsynced = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let ob = crate::outbox::use_outbox();
     let sign_out = move |force: bool| {
         spawn_local(async move {
+            // Send what waits first: signing out after a successful sync loses nothing.
+            if !force && let AuthState::Unlocked(u) = auth.get_untracked() {
+                let _ = crate::outbox::sync(ob, &u).await;
+            }
             match session::sign_out(auth, force).await {
                 Ok(true) => {}
                 Ok(false) => warn_unsynced.set(true),
@@ -85,8 +90,9 @@ fn Dashboard(unlocked: Unlocked) -> impl IntoView {
             {move || warn_unsynced.get().then(|| view! {
                 <div class="notice warn" role="alert">
                     <p>{tr(lang.get(),
-                        "Masih ada perubahan yang belum terkirim. Jika keluar sekarang, perubahan itu hilang dari perangkat.",
-                        "Some changes are not synced yet. Signing out now removes them from the device.")}</p>
+                        "Masih ada perubahan atau draf yang belum terkirim. Jika keluar sekarang, semuanya hilang dari perangkat.",
+                        "Some changes or drafts are not sent yet. Signing out now removes them from the device.")}</p>
+                    <p><a href="/kotak-keluar">{tr(lang.get(), "Buka Kotak Keluar", "Open the outbox")}</a></p>
                     <button type="button" on:click=move |_| sign_out(true)>
                         {tr(lang.get(), "Tetap keluar dan hapus", "Sign out and delete anyway")}
                     </button>

@@ -7,6 +7,7 @@ use tepat_core::rulebook::Rulebook;
 
 use crate::i18n::{tr, use_lang};
 use crate::regions::use_regions;
+use crate::routes::score::ScorePreview;
 use crate::session::{AuthState, use_auth};
 use crate::sync::use_data;
 use crate::today::today;
@@ -53,8 +54,25 @@ fn Household() -> impl IntoView {
     let form = move || {
         family
             .get()
-            .map(|k| view! { <crate::routes::life_event::RecordDeath keluarga=k/> })
+            .map(|k| view! { <crate::routes::events::RecordEvent keluarga=k/> })
     };
+    let uji_petik = move || format!("/keluarga/{}/uji-petik", kk());
+    let draft_label = move || {
+        let draft = data.worklist.with(|w| {
+            w.as_ref()
+                .and_then(|w| w.find(&kk()))
+                .is_some_and(|h| h.state == crate::worklist::WorkState::Draft)
+        });
+        match (draft, lang.get()) {
+            (true, l) => tr(
+                l,
+                "Lanjutkan draf Uji Petik",
+                "Continue the ground-check draft",
+            ),
+            (false, l) => tr(l, "Uji Petik (cek lapangan)", "Ground check"),
+        }
+    };
+    let preview = Signal::derive(move || family.get());
     let card = move || {
         let l = lang.get();
         let Some(h) = data
@@ -127,5 +145,11 @@ fn Household() -> impl IntoView {
         }
         .into_any()
     };
-    view! { {card} {form} }
+    view! {
+        {card}
+        <p><a class="button" data-field="uji-petik" href=uji_petik>{draft_label}</a></p>
+        <ScorePreview keluarga=preview/>
+        {form}
+        {move || view! { <crate::routes::history::History no_kk=kk()/> }}
+    }
 }

@@ -1,10 +1,13 @@
 //! One screen per file.
 
+pub mod events;
+pub mod history;
 pub mod home;
 pub mod household;
-pub mod life_event;
 pub mod nik;
 pub mod outbox;
+pub mod score;
 pub mod sign_in;
+pub mod uji_petik;
 pub mod unlock;
 pub mod worklist;

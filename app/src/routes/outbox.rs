@@ -2,24 +2,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tepat_core::Text;
 
-use crate::i18n::{tr, use_lang};
+use crate::i18n::{tr, tx, use_lang};
 use crate::outbox::{self, ItemState, use_outbox};
+use crate::routes::events::kind_label;
 use crate::session::{AuthState, use_auth};
-
-fn kind_label(kind: &str) -> Text {
-    match kind {
-        "member_died" => Text::new("Kematian", "Death"),
-        "member_moved_out" => Text::new("Pindah keluar", "Moved out"),
-        "member_moved_in" => Text::new("Pindah masuk", "Moved in"),
-        "birth" => Text::new("Kelahiran", "Birth"),
-        "marriage" => Text::new("Perkawinan", "Marriage"),
-        "family_split" => Text::new("Pecah KK", "Household split"),
-        "variable_correction" => Text::new("Uji petik", "Ground check"),
-        other => Text::new(other, other),
-    }
-}
+use crate::storage::{self, Estimate, format_bytes};
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
@@ -44,14 +32,14 @@ fn OutboxList() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h1>{move || tr(lang.get(), "Kotak Keluar", "Outbox")}</h1>
+            <h1>{tx("Kotak Keluar", "Outbox")}</h1>
             <p data-field="last-sync">{move || match ob.last_sync.get() {
                 Some(t) => format!("{} {t}", tr(lang.get(), "Sinkron terakhir:", "Last sync:")),
                 None => tr(lang.get(), "Belum sinkron pada sesi ini.", "Not synced in this session.").to_owned(),
             }}</p>
             {move || ob.error.get().map(|e| view! { <p class="notice warn" role="alert">{e.message(lang.get())}</p> })}
             <p><button type="button" on:click=sync_now disabled=move || ob.busy.get()>
-                {move || tr(lang.get(), "Sinkronkan sekarang", "Sync now")}
+                {tx("Sinkronkan sekarang", "Sync now")}
             </button></p>
             <p role="status" data-field="pending">{move || {
                 let n = ob.items.with(|i| i.iter().filter(|i| i.state == ItemState::Pending).count());
@@ -74,6 +62,7 @@ fn OutboxList() -> impl IntoView {
                         <strong>{kind_label(item.request.event.kind()).get(l).to_owned()}</strong>
                         " · " {item.request.no_kk.clone()}
                         <br/><span class="state">{state}</span>
+                        <br/><small data-field="rulebook">{tr(l, "Aturan isian versi ", "Rulebook version ")}{item.rulebook_version.clone()}</small>
                         <ul class="findings">
                             {item.findings.iter().map(|f| view! {
                                 <li class="finding error">{f.message.get(l).to_owned()}</li>
@@ -83,6 +72,7 @@ fn OutboxList() -> impl IntoView {
                 }
             }).collect_view()}
         </ul>
+        <StorageInfo/>
         {move || (!ob.accepted.with(Vec::is_empty)).then(|| view! {
             <section class="card">
                 <h2>{tr(lang.get(), "Diterima server", "Accepted by the server")}</h2>
@@ -95,5 +85,59 @@ fn OutboxList() -> impl IntoView {
                 </ul>
             </section>
         })}
+    }
+}
+
+/// How much of the browser's storage the app uses, and whether it is kept.
+#[component]
+fn StorageInfo() -> impl IntoView {
+    let lang = use_lang();
+    let estimate = RwSignal::new(None::<Estimate>);
+    let persisted = RwSignal::new(None::<bool>);
+    let read = move || {
+        spawn_local(async move {
+            estimate.set(storage::estimate().await);
+            persisted.set(storage::persisted().await);
+        })
+    };
+    read();
+    let ask = move |_| {
+        spawn_local(async move {
+            let _ = storage::persist().await;
+            read();
+        })
+    };
+    view! {
+        <section class="card" data-field="storage">
+            <h2>{tx("Penyimpanan perangkat", "Device storage")}</h2>
+            <p data-field="storage-estimate">{move || {
+                let l = lang.get();
+                match estimate.get() {
+                    Some(e) => {
+                        let (used, quota) = (format_bytes(l, e.usage), format_bytes(l, e.quota));
+                        let pct = format!("{:.1}", e.percent());
+                        match l {
+                            tepat_core::Lang::Id => format!("Terpakai {used} dari {quota} ({} %)", pct.replace('.', ",")),
+                            tepat_core::Lang::En => format!("Used {used} of {quota} ({pct} %)"),
+                        }
+                    }
+                    None => tr(l, "Perkiraan penyimpanan tidak tersedia di peramban ini.", "This browser gives no storage estimate.").to_owned(),
+                }
+            }}</p>
+            <p data-field="storage-persisted">{move || match persisted.get() {
+                Some(true) => tr(lang.get(),
+                    "Penyimpanan tetap: peramban tidak akan menghapus data ini sendiri.",
+                    "Persistent storage: the browser will not delete this data by itself."),
+                Some(false) => tr(lang.get(),
+                    "Penyimpanan belum tetap: jika memori penuh, peramban dapat menghapus data yang belum terkirim. Pasang aplikasi ke layar utama.",
+                    "Storage is not persistent: when space runs out the browser may delete unsent data. Install the app to the home screen."),
+                None => tr(lang.get(), "Status penyimpanan tetap tidak diketahui.", "Persistence is unknown."),
+            }}</p>
+            {move || (persisted.get() == Some(false)).then(|| view! {
+                <p><button type="button" class="secondary" on:click=ask>
+                    {tx("Minta penyimpanan tetap", "Ask for persistent storage")}
+                </button></p>
+            })}
+        </section>
     }
 }

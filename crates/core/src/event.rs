@@ -16,10 +16,10 @@
 //! with the result.
 //!
 //! When the last active member leaves, the family record closes: a move gives status
-//! `moved`, not-found gives `not_found`, a split of everyone `split`, a merge `merged`.
-//! A closed family is not re-validated. The death of the last member is refused
-//! (`event.last_member`): the model has no status for a family that ended, so closing
-//! it is left to the Dinsos operator.
+//! `moved`, not-found gives `not_found`, a split of everyone `split`, a merge `merged`,
+//! and the death of the last member `ended`. A closed family is not re-validated. Any
+//! other event that would leave an active family without active members is refused
+//! (`event.last_member`).
 //!
 //! **Frozen submission.** A submitted request carries `hash`, the SHA-256 of its
 //! canonical serialization ([`canonical_json`]); [`verify_hash`] detects any change
@@ -227,9 +227,22 @@ pub struct ChangeRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
     pub event: Event,
+    /// Warnings the facilitator saw on the device and confirmed before submitting, so
+    /// the reviewer sees what was acknowledged. Informational: the server validates again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmed_warnings: Vec<ConfirmedWarning>,
     /// Lowercase hex SHA-256 of [`canonical_json`]; set by [`seal`] on submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
+}
+
+/// A warning confirmed by the facilitator: its rule id and the path it pointed at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ConfirmedWarning {
+    pub rule: String,
+    pub path: String,
 }
 
 /// What applying needs: the validation context (rulebook, region table, today) and,
@@ -1017,6 +1030,7 @@ pub fn apply(
         match req.event {
             Event::MemberMovedOut { .. } => next.status = FamilyStatus::Moved,
             Event::MemberNotFound { .. } => next.status = FamilyStatus::NotFound,
+            Event::MemberDied { .. } => next.status = FamilyStatus::Ended,
             _ => out.error("event.last_member", "event.nik", []),
         }
     }
@@ -1147,6 +1161,12 @@ const FAMILY_LOCKED: &[&str] = &[
 ];
 const MEMBER_LOCKED: &[&str] = &["nik", "number", "presence", "presence_date", "moved_to"];
 
+/// True when a ground-check correction may change `field` of the family, or of a
+/// member when `member` (identity, lifecycle and bookkeeping fields have their own events).
+pub fn correctable(field: &str, member: bool) -> bool {
+    !locked(field, if member { MEMBER_LOCKED } else { FAMILY_LOCKED })
+}
+
 fn locked(field: &str, list: &[&str]) -> bool {
     list.iter().any(|l| {
         field == *l || (field.starts_with(l) && field.as_bytes().get(l.len()) == Some(&b'.'))
@@ -1199,12 +1219,16 @@ fn correct(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<
     if out.findings.len() > before_errors {
         return None;
     }
-    match serde_path_to_error::deserialize::<_, Keluarga>(doc) {
+    match crate::json::from_value::<Keluarga>(doc) {
         Ok(k) => Some(k),
         Err(e) => {
-            let field = e.path().to_string();
+            let field = if e.path.is_empty() {
+                refused_field(fam, corrections)
+            } else {
+                e.path
+            };
             // The message names the expected type, never the value (it may be personal data).
-            let problem = without_quoted(&e.into_inner().to_string());
+            let problem = without_quoted(&e.message);
             out.error(
                 "event.correction_value",
                 "event.corrections",
@@ -1212,6 +1236,52 @@ fn correct(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<
             );
             None
         }
+    }
+}
+
+/// Without error paths (the `error-paths` feature off), the field of the first
+/// correction whose value alone does not fit the family (`housing.floor`,
+/// `anggota[1].education_level`): what the path would name for a scalar value.
+/// Empty when no single correction is at fault.
+fn refused_field(fam: &Keluarga, corrections: &[Correction]) -> String {
+    let Ok(base) = serde_json::to_value(fam) else {
+        return String::new();
+    };
+    for c in corrections {
+        let mut doc = base.clone();
+        let (node, prefix) = match &c.nik {
+            None => (Some(&mut doc), String::new()),
+            Some(nik) => match active_index(fam, nik) {
+                Some(i) => (
+                    doc.get_mut("anggota").and_then(|a| a.get_mut(i)),
+                    format!("anggota[{i}]."),
+                ),
+                None => continue,
+            },
+        };
+        let Some(node) = node else { continue };
+        if set_field(node, &c.field, &c.value) && crate::json::from_value::<Keluarga>(doc).is_err()
+        {
+            return format!("{prefix}{}", c.field);
+        }
+    }
+    String::new()
+}
+
+/// The family with ground-check corrections applied, without validating it and
+/// without a new version: what a form shows while the facilitator edits. Refused
+/// corrections (locked or unknown fields, values of the wrong type, members not
+/// active) give the same findings as [`apply`] would.
+pub fn apply_corrections(
+    fam: &Keluarga,
+    corrections: &[Correction],
+) -> Result<Keluarga, Vec<Finding>> {
+    let mut out = Out {
+        findings: Vec::new(),
+    };
+    match correct(&mut out, fam, corrections) {
+        Some(k) if !out.has_errors() => Ok(k),
+        _ => Err(out.findings),
     }
 }
 
@@ -1291,6 +1361,57 @@ mod tests {
     }
 
     #[test]
+    fn apply_corrections_changes_only_the_corrected_fields_and_refuses_locked_ones() {
+        let fam: Keluarga = serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .expect("the sample household parses");
+        let nik = fam.anggota[1].nik.clone();
+        let fix = |nik: Option<&str>, field: &str, value: Value| Correction {
+            nik: nik.map(str::to_owned),
+            field: field.to_owned(),
+            value,
+        };
+        let k = apply_corrections(
+            &fam,
+            &[
+                fix(None, "housing.floor", serde_json::json!(8)),
+                fix(Some(&nik), "education_level", serde_json::json!(5)),
+                fix(None, "housing.pln_customer_id", Value::Null),
+            ],
+        )
+        .expect("valid corrections");
+        assert_eq!(k.housing.floor, Some(8));
+        assert_eq!(k.anggota[1].education_level, Some(5));
+        assert_eq!(k.housing.pln_customer_id, None);
+        assert_eq!(k.version, fam.version, "no new version");
+        let mut same = k.clone();
+        same.housing = fam.housing.clone();
+        same.anggota[1].education_level = fam.anggota[1].education_level;
+        assert_eq!(same, fam, "nothing else changed");
+
+        let e = apply_corrections(&fam, &[fix(Some(&nik), "nik", serde_json::json!("1"))])
+            .expect_err("NIK is locked");
+        assert_eq!(e[0].rule, "event.correction_field");
+        let e = apply_corrections(&fam, &[fix(None, "housing.floor", serde_json::json!("x"))])
+            .expect_err("a string is not a code");
+        assert_eq!(e[0].rule, "event.correction_value");
+        assert_eq!(e[0].values["field"], "housing.floor");
+        let e = apply_corrections(
+            &fam,
+            &[
+                fix(None, "housing.floor", serde_json::json!(8)),
+                fix(Some(&nik), "education_level", serde_json::json!([1])),
+            ],
+        )
+        .expect_err("a list is not a code");
+        assert_eq!(e[0].rule, "event.correction_value");
+        assert_eq!(e[0].values["field"], "anggota[1].education_level");
+        assert!(!e[0].values["problem"].is_empty());
+        assert_eq!(apply_corrections(&fam, &[]).as_ref(), Ok(&fam));
+    }
+
+    #[test]
     fn uuid_shape() {
         assert!(is_uuid("0b9c1f4e-7a2d-4e5f-8c3b-9d1e2f3a4b5c"));
         assert!(is_uuid("0B9C1F4E-7A2D-4E5F-8C3B-9D1E2F3A4B5C"));
@@ -1330,6 +1451,10 @@ mod tests {
         assert!(locked("anggota", FAMILY_LOCKED));
         assert!(!locked("nikah", MEMBER_LOCKED));
         assert!(locked("presence_date", MEMBER_LOCKED));
+        assert!(correctable("housing.floor", false));
+        assert!(!correctable("no_kk", false));
+        assert!(correctable("education_level", true));
+        assert!(!correctable("nik", true));
     }
 
     #[cfg(feature = "schema")]

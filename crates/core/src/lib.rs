@@ -11,8 +11,10 @@ pub mod event;
 pub mod expr;
 pub mod fields;
 pub mod finding;
+mod json;
 pub mod model;
 pub mod nik;
+#[cfg(feature = "error-paths")]
 pub mod parse;
 pub mod region;
 pub mod rulebook;
@@ -28,6 +30,7 @@ pub use model::{
     Keluarga, Livestock, MovableAssets, Programs,
 };
 pub use nik::{IdContext, NikInfo, NikReport, NikRequest, Sex, check_kk, check_nik, validate_nik};
+#[cfg(feature = "error-paths")]
 pub use parse::{ParseError, ParseProblem, ProblemKind, parse_and_validate, parse_keluarga};
 pub use region::{Level, RegionTable};
 pub use rulebook::{Rulebook, RulebookError};

@@ -36,6 +36,8 @@ pub enum FamilyStatus {
     Merged,
     /// Tidak ditemukan: not found at the address.
     NotFound,
+    /// Berakhir: every member has died; the card is closed and kept for history.
+    Ended,
 }
 
 /// A GPS point (WGS 84), e.g. the house location recorded at a visit.

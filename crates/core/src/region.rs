@@ -23,29 +23,16 @@ pub enum Level {
 impl Level {
     /// The level of a dotted code by its shape, or `None` if the shape is wrong.
     pub fn of(code: &str) -> Option<Level> {
-        let parts: Vec<&str> = code.split('.').collect();
-        let widths: &[usize] = match parts.len() {
-            1 => &[2],
-            2 => &[2, 2],
-            3 => &[2, 2, 2],
-            4 => &[2, 2, 2, 4],
-            _ => return None,
-        };
-        let ok = parts
-            .iter()
-            .zip(widths)
-            .all(|(p, &w)| p.len() == w && p.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
-            return None;
-        }
-        Some(
-            [
-                Level::Province,
-                Level::Regency,
-                Level::District,
-                Level::Village,
-            ][parts.len() - 1],
-        )
+        pack(code).map(Level::from_key)
+    }
+
+    fn from_key(key: u64) -> Level {
+        [
+            Level::Province,
+            Level::Regency,
+            Level::District,
+            Level::Village,
+        ][(key & 3) as usize]
     }
 }
 
@@ -68,6 +55,36 @@ impl std::error::Error for RegionLoadError {}
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RegionTable {
     names: BTreeMap<String, String>,
+    /// The same codes packed by [`pack`], sorted: `contains` is a binary search over
+    /// integers instead of string comparisons down a tree.
+    keys: Vec<u64>,
+}
+
+/// A dotted region code as one number: its digits, then its level in the low two
+/// bits; `None` unless the code has one of the shapes `PP`, `PP.KK`, `PP.KK.CC` or
+/// `PP.KK.CC.DDDD`. No allocation: this is on validation's hot path.
+fn pack(code: &str) -> Option<u64> {
+    let b = code.as_bytes();
+    let level = match b.len() {
+        2 => 0,
+        5 => 1,
+        8 => 2,
+        13 => 3,
+        _ => return None,
+    };
+    let mut value = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        if i == 2 || i == 5 || i == 8 {
+            if c != b'.' {
+                return None;
+            }
+        } else if c.is_ascii_digit() {
+            value = value * 10 + u64::from(c - b'0');
+        } else {
+            return None;
+        }
+    }
+    Some(value << 2 | level)
 }
 
 /// Turns `110101` into `11.01.01` (and 2/4/10-digit codes likewise); `None` for other shapes.
@@ -122,7 +139,7 @@ impl RegionTable {
                 return Err(err(format!("duplicate region code {code}")));
             }
         }
-        let table = RegionTable { names };
+        let table = RegionTable::new(names);
         if let Some(orphan) = table.names.keys().find(|c| {
             c.rfind('.')
                 .is_some_and(|dot| !table.names.contains_key(&c[..dot]))
@@ -161,7 +178,14 @@ impl RegionTable {
             })
             .map(|(c, n)| (c.clone(), n.clone()))
             .collect();
-        RegionTable { names }
+        RegionTable::new(names)
+    }
+
+    fn new(names: BTreeMap<String, String>) -> RegionTable {
+        // Every code is checked by `Level::of` on the way in, so every code packs.
+        let mut keys: Vec<u64> = names.keys().filter_map(|c| pack(c)).collect();
+        keys.sort_unstable();
+        RegionTable { names, keys }
     }
 
     pub fn len(&self) -> usize {
@@ -178,7 +202,7 @@ impl RegionTable {
     }
 
     pub fn contains(&self, code: &str) -> bool {
-        self.names.contains_key(code)
+        pack(code).is_some_and(|key| self.keys.binary_search(&key).is_ok())
     }
 
     /// Regions of one level, in code order.
@@ -254,5 +278,56 @@ mod tests {
         assert_eq!(is_urban("11.71.01"), None);
         assert_eq!(dotted("1101012001").as_deref(), Some("11.01.01.2001"));
         assert_eq!(dotted("11010"), None);
+    }
+}
+
+#[cfg(test)]
+mod packed_lookup_tests {
+    use super::*;
+
+    #[test]
+    fn contains_agrees_with_the_names() {
+        let t = RegionTable::from_csv(
+            "kode,nama\n11,ACEH\n11.01,KAB. ACEH SELATAN\n11.01.01,Bakongan\n11.01.01.2001,Keude Bakongan\n32,JAWA BARAT\n",
+        )
+        .unwrap();
+        for code in [
+            "11",
+            "11.01",
+            "11.01.01",
+            "11.01.01.2001",
+            "32",
+            "32.01",
+            "11.01.01.2002",
+            "11.1",
+            "1101",
+            "11.01.01.20011",
+            "11.01.01.200",
+            "ab",
+            "11-01",
+            "",
+            "00",
+            "11.01.01.2001 ",
+            "１１",
+        ] {
+            assert_eq!(t.contains(code), t.names.contains_key(code), "{code:?}");
+        }
+        assert_eq!(Level::of("11.01.01.2001"), Some(Level::Village));
+        assert_eq!(Level::of("11.01.01"), Some(Level::District));
+        assert_eq!(Level::of("11.01"), Some(Level::Regency));
+        assert_eq!(Level::of("11"), Some(Level::Province));
+        for bad in [
+            "1",
+            "11.1",
+            "11.01.01.201",
+            "11,01",
+            "11.01.0a",
+            "11.01.01.2001.1",
+        ] {
+            assert_eq!(Level::of(bad), None, "{bad:?}");
+        }
+        // A subset keeps its lookup index in step.
+        let s = t.subset_for_districts(&["11.01.01"]);
+        assert!(s.contains("11.01.01.2001") && s.contains("32") && !s.contains("32.01"));
     }
 }

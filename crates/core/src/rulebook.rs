@@ -14,9 +14,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::expr::{Expr, ExprError};
-use crate::fields::{FieldDef, Scope, Type, field};
+use crate::date::Date;
+use crate::expr::{Env, Expr, ExprError};
+use crate::fields::{FieldDef, Scope, Type, Value, field};
 use crate::finding::{Severity, Text};
+use crate::model::Keluarga;
 
 /// The embedded default rulebook text.
 pub const DEFAULT_RULEBOOK_JSON: &str = include_str!("../rulebook/regsosek2022.json");
@@ -178,6 +180,9 @@ pub enum RulebookError {
 impl fmt::Display for RulebookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RulebookError::Json { path, message } if path.is_empty() => {
+                write!(f, "rulebook JSON: {message}")
+            }
             RulebookError::Json { path, message } => {
                 write!(f, "rulebook JSON at `{path}`: {message}")
             }
@@ -251,11 +256,10 @@ pub struct Rulebook {
 impl Rulebook {
     /// Loads a rulebook from JSON text.
     pub fn from_json(text: &str) -> Result<Rulebook, RulebookError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
         let source: RulebookSource =
-            serde_path_to_error::deserialize(de).map_err(|e| RulebookError::Json {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
+            crate::json::from_str(text).map_err(|e| RulebookError::Json {
+                path: e.path,
+                message: e.message,
             })?;
         Rulebook::compile(source)
     }
@@ -459,6 +463,34 @@ impl Rulebook {
             .map(Vec::as_slice)
     }
 
+    /// Skip logic of variable `id` for a family, or for its member at index `member`
+    /// of `anggota` (member variables): `Some(true)` when the question is asked,
+    /// `Some(false)` when it is skipped, `None` when the condition cannot be decided
+    /// yet (an answer it reads is missing) or the call does not fit (unknown variable,
+    /// a member variable without a valid member). Validation uses the same conditions.
+    pub fn is_relevant(
+        &self,
+        id: &str,
+        keluarga: &Keluarga,
+        member: Option<usize>,
+        today: Date,
+    ) -> Option<bool> {
+        let i = self.source.variables.iter().position(|v| v.id == id)?;
+        let cv = &self.vars[i];
+        let env = Env::new(keluarga, today);
+        let env = match cv.def.scope() {
+            Scope::Keluarga => env,
+            Scope::Anggota => env.with_member(keluarga.anggota.get(member?)?),
+        };
+        let Some(slot) = cv.relevant else {
+            return Some(true);
+        };
+        match self.relevances[slot].eval(&env) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The key variables (uji petik), in rulebook order.
     pub fn key_variables(&self) -> impl Iterator<Item = &Variable> {
         self.source.variables.iter().filter(|v| v.key)
@@ -483,6 +515,36 @@ mod tests {
         let rb = Rulebook::builtin();
         assert!(rb.variables().len() > 80);
         assert!(!rb.rules().is_empty());
+    }
+
+    fn sample() -> Keluarga {
+        serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .expect("the sample household parses")
+    }
+
+    #[test]
+    fn relevance_follows_the_skip_logic_of_family_and_member_variables() {
+        let rb = Rulebook::builtin();
+        let today = Date::from_ymd(2026, 11, 23).expect("a date");
+        let mut k = sample();
+        // 301b (land proof) is asked only of owners (301a = 1).
+        assert_eq!(rb.is_relevant("301b", &k, None, today), Some(true));
+        k.housing.ownership = Some(2);
+        assert_eq!(rb.is_relevant("301b", &k, None, today), Some(false));
+        k.housing.ownership = None;
+        assert_eq!(rb.is_relevant("301b", &k, None, today), None);
+        // No condition: always asked.
+        assert_eq!(rb.is_relevant("303", &k, None, today), Some(true));
+        // 427 (child nutrition) only for members aged 0–4; the head is 46.
+        assert_eq!(rb.is_relevant("427", &k, Some(0), today), Some(false));
+        k.anggota[0].birth_date = Date::from_ymd(2024, 1, 1).expect("a date");
+        assert_eq!(rb.is_relevant("427", &k, Some(0), today), Some(true));
+        // Calls that do not fit give None, never a panic.
+        assert_eq!(rb.is_relevant("427", &k, None, today), None);
+        assert_eq!(rb.is_relevant("427", &k, Some(99), today), None);
+        assert_eq!(rb.is_relevant("no-such-variable", &k, None, today), None);
     }
 
     fn with_rule(assert: &str) -> Result<Rulebook, RulebookError> {

@@ -10,7 +10,6 @@
 //!    member variables, member rules.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -113,8 +112,7 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
 
     let mut prefix = String::new();
     for (index, a) in k.anggota.iter().enumerate() {
-        prefix.clear();
-        let _ = write!(prefix, "anggota[{index}].");
+        member_prefix(&mut prefix, index);
         check_member(k, index, a, ctx, &prefix, &mut known, out);
         let active = a.is_active();
         let env = env.with_member(a);
@@ -238,6 +236,37 @@ fn nik_fast_ok(a: &Anggota, ctx: &ValidationContext, known: &mut [u8; 6]) -> boo
         && born <= ctx.today
         && born.age_on(ctx.today) <= 120
         && district_known(b, ctx.regions, known)
+}
+
+/// `anggota[index].` without the formatting machinery (it runs for every member).
+fn member_prefix(prefix: &mut String, index: usize) {
+    prefix.clear();
+    prefix.push_str("anggota[");
+    let mut digits = [0u8; 20];
+    let mut n = index;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        prefix.push(char::from(d));
+    }
+    prefix.push_str("].");
+}
+
+/// A name that surely passes the name check: 1–100 bytes, starting and ending with a
+/// visible ASCII character (so trimming changes nothing).
+fn name_fast_ok(name: &str) -> bool {
+    let b = name.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) => b.len() <= 100 && f.is_ascii_graphic() && l.is_ascii_graphic(),
+        _ => false,
+    }
 }
 
 fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
@@ -417,8 +446,10 @@ fn check_member(
             BTreeMap::new(),
         );
     }
-    let name = a.name.trim();
-    if name.is_empty() || (name.len() > 100 && name.chars().count() > 100) {
+    if !name_fast_ok(&a.name) && {
+        let name = a.name.trim();
+        name.is_empty() || (name.len() > 100 && name.chars().count() > 100)
+    } {
         push(
             out,
             "anggota.name",
@@ -566,6 +597,18 @@ impl Relevance {
     }
 }
 
+/// The outcome of a variable's check when it needs a finding.
+#[derive(Clone, Copy)]
+enum VarProblem {
+    Required,
+    NotApplicable(Value),
+    Code(i64),
+    Range(i64),
+}
+
+/// Checks one variable. The common case (answered, applicable, valid) stays on this
+/// small hot path; building a finding is the cold [`report_variable`].
+#[inline(always)]
 fn check_variable(
     rb: &Rulebook,
     i: usize,
@@ -576,21 +619,62 @@ fn check_variable(
 ) {
     let cv = &rb.vars[i];
     let value = var_read(cv, env);
-    if value.is_null() && !cv.required {
-        return;
-    }
+    let problem = match value {
+        Value::Null if !cv.required => return,
+        Value::Int(n) => {
+            let bad = match cv.var_type {
+                VarType::Code => !cv.has_code(n),
+                VarType::Flags => !cv.has_code(n) && (n <= 0 || n & !cv.bits != 0),
+                VarType::Integer => {
+                    cv.min.is_some_and(|lo| n < lo) || cv.max.is_some_and(|hi| n > hi)
+                }
+                _ => false,
+            };
+            if bad {
+                if cv.var_type == VarType::Integer {
+                    Some(VarProblem::Range(n))
+                } else {
+                    Some(VarProblem::Code(n))
+                }
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
     let relevant = match cv.relevant {
         None => Some(true),
         Some(slot) => cache.get(rb, slot, env),
     };
+    let problem = match (relevant, value) {
+        (Some(true), Value::Null) if cv.required => VarProblem::Required,
+        (Some(false), x) if !x.is_null() => VarProblem::NotApplicable(x),
+        (_, Value::Null) => return,
+        _ => match problem {
+            Some(p) => p,
+            None => return,
+        },
+    };
+    report_variable(rb, i, prefix, problem, out);
+}
+
+#[cold]
+#[inline(never)]
+fn report_variable(
+    rb: &Rulebook,
+    i: usize,
+    prefix: &str,
+    problem: VarProblem,
+    out: &mut Vec<Finding>,
+) {
     let v = &rb.variables()[i];
-    let path = || format!("{prefix}{}", v.field);
-    match (relevant, value) {
-        (Some(true), Value::Null) if cv.required => push(
+    let path = format!("{prefix}{}", v.field);
+    match problem {
+        VarProblem::Required => push(
             out,
             "variable.required",
             Severity::Error,
-            path(),
+            path,
             var_text(
                 v,
                 "Pertanyaan {q} ({label}) belum diisi.",
@@ -598,7 +682,7 @@ fn check_variable(
             ),
             values([("variable", v.id.clone())]),
         ),
-        (Some(false), x) if !x.is_null() => {
+        VarProblem::NotApplicable(x) => {
             let cond = v.relevant_text.clone().unwrap_or_else(|| {
                 let src = v.relevant.clone().unwrap_or_default();
                 Text::new(src.clone(), src)
@@ -612,7 +696,7 @@ fn check_variable(
                 out,
                 "variable.not_applicable",
                 Severity::Error,
-                path(),
+                path,
                 Text::new(
                     format!("{}{}; kosongkan jawabannya.", t.id, cond.id),
                     format!("{}{}; clear the answer.", t.en, cond.en),
@@ -620,39 +704,28 @@ fn check_variable(
                 values([("variable", v.id.clone()), ("value", fmt_value(x))]),
             );
         }
-        (_, Value::Int(n)) => match cv.var_type {
-            VarType::Code if !cv.has_code(n) => {
-                push_code(out, v, path(), n);
-            }
-            VarType::Flags if !cv.has_code(n) && (n <= 0 || n & !cv.bits != 0) => {
-                push_code(out, v, path(), n);
-            }
-            VarType::Integer
-                if cv.min.is_some_and(|lo| n < lo) || cv.max.is_some_and(|hi| n > hi) =>
-            {
-                let lo = v.min.map_or_else(|| "–".into(), |x| x.to_string());
-                let hi = v.max.map_or_else(|| "–".into(), |x| x.to_string());
-                push(
-                    out,
-                    "variable.range",
-                    Severity::Error,
-                    path(),
-                    var_text(
-                        v,
-                        "Jawaban {value} untuk pertanyaan {q} ({label}) harus antara {min} dan {max}.",
-                        "The answer {value} to question {q} ({label}) must be between {min} and {max}.",
-                    ),
-                    values([
-                        ("variable", v.id.clone()),
-                        ("value", n.to_string()),
-                        ("min", lo),
-                        ("max", hi),
-                    ]),
-                );
-            }
-            _ => {}
-        },
-        _ => {}
+        VarProblem::Code(n) => push_code(out, v, path, n),
+        VarProblem::Range(n) => {
+            let lo = v.min.map_or_else(|| "–".into(), |x| x.to_string());
+            let hi = v.max.map_or_else(|| "–".into(), |x| x.to_string());
+            push(
+                out,
+                "variable.range",
+                Severity::Error,
+                path,
+                var_text(
+                    v,
+                    "Jawaban {value} untuk pertanyaan {q} ({label}) harus antara {min} dan {max}.",
+                    "The answer {value} to question {q} ({label}) must be between {min} and {max}.",
+                ),
+                values([
+                    ("variable", v.id.clone()),
+                    ("value", n.to_string()),
+                    ("min", lo),
+                    ("max", hi),
+                ]),
+            );
+        }
     }
 }
 
@@ -671,6 +744,7 @@ fn push_code(out: &mut Vec<Finding>, v: &Variable, path: String, n: i64) {
     );
 }
 
+#[inline(always)]
 fn check_rule(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
     let cr = &rb.rules[i];
     if let Some(w) = &cr.when
@@ -681,6 +755,13 @@ fn check_rule(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Fi
     if !cr.assertion.fails(env) {
         return;
     }
+    report_rule(rb, i, env, prefix, out);
+}
+
+#[cold]
+#[inline(never)]
+fn report_rule(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
+    let cr = &rb.rules[i];
     let r = &rb.rules()[i];
     let vals: BTreeMap<String, String> = cr
         .values
@@ -733,3 +814,44 @@ pub const STRUCTURAL_RULES: &[&str] = &[
     "variable.range",
     "variable.not_applicable",
 ];
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn member_prefix_matches_format() {
+        let mut p = String::from("junk");
+        for i in [0usize, 7, 9, 10, 42, 99, 100, 12345, usize::MAX] {
+            member_prefix(&mut p, i);
+            assert_eq!(p, format!("anggota[{i}]."));
+        }
+    }
+
+    #[test]
+    fn name_fast_path_never_accepts_what_the_full_check_refuses() {
+        let full = |n: &str| {
+            let t = n.trim();
+            !(t.is_empty() || (t.len() > 100 && t.chars().count() > 100))
+        };
+        for n in [
+            "Siti Aminah",
+            " Siti",
+            "Siti ",
+            "",
+            " ",
+            "\u{a0}",
+            "\u{a0}Budi\u{a0}",
+            "É",
+            &"a".repeat(100),
+            &"a".repeat(101),
+            &"é".repeat(60),
+        ] {
+            if name_fast_ok(n) {
+                assert!(full(n), "{n:?}");
+            }
+        }
+        assert!(name_fast_ok("Siti Aminah"));
+        assert!(!name_fast_ok(" Siti"));
+    }
+}

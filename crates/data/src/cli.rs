@@ -29,6 +29,7 @@ use tepat_core::{Date, Finding, Lang, RegionTable, Severity};
 use crate::generate::{GenConfig, Generator};
 use crate::ids::date_from_days;
 use crate::population::Population;
+#[cfg(not(target_arch = "wasm32"))]
 pub use crate::rank::{RankArgs, rank_with, run_rank};
 
 /// Default path of the Kemendagri region table.

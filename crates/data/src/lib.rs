@@ -14,6 +14,9 @@ pub mod generate;
 pub mod ids;
 pub mod names;
 pub mod population;
+// National ranking reads files and draws a terminal progress bar: native only, which
+// also keeps wasm-bindgen (through indicatif) out of wasm32 builds of this crate.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod rank;
 pub mod rng;
 

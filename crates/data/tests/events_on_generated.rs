@@ -29,6 +29,7 @@ fn request(k: &Keluarga, i: u64, event: Event) -> ChangeRequest {
         time: "2026-06-30T10:00:00Z".into(),
         reason: "uji".into(),
         evidence: Vec::new(),
+        confirmed_warnings: Vec::new(),
         event,
         hash: None,
     }

@@ -210,11 +210,9 @@ pub async fn find_user_id(db: &Db, username: &str) -> Result<Option<i64>, sqlx::
 
 /// Creates a user; an error if the username exists.
 pub async fn add_user(db: &Db, username: &str, role: Role, password: &str) -> anyhow::Result<i64> {
-    if !valid_username(username) {
-        anyhow::bail!("username must be 2–64 characters of a–z, 0–9, `.`, `_` or `-`");
-    }
-    if password.chars().count() < 8 {
-        anyhow::bail!("password must have at least 8 characters");
+    let account = crate::validation::NewAccount { username, password };
+    if let Err(e) = validator::Validate::validate(&account) {
+        anyhow::bail!("{}", crate::validation::summary(&e));
     }
     if find_user_id(db, username).await?.is_some() {
         anyhow::bail!("user {username} already exists");
@@ -230,12 +228,6 @@ pub async fn add_user(db: &Db, username: &str, role: Role, password: &str) -> an
     .fetch_one(&db.pool)
     .await?;
     Ok(id)
-}
-
-pub fn valid_username(u: &str) -> bool {
-    (2..=64).contains(&u.len())
-        && u.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// Checks the password and opens a session. Returns (token, expires_at).

@@ -85,6 +85,11 @@ pub enum Command {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Publish and list rulebooks (the questionnaire rules devices and the server validate with).
+    Rulebook {
+        #[command(subcommand)]
+        command: RulebookCommand,
+    },
     /// Generate synthetic families (tepat-data).
     Gen(tepat_data::GenArgs),
     /// Validate a JSONL file of families (tepat-data).
@@ -103,6 +108,22 @@ pub enum UserCommand {
         role: String,
         #[arg(long, env = "TEPAT_PASSWORD")]
         password: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulebookCommand {
+    /// Publish a rulebook JSON file; it becomes the current rulebook. Its version must be
+    /// new: a published version never changes (devices still validate with it).
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List the published rulebooks, oldest first; the last is current.
+    List {
         #[command(flatten)]
         db: DbArg,
     },
@@ -219,6 +240,47 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&db.database_url).await?;
             add_user_cli(&db, &username, role, &password).await?;
             println!("Added user {username} ({}).", role.as_str());
+            Ok(())
+        }
+        Command::Rulebook {
+            command: RulebookCommand::Add { file, db },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let db = Db::connect(&db.database_url).await?;
+            match crate::rulebooks::publish(&db, &text)
+                .await
+                .with_context(|| format!("{}", file.display()))?
+            {
+                crate::rulebooks::Published::New { version } => println!(
+                    "Buku aturan {version} diterbitkan dan sekarang berlaku. / Rulebook {version} published; it is now current."
+                ),
+                crate::rulebooks::Published::Unchanged { version, current } => println!(
+                    "Buku aturan {version} sudah diterbitkan dengan isi yang sama; tidak ada perubahan{}. / Rulebook {version} was already published with the same content; nothing changed{}.",
+                    if current { "" } else { " (bukan yang berlaku)" },
+                    if current {
+                        ""
+                    } else {
+                        " (it is not the current one)"
+                    }
+                ),
+            }
+            Ok(())
+        }
+        Command::Rulebook {
+            command: RulebookCommand::List { db },
+        } => {
+            let db = Db::connect(&db.database_url).await?;
+            let list = crate::rulebooks::list(&db).await?;
+            let last = list.len().saturating_sub(1);
+            for (i, (version, at, hash)) in list.iter().enumerate() {
+                println!(
+                    "{version}\t{}\tsha256:{}{}",
+                    crate::db::rfc3339(*at),
+                    &hash[..16],
+                    if i == last { "\tcurrent" } else { "" }
+                );
+            }
             Ok(())
         }
         Command::Assign {

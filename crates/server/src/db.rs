@@ -84,7 +84,9 @@ impl Db {
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("applying migrations")?;
-        Ok(Db { pool, engine })
+        let db = Db { pool, engine };
+        crate::rulebooks::register_builtin(&db).await?;
+        Ok(db)
     }
 }
 

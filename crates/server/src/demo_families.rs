@@ -31,7 +31,8 @@ pub async fn seed(state: &AppState, area: &DemoArea) -> anyhow::Result<usize> {
         &population,
     )
     .map_err(|e| anyhow::anyhow!("generator: {e}"))?;
-    let rulebook = crate::api::sync::current_rulebook();
+    let registry = state.rulebooks().await?;
+    let rulebook = &registry.current.rulebook;
     let ctx = ValidationContext {
         rulebook,
         regions: &state.regions,

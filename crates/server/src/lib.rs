@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo_families;
 pub mod error;
 pub mod json;
+pub mod rulebooks;
 pub mod scope;
 pub mod seed;
 pub mod server;
@@ -21,10 +22,4 @@ pub mod state;
 pub mod static_files;
 pub mod store;
 pub mod transfer;
-
-/// The rulebook version the server validates with.
-pub fn rulebook_version() -> String {
-    tepat_core::rulebook::Rulebook::builtin()
-        .version()
-        .to_owned()
-}
+pub mod validation;

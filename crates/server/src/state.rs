@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use tepat_core::RegionTable;
@@ -68,6 +68,10 @@ pub struct Inner {
     pub regions_base_etag: String,
     pub dist: Option<PathBuf>,
     pub settings: Settings,
+    /// Pushes waiting for the writer (group commit; see `api::sync`).
+    pub push_group: crate::api::sync::PushGroup,
+    /// The published rulebooks; see [`AppState::rulebooks`].
+    rulebooks: RwLock<Arc<crate::rulebooks::Registry>>,
     buckets: Mutex<HashMap<i64, Bucket>>,
     login_buckets: Mutex<HashMap<String, Bucket>>,
 }
@@ -100,9 +104,30 @@ impl AppState {
             regions_base_etag,
             dist,
             settings,
+            push_group: crate::api::sync::PushGroup::default(),
+            rulebooks: RwLock::new(Arc::new(crate::rulebooks::Registry::builtin())),
             buckets: Mutex::new(HashMap::new()),
             login_buckets: Mutex::new(HashMap::new()),
         })))
+    }
+
+    /// The published rulebooks and the current one, as stored now (one cheap query;
+    /// reloaded when a rulebook was published since the last call, e.g. by the CLI).
+    pub async fn rulebooks(&self) -> anyhow::Result<Arc<crate::rulebooks::Registry>> {
+        let cached = self
+            .rulebooks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(fresh) = cached.refresh(&self.db).await? else {
+            return Ok(cached);
+        };
+        let fresh = Arc::new(fresh);
+        let mut slot = self.rulebooks.write().unwrap_or_else(|p| p.into_inner());
+        if fresh.seq > slot.seq {
+            *slot = fresh.clone();
+        }
+        Ok(fresh)
     }
 
     /// Today's date for validation.

@@ -5,7 +5,9 @@
 //! `seq` is the global change order that pull cursors follow; writers first take the
 //! `meta.write_lock` row lock so `seq` follows commit order on both engines.
 
-use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+
+use sqlx::{Any, Row, Transaction};
 use tepat_core::Keluarga;
 
 use crate::db::now;
@@ -94,80 +96,361 @@ pub async fn niks_elsewhere(
 }
 
 /// Stores `k` as the household's next version (its `version` field decides the number)
-/// and moves the head. Returns the new `seq`.
+/// and moves the head, at once. Batches use [`Writes`] instead.
 pub async fn save(
     tx: &mut Tx<'_>,
     k: &Keluarga,
     user_id: Option<i64>,
     change_id: Option<&str>,
-) -> anyhow::Result<i64> {
-    let payload = serde_json::to_string(k)?;
-    let hash = crate::auth::hex(&<sha2::Sha256 as sha2::Digest>::digest(payload.as_bytes()));
-    let village = village_of(k).to_owned();
-    let province = province_of(&village);
-    let at = now();
-    let version = i64::from(k.version);
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO household_versions (province, household_id, version, village, hash, payload, created_at, created_by, change_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
-    )
-    .bind(&province)
-    .bind(&k.no_kk)
-    .bind(version)
-    .bind(&village)
-    .bind(&hash)
-    .bind(&payload)
-    .bind(at)
-    .bind(user_id)
-    .bind(change_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO households (province, id, village, version, seq, hash, payload, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (id) DO UPDATE SET village = excluded.village, version = excluded.version, \
-         seq = excluded.seq, hash = excluded.hash, payload = excluded.payload, updated_at = excluded.updated_at",
-    )
-    .bind(&province)
-    .bind(&k.no_kk)
-    .bind(&village)
-    .bind(version)
-    .bind(seq)
-    .bind(&hash)
-    .bind(&payload)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    // Rewrite the NIK index only when the set of active NIKs changed (most changes,
-    // e.g. ground-check corrections, leave it as it is).
-    let stored: Vec<(String,)> =
-        sqlx::query_as("SELECT nik FROM member_niks WHERE household_id = $1")
+) -> anyhow::Result<()> {
+    let mut w = Writes::default();
+    w.save(tx, k, None, user_id, change_id).await?;
+    w.flush(tx).await?;
+    Ok(())
+}
+
+/// A bind value of a batched row.
+#[derive(Clone, Debug)]
+pub enum Val {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+/// Rows for one multi-row `INSERT`, sent in chunks by [`Rows::flush`].
+#[derive(Debug)]
+pub struct Rows {
+    /// `INSERT INTO t (a, b) VALUES`
+    head: &'static str,
+    /// Appended after the values, e.g. `RETURNING …` or `ON CONFLICT …`.
+    tail: &'static str,
+    cols: usize,
+    vals: Vec<Val>,
+}
+
+/// Rows per statement: far below SQLite's and PostgreSQL's bind limits.
+const CHUNK_ROWS: usize = 400;
+
+/// Whether the transaction talks to SQLite.
+pub fn is_sqlite(tx: &Tx<'_>) -> bool {
+    tx.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// The `i`-th (1-based) bind placeholder. SQLite gets anonymous `?`: with numbered ones,
+/// binding looks every name up in a list, which is quadratic in long multi-row statements.
+pub fn placeholder(sqlite: bool, i: usize) -> String {
+    if sqlite {
+        "?".to_owned()
+    } else {
+        format!("${i}")
+    }
+}
+
+impl Rows {
+    pub fn new(head: &'static str, cols: usize, tail: &'static str) -> Rows {
+        Rows {
+            head,
+            tail,
+            cols,
+            vals: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: impl IntoIterator<Item = Val>) {
+        let before = self.vals.len();
+        self.vals.extend(row);
+        debug_assert_eq!(self.vals.len() - before, self.cols);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+
+    /// Inserts every row (in order) and returns what `tail`'s `RETURNING` gave.
+    pub async fn flush(&mut self, tx: &mut Tx<'_>) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        let vals = std::mem::take(&mut self.vals);
+        let sqlite = is_sqlite(tx);
+        let mut out = Vec::new();
+        for chunk in vals.chunks(self.cols * CHUNK_ROWS) {
+            let mut sql = String::with_capacity(self.head.len() + chunk.len() * 6);
+            sql.push_str(self.head);
+            for (i, _) in chunk.iter().enumerate() {
+                if i % self.cols == 0 {
+                    sql.push_str(if i == 0 { " (" } else { "), (" });
+                } else {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&placeholder(sqlite, i + 1));
+            }
+            sql.push_str(") ");
+            sql.push_str(self.tail);
+            let mut q = sqlx::query(&sql);
+            for v in chunk {
+                q = match v {
+                    Val::Text(t) => q.bind(t.as_str()),
+                    Val::OptText(t) => q.bind(t.as_deref()),
+                    Val::Int(n) => q.bind(*n),
+                    Val::OptInt(n) => q.bind(*n),
+                };
+            }
+            out.extend(q.fetch_all(&mut **tx).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// A version waiting in [`Writes`].
+#[derive(Debug)]
+struct NewVersion {
+    province: String,
+    no_kk: String,
+    version: i64,
+    village: String,
+    hash: String,
+    payload: String,
+    at: i64,
+}
+
+/// The writes of one transaction, batched: household versions (and their heads), audit
+/// entries and change requests go to the database in multi-row statements at
+/// [`Writes::flush`], which must run before the commit. The NIK index is written at once
+/// (reads in the same transaction see it).
+#[derive(Debug)]
+pub struct Writes {
+    versions: Vec<NewVersion>,
+    version_rows: Rows,
+    pub audit: Rows,
+    pub changes: Rows,
+}
+
+impl Default for Writes {
+    fn default() -> Writes {
+        Writes {
+            versions: Vec::new(),
+            version_rows: Rows::new(
+                "INSERT INTO household_versions (province, household_id, version, village, hash, payload, created_at, created_by, change_id) VALUES",
+                9,
+                "RETURNING household_id, version, seq",
+            ),
+            audit: Rows::new(
+                "INSERT INTO audit_log (at, user_id, username, action, province, household_id, change_id, before, after, details) VALUES",
+                10,
+                "",
+            ),
+            changes: Rows::new(
+                "INSERT INTO change_requests (id, province, village, household_id, user_id, kind, base_version, rulebook_version, \
+                 payload, content_hash, outcome, status, review_reasons, findings, result_version, response, created_at) VALUES",
+                17,
+                "",
+            ),
+        }
+    }
+}
+
+impl Writes {
+    /// Queues `k` as the household's next version (its `version` field decides the
+    /// number) and updates the NIK index when the active NIKs differ from `before`'s
+    /// (the household's current version; `None` reads the index). Returns the head.
+    pub async fn save(
+        &mut self,
+        tx: &mut Tx<'_>,
+        k: &Keluarga,
+        before: Option<&Keluarga>,
+        user_id: Option<i64>,
+        change_id: Option<&str>,
+    ) -> anyhow::Result<Head> {
+        let payload = serde_json::to_string(k)?;
+        let hash = crate::auth::hex(&<sha2::Sha256 as sha2::Digest>::digest(payload.as_bytes()));
+        let village = village_of(k).to_owned();
+        let province = province_of(&village);
+        let at = now();
+        let version = i64::from(k.version);
+        self.version_rows.push([
+            Val::Text(province.clone()),
+            Val::Text(k.no_kk.clone()),
+            Val::Int(version),
+            Val::Text(village.clone()),
+            Val::Text(hash.clone()),
+            Val::Text(payload.clone()),
+            Val::Int(at),
+            Val::OptInt(user_id),
+            Val::OptText(change_id.map(str::to_owned)),
+        ]);
+        self.versions.push(NewVersion {
+            province: province.clone(),
+            no_kk: k.no_kk.clone(),
+            version,
+            village: village.clone(),
+            hash,
+            payload: payload.clone(),
+            at,
+        });
+        // Rewrite the NIK index only when the set of active NIKs changed (most changes,
+        // e.g. ground-check corrections, leave it as it is). The index always holds the
+        // head's active NIKs, so the previous version tells what is stored.
+        let mut active: Vec<&str> = k.active_members().map(|a| a.nik.as_str()).collect();
+        active.sort_unstable();
+        active.dedup();
+        let stored: Vec<String> = match before {
+            Some(b) => b.active_members().map(|a| a.nik.clone()).collect(),
+            None => sqlx::query_as::<_, (String,)>(
+                "SELECT nik FROM member_niks WHERE household_id = $1",
+            )
             .bind(&k.no_kk)
             .fetch_all(&mut **tx)
-            .await?;
-    let mut stored: Vec<&str> = stored.iter().map(|r| r.0.as_str()).collect();
-    let mut active: Vec<&str> = k.active_members().map(|a| a.nik.as_str()).collect();
-    stored.sort_unstable();
-    active.sort_unstable();
-    active.dedup();
-    if stored == active {
-        return Ok(seq);
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect(),
+        };
+        let mut stored: Vec<&str> = stored.iter().map(String::as_str).collect();
+        stored.sort_unstable();
+        stored.dedup();
+        if stored != active {
+            sqlx::query("DELETE FROM member_niks WHERE household_id = $1")
+                .bind(&k.no_kk)
+                .execute(&mut **tx)
+                .await?;
+            let mut rows = Rows::new(
+                "INSERT INTO member_niks (province, nik, household_id) VALUES",
+                3,
+                "ON CONFLICT DO NOTHING",
+            );
+            for nik in active {
+                rows.push([
+                    Val::Text(province.clone()),
+                    Val::Text(nik.to_owned()),
+                    Val::Text(k.no_kk.clone()),
+                ]);
+            }
+            rows.flush(tx).await?;
+        }
+        Ok(Head {
+            no_kk: k.no_kk.clone(),
+            province,
+            village,
+            version,
+            // Assigned at flush; heads handed out here are for reading within the batch.
+            seq: 0,
+            payload,
+        })
     }
-    sqlx::query("DELETE FROM member_niks WHERE household_id = $1")
-        .bind(&k.no_kk)
-        .execute(&mut **tx)
-        .await?;
-    for a in k.active_members() {
-        sqlx::query(
-            "INSERT INTO member_niks (nik, household_id, province) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(&a.nik)
-        .bind(&k.no_kk)
-        .bind(&province)
-        .execute(&mut **tx)
-        .await?;
+
+    /// Queues an audit entry (see [`crate::audit::record`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &mut self,
+        user: Option<&crate::auth::User>,
+        action: &str,
+        province: Option<&str>,
+        household_id: Option<&str>,
+        change_id: Option<&str>,
+        before: Option<String>,
+        after: Option<String>,
+    ) {
+        let opt = |x: Option<&str>| Val::OptText(x.map(str::to_owned));
+        self.audit.push([
+            Val::Int(now()),
+            Val::OptInt(user.map(|u| u.id)),
+            Val::Text(user.map_or("system", |u| u.username.as_str()).to_owned()),
+            Val::Text(action.to_owned()),
+            opt(province),
+            opt(household_id),
+            opt(change_id),
+            Val::OptText(before),
+            Val::OptText(after),
+            Val::OptText(None),
+        ]);
     }
-    Ok(seq)
+
+    /// A version queued here and not yet flushed.
+    pub fn pending_version(&self, no_kk: &str, version: i64) -> Option<&str> {
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.no_kk == no_kk && v.version == version)
+            .map(|v| v.payload.as_str())
+    }
+
+    /// Sends everything queued: versions (getting their `seq`), then the heads, audit
+    /// entries and change requests.
+    pub async fn flush(&mut self, tx: &mut Tx<'_>) -> anyhow::Result<()> {
+        if !self.version_rows.is_empty() {
+            let returned = self.version_rows.flush(tx).await?;
+            let mut seqs: HashMap<(String, i64), i64> = HashMap::with_capacity(returned.len());
+            for r in &returned {
+                seqs.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+            }
+            // One head row per household: its last version in this batch.
+            let mut last: HashMap<&str, &NewVersion> = HashMap::new();
+            for v in &self.versions {
+                let e = last.entry(v.no_kk.as_str()).or_insert(v);
+                if v.version > e.version {
+                    *e = v;
+                }
+            }
+            let mut heads = Rows::new(
+                "INSERT INTO households (province, id, village, version, seq, hash, payload, updated_at) VALUES",
+                8,
+                "ON CONFLICT (id) DO UPDATE SET village = excluded.village, version = excluded.version, \
+                 seq = excluded.seq, hash = excluded.hash, payload = excluded.payload, updated_at = excluded.updated_at",
+            );
+            let mut order: Vec<&&NewVersion> = last.values().collect();
+            order.sort_by(|a, b| a.no_kk.cmp(&b.no_kk));
+            for v in order {
+                let seq = *seqs.get(&(v.no_kk.clone(), v.version)).ok_or_else(|| {
+                    anyhow::anyhow!("no seq returned for a new household version")
+                })?;
+                heads.push([
+                    Val::Text(v.province.clone()),
+                    Val::Text(v.no_kk.clone()),
+                    Val::Text(v.village.clone()),
+                    Val::Int(v.version),
+                    Val::Int(seq),
+                    Val::Text(v.hash.clone()),
+                    Val::Text(v.payload.clone()),
+                    Val::Int(v.at),
+                ]);
+            }
+            heads.flush(tx).await?;
+            self.versions.clear();
+        }
+        self.audit.flush(tx).await?;
+        self.changes.flush(tx).await?;
+        Ok(())
+    }
+}
+
+/// Heads of the given households, one query per few hundred; missing ones are absent.
+pub async fn heads(tx: &mut Tx<'_>, ids: &[&str]) -> Result<HashMap<String, Head>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let sqlite = is_sqlite(tx);
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| placeholder(sqlite, i)).collect();
+        let sql = format!(
+            "SELECT id, province, village, version, seq, payload FROM households WHERE id IN ({})",
+            params.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String, i64, i64, String)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            out.insert(
+                r.0.clone(),
+                Head {
+                    no_kk: r.0,
+                    province: r.1,
+                    village: r.2,
+                    version: r.3,
+                    seq: r.4,
+                    payload: r.5,
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Version history of one household: (version, seq, created_at, change_id).

@@ -67,7 +67,8 @@ async fn import_records(
     records: Vec<(usize, String)>,
     early_rejects: Vec<Reject>,
 ) -> anyhow::Result<ImportReport> {
-    let rulebook = crate::api::sync::current_rulebook();
+    let registry = state.rulebooks().await?;
+    let rulebook = &registry.current.rulebook;
     let ctx = ValidationContext {
         rulebook,
         regions: &state.regions,

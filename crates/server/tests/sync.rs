@@ -515,7 +515,7 @@ both!(malformed_payloads_are_4xx_never_5xx, |ctx| {
         .post(
             "/api/v1/sync/push",
             Some(&p1),
-            json!({"items": [], "rulebook_version": "nope"}),
+            json!({"items": [], "rulebook_version": ""}),
         )
         .await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
@@ -759,3 +759,119 @@ both!(
         assert_eq!(pulled.json["households"].as_array().unwrap().len(), 3);
     }
 );
+
+// A batch is written with a few multi-row statements at its end; within it, later items
+// must see what earlier ones did, exactly as if each were stored at once.
+both!(one_batch_sees_its_own_writes, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let (a, b, stale) = (uuid(), uuid(), uuid());
+    let r = push(
+        &ctx,
+        &p1,
+        vec![
+            correction(&a, 1, 8),
+            // The same id again: a replay of the first, not a second change.
+            correction(&a, 1, 8),
+            // Made on version 2, which the first item created in this batch.
+            correction(&b, 2, 3),
+            // Still on version 1 while the family is at 3: a conflict, valid on its base.
+            correction(&stale, 1, 5),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let res = r.json["results"].as_array().unwrap();
+    assert_eq!(res[0]["version"], 2, "{}", r.text());
+    assert_eq!(res[1], res[0]);
+    assert_eq!(res[2]["status"], "applied", "{}", r.text());
+    assert_eq!(res[2]["version"], 3);
+    assert_eq!(res[3]["outcome"], "conflict", "{}", r.text());
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM change_requests").await, 3);
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM household_versions").await,
+        3
+    );
+    let h = ctx
+        .get(&format!("/api/v1/household?no_kk={KK}"), Some(&p1))
+        .await;
+    assert_eq!(h.json["version"], 3);
+    assert_eq!(h.json["keluarga"]["housing"]["floor"], 3);
+    let seqs: Vec<i64> = h.json["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["seq"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    // The head row points at the last version's seq, so a pull from before sees it.
+    let pulled = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+    assert_eq!(pulled.json["households"][0]["version"], 3);
+    assert_eq!(
+        pulled.json["households"][0]["seq"].as_i64(),
+        seqs.last().copied()
+    );
+    // Audit: one entry per applied change, one for the queued conflict.
+    let k1 = ctx.login("k1").await;
+    let audit = ctx
+        .get(&format!("/api/v1/audit?no_kk={KK}"), Some(&k1))
+        .await;
+    let actions: Vec<&str> = audit.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "variable_correction")
+            .count(),
+        2,
+        "{actions:?}"
+    );
+    assert_eq!(actions.iter().filter(|a| **a == "queue").count(), 1);
+});
+
+// Concurrent pushes are stored together (group commit) yet answered as if alone: an
+// out-of-scope push is refused without touching the others, and every push sees the
+// ones stored before it.
+both!(concurrent_pushes_are_answered_as_if_alone, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let p2 = ctx.login("p2").await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let ctx = ctx.clone();
+        let (token, id) = (if i == 5 { p2.clone() } else { p1.clone() }, uuid());
+        tasks.push(tokio::spawn(async move {
+            let r = push(&ctx, &token, vec![correction(&id, 1, 1 + i % 8)]).await;
+            (i, id, r.status, r.json)
+        }));
+    }
+    let mut applied = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        let (i, _id, status, json) = t.await.unwrap();
+        if i == 5 {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{json}");
+            continue;
+        }
+        assert_eq!(status, StatusCode::OK, "{json}");
+        match json["results"][0]["outcome"].as_str().unwrap() {
+            "accepted" => applied += 1,
+            "conflict" => conflicts += 1,
+            other => panic!("{other}: {json}"),
+        }
+    }
+    // All were made on version 1: one applies, the others are kept as conflicts.
+    assert_eq!((applied, conflicts), (1, 10));
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM change_requests").await,
+        11
+    );
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM household_versions").await,
+        2
+    );
+});

@@ -15,6 +15,11 @@ impl JsErr {
         JsErr::with_code(js_sys::TypeError::new(message).into(), code)
     }
 
+    /// Attaches a property (e.g. `problems`) to the error object.
+    pub fn set(&self, key: &str, value: JsValue) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &value);
+    }
+
     /// Reference data (region table, rulebook, model) that does not load.
     pub fn range_error(code: &str, message: &str) -> JsErr {
         JsErr::with_code(js_sys::RangeError::new(message).into(), code)

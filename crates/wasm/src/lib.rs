@@ -11,6 +11,7 @@ use tepat_core::{Date, IdContext, NikRequest, RegionTable};
 use wasm_bindgen::prelude::*;
 
 mod error;
+mod household;
 mod scoring;
 use error::JsErr;
 
@@ -55,6 +56,12 @@ impl Regions {
     /// The name of a region by dotted code (`"11.01.01"`), or `undefined`.
     pub fn name(&self, code: &str) -> Option<String> {
         self.table.name(code).map(str::to_owned)
+    }
+}
+
+impl Regions {
+    pub(crate) fn table(&self) -> &RegionTable {
+        &self.table
     }
 }
 

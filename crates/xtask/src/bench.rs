@@ -1,20 +1,37 @@
 //! `cargo xtask bench`: the benchmarks and their figures. Figures are written by hand,
 //! with date and machine, into docs/benchmarks.md; nothing here asserts a speed.
+//!
+//! `cargo xtask bench load` runs only the server load test (SQLite, then PostgreSQL);
+//! `cargo xtask bench ratio` only the wasm/native time ratio of the core.
 
 use std::path::Path;
 
 use crate::util::{self, cargo, cmd};
-use crate::{build, tools};
+use crate::{build, pg, server, tools};
 
-pub fn run(_args: &[String]) -> bool {
+pub fn run(args: &[String]) -> bool {
     let mut ok = true;
     eprintln!(
-        "xtask: machine: {} cores; {}",
+        "xtask: machine: {} cores; {}; load average {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        uname()
+        uname(),
+        load_average()
     );
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("load") => return load(&args[1..]),
+        Some("ratio") => return crate::ratio::run(),
+        Some(other) => {
+            eprintln!(
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load` or `cargo xtask bench ratio`"
+            );
+            return false;
+        }
+    }
     // Criterion benches of every crate that has them.
     ok &= util::run(cargo().args(["bench", "--workspace", "--exclude", "tepat-app"]));
+    // The same core loops natively and as wasm32 in Node (issue 5).
+    ok &= crate::ratio::run();
     // App shell transfer size.
     match build::pwa() {
         Ok(dist) => print_shell_sizes(&dist),
@@ -26,7 +43,182 @@ pub fn run(_args: &[String]) -> bool {
     if tools::ensure_npm_packages().is_err() {
         ok = false;
     }
+    ok &= load(&[]);
     ok
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The server load test (issue 6): a release `tepat serve` on a free loopback port and
+/// the load generator (`crates/server/examples/load.rs`) as a second process, on a fresh
+/// SQLite database and then on a throwaway PostgreSQL database. Extra arguments go to
+/// `load run` (e.g. `--throughput-seconds 30`); `--engine sqlite|postgres` picks one.
+pub fn load(args: &[String]) -> bool {
+    let bin = match build::server(true) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            return false;
+        }
+    };
+    if !util::run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "tepat-server",
+        "--example",
+        "load",
+    ])) {
+        eprintln!("xtask: building the load generator failed");
+        return false;
+    }
+    let loader = build::target_dir().join("release/examples/load");
+    let engine = crate::flag(args, "--engine");
+    let mut pass: Vec<String> = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if a == "--engine" {
+            skip = true;
+        } else {
+            pass.push(a.clone());
+        }
+    }
+    let mut ok = true;
+    let mut summary = Vec::new();
+    for name in ["sqlite", "postgres"] {
+        if engine.as_deref().is_some_and(|e| e != name) {
+            continue;
+        }
+        match load_one(&bin, &loader, name, &pass) {
+            Ok(line) => summary.push((name, line)),
+            Err(e) => {
+                eprintln!("xtask: load test on {name}: {e}");
+                ok = false;
+            }
+        }
+    }
+    println!("\nload test summary (load average now {}):", load_average());
+    for (name, line) in summary {
+        println!("  {name:<9} {line}");
+    }
+    ok
+}
+
+fn load_one(bin: &Path, loader: &Path, engine: &str, pass: &[String]) -> Result<String, String> {
+    let dir = server::TempDir::new("tepat-load");
+    let _pg;
+    let (url, drop_url) = if engine == "sqlite" {
+        (format!("sqlite://{}/tepat.db", dir.0.display()), None)
+    } else {
+        _pg = pg::ensure()?;
+        let url = with_db_name(&_pg.url, &format!("tepat_load_{}", std::process::id()));
+        (url.clone(), Some(url))
+    };
+    eprintln!(
+        "xtask: load test on {engine}; load average {}",
+        load_average()
+    );
+    let mut prepare = std::process::Command::new(loader);
+    prepare.args(["prepare", "--database-url", &url]);
+    if drop_url.is_some() {
+        prepare.arg("--create");
+    }
+    let result = (|| {
+        if !util::run(&mut prepare) {
+            return Err("load prepare failed".to_owned());
+        }
+        let log = dir.0.join("server.log");
+        let srv = server::start_with(
+            bin,
+            &dir.0.join("dist"),
+            Some(&url),
+            &server::StartOptions {
+                demo: false,
+                env: vec![
+                    // The per-account write cap protects production; the load test
+                    // pushes far faster than one facilitator can.
+                    ("TEPAT_RATE_PER_MINUTE".into(), "100000000".into()),
+                ],
+                log: Some(log.clone()),
+            },
+        )?;
+        let mut run = std::process::Command::new(loader);
+        let pid = srv.pid().to_string();
+        run.args(["run", "--server", &srv.url, "--database-url", &url])
+            .args(["--server-pid", &pid])
+            .args(pass);
+        let mut result = None;
+        let status = util::run_streaming(&mut run, |line| {
+            if let Some(r) = line.strip_prefix("LOAD-RESULT ") {
+                result = Some(r.to_owned());
+            }
+        });
+        drop(srv);
+        let errors = std::fs::read_to_string(&log)
+            .map(|l| l.lines().filter(|x| x.contains("ERROR")).count())
+            .unwrap_or(0);
+        if errors > 0 {
+            eprintln!("xtask: the server logged {errors} ERROR line(s); see a rerun's log");
+        }
+        match (status, result) {
+            (Some(s), Some(r)) if s.success() => Ok(summarize(&r)),
+            (_, Some(r)) => Err(format!("the load test's checks failed: {r}")),
+            _ => Err("the load generator failed".to_owned()),
+        }
+    })();
+    if let Some(u) = drop_url {
+        util::run(std::process::Command::new(loader).args(["drop", "--database-url", &u]));
+    }
+    result
+}
+
+/// A one-line summary of the `LOAD-RESULT` JSON (xtask has no JSON parser: numbers are
+/// picked by key).
+fn summarize(json: &str) -> String {
+    let num = |section: &str, key: &str| -> String {
+        json.find(&format!("\"{section}\""))
+            .and_then(|i| {
+                let rest = &json[i..];
+                let k = rest.find(&format!("\"{key}\":"))?;
+                let v = &rest[k + key.len() + 3..];
+                let end = if v.starts_with('{') {
+                    v.find('}').map_or(v.len(), |e| e + 1)
+                } else {
+                    v.find([',', '}']).unwrap_or(v.len())
+                };
+                Some(v[..end].to_owned())
+            })
+            .unwrap_or_else(|| "?".into())
+    };
+    format!(
+        "throughput {} changes/s (p99 {} ms); latency scenario p50 {} ms, p99 {} ms, non-2xx {}, I/O errors {}",
+        num("throughput", "changes_per_s"),
+        num("throughput", "p99"),
+        num("latency", "p50"),
+        num("latency", "p99"),
+        num("latency", "non_2xx"),
+        num("latency", "io_errors"),
+    )
+}
+
+/// `base` with its database name replaced.
+fn with_db_name(base: &str, name: &str) -> String {
+    let (head, tail) = base
+        .split_once('?')
+        .map_or((base, None), |(h, t)| (h, Some(t)));
+    let cut = head.rfind('/').unwrap_or(head.len());
+    let mut url = format!("{}/{name}", &head[..cut]);
+    if let Some(t) = tail {
+        url.push('?');
+        url.push_str(t);
+    }
+    url
 }
 
 fn uname() -> String {
@@ -55,5 +247,13 @@ console.log(`  ${'app shell (wasm+js+css)'.padEnd(40)} ${(raw/1024).toFixed(1).p
             "xtask: could not measure the app shell in {}",
             dist.display()
         );
+    }
+    // Where the wasm bytes go, by crate, from cargo's output before wasm-bindgen and
+    // wasm-opt (it still has the name section).
+    let raw = crate::build::target_dir().join("wasm32-unknown-unknown/wasm-release/tepat-app.wasm");
+    if raw.exists() {
+        let mut c = cmd("node");
+        c.arg("tests/bench/wasm-sizes.mjs").arg(&raw).arg("15");
+        util::run(&mut c);
     }
 }

@@ -10,6 +10,7 @@
 mod bench;
 mod build;
 mod pg;
+mod ratio;
 mod server;
 mod test;
 mod tools;
@@ -23,6 +24,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|bench|dist|tools>
           options: --addr HOST:PORT  --database-url URL
   test    run every test (fmt, clippy, native, wasm32 in Chromium, PostgreSQL, JS package, end-to-end)
   bench   run the benchmarks and print their figures
+          `bench load [--engine sqlite|postgres] [load run options]`: only the server load test
   dist    build the release server, the PWA dist/ and the npm package; print sizes
   tools   install and check the pinned toolchain";
 
@@ -58,7 +60,7 @@ fn report(r: Result<(), String>) -> bool {
     }
 }
 
-fn flag(args: &[String], name: &str) -> Option<String> {
+pub fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))

@@ -15,6 +15,12 @@ pub struct Server {
     _dir: TempDir,
 }
 
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -40,16 +46,52 @@ impl Drop for TempDir {
     }
 }
 
+/// How to start a server besides the defaults of [`start`].
+#[derive(Default)]
+pub struct StartOptions {
+    /// `--demo` (seed demo data into an empty database).
+    pub demo: bool,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// Write the server's stderr (its log) to this file instead of the terminal.
+    pub log: Option<std::path::PathBuf>,
+}
+
 /// Starts `tepat serve --demo` on a free loopback port with a fresh SQLite database
 /// (or `database_url`) and waits for its `Tepat listening on` line.
 pub fn start(bin: &Path, dist: &Path, database_url: Option<&str>) -> Result<Server, String> {
+    start_with(
+        bin,
+        dist,
+        database_url,
+        &StartOptions {
+            demo: true,
+            ..StartOptions::default()
+        },
+    )
+}
+
+/// [`start`] with options.
+pub fn start_with(
+    bin: &Path,
+    dist: &Path,
+    database_url: Option<&str>,
+    opts: &StartOptions,
+) -> Result<Server, String> {
     let dir = TempDir::new("tepat-e2e");
     let port = free_port();
     let db = database_url.map_or_else(
         || format!("sqlite://{}/tepat.db", dir.0.display()),
         str::to_owned,
     );
-    let mut child = Command::new(bin)
+    let stderr = match &opts.log {
+        Some(p) => Stdio::from(
+            std::fs::File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?,
+        ),
+        None => Stdio::inherit(),
+    };
+    let mut command = Command::new(bin);
+    command
         .current_dir(root())
         .args([
             "serve",
@@ -57,12 +99,14 @@ pub fn start(bin: &Path, dist: &Path, database_url: Option<&str>) -> Result<Serv
             &format!("127.0.0.1:{port}"),
             "--database-url",
             &db,
-            "--demo",
-            "--dist",
         ])
+        .args(if opts.demo { &["--demo"][..] } else { &[][..] })
+        .arg("--dist")
         .arg(dist)
+        .envs(opts.env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -83,6 +127,7 @@ pub fn start(bin: &Path, dist: &Path, database_url: Option<&str>) -> Result<Serv
         }),
         Err(_) => {
             let _ = child.kill();
+            let _ = child.wait();
             Err("the server did not print `Tepat listening on …` within 120 s".into())
         }
     }

@@ -243,11 +243,10 @@ pub struct Eligibility {
 impl ProgramRules {
     /// Loads program rules from JSON text.
     pub fn from_json(text: &str) -> Result<ProgramRules, ProgramRulesError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
         let source: ProgramRulesSource =
-            serde_path_to_error::deserialize(de).map_err(|e| ProgramRulesError {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
+            crate::json::from_str(text).map_err(|e| ProgramRulesError {
+                path: e.path,
+                message: e.message,
             })?;
         ProgramRules::compile(source)
     }

@@ -233,10 +233,9 @@ fn check_cuts(path: &str, cuts: &[f64]) -> Result<[f64; CUTS], ModelError> {
 impl RankingModel {
     /// Loads a model from JSON text. Every problem is an error naming its place.
     pub fn from_json(text: &str) -> Result<RankingModel, ModelError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let source: ModelSource = serde_path_to_error::deserialize(de).map_err(|e| ModelError {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
+        let source: ModelSource = crate::json::from_str(text).map_err(|e| ModelError {
+            path: e.path,
+            message: e.message,
         })?;
         RankingModel::compile(source)
     }

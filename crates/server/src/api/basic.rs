@@ -34,7 +34,7 @@ async fn health(State(state): State<AppState>) -> ApiResult<AxumJson<Health>> {
     Ok(AxumJson(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
-        rulebook_version: crate::rulebook_version(),
+        rulebook_version: state.rulebooks().await?.current.version().to_owned(),
         db: state.db.engine.name(),
     }))
 }

@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::json::{Json, Query};
 use crate::state::AppState;
 use crate::store;
+use crate::validation::{Decision, Valid};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -137,24 +138,6 @@ async fn queue(
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Decision {
-    /// Why (alasan); required.
-    pub reason: String,
-}
-
-fn check_reason(d: &Decision) -> ApiResult<()> {
-    let n = d.reason.trim().chars().count();
-    if n == 0 || n > 2000 {
-        return Err(ApiError::unprocessable(
-            "Alasan wajib diisi (maks. 2000 karakter). / A reason is required (max 2000 characters).",
-            json!({ "path": "reason" }),
-        ));
-    }
-    Ok(())
-}
-
 /// Loads a queued request and checks scope and state. Returns (village, payload, hash).
 async fn load_pending(
     tx: &mut store::Tx<'_>,
@@ -183,9 +166,8 @@ async fn approve(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(id): Path<String>,
-    Json(d): Json<Decision>,
+    Valid(d): Valid<Decision>,
 ) -> ApiResult<Json<Value>> {
-    check_reason(&d)?;
     state
         .take_write_token(user.id)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
@@ -217,8 +199,9 @@ async fn approve(
         }
         _ => None,
     };
-    let rb = crate::api::sync::current_rulebook();
-    let applied = crate::api::sync::apply_both(&state, &fam, &rebased, rb, rb, state.today(), target.as_ref())
+    let registry = state.rulebooks().await?;
+    let rb = &registry.current.rulebook;
+    let applied = crate::api::sync::apply_under(&state, &fam, &rebased, rb, state.today(), target.as_ref())
         .map_err(|findings| ApiError::Conflict {
             message: "Perubahan tidak dapat diterapkan pada versi keluarga saat ini; tolak dengan alasan. / The change cannot be applied to the family's current version; reject it with a reason.".into(),
             details: json!({ "findings": findings, "current_version": fam.version }),
@@ -263,9 +246,8 @@ async fn reject(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(id): Path<String>,
-    Json(d): Json<Decision>,
+    Valid(d): Valid<Decision>,
 ) -> ApiResult<Json<Value>> {
-    check_reason(&d)?;
     let mut tx = state.db.pool.begin().await?;
     store::lock(&mut tx).await?;
     let (village, _payload, _hash) = load_pending(&mut tx, &user, &id).await?;

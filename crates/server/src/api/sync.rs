@@ -1,10 +1,12 @@
 //! Sync: pull households in scope since a cursor; push change requests (life events,
 //! ground-check corrections) idempotently, re-validated with tepat-core.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -18,7 +20,7 @@ use crate::db::{now, rfc3339};
 use crate::error::{ApiError, ApiResult};
 use crate::json::{Json, Query};
 use crate::state::{AppState, MAX_BATCH_ITEMS};
-use crate::store::{self, Tx};
+use crate::store::{self, Tx, Val};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,24 +31,41 @@ pub fn router() -> Router<AppState> {
         .route("/household", get(household))
 }
 
-/// The rulebooks the server can validate with, by version (the current one first).
-pub fn rulebook_for(version: &str) -> Option<&'static Rulebook> {
-    let current = Rulebook::builtin();
-    (current.version() == version).then_some(current)
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulebookQuery {
+    /// A published version; the current rulebook when absent.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
-pub fn current_rulebook() -> &'static Rulebook {
-    Rulebook::builtin()
-}
-
-async fn rulebook() -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        tepat_core::rulebook::DEFAULT_RULEBOOK_JSON,
+/// `GET /rulebook[?version=]`: a published rulebook's JSON exactly as published.
+async fn rulebook(
+    State(state): State<AppState>,
+    Query(q): Query<RulebookQuery>,
+) -> ApiResult<Response> {
+    let registry = state.rulebooks().await?;
+    let entry = match q.version.as_deref() {
+        None => registry.current.clone(),
+        Some(v) => registry.get(v).cloned().ok_or_else(|| {
+            ApiError::NotFound("rulebook version (see `tepat rulebook list`)".into())
+        })?,
+    };
+    let etag = format!("\"{}\"", &entry.content_hash[..32]);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::ETAG,
+                HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.into()))?,
+            ),
+        ],
+        entry.source.clone(),
     )
+        .into_response())
 }
 
 async fn model() -> impl IntoResponse {
@@ -168,7 +187,7 @@ async fn pull(
         households,
         next_cursor: next.to_string(),
         has_more,
-        rulebook_version: current_rulebook().version().to_owned(),
+        rulebook_version: state.rulebooks().await?.current.version().to_owned(),
         model_version: RankingModel::builtin().version().to_owned(),
         server_time: rfc3339(now()),
     }))
@@ -232,7 +251,32 @@ pub struct ItemResult {
     pub findings: Vec<Finding>,
     /// The household version the change produced, when applied.
     pub version: Option<u32>,
+    /// How the item fared under the device's rulebook and under the current one; absent
+    /// when it was not validated (replayed id reused, hash mismatch, unknown household).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rulebooks: Option<RulebookChecks>,
 }
+
+/// The item validated under the rulebook the device used and under the current one
+/// (the same version twice when the device is up to date).
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+pub struct RulebookChecks {
+    pub device: RulebookCheck,
+    pub current: RulebookCheck,
+}
+
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+pub struct RulebookCheck {
+    pub version: String,
+    /// `valid`, `invalid`, or `unknown` (the server has no rulebook of this version).
+    pub outcome: String,
+    /// The errors under this rulebook (none when valid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Finding>,
+}
+
+/// The longest `rulebook_version` a push may name.
+pub const MAX_VERSION_LEN: usize = 64;
 
 #[derive(Serialize, Deserialize, Debug)]
 pub struct PushResponse {
@@ -289,16 +333,19 @@ async fn push(
             details: json!({ "path": "items", "max_items": MAX_BATCH_ITEMS, "found": req.items.len() }),
         });
     }
-    let current = current_rulebook();
-    let device = match req.rulebook_version.as_deref() {
-        None => current,
-        Some(v) => rulebook_for(v).ok_or_else(|| {
-            ApiError::unprocessable(
-                "Versi buku aturan perangkat tidak dikenal; perbarui aplikasi. / Unknown device rulebook version; update the app.",
-                json!({ "path": "rulebook_version", "known": [current.version()] }),
-            )
-        })?,
-    };
+    // An unknown version is answered per item (rejected, `sync.rulebook_unknown`).
+    if req
+        .rulebook_version
+        .as_ref()
+        .is_some_and(|v| v.is_empty() || v.len() > MAX_VERSION_LEN)
+    {
+        return Err(ApiError::unprocessable(
+            format!(
+                "rulebook_version harus 1–{MAX_VERSION_LEN} karakter. / rulebook_version must have 1–{MAX_VERSION_LEN} characters."
+            ),
+            json!({ "path": "rulebook_version" }),
+        ));
+    }
     for (i, item) in req.items.iter().enumerate() {
         if item.id.len() > 64 {
             return Err(ApiError::unprocessable(
@@ -307,60 +354,166 @@ async fn push(
             ));
         }
     }
-    // Scope first, for every item, before anything is stored.
-    let mut outside = Vec::new();
-    for (i, item) in req.items.iter().enumerate() {
-        let mut codes = Vec::new();
-        if let Some(h) = store::head(&state.db.pool, &item.no_kk).await? {
-            codes.push(h.village);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    state.push_group.queue().push(PushJob {
+        user,
+        items: req.items,
+        device_version: req.rulebook_version,
+        reply,
+    });
+    // Group commit: whoever holds the writer takes every push waiting by then and
+    // stores them in one transaction (one fsync), then answers each. A task of its own,
+    // so a client that hangs up cannot leave a push half done.
+    let group_state = state.clone();
+    tokio::spawn(async move {
+        let _writer = group_state.push_group.writer.lock().await;
+        let jobs = std::mem::take(&mut *group_state.push_group.queue());
+        if !jobs.is_empty() {
+            run_group(&group_state, jobs).await;
         }
-        if let Event::FamilyMerge { into_no_kk, .. } = &item.event
-            && let Some(h) = store::head(&state.db.pool, into_no_kk).await?
-        {
-            codes.push(h.village);
-        }
-        if codes.iter().any(|c| !user.can_write(c)) {
-            outside.push(json!({ "index": i, "id": item.id }));
-        }
-    }
-    if !outside.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "{} item(s) concern households outside your villages: {}",
-            outside.len(),
-            Value::Array(outside)
-        )));
-    }
+    });
+    answer
+        .await
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the push writer stopped")))?
+        .map(Json)
+}
 
+/// One push waiting for the writer.
+pub struct PushJob {
+    user: User,
+    items: Vec<ChangeRequest>,
+    /// The device's rulebook version; the current one when absent.
+    device_version: Option<String>,
+    reply: tokio::sync::oneshot::Sender<ApiResult<PushResponse>>,
+}
+
+/// Pushes waiting to be written, and the writer's lock.
+#[derive(Default)]
+pub struct PushGroup {
+    queue: std::sync::Mutex<Vec<PushJob>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl PushGroup {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<PushJob>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Stores a group of pushes in one transaction, each push in turn exactly as if alone.
+/// If the transaction fails, each push is tried again alone, so one push's storage
+/// error never fails another's.
+async fn run_group(state: &AppState, jobs: Vec<PushJob>) {
+    let mut answers = Vec::with_capacity(jobs.len());
+    match store_group(state, &jobs, &mut answers).await {
+        Ok(()) => {
+            for (job, answer) in jobs.into_iter().zip(answers) {
+                let _ = job.reply.send(answer);
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            if let Some(job) = jobs.into_iter().next() {
+                let _ = job.reply.send(Err(e));
+            }
+        }
+        Err(_) => {
+            for job in jobs {
+                Box::pin(run_group(state, vec![job])).await;
+            }
+        }
+    }
+}
+
+/// The transaction of [`run_group`]; fills `answers` (one per job) only when it commits.
+async fn store_group(
+    state: &AppState,
+    jobs: &[PushJob],
+    answers: &mut Vec<ApiResult<PushResponse>>,
+) -> ApiResult<()> {
+    let registry = state.rulebooks().await?;
+    let current = &registry.current.rulebook;
     let today = state.today();
     let mut tx = state.db.pool.begin().await?;
     store::lock(&mut tx).await?;
-    let mut results = Vec::with_capacity(req.items.len());
-    let (mut applied, mut queued, mut rejected, mut replayed) = (0, 0, 0, 0);
-    for item in &req.items {
-        let r = push_one(&state, &mut tx, &user, item, device, current, today).await?;
-        match (r.1, r.0.status.as_str()) {
-            (true, _) => replayed += 1,
-            (_, "applied") => applied += 1,
-            (_, "pending_review") => queued += 1,
-            _ => rejected += 1,
+    // Everything the group reads, in a few queries: the heads of the households it names
+    // and the stored answers of its ids.
+    let all: Vec<&ChangeRequest> = jobs.iter().flat_map(|j| j.items.iter()).collect();
+    let mut batch = Batch::prefetch(&mut tx, &all).await?;
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut logs = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let user = &job.user;
+        // Scope first, for every item of the push, before anything of it is stored.
+        let mut outside = Vec::new();
+        for (i, item) in job.items.iter().enumerate() {
+            let mut codes = Vec::new();
+            if let Some(h) = batch.head(&mut tx, &item.no_kk).await? {
+                codes.push(h.village);
+            }
+            if let Event::FamilyMerge { into_no_kk, .. } = &item.event
+                && let Some(h) = batch.head(&mut tx, into_no_kk).await?
+            {
+                codes.push(h.village);
+            }
+            if codes.iter().any(|c| !user.can_write(c)) {
+                outside.push(json!({ "index": i, "id": item.id }));
+            }
         }
-        results.push(r.0);
+        if !outside.is_empty() {
+            out.push(Err(ApiError::Forbidden(format!(
+                "{} item(s) concern households outside your villages: {}",
+                outside.len(),
+                Value::Array(outside)
+            ))));
+            continue;
+        }
+        let device_version = job.device_version.as_deref().unwrap_or(current.version());
+        let device = Device {
+            version: device_version,
+            rulebook: registry.get(device_version).map(|e| &e.rulebook),
+        };
+        let mut results = Vec::with_capacity(job.items.len());
+        let (mut applied, mut queued, mut rejected, mut replayed) = (0, 0, 0, 0);
+        for item in &job.items {
+            let r = push_one(
+                state, &mut tx, &mut batch, user, item, &device, current, today,
+            )
+            .await?;
+            match (r.1, r.0.status.as_str()) {
+                (true, _) => replayed += 1,
+                (_, "applied") => applied += 1,
+                (_, "pending_review") => queued += 1,
+                _ => rejected += 1,
+            }
+            results.push(r.0);
+        }
+        logs.push((user.id, results.len(), applied, queued, rejected, replayed));
+        out.push(Ok(PushResponse {
+            results,
+            rulebook_version: current.version().to_owned(),
+            server_time: String::new(),
+        }));
     }
+    batch.writes.flush(&mut tx).await?;
     tx.commit().await?;
-    tracing::info!(
-        user = user.id,
-        items = results.len(),
-        applied,
-        queued,
-        rejected,
-        replayed,
-        "push"
-    );
-    Ok(Json(PushResponse {
-        results,
-        rulebook_version: current.version().to_owned(),
-        server_time: rfc3339(now()),
-    }))
+    let server_time = rfc3339(now());
+    for (user, items, applied, queued, rejected, replayed) in logs {
+        tracing::info!(
+            user,
+            items,
+            applied,
+            queued,
+            rejected,
+            replayed,
+            group = jobs.len(),
+            "push"
+        );
+    }
+    for p in out.iter_mut().flatten() {
+        p.server_time.clone_from(&server_time);
+    }
+    *answers = out;
+    Ok(())
 }
 
 fn ctx<'a>(
@@ -379,55 +532,211 @@ fn ctx<'a>(
     }
 }
 
-/// Applies under the current rulebook and, if different, the device's; errors from either block.
+/// The rulebook a push says the device validated with; `rulebook` is None when the
+/// server does not know that version.
+pub struct Device<'a> {
+    pub version: &'a str,
+    pub rulebook: Option<&'a Rulebook>,
+}
+
+/// Applies under one rulebook.
+pub fn apply_under(
+    state: &AppState,
+    fam: &Keluarga,
+    item: &ChangeRequest,
+    rulebook: &Rulebook,
+    today: tepat_core::Date,
+    target: Option<&Keluarga>,
+) -> Result<tepat_core::event::Applied, Vec<Finding>> {
+    apply(fam, item, &ctx(state, rulebook, today, target))
+}
+
+type Outcome = Result<tepat_core::event::Applied, Vec<Finding>>;
+
+fn check_of(version: &str, r: &Outcome) -> RulebookCheck {
+    RulebookCheck {
+        version: version.to_owned(),
+        outcome: if r.is_ok() { "valid" } else { "invalid" }.into(),
+        errors: r
+            .as_ref()
+            .err()
+            .map(|f| f.iter().filter(|f| f.is_error()).cloned().collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Applies under the device's rulebook and the current one and reports both; the item
+/// passes only when it is valid under both. An unknown device version fails it.
 pub fn apply_both(
     state: &AppState,
     fam: &Keluarga,
     item: &ChangeRequest,
-    device: &Rulebook,
+    device: &Device<'_>,
     current: &Rulebook,
     today: tepat_core::Date,
     target: Option<&Keluarga>,
-) -> Result<tepat_core::event::Applied, Vec<Finding>> {
-    let now_result = apply(fam, item, &ctx(state, current, today, target));
-    if device.version() == current.version() {
-        return now_result;
-    }
-    let dev_result = apply(fam, item, &ctx(state, device, today, target));
-    match (now_result, dev_result) {
-        (Ok(a), Ok(_)) => Ok(a),
-        (Err(mut e), Err(d)) => {
-            for f in d {
-                if !e.contains(&f) {
-                    e.push(f);
-                }
-            }
-            Err(e)
+) -> (Outcome, RulebookChecks) {
+    let now_result = apply_under(state, fam, item, current, today, target);
+    let current_check = check_of(current.version(), &now_result);
+    match device.rulebook {
+        None => {
+            let mut errors = vec![finding(
+                "sync.rulebook_unknown",
+                Severity::Error,
+                "rulebook_version",
+                "Versi buku aturan di perangkat tidak dikenal server; perbarui aplikasi lalu periksa lagi perubahan ini (buku aturan sekarang: {current}).",
+                "The server does not know the device's rulebook version; update the app and check this change again (current rulebook: {current}).",
+                &[("current", current.version().to_owned())],
+            )];
+            errors.extend(current_check.errors.iter().cloned());
+            let checks = RulebookChecks {
+                device: RulebookCheck {
+                    version: device.version.to_owned(),
+                    outcome: "unknown".into(),
+                    errors: Vec::new(),
+                },
+                current: current_check,
+            };
+            (Err(errors), checks)
         }
-        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        Some(d) if d.version() == current.version() => {
+            let checks = RulebookChecks {
+                device: current_check.clone(),
+                current: current_check,
+            };
+            (now_result, checks)
+        }
+        Some(d) => {
+            let dev_result = apply_under(state, fam, item, d, today, target);
+            let checks = RulebookChecks {
+                device: check_of(d.version(), &dev_result),
+                current: current_check,
+            };
+            let merged = match (now_result, dev_result) {
+                (Ok(a), Ok(_)) => Ok(a),
+                (Err(mut e), Err(d)) => {
+                    for f in d {
+                        if !e.contains(&f) {
+                            e.push(f);
+                        }
+                    }
+                    Err(e)
+                }
+                (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+            };
+            (merged, checks)
+        }
     }
 }
 
 /// Handles one item inside the batch transaction. Returns (result, was_replay).
+/// What one push transaction has read and what it will write: heads as the batch left
+/// them, answers by change id, and the queued writes (sent by one flush before commit).
+pub struct Batch {
+    pub heads: HashMap<String, Option<store::Head>>,
+    answers: HashMap<String, (String, String)>,
+    pub writes: store::Writes,
+}
+
+impl Batch {
+    /// An empty batch (reads go to the database).
+    pub fn new() -> Batch {
+        Batch {
+            heads: HashMap::new(),
+            answers: HashMap::new(),
+            writes: store::Writes::default(),
+        }
+    }
+
+    async fn prefetch(tx: &mut Tx<'_>, items: &[&ChangeRequest]) -> ApiResult<Batch> {
+        let mut kks: Vec<&str> = Vec::with_capacity(items.len());
+        for item in items {
+            kks.push(&item.no_kk);
+            if let Event::FamilyMerge { into_no_kk, .. } = &item.event {
+                kks.push(into_no_kk);
+            }
+        }
+        kks.sort_unstable();
+        kks.dedup();
+        let mut found = store::heads(tx, &kks).await?;
+        let heads = kks
+            .iter()
+            .map(|k| ((*k).to_owned(), found.remove(*k)))
+            .collect();
+        let mut ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut answers = HashMap::new();
+        let sqlite = store::is_sqlite(tx);
+        for chunk in ids.chunks(400) {
+            let params: Vec<String> = (1..=chunk.len())
+                .map(|i| store::placeholder(sqlite, i))
+                .collect();
+            let sql = format!(
+                "SELECT id, content_hash, response FROM change_requests WHERE id IN ({})",
+                params.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, hash, response) in q.fetch_all(&mut **tx).await? {
+                answers.insert(id, (hash, response));
+            }
+        }
+        Ok(Batch {
+            heads,
+            answers,
+            writes: store::Writes::default(),
+        })
+    }
+
+    /// The head as this batch left it.
+    pub async fn head(&mut self, tx: &mut Tx<'_>, no_kk: &str) -> ApiResult<Option<store::Head>> {
+        if let Some(h) = self.heads.get(no_kk) {
+            return Ok(h.clone());
+        }
+        let h = store::head(&mut **tx, no_kk).await?;
+        self.heads.insert(no_kk.to_owned(), h.clone());
+        Ok(h)
+    }
+
+    /// A stored version, or one made earlier in this batch.
+    async fn version(
+        &self,
+        tx: &mut Tx<'_>,
+        no_kk: &str,
+        version: i64,
+    ) -> anyhow::Result<Option<Keluarga>> {
+        if let Some(p) = self.writes.pending_version(no_kk, version) {
+            return Ok(Some(serde_json::from_str(p)?));
+        }
+        store::version(tx, no_kk, version).await
+    }
+}
+
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch::new()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn push_one(
     state: &AppState,
     tx: &mut Tx<'_>,
+    batch: &mut Batch,
     user: &User,
     item: &ChangeRequest,
-    device: &Rulebook,
+    device: &Device<'_>,
     current: &Rulebook,
     today: tepat_core::Date,
 ) -> ApiResult<(ItemResult, bool)> {
     let hash = content_hash(item);
-    let existing: Option<(String, String)> =
-        sqlx::query_as("SELECT content_hash, response FROM change_requests WHERE id = $1")
-            .bind(&item.id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if let Some((stored_hash, response)) = existing {
-        if stored_hash == hash {
+    if let Some((stored_hash, response)) = batch.answers.get(&item.id) {
+        if *stored_hash == hash {
             let r: ItemResult =
-                serde_json::from_str(&response).map_err(|e| ApiError::Internal(e.into()))?;
+                serde_json::from_str(response).map_err(|e| ApiError::Internal(e.into()))?;
             return Ok((r, true));
         }
         // Not stored: the id belongs to another request.
@@ -447,7 +756,7 @@ async fn push_one(
         ));
     }
 
-    let head = store::head(&mut **tx, &item.no_kk).await?;
+    let head = batch.head(tx, &item.no_kk).await?;
     let village = head.as_ref().map(|h| h.village.clone()).unwrap_or_default();
     let mut findings = Vec::new();
     if item.hash.is_some() && verify_hash(item).is_err() {
@@ -460,7 +769,8 @@ async fn push_one(
             &[],
         ));
     }
-    let result = match (&head, findings.is_empty()) {
+    let mut checks = None;
+    let mut result = match (&head, findings.is_empty()) {
         (_, false) => reject(item, findings),
         (None, true) => reject(
             item,
@@ -477,9 +787,14 @@ async fn push_one(
             let fam = h.keluarga()?;
             // A stale item must still be valid against the version it was made on.
             let stale_errors = if i64::from(item.base_version) < h.version {
-                match store::version(tx, &item.no_kk, i64::from(item.base_version)).await? {
+                match batch
+                    .version(tx, &item.no_kk, i64::from(item.base_version))
+                    .await?
+                {
                     Some(base) => {
-                        apply_both(state, &base, item, device, current, today, None).err()
+                        let (r, c) = apply_both(state, &base, item, device, current, today, None);
+                        checks = Some(c);
+                        r.err()
                     }
                     None => None,
                 }
@@ -508,21 +823,29 @@ async fn push_one(
                         ],
                     )],
                     version: None,
+                    rulebooks: None,
                 }
             } else {
                 let target = match &item.event {
                     Event::FamilyMerge { into_no_kk, .. } => {
-                        match store::head(&mut **tx, into_no_kk).await? {
+                        match batch.head(tx, into_no_kk).await? {
                             Some(t) => Some(t.keluarga()?),
                             None => None,
                         }
                     }
                     _ => None,
                 };
-                match apply_both(state, &fam, item, device, current, today, target.as_ref()) {
+                let (outcome, c) =
+                    apply_both(state, &fam, item, device, current, today, target.as_ref());
+                checks = Some(c);
+                match outcome {
                     Err(f) => reject(item, f),
                     Ok(applied) => {
-                        let blocked = other_blocked(tx, user, item, &applied).await?;
+                        let other_exists = match &applied.other {
+                            Some(o) => batch.head(tx, &o.no_kk).await?.is_some(),
+                            None => false,
+                        };
+                        let blocked = split_blocked(user, item, &applied, other_exists);
                         let mut findings = applied.findings.clone();
                         for nik in store::niks_elsewhere(tx, &applied.keluarga, Some(&fam)).await? {
                             let path = applied
@@ -551,15 +874,18 @@ async fn push_one(
                                 status: "pending_review".into(),
                                 findings,
                                 version: None,
+                                rulebooks: None,
                             }
                         } else {
-                            let version = commit_applied(tx, user, item, &fam, &applied).await?;
+                            let version =
+                                stage_applied(tx, batch, user, item, &fam, &applied).await?;
                             ItemResult {
                                 id: item.id.clone(),
                                 outcome: "accepted".into(),
                                 status: "applied".into(),
                                 findings,
                                 version: Some(version),
+                                rulebooks: None,
                             }
                         }
                     }
@@ -567,6 +893,7 @@ async fn push_one(
             }
         }
     };
+    result.rulebooks = checks;
     let review_reasons: Vec<&str> = {
         let mut r = Vec::new();
         if result.outcome == "conflict" {
@@ -589,42 +916,38 @@ async fn push_one(
     let response = serde_json::to_string(&result).map_err(|e| ApiError::Internal(e.into()))?;
     let findings_json =
         serde_json::to_string(&result.findings).map_err(|e| ApiError::Internal(e.into()))?;
-    sqlx::query(
-        "INSERT INTO change_requests (id, province, village, household_id, user_id, kind, base_version, rulebook_version, \
-         payload, content_hash, outcome, status, review_reasons, findings, result_version, response, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(&item.id)
-    .bind(store::province_of(&village))
-    .bind(&village)
-    .bind(&item.no_kk)
-    .bind(user.id)
-    .bind(item.event.kind())
-    .bind(i64::from(item.base_version))
-    .bind(device.version())
-    .bind(payload)
-    .bind(&hash)
-    .bind(&result.outcome)
-    .bind(&result.status)
-    .bind(serde_json::to_string(&review_reasons).unwrap_or_else(|_| "[]".into()))
-    .bind(findings_json)
-    .bind(result.version.map(i64::from))
-    .bind(response)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
+    let province = store::province_of(&village);
+    batch.writes.changes.push([
+        Val::Text(item.id.clone()),
+        Val::Text(province.clone()),
+        Val::Text(village.clone()),
+        Val::Text(item.no_kk.clone()),
+        Val::Int(user.id),
+        Val::Text(item.event.kind().to_owned()),
+        Val::Int(i64::from(item.base_version)),
+        Val::Text(device.version.to_owned()),
+        Val::Text(payload),
+        Val::Text(hash.clone()),
+        Val::Text(result.outcome.clone()),
+        Val::Text(result.status.clone()),
+        Val::Text(serde_json::to_string(&review_reasons).unwrap_or_else(|_| "[]".into())),
+        Val::Text(findings_json),
+        Val::OptInt(result.version.map(i64::from)),
+        Val::Text(response.clone()),
+        Val::Int(now()),
+    ]);
+    // A repeated id later in the same batch is a replay of this one.
+    batch.answers.insert(item.id.clone(), (hash, response));
     if result.status == "pending_review" {
-        crate::audit::record(
-            &mut **tx,
+        batch.writes.record(
             Some(user),
             "queue",
-            Some(&store::province_of(&village)),
+            Some(&province),
             Some(&item.no_kk),
             Some(&item.id),
             None,
             None,
-        )
-        .await?;
+        );
     }
     Ok((result, false))
 }
@@ -636,31 +959,45 @@ pub async fn other_blocked(
     item: &ChangeRequest,
     applied: &tepat_core::event::Applied,
 ) -> ApiResult<Option<Finding>> {
-    let (Some(other), Event::FamilySplit { .. }) = (&applied.other, &item.event) else {
-        return Ok(None);
+    let exists = match &applied.other {
+        Some(o) => store::head(&mut **tx, &o.no_kk).await?.is_some(),
+        None => false,
     };
-    if store::head(&mut **tx, &other.no_kk).await?.is_some() {
-        return Ok(Some(finding(
+    Ok(split_blocked(user, item, applied, exists))
+}
+
+/// [`other_blocked`] with the existence of the other family already known.
+pub fn split_blocked(
+    user: &User,
+    item: &ChangeRequest,
+    applied: &tepat_core::event::Applied,
+    other_exists: bool,
+) -> Option<Finding> {
+    let (Some(other), Event::FamilySplit { .. }) = (&applied.other, &item.event) else {
+        return None;
+    };
+    if other_exists {
+        return Some(finding(
             "sync.no_kk_exists",
             Severity::Error,
             "event.new_no_kk",
             "No. KK baru sudah dipakai keluarga lain.",
             "The new No. KK already belongs to another family.",
             &[],
-        )));
+        ));
     }
     if !user.role.is_national() && !user.covers(store::village_of(other)) && !user.role.can_review()
     {
-        return Ok(Some(finding(
+        return Some(finding(
             "sync.region_outside",
             Severity::Error,
             "event.address.village",
             "Alamat keluarga baru di luar wilayah tugas Anda.",
             "The new family's address is outside your area.",
             &[],
-        )));
+        ));
     }
-    Ok(None)
+    None
 }
 
 fn reject(item: &ChangeRequest, findings: Vec<Finding>) -> ItemResult {
@@ -670,6 +1007,7 @@ fn reject(item: &ChangeRequest, findings: Vec<Finding>) -> ItemResult {
         status: "rejected".into(),
         findings,
         version: None,
+        rulebooks: None,
     }
 }
 
@@ -682,39 +1020,72 @@ pub async fn commit_applied(
     before: &Keluarga,
     applied: &tepat_core::event::Applied,
 ) -> ApiResult<u32> {
-    store::save(tx, &applied.keluarga, Some(user.id), Some(&item.id)).await?;
+    let mut batch = Batch::new();
+    let version = stage_applied(tx, &mut batch, user, item, before, applied).await?;
+    batch.writes.flush(tx).await?;
+    Ok(version)
+}
+
+/// [`commit_applied`] into a batch (written at its flush).
+pub async fn stage_applied(
+    tx: &mut Tx<'_>,
+    batch: &mut Batch,
+    user: &User,
+    item: &ChangeRequest,
+    before: &Keluarga,
+    applied: &tepat_core::event::Applied,
+) -> ApiResult<u32> {
+    let head = batch
+        .writes
+        .save(
+            tx,
+            &applied.keluarga,
+            Some(before),
+            Some(user.id),
+            Some(&item.id),
+        )
+        .await?;
+    batch.heads.insert(head.no_kk.clone(), Some(head));
     let to_value = |k: &Keluarga| serde_json::to_value(k).map_err(|e| ApiError::Internal(e.into()));
     let (before_diff, after_diff) =
         crate::audit::diff(&to_value(before)?, &to_value(&applied.keluarga)?);
-    let before_json = before_diff.to_string();
-    let after_json = after_diff.to_string();
     let village = store::village_of(&applied.keluarga).to_owned();
-    crate::audit::record(
-        &mut **tx,
+    batch.writes.record(
         Some(user),
         item.event.kind(),
         Some(&store::province_of(&village)),
         Some(&applied.keluarga.no_kk),
         Some(&item.id),
-        Some(&before_json),
-        Some(&after_json),
-    )
-    .await?;
+        Some(before_diff.to_string()),
+        Some(after_diff.to_string()),
+    );
     if let Some(other) = &applied.other {
-        let prior = store::head(&mut **tx, &other.no_kk).await?;
-        store::save(tx, other, Some(user.id), Some(&item.id)).await?;
+        let prior = batch.head(tx, &other.no_kk).await?;
+        let prior_family = match &prior {
+            Some(p) => Some(p.keluarga()?),
+            None => None,
+        };
+        let head = batch
+            .writes
+            .save(
+                tx,
+                other,
+                prior_family.as_ref(),
+                Some(user.id),
+                Some(&item.id),
+            )
+            .await?;
+        batch.heads.insert(head.no_kk.clone(), Some(head));
         let other_json = serde_json::to_string(other).map_err(|e| ApiError::Internal(e.into()))?;
-        crate::audit::record(
-            &mut **tx,
+        batch.writes.record(
             Some(user),
             item.event.kind(),
             Some(&store::province_of(store::village_of(other))),
             Some(&other.no_kk),
             Some(&item.id),
-            prior.as_ref().map(|p| p.payload.as_str()),
-            Some(&other_json),
-        )
-        .await?;
+            prior.map(|p| p.payload),
+            Some(other_json),
+        );
     }
     Ok(applied.keluarga.version)
 }

@@ -1,0 +1,286 @@
+//! The ground-check (uji petik) draft as plain data: the answers the facilitator
+//! changed, keyed by their field path as findings name them (`housing.floor`,
+//! `anggota[2].education_level`), and what turns them into tepat-core corrections.
+//!
+//! The family the form shows is always `tepat_core::event::apply_corrections` of the
+//! draft, and its findings are `tepat_core::validate_keluarga` of that family: no rule
+//! is decided here. The only local check is that a number field holds a number (the
+//! model cannot hold anything else).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tepat_core::event::{Correction, apply_corrections};
+use tepat_core::rulebook::{VarType, Variable};
+use tepat_core::{Finding, Keluarga, Severity, Text, ValidationContext, validate_keluarga};
+
+/// Rule id of the local "not a number" finding.
+pub const NOT_A_NUMBER: &str = "input.number";
+/// Rule id of the local "not a date" finding.
+pub const NOT_A_DATE: &str = "input.date";
+
+/// An unsubmitted ground check of one family.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub no_kk: String,
+    /// The family version the draft was made on.
+    pub base_version: u32,
+    /// Changed answers by field path; `null` clears an answer.
+    pub values: BTreeMap<String, Value>,
+    /// Text typed into a field that does not parse (kept so the input keeps it).
+    pub invalid: BTreeMap<String, String>,
+    /// Why (alasan) the answers change.
+    pub reason: String,
+    /// The GPS fix taken during this visit (evidence, even when it equals the record).
+    #[serde(default)]
+    pub gps: Option<tepat_core::GeoPoint>,
+    /// Reference of the house photo in the photo store.
+    pub photo: Option<String>,
+    /// Warnings the facilitator confirmed, as `rule@path`.
+    pub confirmed: Vec<String>,
+    /// Device time of the last change (RFC 3339).
+    pub updated: String,
+}
+
+/// The path of `field` for the family (`member` = `None`) or the member at `index`.
+pub fn key(member: Option<usize>, field: &str) -> String {
+    match member {
+        None => field.to_owned(),
+        Some(i) => format!("anggota[{i}].{field}"),
+    }
+}
+
+/// Splits a path into its member index (if any) and field.
+pub fn split_key(key: &str) -> (Option<usize>, &str) {
+    if let Some(rest) = key.strip_prefix("anggota[")
+        && let Some((index, field)) = rest.split_once("].")
+        && let Ok(i) = index.parse::<usize>()
+    {
+        return (Some(i), field);
+    }
+    (None, key)
+}
+
+/// The HTML id of a field's input (`f-anggota-2-education_level`).
+pub fn field_id(key: &str) -> String {
+    let mut id = String::from("f-");
+    for c in key.chars() {
+        id.push(if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '-'
+        });
+    }
+    while id.ends_with('-') {
+        id.pop();
+    }
+    id
+}
+
+/// Reads the value at `key` from a family in its JSON form (`Null` when absent).
+pub fn read(family: &Value, key: &str) -> Value {
+    let (member, field) = split_key(key);
+    let mut node = match member {
+        None => Some(family),
+        Some(i) => family.get("anggota").and_then(|a| a.get(i)),
+    };
+    for part in field.split('.') {
+        node = node.and_then(|n| n.get(part));
+    }
+    node.cloned().unwrap_or(Value::Null)
+}
+
+/// What an input's text means for a variable of type `ty`: the JSON value to store,
+/// or `Err` when the text is not of the field's kind. An empty text clears the answer.
+pub fn parse_input(ty: VarType, text: &str) -> Result<Value, &'static str> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(Value::Null);
+    }
+    match ty {
+        VarType::Code | VarType::Flags | VarType::Integer => {
+            t.parse::<i64>().map(Value::from).map_err(|_| NOT_A_NUMBER)
+        }
+        VarType::Date => tepat_core::Date::parse(t)
+            .map(|d| Value::from(d.to_string()))
+            .map_err(|_| NOT_A_DATE),
+        VarType::Text => Ok(Value::from(t)),
+    }
+}
+
+/// The text an input shows for a value.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Draft {
+    pub fn new(family: &Keluarga) -> Draft {
+        Draft {
+            no_kk: family.no_kk.clone(),
+            base_version: family.version,
+            ..Draft::default()
+        }
+    }
+
+    /// True when nothing was entered yet.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+            && self.invalid.is_empty()
+            && self.reason.trim().is_empty()
+            && self.photo.is_none()
+            && self.gps.is_none()
+    }
+
+    /// Records the text typed into field `key` of type `ty`. A value equal to the
+    /// family's own answer is no change and is dropped.
+    pub fn set_text(&mut self, base: &Value, key: &str, ty: VarType, text: &str) {
+        match parse_input(ty, text) {
+            Ok(v) => {
+                self.invalid.remove(key);
+                self.set(base, key, v);
+            }
+            Err(_) => {
+                self.values.remove(key);
+                self.invalid.insert(key.to_owned(), text.to_owned());
+            }
+        }
+    }
+
+    /// Records a value (e.g. a GPS fix) for field `key`.
+    pub fn set(&mut self, base: &Value, key: &str, value: Value) {
+        self.invalid.remove(key);
+        if read(base, key) == value {
+            self.values.remove(key);
+        } else {
+            self.values.insert(key.to_owned(), value);
+        }
+    }
+
+    /// The draft as tepat-core corrections: member fields name the member by NIK.
+    /// Changes of members that no longer exist are left out.
+    pub fn corrections(&self, base: &Keluarga) -> Vec<Correction> {
+        self.values
+            .iter()
+            .filter_map(|(k, v)| {
+                let (member, field) = split_key(k);
+                let nik = match member {
+                    None => None,
+                    Some(i) => Some(base.anggota.get(i)?.nik.clone()),
+                };
+                Some(Correction {
+                    nik,
+                    field: field.to_owned(),
+                    value: v.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The family as corrected by this draft, or the core's findings on refused
+    /// corrections.
+    pub fn family(&self, base: &Keluarga) -> Result<Keluarga, Vec<Finding>> {
+        apply_corrections(base, &self.corrections(base))
+    }
+
+    /// Every finding on the corrected family, each pointing at a field path:
+    /// local input errors, refused corrections, then the core's validation.
+    pub fn findings(&self, base: &Keluarga, ctx: &ValidationContext) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self
+            .invalid
+            .keys()
+            .map(|k| {
+                let date = ctx
+                    .rulebook
+                    .variables()
+                    .iter()
+                    .any(|v| v.var_type == VarType::Date && split_key(k).1 == v.field);
+                let (rule, text) = if date {
+                    (
+                        NOT_A_DATE,
+                        Text::new(
+                            "Isi tanggal dengan format TTTT-BB-HH.",
+                            "Enter the date as YYYY-MM-DD.",
+                        ),
+                    )
+                } else {
+                    (
+                        NOT_A_NUMBER,
+                        Text::new("Isi dengan angka bulat.", "Enter a whole number."),
+                    )
+                };
+                Finding::new(rule, Severity::Error, k, &text, BTreeMap::new())
+            })
+            .collect();
+        match self.family(base) {
+            Ok(k) => out.extend(validate_keluarga(&k, ctx).findings),
+            Err(refused) => out.extend(refused.into_iter().map(|mut f| {
+                // A value of the wrong type names its field in `values.field`.
+                if let Some(field) = f.values.get("field") {
+                    f.path = field.clone();
+                }
+                f
+            })),
+        }
+        out
+    }
+
+    /// The warnings among `findings` as `rule@path`, for confirmation.
+    pub fn warning_keys(findings: &[Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| format!("{}@{}", f.rule, f.path))
+            .collect()
+    }
+}
+
+/// A variable's label with its question number: `303. Jenis lantai terluas`.
+pub fn label(v: &Variable, lang: tepat_core::Lang) -> String {
+    match &v.question {
+        Some(q) => format!("{q}. {}", v.label.get(lang)),
+        None => v.label.get(lang).to_owned(),
+    }
+}
+
+/// The findings of one field path, errors first.
+pub fn of_path<'a>(findings: &'a [Finding], key: &str) -> Vec<&'a Finding> {
+    let mut v: Vec<&Finding> = findings.iter().filter(|f| f.path == key).collect();
+    v.sort_by_key(|f| f.severity);
+    v
+}
+
+/// A code of an additive (flags) list is a bit value (1, 2, 4, …); the others (0, 99)
+/// stand alone (tepat-core's `VarType::Flags`).
+fn is_bit(code: i64) -> bool {
+    code > 0 && code < 64 && code.count_ones() == 1
+}
+
+/// Whether checkbox `code` of a flags question shows as ticked for `value`.
+pub fn flag_checked(value: Option<i64>, code: i64) -> bool {
+    match value {
+        None => false,
+        Some(v) if is_bit(code) => v > 0 && !is_alone(v) && v & code != 0,
+        Some(v) => v == code,
+    }
+}
+
+/// A stored value that is one stand-alone code rather than a sum of bits.
+fn is_alone(v: i64) -> bool {
+    v <= 0 || v >= 64
+}
+
+/// The flags value after ticking (`on`) or unticking checkbox `code`: bits add up,
+/// a stand-alone code replaces everything. `None` when nothing is ticked.
+pub fn flag_toggle(value: Option<i64>, code: i64, on: bool) -> Option<i64> {
+    if !is_bit(code) {
+        return on.then_some(code);
+    }
+    let bits = value.filter(|v| !is_alone(*v)).unwrap_or(0);
+    let next = if on { bits | code } else { bits & !code };
+    (next != 0).then_some(next)
+}

@@ -1,0 +1,149 @@
+//! Drafts and photos on the device, in their own IndexedDB database (`tepat-drafts`),
+//! apart from the cache (which the server can give again) and the outbox (submitted
+//! work). Every draft lives in one AES-GCM-sealed record, so no name, NIK or No. KK is
+//! in clear; photos are JPEG blobs under a random id.
+
+use std::collections::BTreeMap;
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Blob;
+
+use crate::crypto::{self, Sealed};
+use crate::draft::Draft;
+use crate::store::StoreError;
+
+/// The drafts database.
+pub const DRAFTS_DB: &str = "tepat-drafts";
+/// Key-value store holding the sealed draft map under [`DRAFTS_KEY`].
+pub const DRAFTS: &str = "drafts";
+/// Photo blobs by id.
+pub const PHOTOS: &str = "photos";
+const DRAFTS_KEY: &str = "all";
+
+async fn open_db() -> Result<Database, StoreError> {
+    let db = Database::open(DRAFTS_DB)
+        .with_version(1u32)
+        .with_on_upgrade_needed(|_event, db| {
+            for name in [DRAFTS, PHOTOS] {
+                if !db.object_store_names().any(|n| n == name) {
+                    db.create_object_store(name).build()?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(db)
+}
+
+/// Every draft on the device, by No. KK (empty when none or unreadable with this key).
+pub async fn all(key: &web_sys::CryptoKey) -> Result<BTreeMap<String, Draft>, StoreError> {
+    let db = open_db().await?;
+    let sealed: Option<Sealed> = {
+        let tx = db.transaction(DRAFTS).build()?;
+        let store = tx.object_store(DRAFTS)?;
+        store.get(DRAFTS_KEY.to_owned()).serde()?.await?
+    };
+    db.close();
+    match sealed {
+        None => Ok(BTreeMap::new()),
+        Some(s) => crypto::open_json(key, &s)
+            .await
+            .map_err(|e| StoreError(format!("{e:?}"))),
+    }
+}
+
+async fn put_all(
+    key: &web_sys::CryptoKey,
+    drafts: &BTreeMap<String, Draft>,
+) -> Result<(), StoreError> {
+    let sealed = crypto::seal_json(key, drafts)
+        .await
+        .map_err(|e| StoreError(format!("{e:?}")))?;
+    let db = open_db().await?;
+    {
+        let tx = db
+            .transaction(DRAFTS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(DRAFTS)?;
+        store
+            .put(&sealed)
+            .with_key(DRAFTS_KEY.to_owned())
+            .serde()?
+            .await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
+/// The draft of one family.
+pub async fn get(key: &web_sys::CryptoKey, no_kk: &str) -> Result<Option<Draft>, StoreError> {
+    Ok(all(key).await?.remove(no_kk))
+}
+
+/// Saves (replaces) the draft of its family.
+pub async fn save(key: &web_sys::CryptoKey, draft: &Draft) -> Result<(), StoreError> {
+    let mut drafts = all(key).await?;
+    drafts.insert(draft.no_kk.clone(), draft.clone());
+    put_all(key, &drafts).await
+}
+
+/// Forgets the draft of a family (after submission).
+pub async fn remove(key: &web_sys::CryptoKey, no_kk: &str) -> Result<(), StoreError> {
+    let mut drafts = all(key).await?;
+    if drafts.remove(no_kk).is_some() {
+        put_all(key, &drafts).await?;
+    }
+    Ok(())
+}
+
+/// Stores a photo blob under `id`.
+pub async fn put_photo(id: &str, blob: &Blob) -> Result<(), StoreError> {
+    let db = open_db().await?;
+    {
+        let tx = db
+            .transaction(PHOTOS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(PHOTOS)?;
+        store
+            .put(JsValue::from(blob.clone()))
+            .with_key(id.to_owned())
+            .await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
+/// The photo stored under `id`.
+pub async fn get_photo(id: &str) -> Result<Option<Blob>, StoreError> {
+    let db = open_db().await?;
+    let value: Option<JsValue> = {
+        let tx = db.transaction(PHOTOS).build()?;
+        let store = tx.object_store(PHOTOS)?;
+        store.get(id.to_owned()).await?
+    };
+    db.close();
+    Ok(value.and_then(|v| v.dyn_into::<Blob>().ok()))
+}
+
+/// Deletes the photo stored under `id`.
+pub async fn delete_photo(id: &str) -> Result<(), StoreError> {
+    let db = open_db().await?;
+    {
+        let tx = db
+            .transaction(PHOTOS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(PHOTOS)?;
+        store.delete(id.to_owned()).await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}

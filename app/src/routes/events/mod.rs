@@ -1,0 +1,766 @@
+//! Catat peristiwa: life events (death, move out, move in, birth, marriage, family
+//! split, member or family not found), each recorded as a typed
+//! [`tepat_core::event::ChangeRequest`] and checked by [`tepat_core::event::apply`]
+//! before it may be queued in the outbox.
+//!
+//! **Invariant:** the forms only turn typed input into an [`Event`]. Whether the event
+//! fits the family is decided by the core; its findings are shown beside the fields.
+//! The only checks here are about input that cannot become an event at all (an empty
+//! date, no member chosen), reported as `input.*` findings at the event's own paths.
+
+pub mod death;
+pub mod marriage;
+pub mod member;
+pub mod move_out;
+pub mod not_found;
+pub mod questions;
+pub mod split;
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::Value;
+use tepat_core::event::{
+    ChangeRequest, ConfirmedWarning, Correction, Event, EventContext, apply, apply_corrections,
+    seal,
+};
+use tepat_core::rulebook::Rulebook;
+use tepat_core::{Anggota, Date, Finding, Keluarga, Lang, Severity, Sex, Text, ValidationContext};
+
+use crate::i18n::{tr, tx, use_lang};
+use crate::outbox::{self, Outbox, use_outbox};
+use crate::regions::{Regions, use_regions};
+use crate::session::{Auth, AuthState, use_auth};
+use crate::sync::{self, Data, use_data};
+use crate::today::today;
+use crate::worklist::WorkState;
+
+/// The event kinds the chooser offers, in its order.
+pub const KINDS: [&str; 8] = [
+    "member_died",
+    "member_moved_out",
+    "member_moved_in",
+    "birth",
+    "marriage",
+    "family_split",
+    "member_not_found",
+    "family_not_found",
+];
+
+/// The name of an event kind (the JSON `type` tag) for people.
+pub fn kind_label(kind: &str) -> Text {
+    match kind {
+        "member_died" => Text::new("Kematian", "Death"),
+        "member_moved_out" => Text::new("Pindah keluar", "Moved out"),
+        "member_moved_in" => Text::new("Pindah masuk", "Moved in"),
+        "birth" => Text::new("Kelahiran", "Birth"),
+        "marriage" => Text::new("Perkawinan", "Marriage"),
+        "family_split" => Text::new("Pecah KK", "Household split"),
+        "family_merge" => Text::new("Gabung KK", "Household merge"),
+        "variable_correction" => Text::new("Uji petik", "Ground check"),
+        "member_not_found" => Text::new("Anggota tidak ditemukan", "Member not found"),
+        "family_not_found" => Text::new("Keluarga tidak ditemukan", "Family not found"),
+        other => Text::new(other, other),
+    }
+}
+
+/// What a form says once its event is queued.
+fn done_text(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "member_died" => (
+            "Kematian dicatat dan menunggu di Kotak Keluar.",
+            "The death is recorded and waits in the outbox.",
+        ),
+        "member_moved_out" => (
+            "Kepindahan dicatat dan menunggu di Kotak Keluar.",
+            "The move is recorded and waits in the outbox.",
+        ),
+        "member_moved_in" => (
+            "Anggota pindah masuk dicatat dan menunggu di Kotak Keluar.",
+            "The member moving in is recorded and waits in the outbox.",
+        ),
+        "birth" => (
+            "Kelahiran dicatat dan menunggu di Kotak Keluar.",
+            "The birth is recorded and waits in the outbox.",
+        ),
+        "marriage" => (
+            "Perkawinan dicatat dan menunggu di Kotak Keluar.",
+            "The marriage is recorded and waits in the outbox.",
+        ),
+        "family_split" => (
+            "Pecah KK dicatat dan menunggu di Kotak Keluar.",
+            "The household split is recorded and waits in the outbox.",
+        ),
+        _ => (
+            "Peristiwa dicatat dan menunggu di Kotak Keluar.",
+            "The event is recorded and waits in the outbox.",
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Input to event: plain functions, tested in app/tests/events.rs
+
+/// Rule id of the local "required" finding.
+pub const REQUIRED: &str = "input.required";
+/// Rule id of the local "not a date" finding.
+pub const NOT_A_DATE: &str = "input.date";
+
+/// A local finding about input that cannot become an event.
+pub fn input_finding(rule: &str, path: &str, id: &str, en: &str) -> Finding {
+    Finding::new(
+        rule,
+        Severity::Error,
+        path,
+        &Text::new(id, en),
+        BTreeMap::new(),
+    )
+}
+
+/// A required date (`YYYY-MM-DD`, as `<input type=date>` gives it).
+pub fn req_date(s: &str, path: &str, out: &mut Vec<Finding>) -> Option<Date> {
+    let s = s.trim();
+    if s.is_empty() {
+        out.push(input_finding(
+            REQUIRED,
+            path,
+            "Isi tanggal.",
+            "Enter the date.",
+        ));
+        return None;
+    }
+    match Date::parse(s) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            out.push(input_finding(
+                NOT_A_DATE,
+                path,
+                "Tanggal tidak sah; isi tahun-bulan-hari, mis. 2026-11-23.",
+                "Not a valid date; enter year-month-day, e.g. 2026-11-23.",
+            ));
+            None
+        }
+    }
+}
+
+/// The NIK of the member at index `choice` (a `<select>` value), if any.
+pub fn pick(fam: &Keluarga, choice: &str) -> Option<String> {
+    choice
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| fam.anggota.get(i))
+        .map(|a| a.nik.clone())
+}
+
+/// The NIK of the chosen member, or a finding at `path`.
+pub fn req_member(
+    fam: &Keluarga,
+    choice: &str,
+    path: &str,
+    out: &mut Vec<Finding>,
+) -> Option<String> {
+    let nik = pick(fam, choice);
+    if nik.is_none() {
+        out.push(input_finding(
+            REQUIRED,
+            path,
+            "Pilih anggota keluarga.",
+            "Choose a family member.",
+        ));
+    }
+    nik
+}
+
+/// The typed answers about a new member (moved in, newborn, new spouse).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MemberInput {
+    pub nik: String,
+    pub name: String,
+    /// 405 code as text: `1` or `2`.
+    pub sex: String,
+    pub birth_date: String,
+    /// 409 code as text.
+    pub relationship: String,
+    /// The rulebook's other member questions, by model field (`disability.seeing`).
+    pub answers: BTreeMap<String, Value>,
+}
+
+/// Turns the typed answers into a member, with `input.*` findings at `prefix.<field>`
+/// for what is missing. The NIK and name are passed on as typed (trimmed): the core
+/// checks them. `relationship` is required only when `with_relationship`.
+pub fn new_member(
+    input: &MemberInput,
+    prefix: &str,
+    with_relationship: bool,
+    out: &mut Vec<Finding>,
+) -> Option<Anggota> {
+    let before = out.len();
+    let at = |f: &str| format!("{prefix}.{f}");
+    let sex = input.sex.trim().parse::<u8>().ok().and_then(Sex::from_code);
+    if sex.is_none() {
+        out.push(input_finding(
+            REQUIRED,
+            &at("sex"),
+            "Pilih jenis kelamin.",
+            "Choose the sex.",
+        ));
+    }
+    let birth = req_date(&input.birth_date, &at("birth_date"), out);
+    let relationship = input.relationship.trim().parse::<u8>().ok();
+    if with_relationship && relationship.is_none() {
+        out.push(input_finding(
+            REQUIRED,
+            &at("relationship"),
+            "Pilih hubungan dengan kepala keluarga.",
+            "Choose the relationship to the head.",
+        ));
+    }
+    if out.len() > before {
+        return None;
+    }
+    let a = Anggota::new(
+        input.nik.trim(),
+        input.name.trim(),
+        sex?,
+        birth?,
+        relationship.unwrap_or(0),
+    );
+    Some(with_answers(a, &input.answers))
+}
+
+/// The member with the answers set by the core's [`apply_corrections`] (the same
+/// path handling and deserialization as a ground-check correction). When an answer
+/// does not fit the model, none is set: the core then reports the questions as
+/// unanswered when the event is checked.
+pub fn with_answers(a: Anggota, answers: &BTreeMap<String, Value>) -> Anggota {
+    if answers.is_empty() {
+        return a;
+    }
+    // The person joins a scratch family under a NIK no real member has, so the
+    // corrections address exactly them, whatever NIK was typed.
+    const SCRATCH: &str = "\u{0}new";
+    let mut person = a.clone();
+    person.nik = SCRATCH.to_owned();
+    person.presence = tepat_core::codes::presence::LIVES_WITH_FAMILY;
+    let scratch = Keluarga {
+        anggota: vec![person],
+        ..Keluarga::default()
+    };
+    let corrections: Vec<Correction> = answers
+        .iter()
+        .map(|(field, value)| Correction {
+            nik: Some(SCRATCH.to_owned()),
+            field: field.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    match apply_corrections(&scratch, &corrections)
+        .ok()
+        .and_then(|k| k.anggota.into_iter().next())
+    {
+        Some(mut answered) => {
+            answered.nik = a.nik;
+            answered.presence = a.presence;
+            answered
+        }
+        None => a,
+    }
+}
+
+/// The change request around `event`, before sealing.
+pub fn request(
+    fam: &Keluarga,
+    id: String,
+    author: &str,
+    time: String,
+    reason: &str,
+    event: Event,
+) -> ChangeRequest {
+    ChangeRequest {
+        id,
+        no_kk: fam.no_kk.clone(),
+        base_version: fam.version,
+        author: author.to_owned(),
+        time,
+        reason: reason.trim().to_owned(),
+        evidence: Vec::new(),
+        confirmed_warnings: Vec::new(),
+        event,
+        hash: None,
+    }
+}
+
+/// What the core said about a request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Errors: nothing may be queued.
+    Refused(Vec<Finding>),
+    /// Valid, with warnings the facilitator has not confirmed yet.
+    Confirm(Vec<Finding>),
+    /// Valid (warnings confirmed): the sealed request, carrying the confirmed warnings.
+    Ready(Box<ChangeRequest>),
+}
+
+/// A warning's key for confirmation: `rule@path`.
+pub fn warning_key(f: &Finding) -> String {
+    format!("{}@{}", f.rule, f.path)
+}
+
+/// Applies `req` with the core and decides whether it may be queued. Warnings
+/// (the event's and the family's) must all be in `confirmed` (as [`warning_key`]s).
+pub fn decide(
+    fam: &Keluarga,
+    req: ChangeRequest,
+    ctx: &EventContext,
+    confirmed: &[String],
+) -> Decision {
+    match apply(fam, &req, ctx) {
+        Err(findings) => Decision::Refused(findings),
+        Ok(applied) => {
+            let warnings: Vec<Finding> = applied
+                .findings
+                .into_iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .collect();
+            if warnings
+                .iter()
+                .any(|w| !confirmed.contains(&warning_key(w)))
+            {
+                return Decision::Confirm(warnings);
+            }
+            let confirmed_warnings = warnings
+                .iter()
+                .map(|f| ConfirmedWarning {
+                    rule: f.rule.clone(),
+                    path: f.path.clone(),
+                })
+                .collect();
+            Decision::Ready(Box::new(seal(&ChangeRequest {
+                confirmed_warnings,
+                ..req
+            })))
+        }
+    }
+}
+
+/// Rewrites the paths of findings about the member added at `index` of the family
+/// (`anggota[index].nik`, as the core's validation of the next version names it) to
+/// the form's prefix (`event.anggota.nik`), so they appear beside the typed fields.
+pub fn new_member_paths(findings: Vec<Finding>, index: usize, prefix: &str) -> Vec<Finding> {
+    let from = format!("anggota[{index}]");
+    findings
+        .into_iter()
+        .map(|mut f| {
+            if let Some(rest) = f.path.strip_prefix(&from)
+                && (rest.is_empty() || rest.starts_with('.'))
+            {
+                f.path = format!("{prefix}{rest}");
+            }
+            f
+        })
+        .collect()
+}
+
+/// True when `path` is `field` or lies under it (`field.x`, `field[2]`).
+pub fn under(path: &str, field: &str) -> bool {
+    path.strip_prefix(field)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// The findings shown beside a field: those under any of `fields`.
+pub fn beside(findings: &[Finding], fields: &[&str]) -> Vec<Finding> {
+    findings
+        .iter()
+        .filter(|f| fields.iter().any(|p| under(&f.path, p)))
+        .cloned()
+        .collect()
+}
+
+/// The findings no field of the form shows (the envelope, the rest of the family).
+pub fn elsewhere(findings: &[Finding], fields: &[&str]) -> Vec<Finding> {
+    findings
+        .iter()
+        .filter(|f| !fields.iter().any(|p| under(&f.path, p)))
+        .cloned()
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The shared form state and its pieces
+
+/// One open event form: the contexts it needs, its findings and messages.
+#[derive(Clone, Copy)]
+pub struct Form {
+    lang: RwSignal<Lang>,
+    auth: Auth,
+    data: Data,
+    regions: Regions,
+    outbox: Outbox,
+    pub fam: StoredValue<Keluarga>,
+    /// What is shown: the core's findings (paths rewritten for new members) and `input.*`.
+    pub findings: RwSignal<Vec<Finding>>,
+    /// Warnings to confirm, as `rule@path` of the core's paths.
+    warnings: RwSignal<Vec<String>>,
+    confirmed: RwSignal<Vec<String>>,
+    notice: RwSignal<Option<((&'static str, &'static str), bool)>>,
+    pub reason: RwSignal<String>,
+    busy: RwSignal<bool>,
+    kind: &'static str,
+}
+
+impl Form {
+    pub fn new(keluarga: Keluarga, kind: &'static str) -> Form {
+        Form {
+            lang: use_lang(),
+            auth: use_auth(),
+            data: use_data(),
+            regions: use_regions(),
+            outbox: use_outbox(),
+            fam: StoredValue::new(keluarga),
+            findings: RwSignal::new(Vec::new()),
+            warnings: RwSignal::new(Vec::new()),
+            confirmed: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            reason: RwSignal::new(String::new()),
+            busy: RwSignal::new(false),
+            kind,
+        }
+    }
+
+    /// The rulebook on the device.
+    pub fn rulebook(&self) -> RwSignal<Option<std::rc::Rc<Rulebook>>, LocalStorage> {
+        self.data.rulebook
+    }
+
+    /// Active members as `(index, name)` for a `<select>`.
+    pub fn members(&self) -> Vec<(usize, String)> {
+        self.fam.with_value(|k| {
+            k.anggota
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.is_active())
+                .map(|(i, a)| (i, a.name.clone()))
+                .collect()
+        })
+    }
+
+    /// The rulebook's code list of variable `var` as `(code, label)`.
+    pub fn codes(&self, var: &str) -> Vec<(i64, String)> {
+        let l = self.lang.get_untracked();
+        self.data.rulebook.with_untracked(|rb| {
+            let Some(rb): Option<&Rulebook> = rb.as_deref() else {
+                return Vec::new();
+            };
+            rb.variable(var)
+                .and_then(|v| rb.codes_of(v))
+                .map(|codes| {
+                    codes
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.code,
+                                if l == Lang::Id {
+                                    c.id.clone()
+                                } else {
+                                    c.en.clone()
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// Builds the event with `build`, lets the core decide, and queues a valid request.
+    /// `remap` names a new member's index and the form prefix of its fields.
+    pub fn submit(
+        self,
+        build: impl FnOnce(&Keluarga, &mut Vec<Finding>) -> Option<Event>,
+        remap: Option<(usize, &'static str)>,
+    ) {
+        self.notice.set(None);
+        let AuthState::Unlocked(u) = self.auth.get_untracked() else {
+            return;
+        };
+        let fam = self.fam.get_value();
+        let mut input = Vec::new();
+        let event = build(&fam, &mut input);
+        if self.reason.with_untracked(|r| r.trim().is_empty()) {
+            input.push(input_finding(
+                REQUIRED,
+                "reason",
+                "Isi keterangan (alasan perubahan).",
+                "Enter a note (the reason for the change).",
+            ));
+        }
+        let Some(event) = event.filter(|_| input.is_empty()) else {
+            self.findings.set(input);
+            self.notice.set(Some((
+                (
+                    "Belum dapat disimpan: lengkapi isian yang ditandai.",
+                    "Cannot be saved yet: complete the marked fields.",
+                ),
+                false,
+            )));
+            return;
+        };
+        let Some(now) = today() else { return };
+        let req = request(
+            &fam,
+            new_id(),
+            &u.session.user.username,
+            js_sys::Date::new_0().to_iso_string().into(),
+            &self.reason.get_untracked(),
+            event,
+        );
+        let confirmed = self.confirmed.get_untracked();
+        let decided = self.data.rulebook.with_untracked(|rb| {
+            self.regions.table.with_untracked(|table| {
+                let (rb, table) = (rb.as_deref()?, table.as_ref()?);
+                let ctx = EventContext::new(ValidationContext {
+                    rulebook: rb,
+                    regions: table,
+                    today: now,
+                });
+                Some((decide(&fam, req, &ctx, &confirmed), rb.version().to_owned()))
+            })
+        });
+        let Some((decision, rb_version)) = decided else {
+            self.notice.set(Some((
+                (
+                    "Aturan isian atau daftar wilayah belum ada di perangkat. Perbarui daftar tugas saat ada sinyal.",
+                    "The rulebook or region list is not on the device yet. Refresh the worklist when online.",
+                ),
+                false,
+            )));
+            return;
+        };
+        let shown = |f: Vec<Finding>| match remap {
+            Some((index, prefix)) => new_member_paths(f, index, prefix),
+            None => f,
+        };
+        match decision {
+            Decision::Refused(f) => {
+                self.warnings.set(Vec::new());
+                self.findings.set(shown(f));
+                self.notice.set(Some((
+                    (
+                        "Belum dapat disimpan: perbaiki kesalahan yang ditandai.",
+                        "Cannot be saved yet: fix the marked errors.",
+                    ),
+                    false,
+                )));
+            }
+            Decision::Confirm(w) => {
+                self.warnings.set(w.iter().map(warning_key).collect());
+                self.findings.set(shown(w));
+                self.notice.set(Some((
+                    (
+                        "Ada peringatan. Periksa lalu centang konfirmasi sebelum menyimpan.",
+                        "There are warnings. Check them, then tick the confirmation before saving.",
+                    ),
+                    false,
+                )));
+            }
+            Decision::Ready(sealed) => {
+                self.findings.set(Vec::new());
+                self.warnings.set(Vec::new());
+                self.busy.set(true);
+                let form = self;
+                spawn_local(async move {
+                    let no_kk = sealed.no_kk.clone();
+                    let result = outbox::enqueue(form.outbox, &u, *sealed, &rb_version).await;
+                    match result {
+                        Ok(()) => {
+                            // The button stays disabled: saving again would queue the
+                            // same event twice. Another event opens a fresh form.
+                            form.confirmed.set(Vec::new());
+                            sync::set_state(form.data, &u, &no_kk, WorkState::Waiting).await;
+                            form.notice.set(Some((done_text(form.kind), true)));
+                            if outbox::sync(form.outbox, &u).await.is_ok() {
+                                sync::set_state(form.data, &u, &no_kk, WorkState::Synced).await;
+                            }
+                        }
+                        Err(_) => {
+                            form.busy.set(false);
+                            form.notice.set(Some((
+                                (
+                                    "Gagal menyimpan di perangkat.",
+                                    "Could not save on the device.",
+                                ),
+                                false,
+                            )));
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn new_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_default()
+}
+
+/// The HTML id of the findings list of a field (`f-event-date-msg`).
+pub fn msg_id(field: &str) -> String {
+    let mut id = String::from("f-");
+    for c in field.chars() {
+        id.push(if c.is_ascii_alphanumeric() { c } else { '-' });
+    }
+    id.push_str("-msg");
+    id
+}
+
+fn finding_item(f: Finding, lang: Lang) -> impl IntoView {
+    let class = if f.is_error() {
+        "finding error"
+    } else {
+        "finding warning"
+    };
+    view! { <li class=class data-rule=f.rule.clone() data-path=f.path.clone()>{f.message.get(lang).to_owned()}</li> }
+}
+
+/// The findings of one field (at `field` or under it), beside it.
+#[component]
+pub fn Beside(form: Form, #[prop(into)] field: String) -> impl IntoView {
+    let id = msg_id(&field);
+    view! {
+        <ul class="findings" id=id aria-live="polite">
+            {move || {
+                let l = form.lang.get();
+                form.findings.with(|all| beside(all, &[field.as_str()])).into_iter().map(|f| finding_item(f, l)).collect_view()
+            }}
+        </ul>
+    }
+}
+
+/// A `<select>` of the family's active members, with an empty first choice.
+#[component]
+pub fn MemberSelect(
+    form: Form,
+    id: &'static str,
+    value: RwSignal<String>,
+    empty: (&'static str, &'static str),
+    field: &'static str,
+) -> impl IntoView {
+    let options = form
+        .members()
+        .into_iter()
+        .map(|(i, name)| view! { <option value=i.to_string()>{name}</option> })
+        .collect_view();
+    view! {
+        <select id=id bind:value=value aria-describedby=msg_id(field)>
+            <option value="">{tx(empty.0, empty.1)}</option>
+            {options}
+        </select>
+    }
+}
+
+/// A `<select>` of a rulebook code list.
+#[component]
+pub fn CodeSelect(
+    form: Form,
+    #[prop(into)] id: String,
+    var: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] field: String,
+) -> impl IntoView {
+    let lang = form.lang;
+    let options = move || {
+        // Re-read when the language changes: labels are in both languages.
+        lang.track();
+        form.codes(var)
+            .into_iter()
+            .map(|(code, label)| view! { <option value=code.to_string() selected=move || value.get() == code.to_string()>{format!("{code} {label}")}</option> })
+            .collect_view()
+    };
+    view! {
+        <select id=id bind:value=value aria-describedby=msg_id(&field)>
+            <option value="">{tx("— pilih —", "— choose —")}</option>
+            {options}
+        </select>
+    }
+}
+
+/// The end of every event form: the note (reason), findings no field shows, the
+/// confirmation of warnings, the outcome and the save button.
+#[component]
+pub fn Footer(form: Form, fields: &'static [&'static str]) -> impl IntoView {
+    let lang = form.lang;
+    let id = format!("{}-reason", form.kind);
+    let id2 = id.clone();
+    view! {
+        <label for=id>{tx("Keterangan", "Note")}</label>
+        <input id=id2 type="text" bind:value=form.reason aria-describedby=msg_id("reason")/>
+        <Beside form=form field="reason"/>
+        <ul class="findings" aria-live="polite">
+            {move || {
+                let l = lang.get();
+                form.findings.with(|all| {
+                    let mut known: Vec<&str> = fields.to_vec();
+                    known.push("reason");
+                    elsewhere(all, &known)
+                }).into_iter().map(|f| finding_item(f, l)).collect_view()
+            }}
+        </ul>
+        {move || (!form.warnings.with(Vec::is_empty)).then(|| view! {
+            <label class="check">
+                <input type="checkbox"
+                    prop:checked=move || form.warnings.with(|w| form.confirmed.with(|c| w.iter().all(|k| c.contains(k))))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        form.confirmed.set(if on { form.warnings.get_untracked() } else { Vec::new() });
+                    }/>
+                {tx("Saya sudah memeriksa semua peringatan dan datanya benar.", "I checked every warning and the data is right.")}
+            </label>
+        })}
+        {move || form.notice.get().map(|((id, en), ok)| {
+            let class = if ok { "notice" } else { "notice warn" };
+            view! { <p class=class role="status">{tr(lang.get(), id, en)}</p> }
+        })}
+        <p><button type="submit" disabled=move || form.busy.get()>
+            {tx("Simpan ke Kotak Keluar", "Save to the outbox")}
+        </button></p>
+    }
+}
+
+/// "Catat peristiwa": the event chooser of the household page and the chosen form.
+#[component]
+pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
+    let lang = use_lang();
+    let chosen = RwSignal::new(String::new());
+    let fam = StoredValue::new(keluarga);
+    let form = move || {
+        let k = fam.get_value();
+        match chosen.get().as_str() {
+            "member_died" => view! { <death::Death keluarga=k/> }.into_any(),
+            "member_moved_out" => view! { <move_out::MoveOut keluarga=k/> }.into_any(),
+            "member_moved_in" => view! { <member::NewMember keluarga=k birth=false/> }.into_any(),
+            "birth" => view! { <member::NewMember keluarga=k birth=true/> }.into_any(),
+            "marriage" => view! { <marriage::Marriage keluarga=k/> }.into_any(),
+            "family_split" => view! { <split::Split keluarga=k/> }.into_any(),
+            "member_not_found" => view! { <not_found::MemberNotFound keluarga=k/> }.into_any(),
+            "family_not_found" => view! { <not_found::FamilyNotFound keluarga=k/> }.into_any(),
+            _ => ().into_any(),
+        }
+    };
+    view! {
+        <section class="card" data-field="events">
+            <h2>{tx("Catat peristiwa", "Record an event")}</h2>
+            <label for="event-kind">{tx("Jenis peristiwa", "Kind of event")}</label>
+            <select id="event-kind" bind:value=chosen>
+                <option value="">{tx("— pilih —", "— choose —")}</option>
+                {KINDS.iter().map(|k| view! {
+                    <option value=*k>{move || kind_label(k).get(lang.get()).to_owned()}</option>
+                }).collect_view()}
+            </select>
+            {form}
+        </section>
+    }
+}

@@ -1,0 +1,627 @@
+//! Life events, household history, storage and update logic, in headless Chromium:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+//! cargo test -p tepat-app --target wasm32-unknown-unknown --test events`
+
+#![cfg(target_arch = "wasm32")]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use tepat_app::history::{self, DeviceState, Log, Sent, Version, device_changes, short_time};
+use tepat_app::outbox::{Item, ItemState};
+use tepat_app::routes::events::move_out::{deepest, destination};
+use tepat_app::routes::events::questions::asked;
+use tepat_app::routes::events::split::roles;
+use tepat_app::routes::events::{
+    Decision, MemberInput, NOT_A_DATE, REQUIRED, beside, decide, elsewhere, new_member,
+    new_member_paths, req_date, request, under, warning_key, with_answers,
+};
+use tepat_app::storage::{Estimate, format_bytes};
+use tepat_app::update::{Action, action, form_page};
+use tepat_app::{api, crypto, session, store};
+use tepat_core::event::{Destination, Event, EventContext, verify_hash};
+use tepat_core::rulebook::Rulebook;
+use tepat_core::{Date, Finding, Keluarga, Lang, RegionTable, ValidationContext};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SAMPLE: &str = include_str!("../../tests/vectors/households/sample.json");
+const ID: &str = "0b9c1f4e-7a2d-4e5f-8c3b-9d1e2f3a4b5c";
+const TIME: &str = "2026-11-23T08:15:00Z";
+
+fn sample() -> Keluarga {
+    serde_json::from_str(SAMPLE).expect("the sample household parses")
+}
+
+fn regions() -> RegionTable {
+    RegionTable::from_csv(
+        "kode,nama\n11,ACEH\n11.01,KAB. ACEH SELATAN\n11.01.01,Bakongan\n11.01.01.2001,Keude Bakongan\n\
+         31,DKI JAKARTA\n31.71,KOTA ADM. JAKARTA PUSAT\n",
+    )
+    .expect("region fixture")
+}
+
+fn today() -> Date {
+    Date::from_ymd(2026, 11, 23).expect("a date")
+}
+
+/// Decides `event` on the sample family with the built-in rulebook.
+fn decided(fam: &Keluarga, event: Event, confirmed: &[String]) -> Decision {
+    let table = regions();
+    let ctx = EventContext::new(ValidationContext {
+        rulebook: Rulebook::builtin(),
+        regions: &table,
+        today: today(),
+    });
+    let req = request(fam, ID.into(), "pendamping1", TIME.into(), "uji", event);
+    decide(fam, req, &ctx, confirmed)
+}
+
+fn rules(f: &[Finding]) -> Vec<(String, String)> {
+    f.iter().map(|f| (f.rule.clone(), f.path.clone())).collect()
+}
+
+fn baby(nik: &str, birth: &str, relationship: &str) -> MemberInput {
+    let mut input = MemberInput {
+        nik: format!(" {nik} "),
+        name: " Putri Bungsu ".into(),
+        sex: "2".into(),
+        birth_date: birth.into(),
+        relationship: relationship.into(),
+        answers: BTreeMap::new(),
+    };
+    // Answer every question the rulebook asks of this person with its first code.
+    let rb = Rulebook::builtin();
+    let mut out = Vec::new();
+    if let Some(person) = new_member(&input, "event.anggota", false, &mut out) {
+        for v in asked(rb, &sample(), &person, &[], today()) {
+            let first = rb.codes_of(&v).and_then(|c| c.first()).map(|c| c.code);
+            if let Some(code) = first {
+                input.answers.insert(v.field.clone(), Value::from(code));
+            }
+        }
+    }
+    input
+}
+
+#[wasm_bindgen_test]
+fn dates_are_required_and_must_parse() {
+    let mut out = Vec::new();
+    assert_eq!(req_date("", "event.date", &mut out), None);
+    assert_eq!(req_date("2026-02-30", "event.date", &mut out), None);
+    assert_eq!(
+        req_date(" 2026-11-01 ", "event.date", &mut out),
+        Date::from_ymd(2026, 11, 1)
+    );
+    assert_eq!(
+        rules(&out),
+        vec![
+            (REQUIRED.to_owned(), "event.date".to_owned()),
+            (NOT_A_DATE.to_owned(), "event.date".to_owned())
+        ]
+    );
+    assert!(out[0].message.get(Lang::Id).contains("Isi tanggal"));
+    assert!(out[0].message.get(Lang::En).contains("Enter the date"));
+}
+
+#[wasm_bindgen_test]
+fn a_new_member_needs_sex_birth_date_and_relationship() {
+    let mut out = Vec::new();
+    let empty = MemberInput::default();
+    assert!(new_member(&empty, "event.anggota", true, &mut out).is_none());
+    assert_eq!(
+        rules(&out).into_iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![
+            "event.anggota.sex",
+            "event.anggota.birth_date",
+            "event.anggota.relationship"
+        ]
+    );
+    // The partner of a marriage has no relationship to choose: the core sets it.
+    let mut out = Vec::new();
+    let a = new_member(
+        &baby("1", "2026-10-01", ""),
+        "event.partner",
+        false,
+        &mut out,
+    )
+    .expect("complete without relationship");
+    assert!(out.is_empty());
+    assert_eq!((a.nik.as_str(), a.name.as_str()), ("1", "Putri Bungsu"));
+    assert_eq!(a.sex.code(), 2);
+}
+
+#[wasm_bindgen_test]
+fn the_rulebook_decides_which_questions_a_new_person_gets() {
+    let rb = Rulebook::builtin();
+    let fam = sample();
+    let mut out = Vec::new();
+    let newborn = new_member(&baby("1", "2026-10-01", "3"), "x", true, &mut out).expect("complete");
+    let ids: Vec<String> = asked(rb, &fam, &newborn, &[], today())
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    // A baby: nutrition, id document, illness, health insurance; no school, work or marriage.
+    for id in ["411", "427", "430", "431a"] {
+        assert!(ids.contains(&id.to_owned()), "{id} in {ids:?}");
+    }
+    for id in ["408", "412", "416a", "403", "405", "409"] {
+        assert!(!ids.contains(&id.to_owned()), "{id} in {ids:?}");
+    }
+    // An adult woman: marriage, school, work, disability and pregnancy; a partner's
+    // marital status is the event's, so it can be skipped.
+    let mut adult = newborn.clone();
+    adult.birth_date = Date::from_ymd(1995, 3, 1).expect("date");
+    let ids: Vec<String> = asked(rb, &fam, &adult, &["408"], today())
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    for id in ["412", "416a", "disabilitas_seeing", "hamil"] {
+        assert!(ids.contains(&id.to_owned()), "{id} in {ids:?}");
+    }
+    assert!(!ids.contains(&"408".to_owned()));
+    assert!(
+        !ids.contains(&"417".to_owned()),
+        "417 follows 416a = 1 only"
+    );
+    let mut answers = BTreeMap::new();
+    answers.insert("worked_last_week".to_owned(), Value::from(1));
+    answers.insert("disability.seeing".to_owned(), Value::from(1));
+    // An answer the model cannot hold sets none: the core then reports them unanswered.
+    let mut bad = answers.clone();
+    bad.insert("jkn".to_owned(), Value::from("not a number"));
+    assert_eq!(with_answers(adult.clone(), &bad), adult);
+    let working = with_answers(adult.clone(), &answers);
+    assert_eq!(working.worked_last_week, Some(1));
+    assert_eq!(working.disability.seeing, Some(1));
+    // Nothing else changes: not the identity, not the presence.
+    assert_eq!(
+        (&working.nik, working.presence),
+        (&adult.nik, adult.presence)
+    );
+    let ids: Vec<String> = asked(rb, &fam, &working, &[], today())
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    assert!(ids.contains(&"417".to_owned()), "417 asked once 416a = 1");
+}
+
+#[wasm_bindgen_test]
+fn a_birth_in_the_future_is_refused_by_the_core_and_a_valid_one_is_sealed() {
+    let fam = sample();
+    let mut out = Vec::new();
+    let future = new_member(
+        &baby("1101016110260001", "2027-01-01", "3"),
+        "event.anggota",
+        true,
+        &mut out,
+    )
+    .expect("input complete");
+    match decided(&fam, Event::Birth { anggota: future }, &[]) {
+        Decision::Refused(f) => {
+            assert!(
+                rules(&f).contains(&(
+                    "event.date_future".into(),
+                    "event.anggota.birth_date".into()
+                )),
+                "{:?}",
+                rules(&f)
+            );
+            let msg = f
+                .iter()
+                .find(|f| f.rule == "event.date_future")
+                .expect("finding");
+            assert!(msg.message.get(Lang::Id).contains("masa depan"));
+        }
+        other => panic!("expected refusal, got {other:?}"),
+    }
+
+    // Born 1 October 2026, female (day + 40), district 11.01.01.
+    let ok = new_member(
+        &baby("1101014110260001", "2026-10-01", "3"),
+        "event.anggota",
+        true,
+        &mut out,
+    )
+    .expect("input complete");
+    let decision = decided(
+        &fam,
+        Event::Birth {
+            anggota: ok.clone(),
+        },
+        &[],
+    );
+    let req = match decision {
+        Decision::Ready(req) => req,
+        Decision::Confirm(w) => {
+            // Warnings the sample family already has must be confirmed first.
+            let keys: Vec<String> = w.iter().map(warning_key).collect();
+            match decided(&fam, Event::Birth { anggota: ok }, &keys) {
+                Decision::Ready(req) => {
+                    assert_eq!(req.confirmed_warnings.len(), keys.len());
+                    req
+                }
+                other => panic!("confirmed warnings still block: {other:?}"),
+            }
+        }
+        Decision::Refused(f) => panic!("a valid birth was refused: {:?}", rules(&f)),
+    };
+    assert_eq!(req.event.kind(), "birth");
+    assert_eq!(verify_hash(&req), Ok(()));
+    assert_eq!(req.base_version, fam.version);
+}
+
+#[wasm_bindgen_test]
+fn a_late_birth_warns_and_is_ready_only_once_confirmed() {
+    let fam = sample();
+    let mut out = Vec::new();
+    // Born 2 years ago: the core asks whether this is really a birth (warning).
+    let late = new_member(
+        &baby("1101014111240001", "2024-11-01", "3"),
+        "event.anggota",
+        true,
+        &mut out,
+    )
+    .expect("input complete");
+    let warnings = match decided(
+        &fam,
+        Event::Birth {
+            anggota: late.clone(),
+        },
+        &[],
+    ) {
+        Decision::Confirm(w) => w,
+        other => panic!("expected warnings, got {other:?}"),
+    };
+    assert!(warnings.iter().any(|w| w.rule == "event.birth_late"));
+    let keys: Vec<String> = warnings.iter().map(warning_key).collect();
+    // Confirming only some of them is not enough.
+    let partial: Vec<String> = keys
+        .iter()
+        .filter(|k| !k.starts_with("event.birth_late"))
+        .cloned()
+        .collect();
+    assert!(matches!(
+        decided(
+            &fam,
+            Event::Birth {
+                anggota: late.clone()
+            },
+            &partial
+        ),
+        Decision::Confirm(_)
+    ));
+    match decided(&fam, Event::Birth { anggota: late }, &keys) {
+        Decision::Ready(req) => assert!(
+            req.confirmed_warnings
+                .iter()
+                .any(|c| c.rule == "event.birth_late")
+        ),
+        other => panic!("expected ready, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_head_moving_out_needs_a_new_head_and_a_known_destination() {
+    let fam = sample();
+    let head = fam.anggota[0].nik.clone();
+    let spouse = fam.anggota[1].nik.clone();
+    let date = Date::from_ymd(2026, 11, 1).expect("date");
+    let moved = |region: &str, new_head: Option<String>| Event::MemberMovedOut {
+        nik: head.clone(),
+        date,
+        destination: Destination::Domestic {
+            region: region.into(),
+        },
+        new_head,
+    };
+    match decided(&fam, moved("31.71", None), &[]) {
+        Decision::Refused(f) => assert!(
+            rules(&f).contains(&("event.new_head_required".into(), "event.new_head".into()))
+        ),
+        other => panic!("expected refusal, got {other:?}"),
+    }
+    match decided(&fam, moved("12.99", Some(spouse.clone())), &[]) {
+        Decision::Refused(f) => assert!(rules(&f).contains(&(
+            "event.destination".into(),
+            "event.destination.region".into()
+        ))),
+        other => panic!("expected refusal, got {other:?}"),
+    }
+    let ok = decided(&fam, moved("31.71", Some(spouse)), &[]);
+    assert!(
+        matches!(ok, Decision::Ready(_) | Decision::Confirm(_)),
+        "a move to a known region with a new head is valid: {ok:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_destination_is_the_deepest_region_chosen_or_abroad() {
+    let levels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(deepest(&levels(&["31", "31.71", "", ""])), Some("31.71"));
+    assert_eq!(deepest(&levels(&["", "", "", ""])), None);
+    // A gap ends the chain: a lower level without its parent does not count.
+    assert_eq!(deepest(&levels(&["31", "", "31.71.01", ""])), Some("31"));
+    let mut out = Vec::new();
+    assert_eq!(
+        destination(false, "", &levels(&["31", "31.71", "", ""]), &mut out),
+        Some(Destination::Domestic {
+            region: "31.71".into()
+        })
+    );
+    assert_eq!(
+        destination(true, " Malaysia ", &levels(&["", "", "", ""]), &mut out),
+        Some(Destination::Abroad {
+            country: Some("Malaysia".into())
+        })
+    );
+    assert!(out.is_empty());
+    assert_eq!(
+        destination(false, "", &levels(&["", "", "", ""]), &mut out),
+        None
+    );
+    assert_eq!(
+        rules(&out),
+        vec![(REQUIRED.to_owned(), "event.destination.region".to_owned())]
+    );
+}
+
+#[wasm_bindgen_test]
+fn split_roles_need_a_relationship_each() {
+    let fam = sample();
+    let mut out = Vec::new();
+    let r = roles(
+        &fam,
+        &[(2, "1".into()), (3, "".into()), (99, "3".into())],
+        &mut out,
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].nik, fam.anggota[2].nik);
+    assert_eq!(r[0].relationship, 1);
+    assert_eq!(
+        rules(&out),
+        vec![(
+            REQUIRED.to_owned(),
+            "event.members[1].relationship".to_owned()
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+fn findings_about_the_new_member_move_beside_the_typed_fields() {
+    let f = |path: &str| {
+        Finding::new(
+            "x",
+            tepat_core::Severity::Error,
+            path,
+            &tepat_core::Text::new("a", "a"),
+            Default::default(),
+        )
+    };
+    let moved = new_member_paths(
+        vec![
+            f("anggota[4].nik"),
+            f("anggota[40].nik"),
+            f("anggota[4]"),
+            f("anggota[1].nik"),
+        ],
+        4,
+        "event.anggota",
+    );
+    let paths: Vec<&str> = moved.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "event.anggota.nik",
+            "anggota[40].nik",
+            "event.anggota",
+            "anggota[1].nik"
+        ]
+    );
+
+    assert!(under("event.members[1].nik", "event.members"));
+    assert!(under("event.date", "event.date"));
+    assert!(!under("event.dates", "event.date"));
+    assert!(!under("event.partner_nik", "event.partner"));
+    let all = vec![
+        f("event.date"),
+        f("reason"),
+        f("no_kk"),
+        f("event.destination.region"),
+    ];
+    let fields = ["event.date", "event.destination", "reason"];
+    assert_eq!(beside(&all, &["event.destination"]).len(), 1);
+    let rest = elsewhere(&all, &fields);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].path, "no_kk");
+}
+
+fn item(id: &str, no_kk: &str, time: &str, state: ItemState) -> Item {
+    let fam = sample();
+    let mut req = request(
+        &fam,
+        id.into(),
+        "pendamping1",
+        time.into(),
+        "uji",
+        Event::FamilyNotFound { date: today() },
+    );
+    req.no_kk = no_kk.into();
+    Item {
+        id: id.into(),
+        state,
+        findings: Vec::new(),
+        rulebook_version: "2026.1".into(),
+        request: req,
+    }
+}
+
+fn sent(id: &str, no_kk: &str, time: &str, status: &str, version: Option<u32>) -> Sent {
+    Sent {
+        id: id.into(),
+        no_kk: no_kk.into(),
+        kind: "birth".into(),
+        time: time.into(),
+        status: status.into(),
+        version,
+    }
+}
+
+#[wasm_bindgen_test]
+fn device_changes_merge_the_outbox_and_acknowledged_changes_newest_first() {
+    let queued = vec![
+        item("a", "111", "2026-11-23T09:00:00.000Z", ItemState::Pending),
+        item("b", "222", "2026-11-23T10:00:00.000Z", ItemState::Pending),
+        item("c", "111", "2026-11-22T09:00:00.000Z", ItemState::Rejected),
+    ];
+    let acked = vec![
+        sent("d", "111", "2026-11-23T08:00:00.000Z", "applied", Some(4)),
+        sent(
+            "e",
+            "111",
+            "2026-11-23T11:00:00.000Z",
+            "pending_review",
+            None,
+        ),
+        // Acknowledged and queued again (a replay): the outbox's state wins.
+        sent("a", "111", "2026-11-23T09:00:00.000Z", "applied", Some(5)),
+    ];
+    let list = device_changes("111", &queued, &acked);
+    let got: Vec<(&str, DeviceState)> = list.iter().map(|c| (c.id.as_str(), c.state)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("e", DeviceState::InReview),
+            ("a", DeviceState::Waiting),
+            ("d", DeviceState::Applied),
+            ("c", DeviceState::Rejected),
+        ]
+    );
+    assert_eq!(list[2].version, Some(4));
+    assert_eq!(list[1].kind, "family_not_found");
+
+    let v = Version {
+        version: 4,
+        seq: 9,
+        created_at: "2026-11-23T08:00:05Z".into(),
+        change_id: Some("d".into()),
+    };
+    assert_eq!(history::version_kind(&v, &acked), Some("birth"));
+    assert_eq!(
+        history::version_kind(
+            &Version {
+                change_id: None,
+                ..v
+            },
+            &acked
+        ),
+        None
+    );
+    assert_eq!(short_time("2026-11-23T08:00:05Z"), "2026-11-23 08:00 UTC");
+    assert_eq!(short_time("x"), "x");
+}
+
+#[wasm_bindgen_test]
+fn the_sent_log_replaces_replays_and_keeps_the_newest() {
+    let mut log = Log::default();
+    log.add_sent(vec![sent("a", "1", "t1", "pending_review", None)]);
+    log.add_sent(vec![sent("a", "1", "t1", "applied", Some(2))]);
+    assert_eq!(log.sent.len(), 1);
+    assert_eq!(log.sent[0].status, "applied");
+    let many: Vec<Sent> = (0..history::SENT_KEPT + 7)
+        .map(|i| sent(&format!("id{i}"), "1", "t", "applied", None))
+        .collect();
+    log.add_sent(many);
+    assert_eq!(log.sent.len(), history::SENT_KEPT);
+    assert_eq!(
+        log.sent.last().map(|s| s.id.as_str()),
+        Some(format!("id{}", history::SENT_KEPT + 6).as_str())
+    );
+    assert!(!log.sent.iter().any(|s| s.id == "a"));
+}
+
+#[wasm_bindgen_test]
+async fn the_history_is_sealed_at_rest_and_reads_back() {
+    let key = crypto::derive_key("246810", b"0123456789abcdef", 1000)
+        .await
+        .expect("key");
+    let u = session::Unlocked {
+        session: api::LoginResponse {
+            token: "t".into(),
+            expires_at: TIME.into(),
+            user: api::UserView {
+                username: "pendamping1".into(),
+                role: "facilitator".into(),
+                villages: Vec::new(),
+                districts: Vec::new(),
+            },
+        },
+        key,
+    };
+    let kk = "3201011209219999";
+    let versions = vec![Version {
+        version: 1,
+        seq: 1,
+        created_at: TIME.into(),
+        change_id: None,
+    }];
+    let log = history::put_versions(&u, kk, versions.clone()).await;
+    assert_eq!(log.versions.get(kk), Some(&versions));
+    history::record_sent(&u, vec![sent("z", kk, TIME, "applied", Some(2))]).await;
+    let back = history::load(&u).await;
+    assert_eq!(back.versions.get(kk), Some(&versions));
+    assert_eq!(back.sent.len(), 1);
+    // The stored record is ciphertext: the No. KK is not in it.
+    let raw: Option<crypto::Sealed> = store::cache_get("history").await.expect("readable");
+    let raw = raw.expect("stored");
+    assert!(!String::from_utf8_lossy(&raw.ct).contains(kk));
+    // Another key opens nothing (and gives an empty log, never a panic).
+    let other = crypto::derive_key("135790", b"0123456789abcdef", 1000)
+        .await
+        .expect("key");
+    let stranger = session::Unlocked { key: other, ..u };
+    assert_eq!(history::load(&stranger).await, Log::default());
+    store::cache_delete("history").await.expect("cleanup");
+}
+
+#[wasm_bindgen_test]
+fn byte_counts_read_in_both_languages() {
+    assert_eq!(format_bytes(Lang::Id, 0.0), "0 B");
+    assert_eq!(format_bytes(Lang::Id, 1_540_000.0), "1,5 MB");
+    assert_eq!(format_bytes(Lang::En, 1_540_000.0), "1.5 MB");
+    assert_eq!(format_bytes(Lang::En, 999.0), "999 B");
+    assert_eq!(format_bytes(Lang::En, 250_000_000_000.0), "250 GB");
+    let e = Estimate {
+        usage: 50.0,
+        quota: 200.0,
+    };
+    assert_eq!(e.percent(), 25.0);
+    assert_eq!(
+        Estimate {
+            usage: 5.0,
+            quota: 0.0
+        }
+        .percent(),
+        0.0
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_browser_gives_a_storage_estimate() {
+    let e = tepat_app::storage::estimate()
+        .await
+        .expect("Chromium has navigator.storage");
+    assert!(e.quota > 0.0);
+    assert!(e.usage >= 0.0);
+}
+
+#[wasm_bindgen_test]
+fn an_update_activates_only_when_nothing_is_unsent_and_no_form_is_open() {
+    assert_eq!(action(0, false), Action::Activate);
+    assert_eq!(action(1, false), Action::Ask);
+    assert_eq!(action(0, true), Action::Ask);
+    assert!(form_page("/keluarga/3201011209210001"));
+    assert!(form_page("/keluarga/3201011209210001/uji-petik"));
+    assert!(!form_page("/kotak-keluar"));
+    assert!(!form_page("/"));
+}

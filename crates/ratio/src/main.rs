@@ -1,0 +1,57 @@
+//! Native side of the wasm/native ratio (issue 5): times the kernel loops of
+//! `tepat_ratio` and prints one JSON line per kernel, in the same form as
+//! `tests/bench/ratio.mjs` prints for the wasm32 module. `cargo xtask bench` runs both
+//! and divides. Usage: `tepat-ratio [families] [rounds]`.
+//!
+//! Both sides time a round by the main thread's CPU time (`/proc/thread-self/schedstat`,
+//! nanoseconds) rather than wall time, so other load on a shared machine does not count;
+//! where that file is missing they fall back to wall time and say so.
+
+use std::time::Instant;
+
+/// CPU nanoseconds of this thread, if Linux tells.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let families = tepat_ratio::setup(n);
+    for (name, reps, f) in [
+        (
+            "validate",
+            20,
+            tepat_ratio::run_validate as extern "C" fn(u32) -> u64,
+        ),
+        ("score", 100, tepat_ratio::run_score),
+    ] {
+        f(1); // warm-up
+        let mut best = f64::INFINITY;
+        let mut checksum = 0;
+        let clock = if thread_cpu_ns().is_some() {
+            "thread_cpu"
+        } else {
+            "wall"
+        };
+        for _ in 0..rounds {
+            let (t, c) = (Instant::now(), thread_cpu_ns());
+            checksum = f(reps);
+            let secs = match (c, thread_cpu_ns()) {
+                (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+                _ => t.elapsed().as_secs_f64(),
+            };
+            best = best.min(secs);
+        }
+        let ns = best * 1e9 / f64::from(families * reps);
+        println!(
+            "{{\"side\":\"native\",\"kernel\":\"{name}\",\"families\":{families},\"clock\":\"{clock}\",\"ns_per_family\":{ns:.1},\"checksum\":\"{checksum:016x}\"}}"
+        );
+    }
+}

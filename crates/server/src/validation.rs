@@ -1,0 +1,198 @@
+//! Boundary checks of request bodies and account fields, declared with `validator`
+//! derives and answered as 422 `{code, message, details: {path, problems}}`.
+//!
+//! Only the server's own inputs live here (accounts, review decisions). Everything about
+//! a family, a NIK or a change request is tepat-core's: its findings carry rule ids,
+//! paths and id/en messages in a stable order, which a derive cannot give.
+
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use validator::{Validate, ValidationError, ValidationErrors};
+
+use crate::error::ApiError;
+use crate::json::Json;
+
+/// A JSON body that is also checked with its `Validate` derive.
+pub struct Valid<T>(pub T);
+
+impl<T: DeserializeOwned + Validate, S: Send + Sync> FromRequest<S> for Valid<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        value.validate().map_err(|e| rejection(&e))?;
+        Ok(Valid(value))
+    }
+}
+
+/// One failed check: the field, the check's code and its id/en message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// Every failed check, sorted by path and code (the derive's map has no order).
+pub fn problems(errors: &ValidationErrors) -> Vec<Problem> {
+    let mut out: Vec<Problem> = errors
+        .field_errors()
+        .into_iter()
+        .flat_map(|(field, errs)| {
+            errs.iter().map(move |e| Problem {
+                path: field.to_string(),
+                code: e.code.to_string(),
+                message: e
+                    .message
+                    .as_deref()
+                    .unwrap_or("Isian tidak sah. / The value is not valid.")
+                    .to_owned(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.path, &a.code).cmp(&(&b.path, &b.code)));
+    out
+}
+
+/// The 422 answer for failed checks; `message` and `details.path` name the first one.
+pub fn rejection(errors: &ValidationErrors) -> ApiError {
+    let all = problems(errors);
+    let (message, path) = all.first().map_or_else(
+        || {
+            (
+                "Isian tidak sah. / The value is not valid.".to_owned(),
+                String::new(),
+            )
+        },
+        |p| (p.message.clone(), p.path.clone()),
+    );
+    let list: Vec<_> = all
+        .iter()
+        .map(|p| json!({ "path": p.path, "code": p.code, "message": p.message }))
+        .collect();
+    ApiError::unprocessable(message, json!({ "path": path, "problems": list }))
+}
+
+/// The same problems as one line, for the command line.
+pub fn summary(errors: &ValidationErrors) -> String {
+    problems(errors)
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A new account's username and password (`tepat user add`).
+#[derive(Debug, Validate)]
+pub struct NewAccount<'a> {
+    #[validate(
+        length(
+            min = 2,
+            max = 64,
+            message = "Nama pengguna 2–64 karakter. / The username must have 2–64 characters."
+        ),
+        custom(function = "username_chars")
+    )]
+    pub username: &'a str,
+    #[validate(length(
+        min = 8,
+        max = 1024,
+        message = "Kata sandi 8–1024 karakter. / The password must have 8–1024 characters."
+    ))]
+    pub password: &'a str,
+}
+
+fn username_chars(u: &str) -> Result<(), ValidationError> {
+    if u.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(ValidationError::new("username_chars").with_message(
+            "Nama pengguna hanya boleh a–z, 0–9, `.`, `_` atau `-`. / The username may only use a–z, 0–9, `.`, `_` or `-`."
+                .into(),
+        ))
+    }
+}
+
+/// A supervisor's review decision: approve or reject, always with a reason (alasan).
+#[derive(Debug, serde::Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    #[validate(custom(function = "reason_text"))]
+    pub reason: String,
+}
+
+fn reason_text(reason: &str) -> Result<(), ValidationError> {
+    let n = reason.trim().chars().count();
+    if n == 0 || n > 2000 {
+        Err(ValidationError::new("reason").with_message(
+            "Alasan wajib diisi (maks. 2000 karakter). / A reason is required (max 2000 characters)."
+                .into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(e: &ValidationErrors) -> Vec<(String, String)> {
+        problems(e).into_iter().map(|p| (p.path, p.code)).collect()
+    }
+
+    #[test]
+    fn accounts() {
+        let ok = NewAccount {
+            username: "pendamping.01",
+            password: "rahasia-panjang",
+        };
+        assert!(ok.validate().is_ok());
+        let bad = NewAccount {
+            username: "Budi Santoso",
+            password: "pendek",
+        };
+        let e = bad.validate().unwrap_err();
+        assert_eq!(
+            codes(&e),
+            [
+                ("password".to_owned(), "length".to_owned()),
+                ("username".to_owned(), "username_chars".to_owned()),
+            ]
+        );
+        let e = NewAccount {
+            username: "x",
+            password: "12345678",
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(codes(&e), [("username".to_owned(), "length".to_owned())]);
+        assert!(summary(&e).starts_with("username: Nama pengguna 2–64"));
+    }
+
+    #[test]
+    fn decisions() {
+        let ok = Decision {
+            reason: "Akta kematian sudah diperiksa".into(),
+        };
+        assert!(ok.validate().is_ok());
+        for reason in ["", "   ", &"x".repeat(2001)] {
+            let e = Decision {
+                reason: reason.to_owned(),
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(codes(&e), [("reason".to_owned(), "reason".to_owned())]);
+        }
+        assert!(
+            Decision {
+                reason: "é".repeat(2000)
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,48 @@
+// Wasm side of the wasm/native ratio (issue 5): loads the plain wasm32 build of
+// crates/ratio in Node (V8, the engine of Chrome on Android) and times the same kernel
+// loops as the native `tepat-ratio` binary, printing the same JSON lines.
+// Usage: node tests/bench/ratio.mjs path/to/tepat_ratio.wasm [families] [rounds]
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+// A round is timed by the main thread's CPU time (/proc/thread-self/schedstat, ns), as
+// on the native side, so other load on a shared machine does not count; V8's compiler
+// and GC threads are not counted either. Without that file: wall time.
+function threadCpuNs() {
+  try {
+    return BigInt(readFileSync('/proc/thread-self/schedstat', 'utf8').split(/\s+/)[0]);
+  } catch {
+    return null;
+  }
+}
+
+const [wasmPath, nArg, roundsArg] = process.argv.slice(2);
+if (!wasmPath) {
+  console.error('usage: node ratio.mjs tepat_ratio.wasm [families] [rounds]');
+  process.exit(2);
+}
+const n = Number(nArg ?? 2000);
+const rounds = Number(roundsArg ?? 5);
+const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
+const { setup, run_validate, run_score } = instance.exports;
+const families = setup(n);
+// The same repetitions as the native side (crates/ratio/src/main.rs).
+for (const [name, reps, f] of [['validate', 20, run_validate], ['score', 100, run_score]]) {
+  f(1); // warm-up (also lets V8 tier up to optimized code)
+  let best = Infinity;
+  let checksum = 0n;
+  const clock = threadCpuNs() === null ? 'wall' : 'thread_cpu';
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    const c = threadCpuNs();
+    checksum = BigInt.asUintN(64, f(reps));
+    const c2 = threadCpuNs();
+    const ms = c === null || c2 === null ? performance.now() - t : Number(c2 - c) / 1e6;
+    best = Math.min(best, ms);
+  }
+  const ns = (best * 1e6) / (families * reps);
+  console.log(JSON.stringify({
+    side: 'wasm', kernel: name, families, clock, ns_per_family: Number(ns.toFixed(1)),
+    checksum: checksum.toString(16).padStart(16, '0'),
+  }));
+}
