@@ -109,6 +109,17 @@ impl Tally {
 pub fn run() -> bool {
     let mut t = Tally::default();
     let started = std::time::Instant::now();
+    // A cold run needs about 8 GB for target/, the tools and the browser. Say so up
+    // front: a full disk otherwise shows up later as a linker crash.
+    if let Some(free) = crate::util::free_bytes(&root()) {
+        let gb = free as f64 / 1e9;
+        eprintln!("xtask: {gb:.1} GB free on the disk that holds the project");
+        if gb < 12.0 {
+            eprintln!(
+                "xtask: WARNING: less than 12 GB free; a cold build may run out of space (remove old target/ folders)"
+            );
+        }
+    }
 
     // Prerequisites: each is installed when missing; a failure names the fix.
     let tools_ok = match tools::ensure_build_tools() {
