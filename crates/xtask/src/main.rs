@@ -18,11 +18,12 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|bench|dist|tools>
+const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|dist|tools>
 
   run     build the PWA and server and start them on http://127.0.0.1:8080 (SQLite, demo data)
           options: --addr HOST:PORT  --database-url URL
   test    run every test (fmt, clippy, native, wasm32 in Chromium, PostgreSQL, JS package, end-to-end)
+  e2e     only the browser end-to-end suite: `cargo xtask e2e [tests/e2e/FILE.test.mjs …]`
   bench   run the benchmarks and print their figures
           `bench load [--engine sqlite|postgres] [load run options]`: only the server load test
   dist    build the release server, the PWA dist/ and the npm package; print sizes
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     let ok = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test::run(),
+        Some("e2e") => test::e2e(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("dist") => dist(),
         Some("tools") => {

@@ -234,24 +234,7 @@ pub fn run() -> bool {
 
     // The PWA in release mode, against a real server, in a real browser.
     if tools_ok && let Some(chromium) = &chromium {
-        match build::pwa().and_then(|dist| Ok((dist, build::server(false)?))) {
-            Ok((dist, bin)) => match server::start(&bin, &dist, None) {
-                Ok(srv) => {
-                    let mut c = cmd("node");
-                    c.args([
-                        "--test",
-                        "--test-concurrency=1",
-                        "--test-reporter=spec",
-                        "tests/e2e/",
-                    ])
-                    .env("TEPAT_URL", &srv.url)
-                    .env("CHROMIUM", chromium);
-                    t.runner("end-to-end (Playwright)", &mut c);
-                }
-                Err(e) => t.error("end-to-end server", &e),
-            },
-            Err(e) => t.error("PWA build", &e),
-        }
+        end_to_end(&mut t, chromium, &[]);
     }
     drop(postgres);
 
@@ -260,6 +243,39 @@ pub fn run() -> bool {
         eprintln!("xtask: failed: {}", t.failed_steps.join("; "));
     }
     eprintln!("xtask: test took {}m{:02}s", secs / 60, secs % 60);
+    println!("{} passed, {} failed", t.passed, t.failed);
+    t.failed == 0
+}
+
+/// Builds the PWA (release) and the server, starts the server on a free loopback port
+/// and runs the Playwright suite (`files`, or all of tests/e2e/) against it.
+fn end_to_end(t: &mut Tally, chromium: &Path, files: &[String]) {
+    match build::pwa().and_then(|dist| Ok((dist, build::server(false)?))) {
+        Ok((dist, bin)) => match server::start(&bin, &dist, None) {
+            Ok(srv) => {
+                let mut c = cmd("node");
+                c.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]);
+                if files.is_empty() {
+                    c.arg("tests/e2e/");
+                } else {
+                    c.args(files);
+                }
+                c.env("TEPAT_URL", &srv.url).env("CHROMIUM", chromium);
+                t.runner("end-to-end (Playwright)", &mut c);
+            }
+            Err(e) => t.error("end-to-end server", &e),
+        },
+        Err(e) => t.error("PWA build", &e),
+    }
+}
+
+/// `cargo xtask e2e [FILE…]`: only the browser end-to-end suite, for work on the app.
+pub fn e2e(files: &[String]) -> bool {
+    let mut t = Tally::default();
+    match tools::ensure_build_tools().and_then(|()| tools::ensure_chromium()) {
+        Ok(chromium) => end_to_end(&mut t, &chromium, files),
+        Err(e) => t.error("toolchain", &e),
+    }
     println!("{} passed, {} failed", t.passed, t.failed);
     t.failed == 0
 }
