@@ -136,11 +136,11 @@ test("uji petik: Indonesian finding beside the field and in the summary, draft s
   await page2.locator(AREA).fill("1");
   await page2.locator(`${AREA}-msg [data-rule="housing.floor_area_per_person"]`).waitFor();
   await page2.getByLabel("Alasan perubahan").fill("uji petik e2e: luas lantai diukur ulang");
-  await page2.getByRole("button", { name: "Kirim ke Kotak Keluar" }).click();
+  await page2.getByRole("button", { name: "Kirim koreksi ke Kotak Keluar" }).click();
   await page2.getByText("Ada peringatan. Periksa lalu centang konfirmasi sebelum mengirim.").waitFor();
   assert.equal(await outboxCount(page2), 0, "a warning blocks until confirmed");
   await page2.getByLabel("Saya sudah memeriksa semua peringatan dan datanya benar.").check();
-  await page2.getByRole("button", { name: "Kirim ke Kotak Keluar" }).click();
+  await page2.getByRole("button", { name: "Kirim koreksi ke Kotak Keluar" }).click();
   await page2.getByText("Uji petik dikirim ke Kotak Keluar.").waitFor();
   assert.equal(await outboxCount(page2), 1);
   const raw = await page2.evaluate(async () => {
@@ -164,7 +164,59 @@ test("uji petik: Indonesian finding beside the field and in the summary, draft s
   ]);
   const fix = items[0].request.event.corrections.find((c) => c.field === "housing.floor_area_m2");
   assert.equal(fix.value, 1);
+  // The visit date travels with the corrections (it becomes the family's ground-check date).
+  assert.match(items[0].request.event.visited, /^\d{4}-\d{2}-\d{2}$/);
   assert.ok(items[0].request.evidence.some((e) => e.kind === "gps" && e.gps.accuracy_m === 8));
   assert.ok(items[0].request.evidence.some((e) => e.kind === "photo"));
+  await context.close();
+});
+
+test("uji petik: a visit that finds every answer correct confirms the record (data sesuai)", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await signIn(page, { pin: PIN });
+  const pull = await api(page, "pendamping1", "/api/v1/sync/pull?cursor=0&limit=2000");
+  // Another household without a spouse than the test above takes.
+  const target = pull.households
+    .filter((h) => !h.keluarga.anggota.some((a) => a.relationship === 2))
+    .at(-2);
+  assert.ok(target, "a household without a spouse");
+  const kk = target.no_kk;
+  assert.equal(target.keluarga.ground_checked, undefined);
+
+  await openHousehold(page, kk);
+  await page.locator('[data-field="uji-petik"]').click();
+  await page.getByRole("heading", { name: "Uji Petik" }).waitFor();
+  // Nothing changed: the button confirms, and the note is optional.
+  const send = page.getByRole("button", { name: "Semua data sesuai — kirim" });
+  await send.waitFor();
+  await page.getByLabel("Catatan kunjungan (boleh kosong)").waitFor();
+  const counts = await page.locator('[data-field="finding-count"]').innerText();
+  const [, errors, warns] = counts.match(/(\d+) kesalahan, (\d+) peringatan/).map(Number);
+  assert.equal(errors, 0, "demo families are valid");
+  if (warns > 0) {
+    await page.getByLabel("Saya sudah memeriksa semua peringatan dan datanya benar.").check();
+  }
+  await send.click();
+  await page.getByText("Uji petik dikirim ke Kotak Keluar.").waitFor();
+  await page.getByRole("link", { name: "Kotak Keluar" }).click();
+  await page.locator('[data-field="pending"]').getByText("0 perubahan menunggu").waitFor({ timeout: 45000 });
+
+  const after = await api(page, "pendamping1", `/api/v1/sync/pull?cursor=0&limit=2000`);
+  const now = after.households.find((h) => h.no_kk === kk);
+  if (warns === 0) {
+    // Applied at once: the next version carries the visit date and nothing else changed.
+    assert.equal(now.version, target.version + 1);
+    assert.match(now.keluarga.ground_checked, /^\d{4}-\d{2}-\d{2}$/);
+    const { ground_checked, version, ...rest } = now.keluarga;
+    const { version: v0, ...rest0 } = target.keluarga;
+    assert.deepEqual(rest, rest0);
+  } else {
+    // Confirmed warnings go to the supervisor first.
+    const queue = await api(page, "koordinator1", "/api/v1/review?limit=500");
+    const items = queue.items.filter((i) => i.no_kk === kk && i.kind === "ground_check_confirmed");
+    assert.equal(items.length, 1);
+    assert.equal(items[0].request.reason, "Uji petik: semua data sesuai");
+  }
   await context.close();
 });

@@ -127,6 +127,11 @@ fn Household() -> impl IntoView {
                     <dt>{tr(l, "Desa/kelurahan", "Village")}</dt><dd>{village}</dd>
                     <dt>{tr(l, "Status", "State")}</dt><dd>{state_label(h.state, l)}</dd>
                     <dt>{tr(l, "Versi", "Version")}</dt><dd>{h.version}</dd>
+                    <dt>{tr(l, "Uji petik terakhir", "Last ground check")}</dt>
+                    <dd data-field="ground-checked">{match h.keluarga.ground_checked {
+                        Some(d) => d.to_string(),
+                        None => tr(l, "belum pernah", "never").to_owned(),
+                    }}</dd>
                 </dl>
             </section>
             <section class="card">

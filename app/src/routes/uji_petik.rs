@@ -31,6 +31,9 @@ use crate::sync::{self, use_data};
 use crate::today::today;
 use crate::worklist::WorkState;
 
+/// The visit note sent when the facilitator confirms a record without writing one.
+const CONFIRM_REASON: &str = "Uji petik: semua data sesuai";
+
 #[component]
 pub fn UjiPetikPage() -> impl IntoView {
     let auth = use_auth();
@@ -334,6 +337,9 @@ fn Form(
     let all_confirmed =
         move || warnings.with(|w| draft.with(|d| w.iter().all(|k| d.confirmed.contains(k))));
 
+    // True while no answer differs from the record: sending confirms it as correct.
+    let unchanged = Memo::new(move |_| draft.with(|d| d.corrections(&base.get_value()).is_empty()));
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         notice.set(None);
@@ -363,17 +369,33 @@ fn Form(
                 gps: None,
             });
         }
+        // No changed answer: the visit confirms the record as it is (data sesuai).
+        let corrections = d.corrections(&fam);
+        let (event, reason) = if corrections.is_empty() {
+            let reason = if d.reason.trim().is_empty() {
+                CONFIRM_REASON.to_owned()
+            } else {
+                d.reason.clone()
+            };
+            (Event::GroundCheckConfirmed { date: now }, reason)
+        } else {
+            (
+                Event::VariableCorrection {
+                    corrections,
+                    visited: Some(now),
+                },
+                d.reason.clone(),
+            )
+        };
         let req = ChangeRequest {
             id: new_id(),
             no_kk: fam.no_kk.clone(),
             base_version: fam.version,
             author: u.session.user.username.clone(),
             time: now_rfc3339(),
-            reason: d.reason.clone(),
+            reason,
             evidence,
-            event: Event::VariableCorrection {
-                corrections: d.corrections(&fam),
-            },
+            event,
             confirmed_warnings: Vec::new(),
             hash: None,
         };
@@ -528,7 +550,11 @@ fn Form(
                 <section class="card" id="sec-submit">
                     <h2>{move || tr(lang.get(), "Bukti dan pengiriman", "Evidence and sending")}</h2>
                     <Photo ctx=ctx/>
-                    <label for="f-reason">{move || tr(lang.get(), "Alasan perubahan", "Reason for the change")}</label>
+                    <label for="f-reason">{move || if unchanged.get() {
+                        tr(lang.get(), "Catatan kunjungan (boleh kosong)", "Visit note (optional)")
+                    } else {
+                        tr(lang.get(), "Alasan perubahan", "Reason for the change")
+                    }}</label>
                     <textarea id="f-reason" rows="2"
                         prop:value=draft.with_untracked(|d| d.reason.clone())
                         on:input=move |ev| { let t = event_target_value(&ev); draft.update(|d| d.reason = t); }></textarea>
@@ -554,8 +580,12 @@ fn Form(
                         }).collect_view()}
                     </ul>
                     {move || notice.get().map(|(id, en)| view! { <p class="notice warn" role="alert">{tr(lang.get(), id, en)}</p> })}
-                    <p><button type="submit" disabled=move || busy.get()>
-                        {move || tr(lang.get(), "Kirim ke Kotak Keluar", "Send to the outbox")}
+                    <p><button type="submit" id="submit-uji-petik" disabled=move || busy.get()>
+                        {move || if unchanged.get() {
+                            tr(lang.get(), "Semua data sesuai — kirim", "All answers correct — send")
+                        } else {
+                            tr(lang.get(), "Kirim koreksi ke Kotak Keluar", "Send the corrections to the outbox")
+                        }}
                     </button></p>
                 </section>
             </form>

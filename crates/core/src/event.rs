@@ -175,8 +175,17 @@ pub enum Event {
         date: Date,
         members: Vec<MemberRole>,
     },
-    /// Ground-check (uji petik) corrections of questionnaire answers.
-    VariableCorrection { corrections: Vec<Correction> },
+    /// Ground-check (uji petik) corrections of questionnaire answers. `visited`, the
+    /// date of the home visit, becomes the family's `ground_checked` date.
+    VariableCorrection {
+        corrections: Vec<Correction>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visited: Option<Date>,
+    },
+    /// Uji petik, data sesuai: the facilitator visited the family on `date` and found
+    /// every answer correct. Only a record without errors can be confirmed; the
+    /// family's `ground_checked` date becomes `date`, and nothing else changes.
+    GroundCheckConfirmed { date: Date },
     /// A member is not found at the visit (404 = 6). When the head is not found,
     /// `new_head` names the member who becomes head.
     MemberNotFound {
@@ -203,6 +212,7 @@ impl Event {
             Event::VariableCorrection { .. } => "variable_correction",
             Event::MemberNotFound { .. } => "member_not_found",
             Event::FamilyNotFound { .. } => "family_not_found",
+            Event::GroundCheckConfirmed { .. } => "ground_check_confirmed",
         }
     }
 }
@@ -403,6 +413,10 @@ fn message(rule: &str) -> Text {
         "event.member_unknown" => Text::new(
             "Tidak ada anggota aktif dengan NIK ini di keluarga.",
             "No active member of the family has this NIK.",
+        ),
+        "event.confirm_with_errors" => Text::new(
+            "Data keluarga masih memiliki {count} kesalahan, jadi tidak dapat dinyatakan sesuai. Perbaiki jawabannya lewat uji petik.",
+            "The family record still has {count} errors, so it cannot be confirmed as correct. Correct the answers in the ground check.",
         ),
         "event.date_future" => Text::new(
             "Tanggal peristiwa ({date}) ada di masa depan.",
@@ -897,6 +911,7 @@ pub fn apply(
                 status: FamilyStatus::Active,
                 origin_kk: Some(fam.no_kk.clone()),
                 merged_into: None,
+                ground_checked: None,
                 urban_rural: if address.is_some() {
                     None
                 } else {
@@ -999,13 +1014,36 @@ pub fn apply(
             next.status = FamilyStatus::Merged;
             next.merged_into = Some(into_no_kk.clone());
         }
-        Event::VariableCorrection { corrections } => {
+        Event::VariableCorrection {
+            corrections,
+            visited,
+        } => {
             if corrections.is_empty() {
                 out.error("event.correction_empty", "event.corrections", []);
+            }
+            if let Some(date) = visited {
+                check_date(&mut out, *date, None, today, "event.visited");
             }
             if let Some(corrected) = correct(&mut out, fam, corrections) {
                 next = corrected;
             }
+            if visited.is_some() {
+                next.ground_checked = *visited;
+            }
+        }
+        Event::GroundCheckConfirmed { date } => {
+            check_date(&mut out, *date, None, today, "event.date");
+            let mut found = Vec::new();
+            validate_into(fam, &ctx.validation, &mut found);
+            let errors = found.iter().filter(|f| f.is_error()).count();
+            if errors > 0 {
+                out.error(
+                    "event.confirm_with_errors",
+                    "event",
+                    [("count", errors.to_string())],
+                );
+            }
+            next.ground_checked = Some(*date);
         }
         Event::MemberNotFound {
             nik,
@@ -1153,6 +1191,7 @@ const FAMILY_LOCKED: &[&str] = &[
     "status",
     "origin_kk",
     "merged_into",
+    "ground_checked",
     "anggota",
     "address.province",
     "address.regency",
@@ -1473,6 +1512,7 @@ mod tests {
             "variable_correction",
             "member_not_found",
             "family_not_found",
+            "ground_check_confirmed",
         ] {
             assert!(text.contains(&format!("\"{kind}\"")), "{kind}");
         }

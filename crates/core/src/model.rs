@@ -475,6 +475,10 @@ pub struct Keluarga {
     /// For a merged family: the No. KK it was merged into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// Date of the last ground check (uji petik) that confirmed or corrected this
+    /// record at a home visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground_checked: Option<Date>,
     /// Block I: location.
     pub address: Address,
     /// Klasifikasi desa/kelurahan: 1 perkotaan (urban), 2 perdesaan (rural). When

@@ -24,6 +24,11 @@ const DEFS: &[(&str, &str)] = &[
     ("disability.", "Disability"),
 ];
 
+/// The schema of a change request (`ChangeRequest`): one life event about one family.
+pub fn change_request_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(crate::event::ChangeRequest)).unwrap_or_default()
+}
+
 /// The schema of one family record (`Keluarga`), annotated with the rulebook's codes.
 pub fn keluarga_schema(rulebook: &Rulebook) -> Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(Keluarga)).unwrap_or_default();

@@ -2,7 +2,9 @@
 //! change: `TEPAT_BLESS=1 cargo test -p tepat-core --features schema --test schema`.
 
 use tepat_core::Rulebook;
-use tepat_core::schema::{keluarga_schema, parse_error_schema, report_schema};
+use tepat_core::schema::{
+    change_request_schema, keluarga_schema, parse_error_schema, report_schema,
+};
 
 fn check(file: &str, schema: serde_json::Value) {
     let path = format!("{}/../../docs/schema/{file}", env!("CARGO_MANIFEST_DIR"));
@@ -23,6 +25,7 @@ fn schemas_match_the_types() {
     check("keluarga.schema.json", keluarga_schema(Rulebook::builtin()));
     check("report.schema.json", report_schema());
     check("parse-error.schema.json", parse_error_schema());
+    check("change-request.schema.json", change_request_schema());
 }
 
 #[test]

@@ -306,6 +306,7 @@ impl Generator {
             status: FamilyStatus::Active,
             origin_kk: None,
             merged_into: None,
+            ground_checked: None,
             address,
             urban_rural: Some(if urban { 1 } else { 2 }),
             gps: None,

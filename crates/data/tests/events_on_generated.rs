@@ -45,7 +45,7 @@ fn event_for(k: &Keluarga, rng: &mut Rng) -> Event {
         .iter()
         .find(|m| m.nik != a.nik && m.birth_date.age_on(date) >= 17)
         .map(|m| m.nik.clone());
-    match rng.below(7) {
+    match rng.below(8) {
         0 => Event::MemberDied {
             nik: a.nik.clone(),
             date,
@@ -81,6 +81,7 @@ fn event_for(k: &Keluarga, rng: &mut Rng) -> Event {
                 field: "housing.floor".into(),
                 value: serde_json::json!(rng.range(1, 8)),
             }],
+            visited: Some(date),
         },
         5 => Event::FamilySplit {
             new_no_kk: format!("{}1506260{:03}", &k.no_kk[..6], rng.below(999) + 1),
@@ -96,6 +97,7 @@ fn event_for(k: &Keluarga, rng: &mut Rng) -> Event {
                 .then(|| other_member.clone())
                 .flatten(),
         },
+        6 => Event::GroundCheckConfirmed { date },
         _ => Event::Marriage {
             nik: a.nik.clone(),
             date,
@@ -167,6 +169,7 @@ fn events_on_generated_families_apply_cleanly_or_give_findings() {
         "family_not_found",
         "variable_correction",
         "family_split",
+        "ground_check_confirmed",
     ] {
         let ok = outcome.get(&(kind, true)).copied().unwrap_or(0);
         let bad = outcome.get(&(kind, false)).copied().unwrap_or(0);
@@ -235,7 +238,7 @@ fn mutated_requests_never_panic_and_never_apply_with_errors() {
         .enumerate()
     {
         let mut event = event_for(&k, &mut rng);
-        if let Event::VariableCorrection { corrections } = &mut event {
+        if let Event::VariableCorrection { corrections, .. } = &mut event {
             corrections[0].value = junk[rng.below(junk.len() as u64) as usize].clone();
         }
         let mut doc = serde_json::to_value(request(&k, i as u64, event)).unwrap();

@@ -663,6 +663,7 @@ fn correction(field: &str, value: Value) -> Event {
             field: field.into(),
             value,
         }],
+        visited: None,
     }
 }
 

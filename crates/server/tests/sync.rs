@@ -73,6 +73,48 @@ async fn count(ctx: &common::Ctx, sql: &str) -> i64 {
     n
 }
 
+fn confirmed(id: &str, base: u32) -> Value {
+    json!({
+        "id": id, "no_kk": KK, "base_version": base, "author": "p1",
+        "time": "2026-11-20T09:15:00+07:00", "reason": "Uji petik: semua data sesuai",
+        "event": {"type": "ground_check_confirmed", "date": "2026-11-20"}
+    })
+}
+
+both!(
+    ground_check_confirmation_applies_at_once_and_only_to_a_valid_record,
+    |ctx| {
+        world(&ctx).await;
+        let p1 = ctx.login("p1").await;
+        // The visit confirms the record: version 2 differs from version 1 only in its
+        // ground-check date (and version), without a supervisor's review.
+        let r = push(&ctx, &p1, vec![confirmed(&uuid(), 1)]).await;
+        assert_eq!(r.json["results"][0]["outcome"], "accepted", "{}", r.text());
+        assert_eq!(r.json["results"][0]["status"], "applied");
+        let pulled = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+        let k = &pulled.json["households"][0]["keluarga"];
+        assert_eq!(k["ground_checked"], "2026-11-20");
+        assert_eq!(k["version"], 2);
+        let mut before: Value = serde_json::from_str(SAMPLE).unwrap();
+        let mut after = k.clone();
+        for doc in [&mut before, &mut after] {
+            for key in ["version", "ground_checked", "rulebook_version"] {
+                doc.as_object_mut().unwrap().remove(key);
+            }
+        }
+        assert_eq!(before, after);
+        // A confirmation dated in the future is refused by the core's date check.
+        let mut future = confirmed(&uuid(), 2);
+        future["event"]["date"] = json!("2031-01-01");
+        let r = push(&ctx, &p1, vec![future]).await;
+        assert_eq!(r.json["results"][0]["outcome"], "rejected", "{}", r.text());
+        assert_eq!(
+            r.json["results"][0]["findings"][0]["rule"],
+            "event.date_future"
+        );
+    }
+);
+
 both!(pull_push_review_and_audit, |ctx| {
     world(&ctx).await;
     let p1 = ctx.login("p1").await;

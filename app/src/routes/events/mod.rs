@@ -58,7 +58,10 @@ pub fn kind_label(kind: &str) -> Text {
         "marriage" => Text::new("Perkawinan", "Marriage"),
         "family_split" => Text::new("Pecah KK", "Household split"),
         "family_merge" => Text::new("Gabung KK", "Household merge"),
-        "variable_correction" => Text::new("Uji petik", "Ground check"),
+        "variable_correction" => Text::new("Uji petik: koreksi", "Ground check: corrections"),
+        "ground_check_confirmed" => {
+            Text::new("Uji petik: data sesuai", "Ground check: all correct")
+        }
         "member_not_found" => Text::new("Anggota tidak ditemukan", "Member not found"),
         "family_not_found" => Text::new("Keluarga tidak ditemukan", "Family not found"),
         other => Text::new(other, other),
