@@ -208,8 +208,9 @@ test("uji petik: a visit that finds every answer correct confirms the record (da
     // Applied at once: the next version carries the visit date and nothing else changed.
     assert.equal(now.version, target.version + 1);
     assert.match(now.keluarga.ground_checked, /^\d{4}-\d{2}-\d{2}$/);
-    const { ground_checked, version, ...rest } = now.keluarga;
-    const { version: v0, ...rest0 } = target.keluarga;
+    // (The record also notes the rulebook version it was validated with.)
+    const { ground_checked, version, rulebook_version, ...rest } = now.keluarga;
+    const { version: v0, rulebook_version: r0, ...rest0 } = target.keluarga;
     assert.deepEqual(rest, rest0);
   } else {
     // Confirmed warnings go to the supervisor first.
