@@ -1215,16 +1215,17 @@ fn locked(field: &str, list: &[&str]) -> bool {
 /// Applies corrections through the JSON form, so the value is checked by the same
 /// deserialization as any input. `None` with findings when one is refused.
 fn correct(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<Keluarga> {
+    correct_parts(fam, corrections).or_else(|| correct_document(out, fam, corrections))
+}
+
+/// [`correct`] through the JSON form of the whole family: the reference behaviour,
+/// and the one that reports refused corrections.
+fn correct_document(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<Keluarga> {
     let mut doc = serde_json::to_value(fam).ok()?;
     let before_errors = out.findings.len();
     for (k, c) in corrections.iter().enumerate() {
         let path = format!("event.corrections[{k}]");
-        let field_ok = !c.field.is_empty()
-            && c.field.split('.').all(|s| {
-                !s.is_empty()
-                    && s.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            });
+        let field_ok = field_name_ok(&c.field);
         let (target, list) = match &c.nik {
             None => (Some(&mut doc), FAMILY_LOCKED),
             Some(nik) => match active_index(fam, nik) {
@@ -1276,6 +1277,88 @@ fn correct(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<
             None
         }
     }
+}
+
+/// A field path of lowercase words: `housing.floor`, `disability.seeing`.
+fn field_name_ok(field: &str) -> bool {
+    !field.is_empty()
+        && field.split('.').all(|s| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+}
+
+/// The part of a family that one correction writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Address,
+    Housing,
+    Assets,
+    Member(usize),
+}
+
+/// [`correct`]'s fast path: each part the corrections touch (`housing`, `assets`,
+/// `address`, one member) goes through its JSON form alone, not the whole family, with
+/// the same deserialization. `None` when a correction is refused or concerns another
+/// part: the whole-document path then gives the result or the findings. Both give the
+/// same family, since the untouched parts of a family survive a JSON round trip as
+/// they are.
+fn correct_parts(fam: &Keluarga, corrections: &[Correction]) -> Option<Keluarga> {
+    let mut parts: Vec<(Part, Value)> = Vec::new();
+    for c in corrections {
+        if !field_name_ok(&c.field) {
+            return None;
+        }
+        let (part, field) = match &c.nik {
+            None => {
+                if locked(&c.field, FAMILY_LOCKED) {
+                    return None;
+                }
+                let (top, rest) = c.field.split_once('.')?;
+                let part = match top {
+                    "address" => Part::Address,
+                    "housing" => Part::Housing,
+                    "assets" => Part::Assets,
+                    _ => return None,
+                };
+                (part, rest)
+            }
+            Some(nik) => {
+                if locked(&c.field, MEMBER_LOCKED) {
+                    return None;
+                }
+                (Part::Member(active_index(fam, nik)?), c.field.as_str())
+            }
+        };
+        let at = match parts.iter().position(|(p, _)| *p == part) {
+            Some(at) => at,
+            None => {
+                let value = match part {
+                    Part::Address => serde_json::to_value(&fam.address),
+                    Part::Housing => serde_json::to_value(&fam.housing),
+                    Part::Assets => serde_json::to_value(&fam.assets),
+                    Part::Member(i) => serde_json::to_value(&fam.anggota[i]),
+                }
+                .ok()?;
+                parts.push((part, value));
+                parts.len() - 1
+            }
+        };
+        if !set_field(&mut parts[at].1, field, &c.value) {
+            return None;
+        }
+    }
+    let mut next = fam.clone();
+    for (part, value) in parts {
+        match part {
+            Part::Address => next.address = crate::json::from_value(value).ok()?,
+            Part::Housing => next.housing = crate::json::from_value(value).ok()?,
+            Part::Assets => next.assets = crate::json::from_value(value).ok()?,
+            Part::Member(i) => next.anggota[i] = crate::json::from_value(value).ok()?,
+        }
+    }
+    Some(next)
 }
 
 /// Without error paths (the `error-paths` feature off), the field of the first
@@ -1396,6 +1479,52 @@ mod tests {
             "२०२६-11-23T08:15:00Z",
         ] {
             assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+        /// The fast path (part by part) gives exactly what the whole-document path
+        /// gives, and declines whenever the whole-document path refuses.
+        #[test]
+        fn correcting_by_parts_gives_what_the_whole_document_gives(
+            picks in proptest::collection::vec((0usize..16, 0usize..11, 0usize..7), 1..5)
+        ) {
+            const FIELDS: [&str; 16] = [
+                "housing.floor", "housing.floor_area_m2", "housing.power", "assets.movable.car",
+                "assets.livestock.goat_sheep", "assets.internet", "address.rt", "address.village",
+                "gps", "member_count", "education_level", "disability.seeing", "nik",
+                "housing.colour", "assets.movable", "housing.floor.x",
+            ];
+            let values = [
+                serde_json::json!(8), serde_json::json!("8"), Value::Null, serde_json::json!(-1),
+                serde_json::json!(300), serde_json::json!("007"), serde_json::json!({"a": 1}),
+                serde_json::json!(2.5), serde_json::json!(true), serde_json::json!(45),
+                serde_json::json!({"lat": -6.2, "lon": 106.8}),
+            ];
+            let fam: Keluarga = serde_json::from_str(include_str!(
+                "../../../tests/vectors/households/sample.json"
+            ))
+            .expect("the sample household parses");
+            let corrections: Vec<Correction> = picks
+                .iter()
+                .map(|&(f, v, m)| Correction {
+                    // Family fields, then each member, then a NIK of nobody.
+                    nik: match m {
+                        0 | 1 => None,
+                        6 => Some("3201010101010099".to_owned()),
+                        i => fam.anggota.get(i - 2).map(|a| a.nik.clone()),
+                    },
+                    field: FIELDS[f].to_owned(),
+                    value: values[v].clone(),
+                })
+                .collect();
+            let mut out = Out { findings: Vec::new() };
+            let whole = correct_document(&mut out, &fam, &corrections);
+            if let Some(fast) = correct_parts(&fam, &corrections) {
+                proptest::prop_assert_eq!(Some(fast), whole);
+            }
         }
     }
 

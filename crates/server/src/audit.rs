@@ -142,6 +142,73 @@ pub async fn by_user(db: &Db, username: &str, limit: i64) -> Result<Vec<Entry>, 
     Ok(rows.into_iter().map(to_entry).collect())
 }
 
+/// [`diff`] of two versions of a family, without turning whole families into JSON
+/// trees: only the top-level parts (and members) that differ are. Gives exactly what
+/// `diff(&to_value(before), &to_value(after))` gives (a test checks it).
+pub fn diff_keluarga(
+    before: &tepat_core::Keluarga,
+    after: &tepat_core::Keluarga,
+) -> serde_json::Result<(serde_json::Value, serde_json::Value)> {
+    use serde_json::{Map, Value, to_value};
+    // Sorted by key, as `diff` walks them.
+    let mut parts: std::collections::BTreeMap<&str, (Value, Value)> = Default::default();
+    macro_rules! parts {
+        ($($field:ident),*) => {{
+            // Naming every field makes a new one a compile error here.
+            let tepat_core::Keluarga { $($field: _,)* anggota: _ } = before;
+            $(
+                if before.$field != after.$field {
+                    let (x, y) = (to_value(&before.$field)?, to_value(&after.$field)?);
+                    if x != y {
+                        parts.insert(stringify!($field), diff(&x, &y));
+                    }
+                }
+            )*
+        }};
+    }
+    parts!(
+        no_kk,
+        version,
+        rulebook_version,
+        status,
+        origin_kk,
+        merged_into,
+        ground_checked,
+        address,
+        urban_rural,
+        gps,
+        member_count,
+        housing,
+        assets
+    );
+    if before.anggota.len() == after.anggota.len() {
+        // Member by member, as `diff` does for arrays of equal length.
+        let (mut ma, mut mb) = (Map::new(), Map::new());
+        for (i, (p, q)) in before.anggota.iter().zip(&after.anggota).enumerate() {
+            if p != q {
+                let (x, y) = (to_value(p)?, to_value(q)?);
+                if x != y {
+                    let (dp, dq) = diff(&x, &y);
+                    ma.insert(i.to_string(), dp);
+                    mb.insert(i.to_string(), dq);
+                }
+            }
+        }
+        if !ma.is_empty() {
+            parts.insert("anggota", (Value::Object(ma), Value::Object(mb)));
+        }
+    } else {
+        let (x, y) = (to_value(&before.anggota)?, to_value(&after.anggota)?);
+        parts.insert("anggota", diff(&x, &y));
+    }
+    let (mut da, mut db) = (Map::new(), Map::new());
+    for (key, (x, y)) in parts {
+        da.insert(key.to_owned(), x);
+        db.insert(key.to_owned(), y);
+    }
+    Ok((Value::Object(da), Value::Object(db)))
+}
+
 /// The changed part of two JSON documents: `(before, after)` holding only the leaves that
 /// differ (objects recursively, arrays element by element when their lengths agree).
 /// Audit entries store this rather than whole households.
@@ -185,6 +252,40 @@ pub fn diff(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    /// The typed diff equals the JSON one for the changes life events make.
+    #[test]
+    fn diff_keluarga_equals_the_json_diff() {
+        let base: tepat_core::Keluarga = serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .unwrap();
+        let mut variants = Vec::new();
+        let mut k = base.clone();
+        k.version += 1;
+        k.housing.floor = Some(8);
+        variants.push(k.clone());
+        k.anggota[1].presence = 2;
+        k.ground_checked = tepat_core::Date::parse("2026-11-20").ok();
+        variants.push(k.clone());
+        k.anggota.push(base.anggota[0].clone());
+        k.status = tepat_core::model::FamilyStatus::Merged;
+        k.merged_into = Some("3201010101010001".into());
+        variants.push(k.clone());
+        k.anggota.clear();
+        k.gps = None;
+        variants.push(k);
+        variants.push(base.clone());
+        for after in &variants {
+            for (x, y) in [(&base, after), (after, &base)] {
+                let json = super::diff(
+                    &serde_json::to_value(x).unwrap(),
+                    &serde_json::to_value(y).unwrap(),
+                );
+                assert_eq!(super::diff_keluarga(x, y).unwrap(), json);
+            }
+        }
+    }
 
     #[test]
     fn diff_keeps_only_changed_leaves() {

@@ -424,8 +424,27 @@ impl Writes {
 
 /// Heads of the given households, one query per few hundred; missing ones are absent.
 pub async fn heads(tx: &mut Tx<'_>, ids: &[&str]) -> Result<HashMap<String, Head>, sqlx::Error> {
-    let mut out = HashMap::with_capacity(ids.len());
     let sqlite = is_sqlite(tx);
+    heads_with(&mut **tx, sqlite, ids).await
+}
+
+/// [`heads`] read outside a transaction (a snapshot that may be stale by the time it
+/// is used: callers check the version again under the write lock).
+pub async fn heads_snapshot(
+    pool: &sqlx::AnyPool,
+    sqlite: bool,
+    ids: &[&str],
+) -> Result<HashMap<String, Head>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    heads_with(&mut *conn, sqlite, ids).await
+}
+
+async fn heads_with(
+    conn: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    ids: &[&str],
+) -> Result<HashMap<String, Head>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK_ROWS) {
         let params: Vec<String> = (1..=chunk.len()).map(|i| placeholder(sqlite, i)).collect();
         let sql = format!(
@@ -436,7 +455,7 @@ pub async fn heads(tx: &mut Tx<'_>, ids: &[&str]) -> Result<HashMap<String, Head
         for id in chunk {
             q = q.bind(*id);
         }
-        for r in q.fetch_all(&mut **tx).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             out.insert(
                 r.0.clone(),
                 Head {

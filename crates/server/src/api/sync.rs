@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tepat_core::event::{ChangeRequest, Event, EventContext, apply, content_hash, verify_hash};
+use tepat_core::event::{ChangeRequest, Event, EventContext, apply, content_hash};
 use tepat_core::rulebook::Rulebook;
 use tepat_core::score::RankingModel;
 use tepat_core::{Finding, Keluarga, Severity, Text, ValidationContext};
@@ -354,10 +354,15 @@ async fn push(
             ));
         }
     }
+    // The CPU work of each item (hash, parse, validation under both rulebooks) runs
+    // here, concurrently with other pushes, on a snapshot of the heads; the single
+    // writer reuses it when the head is still the one it was made on.
+    let (items, prepared) = prepare(&state, req.items, req.rulebook_version.clone()).await?;
     let (reply, answer) = tokio::sync::oneshot::channel();
     state.push_group.queue().push(PushJob {
         user,
-        items: req.items,
+        items,
+        prepared,
         device_version: req.rulebook_version,
         reply,
     });
@@ -378,10 +383,90 @@ async fn push(
         .map(Json)
 }
 
+/// What an item's check gave before the writer ran: its content hash, and its
+/// outcome against the head read then (when the item was made on that head).
+pub struct Prepared {
+    hash: String,
+    applied: Option<PreparedApply>,
+}
+
+/// An item applied outside the writer, and what it was applied to.
+pub struct PreparedApply {
+    /// The head it was applied to (`seq` names the stored version exactly).
+    seq: i64,
+    version: i64,
+    rulebook: String,
+    device: String,
+    today: tepat_core::Date,
+    fam: Keluarga,
+    outcome: Outcome,
+    checks: RulebookChecks,
+}
+
+/// Hashes and applies the items of one push against a snapshot of their heads, on the
+/// blocking pool. Merges (which need a second family) are left to the writer.
+async fn prepare(
+    state: &AppState,
+    items: Vec<ChangeRequest>,
+    device_version: Option<String>,
+) -> ApiResult<(Vec<ChangeRequest>, Vec<Prepared>)> {
+    let registry = state.rulebooks().await?;
+    let mut kks: Vec<&str> = items.iter().map(|i| i.no_kk.as_str()).collect();
+    kks.sort_unstable();
+    kks.dedup();
+    let sqlite = state.db.engine == crate::db::Engine::Sqlite;
+    let heads = store::heads_snapshot(&state.db.pool, sqlite, &kks).await?;
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let current = &registry.current.rulebook;
+        let today = state.today();
+        let device_version = device_version.as_deref().unwrap_or(current.version());
+        let device = Device {
+            version: device_version,
+            rulebook: registry.get(device_version).map(|e| &e.rulebook),
+        };
+        let prepared = items
+            .iter()
+            .map(|item| {
+                let applied = heads
+                    .get(&item.no_kk)
+                    .filter(|h| {
+                        h.version == i64::from(item.base_version)
+                            && !matches!(item.event, Event::FamilyMerge { .. })
+                    })
+                    .and_then(|h| {
+                        let fam = h.keluarga().ok()?;
+                        let (outcome, checks) =
+                            apply_both(&state, &fam, item, &device, current, today, None);
+                        Some(PreparedApply {
+                            seq: h.seq,
+                            version: h.version,
+                            rulebook: current.version().to_owned(),
+                            device: device_version.to_owned(),
+                            today,
+                            fam,
+                            outcome,
+                            checks,
+                        })
+                    });
+                Prepared {
+                    hash: content_hash(item),
+                    applied,
+                }
+            })
+            .collect();
+        (items, prepared)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("checking a push failed: {e}")))
+}
+
 /// One push waiting for the writer.
 pub struct PushJob {
     user: User,
     items: Vec<ChangeRequest>,
+    /// One per item.
+    prepared: Vec<Prepared>,
     /// The device's rulebook version; the current one when absent.
     device_version: Option<String>,
     reply: tokio::sync::oneshot::Sender<ApiResult<PushResponse>>,
@@ -474,9 +559,17 @@ async fn store_group(
         };
         let mut results = Vec::with_capacity(job.items.len());
         let (mut applied, mut queued, mut rejected, mut replayed) = (0, 0, 0, 0);
-        for item in &job.items {
+        for (item, prep) in job.items.iter().zip(&job.prepared) {
             let r = push_one(
-                state, &mut tx, &mut batch, user, item, &device, current, today,
+                state,
+                &mut tx,
+                &mut batch,
+                user,
+                item,
+                Some(prep),
+                &device,
+                current,
+                today,
             )
             .await?;
             match (r.1, r.0.status.as_str()) {
@@ -728,11 +821,12 @@ async fn push_one(
     batch: &mut Batch,
     user: &User,
     item: &ChangeRequest,
+    prep: Option<&Prepared>,
     device: &Device<'_>,
     current: &Rulebook,
     today: tepat_core::Date,
 ) -> ApiResult<(ItemResult, bool)> {
-    let hash = content_hash(item);
+    let hash = prep.map_or_else(|| content_hash(item), |p| p.hash.clone());
     if let Some((stored_hash, response)) = batch.answers.get(&item.id) {
         if *stored_hash == hash {
             let r: ItemResult =
@@ -759,7 +853,8 @@ async fn push_one(
     let head = batch.head(tx, &item.no_kk).await?;
     let village = head.as_ref().map(|h| h.village.clone()).unwrap_or_default();
     let mut findings = Vec::new();
-    if item.hash.is_some() && verify_hash(item).is_err() {
+    // The same check as `verify_hash`, on the hash computed above.
+    if item.hash.as_ref().is_some_and(|sent| *sent != hash) {
         findings.push(finding(
             "sync.hash_mismatch",
             Severity::Error,
@@ -784,7 +879,19 @@ async fn push_one(
             )],
         ),
         (Some(h), true) => {
-            let fam = h.keluarga()?;
+            // The work done before the writer, if it was done on this very head under
+            // the same rulebooks and date.
+            let reuse = prep.and_then(|p| p.applied.as_ref()).filter(|a| {
+                a.seq == h.seq
+                    && a.version == h.version
+                    && a.rulebook == current.version()
+                    && a.device == device.version
+                    && a.today == today
+            });
+            let fam = match reuse {
+                Some(a) => a.fam.clone(),
+                None => h.keluarga()?,
+            };
             // A stale item must still be valid against the version it was made on.
             let stale_errors = if i64::from(item.base_version) < h.version {
                 match batch
@@ -835,8 +942,10 @@ async fn push_one(
                     }
                     _ => None,
                 };
-                let (outcome, c) =
-                    apply_both(state, &fam, item, device, current, today, target.as_ref());
+                let (outcome, c) = match reuse {
+                    Some(a) if target.is_none() => (a.outcome.clone(), a.checks.clone()),
+                    _ => apply_both(state, &fam, item, device, current, today, target.as_ref()),
+                };
                 checks = Some(c);
                 match outcome {
                     Err(f) => reject(item, f),
@@ -1046,9 +1155,8 @@ pub async fn stage_applied(
         )
         .await?;
     batch.heads.insert(head.no_kk.clone(), Some(head));
-    let to_value = |k: &Keluarga| serde_json::to_value(k).map_err(|e| ApiError::Internal(e.into()));
-    let (before_diff, after_diff) =
-        crate::audit::diff(&to_value(before)?, &to_value(&applied.keluarga)?);
+    let (before_diff, after_diff) = crate::audit::diff_keluarga(before, &applied.keluarga)
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let village = store::village_of(&applied.keluarga).to_owned();
     batch.writes.record(
         Some(user),
