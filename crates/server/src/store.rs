@@ -425,7 +425,7 @@ impl Writes {
 /// Heads of the given households, one query per few hundred; missing ones are absent.
 pub async fn heads(tx: &mut Tx<'_>, ids: &[&str]) -> Result<HashMap<String, Head>, sqlx::Error> {
     let sqlite = is_sqlite(tx);
-    heads_with(&mut **tx, sqlite, ids).await
+    heads_with(tx, sqlite, ids).await
 }
 
 /// [`heads`] read outside a transaction (a snapshot that may be stale by the time it
@@ -436,7 +436,7 @@ pub async fn heads_snapshot(
     ids: &[&str],
 ) -> Result<HashMap<String, Head>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    heads_with(&mut *conn, sqlite, ids).await
+    heads_with(&mut conn, sqlite, ids).await
 }
 
 async fn heads_with(
