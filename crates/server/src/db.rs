@@ -60,8 +60,11 @@ impl Db {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
+                                // Reads go through a memory map and a 16 MB page cache
+                                // per connection instead of a read syscall per page.
                                 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;",
                             )
                             .await?;
                             Ok(())

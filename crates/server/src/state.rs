@@ -130,6 +130,15 @@ impl AppState {
         Ok(fresh)
     }
 
+    /// The rulebooks as last loaded, without asking the database (for work that is
+    /// checked again under the write lock against [`AppState::rulebooks`]).
+    pub fn rulebooks_cached(&self) -> Arc<crate::rulebooks::Registry> {
+        self.rulebooks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Today's date for validation.
     pub fn today(&self) -> tepat_core::Date {
         self.settings.fixed_today.unwrap_or_else(crate::db::today)

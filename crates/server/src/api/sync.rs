@@ -395,7 +395,8 @@ pub struct PreparedApply {
     /// The head it was applied to (`seq` names the stored version exactly).
     seq: i64,
     version: i64,
-    rulebook: String,
+    /// The rulebook registry it was checked with (its `seq`) and the device's version.
+    registry: i64,
     device: String,
     today: tepat_core::Date,
     fam: Keluarga,
@@ -410,7 +411,9 @@ async fn prepare(
     items: Vec<ChangeRequest>,
     device_version: Option<String>,
 ) -> ApiResult<(Vec<ChangeRequest>, Vec<Prepared>)> {
-    let registry = state.rulebooks().await?;
+    // The registry as last loaded: if a rulebook was published since, the writer sees a
+    // newer registry and checks the items itself.
+    let registry = state.rulebooks_cached();
     let mut kks: Vec<&str> = items.iter().map(|i| i.no_kk.as_str()).collect();
     kks.sort_unstable();
     kks.dedup();
@@ -424,6 +427,7 @@ async fn prepare(
         let device = Device {
             version: device_version,
             rulebook: registry.get(device_version).map(|e| &e.rulebook),
+            registry: registry.seq,
         };
         let prepared = items
             .iter()
@@ -441,7 +445,7 @@ async fn prepare(
                         Some(PreparedApply {
                             seq: h.seq,
                             version: h.version,
-                            rulebook: current.version().to_owned(),
+                            registry: registry.seq,
                             device: device_version.to_owned(),
                             today,
                             fam,
@@ -556,6 +560,7 @@ async fn store_group(
         let device = Device {
             version: device_version,
             rulebook: registry.get(device_version).map(|e| &e.rulebook),
+            registry: registry.seq,
         };
         let mut results = Vec::with_capacity(job.items.len());
         let (mut applied, mut queued, mut rejected, mut replayed) = (0, 0, 0, 0);
@@ -630,6 +635,8 @@ fn ctx<'a>(
 pub struct Device<'a> {
     pub version: &'a str,
     pub rulebook: Option<&'a Rulebook>,
+    /// The `seq` of the rulebook registry both were taken from.
+    pub registry: i64,
 }
 
 /// Applies under one rulebook.
@@ -884,7 +891,7 @@ async fn push_one(
             let reuse = prep.and_then(|p| p.applied.as_ref()).filter(|a| {
                 a.seq == h.seq
                     && a.version == h.version
-                    && a.rulebook == current.version()
+                    && a.registry == device.registry
                     && a.device == device.version
                     && a.today == today
             });
