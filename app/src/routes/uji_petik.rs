@@ -73,7 +73,14 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
     });
     // A draft made with an older rulebook opens with that one: from the device, else
     // fetched from the server once (and kept while the draft needs it).
-    let want = Memo::new(move |_| draft.with(|d| d.rulebook_version.clone()));
+    // The version the draft opens with; it changes only when another draft is loaded
+    // or the current rulebook changes, not on every answer (the form is not rebuilt).
+    let want = Memo::new(move |_| {
+        let current = data
+            .rulebook
+            .with(|rb| rb.as_ref().map(|rb| rb.version().to_owned()));
+        draft.with(|d| d.rulebook_version.clone()).or(current)
+    });
     let older = RwSignal::new_local(None::<(String, Result<Rc<Rulebook>, OpenError>)>);
     let retry = RwSignal::new(0u32);
     let token = unlocked.session.token.clone();
@@ -128,8 +135,7 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
             // Stored before drafts carried their version: it is the current one's.
             draft.update_untracked(|d| d.rulebook_version = Some(current.version().to_owned()));
         }
-        want.track();
-        let version = draft.with_untracked(|d| d.rulebook_version_or(current.version()).to_owned());
+        let version = want.get().unwrap_or_else(|| current.version().to_owned());
         let rb = if version == current.version() {
             current
         } else {
