@@ -72,9 +72,9 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
         });
     });
     // A draft made with an older rulebook opens with that one: from the device, else
-    // fetched from the server once (and kept while the draft needs it).
-    // The version the draft opens with; it changes only when another draft is loaded
-    // or the current rulebook changes, not on every answer (the form is not rebuilt).
+    // fetched from the server once (and kept while the draft needs it). `want` is the
+    // version the draft opens with; it changes only when another draft is loaded or the
+    // current rulebook changes, not on every answer (so the form is not rebuilt).
     let want = Memo::new(move |_| {
         let current = data
             .rulebook
