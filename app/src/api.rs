@@ -198,6 +198,22 @@ pub async fn rulebook(token: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::Decode)
 }
 
+/// `GET /api/v1/rulebook?version=`: a published rulebook's JSON exactly as published
+/// (a 404 when the server never published that version).
+pub async fn rulebook_version(token: &str, version: &str) -> Result<String, ApiError> {
+    let resp = Request::get("/api/v1/rulebook")
+        .query([("version", version)])
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}
+
 /// One per-item result of a push; a replay returns the same again.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, Deserialize)]
 pub struct ItemResult {

@@ -26,6 +26,11 @@ pub struct Draft {
     pub no_kk: String,
     /// The family version the draft was made on.
     pub base_version: u32,
+    /// The rulebook version the draft was made with: it opens, is checked and is queued
+    /// under this one even after the server's current rulebook changed. Drafts stored
+    /// before drafts carried it have none and open with the current rulebook.
+    #[serde(default)]
+    pub rulebook_version: Option<String>,
     /// Changed answers by field path; `null` clears an answer.
     pub values: BTreeMap<String, Value>,
     /// Text typed into a field that does not parse (kept so the input keeps it).
@@ -119,12 +124,20 @@ pub fn show(value: &Value) -> String {
 }
 
 impl Draft {
-    pub fn new(family: &Keluarga) -> Draft {
+    /// A new draft of `family`, made with the rulebook `rulebook_version` (the current one).
+    pub fn new(family: &Keluarga, rulebook_version: &str) -> Draft {
         Draft {
             no_kk: family.no_kk.clone(),
             base_version: family.version,
+            rulebook_version: Some(rulebook_version.to_owned()),
             ..Draft::default()
         }
+    }
+
+    /// The rulebook version the draft opens with: its own, or `current` for a draft
+    /// stored before drafts carried one.
+    pub fn rulebook_version_or<'a>(&'a self, current: &'a str) -> &'a str {
+        self.rulebook_version.as_deref().unwrap_or(current)
     }
 
     /// True when nothing was entered yet.

@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod outbox;
 pub mod regions;
 pub mod routes;
+pub mod rulebooks;
 pub mod session;
 pub mod storage;
 pub mod store;

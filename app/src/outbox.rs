@@ -101,6 +101,16 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// The rulebook versions the stored items were checked under (each is pushed under
+/// its own, so the device keeps those rulebooks).
+pub async fn rulebook_versions() -> Result<std::collections::BTreeSet<String>, store::StoreError> {
+    Ok(store::outbox_all::<Stored>()
+        .await?
+        .into_iter()
+        .map(|s| s.rulebook_version)
+        .collect())
+}
+
 /// Reads and opens every item.
 pub async fn load(outbox: Outbox, unlocked: &Unlocked) {
     let Ok(mut stored) = store::outbox_all::<Stored>().await else {
@@ -134,6 +144,8 @@ pub async fn sync(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiError> {
     outbox.busy.set(false);
     outbox.error.set(result.clone().err());
     load(outbox, unlocked).await;
+    // Acknowledged items may have been the last to need an older rulebook.
+    let _ = crate::rulebooks::prune(&unlocked.key).await;
     result
 }
 

@@ -83,6 +83,33 @@ pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Reads `key`, passes it to `change` and writes what it returns (deletes the key on
+/// `None`), all in one read-write transaction: two updates of the same key never lose
+/// each other's change.
+pub async fn cache_update<T: Serialize + DeserializeOwned>(
+    key: &str,
+    change: impl FnOnce(Option<T>) -> Option<T>,
+) -> Result<(), StoreError> {
+    let db = open_cache().await?;
+    {
+        let tx = db
+            .transaction(KV)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(KV)?;
+        let old: Option<T> = store.get(key).serde()?.await?;
+        match change(old) {
+            Some(new) => {
+                store.put(&new).with_key(key.to_owned()).serde()?.await?;
+            }
+            None => store.delete(key.to_owned()).await?,
+        }
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
 /// The outbox database: unsynced work only, deleted record by record on server acknowledgement.
 pub const OUTBOX_DB: &str = "tepat-outbox";
 /// The queued change requests, keyed by client UUID.

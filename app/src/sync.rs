@@ -1,21 +1,21 @@
-//! The device's copy of the facilitator's data: the sealed worklist and the rulebook,
-//! loaded after unlock and refreshed from `/api/v1/sync/pull`.
+//! The device's copy of the facilitator's data: the sealed worklist and the current
+//! rulebook (kept with older ones still needed, see [`crate::rulebooks`]), loaded
+//! after unlock and refreshed from `/api/v1/sync/pull`.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use tepat_core::Keluarga;
 use tepat_core::rulebook::Rulebook;
 
 use crate::api::{self, ApiError};
 use crate::crypto::{self, Sealed};
+use crate::rulebooks;
 use crate::session::Unlocked;
 use crate::store;
 use crate::worklist::{Household, WorkState, Worklist};
 
 const WORKLIST_KEY: &str = "worklist";
-const RULEBOOK_KEY: &str = "rulebook";
 const PAGE: u32 = 500;
 
 /// What the last load or pull did.
@@ -37,6 +37,7 @@ pub enum SyncStatus {
 #[derive(Clone, Copy)]
 pub struct Data {
     pub worklist: RwSignal<Option<Worklist>, LocalStorage>,
+    /// The server's current rulebook (older ones a draft needs: [`rulebooks::open`]).
     pub rulebook: RwSignal<Option<Rc<Rulebook>>, LocalStorage>,
     pub status: RwSignal<SyncStatus>,
 }
@@ -55,17 +56,12 @@ pub fn use_data() -> Data {
     use_context::<Data>().unwrap_or_else(provide_data)
 }
 
-#[derive(Serialize, Deserialize)]
-struct CachedRulebook {
-    version: String,
-    json: String,
-}
-
 /// Reads the sealed worklist and the rulebook from the device (offline).
 pub async fn load(data: Data, unlocked: &Unlocked) {
     data.status.set(SyncStatus::Loading);
-    if let Ok(Some(rb)) = store::cache_get::<CachedRulebook>(RULEBOOK_KEY).await
-        && let Ok(rulebook) = Rulebook::from_json(&rb.json)
+    if let Ok(shelf) = rulebooks::load().await
+        && let Some(json) = shelf.current_json()
+        && let Ok(rulebook) = Rulebook::from_json(json)
     {
         data.rulebook.set(Some(Rc::new(rulebook)));
     }
@@ -140,11 +136,8 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
             if let Ok(json) = api::rulebook(token).await
                 && let Ok(rb) = Rulebook::from_json(&json)
             {
-                let cached = CachedRulebook {
-                    version: rb.version().to_owned(),
-                    json,
-                };
-                let _ = store::cache_put(RULEBOOK_KEY, &cached).await;
+                // Older versions stay on the device while a draft or queued item needs them.
+                let _ = rulebooks::put(rb.version(), json, true).await;
                 data.rulebook.set(Some(Rc::new(rb)));
             }
             list.rulebook_version = page.rulebook_version;
@@ -159,6 +152,8 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
         return;
     }
     data.worklist.set(Some(list));
+    // The current rulebook may have changed: drop the versions nobody needs any more.
+    let _ = rulebooks::prune(&unlocked.key).await;
     data.status.set(SyncStatus::Pulled { skipped });
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use tepat_app::history::{self, DeviceState, Log, Sent, Version, device_changes, short_time};
 use tepat_app::outbox::{Item, ItemState};
+use tepat_app::routes::events::merge;
 use tepat_app::routes::events::move_out::{deepest, destination};
 use tepat_app::routes::events::questions::asked;
 use tepat_app::routes::events::split::roles;
@@ -17,6 +18,7 @@ use tepat_app::routes::events::{
 };
 use tepat_app::storage::{Estimate, format_bytes};
 use tepat_app::update::{Action, action, form_page};
+use tepat_app::worklist::{Household, WorkState, Worklist};
 use tepat_app::{api, crypto, session, store};
 use tepat_core::event::{Destination, Event, EventContext, verify_hash};
 use tepat_core::rulebook::Rulebook;
@@ -624,4 +626,148 @@ fn an_update_activates_only_when_nothing_is_unsent_and_no_form_is_open() {
     assert!(form_page("/keluarga/3201011209210001/uji-petik"));
     assert!(!form_page("/kotak-keluar"));
     assert!(!form_page("/"));
+}
+
+/// The sample family as another family of the same village: its own No. KK and NIKs,
+/// only the head and the spouse.
+fn other_family() -> Keluarga {
+    let mut other = sample();
+    other.no_kk = "1101011503120777".into();
+    other.anggota.truncate(2);
+    for a in &mut other.anggota {
+        let serial = a.nik.len() - 4;
+        let tail = if a.relationship == 1 { "7771" } else { "7772" };
+        a.nik = format!("{}{tail}", &a.nik[..serial]);
+    }
+    other.version = 3;
+    other
+}
+
+fn merged_event(fam: &Keluarga, into: &str, rel: u8) -> Event {
+    let members = fam
+        .anggota
+        .iter()
+        .filter(|a| a.is_active())
+        .map(|a| tepat_core::event::MemberRole {
+            nik: a.nik.clone(),
+            relationship: if a.relationship == 1 { rel } else { 8 },
+        })
+        .collect();
+    Event::FamilyMerge {
+        into_no_kk: into.into(),
+        date: Date::from_ymd(2026, 11, 20).unwrap(),
+        members,
+    }
+}
+
+fn decided_into(fam: &Keluarga, target: Option<&Keluarga>, event: Event) -> Decision {
+    let table = regions();
+    let ctx = EventContext {
+        target,
+        ..EventContext::new(ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions: &table,
+            today: today(),
+        })
+    };
+    let req = request(
+        fam,
+        ID.into(),
+        "pendamping1",
+        TIME.into(),
+        "uji gabung",
+        event,
+    );
+    decide(fam, req, &ctx, &[])
+}
+
+#[wasm_bindgen_test]
+fn a_merge_is_decided_by_the_core_with_the_target_family() {
+    let fam = sample();
+    let other = other_family();
+    // Without the target on hand the core cannot merge.
+    match decided_into(&fam, None, merged_event(&fam, &other.no_kk, 8)) {
+        Decision::Refused(f) => assert!(
+            rules(&f).contains(&("event.merge_target".into(), "event.into_no_kk".into())),
+            "{f:?}"
+        ),
+        d => panic!("merged without a target: {d:?}"),
+    }
+    // The joining head as a second head of the target: the merged family is refused,
+    // with the finding on the other family's path.
+    match decided_into(&fam, Some(&other), merged_event(&fam, &other.no_kk, 1)) {
+        Decision::Refused(f) => {
+            let one_head = f
+                .iter()
+                .find(|f| f.rule == "household.one_head")
+                .expect("two heads refused");
+            assert!(one_head.path.starts_with("other"), "{}", one_head.path);
+            assert!(
+                one_head
+                    .message
+                    .get(Lang::Id)
+                    .contains("tepat satu kepala keluarga")
+            );
+        }
+        d => panic!("two heads accepted: {d:?}"),
+    }
+    // As other relatives (8) they may join: no error left (warnings may ask to confirm).
+    match decided_into(&fam, Some(&other), merged_event(&fam, &other.no_kk, 8)) {
+        Decision::Refused(f) => panic!("a valid merge refused: {:?}", rules(&f)),
+        Decision::Confirm(w) => assert!(w.iter().all(|f| !f.is_error())),
+        Decision::Ready(req) => {
+            assert!(verify_hash(&req).is_ok());
+            assert_eq!(req.event.kind(), "family_merge");
+        }
+    }
+    // Into itself: refused.
+    match decided_into(&fam, Some(&fam), merged_event(&fam, &fam.no_kk, 8)) {
+        Decision::Refused(f) => assert!(rules(&f).iter().any(|(r, _)| r == "event.merge_self")),
+        d => panic!("merged into itself: {d:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn merge_candidates_are_the_other_active_families_and_every_member_needs_a_relationship() {
+    let fam = sample();
+    let other = other_family();
+    let mut gone = other_family();
+    gone.no_kk = "1101011503120888".into();
+    gone.status = tepat_core::FamilyStatus::Merged;
+    let row = |k: &Keluarga, seq| Household {
+        no_kk: k.no_kk.clone(),
+        village: k.address.village.clone(),
+        version: i64::from(k.version),
+        seq,
+        state: WorkState::NotVisited,
+        keluarga: k.clone(),
+    };
+    let list = Worklist {
+        households: vec![row(&fam, 1), row(&other, 2), row(&gone, 3)],
+        ..Worklist::default()
+    };
+    assert_eq!(merge::candidates(&list, &fam.no_kk, ""), vec![1]);
+    assert_eq!(merge::candidates(&list, &fam.no_kk, "0777"), vec![1]);
+    let head = other.head().expect("a head").name.clone();
+    assert_eq!(
+        merge::candidates(&list, &fam.no_kk, &head.to_lowercase()),
+        vec![1]
+    );
+    assert!(
+        merge::candidates(&list, &fam.no_kk, "0888").is_empty(),
+        "a merged family is no target"
+    );
+    assert_eq!(merge::candidates(&list, &other.no_kk, ""), vec![0]);
+
+    let mut out = Vec::new();
+    let r = merge::roles(&fam, &[(0, "8".into()), (1, " ".into())], &mut out);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].nik, fam.anggota[0].nik);
+    assert_eq!(
+        rules(&out),
+        vec![(
+            REQUIRED.to_owned(),
+            "event.members[1].relationship".to_owned()
+        )]
+    );
 }

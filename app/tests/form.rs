@@ -72,7 +72,7 @@ fn keys_name_fields_as_findings_do_and_make_safe_html_ids() {
 fn an_out_of_range_answer_is_a_core_finding_on_its_field_until_fixed() {
     let base = sample();
     let base_json = serde_json::to_value(&base).expect("json");
-    let mut d = Draft::new(&base);
+    let mut d = Draft::new(&base, Rulebook::builtin().version());
     assert!(
         findings_of(&d, &base).iter().all(|f| !f.is_error()),
         "the sample is valid: {:?}",
@@ -105,7 +105,7 @@ fn an_out_of_range_answer_is_a_core_finding_on_its_field_until_fixed() {
 fn text_that_is_not_a_number_stays_in_the_input_with_a_local_error() {
     let base = sample();
     let base_json = serde_json::to_value(&base).expect("json");
-    let mut d = Draft::new(&base);
+    let mut d = Draft::new(&base, Rulebook::builtin().version());
     d.set_text(&base_json, "anggota[0].work_hours", VarType::Integer, "4x");
     assert_eq!(
         d.invalid.get("anggota[0].work_hours").map(String::as_str),
@@ -130,7 +130,7 @@ fn skip_logic_comes_from_the_core_on_the_corrected_family() {
     let base = sample();
     let base_json = serde_json::to_value(&base).expect("json");
     let rb = Rulebook::builtin();
-    let mut d = Draft::new(&base);
+    let mut d = Draft::new(&base, Rulebook::builtin().version());
     let fam = d.family(&base).expect("no correction yet");
     assert_eq!(rb.is_relevant("301b", &fam, None, today()), Some(true));
     // Renting: the land-proof question is skipped, and its old answer must be cleared.
@@ -154,7 +154,7 @@ fn skip_logic_comes_from_the_core_on_the_corrected_family() {
 fn corrections_name_members_by_nik_and_drop_unchanged_answers() {
     let base = sample();
     let base_json = serde_json::to_value(&base).expect("json");
-    let mut d = Draft::new(&base);
+    let mut d = Draft::new(&base, Rulebook::builtin().version());
     d.set_text(&base_json, "housing.floor", VarType::Code, "2"); // as recorded
     assert!(d.values.is_empty());
     d.set_text(&base_json, "anggota[1].education_level", VarType::Code, "5");
@@ -284,7 +284,7 @@ async fn drafts_are_sealed_at_rest_and_come_back_with_the_same_key() {
         .expect("derive");
     let base = sample();
     let base_json = serde_json::to_value(&base).expect("json");
-    let mut d = Draft::new(&base);
+    let mut d = Draft::new(&base, Rulebook::builtin().version());
     d.set_text(
         &base_json,
         "anggota[0].name",

@@ -272,7 +272,7 @@ test("every event form: each input named, AA contrast (axe-core), NIK and No. KK
   await openHousehold(page, target.kk, { fromTab: true });
   await page.evaluate(AXE);
   const kinds = await page.locator("#event-kind option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
-  assert.equal(kinds.length, 8);
+  assert.equal(kinds.length, 9);
   for (const kind of kinds) {
     await page.locator("#event-kind").selectOption(kind);
     // A new person's rulebook questions appear once sex and birth date are known.
@@ -298,5 +298,61 @@ test("every event form: each input named, AA contrast (axe-core), NIK and No. KK
       if (await el.count()) assert.equal(await el.getAttribute("inputmode"), "numeric", id);
     }
   }
+  await context.close();
+});
+
+test("a household merge (Gabung KK): target found by search, two heads refused in Indonesian, fixed, synced to the review queue", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await signIn(page, { pin: PIN });
+  // Two families from the middle of the list (the other tests take the ends).
+  const list = await households(page);
+  const middle = Math.floor(list.length / 2);
+  const [source, target] = [list[middle], list[middle + 1]];
+  assert.ok(source && target, "two households of pendamping1 for the merge");
+  const before = (await queued(page, source.kk, "family_merge")).length;
+  const index = (a) => source.keluarga.anggota.indexOf(a);
+
+  await openHousehold(page, source.kk, { fromTab: true });
+  await page.getByLabel("Jenis peristiwa").selectOption({ label: "Gabung KK" });
+  await page.getByRole("heading", { name: "Catat gabung KK" }).waitFor();
+  // The target is searched among the worklist's other families; the family itself is not offered.
+  await page.getByLabel("Cari keluarga tujuan (No. KK, nama kepala, alamat)").fill(source.kk);
+  assert.equal(await page.locator(`#merge-into option[value="${source.kk}"]`).count(), 0);
+  await page.getByLabel("Cari keluarga tujuan (No. KK, nama kepala, alamat)").fill(target.kk);
+  await page.locator(`#merge-into option[value="${target.kk}"]`).waitFor({ state: "attached" });
+  await page.getByLabel("Keluarga tujuan", { exact: true }).selectOption(target.kk);
+  await page.getByLabel("Tanggal gabung KK").fill(daysAgo(3).iso);
+  // Every active member is listed; the head is (wrongly) kept as head of the target.
+  assert.equal(await page.locator('select[id^="merge-rel-"]').count(), source.members.length);
+  for (const a of source.members) {
+    await page.locator(`#merge-rel-${index(a)}`).selectOption(a.relationship === 1 ? "1" : "8");
+  }
+  await page.getByLabel("Keterangan").fill("uji e2e gabung KK");
+  await page.getByRole("button", { name: "Simpan ke Kotak Keluar" }).click();
+  const finding = page.locator('#f-other-msg [data-rule="household.one_head"]');
+  await finding.waitFor();
+  assert.match(await finding.innerText(), /Keluarga harus memiliki tepat satu kepala keluarga aktif; tercatat 2\./);
+
+  // Fixed: the joining head becomes "lainnya" (8) in the target family.
+  const head = source.members.find((a) => a.relationship === 1);
+  await page.locator(`#merge-rel-${index(head)}`).selectOption("8");
+  await save(page, "Gabung KK dicatat dan menunggu di Kotak Keluar.");
+  assert.equal(await finding.count(), 0);
+
+  // Synced: the supervisor sees the merge with its target and every member.
+  await page.getByRole("link", { name: "Kotak Keluar" }).click();
+  await page.locator('[data-field="pending"]').getByText("0 perubahan menunggu").waitFor();
+  const merges = await queued(page, source.kk, "family_merge");
+  assert.equal(merges.length, before + 1);
+  const ev = merges.at(-1).request.event;
+  assert.equal(ev.type, "family_merge");
+  assert.equal(ev.into_no_kk, target.kk);
+  assert.deepEqual(
+    ev.members.map((m) => m.nik).sort(),
+    source.members.map((a) => a.nik).sort(),
+  );
+  assert.ok(ev.members.every((m) => m.relationship === 8));
+  assert.equal(merges.at(-1).submitted_by, "pendamping1");
   await context.close();
 });

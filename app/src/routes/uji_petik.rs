@@ -26,6 +26,7 @@ use crate::i18n::{tr, use_lang};
 use crate::outbox::{self, use_outbox};
 use crate::regions::use_regions;
 use crate::routes::score::ScorePreview;
+use crate::rulebooks::{self, OpenError};
 use crate::session::{AuthState, Unlocked, use_auth};
 use crate::sync::{self, use_data};
 use crate::today::today;
@@ -70,6 +71,38 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
             loaded.set(true);
         });
     });
+    // A draft made with an older rulebook opens with that one: from the device, else
+    // fetched from the server once (and kept while the draft needs it). `want` is the
+    // version the draft opens with; it changes only when another draft is loaded or the
+    // current rulebook changes, not on every answer (so the form is not rebuilt).
+    let want = Memo::new(move |_| {
+        let current = data
+            .rulebook
+            .with(|rb| rb.as_ref().map(|rb| rb.version().to_owned()));
+        draft.with(|d| d.rulebook_version.clone()).or(current)
+    });
+    let older = RwSignal::new_local(None::<(String, Result<Rc<Rulebook>, OpenError>)>);
+    let retry = RwSignal::new(0u32);
+    let token = unlocked.session.token.clone();
+    Effect::new(move |_| {
+        retry.track();
+        let current = data
+            .rulebook
+            .with(|rb| rb.as_ref().map(|rb| rb.version().to_owned()));
+        let (Some(current), Some(version)) = (current, want.get()) else {
+            return;
+        };
+        let have =
+            older.with_untracked(|o| o.as_ref().is_some_and(|(v, r)| *v == version && r.is_ok()));
+        if version == current || have {
+            return;
+        }
+        let token = token.clone();
+        spawn_local(async move {
+            let opened = rulebooks::open(&token, &version).await;
+            older.set(Some((version, opened)));
+        });
+    });
     let unlocked = StoredValue::new_local(unlocked);
     let back = move || {
         view! { <p><a href="/tugas">{move || tr(lang.get(), "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p> }
@@ -83,7 +116,7 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
             }
             .into_any();
         };
-        let Some(rb) = data.rulebook.get() else {
+        let Some(current) = data.rulebook.get() else {
             return view! {
                 <section class="card"><p class="notice" role="status">{move || tr(lang.get(),
                     "Aturan isian belum ada di perangkat. Perbarui daftar tugas saat ada sinyal.",
@@ -96,9 +129,39 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
                 .into_any();
         }
         if draft.with_untracked(|d| d.no_kk != base.no_kk) {
-            let fresh = Draft::new(&base);
+            let fresh = Draft::new(&base, current.version());
             draft.update_untracked(|d| *d = fresh);
+        } else if draft.with_untracked(|d| d.rulebook_version.is_none()) {
+            // Stored before drafts carried their version: it is the current one's.
+            draft.update_untracked(|d| d.rulebook_version = Some(current.version().to_owned()));
         }
+        let version = want.get().unwrap_or_else(|| current.version().to_owned());
+        let rb = if version == current.version() {
+            current
+        } else {
+            match older.get() {
+                Some((v, Ok(rb))) if v == version => rb,
+                Some((v, Err(e))) if v == version => {
+                    return view! {
+                        <section class="card">
+                            <p class="notice warn" role="alert" data-field="rulebook-missing">{move || e.message(lang.get(), &v)}</p>
+                            <p><button type="button" on:click=move |_| retry.update(|n| *n += 1)>
+                                {move || tr(lang.get(), "Coba lagi", "Try again")}
+                            </button></p>
+                            {back()}
+                        </section>
+                    }
+                    .into_any();
+                }
+                _ => {
+                    return view! { <p class="notice" role="status">{move || match lang.get() {
+                        Lang::Id => format!("Membuka aturan isian versi {version}…"),
+                        Lang::En => format!("Opening rulebook version {version}…"),
+                    }}</p> }
+                    .into_any();
+                }
+            }
+        };
         view! { <Form base=base rb=rb draft=draft unlocked=unlocked.get_value()/> }.into_any()
     }
 }
@@ -186,6 +249,14 @@ fn Form(
     let regions = use_regions();
     let outbox = use_outbox();
     let no_kk = base.no_kk.clone();
+    let rb_version = rb.version().to_owned();
+    let older_version = {
+        let v = rb_version.clone();
+        move || {
+            data.rulebook
+                .with(|c| c.as_ref().is_some_and(|c| c.version() != v))
+        }
+    };
     let base_json = StoredValue::new(serde_json::to_value(&base).unwrap_or(Value::Null));
     let base = StoredValue::new(base);
     let rb = StoredValue::new_local(rb);
@@ -539,6 +610,12 @@ fn Form(
                 <h1>{move || tr(lang.get(), "Uji Petik", "Ground check")}</h1>
                 <label for="no-kk">{move || tr(lang.get(), "No. KK", "Family card no.")}</label>
                 <input id="no-kk" type="text" inputmode="numeric" readonly value=no_kk.clone()/>
+                <p data-field="rulebook-version" data-version=rb_version.clone()>
+                    {move || tr(lang.get(), "Aturan isian versi ", "Rulebook version ")}{rb_version.clone()}
+                    {move || older_version().then(|| tr(lang.get(),
+                        " — versi saat draf dibuat; aturan isian sudah diperbarui.",
+                        " — the version the draft was made with; the rulebook has been updated since."))}
+                </p>
                 {status}
                 <nav aria-label=move || tr(lang.get(), "Ringkasan temuan", "Summary of findings") class="summary-box">
                     {summary}

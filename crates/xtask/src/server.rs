@@ -12,6 +12,9 @@ use crate::util::{free_port, root};
 pub struct Server {
     child: Child,
     pub url: String,
+    /// The server's database, for tests that run the `tepat` CLI against it
+    /// (e.g. `tepat rulebook add`).
+    pub database_url: String,
     _dir: TempDir,
 }
 
@@ -123,6 +126,7 @@ pub fn start_with(
         Ok(url) => Ok(Server {
             child,
             url,
+            database_url: db,
             _dir: dir,
         }),
         Err(_) => {

@@ -260,7 +260,12 @@ fn end_to_end(t: &mut Tally, chromium: &Path, files: &[String]) {
                 } else {
                     c.args(files);
                 }
-                c.env("TEPAT_URL", &srv.url).env("CHROMIUM", chromium);
+                // The CLI and the server's database, for tests that change what the
+                // server serves (`tepat rulebook add`).
+                c.env("TEPAT_URL", &srv.url)
+                    .env("CHROMIUM", chromium)
+                    .env("TEPAT_BIN", &bin)
+                    .env("TEPAT_DATABASE_URL", &srv.database_url);
                 t.runner("end-to-end (Playwright)", &mut c);
             }
             Err(e) => t.error("end-to-end server", &e),

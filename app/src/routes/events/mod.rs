@@ -1,5 +1,5 @@
 //! Catat peristiwa: life events (death, move out, move in, birth, marriage, family
-//! split, member or family not found), each recorded as a typed
+//! split, family merge, member or family not found), each recorded as a typed
 //! [`tepat_core::event::ChangeRequest`] and checked by [`tepat_core::event::apply`]
 //! before it may be queued in the outbox.
 //!
@@ -11,6 +11,7 @@
 pub mod death;
 pub mod marriage;
 pub mod member;
+pub mod merge;
 pub mod move_out;
 pub mod not_found;
 pub mod questions;
@@ -37,13 +38,14 @@ use crate::today::today;
 use crate::worklist::WorkState;
 
 /// The event kinds the chooser offers, in its order.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     "member_died",
     "member_moved_out",
     "member_moved_in",
     "birth",
     "marriage",
     "family_split",
+    "family_merge",
     "member_not_found",
     "family_not_found",
 ];
@@ -94,6 +96,10 @@ fn done_text(kind: &str) -> (&'static str, &'static str) {
         "family_split" => (
             "Pecah KK dicatat dan menunggu di Kotak Keluar.",
             "The household split is recorded and waits in the outbox.",
+        ),
+        "family_merge" => (
+            "Gabung KK dicatat dan menunggu di Kotak Keluar.",
+            "The household merge is recorded and waits in the outbox.",
         ),
         _ => (
             "Peristiwa dicatat dan menunggu di Kotak Keluar.",
@@ -476,12 +482,41 @@ impl Form {
         })
     }
 
+    /// Reads the worklist on the device (empty when none).
+    pub fn families<T>(&self, f: impl FnOnce(&crate::worklist::Worklist) -> T) -> T
+    where
+        T: Default,
+    {
+        self.data
+            .worklist
+            .with(|w| w.as_ref().map(f).unwrap_or_default())
+    }
+
+    /// The current version (on the device) of the worklist family `no_kk`.
+    pub fn household(&self, no_kk: &str) -> Option<Keluarga> {
+        self.data.worklist.with_untracked(|w| {
+            w.as_ref()
+                .and_then(|w| w.find(no_kk))
+                .map(|h| h.keluarga.clone())
+        })
+    }
+
     /// Builds the event with `build`, lets the core decide, and queues a valid request.
     /// `remap` names a new member's index and the form prefix of its fields.
     pub fn submit(
         self,
         build: impl FnOnce(&Keluarga, &mut Vec<Finding>) -> Option<Event>,
         remap: Option<(usize, &'static str)>,
+    ) {
+        self.submit_into(build, remap, None);
+    }
+
+    /// [`Form::submit`] with the family merged into (`target`, for a merge).
+    pub fn submit_into(
+        self,
+        build: impl FnOnce(&Keluarga, &mut Vec<Finding>) -> Option<Event>,
+        remap: Option<(usize, &'static str)>,
+        target: Option<Keluarga>,
     ) {
         self.notice.set(None);
         let AuthState::Unlocked(u) = self.auth.get_untracked() else {
@@ -522,11 +557,14 @@ impl Form {
         let decided = self.data.rulebook.with_untracked(|rb| {
             self.regions.table.with_untracked(|table| {
                 let (rb, table) = (rb.as_deref()?, table.as_ref()?);
-                let ctx = EventContext::new(ValidationContext {
-                    rulebook: rb,
-                    regions: table,
-                    today: now,
-                });
+                let ctx = EventContext {
+                    target: target.as_ref(),
+                    ..EventContext::new(ValidationContext {
+                        rulebook: rb,
+                        regions: table,
+                        today: now,
+                    })
+                };
                 Some((decide(&fam, req, &ctx, &confirmed), rb.version().to_owned()))
             })
         });
@@ -748,6 +786,7 @@ pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
             "birth" => view! { <member::NewMember keluarga=k birth=true/> }.into_any(),
             "marriage" => view! { <marriage::Marriage keluarga=k/> }.into_any(),
             "family_split" => view! { <split::Split keluarga=k/> }.into_any(),
+            "family_merge" => view! { <merge::Merge keluarga=k/> }.into_any(),
             "member_not_found" => view! { <not_found::MemberNotFound keluarga=k/> }.into_any(),
             "family_not_found" => view! { <not_found::FamilyNotFound keluarga=k/> }.into_any(),
             _ => ().into_any(),
