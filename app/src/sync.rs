@@ -10,6 +10,7 @@ use tepat_core::rulebook::Rulebook;
 
 use crate::api::{self, ApiError};
 use crate::crypto::{self, Sealed};
+use crate::perf;
 use crate::session::Unlocked;
 use crate::store;
 use crate::worklist::{Household, WorkState, Worklist};
@@ -63,13 +64,17 @@ struct CachedRulebook {
 
 /// Reads the sealed worklist and the rulebook from the device (offline).
 pub async fn load(data: Data, unlocked: &Unlocked) {
+    perf::mark("tepat:load:start");
     data.status.set(SyncStatus::Loading);
     if let Ok(Some(rb)) = store::cache_get::<CachedRulebook>(RULEBOOK_KEY).await
         && let Ok(rulebook) = Rulebook::from_json(&rb.json)
     {
         data.rulebook.set(Some(Rc::new(rulebook)));
     }
-    let list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
+    perf::mark("tepat:load:rulebook");
+    let stored = store::cache_get::<Sealed>(WORKLIST_KEY).await;
+    perf::mark("tepat:load:read");
+    let list = match stored {
         Ok(Some(sealed)) => match crypto::open_json::<Worklist>(&unlocked.key, &sealed).await {
             Ok(list) => list,
             Err(_) => {
@@ -85,8 +90,10 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
             return;
         }
     };
+    perf::mark("tepat:load:opened");
     data.worklist.set(Some(list));
     data.status.set(SyncStatus::Idle);
+    perf::measure("tepat:load", "tepat:load:start", "tepat:load:end");
 }
 
 async fn save(unlocked: &Unlocked, list: &Worklist) -> Result<(), String> {
