@@ -1,6 +1,6 @@
 // Trunk post_build hook: writes the app shell's hashed file names and a content version
-// into the staged service worker, then brotli (quality 11) and gzip copies of the text
-// and wasm files beside them, which `tepat serve` sends as they are (`precompressed_br`):
+// into the staged service worker, then brotli (quality 11) and gzip copies of the hashed
+// app shell files beside them, which `tepat serve` sends as they are (`precompressed_br`):
 // its on-the-fly compression is a faster, weaker brotli. Dependency-free (Node built-ins only).
 import { createHash } from "node:crypto";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
@@ -53,10 +53,13 @@ if (sw === before || !sw.includes(version)) {
 writeFileSync(swPath, sw);
 console.log(`sw-precache: ${urls.length} files, version ${version}`);
 
-// Not in PRECACHE: the browser asks for the plain name and gets the encoding it accepts.
+// Only the content-hashed shell files (Trunk's `filehash`: wasm, js, css), which never
+// change under their name; index.html and sw.js stay as they are on disk, compressed on
+// the fly (a deploy, or the update test, rewrites them). Not in PRECACHE: the browser
+// asks for the plain name and gets the encoding it accepts.
 let raw = 0;
 let br = 0;
-for (const f of [...files, "sw.js"].filter((f) => /\.(wasm|js|css|html|webmanifest|svg|json)$/.test(f))) {
+for (const f of files.filter((f) => /-[0-9a-f]{16}(_bg)?\.(wasm|js|css)$/.test(f))) {
   const path = join(staging, f);
   const bytes = readFileSync(path);
   const b = brotliCompressSync(bytes, {

@@ -1,7 +1,8 @@
 // Where the time of tests/bench/app.mjs's worklist load and form change goes: a CPU
 // profile (CDP Profiler, 4x throttle) summed by function, self and total time.
 // Use a dist whose wasm keeps its name section (see docs/benchmarks.md, session 3).
-// Usage: TEPAT_URL=… BENCH_USER=… node tests/bench/profile.mjs worklist|form [top]
+// Usage: TEPAT_URL=… BENCH_USER=… node tests/bench/profile.mjs worklist|form [top] [callee-regex]
+// With a regex, also the heaviest callees (inclusive) under the functions it matches.
 import { chromium } from "playwright-core";
 
 const BASE = process.env.TEPAT_URL;
@@ -83,3 +84,17 @@ const show = (m, label) => {
 };
 show(self, "self time");
 show(total, "total time (inclusive)");
+const pattern = process.argv[4] && new RegExp(process.argv[4]);
+if (pattern) {
+  // Inclusive time of each function below a matching frame (first match on the stack).
+  const under = new Map();
+  profile.samples.forEach((id, i) => {
+    const dt = (deltas[i + 1] ?? 0) / 1000;
+    const stack = [];
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) stack.push(byId.get(cur).callFrame.functionName || "(anon)");
+    const at = stack.findLastIndex((f) => pattern.test(f));
+    if (at < 0) return;
+    for (const f of new Set(stack.slice(0, at))) under.set(f, (under.get(f) ?? 0) + dt);
+  });
+  show(under, `below ${pattern}`);
+}
