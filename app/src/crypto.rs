@@ -133,3 +133,15 @@ pub async fn open_json<T: serde::de::DeserializeOwned>(
         serde_json::from_slice(&plain).map_err(|_| CryptoError::Failed)?;
     serde_json::from_value(tree).map_err(|_| CryptoError::Failed)
 }
+
+/// [`open_json`] straight from the bytes, without the JSON tree: for the one large
+/// record, the worklist (1,000+ households), where building the tree took about as long
+/// as reading the households from it (docs/benchmarks.md, 2026-11-24 session 3). Costs
+/// one more deserializer instance of `T` in the wasm.
+pub async fn open_json_direct<T: serde::de::DeserializeOwned>(
+    key: &CryptoKey,
+    sealed: &Sealed,
+) -> Result<T, CryptoError> {
+    let plain = open(key, sealed).await?;
+    serde_json::from_slice(&plain).map_err(|_| CryptoError::Failed)
+}

@@ -11,6 +11,7 @@ pub mod draft_store;
 pub mod history;
 pub mod i18n;
 pub mod outbox;
+pub mod perf;
 pub mod regions;
 pub mod routes;
 pub mod rulebooks;

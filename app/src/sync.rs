@@ -10,6 +10,7 @@ use tepat_core::rulebook::Rulebook;
 
 use crate::api::{self, ApiError};
 use crate::crypto::{self, Sealed};
+use crate::perf;
 use crate::rulebooks;
 use crate::session::Unlocked;
 use crate::store;
@@ -56,33 +57,42 @@ pub fn use_data() -> Data {
     use_context::<Data>().unwrap_or_else(provide_data)
 }
 
-/// Reads the sealed worklist and the rulebook from the device (offline).
+/// Reads the sealed worklist and the rulebook from the device (offline). The worklist
+/// comes first: the list can show while the rulebook (which only the forms need) is
+/// still being compiled.
 pub async fn load(data: Data, unlocked: &Unlocked) {
+    perf::mark("tepat:load:start");
     data.status.set(SyncStatus::Loading);
-    if let Ok(shelf) = rulebooks::load().await
-        && let Some(json) = shelf.current_json()
-        && let Ok(rulebook) = Rulebook::from_json(json)
-    {
-        data.rulebook.set(Some(Rc::new(rulebook)));
-    }
-    let list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
-        Ok(Some(sealed)) => match crypto::open_json::<Worklist>(&unlocked.key, &sealed).await {
-            Ok(list) => list,
-            Err(_) => {
-                data.status.set(SyncStatus::StoreFailed(
-                    "worklist cannot be decrypted".into(),
-                ));
-                return;
+    let stored = store::cache_get::<Sealed>(WORKLIST_KEY).await;
+    perf::mark("tepat:load:read");
+    let list = match stored {
+        Ok(Some(sealed)) => {
+            match crypto::open_json_direct::<Worklist>(&unlocked.key, &sealed).await {
+                Ok(list) => list,
+                Err(_) => {
+                    data.status.set(SyncStatus::StoreFailed(
+                        "worklist cannot be decrypted".into(),
+                    ));
+                    return;
+                }
             }
-        },
+        }
         Ok(None) => Worklist::default(),
         Err(e) => {
             data.status.set(SyncStatus::StoreFailed(e.0));
             return;
         }
     };
+    perf::mark("tepat:load:opened");
     data.worklist.set(Some(list));
+    if let Ok(shelf) = rulebooks::load().await
+        && let Some(json) = shelf.current_json()
+        && let Ok(rulebook) = Rulebook::from_json(json)
+    {
+        data.rulebook.set(Some(Rc::new(rulebook)));
+    }
     data.status.set(SyncStatus::Idle);
+    perf::measure("tepat:load", "tepat:load:start", "tepat:load:end");
 }
 
 async fn save(unlocked: &Unlocked, list: &Worklist) -> Result<(), String> {
@@ -157,8 +167,19 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
     data.status.set(SyncStatus::Pulled { skipped });
 }
 
-/// Sets a household's work state and stores the sealed worklist.
+/// Sets a household's work state and stores the sealed worklist. A household already
+/// in that state is left alone: the Uji Petik form sets `Draft` on every autosave, and
+/// sealing 1,000 households again each time cost a keystroke ~25 ms under a 4x CPU
+/// throttle (docs/benchmarks.md, 2026-11-24 session 3).
 pub async fn set_state(data: Data, unlocked: &Unlocked, no_kk: &str, state: WorkState) {
+    let unchanged = data.worklist.with_untracked(|w| {
+        w.as_ref()
+            .and_then(|w| w.find(no_kk))
+            .is_none_or(|h| h.state == state)
+    });
+    if unchanged {
+        return;
+    }
     let Some(mut list) = data.worklist.get_untracked() else {
         return;
     };

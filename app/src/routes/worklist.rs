@@ -85,11 +85,11 @@ fn Worklist() -> impl IntoView {
         </section>
         <ul class="worklist">
             {move || {
-                let rows = selected.get();
+                let selection = selected.get();
                 let limit = shown.get();
-                data.worklist.with(|w| {
+                let rows = data.worklist.with(|w| {
                     let Some(w) = w.as_ref() else { return Vec::new() };
-                    rows.iter().take(limit).filter_map(|&i| w.households.get(i)).map(|h| {
+                    selection.iter().take(limit).filter_map(|&i| w.households.get(i)).map(|h| {
                         let href = format!("/keluarga/{}", h.no_kk);
                         let village = h.village.clone();
                         let village_name = regions.table.with_untracked(|t| {
@@ -107,7 +107,12 @@ fn Worklist() -> impl IntoView {
                             </a></li>
                         }
                     }).collect::<Vec<_>>()
-                })
+                });
+                if !rows.is_empty() {
+                    // The rows' views are built; tests/bench/app.mjs times the DOM and layout after.
+                    crate::perf::mark("tepat:worklist:rows");
+                }
+                rows
             }}
         </ul>
         {move || (selected.with(Vec::len) > shown.get()).then(|| view! {

@@ -2,7 +2,9 @@
 //! with date and machine, into docs/benchmarks.md; nothing here asserts a speed.
 //!
 //! `cargo xtask bench load` runs only the server load test (SQLite, then PostgreSQL);
-//! `cargo xtask bench ratio` only the wasm/native time ratio of the core.
+//! `cargo xtask bench ratio` only the wasm/native time ratio of the core;
+//! `cargo xtask bench app` only the PWA's budgets in Chromium (Lighthouse, worklist,
+//! Uji Petik form; `tests/bench/app.mjs`).
 
 use std::path::Path;
 
@@ -21,9 +23,10 @@ pub fn run(args: &[String]) -> bool {
         None => {}
         Some("load") => return load(&args[1..]),
         Some("ratio") => return crate::ratio::run(),
+        Some("app") => return app(&args[1..]),
         Some(other) => {
             eprintln!(
-                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load` or `cargo xtask bench ratio`"
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench ratio` or `cargo xtask bench app`"
             );
             return false;
         }
@@ -43,8 +46,100 @@ pub fn run(args: &[String]) -> bool {
     if tools::ensure_npm_packages().is_err() {
         ok = false;
     }
+    ok &= app(&[]);
     ok &= load(&[]);
     ok
+}
+
+/// The facilitator whose village holds the bench households.
+const BENCH_USER: &str = "pendamping_bench";
+/// Sukarasa, Kota Bandung: a village outside the demo district, so the bench
+/// facilitator's worklist is exactly the generated households.
+const BENCH_VILLAGE: &str = "32.73.01.1001";
+const BENCH_HOUSEHOLDS: usize = 1000;
+/// The demo accounts' password (`tepat_server::seed::DEMO_PASSWORD`); tests/bench/app.mjs signs in with it.
+const BENCH_PASSWORD: &str = "demo12345";
+
+/// The PWA's budgets (issue 7) in Chromium: a release `tepat serve --demo` on a fresh
+/// SQLite database, plus a facilitator with 1,000 households seeded the way an operator
+/// does it (`tepat user add`, `tepat gen`, `tepat import`, `tepat assign`), then
+/// `tests/bench/app.mjs` (Lighthouse, worklist load, Uji Petik form). Arguments go to the
+/// script (`lighthouse`, `worklist`, `form` pick parts).
+pub fn app(args: &[String]) -> bool {
+    let result = (|| {
+        let chromium = tools::ensure_chromium()?;
+        let dist = build::pwa()?;
+        let bin = build::server(true)?;
+        let dir = server::TempDir::new("tepat-bench-app");
+        let url = format!("sqlite://{}/tepat.db", dir.0.display());
+        let srv = server::start(&bin, &dist, Some(&url))?;
+        seed_bench(&bin, &dir.0, &url)?;
+        eprintln!(
+            "xtask: app benchmarks against {}; load average {}",
+            srv.url,
+            load_average()
+        );
+        let mut c = cmd("node");
+        c.arg("tests/bench/app.mjs")
+            .args(args)
+            .env("TEPAT_URL", &srv.url)
+            .env("BENCH_USER", BENCH_USER)
+            .env("CHROMIUM", &chromium);
+        let ok = util::run(&mut c);
+        println!("(load average now {})", load_average());
+        drop(srv);
+        if ok {
+            Ok(())
+        } else {
+            Err("tests/bench/app.mjs failed".to_owned())
+        }
+    })();
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("xtask: bench app: {e}");
+            false
+        }
+    }
+}
+
+/// Adds [`BENCH_USER`] with [`BENCH_HOUSEHOLDS`] generated households in
+/// [`BENCH_VILLAGE`], through the `tepat` CLI against the running server's database.
+fn seed_bench(bin: &Path, dir: &Path, url: &str) -> Result<(), String> {
+    let file = dir.join("bench-households.jsonl");
+    let households = BENCH_HOUSEHOLDS.to_string();
+    let tepat = |args: &[&str]| {
+        let mut c = std::process::Command::new(bin);
+        c.current_dir(util::root()).args(args);
+        c
+    };
+    let db = ["--database-url", url];
+    let mut add = tepat(&["user", "add", BENCH_USER, "--role", "facilitator"]);
+    add.args(["--password", BENCH_PASSWORD]).args(db);
+    let mut generate = tepat(&["gen", "--households", &households, "--seed", "7"]);
+    generate
+        .args(["--region", BENCH_VILLAGE, "--out"])
+        .arg(&file);
+    let mut assign = tepat(&["assign", BENCH_USER, BENCH_VILLAGE]);
+    assign.args(db);
+    for (name, c) in [
+        ("tepat user add", &mut add),
+        ("tepat gen", &mut generate),
+        ("tepat assign", &mut assign),
+    ] {
+        if !util::run(c) {
+            return Err(format!("{name} failed"));
+        }
+    }
+    let mut import = tepat(&["import", "--region", BENCH_VILLAGE, "--database-url", url]);
+    import.arg(&file);
+    let report = util::output(&mut import).ok_or("tepat import failed")?;
+    let want = format!("Imported {BENCH_HOUSEHOLDS} of {BENCH_HOUSEHOLDS} lines, 0 rejected");
+    if !report.contains(&want) {
+        return Err(format!("tepat import: {report}"));
+    }
+    eprintln!("xtask: seeded {BENCH_USER} with {BENCH_HOUSEHOLDS} households in {BENCH_VILLAGE}");
+    Ok(())
 }
 
 fn load_average() -> String {
