@@ -676,14 +676,22 @@ fn Form(
 fn FieldFindings(ctx: Ctx, key: String) -> impl IntoView {
     let lang = use_lang();
     let id = format!("{}-msg", field_id(&key));
+    // This field's findings only: the list is rebuilt when they change, not on every
+    // change of the form's findings.
+    let mine = Memo::new(move |_| {
+        ctx.findings.with(|all| {
+            draft::of_path(all, &key)
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     view! {
         <ul class="findings" id=id aria-live="polite">
-            {move || ctx.findings.with(|all| {
-                draft::of_path(all, &key).into_iter().map(|f| {
-                    let class = if f.is_error() { "finding error" } else { "finding warning" };
-                    view! { <li class=class data-rule=f.rule.clone()>{f.message.get(lang.get()).to_owned()}</li> }
-                }).collect_view()
-            })}
+            {move || mine.get().into_iter().map(|f| {
+                let class = if f.is_error() { "finding error" } else { "finding warning" };
+                view! { <li class=class data-rule=f.rule.clone()>{f.message.get(lang.get()).to_owned()}</li> }
+            }).collect_view()}
         </ul>
     }
 }
@@ -697,25 +705,31 @@ fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl IntoView {
     let id = field_id(&key);
     let msg = format!("{id}-msg");
     let var_id = v.id.clone();
+    // The field's answer, visibility and error state as memos: the closures below run
+    // when these change, not on every change anywhere in the form.
+    let value = {
+        let key = key.clone();
+        Memo::new(move |_| ctx.value(&key))
+    };
     let visible = {
         let key = key.clone();
-        move || {
+        Memo::new(move |_| {
             let relevant = today().and_then(|now| {
                 ctx.rb
                     .with_value(|rb| ctx.family.with(|k| rb.is_relevant(&var_id, k, member, now)))
             });
             relevant != Some(false)
-                || !ctx.value(&key).is_null()
+                || !value.with(Value::is_null)
                 || ctx.draft.with(|d| d.invalid.contains_key(&key))
-        }
+        })
     };
     let invalid = {
         let key = key.clone();
-        move || {
+        let has_error = Memo::new(move |_| {
             ctx.findings
                 .with(|f| f.iter().any(|f| f.path == key && f.is_error()))
-                .to_string()
-        }
+        });
+        move || has_error.get().to_string()
     };
     let label_text = {
         let v = v.clone();
@@ -729,13 +743,11 @@ fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl IntoView {
     let input = match ty {
         _ if v.field == "gps" => view! { <Gps ctx=ctx id=id.clone()/> }.into_any(),
         VarType::Code => {
-            let key2 = key.clone();
-            let current = move || ctx.value(&key2).as_i64();
+            let current = move || value.with(Value::as_i64);
             let key3 = key.clone();
             let options = codes
                 .into_iter()
                 .map(|c| {
-                    let current = current.clone();
                     view! {
                         <option value=c.code.to_string() prop:selected=move || current() == Some(c.code)>
                             {move || format!("{} — {}", c.code, if lang.get() == Lang::Id { &c.id } else { &c.en })}
@@ -743,10 +755,7 @@ fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let none_selected = {
-                let key = key.clone();
-                move || ctx.value(&key).is_null()
-            };
+            let none_selected = move || value.with(Value::is_null);
             view! {
                 <select id=id.clone() aria-invalid=invalid aria-describedby=msg.clone()
                     on:change=move |ev| ctx.set_text(&key3, ty, &event_target_value(&ev))>
@@ -767,10 +776,10 @@ fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl IntoView {
                     view! {
                         <label class="check" for=for_id>
                             <input type="checkbox" id=box_id
-                                prop:checked=move || draft::flag_checked(ctx.value(&key).as_i64(), c.code)
+                                prop:checked=move || draft::flag_checked(value.with(Value::as_i64), c.code)
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    let next = draft::flag_toggle(ctx.value(&key2).as_i64(), c.code, on);
+                                    let next = draft::flag_toggle(value.with_untracked(Value::as_i64), c.code, on);
                                     ctx.set(&key2, next.map_or(Value::Null, Value::from));
                                 }/>
                             {move || if lang.get() == Lang::Id { c.id.clone() } else { c.en.clone() }}
@@ -817,7 +826,7 @@ fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl IntoView {
         .clone()
         .map(|t| view! { <p class="hint">{move || t.get(lang.get()).to_owned()}</p> });
     view! {
-        <div class="field" data-var=v.id.clone() style:display=move || if visible() { "block" } else { "none" }>
+        <div class="field" data-var=v.id.clone() style:display=move || if visible.get() { "block" } else { "none" }>
             {label}
             {hint}
             {input}
