@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 use crate::expr::{Env, Expr, ExprError};
-use crate::fields::{FieldDef, Scope, Type, Value, field};
+use crate::fields::{FieldDef, Scope, Type, Value, field_slot};
 use crate::finding::{Severity, Text};
 use crate::model::Keluarga;
 
@@ -200,7 +200,7 @@ impl fmt::Display for RulebookError {
 
 impl std::error::Error for RulebookError {}
 
-/// A variable ready to check.
+/// A variable ready to check (its hot part is the [`VarCheck`]).
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledVariable {
     pub def: &'static FieldDef,
@@ -210,14 +210,6 @@ pub(crate) struct CompiledVariable {
     pub codes: Vec<i64>,
     /// The same codes as a bit set when all lie in 0..128 (the usual case).
     pub code_mask: Option<u128>,
-    /// `flags`: the OR of the bit values.
-    pub bits: i64,
-    // Copies of the source variable's checks, kept together for speed.
-    pub var_type: VarType,
-    pub required: bool,
-    pub min: Option<i64>,
-    pub max: Option<i64>,
-    pub all_members: bool,
 }
 
 impl CompiledVariable {
@@ -226,6 +218,44 @@ impl CompiledVariable {
         match self.code_mask {
             Some(mask) => (0..128).contains(&n) && mask & (1u128 << n) != 0,
             None => self.codes.binary_search(&n).is_ok(),
+        }
+    }
+}
+
+/// A variable's check in the form validation runs it: what the hot loop reads, in one
+/// cache line, with the relevance slot and the field slot resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct VarCheck {
+    /// The allowed codes as a bit set, when `code_mask` is set (codes in 0..128).
+    pub mask: u128,
+    /// `integer`: the bounds (`i64::MIN`/`i64::MAX` when absent).
+    pub min: i64,
+    pub max: i64,
+    /// `flags`: the OR of the bit values.
+    pub bits: i64,
+    /// Index into `Rulebook::vars` and the rulebook's variables.
+    pub var: u32,
+    /// The field's slot in the record view of its scope.
+    pub slot: u16,
+    /// Index into `Rulebook::relevances`, or [`VarCheck::ALWAYS`].
+    pub relevant: u16,
+    pub var_type: VarType,
+    pub code_mask: bool,
+    pub required: bool,
+    pub all_members: bool,
+}
+
+impl VarCheck {
+    /// No relevance condition: always asked.
+    pub const ALWAYS: u16 = u16::MAX;
+
+    /// `n` is one of the listed codes.
+    #[inline(always)]
+    pub fn has_code(&self, rb: &Rulebook, n: i64) -> bool {
+        if self.code_mask {
+            (0..128).contains(&n) && self.mask & (1u128 << n) != 0
+        } else {
+            rb.vars[self.var as usize].has_code(n)
         }
     }
 }
@@ -246,9 +276,10 @@ pub struct Rulebook {
     /// Distinct relevance conditions, each evaluated at most once per family or member.
     pub(crate) relevances: Vec<Expr>,
     pub(crate) rules: Vec<CompiledRule>,
-    /// Indices into `vars`/`rules`, split by scope, in file order.
-    pub(crate) family_vars: Vec<usize>,
-    pub(crate) member_vars: Vec<usize>,
+    /// The checks of `vars`, split by scope, in file order.
+    pub(crate) family_vars: Vec<VarCheck>,
+    pub(crate) member_vars: Vec<VarCheck>,
+    /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
 }
@@ -283,7 +314,8 @@ impl Rulebook {
             if !sections.contains(v.section.as_str()) {
                 return Err(bad(format!("unknown section `{}`", v.section)));
             }
-            let def = field(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
+            let (def, slot) =
+                field_slot(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
             let want = match v.var_type {
                 VarType::Code | VarType::Flags | VarType::Integer => Type::Int,
                 VarType::Text => Type::Text,
@@ -348,25 +380,38 @@ impl Rulebook {
                     Some(slot)
                 }
             };
-            match scope {
-                Scope::Keluarga => family_vars.push(vars.len()),
-                Scope::Anggota => member_vars.push(vars.len()),
-            }
             let code_mask = codes
                 .iter()
                 .all(|c| (0..128).contains(c))
                 .then(|| codes.iter().fold(0u128, |m, &c| m | (1u128 << c)));
+            let check = VarCheck {
+                mask: code_mask.unwrap_or(0),
+                min: v.min.unwrap_or(i64::MIN),
+                max: v.max.unwrap_or(i64::MAX),
+                bits,
+                var: u32::try_from(vars.len()).map_err(|_| bad("too many variables".into()))?,
+                slot: u16::try_from(slot).map_err(|_| bad("too many fields".into()))?,
+                relevant: match relevant {
+                    None => VarCheck::ALWAYS,
+                    Some(r) => u16::try_from(r)
+                        .ok()
+                        .filter(|&r| r != VarCheck::ALWAYS)
+                        .ok_or_else(|| bad("too many relevance conditions".into()))?,
+                },
+                var_type: v.var_type,
+                code_mask: code_mask.is_some(),
+                required: v.required,
+                all_members: v.all_members,
+            };
+            match scope {
+                Scope::Keluarga => family_vars.push(check),
+                Scope::Anggota => member_vars.push(check),
+            }
             vars.push(CompiledVariable {
                 def,
                 relevant,
                 codes,
                 code_mask,
-                bits,
-                var_type: v.var_type,
-                required: v.required,
-                min: v.min,
-                max: v.max,
-                all_members: v.all_members,
             });
         }
 
@@ -410,6 +455,16 @@ impl Rulebook {
                 assertion,
                 values,
             });
+        }
+        // Equal aggregates share one result per family during validation.
+        let mut aggregates = BTreeMap::new();
+        for e in relevances.iter_mut().chain(rules.iter_mut().flat_map(|r| {
+            r.when
+                .iter_mut()
+                .chain([&mut r.assertion])
+                .chain(r.values.iter_mut().map(|(_, e)| e))
+        })) {
+            e.number_aggregates(&mut aggregates);
         }
         Ok(Rulebook {
             source,

@@ -14,13 +14,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::expr::Env;
-use crate::fields::{Getter, Value};
+use crate::expr::{AggregateCache, View};
+use crate::fields::{Value, read_family, read_member};
 use crate::finding::{Finding, Severity, Text, values};
 use crate::model::{Anggota, Keluarga};
 use crate::nik::{IdContext, check_kk, check_nik};
 use crate::region::{Level, RegionTable};
-use crate::rulebook::{CompiledVariable, Rulebook, VarType, Variable};
+use crate::rulebook::{Rulebook, VarCheck, VarType, Variable};
 
 /// What validation needs from outside.
 #[derive(Clone, Copy, Debug)]
@@ -101,13 +101,24 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         );
     }
 
-    let env = Env::new(k, ctx.today);
+    // The rulebook's part reads the family, then each member, once into a slot
+    // array (every field of the scope), which variables and expressions then index.
+    let family = read_family(k);
+    let aggregates = AggregateCache::default();
+    let view = View {
+        keluarga: k,
+        family: &family,
+        member: None,
+        head: k.head(),
+        today: ctx.today,
+        aggregates: &aggregates,
+    };
     let mut cache = Relevance::new(rb);
-    for &i in &rb.family_vars {
-        check_variable(rb, i, &env, &mut cache, "", out);
+    for c in &rb.family_vars {
+        check_variable(rb, c, &family, &view, &mut cache, "", out);
     }
     for &i in &rb.family_rules {
-        check_rule(rb, i, &env, "", out);
+        check_rule(rb, i, &view, "", out);
     }
 
     let mut prefix = String::new();
@@ -115,16 +126,20 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         member_prefix(&mut prefix, index);
         check_member(k, index, a, ctx, &prefix, &mut known, out);
         let active = a.is_active();
-        let env = env.with_member(a);
+        let slots = read_member(a, ctx.today);
+        let view = View {
+            member: Some(&slots),
+            ..view
+        };
         cache.clear();
-        for &i in &rb.member_vars {
-            if active || rb.vars[i].all_members {
-                check_variable(rb, i, &env, &mut cache, &prefix, out);
+        for c in &rb.member_vars {
+            if active || c.all_members {
+                check_variable(rb, c, &slots, &view, &mut cache, &prefix, out);
             }
         }
         if active {
             for &i in &rb.member_rules {
-                check_rule(rb, i, &env, &prefix, out);
+                check_rule(rb, i, &view, &prefix, out);
             }
         }
     }
@@ -544,13 +559,6 @@ fn fmt_value(v: Value) -> String {
     }
 }
 
-fn var_read(cv: &CompiledVariable, env: &Env) -> Value {
-    match cv.def.get {
-        Getter::Keluarga(g) => g(env.keluarga),
-        Getter::Anggota(g) => env.anggota.map_or(Value::Null, |a| g(a, env.today)),
-    }
-}
-
 fn var_text(v: &Variable, id: &str, en: &str) -> Text {
     let q = v.question.as_deref().unwrap_or(&v.id);
     Text::new(
@@ -574,8 +582,8 @@ impl Relevance {
         self.state = [0; 64];
     }
 
-    fn get(&mut self, rb: &Rulebook, slot: usize, env: &Env) -> Option<bool> {
-        let eval = || match rb.relevances[slot].eval(env) {
+    fn get(&mut self, rb: &Rulebook, slot: usize, view: &View) -> Option<bool> {
+        let eval = || match rb.relevances[slot].eval_in(view) {
             Value::Bool(b) => Some(b),
             _ => None,
         };
@@ -611,23 +619,21 @@ enum VarProblem {
 #[inline(always)]
 fn check_variable(
     rb: &Rulebook,
-    i: usize,
-    env: &Env,
+    cv: &VarCheck,
+    slots: &[Value],
+    view: &View,
     cache: &mut Relevance,
     prefix: &str,
     out: &mut Vec<Finding>,
 ) {
-    let cv = &rb.vars[i];
-    let value = var_read(cv, env);
+    let value = slots[usize::from(cv.slot)];
     let problem = match value {
         Value::Null if !cv.required => return,
         Value::Int(n) => {
             let bad = match cv.var_type {
-                VarType::Code => !cv.has_code(n),
-                VarType::Flags => !cv.has_code(n) && (n <= 0 || n & !cv.bits != 0),
-                VarType::Integer => {
-                    cv.min.is_some_and(|lo| n < lo) || cv.max.is_some_and(|hi| n > hi)
-                }
+                VarType::Code => !cv.has_code(rb, n),
+                VarType::Flags => !cv.has_code(rb, n) && (n <= 0 || n & !cv.bits != 0),
+                VarType::Integer => n < cv.min || n > cv.max,
                 _ => false,
             };
             if bad {
@@ -643,8 +649,8 @@ fn check_variable(
         _ => None,
     };
     let relevant = match cv.relevant {
-        None => Some(true),
-        Some(slot) => cache.get(rb, slot, env),
+        VarCheck::ALWAYS => Some(true),
+        slot => cache.get(rb, usize::from(slot), view),
     };
     let problem = match (relevant, value) {
         (Some(true), Value::Null) if cv.required => VarProblem::Required,
@@ -655,7 +661,7 @@ fn check_variable(
             None => return,
         },
     };
-    report_variable(rb, i, prefix, problem, out);
+    report_variable(rb, cv.var as usize, prefix, problem, out);
 }
 
 #[cold]
@@ -745,28 +751,28 @@ fn push_code(out: &mut Vec<Finding>, v: &Variable, path: String, n: i64) {
 }
 
 #[inline(always)]
-fn check_rule(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
+fn check_rule(rb: &Rulebook, i: usize, view: &View, prefix: &str, out: &mut Vec<Finding>) {
     let cr = &rb.rules[i];
     if let Some(w) = &cr.when
-        && !w.holds(env)
+        && w.eval_in(view) != Value::Bool(true)
     {
         return;
     }
-    if !cr.assertion.fails(env) {
+    if cr.assertion.eval_in(view) != Value::Bool(false) {
         return;
     }
-    report_rule(rb, i, env, prefix, out);
+    report_rule(rb, i, view, prefix, out);
 }
 
 #[cold]
 #[inline(never)]
-fn report_rule(rb: &Rulebook, i: usize, env: &Env, prefix: &str, out: &mut Vec<Finding>) {
+fn report_rule(rb: &Rulebook, i: usize, view: &View, prefix: &str, out: &mut Vec<Finding>) {
     let cr = &rb.rules[i];
     let r = &rb.rules()[i];
     let vals: BTreeMap<String, String> = cr
         .values
         .iter()
-        .map(|(name, e)| (name.clone(), fmt_value(e.eval(env))))
+        .map(|(name, e)| (name.clone(), fmt_value(e.eval_in(view))))
         .collect();
     let path = if prefix.is_empty() {
         r.path.clone()
