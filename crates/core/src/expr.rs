@@ -241,8 +241,10 @@ pub(crate) enum Node {
     Cmp(CmpOp, Box<Node>, Box<Node>),
     IsNull(Box<Node>, bool),
     In(Box<Node>, Box<[(i64, i64)]>, bool),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
+    /// `a and b and …`: false if any is false, true if all are true, else null.
+    And(Box<[Node]>),
+    /// `a or b or …`: true if any is true, false if all are false, else null.
+    Or(Box<[Node]>),
     Not(Box<Node>),
     /// The aggregate, its condition, its canonical text (tokens, for sharing a cache
     /// slot between equal aggregates of a rulebook) and its cache slot.
@@ -311,6 +313,7 @@ impl Expr {
     }
 
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
+    #[inline]
     pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
         eval(&self.node, r)
     }
@@ -335,13 +338,16 @@ impl Expr {
                 | Node::Present(a) => walk(a, slots),
                 Node::Arith(_, a, b)
                 | Node::Cmp(_, a, b)
-                | Node::And(a, b)
-                | Node::Or(a, b)
                 | Node::YearsBetween(a, b)
                 | Node::DaysBetween(a, b)
                 | Node::MinMax(_, a, b) => {
                     walk(a, slots);
                     walk(b, slots);
+                }
+                Node::And(items) | Node::Or(items) => {
+                    for n in items {
+                        walk(n, slots);
+                    }
                 }
                 Node::Aggregate(_, cond, key, slot) => {
                     if let Some(c) = cond {
@@ -448,22 +454,28 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
             Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
             _ => Null,
         },
-        Node::And(a, b) => match eval(a, env) {
-            Bool(false) => Bool(false),
-            first => match (first, eval(b, env)) {
-                (_, Bool(false)) => Bool(false),
-                (Bool(true), Bool(true)) => Bool(true),
-                _ => Null,
-            },
-        },
-        Node::Or(a, b) => match eval(a, env) {
-            Bool(true) => Bool(true),
-            first => match (first, eval(b, env)) {
-                (_, Bool(true)) => Bool(true),
-                (Bool(false), Bool(false)) => Bool(false),
-                _ => Null,
-            },
-        },
+        Node::And(items) => {
+            let mut all = true;
+            for n in items {
+                match eval(n, env) {
+                    Bool(false) => return Bool(false),
+                    Bool(true) => {}
+                    _ => all = false,
+                }
+            }
+            if all { Bool(true) } else { Null }
+        }
+        Node::Or(items) => {
+            let mut all = true;
+            for n in items {
+                match eval(n, env) {
+                    Bool(true) => return Bool(true),
+                    Bool(false) => {}
+                    _ => all = false,
+                }
+            }
+            if all { Bool(false) } else { Null }
+        }
         Node::Not(a) => match eval(a, env) {
             Bool(x) => Bool(!x),
             _ => Null,
@@ -728,30 +740,42 @@ impl Parser {
 
     fn or(&mut self) -> Result<Typed, ExprError> {
         let pos = self.pos();
-        let mut left = self.and()?;
+        let mut first = Some(self.and()?);
+        let mut items = Vec::new();
         while self.eat_word("or") {
             self.count_op()?;
             let rpos = self.pos();
             let right = self.and()?;
-            let l = self.want(pos, left, Type::Bool, "`or`")?;
-            let r = self.want(rpos, right, Type::Bool, "`or`")?;
-            left = (Node::Or(Box::new(l), Box::new(r)), Type::Bool);
+            if let Some(left) = first.take() {
+                items.push(self.want(pos, left, Type::Bool, "`or`")?);
+            }
+            items.push(self.want(rpos, right, Type::Bool, "`or`")?);
         }
-        Ok(left)
+        // A chain is one node: three-valued `or` is associative.
+        Ok(match first {
+            Some(only) => only,
+            None => (Node::Or(items.into()), Type::Bool),
+        })
     }
 
     fn and(&mut self) -> Result<Typed, ExprError> {
         let pos = self.pos();
-        let mut left = self.not()?;
+        let mut first = Some(self.not()?);
+        let mut items = Vec::new();
         while self.eat_word("and") {
             self.count_op()?;
             let rpos = self.pos();
             let right = self.not()?;
-            let l = self.want(pos, left, Type::Bool, "`and`")?;
-            let r = self.want(rpos, right, Type::Bool, "`and`")?;
-            left = (Node::And(Box::new(l), Box::new(r)), Type::Bool);
+            if let Some(left) = first.take() {
+                items.push(self.want(pos, left, Type::Bool, "`and`")?);
+            }
+            items.push(self.want(rpos, right, Type::Bool, "`and`")?);
         }
-        Ok(left)
+        // A chain is one node: three-valued `and` is associative.
+        Ok(match first {
+            Some(only) => only,
+            None => (Node::And(items.into()), Type::Bool),
+        })
     }
 
     fn not(&mut self) -> Result<Typed, ExprError> {

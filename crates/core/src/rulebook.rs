@@ -226,8 +226,9 @@ impl CompiledVariable {
 /// cache line, with the relevance slot and the field slot resolved.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct VarCheck {
-    /// The allowed codes as a bit set, when `code_mask` is set (codes in 0..128).
-    pub mask: u128,
+    /// The allowed codes as a bit set (codes 0..64, then 64..128), when `code_mask`
+    /// is set.
+    pub mask: [u64; 2],
     /// `integer`: the bounds (`i64::MIN`/`i64::MAX` when absent).
     pub min: i64,
     pub max: i64,
@@ -253,7 +254,7 @@ impl VarCheck {
     #[inline(always)]
     pub fn has_code(&self, rb: &Rulebook, n: i64) -> bool {
         if self.code_mask {
-            (0..128).contains(&n) && self.mask & (1u128 << n) != 0
+            (0..128).contains(&n) && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
         } else {
             rb.vars[self.var as usize].has_code(n)
         }
@@ -385,7 +386,7 @@ impl Rulebook {
                 .all(|c| (0..128).contains(c))
                 .then(|| codes.iter().fold(0u128, |m, &c| m | (1u128 << c)));
             let check = VarCheck {
-                mask: code_mask.unwrap_or(0),
+                mask: code_mask.map_or([0; 2], |m| [m as u64, (m >> 64) as u64]),
                 min: v.min.unwrap_or(i64::MIN),
                 max: v.max.unwrap_or(i64::MAX),
                 bits,

@@ -206,13 +206,15 @@ fn two(b: &[u8]) -> u8 {
 
 /// The district of a 16-digit identifier exists (checked against `known` first).
 fn district_known(b: &[u8], regions: &RegionTable, known: &mut [u8; 6]) -> bool {
-    if b[..6] == known[..] {
+    let Ok(district) = <[u8; 6]>::try_from(&b[..6]) else {
+        return false;
+    };
+    if district == *known {
         return true;
     }
-    let dotted = [b[0], b[1], b'.', b[2], b[3], b'.', b[4], b[5]];
-    let ok = std::str::from_utf8(&dotted).is_ok_and(|d| regions.contains(d));
+    let ok = regions.contains_district_digits(&district);
     if ok {
-        known.copy_from_slice(&b[..6]);
+        *known = district;
     }
     ok
 }
@@ -627,39 +629,42 @@ fn check_variable(
     out: &mut Vec<Finding>,
 ) {
     let value = slots[usize::from(cv.slot)];
-    let problem = match value {
-        Value::Null if !cv.required => return,
-        Value::Int(n) => {
-            let bad = match cv.var_type {
-                VarType::Code => !cv.has_code(rb, n),
-                VarType::Flags => !cv.has_code(rb, n) && (n <= 0 || n & !cv.bits != 0),
-                VarType::Integer => n < cv.min || n > cv.max,
-                _ => false,
-            };
-            if bad {
-                if cv.var_type == VarType::Integer {
-                    Some(VarProblem::Range(n))
-                } else {
-                    Some(VarProblem::Code(n))
-                }
-            } else {
-                None
-            }
+    let problem = if let Value::Int(n) = value {
+        // Answered: a finding if skipped (relevance false) or not a valid answer.
+        let invalid = match cv.var_type {
+            VarType::Code => !cv.has_code(rb, n),
+            VarType::Flags => !cv.has_code(rb, n) && (n <= 0 || n & !cv.bits != 0),
+            VarType::Integer => n < cv.min || n > cv.max,
+            _ => false,
+        };
+        if cv.relevant != VarCheck::ALWAYS
+            && cache.get(rb, usize::from(cv.relevant), view) == Some(false)
+        {
+            VarProblem::NotApplicable(value)
+        } else if !invalid {
+            return;
+        } else if cv.var_type == VarType::Integer {
+            VarProblem::Range(n)
+        } else {
+            VarProblem::Code(n)
         }
-        _ => None,
-    };
-    let relevant = match cv.relevant {
-        VarCheck::ALWAYS => Some(true),
-        slot => cache.get(rb, usize::from(slot), view),
-    };
-    let problem = match (relevant, value) {
-        (Some(true), Value::Null) if cv.required => VarProblem::Required,
-        (Some(false), x) if !x.is_null() => VarProblem::NotApplicable(x),
-        (_, Value::Null) => return,
-        _ => match problem {
-            Some(p) => p,
-            None => return,
-        },
+    } else if value.is_null() {
+        // Unanswered: a finding only if required and surely asked.
+        if !cv.required
+            || (cv.relevant != VarCheck::ALWAYS
+                && cache.get(rb, usize::from(cv.relevant), view) != Some(true))
+        {
+            return;
+        }
+        VarProblem::Required
+    } else {
+        // A text, date or boolean answer: a finding only if skipped.
+        if cv.relevant == VarCheck::ALWAYS
+            || cache.get(rb, usize::from(cv.relevant), view) != Some(false)
+        {
+            return;
+        }
+        VarProblem::NotApplicable(value)
     };
     report_variable(rb, cv.var as usize, prefix, problem, out);
 }
