@@ -128,7 +128,9 @@ impl Record for Env<'_> {
                 .anggota
                 .iter()
                 .filter(|m| m.is_active())
-                .map(|m| cond.is_none_or(|c| eval(c, &self.with_member(m)) == Value::Bool(true))),
+                .map(|m| {
+                    cond.is_none_or(|c| matches!(eval(c, &self.with_member(m)), Value::Bool(true)))
+                }),
         )
     }
 }
@@ -312,6 +314,15 @@ impl Expr {
         eval(&self.node, env)
     }
 
+    /// `Some((slot, k))` when the expression is `<member field> == k`: it holds exactly
+    /// when the member's slot holds the integer `k`.
+    pub(crate) fn member_eq(&self) -> Option<(u16, i64)> {
+        match self.node {
+            Node::MemCmpK(CmpOp::Eq, _, slot, k) => Some((slot, k)),
+            _ => None,
+        }
+    }
+
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
     #[inline]
     pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
@@ -365,12 +376,12 @@ impl Expr {
 
     /// True only when the expression evaluates to `true`.
     pub fn holds(&self, env: &Env) -> bool {
-        self.eval(env) == Value::Bool(true)
+        matches!(self.eval(env), Value::Bool(true))
     }
 
     /// False only when the expression evaluates to `false` (null passes).
     pub fn fails(&self, env: &Env) -> bool {
-        self.eval(env) == Value::Bool(false)
+        matches!(self.eval(env), Value::Bool(false))
     }
 }
 

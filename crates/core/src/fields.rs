@@ -21,7 +21,7 @@ pub enum Value {
 
 impl Value {
     pub fn is_null(self) -> bool {
-        self == Value::Null
+        matches!(self, Value::Null)
     }
 }
 

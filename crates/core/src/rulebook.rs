@@ -244,11 +244,51 @@ pub(crate) struct VarCheck {
     pub code_mask: bool,
     pub required: bool,
     pub all_members: bool,
+    pub fast: FastCheck,
+}
+
+/// How a variable accepts a good integer answer without the full check: a code (or
+/// small integer) in the bit set, or an integer within the bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FastCheck {
+    /// Always the full check (flags, text, date).
+    No,
+    /// An integer whose bit is set in `mask`.
+    Mask,
+    /// An integer in `min..=max`.
+    Range,
 }
 
 impl VarCheck {
     /// No relevance condition: always asked.
     pub const ALWAYS: u16 = u16::MAX;
+
+    /// True when `value` surely needs no finding (the full check would pass it);
+    /// false means "run the full check", not "wrong". `relevance` holds the states of
+    /// the conditions evaluated so far for this family or member (0: not yet).
+    #[inline(always)]
+    pub fn accepts(&self, value: Value, relevance: &crate::validate::Relevance) -> bool {
+        // Asked (no condition, or one already known true) or not: an answer to a
+        // question not asked is a finding, so only "asked" may accept an answer.
+        let asked = self.relevant == VarCheck::ALWAYS
+            || relevance.state.get(usize::from(self.relevant)) == Some(&1);
+        match value {
+            // Unanswered and optional: nothing to say, whatever the condition.
+            Value::Null => !self.required,
+            Value::Int(n) => {
+                asked
+                    && match self.fast {
+                        FastCheck::Mask => {
+                            (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
+                        }
+                        FastCheck::Range => self.min <= n && n <= self.max,
+                        FastCheck::No => false,
+                    }
+            }
+            // Text, date, boolean: only "not applicable" could apply.
+            _ => asked,
+        }
+    }
 
     /// `n` is one of the listed codes.
     #[inline(always)]
@@ -265,6 +305,8 @@ impl VarCheck {
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledRule {
     pub when: Option<Expr>,
+    /// `when` when it is `<member field> == <integer>`: its slot and the integer.
+    pub guard: Option<(u16, i64)>,
     pub assertion: Expr,
     pub values: Vec<(String, Expr)>,
 }
@@ -385,8 +427,23 @@ impl Rulebook {
                 .iter()
                 .all(|c| (0..128).contains(c))
                 .then(|| codes.iter().fold(0u128, |m, &c| m | (1u128 << c)));
+            // Small integer ranges become bit sets too (one test instead of two).
+            let small_range = match (v.var_type, v.min, v.max) {
+                (VarType::Integer, Some(lo), Some(hi)) if 0 <= lo && hi < 128 => {
+                    Some((lo..=hi).fold(0u128, |m, c| m | (1u128 << c)))
+                }
+                _ => None,
+            };
+            let fast = match (v.var_type, code_mask, small_range) {
+                (VarType::Code, Some(_), _) => FastCheck::Mask,
+                (VarType::Integer, _, Some(_)) => FastCheck::Mask,
+                (VarType::Integer, _, None) => FastCheck::Range,
+                _ => FastCheck::No,
+            };
             let check = VarCheck {
-                mask: code_mask.map_or([0; 2], |m| [m as u64, (m >> 64) as u64]),
+                mask: code_mask
+                    .or(small_range)
+                    .map_or([0; 2], |m| [m as u64, (m >> 64) as u64]),
                 min: v.min.unwrap_or(i64::MIN),
                 max: v.max.unwrap_or(i64::MAX),
                 bits,
@@ -403,6 +460,7 @@ impl Rulebook {
                 code_mask: code_mask.is_some(),
                 required: v.required,
                 all_members: v.all_members,
+                fast,
             };
             match scope {
                 Scope::Keluarga => family_vars.push(check),
@@ -452,6 +510,7 @@ impl Rulebook {
                 Scope::Anggota => member_rules.push(rules.len()),
             }
             rules.push(CompiledRule {
+                guard: when.as_ref().and_then(Expr::member_eq),
                 when,
                 assertion,
                 values,

@@ -115,7 +115,9 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
     };
     let mut cache = Relevance::new(rb);
     for c in &rb.family_vars {
-        check_variable(rb, c, &family, &view, &mut cache, "", out);
+        if !c.accepts(family[usize::from(c.slot)], &cache) {
+            check_variable(rb, c, &family, &view, &mut cache, "", out);
+        }
     }
     for &i in &rb.family_rules {
         check_rule(rb, i, &view, "", out);
@@ -133,7 +135,7 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         };
         cache.clear();
         for c in &rb.member_vars {
-            if active || c.all_members {
+            if (active || c.all_members) && !c.accepts(slots[usize::from(c.slot)], &cache) {
                 check_variable(rb, c, &slots, &view, &mut cache, &prefix, out);
             }
         }
@@ -570,9 +572,9 @@ fn var_text(v: &Variable, id: &str, en: &str) -> Text {
 }
 
 /// Relevance results of one family or member, each condition evaluated at most once.
-struct Relevance {
+pub(crate) struct Relevance {
     /// 0 not yet evaluated, 1 true, 2 false, 3 unknown (null).
-    state: [u8; 64],
+    pub(crate) state: [u8; 64],
 }
 
 impl Relevance {
@@ -584,22 +586,31 @@ impl Relevance {
         self.state = [0; 64];
     }
 
-    fn get(&mut self, rb: &Rulebook, slot: usize, view: &View) -> Option<bool> {
-        let eval = || match rb.relevances[slot].eval_in(view) {
-            Value::Bool(b) => Some(b),
-            _ => None,
-        };
-        let Some(cell) = self.state.get_mut(slot) else {
-            return eval();
-        };
-        if *cell == 0 {
-            *cell = match eval() {
-                Some(true) => 1,
-                Some(false) => 2,
-                None => 3,
-            };
+    /// The condition's state (1 true, 2 false, 3 null), evaluated on first use.
+    #[inline(always)]
+    fn state(&mut self, rb: &Rulebook, slot: usize, view: &View) -> u8 {
+        match self.state.get(slot) {
+            Some(&s) if s != 0 => s,
+            _ => self.evaluate(rb, slot, view),
         }
-        match *cell {
+    }
+
+    #[inline(never)]
+    fn evaluate(&mut self, rb: &Rulebook, slot: usize, view: &View) -> u8 {
+        let s = match rb.relevances[slot].eval_in(view) {
+            Value::Bool(true) => 1,
+            Value::Bool(false) => 2,
+            _ => 3,
+        };
+        if let Some(cell) = self.state.get_mut(slot) {
+            *cell = s;
+        }
+        s
+    }
+
+    #[inline(always)]
+    fn get(&mut self, rb: &Rulebook, slot: usize, view: &View) -> Option<bool> {
+        match self.state(rb, slot, view) {
             1 => Some(true),
             2 => Some(false),
             _ => None,
@@ -758,12 +769,20 @@ fn push_code(out: &mut Vec<Finding>, v: &Variable, path: String, n: i64) {
 #[inline(always)]
 fn check_rule(rb: &Rulebook, i: usize, view: &View, prefix: &str, out: &mut Vec<Finding>) {
     let cr = &rb.rules[i];
-    if let Some(w) = &cr.when
-        && w.eval_in(view) != Value::Bool(true)
+    if let Some((slot, k)) = cr.guard {
+        // `when: <member field> == k`, the common form, read straight from the slots.
+        if !view
+            .member
+            .is_some_and(|m| m[usize::from(slot)] == Value::Int(k))
+        {
+            return;
+        }
+    } else if let Some(w) = &cr.when
+        && !matches!(w.eval_in(view), Value::Bool(true))
     {
         return;
     }
-    if cr.assertion.eval_in(view) != Value::Bool(false) {
+    if !matches!(cr.assertion.eval_in(view), Value::Bool(false)) {
         return;
     }
     report_rule(rb, i, view, prefix, out);
