@@ -251,12 +251,15 @@ pub(crate) struct VarCheck {
 /// small integer) in the bit set, or an integer within the bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FastCheck {
-    /// Always the full check (flags, text, date).
+    /// Always the full check (text, date, codes beyond 127).
     No,
     /// An integer whose bit is set in `mask`.
     Mask,
     /// An integer in `min..=max`.
     Range,
+    /// Additive bit codes: a listed exclusive code (bit set `mask`), or a positive sum
+    /// of the bit values `bits`.
+    Flags,
 }
 
 impl VarCheck {
@@ -282,6 +285,10 @@ impl VarCheck {
                             (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
                         }
                         FastCheck::Range => self.min <= n && n <= self.max,
+                        FastCheck::Flags => {
+                            ((n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0)
+                                || (n > 0 && n & !self.bits == 0)
+                        }
                         FastCheck::No => false,
                     }
             }
@@ -300,6 +307,71 @@ impl VarCheck {
         }
     }
 }
+
+/// A code (or small integer) variable reduced to what the quick scan needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plain {
+    pub mask: [u64; 2],
+    pub slot: u16,
+    pub required: bool,
+}
+
+impl Plain {
+    /// No finding for `value` when the variable's condition is in `state` (1 true,
+    /// 2 false, 3 null; no condition is 1). Exactly the outcomes of the full check
+    /// for a code variable: asked (1) needs a listed code, or blank if optional;
+    /// skipped (2) needs a blank; undecided (3) needs a listed code or a blank.
+    #[inline(always)]
+    pub fn ok(&self, value: Value, state: u8) -> bool {
+        match value {
+            Value::Int(n) => {
+                state != 2 && (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
+            }
+            Value::Null => state != 1 || !self.required,
+            _ => false,
+        }
+    }
+}
+
+/// The variables of one scope arranged for a quick scan that only answers "no finding
+/// at all?": unconditional code variables, then code variables grouped by their
+/// condition (evaluated once per group), then the rest. When the scan fails,
+/// validation runs the full checks in rulebook order, so findings keep their order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ScopeScan {
+    pub plain: Vec<Plain>,
+    /// A relevance slot and its code variables.
+    pub groups: Vec<(usize, Vec<Plain>)>,
+    pub rest: Vec<VarCheck>,
+}
+
+impl ScopeScan {
+    fn new(checks: &[VarCheck]) -> ScopeScan {
+        let mut scan = ScopeScan::default();
+        for c in checks {
+            let plain = Plain {
+                mask: c.mask,
+                slot: c.slot,
+                required: c.required,
+            };
+            let relevant = usize::from(c.relevant);
+            match (c.fast, c.relevant) {
+                (FastCheck::Mask, VarCheck::ALWAYS) => scan.plain.push(plain),
+                (FastCheck::Mask, _) if relevant < RELEVANCE_CACHE => {
+                    match scan.groups.iter_mut().find(|(r, _)| *r == relevant) {
+                        Some((_, g)) => g.push(plain),
+                        None => scan.groups.push((relevant, vec![plain])),
+                    }
+                }
+                _ => scan.rest.push(*c),
+            }
+        }
+        scan
+    }
+}
+
+/// How many relevance conditions a validation caches per family or member.
+pub(crate) const RELEVANCE_CACHE: usize = 64;
 
 /// A rule ready to evaluate.
 #[derive(Clone, Debug)]
@@ -322,6 +394,9 @@ pub struct Rulebook {
     /// The checks of `vars`, split by scope, in file order.
     pub(crate) family_vars: Vec<VarCheck>,
     pub(crate) member_vars: Vec<VarCheck>,
+    /// The same checks arranged for the quick scan (active members for the member scope).
+    pub(crate) family_scan: ScopeScan,
+    pub(crate) member_scan: ScopeScan,
     /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
@@ -438,12 +513,15 @@ impl Rulebook {
                 (VarType::Code, Some(_), _) => FastCheck::Mask,
                 (VarType::Integer, _, Some(_)) => FastCheck::Mask,
                 (VarType::Integer, _, None) => FastCheck::Range,
+                (VarType::Flags, Some(_), _) => FastCheck::Flags,
                 _ => FastCheck::No,
             };
             let check = VarCheck {
-                mask: code_mask
-                    .or(small_range)
-                    .map_or([0; 2], |m| [m as u64, (m >> 64) as u64]),
+                mask: match v.var_type {
+                    VarType::Integer => small_range,
+                    _ => code_mask,
+                }
+                .map_or([0; 2], |m| [m as u64, (m >> 64) as u64]),
                 min: v.min.unwrap_or(i64::MIN),
                 max: v.max.unwrap_or(i64::MAX),
                 bits,
@@ -531,6 +609,8 @@ impl Rulebook {
             vars,
             relevances,
             rules,
+            family_scan: ScopeScan::new(&family_vars),
+            member_scan: ScopeScan::new(&member_vars),
             family_vars,
             member_vars,
             family_rules,

@@ -20,7 +20,7 @@ use crate::finding::{Finding, Severity, Text, values};
 use crate::model::{Anggota, Keluarga};
 use crate::nik::{IdContext, check_kk, check_nik};
 use crate::region::{Level, RegionTable};
-use crate::rulebook::{Rulebook, VarCheck, VarType, Variable};
+use crate::rulebook::{RELEVANCE_CACHE, Rulebook, ScopeScan, VarCheck, VarType, Variable};
 
 /// What validation needs from outside.
 #[derive(Clone, Copy, Debug)]
@@ -114,9 +114,11 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         aggregates: &aggregates,
     };
     let mut cache = Relevance::new(rb);
-    for c in &rb.family_vars {
-        if !c.accepts(family[usize::from(c.slot)], &cache) {
-            check_variable(rb, c, &family, &view, &mut cache, "", out);
+    if !scan_ok(rb, &rb.family_scan, &family, &view, &mut cache) {
+        for c in &rb.family_vars {
+            if !c.accepts(family[usize::from(c.slot)], &cache) {
+                check_variable(rb, c, &family, &view, &mut cache, "", out);
+            }
         }
     }
     for &i in &rb.family_rules {
@@ -134,9 +136,11 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
             ..view
         };
         cache.clear();
-        for c in &rb.member_vars {
-            if (active || c.all_members) && !c.accepts(slots[usize::from(c.slot)], &cache) {
-                check_variable(rb, c, &slots, &view, &mut cache, &prefix, out);
+        if !(active && scan_ok(rb, &rb.member_scan, &slots, &view, &mut cache)) {
+            for c in &rb.member_vars {
+                if (active || c.all_members) && !c.accepts(slots[usize::from(c.slot)], &cache) {
+                    check_variable(rb, c, &slots, &view, &mut cache, &prefix, out);
+                }
             }
         }
         if active {
@@ -574,16 +578,18 @@ fn var_text(v: &Variable, id: &str, en: &str) -> Text {
 /// Relevance results of one family or member, each condition evaluated at most once.
 pub(crate) struct Relevance {
     /// 0 not yet evaluated, 1 true, 2 false, 3 unknown (null).
-    pub(crate) state: [u8; 64],
+    pub(crate) state: [u8; RELEVANCE_CACHE],
 }
 
 impl Relevance {
     fn new(_rb: &Rulebook) -> Relevance {
-        Relevance { state: [0; 64] }
+        Relevance {
+            state: [0; RELEVANCE_CACHE],
+        }
     }
 
     fn clear(&mut self) {
-        self.state = [0; 64];
+        self.state = [0; RELEVANCE_CACHE];
     }
 
     /// The condition's state (1 true, 2 false, 3 null), evaluated on first use.
@@ -616,6 +622,36 @@ impl Relevance {
             _ => None,
         }
     }
+}
+
+/// The quick scan of one scope's variables: true when none of them has a finding.
+/// False only means "run the full checks" (which then find what there is).
+fn scan_ok(
+    rb: &Rulebook,
+    scan: &ScopeScan,
+    slots: &[Value],
+    view: &View,
+    cache: &mut Relevance,
+) -> bool {
+    let mut ok = true;
+    for p in &scan.plain {
+        ok &= p.ok(slots[usize::from(p.slot)], 1);
+    }
+    if !ok {
+        return false;
+    }
+    for (relevant, group) in &scan.groups {
+        let state = cache.state(rb, *relevant, view);
+        for p in group {
+            ok &= p.ok(slots[usize::from(p.slot)], state);
+        }
+    }
+    ok && scan.rest.iter().all(|c| {
+        if c.relevant != VarCheck::ALWAYS {
+            cache.state(rb, usize::from(c.relevant), view);
+        }
+        c.accepts(slots[usize::from(c.slot)], cache)
+    })
 }
 
 /// The outcome of a variable's check when it needs a finding.
