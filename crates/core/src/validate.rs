@@ -66,6 +66,13 @@ pub fn validate_keluarga(keluarga: &Keluarga, ctx: &ValidationContext) -> Report
 
 /// Like [`validate_keluarga`], appending to `out`, for batch use without a report per family.
 pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>) {
+    validate_with(k, ctx, out, true);
+}
+
+/// The validation; `quick` enables the short paths (quick scans, variables accepted
+/// without the full check, rule guards). Without them every check runs in full: the
+/// tests compare both.
+fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, quick: bool) {
     let ids = IdContext {
         regions: ctx.regions,
         today: ctx.today,
@@ -114,15 +121,15 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         aggregates: &aggregates,
     };
     let mut cache = Relevance::new(rb);
-    if !scan_ok(rb, &rb.family_scan, &family, &view, &mut cache) {
+    if !(quick && scan_ok(rb, &rb.family_scan, &family, &view, &mut cache)) {
         for c in &rb.family_vars {
-            if !c.accepts(family[usize::from(c.slot)], &cache) {
+            if !(quick && c.accepts(family[usize::from(c.slot)], &cache)) {
                 check_variable(rb, c, &family, &view, &mut cache, "", out);
             }
         }
     }
     for &i in &rb.family_rules {
-        check_rule(rb, i, &view, "", out);
+        check_rule(rb, i, &view, "", quick, out);
     }
 
     let mut prefix = String::new();
@@ -136,16 +143,18 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
             ..view
         };
         cache.clear();
-        if !(active && scan_ok(rb, &rb.member_scan, &slots, &view, &mut cache)) {
+        if !(quick && active && scan_ok(rb, &rb.member_scan, &slots, &view, &mut cache)) {
             for c in &rb.member_vars {
-                if (active || c.all_members) && !c.accepts(slots[usize::from(c.slot)], &cache) {
+                if (active || c.all_members)
+                    && !(quick && c.accepts(slots[usize::from(c.slot)], &cache))
+                {
                     check_variable(rb, c, &slots, &view, &mut cache, &prefix, out);
                 }
             }
         }
         if active {
             for &i in &rb.member_rules {
-                check_rule(rb, i, &view, &prefix, out);
+                check_rule(rb, i, &view, &prefix, quick, out);
             }
         }
     }
@@ -803,9 +812,16 @@ fn push_code(out: &mut Vec<Finding>, v: &Variable, path: String, n: i64) {
 }
 
 #[inline(always)]
-fn check_rule(rb: &Rulebook, i: usize, view: &View, prefix: &str, out: &mut Vec<Finding>) {
+fn check_rule(
+    rb: &Rulebook,
+    i: usize,
+    view: &View,
+    prefix: &str,
+    quick: bool,
+    out: &mut Vec<Finding>,
+) {
     let cr = &rb.rules[i];
-    if let Some((slot, k)) = cr.guard {
+    if let Some((slot, k)) = cr.guard.filter(|_| quick) {
         // `when: <member field> == k`, the common form, read straight from the slots.
         if !view
             .member
@@ -884,6 +900,164 @@ pub const STRUCTURAL_RULES: &[&str] = &[
 #[cfg(test)]
 mod fast_path_tests {
     use super::*;
+
+    /// Every rulebook variable of the family, and of each member, set to each of a
+    /// range of answers (and random combinations of such changes): the quick paths
+    /// give exactly the findings of the full checks.
+    #[test]
+    fn quick_paths_give_the_findings_of_the_full_checks() {
+        use serde_json::{Value as J, json};
+        let regions = RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap();
+        let ctx = ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions: &regions,
+            today: Date::from_ymd(2026, 6, 30).unwrap(),
+        };
+        let base: J = serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .unwrap();
+        let members = base["anggota"].as_array().unwrap().len();
+        let answers = [
+            J::Null,
+            json!(0),
+            json!(1),
+            json!(2),
+            json!(3),
+            json!(4),
+            json!(5),
+            json!(6),
+            json!(8),
+            json!(9),
+            json!(12),
+            json!(23),
+            json!(63),
+            json!(64),
+            json!(99),
+            json!(127),
+            json!(128),
+            json!(200),
+            json!(1000),
+            json!(100001),
+            json!(-1),
+            json!("2019-05-01"),
+            json!("x"),
+        ];
+        // Each change: a variable's field (in the family, or in member `m`) and an answer.
+        let mut changes = Vec::new();
+        for v in ctx.rulebook.variables() {
+            let member =
+                crate::fields::field(&v.field).unwrap().scope() == crate::fields::Scope::Anggota;
+            let targets: Vec<Option<usize>> = if member {
+                (0..members).map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for t in targets {
+                for a in &answers {
+                    changes.push((v.field.clone(), t, a.clone()));
+                }
+            }
+        }
+        let apply = |j: &mut J, (field, member, answer): &(String, Option<usize>, J)| {
+            let mut at = match member {
+                Some(m) => &mut j["anggota"][*m],
+                None => &mut *j,
+            };
+            let parts: Vec<&str> = field.split('.').collect();
+            for p in &parts[..parts.len() - 1] {
+                at = &mut at[*p];
+            }
+            at[*parts.last().unwrap()] = answer.clone();
+        };
+        let compare = |j: J, checked: &mut usize| {
+            let Ok(k) = serde_json::from_value::<Keluarga>(j) else {
+                return;
+            };
+            let (mut quick, mut full) = (Vec::new(), Vec::new());
+            validate_with(&k, &ctx, &mut quick, true);
+            validate_with(&k, &ctx, &mut full, false);
+            assert_eq!(quick, full);
+            views_read_as_the_getters(&k, &ctx);
+            *checked += 1;
+        };
+        let mut checked = 0;
+        for c in &changes {
+            let mut j = base.clone();
+            apply(&mut j, c);
+            compare(j, &mut checked);
+        }
+        // Random combinations of three changes (a fixed linear congruential sequence).
+        let mut seed = 7u64;
+        for _ in 0..3000 {
+            let mut j = base.clone();
+            for _ in 0..3 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                apply(&mut j, &changes[(seed >> 33) as usize % changes.len()]);
+            }
+            compare(j, &mut checked);
+        }
+        assert!(checked > 3000, "only {checked} records could be built");
+    }
+
+    /// Every expression of the rulebook gives the same value on the slot view as on
+    /// the record through the getters, for the family and for each member.
+    fn views_read_as_the_getters(k: &Keluarga, ctx: &ValidationContext) {
+        use crate::expr::Env;
+        let rb = ctx.rulebook;
+        let family = read_family(k);
+        let aggregates = AggregateCache::default();
+        let view = View {
+            keluarga: k,
+            family: &family,
+            member: None,
+            head: k.head(),
+            today: ctx.today,
+            aggregates: &aggregates,
+        };
+        let env = Env::new(k, ctx.today);
+        let exprs = |scope: &[usize]| -> Vec<&crate::expr::Expr> {
+            scope
+                .iter()
+                .flat_map(|&i| {
+                    let r = &rb.rules[i];
+                    r.when
+                        .iter()
+                        .chain([&r.assertion])
+                        .chain(r.values.iter().map(|(_, e)| e))
+                })
+                .collect()
+        };
+        let relevances = |checks: &[VarCheck]| -> Vec<&crate::expr::Expr> {
+            checks
+                .iter()
+                .filter(|c| c.relevant != VarCheck::ALWAYS)
+                .map(|c| &rb.relevances[usize::from(c.relevant)])
+                .collect()
+        };
+        for e in exprs(&rb.family_rules)
+            .into_iter()
+            .chain(relevances(&rb.family_vars))
+        {
+            assert_eq!(e.eval_in(&view), e.eval(&env), "{}", e.source());
+        }
+        for a in &k.anggota {
+            let slots = read_member(a, ctx.today);
+            let view = View {
+                member: Some(&slots),
+                ..view
+            };
+            let env = env.with_member(a);
+            for e in exprs(&rb.member_rules)
+                .into_iter()
+                .chain(relevances(&rb.member_vars))
+            {
+                assert_eq!(e.eval_in(&view), e.eval(&env), "{}", e.source());
+            }
+        }
+    }
 
     #[test]
     fn member_prefix_matches_format() {
