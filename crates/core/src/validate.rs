@@ -132,10 +132,10 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
         check_rule(rb, i, &view, "", quick, out);
     }
 
-    let mut prefix = String::new();
     for (index, a) in k.anggota.iter().enumerate() {
-        member_prefix(&mut prefix, index);
-        check_member(k, index, a, ctx, &prefix, &mut known, out);
+        let prefix = MemberPrefix::new(index);
+        let prefix = prefix.as_str();
+        check_member(k, index, a, ctx, prefix, &mut known, out);
         let active = a.is_active();
         let slots = read_member(a, ctx.today);
         let view = View {
@@ -148,13 +148,13 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
                 if (active || c.all_members)
                     && !(quick && c.accepts(slots[usize::from(c.slot)], &cache))
                 {
-                    check_variable(rb, c, &slots, &view, &mut cache, &prefix, out);
+                    check_variable(rb, c, &slots, &view, &mut cache, prefix, out);
                 }
             }
         }
         if active {
             for &i in &rb.member_rules {
-                check_rule(rb, i, &view, &prefix, quick, out);
+                check_rule(rb, i, &view, prefix, quick, out);
             }
         }
     }
@@ -270,25 +270,41 @@ fn nik_fast_ok(a: &Anggota, ctx: &ValidationContext, known: &mut [u8; 6]) -> boo
         && district_known(b, ctx.regions, known)
 }
 
-/// `anggota[index].` without the formatting machinery (it runs for every member).
-fn member_prefix(prefix: &mut String, index: usize) {
-    prefix.clear();
-    prefix.push_str("anggota[");
-    let mut digits = [0u8; 20];
-    let mut n = index;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// `anggota[index].`, built on the stack: it is made for every member and read only
+/// when a finding names a path.
+struct MemberPrefix {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl MemberPrefix {
+    fn new(index: usize) -> MemberPrefix {
+        let mut digits = [0u8; 20];
+        let mut n = index;
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
+        let mut p = MemberPrefix {
+            buf: [0; 32],
+            len: 0,
+        };
+        for part in [&b"anggota["[..], &digits[at..], b"]."] {
+            p.buf[p.len..p.len + part.len()].copy_from_slice(part);
+            p.len += part.len();
+        }
+        p
     }
-    for &d in &digits[at..] {
-        prefix.push(char::from(d));
+
+    fn as_str(&self) -> &str {
+        // Only ASCII was written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
-    prefix.push_str("].");
 }
 
 /// A name that surely passes the name check: 1–100 bytes, starting and ending with a
@@ -1061,10 +1077,8 @@ mod fast_path_tests {
 
     #[test]
     fn member_prefix_matches_format() {
-        let mut p = String::from("junk");
         for i in [0usize, 7, 9, 10, 42, 99, 100, 12345, usize::MAX] {
-            member_prefix(&mut p, i);
-            assert_eq!(p, format!("anggota[{i}]."));
+            assert_eq!(MemberPrefix::new(i).as_str(), format!("anggota[{i}]."));
         }
     }
 
