@@ -121,6 +121,7 @@ impl Record for Env<'_> {
         self.head.map_or(Value::Null, |a| get(a, self.today))
     }
 
+    #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
         fold_aggregate(
             agg,
@@ -176,6 +177,7 @@ impl Record for View<'_> {
     }
 
     /// Computed through the getters on the first call, then from the cache.
+    #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value {
         let cell = self.aggregates.get(usize::from(cache));
         if let Some(v) = cell.and_then(Cell::get) {
