@@ -92,6 +92,9 @@ impl<'a> Env<'a> {
 /// ([`Env`]), or a [`View`] of it read once into slot arrays (validation). Every field
 /// node carries both its getter and its slot, so either answers the same.
 pub(crate) trait Record {
+    /// Evaluate leaf nodes inline at each use (cheap slot reads), or all nodes in one
+    /// compact recursive function (getter calls; keeps the code of scoring small).
+    const INLINE_LEAVES: bool;
     fn today(&self) -> Date;
     fn fam(&self, get: FamGet, slot: u16) -> Value;
     /// Null when there is no member at hand.
@@ -105,6 +108,8 @@ type FamGet = fn(&Keluarga) -> Value;
 type MemGet = fn(&Anggota, Date) -> Value;
 
 impl Record for Env<'_> {
+    const INLINE_LEAVES: bool = false;
+
     fn today(&self) -> Date {
         self.today
     }
@@ -123,16 +128,24 @@ impl Record for Env<'_> {
 
     #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
-        fold_aggregate(
-            agg,
-            self.keluarga
-                .anggota
-                .iter()
-                .filter(|m| m.is_active())
-                .map(|m| {
-                    cond.is_none_or(|c| matches!(eval(c, &self.with_member(m)), Value::Bool(true)))
-                }),
-        )
+        let mut n = 0i64;
+        for m in self.keluarga.anggota.iter().filter(|m| m.is_active()) {
+            let ok = match cond {
+                None => true,
+                Some(c) => matches!(eval(c, &self.with_member(m)), Value::Bool(true)),
+            };
+            match (agg, ok) {
+                (Agg::Any, true) => return Value::Bool(true),
+                (Agg::All, false) => return Value::Bool(false),
+                (_, true) => n += 1,
+                _ => {}
+            }
+        }
+        match agg {
+            Agg::Count => Value::Int(n),
+            Agg::Any => Value::Bool(false),
+            Agg::All => Value::Bool(true),
+        }
     }
 }
 
@@ -158,6 +171,8 @@ pub(crate) struct View<'a> {
 }
 
 impl Record for View<'_> {
+    const INLINE_LEAVES: bool = true;
+
     fn today(&self) -> Date {
         self.today
     }
@@ -391,45 +406,50 @@ impl Expr {
 /// rest through [`eval_inner`], so a leaf costs no call.
 #[inline(always)]
 fn eval<R: Record>(node: &Node, env: &R) -> Value {
+    if !R::INLINE_LEAVES {
+        return eval_inner(node, env);
+    }
     match leaf(node, env) {
         Some(v) => v,
         None => eval_inner(node, env),
     }
 }
 
+/// `match node` with the arms of the leaf nodes, then the given arms: one dispatch
+/// for [`leaf`] and for [`eval_inner`] alike.
+macro_rules! match_node {
+    ($node:expr, $env:expr, { $($rest:tt)* }) => {
+        match $node {
+            Node::Const(v) => *v,
+            Node::Fam(get, slot) => $env.fam(*get, *slot),
+            Node::Mem(get, slot) => $env.mem(*get, *slot),
+            Node::MemCmpK(op, get, slot, k) => match $env.mem(*get, *slot) {
+                Int(x) => Bool(cmp_int(*op, x, *k)),
+                _ => Null,
+            },
+            Node::FamCmpK(op, get, slot, k) => match $env.fam(*get, *slot) {
+                Int(x) => Bool(cmp_int(*op, x, *k)),
+                _ => Null,
+            },
+            Node::MemIn(get, slot, set, negate) => match $env.mem(*get, *slot) {
+                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+                _ => Null,
+            },
+            $($rest)*
+        }
+    };
+}
+
 #[inline(always)]
 fn leaf<R: Record>(node: &Node, env: &R) -> Option<Value> {
     use Value::*;
-    Some(match node {
-        Node::Const(v) => *v,
-        Node::Fam(get, slot) => env.fam(*get, *slot),
-        Node::Mem(get, slot) => env.mem(*get, *slot),
-        Node::MemCmpK(op, get, slot, k) => match env.mem(*get, *slot) {
-            Int(x) => Bool(cmp_int(*op, x, *k)),
-            _ => Null,
-        },
-        Node::FamCmpK(op, get, slot, k) => match env.fam(*get, *slot) {
-            Int(x) => Bool(cmp_int(*op, x, *k)),
-            _ => Null,
-        },
-        Node::MemIn(get, slot, set, negate) => match env.mem(*get, *slot) {
-            Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
-            _ => Null,
-        },
-        _ => return None,
-    })
+    Some(match_node!(node, env, { _ => return None, }))
 }
 
 #[inline(never)]
 fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
     use Value::*;
-    match node {
-        Node::Const(_)
-        | Node::Fam(..)
-        | Node::Mem(..)
-        | Node::MemCmpK(..)
-        | Node::FamCmpK(..)
-        | Node::MemIn(..) => leaf(node, env).unwrap_or(Null),
+    match_node!(node, env, {
         Node::Today => Date(env.today()),
         Node::Head(get, slot) => env.head(*get, *slot),
         Node::Neg(a) => match eval(a, env) {
@@ -507,7 +527,7 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
             (Int(x), Int(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
             _ => Null,
         },
-    }
+    })
 }
 
 fn cmp_int(op: CmpOp, x: i64, k: i64) -> bool {
@@ -518,24 +538,6 @@ fn cmp_int(op: CmpOp, x: i64, k: i64) -> bool {
         CmpOp::Le => x <= k,
         CmpOp::Gt => x > k,
         CmpOp::Ge => x >= k,
-    }
-}
-
-/// An aggregate over the active members, given whether each satisfies the condition.
-fn fold_aggregate(agg: Agg, active: impl Iterator<Item = bool>) -> Value {
-    let mut n = 0i64;
-    for ok in active {
-        match (agg, ok) {
-            (Agg::Any, true) => return Value::Bool(true),
-            (Agg::All, false) => return Value::Bool(false),
-            (_, true) => n += 1,
-            _ => {}
-        }
-    }
-    match agg {
-        Agg::Count => Value::Int(n),
-        Agg::Any => Value::Bool(false),
-        Agg::All => Value::Bool(true),
     }
 }
 
