@@ -124,17 +124,24 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
     if !(quick && scan_ok(rb, &rb.family_scan, &family, &view, &mut cache)) {
         for c in &rb.family_vars {
             if !(quick && c.accepts(family[usize::from(c.slot)], &cache)) {
-                check_variable(rb, c, &family, &view, &mut cache, "", out);
+                check_variable(
+                    rb,
+                    c,
+                    &family,
+                    &view,
+                    &mut cache,
+                    &MemberPrefix::FAMILY,
+                    out,
+                );
             }
         }
     }
     for &i in &rb.family_rules {
-        check_rule(rb, i, &view, "", quick, out);
+        check_rule(rb, i, &view, &MemberPrefix::FAMILY, quick, out);
     }
 
     for (index, a) in k.anggota.iter().enumerate() {
-        let prefix = MemberPrefix::new(index);
-        let prefix = prefix.as_str();
+        let prefix = &MemberPrefix::new(index);
         check_member(k, index, a, ctx, prefix, &mut known, out);
         let active = a.is_active();
         let slots = read_member(a, ctx.today);
@@ -270,14 +277,20 @@ fn nik_fast_ok(a: &Anggota, ctx: &ValidationContext, known: &mut [u8; 6]) -> boo
         && district_known(b, ctx.regions, known)
 }
 
-/// `anggota[index].`, built on the stack: it is made for every member and read only
-/// when a finding names a path.
+/// `anggota[index].`, built on the stack: it is made for every member and turned into
+/// text only when a finding names a path.
 struct MemberPrefix {
     buf: [u8; 32],
     len: usize,
 }
 
 impl MemberPrefix {
+    /// No prefix: paths of the family itself.
+    const FAMILY: MemberPrefix = MemberPrefix {
+        buf: [0; 32],
+        len: 0,
+    };
+
     fn new(index: usize) -> MemberPrefix {
         let mut digits = [0u8; 20];
         let mut n = index;
@@ -462,11 +475,11 @@ fn check_member(
     index: usize,
     a: &Anggota,
     ctx: &ValidationContext,
-    prefix: &str,
+    prefix: &MemberPrefix,
     known: &mut [u8; 6],
     out: &mut Vec<Finding>,
 ) {
-    let at = |field: &str| format!("{prefix}{field}");
+    let at = |field: &str| format!("{}{field}", prefix.as_str());
     if !nik_fast_ok(a, ctx, known) {
         let ids = IdContext {
             regions: ctx.regions,
@@ -697,7 +710,7 @@ fn check_variable(
     slots: &[Value],
     view: &View,
     cache: &mut Relevance,
-    prefix: &str,
+    prefix: &MemberPrefix,
     out: &mut Vec<Finding>,
 ) {
     let value = slots[usize::from(cv.slot)];
@@ -738,7 +751,7 @@ fn check_variable(
         }
         VarProblem::NotApplicable(value)
     };
-    report_variable(rb, cv.var as usize, prefix, problem, out);
+    report_variable(rb, cv.var as usize, prefix.as_str(), problem, out);
 }
 
 #[cold]
@@ -832,7 +845,7 @@ fn check_rule(
     rb: &Rulebook,
     i: usize,
     view: &View,
-    prefix: &str,
+    prefix: &MemberPrefix,
     quick: bool,
     out: &mut Vec<Finding>,
 ) {
@@ -853,7 +866,7 @@ fn check_rule(
     if !matches!(cr.assertion.eval_in(view), Value::Bool(false)) {
         return;
     }
-    report_rule(rb, i, view, prefix, out);
+    report_rule(rb, i, view, prefix.as_str(), out);
 }
 
 #[cold]
