@@ -35,10 +35,12 @@
 //! `x == null` / `x != null` test for an answer. A rule's assertion fails only when it
 //! is `false`; a condition (`when`, `relevant`) holds only when it is `true`.
 
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::date::Date;
-use crate::fields::{FieldDef, Getter, Scope, Type, Value, field};
+use crate::fields::{FAMILY_FIELDS, Getter, MEMBER_FIELDS, Scope, Type, Value, field_slot};
 use crate::model::{Anggota, Keluarga};
 
 /// A parse or type error, with the 1-based character position in the expression.
@@ -86,8 +88,132 @@ impl<'a> Env<'a> {
     }
 }
 
+/// What an expression reads from: the record itself through the field getters
+/// ([`Env`]), or a [`View`] of it read once into slot arrays (validation). Every field
+/// node carries both its getter and its slot, so either answers the same.
+pub(crate) trait Record {
+    /// Evaluate leaf nodes inline at each use (cheap slot reads), or all nodes in one
+    /// compact recursive function (getter calls; keeps the code of scoring small).
+    const INLINE_LEAVES: bool;
+    fn today(&self) -> Date;
+    fn fam(&self, get: FamGet, slot: u16) -> Value;
+    /// Null when there is no member at hand.
+    fn mem(&self, get: MemGet, slot: u16) -> Value;
+    /// Null when the family has no single active head.
+    fn head(&self, get: MemGet, slot: u16) -> Value;
+    fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value;
+}
+
+type FamGet = fn(&Keluarga) -> Value;
+type MemGet = fn(&Anggota, Date) -> Value;
+
+impl Record for Env<'_> {
+    const INLINE_LEAVES: bool = false;
+
+    fn today(&self) -> Date {
+        self.today
+    }
+
+    fn fam(&self, get: FamGet, _: u16) -> Value {
+        get(self.keluarga)
+    }
+
+    fn mem(&self, get: MemGet, _: u16) -> Value {
+        self.anggota.map_or(Value::Null, |a| get(a, self.today))
+    }
+
+    fn head(&self, get: MemGet, _: u16) -> Value {
+        self.head.map_or(Value::Null, |a| get(a, self.today))
+    }
+
+    #[inline(never)]
+    fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
+        let mut n = 0i64;
+        for m in self.keluarga.anggota.iter().filter(|m| m.is_active()) {
+            let ok = match cond {
+                None => true,
+                Some(c) => matches!(eval(c, &self.with_member(m)), Value::Bool(true)),
+            };
+            match (agg, ok) {
+                (Agg::Any, true) => return Value::Bool(true),
+                (Agg::All, false) => return Value::Bool(false),
+                (_, true) => n += 1,
+                _ => {}
+            }
+        }
+        match agg {
+            Agg::Count => Value::Int(n),
+            Agg::Any => Value::Bool(false),
+            Agg::All => Value::Bool(true),
+        }
+    }
+}
+
+/// The most aggregates of a rulebook whose results a [`View`] keeps per family.
+pub(crate) const AGGREGATE_CACHE: usize = 32;
+
+/// Aggregate results of one family (`count(relationship == 2)` is asked by several
+/// rules; it is computed once). `None`: not computed yet.
+pub(crate) type AggregateCache = [Cell<Option<Value>>; AGGREGATE_CACHE];
+
+/// A family read into slot arrays ([`crate::fields::read_family`],
+/// [`crate::fields::read_member`]) for the many expressions of one validation.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub keluarga: &'a Keluarga,
+    pub family: &'a [Value; FAMILY_FIELDS],
+    /// The member at hand.
+    pub member: Option<&'a [Value; MEMBER_FIELDS]>,
+    /// The active head, if exactly one ([`Keluarga::head`]).
+    pub head: Option<&'a Anggota>,
+    pub today: Date,
+    pub aggregates: &'a AggregateCache,
+}
+
+impl Record for View<'_> {
+    const INLINE_LEAVES: bool = true;
+
+    fn today(&self) -> Date {
+        self.today
+    }
+
+    #[inline(always)]
+    fn fam(&self, _: FamGet, slot: u16) -> Value {
+        self.family[usize::from(slot)]
+    }
+
+    #[inline(always)]
+    fn mem(&self, _: MemGet, slot: u16) -> Value {
+        self.member.map_or(Value::Null, |m| m[usize::from(slot)])
+    }
+
+    fn head(&self, get: MemGet, _: u16) -> Value {
+        self.head.map_or(Value::Null, |a| get(a, self.today))
+    }
+
+    /// Computed through the getters on the first call, then from the cache.
+    #[inline(never)]
+    fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value {
+        let cell = self.aggregates.get(usize::from(cache));
+        if let Some(v) = cell.and_then(Cell::get) {
+            return v;
+        }
+        let env = Env {
+            keluarga: self.keluarga,
+            anggota: None,
+            head: self.head,
+            today: self.today,
+        };
+        let v = env.aggregate(agg, cond, cache);
+        if let Some(cell) = cell {
+            cell.set(Some(v));
+        }
+        v
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ArOp {
+pub(crate) enum ArOp {
     Add,
     Sub,
     Mul,
@@ -96,7 +222,7 @@ enum ArOp {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CmpOp {
+pub(crate) enum CmpOp {
     Eq,
     Ne,
     Lt,
@@ -106,34 +232,42 @@ enum CmpOp {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Agg {
+pub(crate) enum Agg {
     Count,
     Any,
     All,
 }
 
+/// No aggregate cache slot assigned (see [`Expr::number_aggregates`]).
+const NO_CACHE: u16 = u16::MAX;
+
+/// Field nodes hold the getter and the field's slot (see [`Record`]).
 #[derive(Clone, Debug)]
-enum Node {
+pub(crate) enum Node {
     Const(Value),
     Today,
-    Fam(fn(&Keluarga) -> Value),
-    Mem(fn(&Anggota, Date) -> Value),
-    Head(fn(&Anggota, Date) -> Value),
+    Fam(FamGet, u16),
+    Mem(MemGet, u16),
+    Head(MemGet, u16),
     /// `member_field <op> constant`: the common leaf test, fused into one node.
-    MemCmpK(CmpOp, fn(&Anggota, Date) -> Value, i64),
+    MemCmpK(CmpOp, MemGet, u16, i64),
     /// `family_field <op> constant`.
-    FamCmpK(CmpOp, fn(&Keluarga) -> Value, i64),
+    FamCmpK(CmpOp, FamGet, u16, i64),
     /// `member_field in {…}`.
-    MemIn(fn(&Anggota, Date) -> Value, Box<[(i64, i64)]>, bool),
+    MemIn(MemGet, u16, Box<[(i64, i64)]>, bool),
     Neg(Box<Node>),
     Arith(ArOp, Box<Node>, Box<Node>),
     Cmp(CmpOp, Box<Node>, Box<Node>),
     IsNull(Box<Node>, bool),
     In(Box<Node>, Box<[(i64, i64)]>, bool),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
+    /// `a and b and …`: false if any is false, true if all are true, else null.
+    And(Box<[Node]>),
+    /// `a or b or …`: true if any is true, false if all are false, else null.
+    Or(Box<[Node]>),
     Not(Box<Node>),
-    Aggregate(Agg, Option<Box<Node>>),
+    /// The aggregate, its condition, its canonical text (tokens, for sharing a cache
+    /// slot between equal aggregates of a rulebook) and its cache slot.
+    Aggregate(Agg, Option<Box<Node>>, Box<str>, u16),
     Present(Box<Node>),
     YearsBetween(Box<Node>, Box<Node>),
     DaysBetween(Box<Node>, Box<Node>),
@@ -197,37 +331,127 @@ impl Expr {
         eval(&self.node, env)
     }
 
+    /// `Some((slot, k))` when the expression is `<member field> == k`: it holds exactly
+    /// when the member's slot holds the integer `k`.
+    pub(crate) fn member_eq(&self) -> Option<(u16, i64)> {
+        match self.node {
+            Node::MemCmpK(CmpOp::Eq, _, slot, k) => Some((slot, k)),
+            _ => None,
+        }
+    }
+
+    /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
+    #[inline]
+    pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
+        eval(&self.node, r)
+    }
+
+    /// Gives each aggregate a cache slot, shared by aggregates with the same text
+    /// across all expressions numbered with the same `slots` (one rulebook).
+    pub(crate) fn number_aggregates(&mut self, slots: &mut BTreeMap<Box<str>, u16>) {
+        fn walk(node: &mut Node, slots: &mut BTreeMap<Box<str>, u16>) {
+            match node {
+                Node::Const(_)
+                | Node::Today
+                | Node::Fam(..)
+                | Node::Mem(..)
+                | Node::Head(..)
+                | Node::MemCmpK(..)
+                | Node::FamCmpK(..)
+                | Node::MemIn(..) => {}
+                Node::Neg(a)
+                | Node::IsNull(a, _)
+                | Node::In(a, _, _)
+                | Node::Not(a)
+                | Node::Present(a) => walk(a, slots),
+                Node::Arith(_, a, b)
+                | Node::Cmp(_, a, b)
+                | Node::YearsBetween(a, b)
+                | Node::DaysBetween(a, b)
+                | Node::MinMax(_, a, b) => {
+                    walk(a, slots);
+                    walk(b, slots);
+                }
+                Node::And(items) | Node::Or(items) => {
+                    for n in items {
+                        walk(n, slots);
+                    }
+                }
+                Node::Aggregate(_, cond, key, slot) => {
+                    if let Some(c) = cond {
+                        walk(c, slots);
+                    }
+                    let next = slots.len();
+                    if next < AGGREGATE_CACHE || slots.contains_key(key) {
+                        *slot = *slots.entry(key.clone()).or_insert(next as u16);
+                    }
+                }
+            }
+        }
+        walk(&mut self.node, slots);
+    }
+
     /// True only when the expression evaluates to `true`.
     pub fn holds(&self, env: &Env) -> bool {
-        self.eval(env) == Value::Bool(true)
+        matches!(self.eval(env), Value::Bool(true))
     }
 
     /// False only when the expression evaluates to `false` (null passes).
     pub fn fails(&self, env: &Env) -> bool {
-        self.eval(env) == Value::Bool(false)
+        matches!(self.eval(env), Value::Bool(false))
     }
 }
 
-fn eval(node: &Node, env: &Env) -> Value {
+/// Evaluates a node: the leaves (most conditions are one field test) inline, the
+/// rest through [`eval_inner`], so a leaf costs no call.
+#[inline(always)]
+fn eval<R: Record>(node: &Node, env: &R) -> Value {
+    if !R::INLINE_LEAVES {
+        return eval_inner(node, env);
+    }
+    match leaf(node, env) {
+        Some(v) => v,
+        None => eval_inner(node, env),
+    }
+}
+
+/// `match node` with the arms of the leaf nodes, then the given arms: one dispatch
+/// for [`leaf`] and for [`eval_inner`] alike.
+macro_rules! match_node {
+    ($node:expr, $env:expr, { $($rest:tt)* }) => {
+        match $node {
+            Node::Const(v) => *v,
+            Node::Fam(get, slot) => $env.fam(*get, *slot),
+            Node::Mem(get, slot) => $env.mem(*get, *slot),
+            Node::MemCmpK(op, get, slot, k) => match $env.mem(*get, *slot) {
+                Int(x) => Bool(cmp_int(*op, x, *k)),
+                _ => Null,
+            },
+            Node::FamCmpK(op, get, slot, k) => match $env.fam(*get, *slot) {
+                Int(x) => Bool(cmp_int(*op, x, *k)),
+                _ => Null,
+            },
+            Node::MemIn(get, slot, set, negate) => match $env.mem(*get, *slot) {
+                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+                _ => Null,
+            },
+            $($rest)*
+        }
+    };
+}
+
+#[inline(always)]
+fn leaf<R: Record>(node: &Node, env: &R) -> Option<Value> {
     use Value::*;
-    match node {
-        Node::Const(v) => *v,
-        Node::Today => Date(env.today),
-        Node::Fam(get) => get(env.keluarga),
-        Node::Mem(get) => env.anggota.map_or(Null, |a| get(a, env.today)),
-        Node::Head(get) => env.head.map_or(Null, |a| get(a, env.today)),
-        Node::MemCmpK(op, get, k) => match env.anggota.map(|a| get(a, env.today)) {
-            Some(Int(x)) => Bool(cmp_int(*op, x, *k)),
-            _ => Null,
-        },
-        Node::FamCmpK(op, get, k) => match get(env.keluarga) {
-            Int(x) => Bool(cmp_int(*op, x, *k)),
-            _ => Null,
-        },
-        Node::MemIn(get, set, negate) => match env.anggota.map(|a| get(a, env.today)) {
-            Some(Int(x)) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
-            _ => Null,
-        },
+    Some(match_node!(node, env, { _ => return None, }))
+}
+
+#[inline(never)]
+fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
+    use Value::*;
+    match_node!(node, env, {
+        Node::Today => Date(env.today()),
+        Node::Head(get, slot) => env.head(*get, *slot),
         Node::Neg(a) => match eval(a, env) {
             Int(x) => Int(x.wrapping_neg()),
             _ => Null,
@@ -263,27 +487,33 @@ fn eval(node: &Node, env: &Env) -> Value {
             Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
             _ => Null,
         },
-        Node::And(a, b) => match eval(a, env) {
-            Bool(false) => Bool(false),
-            first => match (first, eval(b, env)) {
-                (_, Bool(false)) => Bool(false),
-                (Bool(true), Bool(true)) => Bool(true),
-                _ => Null,
-            },
-        },
-        Node::Or(a, b) => match eval(a, env) {
-            Bool(true) => Bool(true),
-            first => match (first, eval(b, env)) {
-                (_, Bool(true)) => Bool(true),
-                (Bool(false), Bool(false)) => Bool(false),
-                _ => Null,
-            },
-        },
+        Node::And(items) => {
+            let mut all = true;
+            for n in items {
+                match eval(n, env) {
+                    Bool(false) => return Bool(false),
+                    Bool(true) => {}
+                    _ => all = false,
+                }
+            }
+            if all { Bool(true) } else { Null }
+        }
+        Node::Or(items) => {
+            let mut all = true;
+            for n in items {
+                match eval(n, env) {
+                    Bool(true) => return Bool(true),
+                    Bool(false) => {}
+                    _ => all = false,
+                }
+            }
+            if all { Bool(false) } else { Null }
+        }
         Node::Not(a) => match eval(a, env) {
             Bool(x) => Bool(!x),
             _ => Null,
         },
-        Node::Aggregate(agg, cond) => aggregate(*agg, cond.as_deref(), env),
+        Node::Aggregate(agg, cond, _, cache) => env.aggregate(*agg, cond.as_deref(), *cache),
         Node::Present(a) => Bool(!eval(a, env).is_null()),
         Node::YearsBetween(a, b) => match (eval(a, env), eval(b, env)) {
             (Date(x), Date(y)) => Int(i64::from(x.age_on(y))),
@@ -297,7 +527,7 @@ fn eval(node: &Node, env: &Env) -> Value {
             (Int(x), Int(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
             _ => Null,
         },
-    }
+    })
 }
 
 fn cmp_int(op: CmpOp, x: i64, k: i64) -> bool {
@@ -308,28 +538,6 @@ fn cmp_int(op: CmpOp, x: i64, k: i64) -> bool {
         CmpOp::Le => x <= k,
         CmpOp::Gt => x > k,
         CmpOp::Ge => x >= k,
-    }
-}
-
-#[inline(never)]
-fn aggregate(agg: Agg, cond: Option<&Node>, env: &Env) -> Value {
-    let mut n = 0i64;
-    for m in env.keluarga.anggota.iter().filter(|m| m.is_active()) {
-        let ok = match cond {
-            None => true,
-            Some(c) => eval(c, &env.with_member(m)) == Value::Bool(true),
-        };
-        match (agg, ok) {
-            (Agg::Any, true) => return Value::Bool(true),
-            (Agg::All, false) => return Value::Bool(false),
-            (_, true) => n += 1,
-            _ => {}
-        }
-    }
-    match agg {
-        Agg::Count => Value::Int(n),
-        Agg::Any => Value::Bool(false),
-        Agg::All => Value::Bool(true),
     }
 }
 
@@ -547,30 +755,42 @@ impl Parser {
 
     fn or(&mut self) -> Result<Typed, ExprError> {
         let pos = self.pos();
-        let mut left = self.and()?;
+        let mut first = Some(self.and()?);
+        let mut items = Vec::new();
         while self.eat_word("or") {
             self.count_op()?;
             let rpos = self.pos();
             let right = self.and()?;
-            let l = self.want(pos, left, Type::Bool, "`or`")?;
-            let r = self.want(rpos, right, Type::Bool, "`or`")?;
-            left = (Node::Or(Box::new(l), Box::new(r)), Type::Bool);
+            if let Some(left) = first.take() {
+                items.push(self.want(pos, left, Type::Bool, "`or`")?);
+            }
+            items.push(self.want(rpos, right, Type::Bool, "`or`")?);
         }
-        Ok(left)
+        // A chain is one node: three-valued `or` is associative.
+        Ok(match first {
+            Some(only) => only,
+            None => (Node::Or(items.into()), Type::Bool),
+        })
     }
 
     fn and(&mut self) -> Result<Typed, ExprError> {
         let pos = self.pos();
-        let mut left = self.not()?;
+        let mut first = Some(self.not()?);
+        let mut items = Vec::new();
         while self.eat_word("and") {
             self.count_op()?;
             let rpos = self.pos();
             let right = self.not()?;
-            let l = self.want(pos, left, Type::Bool, "`and`")?;
-            let r = self.want(rpos, right, Type::Bool, "`and`")?;
-            left = (Node::And(Box::new(l), Box::new(r)), Type::Bool);
+            if let Some(left) = first.take() {
+                items.push(self.want(pos, left, Type::Bool, "`and`")?);
+            }
+            items.push(self.want(rpos, right, Type::Bool, "`and`")?);
         }
-        Ok(left)
+        // A chain is one node: three-valued `and` is associative.
+        Ok(match first {
+            Some(only) => only,
+            None => (Node::And(items.into()), Type::Bool),
+        })
     }
 
     fn not(&mut self) -> Result<Typed, ExprError> {
@@ -621,8 +841,8 @@ impl Parser {
         if let Some(negate) = negate {
             let l = self.want(pos, left, Type::Int, "`in`")?;
             let set = self.set()?;
-            if let Node::Mem(g) = l {
-                return Ok((Node::MemIn(g, set, negate), Type::Bool));
+            if let Node::Mem(g, slot) = l {
+                return Ok((Node::MemIn(g, slot, set, negate), Type::Bool));
             }
             return Ok((Node::In(Box::new(l), set, negate), Type::Bool));
         }
@@ -763,18 +983,20 @@ impl Parser {
             Some(rest) => (true, rest),
             None => (false, name.as_str()),
         };
-        let Some(def) = field(lookup) else {
+        let Some((def, slot)) = field_slot(lookup) else {
             return err(pos, format!("unknown field `{name}`"));
         };
-        let FieldDef { ty, get, .. } = *def;
+        let (ty, get) = (def.ty, def.get);
+        // Slots index arrays of fewer than a hundred fields.
+        let slot = slot as u16;
         match (get, head) {
-            (Getter::Keluarga(g), false) => Ok((Node::Fam(g), ty)),
+            (Getter::Keluarga(g), false) => Ok((Node::Fam(g, slot), ty)),
             (Getter::Keluarga(_), true) => err(
                 pos,
                 format!("`{lookup}` is a family field, not a member field"),
             ),
-            (Getter::Anggota(g), true) => Ok((Node::Head(g), ty)),
-            (Getter::Anggota(g), false) if self.member => Ok((Node::Mem(g), ty)),
+            (Getter::Anggota(g), true) => Ok((Node::Head(g, slot), ty)),
+            (Getter::Anggota(g), false) if self.member => Ok((Node::Mem(g, slot), ty)),
             (Getter::Anggota(_), false) => err(
                 pos,
                 format!(
@@ -818,7 +1040,15 @@ impl Parser {
             return Ok((Node::Const(Value::Date(d)), Type::Date));
         }
         let aggregate = matches!(name, "count" | "any" | "all");
+        // The call's tokens from its name (the name and `(` are consumed).
+        let first = self.at - 2;
         let args = self.args(aggregate || self.member)?;
+        let key: Box<str> = self.tokens[first..self.at]
+            .iter()
+            .map(|t| t.tok.describe())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into();
         let given = args.len();
         let arity = |n: usize| -> Result<(), ExprError> {
             if given == n {
@@ -839,7 +1069,9 @@ impl Parser {
             this.want(apos, typed, want, &format!("{name}()"))
         };
         match name {
-            "count" if given == 0 => Ok((Node::Aggregate(Agg::Count, None), Type::Int)),
+            "count" if given == 0 => {
+                Ok((Node::Aggregate(Agg::Count, None, key, NO_CACHE), Type::Int))
+            }
             "count" | "any" | "all" => {
                 arity(1)?;
                 let agg = match name {
@@ -853,7 +1085,10 @@ impl Parser {
                 } else {
                     Type::Bool
                 };
-                Ok((Node::Aggregate(agg, Some(Box::new(cond))), ty))
+                Ok((
+                    Node::Aggregate(agg, Some(Box::new(cond)), key, NO_CACHE),
+                    ty,
+                ))
             }
             "present" => {
                 arity(1)?;
@@ -905,8 +1140,8 @@ fn compare(pos: usize, op: CmpOp, left: Typed, right: Typed) -> Result<Typed, Ex
         );
     }
     let node = match (l, r) {
-        (Node::Mem(g), Node::Const(Value::Int(k))) => Node::MemCmpK(op, g, k),
-        (Node::Fam(g), Node::Const(Value::Int(k))) => Node::FamCmpK(op, g, k),
+        (Node::Mem(g, slot), Node::Const(Value::Int(k))) => Node::MemCmpK(op, g, slot, k),
+        (Node::Fam(g, slot), Node::Const(Value::Int(k))) => Node::FamCmpK(op, g, slot, k),
         (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
     };
     Ok((node, Type::Bool))

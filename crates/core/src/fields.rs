@@ -21,7 +21,7 @@ pub enum Value {
 
 impl Value {
     pub fn is_null(self) -> bool {
-        self == Value::Null
+        matches!(self, Value::Null)
     }
 }
 
@@ -97,235 +97,156 @@ fn text<T>(v: &Option<T>) -> Value {
     }
 }
 
-macro_rules! k {
-    ($name:literal, Int, $($p:ident).+) => {
-        FieldDef { name: $name, ty: Type::Int, get: Getter::Keluarga(|k| int(k.$($p).+)) }
-    };
-    ($name:literal, Text, $($p:ident).+) => {
-        FieldDef { name: $name, ty: Type::Text, get: Getter::Keluarga(|k| text(&k.$($p).+)) }
+/// The filled-in test of a required text: not empty after trimming. A first byte that
+/// is a visible ASCII character settles it without scanning the text.
+fn filled(s: &str) -> Value {
+    let visible = s.as_bytes().first().is_some_and(u8::is_ascii_graphic);
+    if visible || !s.trim().is_empty() {
+        Value::Text
+    } else {
+        Value::Null
+    }
+}
+
+/// Declares every field once: the [`FIELDS`] table (name, type, getter) and the
+/// record views [`read_family`] / [`read_member`], which read all fields of one scope
+/// into an array indexed by the field's slot (its position among the fields of its
+/// scope). Both come from the same getter expressions, so they cannot disagree.
+macro_rules! fields {
+    (
+        family { $( $fname:literal : $fty:ident = |$k:ident| $fget:expr , )* }
+        member { $( $mname:literal : $mty:ident = |$a:ident, $t:ident| $mget:expr , )* }
+    ) => {
+        /// Every field, family fields first. The order is the rulebook's natural order.
+        pub static FIELDS: &[FieldDef] = &[
+            $( FieldDef { name: $fname, ty: Type::$fty, get: Getter::Keluarga(|$k| $fget) }, )*
+            $( FieldDef { name: $mname, ty: Type::$mty, get: Getter::Anggota(|$a, $t| $mget) }, )*
+        ];
+
+        /// How many family fields there are (the first entries of [`FIELDS`]).
+        pub(crate) const FAMILY_FIELDS: usize = [$($fname),*].len();
+        /// How many member fields there are (the entries of [`FIELDS`] after the family's).
+        pub(crate) const MEMBER_FIELDS: usize = [$($mname),*].len();
+
+        /// Every family field of `k`, by slot: what each getter returns, read in one pass.
+        pub(crate) fn read_family(k: &Keluarga) -> [Value; FAMILY_FIELDS] {
+            [ $( { let $k = k; $fget }, )* ]
+        }
+
+        /// Every member field of `a` on `today`, by slot.
+        #[allow(unused_variables)]
+        pub(crate) fn read_member(a: &Anggota, today: Date) -> [Value; MEMBER_FIELDS] {
+            [ $( { let $a = a; let $t = today; $mget }, )* ]
+        }
     };
 }
 
-macro_rules! a {
-    ($name:literal, Int, $($p:ident).+) => {
-        FieldDef { name: $name, ty: Type::Int, get: Getter::Anggota(|a, _| int(a.$($p).+)) }
-    };
-    ($name:literal, Text, $($p:ident).+) => {
-        FieldDef { name: $name, ty: Type::Text, get: Getter::Anggota(|a, _| text(&a.$($p).+)) }
-    };
+fields! {
+    family {
+        "version": Int = |k| Value::Int(i64::from(k.version)),
+        "address.rt": Text = |k| text(&k.address.rt),
+        "address.rw": Text = |k| text(&k.address.rw),
+        "address.street": Text = |k| text(&k.address.street),
+        "urban_rural": Int = |k| int(k.urban_rural),
+        "urban": Bool = |k| k.is_urban().map_or(Value::Null, Value::Bool),
+        "gps": Text = |k| text(&k.gps),
+        "member_count": Int = |k| int(k.member_count),
+        "housing.ownership": Int = |k| int(k.housing.ownership),
+        "housing.land_proof": Int = |k| int(k.housing.land_proof),
+        "housing.floor_area_m2": Int = |k| int(k.housing.floor_area_m2),
+        "housing.floor": Int = |k| int(k.housing.floor),
+        "housing.wall": Int = |k| int(k.housing.wall),
+        "housing.roof": Int = |k| int(k.housing.roof),
+        "housing.drinking_water": Int = |k| int(k.housing.drinking_water),
+        "housing.water_distance": Int = |k| int(k.housing.water_distance),
+        "housing.lighting": Int = |k| int(k.housing.lighting),
+        "housing.power": Int = |k| int(k.housing.power),
+        "housing.pln_customer_id": Text = |k| text(&k.housing.pln_customer_id),
+        "housing.cooking_fuel": Int = |k| int(k.housing.cooking_fuel),
+        "housing.toilet": Int = |k| int(k.housing.toilet),
+        "housing.toilet_type": Int = |k| int(k.housing.toilet_type),
+        "housing.sewage_disposal": Int = |k| int(k.housing.sewage_disposal),
+        "assets.programs.sembako": Int = |k| int(k.assets.programs.sembako),
+        "assets.programs.pkh": Int = |k| int(k.assets.programs.pkh),
+        "assets.programs.blt_desa": Int = |k| int(k.assets.programs.blt_desa),
+        "assets.programs.electricity_subsidy": Int =
+            |k| int(k.assets.programs.electricity_subsidy),
+        "assets.programs.local_government_aid": Int =
+            |k| int(k.assets.programs.local_government_aid),
+        "assets.programs.fertilizer_subsidy": Int =
+            |k| int(k.assets.programs.fertilizer_subsidy),
+        "assets.programs.lpg_subsidy": Int = |k| int(k.assets.programs.lpg_subsidy),
+        "assets.movable.gas_cylinder": Int = |k| int(k.assets.movable.gas_cylinder),
+        "assets.movable.refrigerator": Int = |k| int(k.assets.movable.refrigerator),
+        "assets.movable.air_conditioner": Int = |k| int(k.assets.movable.air_conditioner),
+        "assets.movable.water_heater": Int = |k| int(k.assets.movable.water_heater),
+        "assets.movable.landline": Int = |k| int(k.assets.movable.landline),
+        "assets.movable.flat_tv": Int = |k| int(k.assets.movable.flat_tv),
+        "assets.movable.gold": Int = |k| int(k.assets.movable.gold),
+        "assets.movable.computer": Int = |k| int(k.assets.movable.computer),
+        "assets.movable.motorcycle": Int = |k| int(k.assets.movable.motorcycle),
+        "assets.movable.bicycle": Int = |k| int(k.assets.movable.bicycle),
+        "assets.movable.car": Int = |k| int(k.assets.movable.car),
+        "assets.movable.boat": Int = |k| int(k.assets.movable.boat),
+        "assets.movable.motorboat": Int = |k| int(k.assets.movable.motorboat),
+        "assets.movable.smartphone": Int = |k| int(k.assets.movable.smartphone),
+        "assets.immovable.other_land": Int = |k| int(k.assets.immovable.other_land),
+        "assets.immovable.other_house": Int = |k| int(k.assets.immovable.other_house),
+        "assets.livestock.cattle": Int = |k| int(k.assets.livestock.cattle),
+        "assets.livestock.buffalo": Int = |k| int(k.assets.livestock.buffalo),
+        "assets.livestock.horse": Int = |k| int(k.assets.livestock.horse),
+        "assets.livestock.pig": Int = |k| int(k.assets.livestock.pig),
+        "assets.livestock.goat_sheep": Int = |k| int(k.assets.livestock.goat_sheep),
+        "assets.internet": Int = |k| int(k.assets.internet),
+        "assets.bank_account": Int = |k| int(k.assets.bank_account),
+    }
+    member {
+        "nik": Text = |a, _t| if a.nik.is_empty() { Value::Null } else { Value::Text },
+        "name": Text = |a, _t| filled(&a.name),
+        "number": Int = |a, _t| int(a.number),
+        "presence": Int = |a, _t| Value::Int(i64::from(a.presence)),
+        "presence_date": Date = |a, _t| a.presence_date.map_or(Value::Null, Value::Date),
+        "moved_to": Text = |a, _t| text(&a.moved_to),
+        "sex": Int = |a, _t| Value::Int(i64::from(a.sex.code())),
+        "birth_date": Date = |a, _t| Value::Date(a.birth_date),
+        "age": Int = |a, today| Value::Int(i64::from(a.birth_date.age_on(today))),
+        "marital_status": Int = |a, _t| int(a.marital_status),
+        "relationship": Int = |a, _t| Value::Int(i64::from(a.relationship)),
+        "id_document": Int = |a, _t| int(a.id_document),
+        "school_participation": Int = |a, _t| int(a.school_participation),
+        "education_level": Int = |a, _t| int(a.education_level),
+        "highest_grade": Int = |a, _t| int(a.highest_grade),
+        "certificate": Int = |a, _t| int(a.certificate),
+        "worked_last_week": Int = |a, _t| int(a.worked_last_week),
+        "work_hours": Int = |a, _t| int(a.work_hours),
+        "sector": Int = |a, _t| int(a.sector),
+        "employment_status": Int = |a, _t| int(a.employment_status),
+        "business_turnover": Int = |a, _t| int(a.business_turnover),
+        "child_nutrition": Int = |a, _t| int(a.child_nutrition),
+        "disability.seeing": Int = |a, _t| int(a.disability.seeing),
+        "disability.hearing": Int = |a, _t| int(a.disability.hearing),
+        "disability.walking": Int = |a, _t| int(a.disability.walking),
+        "disability.hands": Int = |a, _t| int(a.disability.hands),
+        "disability.learning": Int = |a, _t| int(a.disability.learning),
+        "disability.behaviour": Int = |a, _t| int(a.disability.behaviour),
+        "disability.speaking": Int = |a, _t| int(a.disability.speaking),
+        "disability.self_care": Int = |a, _t| int(a.disability.self_care),
+        "disability.remembering": Int = |a, _t| int(a.disability.remembering),
+        "disability_severe": Bool = |a, _t| Value::Bool(a.disability.is_severe()),
+        "chronic_illness": Int = |a, _t| int(a.chronic_illness),
+        "jkn": Int = |a, _t| int(a.jkn),
+        "pregnant": Int = |a, _t| int(a.pregnant),
+    }
 }
-
-/// Every field, family fields first. The order is the rulebook's natural order.
-pub static FIELDS: &[FieldDef] = &[
-    // Keluarga
-    FieldDef {
-        name: "version",
-        ty: Type::Int,
-        get: Getter::Keluarga(|k| Value::Int(i64::from(k.version))),
-    },
-    FieldDef {
-        name: "address.rt",
-        ty: Type::Text,
-        get: Getter::Keluarga(|k| text(&k.address.rt)),
-    },
-    FieldDef {
-        name: "address.rw",
-        ty: Type::Text,
-        get: Getter::Keluarga(|k| text(&k.address.rw)),
-    },
-    FieldDef {
-        name: "address.street",
-        ty: Type::Text,
-        get: Getter::Keluarga(|k| text(&k.address.street)),
-    },
-    k!("urban_rural", Int, urban_rural),
-    FieldDef {
-        name: "urban",
-        ty: Type::Bool,
-        get: Getter::Keluarga(|k| k.is_urban().map_or(Value::Null, Value::Bool)),
-    },
-    FieldDef {
-        name: "gps",
-        ty: Type::Text,
-        get: Getter::Keluarga(|k| text(&k.gps)),
-    },
-    k!("member_count", Int, member_count),
-    k!("housing.ownership", Int, housing.ownership),
-    k!("housing.land_proof", Int, housing.land_proof),
-    k!("housing.floor_area_m2", Int, housing.floor_area_m2),
-    k!("housing.floor", Int, housing.floor),
-    k!("housing.wall", Int, housing.wall),
-    k!("housing.roof", Int, housing.roof),
-    k!("housing.drinking_water", Int, housing.drinking_water),
-    k!("housing.water_distance", Int, housing.water_distance),
-    k!("housing.lighting", Int, housing.lighting),
-    k!("housing.power", Int, housing.power),
-    k!("housing.pln_customer_id", Text, housing.pln_customer_id),
-    k!("housing.cooking_fuel", Int, housing.cooking_fuel),
-    k!("housing.toilet", Int, housing.toilet),
-    k!("housing.toilet_type", Int, housing.toilet_type),
-    k!("housing.sewage_disposal", Int, housing.sewage_disposal),
-    k!("assets.programs.sembako", Int, assets.programs.sembako),
-    k!("assets.programs.pkh", Int, assets.programs.pkh),
-    k!("assets.programs.blt_desa", Int, assets.programs.blt_desa),
-    k!(
-        "assets.programs.electricity_subsidy",
-        Int,
-        assets.programs.electricity_subsidy
-    ),
-    k!(
-        "assets.programs.local_government_aid",
-        Int,
-        assets.programs.local_government_aid
-    ),
-    k!(
-        "assets.programs.fertilizer_subsidy",
-        Int,
-        assets.programs.fertilizer_subsidy
-    ),
-    k!(
-        "assets.programs.lpg_subsidy",
-        Int,
-        assets.programs.lpg_subsidy
-    ),
-    k!(
-        "assets.movable.gas_cylinder",
-        Int,
-        assets.movable.gas_cylinder
-    ),
-    k!(
-        "assets.movable.refrigerator",
-        Int,
-        assets.movable.refrigerator
-    ),
-    k!(
-        "assets.movable.air_conditioner",
-        Int,
-        assets.movable.air_conditioner
-    ),
-    k!(
-        "assets.movable.water_heater",
-        Int,
-        assets.movable.water_heater
-    ),
-    k!("assets.movable.landline", Int, assets.movable.landline),
-    k!("assets.movable.flat_tv", Int, assets.movable.flat_tv),
-    k!("assets.movable.gold", Int, assets.movable.gold),
-    k!("assets.movable.computer", Int, assets.movable.computer),
-    k!("assets.movable.motorcycle", Int, assets.movable.motorcycle),
-    k!("assets.movable.bicycle", Int, assets.movable.bicycle),
-    k!("assets.movable.car", Int, assets.movable.car),
-    k!("assets.movable.boat", Int, assets.movable.boat),
-    k!("assets.movable.motorboat", Int, assets.movable.motorboat),
-    k!("assets.movable.smartphone", Int, assets.movable.smartphone),
-    k!(
-        "assets.immovable.other_land",
-        Int,
-        assets.immovable.other_land
-    ),
-    k!(
-        "assets.immovable.other_house",
-        Int,
-        assets.immovable.other_house
-    ),
-    k!("assets.livestock.cattle", Int, assets.livestock.cattle),
-    k!("assets.livestock.buffalo", Int, assets.livestock.buffalo),
-    k!("assets.livestock.horse", Int, assets.livestock.horse),
-    k!("assets.livestock.pig", Int, assets.livestock.pig),
-    k!(
-        "assets.livestock.goat_sheep",
-        Int,
-        assets.livestock.goat_sheep
-    ),
-    k!("assets.internet", Int, assets.internet),
-    k!("assets.bank_account", Int, assets.bank_account),
-    // Anggota
-    FieldDef {
-        name: "nik",
-        ty: Type::Text,
-        get: Getter::Anggota(|a, _| {
-            if a.nik.is_empty() {
-                Value::Null
-            } else {
-                Value::Text
-            }
-        }),
-    },
-    FieldDef {
-        name: "name",
-        ty: Type::Text,
-        get: Getter::Anggota(|a, _| {
-            if a.name.trim().is_empty() {
-                Value::Null
-            } else {
-                Value::Text
-            }
-        }),
-    },
-    a!("number", Int, number),
-    FieldDef {
-        name: "presence",
-        ty: Type::Int,
-        get: Getter::Anggota(|a, _| Value::Int(i64::from(a.presence))),
-    },
-    FieldDef {
-        name: "presence_date",
-        ty: Type::Date,
-        get: Getter::Anggota(|a, _| a.presence_date.map_or(Value::Null, Value::Date)),
-    },
-    a!("moved_to", Text, moved_to),
-    FieldDef {
-        name: "sex",
-        ty: Type::Int,
-        get: Getter::Anggota(|a, _| Value::Int(i64::from(a.sex.code()))),
-    },
-    FieldDef {
-        name: "birth_date",
-        ty: Type::Date,
-        get: Getter::Anggota(|a, _| Value::Date(a.birth_date)),
-    },
-    FieldDef {
-        name: "age",
-        ty: Type::Int,
-        get: Getter::Anggota(|a, today| Value::Int(i64::from(a.birth_date.age_on(today)))),
-    },
-    a!("marital_status", Int, marital_status),
-    FieldDef {
-        name: "relationship",
-        ty: Type::Int,
-        get: Getter::Anggota(|a, _| Value::Int(i64::from(a.relationship))),
-    },
-    a!("id_document", Int, id_document),
-    a!("school_participation", Int, school_participation),
-    a!("education_level", Int, education_level),
-    a!("highest_grade", Int, highest_grade),
-    a!("certificate", Int, certificate),
-    a!("worked_last_week", Int, worked_last_week),
-    a!("work_hours", Int, work_hours),
-    a!("sector", Int, sector),
-    a!("employment_status", Int, employment_status),
-    a!("business_turnover", Int, business_turnover),
-    a!("child_nutrition", Int, child_nutrition),
-    a!("disability.seeing", Int, disability.seeing),
-    a!("disability.hearing", Int, disability.hearing),
-    a!("disability.walking", Int, disability.walking),
-    a!("disability.hands", Int, disability.hands),
-    a!("disability.learning", Int, disability.learning),
-    a!("disability.behaviour", Int, disability.behaviour),
-    a!("disability.speaking", Int, disability.speaking),
-    a!("disability.self_care", Int, disability.self_care),
-    a!("disability.remembering", Int, disability.remembering),
-    FieldDef {
-        name: "disability_severe",
-        ty: Type::Bool,
-        get: Getter::Anggota(|a, _| Value::Bool(a.disability.is_severe())),
-    },
-    a!("chronic_illness", Int, chronic_illness),
-    a!("jkn", Int, jkn),
-    a!("pregnant", Int, pregnant),
-];
 
 /// Looks a field up by name.
 pub fn field(name: &str) -> Option<&'static FieldDef> {
     FIELDS.iter().find(|f| f.name == name)
+}
+
+/// A field and its slot in the record view of its scope ([`read_family`] or
+/// [`read_member`]).
+pub(crate) fn field_slot(name: &str) -> Option<(&'static FieldDef, usize)> {
+    let i = FIELDS.iter().position(|f| f.name == name)?;
+    Some((&FIELDS[i], i.checked_sub(FAMILY_FIELDS).unwrap_or(i)))
 }

@@ -205,6 +205,17 @@ impl RegionTable {
         pack(code).is_some_and(|key| self.keys.binary_search(&key).is_ok())
     }
 
+    /// `contains` for the district named by six digits `PPKKCC` (the start of a NIK or
+    /// No. KK), without building the dotted code.
+    pub(crate) fn contains_district_digits(&self, digits: &[u8; 6]) -> bool {
+        digits.iter().all(u8::is_ascii_digit) && {
+            let value = digits
+                .iter()
+                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
+            self.keys.binary_search(&(value << 2 | 2)).is_ok()
+        }
+    }
+
     /// Regions of one level, in code order.
     pub fn codes(&self, level: Level) -> impl Iterator<Item = (&str, &str)> {
         self.names
@@ -326,6 +337,11 @@ mod packed_lookup_tests {
         ] {
             assert_eq!(Level::of(bad), None, "{bad:?}");
         }
+        for digits in [b"110101", b"110102", b"320101", b"11010a"] {
+            let dotted = dotted(std::str::from_utf8(digits).unwrap()).unwrap_or_default();
+            assert_eq!(t.contains_district_digits(digits), t.contains(&dotted));
+        }
+        assert!(t.contains_district_digits(b"110101"));
         // A subset keeps its lookup index in step.
         let s = t.subset_for_districts(&["11.01.01"]);
         assert!(s.contains("11.01.01.2001") && s.contains("32") && !s.contains("32.01"));

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 use crate::expr::{Env, Expr, ExprError};
-use crate::fields::{FieldDef, Scope, Type, Value, field};
+use crate::fields::{FieldDef, Scope, Type, Value, field_slot};
 use crate::finding::{Severity, Text};
 use crate::model::Keluarga;
 
@@ -200,7 +200,7 @@ impl fmt::Display for RulebookError {
 
 impl std::error::Error for RulebookError {}
 
-/// A variable ready to check.
+/// A variable ready to check (its hot part is the [`VarCheck`]).
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledVariable {
     pub def: &'static FieldDef,
@@ -210,14 +210,6 @@ pub(crate) struct CompiledVariable {
     pub codes: Vec<i64>,
     /// The same codes as a bit set when all lie in 0..128 (the usual case).
     pub code_mask: Option<u128>,
-    /// `flags`: the OR of the bit values.
-    pub bits: i64,
-    // Copies of the source variable's checks, kept together for speed.
-    pub var_type: VarType,
-    pub required: bool,
-    pub min: Option<i64>,
-    pub max: Option<i64>,
-    pub all_members: bool,
 }
 
 impl CompiledVariable {
@@ -230,10 +222,163 @@ impl CompiledVariable {
     }
 }
 
+/// A variable's check in the form validation runs it: what the hot loop reads, in one
+/// cache line, with the relevance slot and the field slot resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct VarCheck {
+    /// The allowed codes as a bit set (codes 0..64, then 64..128), when `code_mask`
+    /// is set.
+    pub mask: [u64; 2],
+    /// `integer`: the bounds (`i64::MIN`/`i64::MAX` when absent).
+    pub min: i64,
+    pub max: i64,
+    /// `flags`: the OR of the bit values.
+    pub bits: i64,
+    /// Index into `Rulebook::vars` and the rulebook's variables.
+    pub var: u32,
+    /// The field's slot in the record view of its scope.
+    pub slot: u16,
+    /// Index into `Rulebook::relevances`, or [`VarCheck::ALWAYS`].
+    pub relevant: u16,
+    pub var_type: VarType,
+    pub code_mask: bool,
+    pub required: bool,
+    pub all_members: bool,
+    pub fast: FastCheck,
+}
+
+/// How a variable accepts a good integer answer without the full check: a code (or
+/// small integer) in the bit set, or an integer within the bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FastCheck {
+    /// Always the full check (text, date, codes beyond 127).
+    No,
+    /// An integer whose bit is set in `mask`.
+    Mask,
+    /// An integer in `min..=max`.
+    Range,
+    /// Additive bit codes: a listed exclusive code (bit set `mask`), or a positive sum
+    /// of the bit values `bits`.
+    Flags,
+}
+
+impl VarCheck {
+    /// No relevance condition: always asked.
+    pub const ALWAYS: u16 = u16::MAX;
+
+    /// True when `value` surely needs no finding (the full check would pass it);
+    /// false means "run the full check", not "wrong". `relevance` holds the states of
+    /// the conditions evaluated so far for this family or member (0: not yet).
+    #[inline(always)]
+    pub fn accepts(&self, value: Value, relevance: &crate::validate::Relevance) -> bool {
+        // Asked (no condition, or one already known true) or not: an answer to a
+        // question not asked is a finding, so only "asked" may accept an answer.
+        let asked = self.relevant == VarCheck::ALWAYS
+            || relevance.state.get(usize::from(self.relevant)) == Some(&1);
+        match value {
+            // Unanswered and optional: nothing to say, whatever the condition.
+            Value::Null => !self.required,
+            Value::Int(n) => {
+                asked
+                    && match self.fast {
+                        FastCheck::Mask => {
+                            (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
+                        }
+                        FastCheck::Range => self.min <= n && n <= self.max,
+                        FastCheck::Flags => {
+                            ((n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0)
+                                || (n > 0 && n & !self.bits == 0)
+                        }
+                        FastCheck::No => false,
+                    }
+            }
+            // Text, date, boolean: only "not applicable" could apply.
+            _ => asked,
+        }
+    }
+
+    /// `n` is one of the listed codes.
+    #[inline(always)]
+    pub fn has_code(&self, rb: &Rulebook, n: i64) -> bool {
+        if self.code_mask {
+            (0..128).contains(&n) && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
+        } else {
+            rb.vars[self.var as usize].has_code(n)
+        }
+    }
+}
+
+/// A code (or small integer) variable reduced to what the quick scan needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plain {
+    pub mask: [u64; 2],
+    pub slot: u16,
+    pub required: bool,
+}
+
+impl Plain {
+    /// No finding for `value` when the variable's condition is in `state` (1 true,
+    /// 2 false, 3 null; no condition is 1). Exactly the outcomes of the full check
+    /// for a code variable: asked (1) needs a listed code, or blank if optional;
+    /// skipped (2) needs a blank; undecided (3) needs a listed code or a blank.
+    #[inline(always)]
+    pub fn ok(&self, value: Value, state: u8) -> bool {
+        match value {
+            Value::Int(n) => {
+                state != 2 && (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
+            }
+            Value::Null => state != 1 || !self.required,
+            _ => false,
+        }
+    }
+}
+
+/// The variables of one scope arranged for a quick scan that only answers "no finding
+/// at all?": unconditional code variables, then code variables grouped by their
+/// condition (evaluated once per group), then the rest. When the scan fails,
+/// validation runs the full checks in rulebook order, so findings keep their order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ScopeScan {
+    pub plain: Vec<Plain>,
+    /// A relevance slot and its code variables.
+    pub groups: Vec<(usize, Vec<Plain>)>,
+    pub rest: Vec<VarCheck>,
+}
+
+impl ScopeScan {
+    fn new(checks: &[VarCheck]) -> ScopeScan {
+        let mut scan = ScopeScan::default();
+        for c in checks {
+            let plain = Plain {
+                mask: c.mask,
+                slot: c.slot,
+                required: c.required,
+            };
+            let relevant = usize::from(c.relevant);
+            match (c.fast, c.relevant) {
+                (FastCheck::Mask, VarCheck::ALWAYS) => scan.plain.push(plain),
+                (FastCheck::Mask, _) if relevant < RELEVANCE_CACHE => {
+                    match scan.groups.iter_mut().find(|(r, _)| *r == relevant) {
+                        Some((_, g)) => g.push(plain),
+                        None => scan.groups.push((relevant, vec![plain])),
+                    }
+                }
+                _ => scan.rest.push(*c),
+            }
+        }
+        scan
+    }
+}
+
+/// How many relevance conditions a validation caches per family or member.
+pub(crate) const RELEVANCE_CACHE: usize = 64;
+
 /// A rule ready to evaluate.
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledRule {
     pub when: Option<Expr>,
+    /// `when` when it is `<member field> == <integer>`: its slot and the integer.
+    pub guard: Option<(u16, i64)>,
     pub assertion: Expr,
     pub values: Vec<(String, Expr)>,
 }
@@ -246,9 +391,13 @@ pub struct Rulebook {
     /// Distinct relevance conditions, each evaluated at most once per family or member.
     pub(crate) relevances: Vec<Expr>,
     pub(crate) rules: Vec<CompiledRule>,
-    /// Indices into `vars`/`rules`, split by scope, in file order.
-    pub(crate) family_vars: Vec<usize>,
-    pub(crate) member_vars: Vec<usize>,
+    /// The checks of `vars`, split by scope, in file order.
+    pub(crate) family_vars: Vec<VarCheck>,
+    pub(crate) member_vars: Vec<VarCheck>,
+    /// The same checks arranged for the quick scan (active members for the member scope).
+    pub(crate) family_scan: ScopeScan,
+    pub(crate) member_scan: ScopeScan,
+    /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
 }
@@ -283,7 +432,8 @@ impl Rulebook {
             if !sections.contains(v.section.as_str()) {
                 return Err(bad(format!("unknown section `{}`", v.section)));
             }
-            let def = field(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
+            let (def, slot) =
+                field_slot(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
             let want = match v.var_type {
                 VarType::Code | VarType::Flags | VarType::Integer => Type::Int,
                 VarType::Text => Type::Text,
@@ -348,25 +498,57 @@ impl Rulebook {
                     Some(slot)
                 }
             };
-            match scope {
-                Scope::Keluarga => family_vars.push(vars.len()),
-                Scope::Anggota => member_vars.push(vars.len()),
-            }
             let code_mask = codes
                 .iter()
                 .all(|c| (0..128).contains(c))
                 .then(|| codes.iter().fold(0u128, |m, &c| m | (1u128 << c)));
+            // Small integer ranges become bit sets too (one test instead of two).
+            let small_range = match (v.var_type, v.min, v.max) {
+                (VarType::Integer, Some(lo), Some(hi)) if 0 <= lo && hi < 128 => {
+                    Some((lo..=hi).fold(0u128, |m, c| m | (1u128 << c)))
+                }
+                _ => None,
+            };
+            let fast = match (v.var_type, code_mask, small_range) {
+                (VarType::Code, Some(_), _) => FastCheck::Mask,
+                (VarType::Integer, _, Some(_)) => FastCheck::Mask,
+                (VarType::Integer, _, None) => FastCheck::Range,
+                (VarType::Flags, Some(_), _) => FastCheck::Flags,
+                _ => FastCheck::No,
+            };
+            let check = VarCheck {
+                mask: match v.var_type {
+                    VarType::Integer => small_range,
+                    _ => code_mask,
+                }
+                .map_or([0; 2], |m| [m as u64, (m >> 64) as u64]),
+                min: v.min.unwrap_or(i64::MIN),
+                max: v.max.unwrap_or(i64::MAX),
+                bits,
+                var: u32::try_from(vars.len()).map_err(|_| bad("too many variables".into()))?,
+                slot: u16::try_from(slot).map_err(|_| bad("too many fields".into()))?,
+                relevant: match relevant {
+                    None => VarCheck::ALWAYS,
+                    Some(r) => u16::try_from(r)
+                        .ok()
+                        .filter(|&r| r != VarCheck::ALWAYS)
+                        .ok_or_else(|| bad("too many relevance conditions".into()))?,
+                },
+                var_type: v.var_type,
+                code_mask: code_mask.is_some(),
+                required: v.required,
+                all_members: v.all_members,
+                fast,
+            };
+            match scope {
+                Scope::Keluarga => family_vars.push(check),
+                Scope::Anggota => member_vars.push(check),
+            }
             vars.push(CompiledVariable {
                 def,
                 relevant,
                 codes,
                 code_mask,
-                bits,
-                var_type: v.var_type,
-                required: v.required,
-                min: v.min,
-                max: v.max,
-                all_members: v.all_members,
             });
         }
 
@@ -406,16 +588,29 @@ impl Rulebook {
                 Scope::Anggota => member_rules.push(rules.len()),
             }
             rules.push(CompiledRule {
+                guard: when.as_ref().and_then(Expr::member_eq),
                 when,
                 assertion,
                 values,
             });
+        }
+        // Equal aggregates share one result per family during validation.
+        let mut aggregates = BTreeMap::new();
+        for e in relevances.iter_mut().chain(rules.iter_mut().flat_map(|r| {
+            r.when
+                .iter_mut()
+                .chain([&mut r.assertion])
+                .chain(r.values.iter_mut().map(|(_, e)| e))
+        })) {
+            e.number_aggregates(&mut aggregates);
         }
         Ok(Rulebook {
             source,
             vars,
             relevances,
             rules,
+            family_scan: ScopeScan::new(&family_vars),
+            member_scan: ScopeScan::new(&member_vars),
             family_vars,
             member_vars,
             family_rules,
