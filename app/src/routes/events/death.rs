@@ -1,46 +1,80 @@
-//! Meninggal (404 = 2): who died, when, and the new head when the head died.
+//! Meninggal (404 = 2): who died, when, and the new head when the head died. The same
+//! form, with other words, records a member not found at the visit (404 = 6).
 
 use leptos::prelude::*;
-use tepat_core::Keluarga;
 use tepat_core::event::Event;
+use tepat_core::{Date, Keluarga};
 
 use super::{Beside, Footer, Form, MemberSelect, pick, req_date, req_member};
 use crate::i18n::tx;
 
 const FIELDS: &[&str] = &["event.nik", "event.date", "event.new_head"];
 
+/// The words and element ids of a "member leaves the family" form (Bahasa Indonesia,
+/// English).
+pub struct Leave {
+    pub kind: &'static str,
+    pub title: (&'static str, &'static str),
+    pub member: (&'static str, &'static str),
+    pub date: (&'static str, &'static str),
+    pub new_head: (&'static str, &'static str),
+    pub ids: [&'static str; 3],
+    /// The event from the member's NIK, the date and the new head.
+    pub event: fn(String, Date, Option<String>) -> Event,
+}
+
 #[component]
 pub fn Death(keluarga: Keluarga) -> impl IntoView {
-    let form = Form::new(keluarga, "member_died");
+    let leave = Leave {
+        kind: "member_died",
+        title: ("Catat kematian", "Record a death"),
+        member: ("Anggota yang meninggal", "Member who died"),
+        date: ("Tanggal meninggal", "Date of death"),
+        new_head: (
+            "Kepala keluarga baru (jika kepala meninggal)",
+            "New head (if the head died)",
+        ),
+        ids: ["died-member", "died-date", "died-head"],
+        event: |nik, date, new_head| Event::MemberDied {
+            nik,
+            date,
+            new_head,
+        },
+    };
+    view! { <MemberLeaves keluarga=keluarga leave=leave/> }
+}
+
+/// A member leaves the family: who, when, and the new head when the head leaves.
+#[component]
+pub fn MemberLeaves(keluarga: Keluarga, leave: Leave) -> impl IntoView {
+    let form = Form::new(keluarga, leave.kind);
     let member = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
     let new_head = RwSignal::new(String::new());
+    let make = leave.event;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.submit(
             |fam, out| {
                 let nik = req_member(fam, &member.get_untracked(), "event.nik", out);
                 let date = req_date(&date.get_untracked(), "event.date", out);
-                Some(Event::MemberDied {
-                    nik: nik?,
-                    date: date?,
-                    new_head: pick(fam, &new_head.get_untracked()),
-                })
+                Some(make(nik?, date?, pick(fam, &new_head.get_untracked())))
             },
             None,
         );
     };
+    let [member_id, date_id, head_id] = leave.ids;
     view! {
         <form on:submit=submit novalidate>
-            <h3>{tx("Catat kematian", "Record a death")}</h3>
-            <label for="died-member">{tx("Anggota yang meninggal", "Member who died")}</label>
-            <MemberSelect form=form id="died-member" value=member empty=("— pilih —", "— choose —") field="event.nik"/>
+            <h3>{tx(leave.title.0, leave.title.1)}</h3>
+            <label for=member_id>{tx(leave.member.0, leave.member.1)}</label>
+            <MemberSelect form=form id=member_id value=member empty=("— pilih —", "— choose —") field="event.nik"/>
             <Beside form=form field="event.nik"/>
-            <label for="died-date">{tx("Tanggal meninggal", "Date of death")}</label>
-            <input id="died-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
+            <label for=date_id>{tx(leave.date.0, leave.date.1)}</label>
+            <input id=date_id type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
             <Beside form=form field="event.date"/>
-            <label for="died-head">{tx("Kepala keluarga baru (jika kepala meninggal)", "New head (if the head died)")}</label>
-            <MemberSelect form=form id="died-head" value=new_head empty=("— tidak ada —", "— none —") field="event.new_head"/>
+            <label for=head_id>{tx(leave.new_head.0, leave.new_head.1)}</label>
+            <MemberSelect form=form id=head_id value=new_head empty=("— tidak ada —", "— none —") field="event.new_head"/>
             <Beside form=form field="event.new_head"/>
             <Footer form=form fields=FIELDS/>
         </form>
