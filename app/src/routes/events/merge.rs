@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use tepat_core::event::{Event, MemberRole};
 use tepat_core::{FamilyStatus, Finding, Keluarga};
 
-use super::{Beside, CodeSelect, Footer, Form, REQUIRED, input_finding, pick, req_date};
+use super::{Beside, CodeSelect, Footer, Form, REQUIRED, input_finding, member_roles, req_date};
 use crate::i18n::tx;
 use crate::worklist::Worklist;
 
@@ -32,22 +32,15 @@ pub fn candidates(list: &Worklist, own: &str, query: &str) -> Vec<usize> {
 /// Every listed member as a role: `(index choice, relationship code)` in family order;
 /// a member without a relationship gives a finding at `event.members[k].relationship`.
 pub fn roles(fam: &Keluarga, rows: &[(usize, String)], out: &mut Vec<Finding>) -> Vec<MemberRole> {
-    let mut roles = Vec::new();
-    for (k, (i, rel)) in rows.iter().enumerate() {
-        let Some(nik) = pick(fam, &i.to_string()) else {
-            continue;
-        };
-        match rel.trim().parse::<u8>() {
-            Ok(relationship) => roles.push(MemberRole { nik, relationship }),
-            Err(_) => out.push(input_finding(
-                REQUIRED,
-                &format!("event.members[{k}].relationship"),
-                "Pilih hubungan anggota ini dengan kepala keluarga tujuan.",
-                "Choose this member's relationship to the head of the family joined.",
-            )),
-        }
-    }
-    roles
+    member_roles(
+        fam,
+        rows,
+        out,
+        (
+            "Pilih hubungan anggota ini dengan kepala keluarga tujuan.",
+            "Choose this member's relationship to the head of the family joined.",
+        ),
+    )
 }
 
 #[component]

@@ -153,6 +153,33 @@ pub fn req_date(s: &str, path: &str, out: &mut Vec<Finding>) -> Option<Date> {
     }
 }
 
+/// Chosen members with their relationship (409) in the family they join: `(index
+/// choice, relationship code)` rows in family order. A row without a relationship gives
+/// a finding at `event.members[k].relationship` with the `missing` message (id, en).
+pub fn member_roles(
+    fam: &Keluarga,
+    rows: &[(usize, String)],
+    out: &mut Vec<Finding>,
+    missing: (&str, &str),
+) -> Vec<tepat_core::event::MemberRole> {
+    let mut roles = Vec::new();
+    for (k, (i, rel)) in rows.iter().enumerate() {
+        let Some(nik) = pick(fam, &i.to_string()) else {
+            continue;
+        };
+        match rel.trim().parse::<u8>() {
+            Ok(relationship) => roles.push(tepat_core::event::MemberRole { nik, relationship }),
+            Err(_) => out.push(input_finding(
+                REQUIRED,
+                &format!("event.members[{k}].relationship"),
+                missing.0,
+                missing.1,
+            )),
+        }
+    }
+    roles
+}
+
 /// The NIK of the member at index `choice` (a `<select>` value), if any.
 pub fn pick(fam: &Keluarga, choice: &str) -> Option<String> {
     choice

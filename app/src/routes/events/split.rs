@@ -7,7 +7,8 @@ use tepat_core::event::{Event, MemberRole};
 use tepat_core::{Finding, Keluarga};
 
 use super::{
-    Beside, CodeSelect, Footer, Form, MemberSelect, REQUIRED, input_finding, pick, req_date,
+    Beside, CodeSelect, Footer, Form, MemberSelect, REQUIRED, input_finding, member_roles, pick,
+    req_date,
 };
 use crate::i18n::tx;
 
@@ -26,22 +27,15 @@ pub fn roles(
     ticked: &[(usize, String)],
     out: &mut Vec<Finding>,
 ) -> Vec<MemberRole> {
-    let mut roles = Vec::new();
-    for (k, (i, rel)) in ticked.iter().enumerate() {
-        let Some(nik) = pick(fam, &i.to_string()) else {
-            continue;
-        };
-        match rel.trim().parse::<u8>() {
-            Ok(relationship) => roles.push(MemberRole { nik, relationship }),
-            Err(_) => out.push(input_finding(
-                REQUIRED,
-                &format!("event.members[{k}].relationship"),
-                "Pilih hubungan anggota ini dengan kepala keluarga di KK baru.",
-                "Choose this member's relationship to the head in the new family.",
-            )),
-        }
-    }
-    roles
+    member_roles(
+        fam,
+        ticked,
+        out,
+        (
+            "Pilih hubungan anggota ini dengan kepala keluarga di KK baru.",
+            "Choose this member's relationship to the head in the new family.",
+        ),
+    )
 }
 
 #[component]
