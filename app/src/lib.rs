@@ -95,5 +95,14 @@ pub fn App() -> impl IntoView {
 
 /// Entry point of the binary: mounts the app on `<body>`.
 pub fn start() {
+    // index.html draws a static first screen while the wasm loads (the loader in
+    // Trunk.toml fetches the wasm after that screen has painted); the app replaces it in
+    // the same task as the mount, so no blank frame comes between.
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
     leptos::mount::mount_to_body(App);
 }

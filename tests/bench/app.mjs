@@ -143,6 +143,7 @@ async function runLighthouse(url, userDataDir, disableStorageReset) {
       si: a("speed-index"),
       cls: a("cumulative-layout-shift"),
       bytes: a("total-byte-weight"),
+      lcpElement: lcpElement(lhr),
       warnings: lhr.runWarnings,
       version: lhr.lighthouseVersion,
       chrome: lhr.environment?.hostUserAgent?.match(/Chrome\/[\d.]+/)?.[0],
@@ -152,10 +153,22 @@ async function runLighthouse(url, userDataDir, disableStorageReset) {
   }
 }
 
+/** The LCP element's HTML snippet, as Lighthouse 12 reports it. */
+function lcpElement(lhr) {
+  const items = lhr.audits["largest-contentful-paint-element"]?.details?.items ?? [];
+  for (const table of items) {
+    for (const row of table.items ?? []) {
+      if (row.node?.snippet) return row.node.snippet;
+    }
+  }
+  return undefined;
+}
+
 function printLighthouse(label, r) {
   console.log(
     `  ${label.padEnd(44)} performance ${String(r.score).padStart(3)}  LCP ${ms(r.lcp).padStart(9)}  TBT ${ms(r.tbt).padStart(8)}  FCP ${ms(r.fcp).padStart(9)}  SI ${ms(r.si).padStart(9)}  CLS ${r.cls.toFixed(3)}  total ${(r.bytes / 1024).toFixed(1)} KB`,
   );
+  if (r.lcpElement) console.log(`    LCP element: ${r.lcpElement}`);
   for (const w of r.warnings ?? []) console.log(`    warning: ${w}`);
 }
 
