@@ -109,6 +109,11 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
     };
     move || {
         let Some(base) = family.get() else {
+            if data.worklist.with(Option::is_none) {
+                // Unlocked a moment ago: the families are still being opened.
+                return view! { <p class="notice" role="status">{move || tr(lang.get(), "Membuka data…", "Opening data…")}</p> }
+                    .into_any();
+            }
             return view! {
                 <section class="card"><p class="notice" role="status">{move || tr(lang.get(),
                     "Keluarga ini tidak ada di daftar tugas perangkat ini.",
