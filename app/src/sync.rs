@@ -117,6 +117,10 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
     }
     if shown.is_some() {
         crate::after_paint().await;
+        if data.rows.with_untracked(Option::is_none) {
+            // Locked meanwhile ([`Data::clear`]): nothing more is opened.
+            return;
+        }
     }
     let list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
         Ok(Some(sealed)) => {
