@@ -59,7 +59,8 @@ console.log(`sw-precache: ${urls.length} files, version ${version}`);
 // asks for the plain name and gets the encoding it accepts.
 let raw = 0;
 let br = 0;
-for (const f of files.filter((f) => /-[0-9a-f]{16}(_bg)?\.(wasm|js|css)$/.test(f))) {
+// Trunk writes the hash without leading zeros: 15 digits or fewer now and then.
+for (const f of files.filter((f) => /-[0-9a-f]{12,16}(_bg)?\.(wasm|js|css)$/.test(f))) {
   const path = join(staging, f);
   const bytes = readFileSync(path);
   const b = brotliCompressSync(bytes, {

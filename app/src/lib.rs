@@ -55,7 +55,7 @@ pub fn App() -> impl IntoView {
             });
         }
         _ => {
-            data.worklist.set(None);
+            data.clear();
             ob.items.set(Vec::new());
             ob.accepted.set(Vec::new());
         }
@@ -91,6 +91,26 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+}
+
+/// Resolves once the browser has painted the next frame (a timeout after the next
+/// animation frame), or after 250 ms when no frame comes (a hidden tab).
+pub async fn after_paint() {
+    use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+    let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
+        let Some(window) = web_sys::window() else {
+            let _ = resolve.call0(&JsValue::NULL);
+            return;
+        };
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 250);
+        let w = window.clone();
+        let frame = Closure::once_into_js(move || {
+            let _ = w.set_timeout_with_callback(resolve.unchecked_ref());
+        });
+        let _ = window.request_animation_frame(frame.unchecked_ref());
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Entry point of the binary: mounts the app on `<body>`.

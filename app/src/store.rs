@@ -83,6 +83,43 @@ pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Reads two keys of the cache in one transaction.
+pub async fn cache_get2<A: DeserializeOwned, B: DeserializeOwned>(
+    a: &str,
+    b: &str,
+) -> Result<(Option<A>, Option<B>), StoreError> {
+    let db = open_cache().await?;
+    let values = {
+        let tx = db.transaction(KV).build()?;
+        let store = tx.object_store(KV)?;
+        let first: Option<A> = store.get(a).serde()?.await?;
+        let second: Option<B> = store.get(b).serde()?.await?;
+        (first, second)
+    };
+    db.close();
+    Ok(values)
+}
+
+/// Writes two keys of the cache in one transaction: both land or neither does.
+pub async fn cache_put2<A: Serialize, B: Serialize>(
+    a: (&str, &A),
+    b: (&str, &B),
+) -> Result<(), StoreError> {
+    let db = open_cache().await?;
+    {
+        let tx = db
+            .transaction(KV)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(KV)?;
+        store.put(a.1).with_key(a.0.to_owned()).serde()?.await?;
+        store.put(b.1).with_key(b.0.to_owned()).serde()?.await?;
+        tx.commit().await?;
+    }
+    db.close();
+    Ok(())
+}
+
 /// Reads `key`, passes it to `change` and writes what it returns (deletes the key on
 /// `None`), all in one read-write transaction: two updates of the same key never lose
 /// each other's change.

@@ -14,9 +14,16 @@ use crate::perf;
 use crate::rulebooks;
 use crate::session::Unlocked;
 use crate::store;
-use crate::worklist::{Household, WorkState, Worklist};
+use crate::worklist::{self, Household, Row, WorkState, Worklist};
 
+/// The sealed full worklist ([`Worklist`]).
 const WORKLIST_KEY: &str = "worklist";
+/// The sealed [`Row`]s of the list, written with [`WORKLIST_KEY`] in one transaction.
+/// A device of an older layout has none: [`load`] writes them from the full list.
+const ROWS_KEY: &str = "worklist_rows";
+/// The server time of the last completed pull, in clear (no record data), so a pull
+/// that brought nothing new does not seal and store the worklist again.
+const SYNCED_KEY: &str = "worklist_synced_at";
 const PAGE: u32 = 500;
 
 /// What the last load or pull did.
@@ -37,7 +44,13 @@ pub enum SyncStatus {
 /// The device data in context.
 #[derive(Clone, Copy)]
 pub struct Data {
+    /// The full families; `None` until loaded (after the list's first frame).
     pub worklist: RwSignal<Option<Worklist>, LocalStorage>,
+    /// What the list shows and searches, one [`Row`] per household in list order;
+    /// loaded before the full families.
+    pub rows: RwSignal<Option<Vec<Row>>>,
+    /// Server time of the last completed pull (RFC 3339).
+    pub synced_at: RwSignal<Option<String>>,
     /// The server's current rulebook (older ones a draft needs: [`rulebooks::open`]).
     pub rulebook: RwSignal<Option<Rc<Rulebook>>, LocalStorage>,
     pub status: RwSignal<SyncStatus>,
@@ -46,6 +59,8 @@ pub struct Data {
 pub fn provide_data() -> Data {
     let data = Data {
         worklist: RwSignal::new_local(None),
+        rows: RwSignal::new(None),
+        synced_at: RwSignal::new(None),
         rulebook: RwSignal::new_local(None),
         status: RwSignal::new(SyncStatus::Idle),
     };
@@ -57,15 +72,57 @@ pub fn use_data() -> Data {
     use_context::<Data>().unwrap_or_else(provide_data)
 }
 
-/// Reads the sealed worklist and the rulebook from the device (offline). The worklist
-/// comes first: the list can show while the rulebook (which only the forms need) is
-/// still being compiled.
+impl Data {
+    /// Drops the device data from memory (lock, sign-out).
+    pub fn clear(&self) {
+        self.worklist.set(None);
+        self.rows.set(None);
+        self.synced_at.set(None);
+    }
+
+    fn set_list(&self, list: Worklist, rows: Vec<Row>) {
+        if self.rows.with_untracked(|r| r.as_ref() != Some(&rows)) {
+            self.rows.set(Some(rows));
+        }
+        self.worklist.set(Some(list));
+    }
+}
+
+/// Reads the sealed worklist and the rulebook from the device (offline). The list's
+/// rows come first, then (after they are painted) the full families, then the
+/// rulebook (which only the forms need). A device without rows (older layout, or rows
+/// an older app left behind) gets them from the full families.
 pub async fn load(data: Data, unlocked: &Unlocked) {
     perf::mark("tepat:load:start");
     data.status.set(SyncStatus::Loading);
-    let stored = store::cache_get::<Sealed>(WORKLIST_KEY).await;
+    let (sealed_rows, synced) =
+        match store::cache_get2::<Sealed, String>(ROWS_KEY, SYNCED_KEY).await {
+            Ok(v) => v,
+            Err(e) => {
+                data.status.set(SyncStatus::StoreFailed(e.0));
+                return;
+            }
+        };
     perf::mark("tepat:load:read");
-    let list = match stored {
+    let mut shown = None;
+    if let Some(sealed) = sealed_rows
+        && let Ok(rows) = crypto::open_json_direct::<Vec<Row>>(&unlocked.key, &sealed).await
+    {
+        data.rows.set(Some(rows.clone()));
+        shown = Some(rows);
+    }
+    perf::mark("tepat:load:opened");
+    if synced.is_some() {
+        data.synced_at.set(synced.clone());
+    }
+    if shown.is_some() {
+        crate::after_paint().await;
+        if data.rows.with_untracked(Option::is_none) {
+            // Locked meanwhile ([`Data::clear`]): nothing more is opened.
+            return;
+        }
+    }
+    let list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
         Ok(Some(sealed)) => {
             match crypto::open_json_direct::<Worklist>(&unlocked.key, &sealed).await {
                 Ok(list) => list,
@@ -83,8 +140,18 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
             return;
         }
     };
-    perf::mark("tepat:load:opened");
-    data.worklist.set(Some(list));
+    let rows = worklist::rows(&list);
+    if shown.as_ref() != Some(&rows) && !list.households.is_empty() {
+        // Older layout, or rows an older app version left behind: store them now.
+        if let Ok(sealed) = crypto::seal_json(&unlocked.key, &rows).await {
+            let _ = store::cache_put(ROWS_KEY, &sealed).await;
+        }
+    }
+    if synced.is_none() {
+        data.synced_at.set(list.synced_at.clone());
+    }
+    data.set_list(list, rows);
+    perf::mark("tepat:load:families");
     if let Ok(shelf) = rulebooks::load().await
         && let Some(json) = shelf.current_json()
         && let Ok(rulebook) = Rulebook::from_json(json)
@@ -95,22 +162,31 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
     perf::measure("tepat:load", "tepat:load:start", "tepat:load:end");
 }
 
-async fn save(unlocked: &Unlocked, list: &Worklist) -> Result<(), String> {
+/// Seals and stores the full worklist and its rows in one transaction; returns the rows.
+async fn save(unlocked: &Unlocked, list: &Worklist) -> Result<Vec<Row>, String> {
+    let rows = worklist::rows(list);
     let sealed = crypto::seal_json(&unlocked.key, list)
         .await
         .map_err(|e| format!("{e:?}"))?;
-    store::cache_put(WORKLIST_KEY, &sealed)
+    let sealed_rows = crypto::seal_json(&unlocked.key, &rows)
         .await
-        .map_err(|e| e.0)
+        .map_err(|e| format!("{e:?}"))?;
+    store::cache_put2((WORKLIST_KEY, &sealed), (ROWS_KEY, &sealed_rows))
+        .await
+        .map_err(|e| e.0)?;
+    Ok(rows)
 }
 
 /// Pulls every page since the stored cursor, merges, seals and stores it; fetches the
-/// rulebook when its version changed. The device copy is untouched on failure.
+/// rulebook when its version changed. The device copy is untouched on failure, and is
+/// not written again when the server sent nothing new (only the sync time is).
 pub async fn pull(data: Data, unlocked: &Unlocked) {
     data.status.set(SyncStatus::Pulling);
     let token = unlocked.session.token.as_str();
     let mut list = data.worklist.get_untracked().unwrap_or_default();
     let mut skipped = 0;
+    let mut changed = false;
+    let synced_at;
     loop {
         let page = match api::pull(token, &list.cursor, PAGE).await {
             Ok(p) => p,
@@ -137,7 +213,8 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
                 })
             })
             .collect();
-        list.merge(incoming);
+        changed |= list.merge(incoming);
+        changed |= list.cursor != page.next_cursor || list.model_version != page.model_version;
         list.cursor = page.next_cursor;
         list.model_version = page.model_version;
         if list.rulebook_version != page.rulebook_version
@@ -150,18 +227,36 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
                 let _ = rulebooks::put(rb.version(), json, true).await;
                 data.rulebook.set(Some(Rc::new(rb)));
             }
+            changed |= list.rulebook_version != page.rulebook_version;
             list.rulebook_version = page.rulebook_version;
         }
         if !page.has_more {
-            list.synced_at = Some(page.server_time);
+            synced_at = page.server_time;
             break;
         }
     }
-    if let Err(e) = save(unlocked, &list).await {
-        data.status.set(SyncStatus::StoreFailed(e));
+    // Kept in the sealed list too, for an older app version reading this device.
+    list.synced_at = Some(synced_at.clone());
+    if changed {
+        match save(unlocked, &list).await {
+            Ok(rows) => data.set_list(list, rows),
+            Err(e) => {
+                data.status.set(SyncStatus::StoreFailed(e));
+                return;
+            }
+        }
+    } else {
+        data.worklist.update_untracked(|w| {
+            if let Some(w) = w {
+                w.synced_at = Some(synced_at.clone());
+            }
+        });
+    }
+    if let Err(e) = store::cache_put(SYNCED_KEY, &synced_at).await {
+        data.status.set(SyncStatus::StoreFailed(e.0));
         return;
     }
-    data.worklist.set(Some(list));
+    data.synced_at.set(Some(synced_at));
     // The current rulebook may have changed: drop the versions nobody needs any more.
     let _ = rulebooks::prune(&unlocked.key).await;
     data.status.set(SyncStatus::Pulled { skipped });
@@ -186,8 +281,11 @@ pub async fn set_state(data: Data, unlocked: &Unlocked, no_kk: &str, state: Work
     if let Some(h) = list.households.iter_mut().find(|h| h.no_kk == no_kk) {
         h.state = state;
     }
-    if let Err(e) = save(unlocked, &list).await {
-        data.status.set(SyncStatus::StoreFailed(e));
+    match save(unlocked, &list).await {
+        Ok(rows) => data.set_list(list, rows),
+        Err(e) => {
+            data.status.set(SyncStatus::StoreFailed(e));
+            data.worklist.set(Some(list));
+        }
     }
-    data.worklist.set(Some(list));
 }

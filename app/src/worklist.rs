@@ -1,6 +1,7 @@
 //! The worklist as plain data: households of the assigned villages, their work state,
-//! search and filter. Stored on the device as one AES-GCM-sealed record
-//! (`kv/worklist` in the cache database), so no name, NIK or No. KK is ever in clear.
+//! search and filter. Stored on the device as two AES-GCM-sealed records written in one
+//! transaction (`kv/worklist`: the full families; `kv/worklist_rows`: the [`Row`]s the
+//! list shows and searches), so no name, NIK or No. KK is ever in clear.
 
 use serde::{Deserialize, Serialize};
 use tepat_core::{Keluarga, Lang, Text};
@@ -87,20 +88,10 @@ impl Household {
         out.trim().to_owned()
     }
 
-    /// Case-insensitive search over member names, NIKs, the No. KK and the address.
-    /// Every whitespace-separated word of `query` must match somewhere.
+    /// Case-insensitive search over member names, NIKs, the No. KK and the address
+    /// ([`Row::matches`]).
     pub fn matches(&self, query: &str) -> bool {
-        let address = self.address_line().to_lowercase();
-        query.split_whitespace().all(|word| {
-            let w = word.to_lowercase();
-            self.no_kk.contains(&w)
-                || address.contains(&w)
-                || self
-                    .keluarga
-                    .anggota
-                    .iter()
-                    .any(|m| m.nik.contains(&w) || m.name.to_lowercase().contains(&w))
-        })
+        Row::of(self).matches(query)
     }
 }
 
@@ -118,31 +109,36 @@ pub struct Worklist {
 
 impl Worklist {
     /// Inserts or replaces by No. KK, keeping the newer server sequence, then sorts by
-    /// village and head name. A household with local work keeps its state.
-    pub fn merge(&mut self, incoming: Vec<Household>) {
+    /// village and head name. A household with local work keeps its state. True when
+    /// anything was inserted or replaced.
+    pub fn merge(&mut self, incoming: Vec<Household>) -> bool {
+        let mut changed = false;
         for h in incoming {
             match self.households.iter_mut().find(|x| x.no_kk == h.no_kk) {
                 Some(old) if old.seq < h.seq => {
                     let state = old.state;
                     *old = Household { state, ..h };
+                    changed = true;
                 }
                 Some(_) => {}
-                None => self.households.push(h),
+                None => {
+                    self.households.push(h);
+                    changed = true;
+                }
             }
+        }
+        if !changed {
+            return false;
         }
         self.households.sort_by(|a, b| {
             (a.village.as_str(), a.head_name()).cmp(&(b.village.as_str(), b.head_name()))
         });
+        true
     }
 
     /// Indices of households matching the query and state filter, in list order.
     pub fn select(&self, query: &str, state: Option<WorkState>) -> Vec<usize> {
-        self.households
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| state.is_none_or(|s| h.state == s) && h.matches(query))
-            .map(|(i, _)| i)
-            .collect()
+        select_rows(&rows(self), query, state)
     }
 
     pub fn count(&self, state: WorkState) -> usize {
@@ -157,4 +153,67 @@ impl Worklist {
 /// A state's label in `lang`.
 pub fn state_label(state: WorkState, lang: Lang) -> String {
     state.label().get(lang).to_owned()
+}
+
+/// What the list shows and searches of one household: a small record, sealed apart
+/// from the full families (`kv/worklist_rows`), so the list can show before the
+/// 1,000+ families are decrypted and parsed (docs/benchmarks.md, 2026-11-24 session 4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub no_kk: String,
+    pub village: String,
+    pub state: WorkState,
+    /// The head's name ([`Household::head_name`]).
+    pub head: String,
+    /// [`Household::address_line`].
+    pub address: String,
+    /// Active members.
+    pub members: usize,
+    /// Every member's name, lowercased, for search.
+    pub names: Vec<String>,
+    /// Every member's NIK, for search.
+    pub niks: Vec<String>,
+}
+
+impl Row {
+    pub fn of(h: &Household) -> Row {
+        let k = &h.keluarga;
+        Row {
+            no_kk: h.no_kk.clone(),
+            village: h.village.clone(),
+            state: h.state,
+            head: h.head_name().to_owned(),
+            address: h.address_line(),
+            members: k.active_members().count(),
+            names: k.anggota.iter().map(|m| m.name.to_lowercase()).collect(),
+            niks: k.anggota.iter().map(|m| m.nik.clone()).collect(),
+        }
+    }
+
+    /// Case-insensitive search over member names, NIKs, the No. KK and the address.
+    /// Every whitespace-separated word of `query` must match somewhere.
+    pub fn matches(&self, query: &str) -> bool {
+        let address = self.address.to_lowercase();
+        query.split_whitespace().all(|word| {
+            let w = word.to_lowercase();
+            self.no_kk.contains(&w)
+                || address.contains(&w)
+                || self.niks.iter().any(|n| n.contains(&w))
+                || self.names.iter().any(|n| n.contains(&w))
+        })
+    }
+}
+
+/// The rows of a worklist, in list order.
+pub fn rows(list: &Worklist) -> Vec<Row> {
+    list.households.iter().map(Row::of).collect()
+}
+
+/// Indices of `rows` matching the query and state filter, in list order.
+pub fn select_rows(rows: &[Row], query: &str, state: Option<WorkState>) -> Vec<usize> {
+    rows.iter()
+        .enumerate()
+        .filter(|(_, r)| state.is_none_or(|s| r.state == s) && r.matches(query))
+        .map(|(i, _)| i)
+        .collect()
 }

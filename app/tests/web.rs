@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use tepat_app::crypto::{self, CryptoError};
-use tepat_app::worklist::{Household, WorkState, Worklist};
+use tepat_app::worklist::{self, Household, Row, WorkState, Worklist};
 use tepat_core::{Keluarga, Sex};
 use wasm_bindgen_test::*;
 
@@ -67,7 +67,8 @@ fn merge_sorts_by_village_and_keeps_the_newer_version() {
         "x",
     );
     older.version = 0;
-    w.merge(vec![older]);
+    // Nothing newer: no change, so a pull that brings only this stores nothing.
+    assert!(!w.merge(vec![older]));
     assert_eq!(
         w.find("3201011209210001").map(|h| h.head_name()),
         Some("Wahyu Purnama")
@@ -81,7 +82,7 @@ fn merge_sorts_by_village_and_keeps_the_newer_version() {
         "x",
     );
     newer.version = 2;
-    w.merge(vec![newer]);
+    assert!(w.merge(vec![newer]));
     let h = w.find("3201011209210001").expect("still there");
     assert_eq!(
         (h.head_name(), h.version, h.state),
@@ -103,6 +104,32 @@ fn search_matches_names_niks_kk_and_address_word_by_word() {
     assert_eq!(w.select("", Some(WorkState::Draft)).len(), 0);
     assert_eq!(w.select("", Some(WorkState::NotVisited)).len(), 2);
     assert_eq!(w.count(WorkState::NotVisited), 2);
+}
+
+#[wasm_bindgen_test]
+fn rows_carry_what_the_list_shows_and_searches() {
+    let mut w = sample();
+    w.households[1].state = WorkState::Draft;
+    w.households[1].keluarga.anggota[1].presence = tepat_core::codes::presence::DIED;
+    let rows = worklist::rows(&w);
+    assert_eq!(rows.len(), 2);
+    let r = &rows[1];
+    assert_eq!(r.no_kk, "3201011209210001");
+    assert_eq!(r.village, "32.01.01.1003");
+    assert_eq!(r.state, WorkState::Draft);
+    assert_eq!(r.head, "Wahyu Purnama");
+    assert_eq!(r.address, "Jl. Veteran No. 118 RT 006/RW 001");
+    assert_eq!(r.members, 1); // the member who died is not counted
+    assert_eq!(r.names, vec!["wahyu purnama", "yanti"]); // but still found by name
+    assert_eq!(worklist::select_rows(&rows, "yanti", None), vec![0, 1]);
+    assert_eq!(
+        worklist::select_rows(&rows, "", Some(WorkState::Draft)),
+        vec![1]
+    );
+    // The rows survive their own JSON round trip (they are sealed as JSON).
+    let json = serde_json::to_vec(&rows).expect("serialises");
+    let back: Vec<Row> = serde_json::from_slice(&json).expect("parses");
+    assert_eq!(back, rows);
 }
 
 #[wasm_bindgen_test]

@@ -112,3 +112,77 @@ test("a facilitator of village A cannot see village B's households", async () =>
   await page.getByText("Keluarga ini tidak ada di daftar tugas perangkat ini.").waitFor();
   await context.close();
 });
+
+/** The device's `tepat-cache` records: sealed ones as their IV (hex), others as they are. */
+async function cacheRecords(page) {
+  return page.evaluate(async () => {
+    const db = await new Promise((res) => { const r = indexedDB.open("tepat-cache"); r.onsuccess = () => res(r.result); });
+    const store = db.transaction("kv").objectStore("kv");
+    const ask = (req) => new Promise((res) => { req.onsuccess = () => res(req.result); });
+    const [keys, values] = await Promise.all([ask(store.getAllKeys()), ask(store.getAll())]);
+    db.close();
+    const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]?.iv ? `sealed:${hex(values[i].iv)}` : values[i]]));
+  });
+}
+
+async function deleteCacheKeys(page, keys) {
+  await page.evaluate(async (keys) => {
+    const db = await new Promise((res) => { const r = indexedDB.open("tepat-cache"); r.onsuccess = () => res(r.result); });
+    const tx = db.transaction("kv", "readwrite");
+    for (const k of keys) tx.objectStore("kv").delete(k);
+    await new Promise((res) => { tx.oncomplete = res; });
+    db.close();
+  }, keys);
+}
+
+test("the list's sealed rows: a pull with nothing new writes nothing sealed; an older device layout gets them on unlock", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await signIn(page, { username: "pendamping1", pin: PIN });
+  const total = await shownKks(page);
+  assert.ok(total > 10);
+  const before = await cacheRecords(page);
+  assert.match(before.worklist, /^sealed:/);
+  assert.match(before.worklist_rows, /^sealed:/);
+  assert.equal(typeof before.worklist_synced_at, "string");
+
+  // Nothing new on the server: only the sync time changes.
+  await page.waitForTimeout(1100);
+  await page.getByRole("button", { name: "Perbarui daftar" }).click();
+  await page.waitForFunction(
+    (old) => (document.querySelector('[role="status"].notice')?.textContent ?? "").includes("Terakhir diperbarui:") &&
+      !document.querySelector('[role="status"].notice').textContent.includes(old),
+    before.worklist_synced_at,
+  );
+  const after = await cacheRecords(page);
+  assert.notEqual(after.worklist_synced_at, before.worklist_synced_at);
+  assert.equal(after.worklist, before.worklist, "the unchanged worklist was sealed again");
+  assert.equal(after.worklist_rows, before.worklist_rows, "the unchanged rows were sealed again");
+
+  // A device of the older layout (one sealed worklist holding the sync time), offline:
+  // unlocking shows the whole list and writes the rows.
+  await deleteCacheKeys(page, ["worklist_rows", "worklist_synced_at"]);
+  await swReady(page);
+  await context.setOffline(true);
+  await page.goto("/tugas");
+  await page.getByLabel("PIN").fill(PIN);
+  await page.getByRole("button", { name: "Buka" }).click();
+  await page.getByText(`${total} keluarga`).waitFor();
+  await page.getByText("Terakhir diperbarui:").waitFor();
+  await page.waitForFunction(async () => {
+    const db = await new Promise((res) => { const r = indexedDB.open("tepat-cache"); r.onsuccess = () => res(r.result); });
+    const v = await new Promise((res) => { const r = db.transaction("kv").objectStore("kv").get("worklist_rows"); r.onsuccess = () => res(r.result); });
+    db.close();
+    return v !== undefined;
+  });
+  const migrated = await cacheRecords(page);
+  assert.equal(migrated.worklist, before.worklist, "the families were not rewritten");
+  // The rows the device wrote open the list the next time, the same as before.
+  await page.goto("/tugas");
+  await page.getByLabel("PIN").fill(PIN);
+  await page.getByRole("button", { name: "Buka" }).click();
+  await page.getByText(`${total} keluarga`).waitFor();
+  assert.equal(await page.locator(".worklist a.row").count(), Math.min(total, 100));
+  await context.close();
+});

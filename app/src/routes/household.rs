@@ -79,6 +79,13 @@ fn Household() -> impl IntoView {
             .worklist
             .with(|w| w.as_ref().and_then(|w| w.find(&kk()).cloned()))
         else {
+            if data.worklist.with(Option::is_none) {
+                // Unlocked a moment ago: the families are still being opened.
+                return view! {
+                    <p class="notice" role="status">{tr(l, "Membuka data…", "Opening data…")}</p>
+                }
+                .into_any();
+            }
             return view! {
                 <section class="card"><p class="notice" role="status">{tr(l,
                     "Keluarga ini tidak ada di daftar tugas perangkat ini.",

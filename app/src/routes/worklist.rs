@@ -7,7 +7,7 @@ use crate::i18n::{tr, use_lang};
 use crate::regions::use_regions;
 use crate::session::{AuthState, use_auth};
 use crate::sync::{self, SyncStatus, use_data};
-use crate::worklist::{WorkState, state_label};
+use crate::worklist::{WorkState, select_rows, state_label};
 
 /// Rows rendered at first; more on request, so 1,000+ households stay smooth.
 const PAGE_ROWS: usize = 100;
@@ -35,17 +35,20 @@ fn Worklist() -> impl IntoView {
     let selected = Memo::new(move |_| {
         let q = query.get();
         let s = WorkState::from_key(&state.get());
-        data.worklist
-            .with(|w| w.as_ref().map(|w| w.select(&q, s)).unwrap_or_default())
+        data.rows.with(|r| {
+            r.as_deref()
+                .map(|r| select_rows(r, &q, s))
+                .unwrap_or_default()
+        })
     });
-    let total = move || {
-        data.worklist
-            .with(|w| w.as_ref().map_or(0, |w| w.households.len()))
-    };
+    let total = move || data.rows.with(|r| r.as_ref().map_or(0, Vec::len));
     let visited = move || {
-        data.worklist.with(|w| {
-            w.as_ref()
-                .map_or(0, |w| w.households.len() - w.count(WorkState::NotVisited))
+        data.rows.with(|r| {
+            r.as_ref().map_or(0, |r| {
+                r.iter()
+                    .filter(|r| r.state != WorkState::NotVisited)
+                    .count()
+            })
         })
     };
     let refresh = move |_| {
@@ -87,20 +90,20 @@ fn Worklist() -> impl IntoView {
             {move || {
                 let selection = selected.get();
                 let limit = shown.get();
-                let rows = data.worklist.with(|w| {
-                    let Some(w) = w.as_ref() else { return Vec::new() };
-                    selection.iter().take(limit).filter_map(|&i| w.households.get(i)).map(|h| {
+                let rows = data.rows.with(|r| {
+                    let Some(r) = r.as_ref() else { return Vec::new() };
+                    selection.iter().take(limit).filter_map(|&i| r.get(i)).map(|h| {
                         let href = format!("/keluarga/{}", h.no_kk);
                         let village = h.village.clone();
                         let village_name = regions.table.with_untracked(|t| {
                             t.as_ref().and_then(|t| t.name(&village)).map(str::to_owned)
                         }).unwrap_or(village);
                         let st = h.state;
-                        let members = h.keluarga.active_members().count();
+                        let members = h.members;
                         view! {
                             <li><a class="row" href=href data-kk=h.no_kk.clone() data-village=h.village.clone()>
-                                <strong>{h.head_name().to_owned()}</strong>
-                                <span>{h.address_line()}</span>
+                                <strong>{h.head.clone()}</strong>
+                                <span>{h.address.clone()}</span>
                                 <span>{village_name}" · "{members}" "
                                     {move || tr(lang.get(), "anggota", "members")}</span>
                                 <span class=format!("state {}", st.key())>{move || state_label(st, lang.get())}</span>
@@ -130,9 +133,7 @@ pub fn SyncLine() -> impl IntoView {
     let data = use_data();
     move || {
         let l = lang.get();
-        let synced = data
-            .worklist
-            .with(|w| w.as_ref().and_then(|w| w.synced_at.clone()));
+        let synced = data.synced_at.get();
         let status = match data.status.get() {
             SyncStatus::Idle | SyncStatus::Pulled { skipped: 0 } => None,
             SyncStatus::Loading => Some(tr(l, "Membuka data…", "Opening data…").to_owned()),
