@@ -292,10 +292,11 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// How long a checked session (its account, role and assignments) is reused before the
-/// database is asked again. Logout through this server forgets it at once; a session
-/// revoked, an account disabled or an assignment changed elsewhere (the CLI, another
-/// server) is seen by reads within this bound. Pushes are exact: the writer checks the
-/// session, account and assignments again inside its transaction
+/// database is asked again, for reads (GET) and pushes only. Logout through this server
+/// forgets it at once; a session revoked, an account disabled or an assignment changed
+/// elsewhere (the CLI, another server) is seen by reads within this bound. Every other
+/// write is checked against the database, and pushes are exact too: the writer checks
+/// the session, account and assignments again inside its transaction
 /// ([`users_of_sessions`]).
 pub const SESSION_CACHE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -343,9 +344,13 @@ impl SessionCache {
     }
 }
 
-async fn session_user(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
+async fn session_user(
+    state: &AppState,
+    token: &str,
+    cached: bool,
+) -> Result<Option<User>, ApiError> {
     let hash = token_hash(token);
-    if let Some(user) = state.sessions.get(&hash) {
+    if cached && let Some(user) = state.sessions.get(&hash) {
         return Ok(Some(user));
     }
     let row: Option<(i64, i64)> = sqlx::query_as(
@@ -411,7 +416,13 @@ pub async fn users_of_sessions(
     Ok(out)
 }
 
-/// Extractor: the authenticated caller, or 401.
+/// Whether a request may be authenticated from the session cache: reads only.
+fn may_use_cache(parts: &Parts) -> bool {
+    parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD
+}
+
+/// Extractor: the authenticated caller, or 401. Reads may be answered from the session
+/// cache ([`SESSION_CACHE`]); writes ask the database.
 pub struct Auth(pub User);
 
 impl FromRequestParts<AppState> for Auth {
@@ -419,10 +430,34 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let user = session_user(state, token)
+        let user = session_user(state, token, may_use_cache(parts))
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Auth(user))
+    }
+}
+
+/// Extractor for pushes: the caller from the session cache when fresh, or 401. Only for
+/// handlers that check the session again where it counts (the push writer does, in its
+/// transaction), with the token hash this gives.
+pub struct PushAuth {
+    pub user: User,
+    /// The SHA-256 of the bearer token.
+    pub session: String,
+}
+
+impl FromRequestParts<AppState> for PushAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let user = session_user(state, token, true)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(PushAuth {
+            user,
+            session: token_hash(token),
+        })
     }
 }
 
@@ -436,7 +471,7 @@ impl FromRequestParts<AppState> for MaybeAuth {
         match bearer(&parts.headers) {
             None => Ok(MaybeAuth(None)),
             Some(token) => Ok(MaybeAuth(Some(
-                session_user(state, token)
+                session_user(state, token, may_use_cache(parts))
                     .await?
                     .ok_or(ApiError::Unauthorized)?,
             ))),

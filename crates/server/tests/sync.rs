@@ -918,9 +918,10 @@ both!(concurrent_pushes_are_answered_as_if_alone, |ctx| {
     );
 });
 
-// Sign-in checks are cached for reads (`auth::SESSION_CACHE`), but a push is checked
-// again by the writer: a session revoked, an account disabled or an assignment taken
-// away in the database (as the CLI or another server would) stops the next push.
+// Sign-in checks are cached for reads and pushes (`auth::SESSION_CACHE`), but a push
+// is checked again by the writer and other writes ask the database: a session revoked,
+// an account disabled or an assignment taken away in the database (as the CLI or
+// another server would) stops the next write.
 both!(pushes_recheck_the_session_inside_the_writer, |ctx| {
     world(&ctx).await;
     let p1 = ctx.login("p1").await;
@@ -964,6 +965,16 @@ both!(pushes_recheck_the_session_inside_the_writer, |ctx| {
     push(&ctx, &d1, vec![correction(&uuid(), 3, 3)])
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    // Other writes never use the cache.
+    ctx.raw(
+        Method::POST,
+        "/api/v1/import?region=11.01.01",
+        Some(&d1),
+        Some(sample_line().into_bytes()),
+        "application/x-ndjson",
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(
         count(&ctx, "SELECT COUNT(*) FROM change_requests").await,
         2,

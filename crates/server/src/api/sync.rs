@@ -15,7 +15,7 @@ use tepat_core::rulebook::Rulebook;
 use tepat_core::score::RankingModel;
 use tepat_core::{Finding, Keluarga, Severity, Text, ValidationContext};
 
-use crate::auth::{Auth, User};
+use crate::auth::{Auth, PushAuth, User};
 use crate::db::{now, rfc3339};
 use crate::error::{ApiError, ApiResult};
 use crate::json::{Json, Query};
@@ -316,15 +316,11 @@ pub fn finding(
 
 async fn push(
     State(state): State<AppState>,
-    Auth(user): Auth,
-    headers: axum::http::HeaderMap,
+    // May come from the session cache: the writer checks the session again in its
+    // transaction, so a revoked session or a changed scope counts at once.
+    PushAuth { user, session }: PushAuth,
     Json(req): Json<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
-    // `Auth` may have answered from the session cache; the writer checks the session
-    // again in its transaction, so a revoked session or a changed scope counts at once.
-    let session = crate::auth::bearer(&headers)
-        .map(crate::auth::token_hash)
-        .ok_or(ApiError::Unauthorized)?;
     if !user.role.can_write() {
         return Err(ApiError::forbidden("push (read-only role)"));
     }
