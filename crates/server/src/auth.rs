@@ -291,21 +291,138 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn session_user(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT user_id FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-    )
-    .bind(token_hash(token))
-    .bind(now())
-    .fetch_optional(&state.db.pool)
-    .await?;
-    match row {
-        Some((id,)) => Ok(load_user(&state.db, id).await?),
-        None => Ok(None),
+/// How long a checked session (its account, role and assignments) is reused before the
+/// database is asked again, for reads (GET) and pushes only. Logout through this server
+/// forgets it at once; a session revoked, an account disabled or an assignment changed
+/// elsewhere (the CLI, another server) is seen by reads within this bound. Every other
+/// write is checked against the database, and pushes are exact too: the writer checks
+/// the session, account and assignments again inside its transaction
+/// ([`users_of_sessions`]).
+pub const SESSION_CACHE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A session checked against the database at `checked`.
+#[derive(Clone)]
+pub struct CachedSession {
+    user: User,
+    expires_at: i64,
+    checked: std::time::Instant,
+}
+
+/// Checked sessions by token hash (see [`SESSION_CACHE`]).
+#[derive(Default)]
+pub struct SessionCache(std::sync::Mutex<std::collections::HashMap<String, CachedSession>>);
+
+impl SessionCache {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedSession>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, hash: &str) -> Option<User> {
+        let map = self.map();
+        let c = map.get(hash)?;
+        (c.checked.elapsed() < SESSION_CACHE && c.expires_at > now()).then(|| c.user.clone())
+    }
+
+    fn put(&self, hash: String, user: User, expires_at: i64) {
+        let mut map = self.map();
+        if map.len() > 100_000 {
+            map.retain(|_, c| c.checked.elapsed() < SESSION_CACHE);
+        }
+        map.insert(
+            hash,
+            CachedSession {
+                user,
+                expires_at,
+                checked: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// Forgets a session (logout).
+    pub fn forget(&self, hash: &str) {
+        self.map().remove(hash);
     }
 }
 
-/// Extractor: the authenticated caller, or 401.
+async fn session_user(
+    state: &AppState,
+    token: &str,
+    cached: bool,
+) -> Result<Option<User>, ApiError> {
+    let hash = token_hash(token);
+    if cached && let Some(user) = state.sessions.get(&hash) {
+        return Ok(Some(user));
+    }
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT user_id, expires_at FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(&hash)
+    .bind(now())
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((id, expires_at)) = row else {
+        return Ok(None);
+    };
+    let user = load_user(&state.db, id).await?;
+    if let Some(u) = &user {
+        state.sessions.put(hash, u.clone(), expires_at);
+    }
+    Ok(user)
+}
+
+/// The accounts behind the given session token hashes as the database has them now
+/// (inside a transaction, in one query per 400 sessions): sessions that are live,
+/// accounts not disabled, with their current role and assignments. Absent hashes are
+/// not (or no longer) valid.
+pub async fn users_of_sessions(
+    tx: &mut crate::store::Tx<'_>,
+    hashes: &[&str],
+) -> Result<std::collections::HashMap<String, User>, sqlx::Error> {
+    let sqlite = crate::store::is_sqlite(tx);
+    let mut out: std::collections::HashMap<String, User> =
+        std::collections::HashMap::with_capacity(hashes.len());
+    let at = now();
+    for chunk in hashes.chunks(400) {
+        let params: Vec<String> = (2..=chunk.len() + 1)
+            .map(|i| crate::store::placeholder(sqlite, i))
+            .collect();
+        // SQLite binds `?` in order: the time first, like `$1`.
+        let sql = format!(
+            "SELECT s.token_hash, u.id, u.username, u.role, a.region FROM sessions s \
+             JOIN users u ON u.id = s.user_id LEFT JOIN assignments a ON a.user_id = u.id \
+             WHERE s.expires_at > {} AND s.revoked_at IS NULL AND u.disabled = 0 AND s.token_hash IN ({}) \
+             ORDER BY s.token_hash, a.region",
+            crate::store::placeholder(sqlite, 1),
+            params.join(", ")
+        );
+        let mut q =
+            sqlx::query_as::<_, (String, i64, String, String, Option<String>)>(&sql).bind(at);
+        for h in chunk {
+            q = q.bind(*h);
+        }
+        for (hash, id, username, role, region) in q.fetch_all(&mut **tx).await? {
+            let Some(role) = Role::parse(&role) else {
+                continue;
+            };
+            let user = out.entry(hash).or_insert_with(|| User {
+                id,
+                username,
+                role,
+                regions: Vec::new(),
+            });
+            user.regions.extend(region);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a request may be authenticated from the session cache: reads only.
+fn may_use_cache(parts: &Parts) -> bool {
+    parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD
+}
+
+/// Extractor: the authenticated caller, or 401. Reads may be answered from the session
+/// cache ([`SESSION_CACHE`]); writes ask the database.
 pub struct Auth(pub User);
 
 impl FromRequestParts<AppState> for Auth {
@@ -313,10 +430,34 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let user = session_user(state, token)
+        let user = session_user(state, token, may_use_cache(parts))
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Auth(user))
+    }
+}
+
+/// Extractor for pushes: the caller from the session cache when fresh, or 401. Only for
+/// handlers that check the session again where it counts (the push writer does, in its
+/// transaction), with the token hash this gives.
+pub struct PushAuth {
+    pub user: User,
+    /// The SHA-256 of the bearer token.
+    pub session: String,
+}
+
+impl FromRequestParts<AppState> for PushAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let user = session_user(state, token, true)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(PushAuth {
+            user,
+            session: token_hash(token),
+        })
     }
 }
 
@@ -330,7 +471,7 @@ impl FromRequestParts<AppState> for MaybeAuth {
         match bearer(&parts.headers) {
             None => Ok(MaybeAuth(None)),
             Some(token) => Ok(MaybeAuth(Some(
-                session_user(state, token)
+                session_user(state, token, may_use_cache(parts))
                     .await?
                     .ok_or(ApiError::Unauthorized)?,
             ))),

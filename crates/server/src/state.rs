@@ -70,6 +70,8 @@ pub struct Inner {
     pub settings: Settings,
     /// Pushes waiting for the writer (group commit; see `api::sync`).
     pub push_group: crate::api::sync::PushGroup,
+    /// Sessions checked recently (see [`crate::auth::SESSION_CACHE`]).
+    pub sessions: crate::auth::SessionCache,
     /// The published rulebooks; see [`AppState::rulebooks`].
     rulebooks: RwLock<Arc<crate::rulebooks::Registry>>,
     buckets: Mutex<HashMap<i64, Bucket>>,
@@ -105,6 +107,7 @@ impl AppState {
             dist,
             settings,
             push_group: crate::api::sync::PushGroup::default(),
+            sessions: crate::auth::SessionCache::default(),
             rulebooks: RwLock::new(Arc::new(crate::rulebooks::Registry::builtin())),
             buckets: Mutex::new(HashMap::new()),
             login_buckets: Mutex::new(HashMap::new()),

@@ -917,3 +917,79 @@ both!(concurrent_pushes_are_answered_as_if_alone, |ctx| {
         2
     );
 });
+
+// Sign-in checks are cached for reads and pushes (`auth::SESSION_CACHE`), but a push
+// is checked again by the writer and other writes ask the database: a session revoked,
+// an account disabled or an assignment taken away in the database (as the CLI or
+// another server would) stops the next write.
+both!(pushes_recheck_the_session_inside_the_writer, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let r = push(&ctx, &p1, vec![correction(&uuid(), 1, 3)]).await;
+    assert_eq!(r.json["results"][0]["status"], "applied", "{}", r.text());
+    // The assignment goes: reads may still pass from the cache; the push does not.
+    sqlx::query(
+        "DELETE FROM assignments WHERE user_id = (SELECT id FROM users WHERE username = 'p1')",
+    )
+    .execute(&ctx.state.db.pool)
+    .await
+    .unwrap();
+    push(&ctx, &p1, vec![correction(&uuid(), 2, 4)])
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM household_versions").await,
+        2,
+        "nothing stored for a caller outside the scope"
+    );
+
+    // Revoked elsewhere (not through this server's logout).
+    let k1 = ctx.login("k1").await;
+    let r = push(&ctx, &k1, vec![correction(&uuid(), 2, 4)]).await;
+    assert_eq!(r.json["results"][0]["status"], "applied", "{}", r.text());
+    sqlx::query("UPDATE sessions SET revoked_at = 1")
+        .execute(&ctx.state.db.pool)
+        .await
+        .unwrap();
+    push(&ctx, &k1, vec![correction(&uuid(), 3, 3)])
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    // Disabled elsewhere.
+    let d1 = ctx.login("d1").await;
+    ctx.get("/api/v1/me", Some(&d1)).await;
+    sqlx::query("UPDATE users SET disabled = 1 WHERE username = 'd1'")
+        .execute(&ctx.state.db.pool)
+        .await
+        .unwrap();
+    push(&ctx, &d1, vec![correction(&uuid(), 3, 3)])
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    // Other writes never use the cache.
+    ctx.raw(
+        Method::POST,
+        "/api/v1/import?region=11.01.01",
+        Some(&d1),
+        Some(sample_line().into_bytes()),
+        "application/x-ndjson",
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(
+        count(&ctx, "SELECT COUNT(*) FROM change_requests").await,
+        2,
+        "refused pushes store nothing"
+    );
+
+    // Logout through the server ends the session at once, for reads too.
+    let p2 = ctx.login("p2").await;
+    assert_eq!(
+        ctx.get("/api/v1/me", Some(&p2)).await.status,
+        StatusCode::OK
+    );
+    ctx.call(Method::POST, "/api/v1/auth/logout", Some(&p2), None)
+        .await;
+    ctx.get("/api/v1/me", Some(&p2))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+});

@@ -92,6 +92,7 @@ async fn login(
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
     let token = bearer(&headers).ok_or(ApiError::Unauthorized)?;
     crate::auth::revoke(&state.db, token).await?;
+    state.sessions.forget(&crate::auth::token_hash(token));
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,7 +15,7 @@ use tepat_core::rulebook::Rulebook;
 use tepat_core::score::RankingModel;
 use tepat_core::{Finding, Keluarga, Severity, Text, ValidationContext};
 
-use crate::auth::{Auth, User};
+use crate::auth::{Auth, PushAuth, User};
 use crate::db::{now, rfc3339};
 use crate::error::{ApiError, ApiResult};
 use crate::json::{Json, Query};
@@ -316,7 +316,9 @@ pub fn finding(
 
 async fn push(
     State(state): State<AppState>,
-    Auth(user): Auth,
+    // May come from the session cache: the writer checks the session again in its
+    // transaction, so a revoked session or a changed scope counts at once.
+    PushAuth { user, session }: PushAuth,
     Json(req): Json<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
     if !user.role.can_write() {
@@ -361,6 +363,7 @@ async fn push(
     let (reply, answer) = tokio::sync::oneshot::channel();
     state.push_group.queue().push(PushJob {
         user,
+        session,
         items,
         prepared,
         device_version: req.rulebook_version,
@@ -417,8 +420,7 @@ async fn prepare(
     let mut kks: Vec<&str> = items.iter().map(|i| i.no_kk.as_str()).collect();
     kks.sort_unstable();
     kks.dedup();
-    let sqlite = state.db.engine == crate::db::Engine::Sqlite;
-    let heads = store::heads_snapshot(&state.db.pool, sqlite, &kks).await?;
+    let heads = state.push_group.snapshot(state, &kks).await?;
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let current = &registry.current.rulebook;
@@ -467,7 +469,10 @@ async fn prepare(
 
 /// One push waiting for the writer.
 pub struct PushJob {
+    /// The caller as `Auth` saw it (possibly from the session cache).
     user: User,
+    /// The SHA-256 of the caller's session token, checked again by the writer.
+    session: String,
     items: Vec<ChangeRequest>,
     /// One per item.
     prepared: Vec<Prepared>,
@@ -476,16 +481,97 @@ pub struct PushJob {
     reply: tokio::sync::oneshot::Sender<ApiResult<PushResponse>>,
 }
 
-/// Pushes waiting to be written, and the writer's lock.
+/// Pushes waiting to be written, and the writer's lock; and the pushes waiting for
+/// their heads snapshot, and the snapshot reader's lock.
 #[derive(Default)]
 pub struct PushGroup {
     queue: std::sync::Mutex<Vec<PushJob>>,
     writer: tokio::sync::Mutex<()>,
+    snapshots: std::sync::Mutex<Vec<SnapshotWait>>,
+    reader: tokio::sync::Mutex<()>,
+}
+
+/// A push's households, waiting for a snapshot of their heads.
+struct SnapshotWait {
+    kks: Vec<String>,
+    reply: tokio::sync::oneshot::Sender<Option<HashMap<String, store::Head>>>,
 }
 
 impl PushGroup {
     fn queue(&self) -> std::sync::MutexGuard<'_, Vec<PushJob>> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn snapshot_queue(&self) -> std::sync::MutexGuard<'_, Vec<SnapshotWait>> {
+        self.snapshots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A snapshot of the heads of `kks` (outside any transaction; it may be stale by the
+    /// time it is used). Reads are grouped like the writes: whoever holds the reader
+    /// takes every push waiting by then and reads all their heads in one query.
+    async fn snapshot(
+        &self,
+        state: &AppState,
+        kks: &[&str],
+    ) -> ApiResult<HashMap<String, store::Head>> {
+        let sqlite = state.db.engine == crate::db::Engine::Sqlite;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.snapshot_queue().push(SnapshotWait {
+            kks: kks.iter().map(|k| (*k).to_owned()).collect(),
+            reply,
+        });
+        {
+            let _reader = self.reader.lock().await;
+            let waiting = std::mem::take(&mut *self.snapshot_queue());
+            if !waiting.is_empty() {
+                let mut all: Vec<&str> = waiting
+                    .iter()
+                    .flat_map(|w| w.kks.iter().map(String::as_str))
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                let mut found = store::heads_snapshot(&state.db.pool, sqlite, &all)
+                    .await
+                    .ok();
+                // How many pushes still want each household (a head is moved to the
+                // last one, copied for the others).
+                let mut wanted: HashMap<&str, usize> = HashMap::new();
+                for k in waiting.iter().flat_map(|w| w.kks.iter()) {
+                    *wanted.entry(k.as_str()).or_default() += 1;
+                }
+                let mut replies = Vec::with_capacity(waiting.len());
+                for w in &waiting {
+                    // On an error each push reads for itself below (and reports it).
+                    let heads = found.as_mut().map(|found| {
+                        let mut heads = HashMap::with_capacity(w.kks.len());
+                        for k in &w.kks {
+                            let left = wanted.get_mut(k.as_str()).map_or(0, |n| {
+                                *n -= 1;
+                                *n
+                            });
+                            let head = if left == 0 {
+                                found.remove(k)
+                            } else {
+                                found.get(k).cloned()
+                            };
+                            if let Some(h) = head {
+                                heads.insert(k.clone(), h);
+                            }
+                        }
+                        heads
+                    });
+                    replies.push(heads);
+                }
+                for (w, heads) in waiting.into_iter().zip(replies) {
+                    let _ = w.reply.send(heads);
+                }
+            }
+        }
+        match answer.await {
+            Ok(Some(heads)) => Ok(heads),
+            // The read failed, or the push that took this one's request went away.
+            _ => Ok(store::heads_snapshot(&state.db.pool, sqlite, kks).await?),
+        }
     }
 }
 
@@ -528,10 +614,23 @@ async fn store_group(
     // and the stored answers of its ids.
     let all: Vec<&ChangeRequest> = jobs.iter().flat_map(|j| j.items.iter()).collect();
     let mut batch = Batch::prefetch(&mut tx, &all).await?;
+    // The callers as they are now: the session still live, the account not disabled,
+    // its role and assignments as stored (`Auth` may have used the session cache).
+    let mut sessions: Vec<&str> = jobs.iter().map(|j| j.session.as_str()).collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    let users = crate::auth::users_of_sessions(&mut tx, &sessions).await?;
     let mut out = Vec::with_capacity(jobs.len());
     let mut logs = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let user = &job.user;
+        let Some(user) = users.get(&job.session).filter(|u| u.id == job.user.id) else {
+            out.push(Err(ApiError::Unauthorized));
+            continue;
+        };
+        if !user.role.can_write() {
+            out.push(Err(ApiError::forbidden("push (read-only role)")));
+            continue;
+        }
         // Scope first, for every item of the push, before anything of it is stored.
         let mut outside = Vec::new();
         for (i, item) in job.items.iter().enumerate() {
