@@ -370,6 +370,37 @@ impl ScopeScan {
     }
 }
 
+/// A relevance condition that is one integer test of a slot of its own scope
+/// (`age >= 10`, `presence in {2..4}`, `housing.lighting == 1`): validation's quick
+/// path evaluates these for every family or member up front, without the evaluator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QuickRelevance {
+    /// The condition's index in `Rulebook::relevances` (below [`RELEVANCE_CACHE`]).
+    pub relevance: u8,
+    pub slot: u16,
+    pub lo: i64,
+    pub hi: i64,
+    pub negate: bool,
+}
+
+impl QuickRelevance {
+    /// The condition's state on `value`, as [`crate::validate::Relevance`] keeps it:
+    /// 1 true, 2 false, 3 null.
+    #[inline(always)]
+    pub fn state(&self, value: Value) -> u8 {
+        match value {
+            Value::Int(x) => {
+                if (self.lo <= x && x <= self.hi) != self.negate {
+                    1
+                } else {
+                    2
+                }
+            }
+            _ => 3,
+        }
+    }
+}
+
 /// How many relevance conditions a validation caches per family or member.
 pub(crate) const RELEVANCE_CACHE: usize = 64;
 
@@ -397,6 +428,9 @@ pub struct Rulebook {
     /// The same checks arranged for the quick scan (active members for the member scope).
     pub(crate) family_scan: ScopeScan,
     pub(crate) member_scan: ScopeScan,
+    /// The relevance conditions of each scope that are one slot test.
+    pub(crate) family_relevance: Vec<QuickRelevance>,
+    pub(crate) member_relevance: Vec<QuickRelevance>,
     /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
@@ -604,10 +638,38 @@ impl Rulebook {
         })) {
             e.number_aggregates(&mut aggregates);
         }
+        let (mut family_relevance, mut member_relevance) = (Vec::new(), Vec::new());
+        for ((_, member), &i) in &relevance_ids {
+            let Some((slot_member, slot, lo, hi, negate)) = relevances[i].slot_range() else {
+                continue;
+            };
+            let Ok(relevance) = u8::try_from(i) else {
+                continue;
+            };
+            if slot_member != *member || i >= RELEVANCE_CACHE {
+                continue;
+            }
+            let q = QuickRelevance {
+                relevance,
+                slot,
+                lo,
+                hi,
+                negate,
+            };
+            if *member {
+                member_relevance.push(q);
+            } else {
+                family_relevance.push(q);
+            }
+        }
+        family_relevance.sort_by_key(|q| q.relevance);
+        member_relevance.sort_by_key(|q| q.relevance);
         Ok(Rulebook {
             source,
             vars,
             relevances,
+            family_relevance,
+            member_relevance,
             rules,
             family_scan: ScopeScan::new(&family_vars),
             member_scan: ScopeScan::new(&member_vars),
@@ -710,6 +772,10 @@ mod tests {
         let rb = Rulebook::builtin();
         assert!(rb.variables().len() > 80);
         assert!(!rb.rules().is_empty());
+        // Every relevance condition of one slot test is evaluated up front (a
+        // conjunction such as `sex == 2 and age >= 10 and age <= 54` is not).
+        assert_eq!(rb.family_relevance.len(), 4);
+        assert_eq!(rb.member_relevance.len(), 9);
     }
 
     fn sample() -> Keluarga {
