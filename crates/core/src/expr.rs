@@ -128,6 +128,14 @@ impl Record for Env<'_> {
 
     #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
+        let active = self.keluarga.anggota.iter().filter(|m| m.is_active());
+        // The common condition `<member field> <op> k` through its getter alone.
+        if let Some(Node::MemCmpK(op, get, _, k)) = cond {
+            return fold_aggregate(
+                agg,
+                active.map(|m| matches!(get(m, self.today), Value::Int(x) if cmp_int(*op, x, *k))),
+            );
+        }
         fold_aggregate(
             agg,
             self.keluarga
@@ -356,53 +364,13 @@ impl Expr {
         }
     }
 
-    /// `Some((member, slot, lo, hi, negate))` when the expression is one integer test
-    /// of a slot: `field <op> k`, `field in {…}` (ranges that join into one) or their
-    /// negations. It is then `null` when the slot holds no integer, else whether the
-    /// integer lies within `lo..=hi` (inverted when `negate`).
-    pub(crate) fn slot_range(&self) -> Option<(bool, u16, i64, i64, bool)> {
-        let in_set = |set: &[(i64, i64)]| -> Option<(i64, i64)> {
-            let mut items = set.to_vec();
-            items.sort_unstable();
-            let (mut lo, mut hi) = *items.first()?;
-            for &(a, b) in &items[1..] {
-                if a > hi.checked_add(1)? {
-                    return None;
-                }
-                lo = lo.min(a);
-                hi = hi.max(b);
-            }
-            Some((lo, hi))
-        };
-        let cmp = |op: CmpOp, k: i64| -> Option<(i64, i64, bool)> {
-            Some(match op {
-                CmpOp::Eq => (k, k, false),
-                CmpOp::Ne => (k, k, true),
-                CmpOp::Lt => (i64::MIN, k.checked_sub(1)?, false),
-                CmpOp::Le => (i64::MIN, k, false),
-                CmpOp::Gt => (k.checked_add(1)?, i64::MAX, false),
-                CmpOp::Ge => (k, i64::MAX, false),
-            })
-        };
+    /// The expression as a conjunction of integer slot tests (see [`slot_range`]):
+    /// one test, or `t1 and t2 and …`. Three-valued: false when a test is false, else
+    /// null when one is null, else true.
+    pub(crate) fn slot_ranges(&self) -> Option<Vec<(bool, u16, i64, i64, bool)>> {
         match &self.node {
-            Node::MemCmpK(op, _, slot, k) => {
-                cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n))
-            }
-            Node::FamCmpK(op, _, slot, k) => {
-                cmp(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n))
-            }
-            Node::MemIn(_, slot, set, negate) => {
-                in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate))
-            }
-            Node::In(a, set, negate) => {
-                let (member, slot) = match **a {
-                    Node::Mem(_, slot) => (true, slot),
-                    Node::Fam(_, slot) => (false, slot),
-                    _ => return None,
-                };
-                in_set(set).map(|(lo, hi)| (member, slot, lo, hi, *negate))
-            }
-            _ => None,
+            Node::And(items) => items.iter().map(slot_range).collect(),
+            n => Some(vec![slot_range(n)?]),
         }
     }
 
@@ -467,6 +435,52 @@ impl Expr {
     /// False only when the expression evaluates to `false` (null passes).
     pub fn fails(&self, env: &Env) -> bool {
         matches!(self.eval(env), Value::Bool(false))
+    }
+}
+
+/// `Some((member, slot, lo, hi, negate))` when the node is one integer test of a
+/// slot: `field <op> k`, `field in {…}` (ranges that join into one) or their
+/// negations. It is then `null` when the slot holds no integer, else whether the
+/// integer lies within `lo..=hi` (inverted when `negate`).
+fn slot_range(node: &Node) -> Option<(bool, u16, i64, i64, bool)> {
+    let in_set = |set: &[(i64, i64)]| -> Option<(i64, i64)> {
+        let mut items = set.to_vec();
+        items.sort_unstable();
+        let (mut lo, mut hi) = *items.first()?;
+        for &(a, b) in &items[1..] {
+            if a > hi.checked_add(1)? {
+                return None;
+            }
+            lo = lo.min(a);
+            hi = hi.max(b);
+        }
+        Some((lo, hi))
+    };
+    let cmp = |op: CmpOp, k: i64| -> Option<(i64, i64, bool)> {
+        Some(match op {
+            CmpOp::Eq => (k, k, false),
+            CmpOp::Ne => (k, k, true),
+            CmpOp::Lt => (i64::MIN, k.checked_sub(1)?, false),
+            CmpOp::Le => (i64::MIN, k, false),
+            CmpOp::Gt => (k.checked_add(1)?, i64::MAX, false),
+            CmpOp::Ge => (k, i64::MAX, false),
+        })
+    };
+    match node {
+        Node::MemCmpK(op, _, slot, k) => cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n)),
+        Node::FamCmpK(op, _, slot, k) => cmp(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n)),
+        Node::MemIn(_, slot, set, negate) => {
+            in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate))
+        }
+        Node::In(a, set, negate) => {
+            let (member, slot) = match **a {
+                Node::Mem(_, slot) => (true, slot),
+                Node::Fam(_, slot) => (false, slot),
+                _ => return None,
+            };
+            in_set(set).map(|(lo, hi)| (member, slot, lo, hi, *negate))
+        }
+        _ => None,
     }
 }
 

@@ -371,12 +371,24 @@ impl ScopeScan {
 }
 
 /// A relevance condition that is one integer test of a slot of its own scope
-/// (`age >= 10`, `presence in {2..4}`, `housing.lighting == 1`): validation's quick
-/// path evaluates these for every family or member up front, without the evaluator.
+/// (`age >= 10`, `presence in {2..4}`, `housing.lighting == 1`), or a conjunction of
+/// up to [`QUICK_TESTS`] such tests (`sex == 2 and age >= 10 and age <= 54`):
+/// validation's quick path evaluates these for every family or member up front,
+/// without the evaluator.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct QuickRelevance {
     /// The condition's index in `Rulebook::relevances` (below [`RELEVANCE_CACHE`]).
     pub relevance: u8,
+    pub len: u8,
+    pub tests: [SlotRange; QUICK_TESTS],
+}
+
+/// The most tests of a [`QuickRelevance`].
+pub(crate) const QUICK_TESTS: usize = 4;
+
+/// An integer slot within `lo..=hi` (outside when `negate`); null without an integer.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SlotRange {
     pub slot: u16,
     pub lo: i64,
     pub hi: i64,
@@ -384,20 +396,23 @@ pub(crate) struct QuickRelevance {
 }
 
 impl QuickRelevance {
-    /// The condition's state on `value`, as [`crate::validate::Relevance`] keeps it:
-    /// 1 true, 2 false, 3 null.
+    /// The condition's state on a record's `slots`, as
+    /// [`crate::validate::Relevance`] keeps it: 1 true, 2 false, 3 null
+    /// (three-valued `and`: false wins, then null).
     #[inline(always)]
-    pub fn state(&self, value: Value) -> u8 {
-        match value {
-            Value::Int(x) => {
-                if (self.lo <= x && x <= self.hi) != self.negate {
-                    1
-                } else {
-                    2
+    pub fn state(&self, slots: &[Value]) -> u8 {
+        let mut state = 1;
+        for t in self.tests.iter().take(usize::from(self.len)) {
+            match slots.get(usize::from(t.slot)) {
+                Some(&Value::Int(x)) => {
+                    if (t.lo <= x && x <= t.hi) == t.negate {
+                        return 2;
+                    }
                 }
+                _ => state = 3,
             }
-            _ => 3,
         }
+        state
     }
 }
 
@@ -640,22 +655,31 @@ impl Rulebook {
         }
         let (mut family_relevance, mut member_relevance) = (Vec::new(), Vec::new());
         for ((_, member), &i) in &relevance_ids {
-            let Some((slot_member, slot, lo, hi, negate)) = relevances[i].slot_range() else {
+            let Some(ranges) = relevances[i].slot_ranges() else {
                 continue;
             };
             let Ok(relevance) = u8::try_from(i) else {
                 continue;
             };
-            if slot_member != *member || i >= RELEVANCE_CACHE {
+            if ranges.len() > QUICK_TESTS
+                || ranges.iter().any(|r| r.0 != *member)
+                || i >= RELEVANCE_CACHE
+            {
                 continue;
             }
-            let q = QuickRelevance {
+            let mut q = QuickRelevance {
                 relevance,
-                slot,
-                lo,
-                hi,
-                negate,
+                len: ranges.len() as u8,
+                tests: [SlotRange::default(); QUICK_TESTS],
             };
+            for (t, &(_, slot, lo, hi, negate)) in q.tests.iter_mut().zip(&ranges) {
+                *t = SlotRange {
+                    slot,
+                    lo,
+                    hi,
+                    negate,
+                };
+            }
             if *member {
                 member_relevance.push(q);
             } else {
@@ -772,10 +796,10 @@ mod tests {
         let rb = Rulebook::builtin();
         assert!(rb.variables().len() > 80);
         assert!(!rb.rules().is_empty());
-        // Every relevance condition of one slot test is evaluated up front (a
-        // conjunction such as `sex == 2 and age >= 10 and age <= 54` is not).
+        // Every relevance condition of the builtin rulebook is one slot test or a
+        // conjunction of them (`sex == 2 and age >= 10 and age <= 54`).
         assert_eq!(rb.family_relevance.len(), 4);
-        assert_eq!(rb.member_relevance.len(), 9);
+        assert_eq!(rb.member_relevance.len(), 10);
     }
 
     fn sample() -> Keluarga {

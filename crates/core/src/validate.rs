@@ -643,11 +643,8 @@ impl Relevance {
     #[inline(always)]
     fn fill(&mut self, tests: &[QuickRelevance], slots: &[Value]) {
         for t in tests {
-            if let (Some(cell), Some(&v)) = (
-                self.state.get_mut(usize::from(t.relevance)),
-                slots.get(usize::from(t.slot)),
-            ) {
-                *cell = t.state(v);
+            if let Some(cell) = self.state.get_mut(usize::from(t.relevance)) {
+                *cell = t.state(slots);
             }
         }
     }
@@ -1103,8 +1100,7 @@ mod fast_path_tests {
         let quick_states_agree = |tests: &[QuickRelevance], slots: &[Value], env: &Env| {
             for q in tests {
                 let e = &rb.relevances[usize::from(q.relevance)];
-                let v = slots[usize::from(q.slot)];
-                assert_eq!(q.state(v), state(e.eval(env)), "{}", e.source());
+                assert_eq!(q.state(slots), state(e.eval(env)), "{}", e.source());
             }
         };
         quick_states_agree(&rb.family_relevance, view.family, &env);
