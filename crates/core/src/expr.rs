@@ -187,7 +187,8 @@ pub(crate) struct View<'a> {
     /// The active head, if exactly one ([`Keluarga::head`]).
     pub head: Option<&'a Anggota>,
     pub today: Date,
-    pub aggregates: &'a AggregateCache,
+    /// Aggregate results kept per family (see [`AggregateCache`]); may be empty.
+    pub aggregates: &'a [Cell<Option<Value>>],
 }
 
 impl Record for View<'_> {

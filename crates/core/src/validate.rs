@@ -478,6 +478,19 @@ fn check_gps(k: &Keluarga, out: &mut Vec<Finding>) {
     }
 }
 
+/// `a == b`, comparing 16-byte texts (NIKs) as two words instead of calling
+/// `memcmp` (a byte loop under wasm32).
+#[inline(always)]
+fn same_text(a: &str, b: &str) -> bool {
+    match (
+        <[u8; 16]>::try_from(a.as_bytes()),
+        <[u8; 16]>::try_from(b.as_bytes()),
+    ) {
+        (Ok(x), Ok(y)) => u128::from_ne_bytes(x) == u128::from_ne_bytes(y),
+        _ => a == b,
+    }
+}
+
 fn check_member(
     k: &Keluarga,
     index: usize,
@@ -502,7 +515,7 @@ fn check_member(
             out,
         );
     }
-    if k.anggota[..index].iter().any(|b| b.nik == a.nik) && !a.nik.is_empty() {
+    if k.anggota[..index].iter().any(|b| same_text(&b.nik, &a.nik)) && !a.nik.is_empty() {
         push(
             out,
             "household.duplicate_nik",
