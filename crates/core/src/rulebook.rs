@@ -396,6 +396,28 @@ pub(crate) struct SlotRange {
 }
 
 impl QuickRelevance {
+    /// `e` as slot tests of one scope's slots (`member`), when it has that form.
+    fn of(e: &Expr, member: bool, relevance: u8) -> Option<QuickRelevance> {
+        let ranges = e.slot_ranges()?;
+        if ranges.len() > QUICK_TESTS || ranges.iter().any(|r| r.0 != member) {
+            return None;
+        }
+        let mut q = QuickRelevance {
+            relevance,
+            len: ranges.len() as u8,
+            tests: [SlotRange::default(); QUICK_TESTS],
+        };
+        for (t, &(_, slot, lo, hi, negate)) in q.tests.iter_mut().zip(&ranges) {
+            *t = SlotRange {
+                slot,
+                lo,
+                hi,
+                negate,
+            };
+        }
+        Some(q)
+    }
+
     /// The condition's state on a record's `slots`, as
     /// [`crate::validate::Relevance`] keeps it: 1 true, 2 false, 3 null
     /// (three-valued `and`: false wins, then null).
@@ -425,6 +447,9 @@ pub(crate) struct CompiledRule {
     pub when: Option<Expr>,
     /// `when` when it is `<member field> == <integer>`: its slot and the integer.
     pub guard: Option<(u16, i64)>,
+    /// `when` as slot tests of the rule's scope (`age >= 7 and age <= 18`), when it
+    /// has that form (the quick path tests them without the evaluator).
+    pub quick_when: Option<QuickRelevance>,
     pub assertion: Expr,
     pub values: Vec<(String, Expr)>,
 }
@@ -638,6 +663,9 @@ impl Rulebook {
             }
             rules.push(CompiledRule {
                 guard: when.as_ref().and_then(Expr::member_eq),
+                quick_when: when
+                    .as_ref()
+                    .and_then(|w| QuickRelevance::of(w, scope == Scope::Anggota, 0)),
                 when,
                 assertion,
                 values,
@@ -655,31 +683,13 @@ impl Rulebook {
         }
         let (mut family_relevance, mut member_relevance) = (Vec::new(), Vec::new());
         for ((_, member), &i) in &relevance_ids {
-            let Some(ranges) = relevances[i].slot_ranges() else {
+            let Some(q) = u8::try_from(i)
+                .ok()
+                .filter(|_| i < RELEVANCE_CACHE)
+                .and_then(|r| QuickRelevance::of(&relevances[i], *member, r))
+            else {
                 continue;
             };
-            let Ok(relevance) = u8::try_from(i) else {
-                continue;
-            };
-            if ranges.len() > QUICK_TESTS
-                || ranges.iter().any(|r| r.0 != *member)
-                || i >= RELEVANCE_CACHE
-            {
-                continue;
-            }
-            let mut q = QuickRelevance {
-                relevance,
-                len: ranges.len() as u8,
-                tests: [SlotRange::default(); QUICK_TESTS],
-            };
-            for (t, &(_, slot, lo, hi, negate)) in q.tests.iter_mut().zip(&ranges) {
-                *t = SlotRange {
-                    slot,
-                    lo,
-                    hi,
-                    negate,
-                };
-            }
             if *member {
                 member_relevance.push(q);
             } else {
@@ -800,6 +810,9 @@ mod tests {
         // conjunction of them (`sex == 2 and age >= 10 and age <= 54`).
         assert_eq!(rb.family_relevance.len(), 4);
         assert_eq!(rb.member_relevance.len(), 10);
+        // Rule conditions of that form too (`age >= 7 and age <= 18`, …).
+        let quick_whens = rb.rules.iter().filter(|r| r.quick_when.is_some()).count();
+        assert!(quick_whens >= 4, "{quick_whens}");
     }
 
     fn sample() -> Keluarga {

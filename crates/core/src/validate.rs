@@ -890,6 +890,15 @@ fn check_rule(
         {
             return;
         }
+    } else if let Some(q) = cr.quick_when.as_ref().filter(|_| quick) {
+        // `when` as slot tests of the rule's scope: it holds only in state 1 (true).
+        let slots: &[Value] = match view.member {
+            Some(m) => m,
+            None => view.family,
+        };
+        if q.state(slots) != 1 {
+            return;
+        }
     } else if let Some(w) = &cr.when
         && !matches!(w.eval_in(view), Value::Bool(true))
     {
@@ -1117,6 +1126,15 @@ mod fast_path_tests {
             }
         };
         quick_states_agree(&rb.family_relevance, view.family, &env);
+        let quick_whens_agree = |scope: &[usize], slots: &[Value], env: &Env| {
+            for &i in scope {
+                let r = &rb.rules[i];
+                if let (Some(q), Some(w)) = (&r.quick_when, &r.when) {
+                    assert_eq!(q.state(slots), state(w.eval(env)), "{}", w.source());
+                }
+            }
+        };
+        quick_whens_agree(&rb.family_rules, view.family, &env);
         for a in &k.anggota {
             let slots = read_member(a, ctx.today);
             let view = View {
@@ -1125,6 +1143,7 @@ mod fast_path_tests {
             };
             let env = env.with_member(a);
             quick_states_agree(&rb.member_relevance, &slots, &env);
+            quick_whens_agree(&rb.member_rules, &slots, &env);
             for e in exprs(&rb.member_rules)
                 .into_iter()
                 .chain(relevances(&rb.member_vars))

@@ -372,5 +372,8 @@ fn decide_into_reuses_its_storage_and_agrees_with_decide() {
         assert_eq!(d, rules.decide(&k, desil, today()));
         eligible += d.programs.iter().filter(|p| p.eligible).count();
     }
-    assert!(eligible > 0, "the sample family is eligible for something in some desil");
+    assert!(
+        eligible > 0,
+        "the sample family is eligible for something in some desil"
+    );
 }
