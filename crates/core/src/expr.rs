@@ -368,7 +368,7 @@ impl Expr {
     /// The expression as a conjunction of integer slot tests (see [`slot_range`]):
     /// one test, or `t1 and t2 and …`. Three-valued: false when a test is false, else
     /// null when one is null, else true.
-    pub(crate) fn slot_ranges(&self) -> Option<Vec<(bool, u16, i64, i64, bool)>> {
+    pub(crate) fn slot_ranges(&self) -> Option<Vec<SlotTest>> {
         match &self.node {
             Node::And(items) => items.iter().map(slot_range).collect(),
             n => Some(vec![slot_range(n)?]),
@@ -439,11 +439,16 @@ impl Expr {
     }
 }
 
-/// `Some((member, slot, lo, hi, negate))` when the node is one integer test of a
-/// slot: `field <op> k`, `field in {…}` (ranges that join into one) or their
+/// One test of a slot (see [`slot_range`]): `(member, slot, lo, hi, negate, null)`.
+pub(crate) type SlotTest = (bool, u16, i64, i64, bool, bool);
+
+/// `Some((member, slot, lo, hi, negate, false))` when the node is one integer test
+/// of a slot: `field <op> k`, `field in {…}` (ranges that join into one) or their
 /// negations. It is then `null` when the slot holds no integer, else whether the
 /// integer lies within `lo..=hi` (inverted when `negate`).
-fn slot_range(node: &Node) -> Option<(bool, u16, i64, i64, bool)> {
+/// `Some((member, slot, _, _, negate, true))` when it is `field == null` (`!= null`
+/// when `negate`), which is never null.
+fn slot_range(node: &Node) -> Option<SlotTest> {
     let in_set = |set: &[(i64, i64)]| -> Option<(i64, i64)> {
         let mut items = set.to_vec();
         items.sort_unstable();
@@ -468,18 +473,24 @@ fn slot_range(node: &Node) -> Option<(bool, u16, i64, i64, bool)> {
         })
     };
     match node {
-        Node::MemCmpK(op, _, slot, k) => cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n)),
-        Node::FamCmpK(op, _, slot, k) => cmp(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n)),
-        Node::MemIn(_, slot, set, negate) => {
-            in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate))
+        Node::MemCmpK(op, _, slot, k) => {
+            cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n, false))
         }
+        Node::FamCmpK(op, _, slot, k) => {
+            cmp(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n, false))
+        }
+        Node::MemIn(_, slot, set, negate) => {
+            in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate, false))
+        }
+        Node::MemIsNull(_, slot, negate) => Some((true, *slot, 0, 0, *negate, true)),
+        Node::FamIsNull(_, slot, negate) => Some((false, *slot, 0, 0, *negate, true)),
         Node::In(a, set, negate) => {
             let (member, slot) = match **a {
                 Node::Mem(_, slot) => (true, slot),
                 Node::Fam(_, slot) => (false, slot),
                 _ => return None,
             };
-            in_set(set).map(|(lo, hi)| (member, slot, lo, hi, *negate))
+            in_set(set).map(|(lo, hi)| (member, slot, lo, hi, *negate, false))
         }
         _ => None,
     }

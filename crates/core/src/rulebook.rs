@@ -386,13 +386,15 @@ pub(crate) struct QuickRelevance {
 /// The most tests of a [`QuickRelevance`].
 pub(crate) const QUICK_TESTS: usize = 4;
 
-/// An integer slot within `lo..=hi` (outside when `negate`); null without an integer.
+/// An integer slot within `lo..=hi` (outside when `negate`); null without an
+/// integer. With `null`: the slot is unanswered (answered when `negate`), never null.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct SlotRange {
     pub slot: u16,
     pub lo: i64,
     pub hi: i64,
     pub negate: bool,
+    pub null: bool,
 }
 
 impl QuickRelevance {
@@ -407,12 +409,13 @@ impl QuickRelevance {
             len: ranges.len() as u8,
             tests: [SlotRange::default(); QUICK_TESTS],
         };
-        for (t, &(_, slot, lo, hi, negate)) in q.tests.iter_mut().zip(&ranges) {
+        for (t, &(_, slot, lo, hi, negate, null)) in q.tests.iter_mut().zip(&ranges) {
             *t = SlotRange {
                 slot,
                 lo,
                 hi,
                 negate,
+                null,
             };
         }
         Some(q)
@@ -426,6 +429,11 @@ impl QuickRelevance {
         let mut state = 1;
         for t in self.tests.iter().take(usize::from(self.len)) {
             match slots.get(usize::from(t.slot)) {
+                Some(v) if t.null => {
+                    if v.is_null() == t.negate {
+                        return 2;
+                    }
+                }
                 Some(&Value::Int(x)) => {
                     if (t.lo <= x && x <= t.hi) == t.negate {
                         return 2;
@@ -812,7 +820,7 @@ mod tests {
         assert_eq!(rb.member_relevance.len(), 10);
         // Rule conditions of that form too (`age >= 7 and age <= 18`, …).
         let quick_whens = rb.rules.iter().filter(|r| r.quick_when.is_some()).count();
-        assert!(quick_whens >= 4, "{quick_whens}");
+        assert!(quick_whens >= 6, "{quick_whens}");
     }
 
     fn sample() -> Keluarga {
