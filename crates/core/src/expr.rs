@@ -128,24 +128,44 @@ impl Record for Env<'_> {
 
     #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
-        let mut n = 0i64;
-        for m in self.keluarga.anggota.iter().filter(|m| m.is_active()) {
-            let ok = match cond {
-                None => true,
-                Some(c) => matches!(eval(c, &self.with_member(m)), Value::Bool(true)),
-            };
-            match (agg, ok) {
-                (Agg::Any, true) => return Value::Bool(true),
-                (Agg::All, false) => return Value::Bool(false),
-                (_, true) => n += 1,
-                _ => {}
-            }
+        let active = self.keluarga.anggota.iter().filter(|m| m.is_active());
+        // The common condition `<member field> <op> k` through its getter alone.
+        if let Some(Node::MemCmpK(op, get, _, k)) = cond {
+            return fold_aggregate(
+                agg,
+                active.map(|m| matches!(get(m, self.today), Value::Int(x) if cmp_int(*op, x, *k))),
+            );
         }
-        match agg {
-            Agg::Count => Value::Int(n),
-            Agg::Any => Value::Bool(false),
-            Agg::All => Value::Bool(true),
+        fold_aggregate(
+            agg,
+            self.keluarga
+                .anggota
+                .iter()
+                .filter(|m| m.is_active())
+                .map(|m| match cond {
+                    None => true,
+                    Some(c) => matches!(eval(c, &self.with_member(m)), Value::Bool(true)),
+                }),
+        )
+    }
+}
+
+/// An aggregate over the active members, from whether each one meets the condition.
+#[inline(always)]
+fn fold_aggregate(agg: Agg, oks: impl Iterator<Item = bool>) -> Value {
+    let mut n = 0i64;
+    for ok in oks {
+        match (agg, ok) {
+            (Agg::Any, true) => return Value::Bool(true),
+            (Agg::All, false) => return Value::Bool(false),
+            (_, true) => n += 1,
+            _ => {}
         }
+    }
+    match agg {
+        Agg::Count => Value::Int(n),
+        Agg::Any => Value::Bool(false),
+        Agg::All => Value::Bool(true),
     }
 }
 
@@ -167,7 +187,8 @@ pub(crate) struct View<'a> {
     /// The active head, if exactly one ([`Keluarga::head`]).
     pub head: Option<&'a Anggota>,
     pub today: Date,
-    pub aggregates: &'a AggregateCache,
+    /// Aggregate results kept per family (see [`AggregateCache`]); may be empty.
+    pub aggregates: &'a [Cell<Option<Value>>],
 }
 
 impl Record for View<'_> {
@@ -255,6 +276,10 @@ pub(crate) enum Node {
     FamCmpK(CmpOp, FamGet, u16, i64),
     /// `member_field in {…}`.
     MemIn(MemGet, u16, Box<[(i64, i64)]>, bool),
+    /// `member_field == null` (`!= null` when the flag is set).
+    MemIsNull(MemGet, u16, bool),
+    /// `family_field == null` (`!= null` when the flag is set).
+    FamIsNull(FamGet, u16, bool),
     Neg(Box<Node>),
     Arith(ArOp, Box<Node>, Box<Node>),
     Cmp(CmpOp, Box<Node>, Box<Node>),
@@ -340,6 +365,16 @@ impl Expr {
         }
     }
 
+    /// The expression as a conjunction of integer slot tests (see [`slot_range`]):
+    /// one test, or `t1 and t2 and …`. Three-valued: false when a test is false, else
+    /// null when one is null, else true.
+    pub(crate) fn slot_ranges(&self) -> Option<Vec<SlotTest>> {
+        match &self.node {
+            Node::And(items) => items.iter().map(slot_range).collect(),
+            n => Some(vec![slot_range(n)?]),
+        }
+    }
+
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
     #[inline]
     pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
@@ -358,7 +393,9 @@ impl Expr {
                 | Node::Head(..)
                 | Node::MemCmpK(..)
                 | Node::FamCmpK(..)
-                | Node::MemIn(..) => {}
+                | Node::MemIn(..)
+                | Node::MemIsNull(..)
+                | Node::FamIsNull(..) => {}
                 Node::Neg(a)
                 | Node::IsNull(a, _)
                 | Node::In(a, _, _)
@@ -402,6 +439,63 @@ impl Expr {
     }
 }
 
+/// One test of a slot (see [`slot_range`]): `(member, slot, lo, hi, negate, null)`.
+pub(crate) type SlotTest = (bool, u16, i64, i64, bool, bool);
+
+/// `Some((member, slot, lo, hi, negate, false))` when the node is one integer test
+/// of a slot: `field <op> k`, `field in {…}` (ranges that join into one) or their
+/// negations. It is then `null` when the slot holds no integer, else whether the
+/// integer lies within `lo..=hi` (inverted when `negate`).
+/// `Some((member, slot, _, _, negate, true))` when it is `field == null` (`!= null`
+/// when `negate`), which is never null.
+fn slot_range(node: &Node) -> Option<SlotTest> {
+    let in_set = |set: &[(i64, i64)]| -> Option<(i64, i64)> {
+        let mut items = set.to_vec();
+        items.sort_unstable();
+        let (mut lo, mut hi) = *items.first()?;
+        for &(a, b) in &items[1..] {
+            if a > hi.checked_add(1)? {
+                return None;
+            }
+            lo = lo.min(a);
+            hi = hi.max(b);
+        }
+        Some((lo, hi))
+    };
+    let cmp = |op: CmpOp, k: i64| -> Option<(i64, i64, bool)> {
+        Some(match op {
+            CmpOp::Eq => (k, k, false),
+            CmpOp::Ne => (k, k, true),
+            CmpOp::Lt => (i64::MIN, k.checked_sub(1)?, false),
+            CmpOp::Le => (i64::MIN, k, false),
+            CmpOp::Gt => (k.checked_add(1)?, i64::MAX, false),
+            CmpOp::Ge => (k, i64::MAX, false),
+        })
+    };
+    match node {
+        Node::MemCmpK(op, _, slot, k) => {
+            cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n, false))
+        }
+        Node::FamCmpK(op, _, slot, k) => {
+            cmp(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n, false))
+        }
+        Node::MemIn(_, slot, set, negate) => {
+            in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate, false))
+        }
+        Node::MemIsNull(_, slot, negate) => Some((true, *slot, 0, 0, *negate, true)),
+        Node::FamIsNull(_, slot, negate) => Some((false, *slot, 0, 0, *negate, true)),
+        Node::In(a, set, negate) => {
+            let (member, slot) = match **a {
+                Node::Mem(_, slot) => (true, slot),
+                Node::Fam(_, slot) => (false, slot),
+                _ => return None,
+            };
+            in_set(set).map(|(lo, hi)| (member, slot, lo, hi, *negate, false))
+        }
+        _ => None,
+    }
+}
+
 /// Evaluates a node: the leaves (most conditions are one field test) inline, the
 /// rest through [`eval_inner`], so a leaf costs no call.
 #[inline(always)]
@@ -435,6 +529,8 @@ macro_rules! match_node {
                 Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
                 _ => Null,
             },
+            Node::MemIsNull(get, slot, negate) => Bool($env.mem(*get, *slot).is_null() != *negate),
+            Node::FamIsNull(get, slot, negate) => Bool($env.fam(*get, *slot).is_null() != *negate),
             $($rest)*
         }
     };
@@ -446,17 +542,33 @@ fn leaf<R: Record>(node: &Node, env: &R) -> Option<Value> {
     Some(match_node!(node, env, { _ => return None, }))
 }
 
+/// An operand inside [`eval_inner`]: fields, `head.` fields, aggregates, constants
+/// and `today` are read here, the leaves inline (through [`eval`]), and only other
+/// inner nodes cost another call of [`eval_inner`].
+#[inline(always)]
+fn operand<R: Record>(node: &Node, env: &R) -> Value {
+    match node {
+        Node::Const(v) => *v,
+        Node::Fam(get, slot) => env.fam(*get, *slot),
+        Node::Mem(get, slot) => env.mem(*get, *slot),
+        Node::Head(get, slot) => env.head(*get, *slot),
+        Node::Aggregate(agg, cond, _, cache) => env.aggregate(*agg, cond.as_deref(), *cache),
+        Node::Today => Value::Date(env.today()),
+        _ => eval(node, env),
+    }
+}
+
 #[inline(never)]
 fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
     use Value::*;
     match_node!(node, env, {
         Node::Today => Date(env.today()),
         Node::Head(get, slot) => env.head(*get, *slot),
-        Node::Neg(a) => match eval(a, env) {
+        Node::Neg(a) => match operand(a, env) {
             Int(x) => Int(x.wrapping_neg()),
             _ => Null,
         },
-        Node::Arith(op, a, b) => match (eval(a, env), eval(b, env)) {
+        Node::Arith(op, a, b) => match (operand(a, env), operand(b, env)) {
             (Int(x), Int(y)) => match op {
                 ArOp::Add => Int(x.wrapping_add(y)),
                 ArOp::Sub => Int(x.wrapping_sub(y)),
@@ -467,7 +579,7 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
             _ => Null,
         },
         Node::Cmp(op, a, b) => {
-            let ord = match (eval(a, env), eval(b, env)) {
+            let ord = match (operand(a, env), operand(b, env)) {
                 (Int(x), Int(y)) => x.cmp(&y),
                 (Date(x), Date(y)) => x.cmp(&y),
                 (Bool(x), Bool(y)) => x.cmp(&y),
@@ -482,15 +594,15 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
                 CmpOp::Ge => ord.is_ge(),
             })
         }
-        Node::IsNull(a, negate) => Bool(eval(a, env).is_null() != *negate),
-        Node::In(a, set, negate) => match eval(a, env) {
+        Node::IsNull(a, negate) => Bool(operand(a, env).is_null() != *negate),
+        Node::In(a, set, negate) => match operand(a, env) {
             Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
             _ => Null,
         },
         Node::And(items) => {
             let mut all = true;
             for n in items {
-                match eval(n, env) {
+                match operand(n, env) {
                     Bool(false) => return Bool(false),
                     Bool(true) => {}
                     _ => all = false,
@@ -501,7 +613,7 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
         Node::Or(items) => {
             let mut all = true;
             for n in items {
-                match eval(n, env) {
+                match operand(n, env) {
                     Bool(true) => return Bool(true),
                     Bool(false) => {}
                     _ => all = false,
@@ -509,21 +621,21 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
             }
             if all { Bool(false) } else { Null }
         }
-        Node::Not(a) => match eval(a, env) {
+        Node::Not(a) => match operand(a, env) {
             Bool(x) => Bool(!x),
             _ => Null,
         },
         Node::Aggregate(agg, cond, _, cache) => env.aggregate(*agg, cond.as_deref(), *cache),
-        Node::Present(a) => Bool(!eval(a, env).is_null()),
-        Node::YearsBetween(a, b) => match (eval(a, env), eval(b, env)) {
+        Node::Present(a) => Bool(!operand(a, env).is_null()),
+        Node::YearsBetween(a, b) => match (operand(a, env), operand(b, env)) {
             (Date(x), Date(y)) => Int(i64::from(x.age_on(y))),
             _ => Null,
         },
-        Node::DaysBetween(a, b) => match (eval(a, env), eval(b, env)) {
+        Node::DaysBetween(a, b) => match (operand(a, env), operand(b, env)) {
             (Date(x), Date(y)) => Int(y.days_since_epoch() - x.days_since_epoch()),
             _ => Null,
         },
-        Node::MinMax(is_max, a, b) => match (eval(a, env), eval(b, env)) {
+        Node::MinMax(is_max, a, b) => match (operand(a, env), operand(b, env)) {
             (Int(x), Int(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
             _ => Null,
         },
@@ -823,7 +935,13 @@ impl Parser {
         if let Some(op) = op {
             self.at += 1;
             if matches!(op, CmpOp::Eq | CmpOp::Ne) && self.eat_word("null") {
-                return Ok((Node::IsNull(Box::new(left.0), op == CmpOp::Ne), Type::Bool));
+                let negate = op == CmpOp::Ne;
+                let node = match left.0 {
+                    Node::Mem(g, slot) => Node::MemIsNull(g, slot, negate),
+                    Node::Fam(g, slot) => Node::FamIsNull(g, slot, negate),
+                    other => Node::IsNull(Box::new(other), negate),
+                };
+                return Ok((node, Type::Bool));
             }
             let right = self.sum()?;
             return compare(pos, op, left, right);

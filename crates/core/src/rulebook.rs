@@ -370,6 +370,82 @@ impl ScopeScan {
     }
 }
 
+/// A relevance condition that is one integer test of a slot of its own scope
+/// (`age >= 10`, `presence in {2..4}`, `housing.lighting == 1`), or a conjunction of
+/// up to [`QUICK_TESTS`] such tests (`sex == 2 and age >= 10 and age <= 54`):
+/// validation's quick path evaluates these for every family or member up front,
+/// without the evaluator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QuickRelevance {
+    /// The condition's index in `Rulebook::relevances` (below [`RELEVANCE_CACHE`]).
+    pub relevance: u8,
+    pub len: u8,
+    pub tests: [SlotRange; QUICK_TESTS],
+}
+
+/// The most tests of a [`QuickRelevance`].
+pub(crate) const QUICK_TESTS: usize = 4;
+
+/// An integer slot within `lo..=hi` (outside when `negate`); null without an
+/// integer. With `null`: the slot is unanswered (answered when `negate`), never null.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SlotRange {
+    pub slot: u16,
+    pub lo: i64,
+    pub hi: i64,
+    pub negate: bool,
+    pub null: bool,
+}
+
+impl QuickRelevance {
+    /// `e` as slot tests of one scope's slots (`member`), when it has that form.
+    fn of(e: &Expr, member: bool, relevance: u8) -> Option<QuickRelevance> {
+        let ranges = e.slot_ranges()?;
+        if ranges.len() > QUICK_TESTS || ranges.iter().any(|r| r.0 != member) {
+            return None;
+        }
+        let mut q = QuickRelevance {
+            relevance,
+            len: ranges.len() as u8,
+            tests: [SlotRange::default(); QUICK_TESTS],
+        };
+        for (t, &(_, slot, lo, hi, negate, null)) in q.tests.iter_mut().zip(&ranges) {
+            *t = SlotRange {
+                slot,
+                lo,
+                hi,
+                negate,
+                null,
+            };
+        }
+        Some(q)
+    }
+
+    /// The condition's state on a record's `slots`, as
+    /// [`crate::validate::Relevance`] keeps it: 1 true, 2 false, 3 null
+    /// (three-valued `and`: false wins, then null).
+    #[inline(always)]
+    pub fn state(&self, slots: &[Value]) -> u8 {
+        let mut state = 1;
+        for t in self.tests.iter().take(usize::from(self.len)) {
+            match slots.get(usize::from(t.slot)) {
+                Some(v) if t.null => {
+                    if v.is_null() == t.negate {
+                        return 2;
+                    }
+                }
+                Some(&Value::Int(x)) => {
+                    if (t.lo <= x && x <= t.hi) == t.negate {
+                        return 2;
+                    }
+                }
+                _ => state = 3,
+            }
+        }
+        state
+    }
+}
+
 /// How many relevance conditions a validation caches per family or member.
 pub(crate) const RELEVANCE_CACHE: usize = 64;
 
@@ -379,6 +455,9 @@ pub(crate) struct CompiledRule {
     pub when: Option<Expr>,
     /// `when` when it is `<member field> == <integer>`: its slot and the integer.
     pub guard: Option<(u16, i64)>,
+    /// `when` as slot tests of the rule's scope (`age >= 7 and age <= 18`), when it
+    /// has that form (the quick path tests them without the evaluator).
+    pub quick_when: Option<QuickRelevance>,
     pub assertion: Expr,
     pub values: Vec<(String, Expr)>,
 }
@@ -397,6 +476,9 @@ pub struct Rulebook {
     /// The same checks arranged for the quick scan (active members for the member scope).
     pub(crate) family_scan: ScopeScan,
     pub(crate) member_scan: ScopeScan,
+    /// The relevance conditions of each scope that are one slot test.
+    pub(crate) family_relevance: Vec<QuickRelevance>,
+    pub(crate) member_relevance: Vec<QuickRelevance>,
     /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
@@ -589,6 +671,9 @@ impl Rulebook {
             }
             rules.push(CompiledRule {
                 guard: when.as_ref().and_then(Expr::member_eq),
+                quick_when: when
+                    .as_ref()
+                    .and_then(|w| QuickRelevance::of(w, scope == Scope::Anggota, 0)),
                 when,
                 assertion,
                 values,
@@ -604,10 +689,29 @@ impl Rulebook {
         })) {
             e.number_aggregates(&mut aggregates);
         }
+        let (mut family_relevance, mut member_relevance) = (Vec::new(), Vec::new());
+        for ((_, member), &i) in &relevance_ids {
+            let Some(q) = u8::try_from(i)
+                .ok()
+                .filter(|_| i < RELEVANCE_CACHE)
+                .and_then(|r| QuickRelevance::of(&relevances[i], *member, r))
+            else {
+                continue;
+            };
+            if *member {
+                member_relevance.push(q);
+            } else {
+                family_relevance.push(q);
+            }
+        }
+        family_relevance.sort_by_key(|q| q.relevance);
+        member_relevance.sort_by_key(|q| q.relevance);
         Ok(Rulebook {
             source,
             vars,
             relevances,
+            family_relevance,
+            member_relevance,
             rules,
             family_scan: ScopeScan::new(&family_vars),
             member_scan: ScopeScan::new(&member_vars),
@@ -710,6 +814,13 @@ mod tests {
         let rb = Rulebook::builtin();
         assert!(rb.variables().len() > 80);
         assert!(!rb.rules().is_empty());
+        // Every relevance condition of the builtin rulebook is one slot test or a
+        // conjunction of them (`sex == 2 and age >= 10 and age <= 54`).
+        assert_eq!(rb.family_relevance.len(), 4);
+        assert_eq!(rb.member_relevance.len(), 10);
+        // Rule conditions of that form too (`age >= 7 and age <= 18`, …).
+        let quick_whens = rb.rules.iter().filter(|r| r.quick_when.is_some()).count();
+        assert!(quick_whens >= 6, "{quick_whens}");
     }
 
     fn sample() -> Keluarga {

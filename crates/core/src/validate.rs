@@ -20,7 +20,9 @@ use crate::finding::{Finding, Severity, Text, values};
 use crate::model::{Anggota, Keluarga};
 use crate::nik::{IdContext, check_kk, check_nik};
 use crate::region::{Level, RegionTable};
-use crate::rulebook::{RELEVANCE_CACHE, Rulebook, ScopeScan, VarCheck, VarType, Variable};
+use crate::rulebook::{
+    QuickRelevance, RELEVANCE_CACHE, Rulebook, ScopeScan, VarCheck, VarType, Variable,
+};
 
 /// What validation needs from outside.
 #[derive(Clone, Copy, Debug)]
@@ -121,6 +123,9 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
         aggregates: &aggregates,
     };
     let mut cache = Relevance::new(rb);
+    if quick {
+        cache.fill(&rb.family_relevance, &family);
+    }
     if !(quick && scan_ok(rb, &rb.family_scan, &family, &view, &mut cache)) {
         for c in &rb.family_vars {
             if !(quick && c.accepts(family[usize::from(c.slot)], &cache)) {
@@ -144,18 +149,21 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
         let prefix = &MemberPrefix::new(index);
         check_member(k, index, a, ctx, prefix, &mut known, out);
         let active = a.is_active();
-        let slots = read_member(a, ctx.today);
+        let slots = &read_member(a, ctx.today);
         let view = View {
-            member: Some(&slots),
+            member: Some(slots),
             ..view
         };
         cache.clear();
-        if !(quick && active && scan_ok(rb, &rb.member_scan, &slots, &view, &mut cache)) {
+        if quick {
+            cache.fill(&rb.member_relevance, slots);
+        }
+        if !(quick && active && scan_ok(rb, &rb.member_scan, slots, &view, &mut cache)) {
             for c in &rb.member_vars {
                 if (active || c.all_members)
                     && !(quick && c.accepts(slots[usize::from(c.slot)], &cache))
                 {
-                    check_variable(rb, c, &slots, &view, &mut cache, prefix, out);
+                    check_variable(rb, c, slots, &view, &mut cache, prefix, out);
                 }
             }
         }
@@ -470,6 +478,19 @@ fn check_gps(k: &Keluarga, out: &mut Vec<Finding>) {
     }
 }
 
+/// `a == b`, comparing 16-byte texts (NIKs) as two words instead of calling
+/// `memcmp` (a byte loop under wasm32).
+#[inline(always)]
+fn same_text(a: &str, b: &str) -> bool {
+    match (
+        <[u8; 16]>::try_from(a.as_bytes()),
+        <[u8; 16]>::try_from(b.as_bytes()),
+    ) {
+        (Ok(x), Ok(y)) => u128::from_ne_bytes(x) == u128::from_ne_bytes(y),
+        _ => a == b,
+    }
+}
+
 fn check_member(
     k: &Keluarga,
     index: usize,
@@ -494,7 +515,7 @@ fn check_member(
             out,
         );
     }
-    if k.anggota[..index].iter().any(|b| b.nik == a.nik) && !a.nik.is_empty() {
+    if k.anggota[..index].iter().any(|b| same_text(&b.nik, &a.nik)) && !a.nik.is_empty() {
         push(
             out,
             "household.duplicate_nik",
@@ -628,6 +649,17 @@ impl Relevance {
 
     fn clear(&mut self) {
         self.state = [0; RELEVANCE_CACHE];
+    }
+
+    /// Sets the states of the conditions that are one slot test, read from `slots`
+    /// (those of the conditions' scope); the others are evaluated on first use.
+    #[inline(always)]
+    fn fill(&mut self, tests: &[QuickRelevance], slots: &[Value]) {
+        for t in tests {
+            if let Some(cell) = self.state.get_mut(usize::from(t.relevance)) {
+                *cell = t.state(slots);
+            }
+        }
     }
 
     /// The condition's state (1 true, 2 false, 3 null), evaluated on first use.
@@ -858,6 +890,15 @@ fn check_rule(
         {
             return;
         }
+    } else if let Some(q) = cr.quick_when.as_ref().filter(|_| quick) {
+        // `when` as slot tests of the rule's scope: it holds only in state 1 (true).
+        let slots: &[Value] = match view.member {
+            Some(m) => m,
+            None => view.family,
+        };
+        if q.state(slots) != 1 {
+            return;
+        }
     } else if let Some(w) = &cr.when
         && !matches!(w.eval_in(view), Value::Bool(true))
     {
@@ -1072,6 +1113,28 @@ mod fast_path_tests {
         {
             assert_eq!(e.eval_in(&view), e.eval(&env), "{}", e.source());
         }
+        // The conditions evaluated up front give the evaluator's state.
+        let state = |v: Value| match v {
+            Value::Bool(true) => 1,
+            Value::Bool(false) => 2,
+            _ => 3,
+        };
+        let quick_states_agree = |tests: &[QuickRelevance], slots: &[Value], env: &Env| {
+            for q in tests {
+                let e = &rb.relevances[usize::from(q.relevance)];
+                assert_eq!(q.state(slots), state(e.eval(env)), "{}", e.source());
+            }
+        };
+        quick_states_agree(&rb.family_relevance, view.family, &env);
+        let quick_whens_agree = |scope: &[usize], slots: &[Value], env: &Env| {
+            for &i in scope {
+                let r = &rb.rules[i];
+                if let (Some(q), Some(w)) = (&r.quick_when, &r.when) {
+                    assert_eq!(q.state(slots), state(w.eval(env)), "{}", w.source());
+                }
+            }
+        };
+        quick_whens_agree(&rb.family_rules, view.family, &env);
         for a in &k.anggota {
             let slots = read_member(a, ctx.today);
             let view = View {
@@ -1079,6 +1142,8 @@ mod fast_path_tests {
                 ..view
             };
             let env = env.with_member(a);
+            quick_states_agree(&rb.member_relevance, &slots, &env);
+            quick_whens_agree(&rb.member_rules, &slots, &env);
             for e in exprs(&rb.member_rules)
                 .into_iter()
                 .chain(relevances(&rb.member_vars))

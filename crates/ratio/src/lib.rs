@@ -74,16 +74,18 @@ impl Workload {
     }
 
     /// Scores every family and decides its programs `reps` times (the batch path:
-    /// `predict` + `decide`); the checksum mixes the score bits, desil and programs.
+    /// `predict` + `decide_into`, which reuses one `Decisions`); the checksum mixes
+    /// the score bits, desil and programs.
     pub fn score(&self, reps: u32) -> u64 {
         let mut sum = 0u64;
+        let mut d = Decisions::default();
         for _ in 0..reps {
             for k in &self.families {
                 let (bits, desil) = match self.model.predict(k, self.today) {
                     Ok(p) => (p.log_per_capita.to_bits(), p.desil),
                     Err(_) => (0, 1),
                 };
-                let d = self.rules.decide(k, desil, self.today);
+                self.rules.decide_into(k, desil, self.today, &mut d);
                 sum = sum
                     .wrapping_mul(1_000_003)
                     .wrapping_add(bits ^ u64::from(desil) ^ decision_bits(&d));

@@ -206,7 +206,7 @@ pub struct Decision {
 
 /// The compact outcome for a family: the exclusion that fired (rule index and the
 /// member's 0-based position), then one [`Decision`] per program in file order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Decisions {
     pub excluded: Option<(usize, usize)>,
     pub programs: Vec<Decision>,
@@ -376,6 +376,12 @@ impl ProgramRules {
         self.decide_with(keluarga, desil, today, false)
     }
 
+    /// [`ProgramRules::decide`] into `out`, reusing its storage: a batch over many
+    /// families allocates nothing per family.
+    pub fn decide_into(&self, keluarga: &Keluarga, desil: u8, today: Date, out: &mut Decisions) {
+        self.decide_with_into(keluarga, desil, today, false, out);
+    }
+
     /// `full`: count components even when they cannot change eligibility (for the
     /// explanation and for graduation's "no component left").
     pub(crate) fn decide_with(
@@ -385,6 +391,22 @@ impl ProgramRules {
         today: Date,
         full: bool,
     ) -> Decisions {
+        let mut out = Decisions {
+            excluded: None,
+            programs: Vec::with_capacity(self.programs.len()),
+        };
+        self.decide_with_into(keluarga, desil, today, full, &mut out);
+        out
+    }
+
+    fn decide_with_into(
+        &self,
+        keluarga: &Keluarga,
+        desil: u8,
+        today: Date,
+        full: bool,
+        out: &mut Decisions,
+    ) {
         let env = Env::new(keluarga, today);
         let mut excluded = None;
         'outer: for (xi, x) in self.exclusions.iter().enumerate() {
@@ -396,25 +418,26 @@ impl ProgramRules {
             }
         }
         let persons = keluarga.active_members().count() as u32;
-        let programs = self
-            .source
-            .programs
-            .iter()
-            .zip(&self.programs)
-            .map(|(p, c)| {
-                decide_one(
-                    p,
-                    c,
-                    keluarga,
-                    &env,
-                    desil,
-                    persons,
-                    excluded.is_some(),
-                    full,
-                )
-            })
-            .collect();
-        Decisions { excluded, programs }
+        out.excluded = excluded;
+        out.programs.clear();
+        out.programs.extend(
+            self.source
+                .programs
+                .iter()
+                .zip(&self.programs)
+                .map(|(p, c)| {
+                    decide_one(
+                        p,
+                        c,
+                        keluarga,
+                        &env,
+                        desil,
+                        persons,
+                        excluded.is_some(),
+                        full,
+                    )
+                }),
+        );
     }
 
     /// Eligibility for every program, with reasons and estimated annual benefits.

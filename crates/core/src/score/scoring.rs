@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{RankingModel, Transform, desil_of};
 use crate::date::Date;
-use crate::expr::Env;
+use crate::expr::{Env, Record, View};
 use crate::fields::Value;
+use crate::fields::read_family;
 use crate::finding::Text;
 use crate::model::Keluarga;
 
@@ -107,9 +108,14 @@ pub struct Score {
 
 /// The regressor value of variable `i`, and the raw value it came from.
 #[inline]
-fn regressor(model: &RankingModel, i: usize, env: &Env, members: f64) -> (f64, Option<i64>) {
+fn regressor<R: Record>(
+    model: &RankingModel,
+    i: usize,
+    record: &R,
+    members: f64,
+) -> (f64, Option<i64>) {
     let v = &model.vars[i];
-    let raw = match v.expr.eval(env) {
+    let raw = match v.expr.eval_in(record) {
         Value::Int(x) => Some(x),
         Value::Bool(b) => Some(i64::from(b)),
         _ => None,
@@ -135,13 +141,23 @@ impl RankingModel {
         if members == 0 {
             return Err(ScoreError::NoActiveMembers);
         }
-        let env = Env::new(keluarga, today);
+        // The family's fields read once into slots (no getter call per variable);
+        // `score` reads the same values through the getters (a test compares the bits).
+        let family = read_family(keluarga);
+        let view = View {
+            keluarga,
+            family: &family,
+            member: None,
+            head: keluarga.head(),
+            today,
+            aggregates: &[],
+        };
         let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
         let g = &self.groups[group];
         let n = f64::from(members);
         let mut sum = g.intercept;
         for i in 0..self.vars.len() {
-            let (x, _) = regressor(self, i, &env, n);
+            let (x, _) = regressor(self, i, &view, n);
             sum += g.coef[i] * x;
         }
         let per_capita = libm::exp(sum);

@@ -360,3 +360,20 @@ fn compact_decision_agrees_with_the_explained_eligibility() {
         }
     }
 }
+
+#[test]
+fn decide_into_reuses_its_storage_and_agrees_with_decide() {
+    let rules = ProgramRules::builtin();
+    let mut d = Decisions::default();
+    let k = sample();
+    let mut eligible = 0;
+    for desil in 1..=10 {
+        rules.decide_into(&k, desil, today(), &mut d);
+        assert_eq!(d, rules.decide(&k, desil, today()));
+        eligible += d.programs.iter().filter(|p| p.eligible).count();
+    }
+    assert!(
+        eligible > 0,
+        "the sample family is eligible for something in some desil"
+    );
+}
