@@ -438,6 +438,10 @@ fn Form(
     // Autosave: every change is sealed and stored. Saves run one at a time, the newest
     // draft last (each is a read-modify-write of the one record of all drafts).
     let submitted = RwSignal::new(false);
+    // The same fact outside the reactive graph: a save that ends after the form is gone
+    // must still see that the draft was submitted.
+    let sent = Rc::new(std::cell::Cell::new(false));
+    let sent_by_submit = sent.clone();
     let saved = RwSignal::new(None::<String>);
     let save_error = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
@@ -452,6 +456,7 @@ fn Form(
         let mine = generation.get_value();
         let u = unlocked.get_value();
         let queue = queue.clone();
+        let sent = sent.clone();
         spawn_local(async move {
             // Sealing and storing (~25 ms of main thread under a 4x throttle) come after
             // the change is painted; a newer change meanwhile saves instead of this one
@@ -478,7 +483,7 @@ fn Form(
                 d.updated = now_rfc3339();
                 match draft_store::save(&u.key, &d).await {
                     // Submitted meanwhile: the draft must not come back.
-                    Ok(()) if submitted.try_get_untracked().unwrap_or(false) => {
+                    Ok(()) if sent.get() => {
                         let _ = draft_store::remove(&u.key, &d.no_kk).await;
                     }
                     Ok(()) => {
@@ -692,14 +697,19 @@ fn Form(
         });
         busy.set(true);
         let no_kk = fam.no_kk.clone();
+        let sent = sent_by_submit.clone();
         spawn_local(async move {
             match outbox::enqueue(outbox, &u, req, &rb_version).await {
                 Ok(()) => {
-                    // Stop autosave from writing the draft back.
-                    generation.update_value(|g| *g += 1);
+                    // Stop autosave from writing the draft back: no new save starts, and
+                    // a save still running sees `sent` when it ends and removes what it
+                    // wrote (set before the removal below, so a save that ends while the
+                    // removal awaits cannot leave the draft behind).
+                    generation.try_update_value(|g| *g += 1);
+                    sent.set(true);
+                    submitted.try_set(true);
                     let _ = draft_store::remove(&u.key, &no_kk).await;
                     sync::set_state(data, &u, &no_kk, WorkState::Waiting).await;
-                    submitted.set(true);
                     busy.set(false);
                     if outbox::sync(outbox, &u).await.is_ok() {
                         sync::set_state(data, &u, &no_kk, WorkState::Synced).await;
