@@ -4,12 +4,17 @@
 //! time. The wasm module is built twice: with the `release` profile (opt-level 3, like
 //! the native side) and with `wasm-release` (opt-level "z", as the PWA ships it).
 //!
+//! The O3 module also runs in a page of Debian's Chromium (`tests/bench/ratio-chromium.mjs`,
+//! the engine of Chrome on Android, newer than Node's), timed by wall time: the page has no
+//! per-thread CPU clock, so that row is only comparable on a quiet machine.
+//!
 //! Both sides print a checksum over their results; they must be equal (the same bits
 //! natively and under wasm32), or the bench fails.
 
 use std::collections::BTreeMap;
 
 use crate::build::target_dir;
+use crate::tools;
 use crate::util::{self, cargo, cmd};
 
 const FAMILIES: &str = "2000";
@@ -21,6 +26,13 @@ const PASSES: usize = 2;
 type Lines = BTreeMap<(String, String), (f64, String)>;
 
 pub fn run() -> bool {
+    let chromium = match tools::ensure_npm_packages().and_then(|()| tools::ensure_chromium()) {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("xtask: bench ratio: {e}");
+            return false;
+        }
+    };
     if !util::run(cargo().args([
         "build",
         "--release",
@@ -58,6 +70,7 @@ pub fn run() -> bool {
             ("native", cmd(native.to_str().unwrap_or_default())),
             ("wasm O3", node(&wasm("release"))),
             ("wasm Oz", node(&wasm("wasm-release"))),
+            ("Chromium O3 (wall)", in_chromium(&wasm("release"), &chromium)),
         ];
         for (side, mut c) in runs {
             c.args([FAMILIES, ROUNDS]);
@@ -82,6 +95,14 @@ pub fn run() -> bool {
         }
     }
     report(&best)
+}
+
+fn in_chromium(wasm: &std::path::Path, chromium: &std::path::Path) -> std::process::Command {
+    let mut c = cmd("node");
+    c.arg("tests/bench/ratio-chromium.mjs")
+        .arg(wasm)
+        .env("CHROMIUM", chromium);
+    c
 }
 
 fn node(wasm: &std::path::Path) -> std::process::Command {
@@ -111,16 +132,16 @@ fn report(best: &Lines) -> bool {
             return false;
         };
         eprintln!(
-            "  {kernel:<9} native {native_ns:>8.1} ns/family ({:.2} M families per CPU-second)",
+            "  {kernel:<9} native             {native_ns:>8.1} ns/family ({:.2} M families per CPU-second)",
             1e3 / native_ns
         );
-        for side in ["wasm O3", "wasm Oz"] {
+        for side in ["wasm O3", "wasm Oz", "Chromium O3 (wall)"] {
             let Some((ns, sum)) = best.get(&(side.to_owned(), kernel.to_owned())) else {
                 eprintln!("xtask: no {side} figure for {kernel}");
                 return false;
             };
             eprintln!(
-                "  {kernel:<9} {side:<7} {ns:>8.1} ns/family  ratio {:.2}",
+                "  {kernel:<9} {side:<18} {ns:>8.1} ns/family  ratio {:.2}",
                 ns / native_ns
             );
             if sum != native_sum {
