@@ -70,7 +70,10 @@ pub fn run() -> bool {
             ("native", cmd(native.to_str().unwrap_or_default())),
             ("wasm O3", node(&wasm("release"))),
             ("wasm Oz", node(&wasm("wasm-release"))),
-            ("Chromium O3 (wall)", in_chromium(&wasm("release"), &chromium)),
+            (
+                "Chromium O3 (wall)",
+                in_chromium(&wasm("release"), &chromium),
+            ),
         ];
         for (side, mut c) in runs {
             c.args([FAMILIES, ROUNDS]);
