@@ -85,8 +85,56 @@ pub async fn get(key: &web_sys::CryptoKey, no_kk: &str) -> Result<Option<Draft>,
     Ok(all(key).await?.remove(no_kk))
 }
 
+/// One read-modify-write of the drafts record at a time. A save or removal reads the
+/// sealed record, changes it and writes it back across awaits (sealing is async), so two
+/// of them interleaved (the autosave of one family and the submit of another, say) would
+/// write back a stale copy and lose the other's change. Each waits its turn here.
+mod turn {
+    use std::cell::RefCell;
+    use std::task::{Poll, Waker};
+
+    thread_local! {
+        static BUSY: RefCell<(bool, Vec<Waker>)> = const { RefCell::new((false, Vec::new())) };
+    }
+
+    /// Held while a read-modify-write runs; dropping it lets the next one go.
+    pub struct Turn(());
+
+    pub async fn take() -> Turn {
+        std::future::poll_fn(|cx| {
+            BUSY.with(|b| {
+                let mut b = b.borrow_mut();
+                if b.0 {
+                    b.1.push(cx.waker().clone());
+                    Poll::Pending
+                } else {
+                    b.0 = true;
+                    Poll::Ready(Turn(()))
+                }
+            })
+        })
+        .await
+    }
+
+    impl Drop for Turn {
+        fn drop(&mut self) {
+            // Wake every waiter: one takes the turn, the others wait again (a waiter
+            // that was dropped meanwhile cannot strand the rest).
+            let waiting = BUSY.with(|b| {
+                let mut b = b.borrow_mut();
+                b.0 = false;
+                std::mem::take(&mut b.1)
+            });
+            for w in waiting {
+                w.wake();
+            }
+        }
+    }
+}
+
 /// Saves (replaces) the draft of its family.
 pub async fn save(key: &web_sys::CryptoKey, draft: &Draft) -> Result<(), StoreError> {
+    let _turn = turn::take().await;
     let mut drafts = all(key).await?;
     drafts.insert(draft.no_kk.clone(), draft.clone());
     put_all(key, &drafts).await
@@ -94,6 +142,7 @@ pub async fn save(key: &web_sys::CryptoKey, draft: &Draft) -> Result<(), StoreEr
 
 /// Forgets the draft of a family (after submission).
 pub async fn remove(key: &web_sys::CryptoKey, no_kk: &str) -> Result<(), StoreError> {
+    let _turn = turn::take().await;
     let mut drafts = all(key).await?;
     if drafts.remove(no_kk).is_some() {
         put_all(key, &drafts).await?;

@@ -180,3 +180,93 @@ fn new_pin_rules() {
     );
     assert_eq!(check_new_pin("123456", "123456"), Ok(()));
 }
+
+/// Runs the futures at once (they interleave at their awaits) and waits for all of them.
+async fn all_at_once(
+    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>>,
+) {
+    let promises = js_sys::Array::new();
+    for f in futures {
+        promises.push(&wasm_bindgen_futures::future_to_promise(async move {
+            f.await
+                .map(|()| wasm_bindgen::JsValue::UNDEFINED)
+                .map_err(|e| wasm_bindgen::JsValue::from_str(&e))
+        }));
+    }
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&promises))
+        .await
+        .expect("every draft operation succeeds");
+}
+
+#[wasm_bindgen_test]
+async fn draft_saves_and_removals_at_once_lose_nothing() {
+    use tepat_app::draft::Draft;
+    use tepat_app::draft_store;
+
+    let key = crypto::derive_key("135790", &[9u8; 16], 1000)
+        .await
+        .expect("the key derives");
+    for kk in draft_store::all(&key)
+        .await
+        .expect("drafts read")
+        .into_keys()
+    {
+        draft_store::remove(&key, &kk)
+            .await
+            .expect("old draft removed");
+    }
+    let kk = |i: usize| format!("32010112092101{i:02}");
+    let draft = |i: usize| {
+        let mut d = Draft::new(&sample().households[0].keluarga, "test-1");
+        d.no_kk = kk(i);
+        d.reason = format!("kunjungan {i}");
+        d
+    };
+    // Six families' autosaves at once: each is a read-modify-write of the one sealed
+    // record of all drafts, so without turns all but one would be lost.
+    let saves = (0..6)
+        .map(|i| {
+            let (key, d) = (key.clone(), draft(i));
+            Box::pin(async move { draft_store::save(&key, &d).await.map_err(|e| e.0) }) as _
+        })
+        .collect();
+    all_at_once(saves).await;
+    let stored = draft_store::all(&key).await.expect("drafts read");
+    assert_eq!(
+        stored.keys().cloned().collect::<Vec<_>>(),
+        (0..6).map(kk).collect::<Vec<_>>()
+    );
+
+    // Submissions (removals) of three families interleaved with new saves of the others.
+    let mut mixed: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>> =
+        Vec::new();
+    for i in 0..6 {
+        let key = key.clone();
+        if i % 2 == 0 {
+            mixed.push(Box::pin(async move {
+                draft_store::remove(&key, &kk(i)).await.map_err(|e| e.0)
+            }));
+        } else {
+            let mut d = draft(i);
+            d.reason = format!("kunjungan kedua {i}");
+            mixed.push(Box::pin(async move {
+                draft_store::save(&key, &d).await.map_err(|e| e.0)
+            }));
+        }
+    }
+    all_at_once(mixed).await;
+    let stored = draft_store::all(&key).await.expect("drafts read");
+    assert_eq!(
+        stored.keys().cloned().collect::<Vec<_>>(),
+        vec![kk(1), kk(3), kk(5)]
+    );
+    for (kk, d) in &stored {
+        assert!(
+            d.reason.starts_with("kunjungan kedua"),
+            "{kk} kept its newest save"
+        );
+    }
+    for kk in stored.into_keys() {
+        draft_store::remove(&key, &kk).await.expect("cleaned up");
+    }
+}
