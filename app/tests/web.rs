@@ -181,10 +181,11 @@ fn new_pin_rules() {
     assert_eq!(check_new_pin("123456", "123456"), Ok(()));
 }
 
+/// A draft store operation, boxed so several can run at once.
+type DraftOp = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
+
 /// Runs the futures at once (they interleave at their awaits) and waits for all of them.
-async fn all_at_once(
-    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>>,
-) {
+async fn all_at_once(futures: Vec<DraftOp>) {
     let promises = js_sys::Array::new();
     for f in futures {
         promises.push(&wasm_bindgen_futures::future_to_promise(async move {
@@ -238,8 +239,7 @@ async fn draft_saves_and_removals_at_once_lose_nothing() {
     );
 
     // Submissions (removals) of three families interleaved with new saves of the others.
-    let mut mixed: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>> =
-        Vec::new();
+    let mut mixed: Vec<DraftOp> = Vec::new();
     for i in 0..6 {
         let key = key.clone();
         if i % 2 == 0 {
