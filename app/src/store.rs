@@ -5,6 +5,7 @@
 //! acknowledgement. Both use one key-value object store per kind of record.
 
 use indexed_db_futures::database::Database;
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use serde::Serialize;
@@ -67,20 +68,33 @@ pub async fn cache_get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, Stor
     Ok(value)
 }
 
-/// Writes `value` under `key` in the cache.
-pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreError> {
+/// Runs `work` on the cache's key-value store in one read-write transaction and commits:
+/// everything `work` writes lands together, or nothing does.
+async fn cache_write<R>(
+    work: impl AsyncFnOnce(&ObjectStore<'_>) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
     let db = open_cache().await?;
-    {
+    let out = {
         let tx = db
             .transaction(KV)
             .with_mode(TransactionMode::Readwrite)
             .build()?;
         let store = tx.object_store(KV)?;
-        store.put(value).with_key(key.to_owned()).serde()?.await?;
+        let out = work(&store).await?;
         tx.commit().await?;
-    }
+        out
+    };
     db.close();
-    Ok(())
+    Ok(out)
+}
+
+/// Writes `value` under `key` in the cache.
+pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreError> {
+    cache_write(async |store| {
+        store.put(value).with_key(key.to_owned()).serde()?.await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Reads two keys of the cache in one transaction.
@@ -105,19 +119,12 @@ pub async fn cache_put2<A: Serialize, B: Serialize>(
     a: (&str, &A),
     b: (&str, &B),
 ) -> Result<(), StoreError> {
-    let db = open_cache().await?;
-    {
-        let tx = db
-            .transaction(KV)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
-        let store = tx.object_store(KV)?;
+    cache_write(async |store| {
         store.put(a.1).with_key(a.0.to_owned()).serde()?.await?;
         store.put(b.1).with_key(b.0.to_owned()).serde()?.await?;
-        tx.commit().await?;
-    }
-    db.close();
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// Reads `key`, passes it to `change` and writes what it returns (deletes the key on
@@ -127,13 +134,7 @@ pub async fn cache_update<T: Serialize + DeserializeOwned>(
     key: &str,
     change: impl FnOnce(Option<T>) -> Option<T>,
 ) -> Result<(), StoreError> {
-    let db = open_cache().await?;
-    {
-        let tx = db
-            .transaction(KV)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
-        let store = tx.object_store(KV)?;
+    cache_write(async |store| {
         let old: Option<T> = store.get(key).serde()?.await?;
         match change(old) {
             Some(new) => {
@@ -141,10 +142,9 @@ pub async fn cache_update<T: Serialize + DeserializeOwned>(
             }
             None => store.delete(key.to_owned()).await?,
         }
-        tx.commit().await?;
-    }
-    db.close();
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// The outbox database: unsynced work only, deleted record by record on server acknowledgement.
