@@ -79,9 +79,15 @@ while (pos < buf.length) {
   pos = end;
 }
 
-// Crate of a Rust symbol: legacy mangling (_ZN<len><name>...) or already demangled.
+// Crate of a Rust symbol: v0 mangling (_R…: the first crate root `C[s<hash>_]<len><name>`,
+// the crate the item or impl is defined in), legacy mangling (_ZN<len><name>...) or
+// already demangled.
 function crateOf(name) {
   if (!name) return '(unnamed)';
+  if (name.startsWith('_R')) {
+    const v0 = /C(?:s[0-9A-Za-z]*_)?(\d+)([A-Za-z_][A-Za-z0-9_]*)/.exec(name);
+    if (v0) return v0[2].slice(0, Number(v0[1]));
+  }
   let m = /^_ZN(\d+)(.*)$/.exec(name);
   if (m) {
     let s = m[2].slice(0, Number(m[1]));
