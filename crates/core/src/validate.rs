@@ -1198,6 +1198,101 @@ mod fast_path_tests {
         }
     }
 
+    /// The inline fast tests never pass what the full structural checks would report:
+    /// `member_fast_ok` ⇒ no finding from `check_member`, `gps_fast_ok` ⇒ none from
+    /// `gps_findings`, over changes of the fields they read (and they do pass the sample).
+    #[test]
+    fn fast_tests_never_pass_what_the_full_checks_report() {
+        use serde_json::{Value as J, json};
+        let regions = RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap();
+        let ctx = ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions: &regions,
+            today: Date::from_ymd(2026, 6, 30).unwrap(),
+        };
+        let base: J = serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .unwrap();
+        let nik0 = base["anggota"][0]["nik"].clone();
+        let member_changes: Vec<(&str, J)> = vec![
+            ("nik", json!("")),
+            ("nik", json!("110101120580000")),
+            ("nik", json!("11010112058000012")),
+            ("nik", json!("1101011205800000")),
+            ("nik", json!("110101120580000x")),
+            ("nik", json!("9901011205800001")),
+            ("nik", json!("1101015205800001")),
+            ("nik", json!("1101011305800001")),
+            ("nik", nik0),
+            ("name", json!("")),
+            ("name", json!(" Siti")),
+            ("name", json!("a".repeat(101))),
+            ("birth_date", json!("2027-01-01")),
+            ("birth_date", json!("1900-01-01")),
+            ("birth_date", json!("1980-05-13")),
+            ("presence_date", json!("2027-01-01")),
+            ("presence_date", json!("1970-01-01")),
+            ("presence_date", json!("2020-01-01")),
+            ("moved_to", json!("11.01.01.2001")),
+            ("moved_to", json!("11.01.01.9999")),
+            ("moved_to", json!("99")),
+            ("moved_to", json!("11.01")),
+        ];
+        let gps_changes = [
+            json!({"lat": 5.5, "lon": 95.3}),
+            json!({"lat": 5.5, "lon": 95.3, "accuracy_m": 12.0}),
+            json!({"lat": 5.5, "lon": 95.3, "accuracy_m": -1.0}),
+            json!({"lat": 40.0, "lon": 95.3}),
+            json!({"lat": 5.5, "lon": 200.0}),
+            json!({"lat": -11.5, "lon": 141.5}),
+        ];
+        let (mut fast_members, mut slow_members, mut fast_gps) = (0, 0, 0);
+        let mut check = |j: J| {
+            let Ok(k) = serde_json::from_value::<Keluarga>(j) else {
+                return;
+            };
+            let mut known = [0u8; 6];
+            for (i, a) in k.anggota.iter().enumerate() {
+                let mut out = Vec::new();
+                let mut known2 = [0u8; 6];
+                check_member(&k, i, a, &ctx, &MemberPrefix::new(i), &mut known2, &mut out);
+                if member_fast_ok(&k, i, a, &ctx, &mut known) {
+                    assert!(out.is_empty(), "member {i}: {out:?}");
+                    fast_members += 1;
+                } else {
+                    slow_members += 1;
+                }
+            }
+            let mut out = Vec::new();
+            gps_findings(&k, &mut out);
+            if gps_fast_ok(&k) {
+                assert!(out.is_empty(), "{out:?}");
+                fast_gps += 1;
+            }
+        };
+        check(base.clone());
+        let members = base["anggota"].as_array().unwrap().len();
+        for m in 0..members {
+            for (field, v) in &member_changes {
+                let mut j = base.clone();
+                j["anggota"][m][*field] = v.clone();
+                check(j);
+            }
+        }
+        for g in &gps_changes {
+            let mut j = base.clone();
+            j["gps"] = g.clone();
+            check(j);
+        }
+        // Both ways were taken: the test can fail either way.
+        assert!(
+            fast_members > 50 && slow_members > 10,
+            "{fast_members} / {slow_members}"
+        );
+        assert!(fast_gps >= 3, "{fast_gps}");
+    }
+
     #[test]
     fn member_prefix_matches_format() {
         assert_eq!(MemberPrefix::FAMILY.text(), "");
