@@ -97,17 +97,7 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
     if let Some(id) = &k.housing.pln_customer_id
         && (id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
     {
-        push(
-            out,
-            "housing.pln_customer_id",
-            Severity::Error,
-            "housing.pln_customer_id".into(),
-            Text::new(
-                "ID pelanggan PLN harus 12 digit angka; yang diisi {length} karakter.",
-                "The PLN customer id must have 12 digits; {length} characters were entered.",
-            ),
-            values([("length", id.chars().count().to_string())]),
-        );
+        pln_finding(id, out);
     }
 
     // The rulebook's part reads the family, then each member, once into a slot
@@ -147,7 +137,9 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
 
     for (index, a) in k.anggota.iter().enumerate() {
         let prefix = &MemberPrefix::new(index);
-        check_member(k, index, a, ctx, prefix, &mut known, out);
+        if !member_fast_ok(k, index, a, ctx, &mut known) {
+            check_member(k, index, a, ctx, prefix, &mut known, out);
+        }
         let active = a.is_active();
         let slots = &read_member(a, ctx.today);
         let view = View {
@@ -173,6 +165,23 @@ fn validate_with(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Finding>, 
             }
         }
     }
+}
+
+/// The finding of a malformed PLN customer id (cold, out of line).
+#[cold]
+#[inline(never)]
+fn pln_finding(id: &str, out: &mut Vec<Finding>) {
+    push(
+        out,
+        "housing.pln_customer_id",
+        Severity::Error,
+        "housing.pln_customer_id".into(),
+        Text::new(
+            "ID pelanggan PLN harus 12 digit angka; yang diisi {length} karakter.",
+            "The PLN customer id must have 12 digits; {length} characters were entered.",
+        ),
+        values([("length", id.chars().count().to_string())]),
+    );
 }
 
 fn push(
@@ -285,46 +294,28 @@ fn nik_fast_ok(a: &Anggota, ctx: &ValidationContext, known: &mut [u8; 6]) -> boo
         && district_known(b, ctx.regions, known)
 }
 
-/// `anggota[index].`, built on the stack: it is made for every member and turned into
-/// text only when a finding names a path.
+/// `anggota[index].`, the path prefix of a member's findings. It is made for every
+/// member but turned into text only when a finding names a path: nothing is built per
+/// member (a variable-length copy is a `memory.copy` under wasm32, which V8 runs as a
+/// call into the engine).
+#[derive(Clone, Copy)]
 struct MemberPrefix {
-    buf: [u8; 32],
-    len: usize,
+    index: Option<usize>,
 }
 
 impl MemberPrefix {
     /// No prefix: paths of the family itself.
-    const FAMILY: MemberPrefix = MemberPrefix {
-        buf: [0; 32],
-        len: 0,
-    };
+    const FAMILY: MemberPrefix = MemberPrefix { index: None };
 
     fn new(index: usize) -> MemberPrefix {
-        let mut digits = [0u8; 20];
-        let mut n = index;
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let mut p = MemberPrefix {
-            buf: [0; 32],
-            len: 0,
-        };
-        for part in [&b"anggota["[..], &digits[at..], b"]."] {
-            p.buf[p.len..p.len + part.len()].copy_from_slice(part);
-            p.len += part.len();
-        }
-        p
+        MemberPrefix { index: Some(index) }
     }
 
-    fn as_str(&self) -> &str {
-        // Only ASCII was written.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    fn text(&self) -> String {
+        match self.index {
+            Some(i) => format!("anggota[{i}]."),
+            None => String::new(),
+        }
     }
 }
 
@@ -338,10 +329,19 @@ fn name_fast_ok(name: &str) -> bool {
     }
 }
 
+#[inline(always)]
 fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
-    if address_fast_ok(k, regions) {
-        return;
+    if !address_fast_ok(k, regions) {
+        address_findings(k, regions, out);
     }
+}
+
+/// The address checks in full, with their findings. Out of line and cold: most
+/// addresses pass [`address_fast_ok`], and code that is never run still costs a wasm
+/// engine registers in the function it sits in.
+#[cold]
+#[inline(never)]
+fn address_findings(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
     let a = &k.address;
     let levels = [
         ("province", &a.province, Level::Province),
@@ -431,7 +431,26 @@ fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
     }
 }
 
+/// A GPS point that [`gps_findings`] would pass without findings.
+#[inline(always)]
+fn gps_fast_ok(k: &Keluarga) -> bool {
+    k.gps.as_ref().is_none_or(|g| {
+        (-11.5..=6.5).contains(&g.lat)
+            && (94.5..=141.5).contains(&g.lon)
+            && g.accuracy_m.is_none_or(|acc| acc >= 0.0 && acc.is_finite())
+    })
+}
+
+#[inline(always)]
 fn check_gps(k: &Keluarga, out: &mut Vec<Finding>) {
+    if !gps_fast_ok(k) {
+        gps_findings(k, out);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn gps_findings(k: &Keluarga, out: &mut Vec<Finding>) {
     let Some(g) = &k.gps else { return };
     let finite = g.lat.is_finite() && g.lon.is_finite();
     if !finite || !(-90.0..=90.0).contains(&g.lat) || !(-180.0..=180.0).contains(&g.lon) {
@@ -491,6 +510,31 @@ fn same_text(a: &str, b: &str) -> bool {
     }
 }
 
+/// A member that [`check_member`] would pass without findings (the common case,
+/// checked inline; the full checks are out of line).
+#[inline(always)]
+fn member_fast_ok(
+    k: &Keluarga,
+    index: usize,
+    a: &Anggota,
+    ctx: &ValidationContext,
+    known: &mut [u8; 6],
+) -> bool {
+    // `nik_fast_ok` also holds the birth date to today and to 120 years.
+    nik_fast_ok(a, ctx, known)
+        && name_fast_ok(&a.name)
+        && a.presence_date
+            .is_none_or(|d| d <= ctx.today && d >= a.birth_date)
+        && a.moved_to
+            .as_deref()
+            .is_none_or(|c| Level::of(c).is_some() && ctx.regions.contains(c))
+        && !k.anggota[..index].iter().any(|b| same_text(&b.nik, &a.nik))
+}
+
+/// The member's structural checks in full, with their findings. Cold and out of
+/// line (see [`address_findings`]); [`member_fast_ok`] passes most members.
+#[cold]
+#[inline(never)]
 fn check_member(
     k: &Keluarga,
     index: usize,
@@ -500,7 +544,8 @@ fn check_member(
     known: &mut [u8; 6],
     out: &mut Vec<Finding>,
 ) {
-    let at = |field: &str| format!("{}{field}", prefix.as_str());
+    let prefix = prefix.text();
+    let at = |field: &str| format!("{prefix}{field}");
     if !nik_fast_ok(a, ctx, known) {
         let ids = IdContext {
             regions: ctx.regions,
@@ -783,7 +828,7 @@ fn check_variable(
         }
         VarProblem::NotApplicable(value)
     };
-    report_variable(rb, cv.var as usize, prefix.as_str(), problem, out);
+    report_variable(rb, cv.var as usize, &prefix.text(), problem, out);
 }
 
 #[cold]
@@ -907,7 +952,7 @@ fn check_rule(
     if !matches!(cr.assertion.eval_in(view), Value::Bool(false)) {
         return;
     }
-    report_rule(rb, i, view, prefix.as_str(), out);
+    report_rule(rb, i, view, &prefix.text(), out);
 }
 
 #[cold]
@@ -1153,11 +1198,106 @@ mod fast_path_tests {
         }
     }
 
+    /// The inline fast tests never pass what the full structural checks would report:
+    /// `member_fast_ok` ⇒ no finding from `check_member`, `gps_fast_ok` ⇒ none from
+    /// `gps_findings`, over changes of the fields they read (and they do pass the sample).
+    #[test]
+    fn fast_tests_never_pass_what_the_full_checks_report() {
+        use serde_json::{Value as J, json};
+        let regions = RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap();
+        let ctx = ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions: &regions,
+            today: Date::from_ymd(2026, 6, 30).unwrap(),
+        };
+        let base: J = serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .unwrap();
+        let nik0 = base["anggota"][0]["nik"].clone();
+        let member_changes: Vec<(&str, J)> = vec![
+            ("nik", json!("")),
+            ("nik", json!("110101120580000")),
+            ("nik", json!("11010112058000012")),
+            ("nik", json!("1101011205800000")),
+            ("nik", json!("110101120580000x")),
+            ("nik", json!("9901011205800001")),
+            ("nik", json!("1101015205800001")),
+            ("nik", json!("1101011305800001")),
+            ("nik", nik0),
+            ("name", json!("")),
+            ("name", json!(" Siti")),
+            ("name", json!("a".repeat(101))),
+            ("birth_date", json!("2027-01-01")),
+            ("birth_date", json!("1900-01-01")),
+            ("birth_date", json!("1980-05-13")),
+            ("presence_date", json!("2027-01-01")),
+            ("presence_date", json!("1970-01-01")),
+            ("presence_date", json!("2020-01-01")),
+            ("moved_to", json!("11.01.01.2001")),
+            ("moved_to", json!("11.01.01.9999")),
+            ("moved_to", json!("99")),
+            ("moved_to", json!("11.01")),
+        ];
+        let gps_changes = [
+            json!({"lat": 5.5, "lon": 95.3}),
+            json!({"lat": 5.5, "lon": 95.3, "accuracy_m": 12.0}),
+            json!({"lat": 5.5, "lon": 95.3, "accuracy_m": -1.0}),
+            json!({"lat": 40.0, "lon": 95.3}),
+            json!({"lat": 5.5, "lon": 200.0}),
+            json!({"lat": -11.5, "lon": 141.5}),
+        ];
+        let (mut fast_members, mut slow_members, mut fast_gps) = (0, 0, 0);
+        let mut check = |j: J| {
+            let Ok(k) = serde_json::from_value::<Keluarga>(j) else {
+                return;
+            };
+            let mut known = [0u8; 6];
+            for (i, a) in k.anggota.iter().enumerate() {
+                let mut out = Vec::new();
+                let mut known2 = [0u8; 6];
+                check_member(&k, i, a, &ctx, &MemberPrefix::new(i), &mut known2, &mut out);
+                if member_fast_ok(&k, i, a, &ctx, &mut known) {
+                    assert!(out.is_empty(), "member {i}: {out:?}");
+                    fast_members += 1;
+                } else {
+                    slow_members += 1;
+                }
+            }
+            let mut out = Vec::new();
+            gps_findings(&k, &mut out);
+            if gps_fast_ok(&k) {
+                assert!(out.is_empty(), "{out:?}");
+                fast_gps += 1;
+            }
+        };
+        check(base.clone());
+        let members = base["anggota"].as_array().unwrap().len();
+        for m in 0..members {
+            for (field, v) in &member_changes {
+                let mut j = base.clone();
+                j["anggota"][m][*field] = v.clone();
+                check(j);
+            }
+        }
+        for g in &gps_changes {
+            let mut j = base.clone();
+            j["gps"] = g.clone();
+            check(j);
+        }
+        // Both ways were taken: the test can fail either way.
+        assert!(
+            fast_members > 50 && slow_members > 10,
+            "{fast_members} / {slow_members}"
+        );
+        assert!(fast_gps >= 3, "{fast_gps}");
+    }
+
     #[test]
     fn member_prefix_matches_format() {
-        for i in [0usize, 7, 9, 10, 42, 99, 100, 12345, usize::MAX] {
-            assert_eq!(MemberPrefix::new(i).as_str(), format!("anggota[{i}]."));
-        }
+        assert_eq!(MemberPrefix::FAMILY.text(), "");
+        assert_eq!(MemberPrefix::new(0).text(), "anggota[0].");
+        assert_eq!(MemberPrefix::new(12).text(), "anggota[12].");
     }
 
     #[test]
