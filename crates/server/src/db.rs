@@ -37,8 +37,17 @@ impl Engine {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
-    /// SQLite: the background checkpointer runs while a clone of this lives.
-    _alive: Arc<()>,
+    /// SQLite: the background checkpointer runs while a clone of this lives, and is
+    /// woken through it.
+    checkpoints: Arc<Checkpoints>,
+}
+
+/// What the background checkpointer is told by writers ([`Db::wrote`]).
+#[derive(Debug, Default)]
+struct Checkpoints {
+    /// Rows committed since the last checkpoint (a proxy for WAL pages).
+    rows: std::sync::atomic::AtomicUsize,
+    wake: tokio::sync::Notify,
 }
 
 /// SQLite: a writer connection checkpoints the WAL itself only when it has grown past
@@ -49,8 +58,11 @@ const WRITER_AUTOCHECKPOINT_PAGES: i64 = 65_536;
 /// runs a `RESTART` checkpoint, which waits for the writer so the next one starts the
 /// WAL file from its beginning again.
 const RESTART_WAL_PAGES: i64 = 32_768;
-/// How often the checkpointer looks for committed frames to copy.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
+/// The checkpointer copies once writers report this many rows committed ([`Db::wrote`];
+/// a pushed change writes ~5 WAL pages, so ~1,000 pages, SQLite's own default) …
+const CHECKPOINT_AFTER_ROWS: usize = 200;
+/// … or after this long (for writes that do not report).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 impl Db {
     /// Connects (creating a SQLite file and its folders if missing) and applies migrations.
@@ -107,20 +119,37 @@ impl Db {
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("applying migrations")?;
-        let alive = Arc::new(());
+        let checkpoints = Arc::new(Checkpoints::default());
         if engine == Engine::Sqlite && !url.contains(":memory:") {
             let conn = AnyConnection::connect_with(&options)
                 .await
                 .context("opening the checkpoint connection")?;
-            tokio::spawn(checkpointer(conn, Arc::downgrade(&alive)));
+            tokio::spawn(checkpointer(conn, Arc::downgrade(&checkpoints)));
         }
         let db = Db {
             pool,
             engine,
-            _alive: alive,
+            checkpoints,
         };
         crate::rulebooks::register_builtin(&db).await?;
         Ok(db)
+    }
+}
+
+impl Db {
+    /// Tells the SQLite checkpointer that `rows` changes were committed; it copies them
+    /// into the database file once enough have come together. No-op on PostgreSQL.
+    pub fn wrote(&self, rows: usize) {
+        if self.engine != Engine::Sqlite {
+            return;
+        }
+        let before = self
+            .checkpoints
+            .rows
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+        if before < CHECKPOINT_AFTER_ROWS && before + rows >= CHECKPOINT_AFTER_ROWS {
+            self.checkpoints.wake.notify_one();
+        }
     }
 }
 
@@ -133,7 +162,7 @@ impl Db {
 /// never blocks it); commits stay durable as before, since `synchronous = FULL` syncs
 /// the WAL at each commit and a checkpoint only moves committed pages into the database
 /// file. Ends when the last clone of the [`Db`] is dropped.
-async fn checkpointer(mut conn: AnyConnection, alive: Weak<()>) {
+async fn checkpointer(mut conn: AnyConnection, told: Weak<Checkpoints>) {
     let setup = conn
         .execute("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;")
         .await;
@@ -141,8 +170,13 @@ async fn checkpointer(mut conn: AnyConnection, alive: Weak<()>) {
         tracing::warn!(error = %e, "SQLite checkpointer: setup failed; writers checkpoint themselves");
         return;
     }
-    while alive.strong_count() > 0 {
-        tokio::time::sleep(CHECKPOINT_EVERY).await;
+    loop {
+        {
+            let Some(told) = told.upgrade() else { break };
+            // Woken by `Db::wrote`, or after a while for writers that do not report.
+            let _ = tokio::time::timeout(CHECKPOINT_EVERY, told.wake.notified()).await;
+            told.rows.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
         // (busy, frames in the WAL, frames copied into the database file)
         let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(&mut conn)

@@ -711,6 +711,7 @@ async fn store_group(
     // The writer's time for the whole group, and the commit's part of it (its fsync).
     let writer_ms = started.elapsed().as_secs_f64() * 1e3;
     let commit_ms = committing.elapsed().as_secs_f64() * 1e3;
+    state.db.wrote(all.len());
     let server_time = rfc3339(now());
     for (user, items, applied, queued, rejected, replayed) in logs {
         tracing::info!(
