@@ -1,7 +1,9 @@
 //! Household storage: append-only versions plus a head row per household.
 //!
 //! A household is keyed by its No. KK. Every change inserts a new row in
-//! `household_versions` (never updated) and moves the head in `households`.
+//! `household_versions` (never updated) and moves the head in `households`. The head
+//! holds no copy of the household JSON: its `seq` points at its version row, and reads
+//! join the two ([`HEAD_COLUMNS`], [`HEAD_FROM`]), so each change writes its JSON once.
 //! `seq` is the global change order that pull cursors follow; writers first take the
 //! `meta.write_lock` row lock so `seq` follows commit order on both engines.
 
@@ -22,15 +24,28 @@ pub struct Head {
     pub village: String,
     pub version: i64,
     pub seq: i64,
-    pub payload: String,
+    /// The household JSON; `None` when the head was read without it ([`heads_meta`], or
+    /// a head just queued in [`Writes`]): [`version_json`] reads it by `seq`.
+    pub payload: Option<String>,
 }
 
 impl Head {
     pub fn keluarga(&self) -> anyhow::Result<Keluarga> {
-        serde_json::from_str(&self.payload)
+        let payload = self
+            .payload
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("household {} was read without its JSON", self.seq))?;
+        serde_json::from_str(payload)
             .map_err(|e| anyhow::anyhow!("stored household {} does not parse: {e}", self.seq))
     }
 }
+
+/// The columns of a [`Head`], in its order, for a query `FROM` [`HEAD_FROM`].
+pub const HEAD_COLUMNS: &str = "h.id, h.province, h.village, h.version, h.seq, v.payload";
+
+/// The head (`h`) joined with its version row (`v`), which holds the household JSON.
+pub const HEAD_FROM: &str =
+    "households h JOIN household_versions v ON v.province = h.province AND v.seq = h.seq";
 
 /// Serializes writers (see the module docs). Call first in every writing transaction.
 pub async fn lock(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
@@ -44,19 +59,18 @@ pub async fn head<'e, E>(exec: E, no_kk: &str) -> Result<Option<Head>, sqlx::Err
 where
     E: sqlx::Executor<'e, Database = Any>,
 {
-    let row: Option<(String, String, String, i64, i64, String)> = sqlx::query_as(
-        "SELECT id, province, village, version, seq, payload FROM households WHERE id = $1",
-    )
-    .bind(no_kk)
-    .fetch_optional(exec)
-    .await?;
+    let sql = format!("SELECT {HEAD_COLUMNS} FROM {HEAD_FROM} WHERE h.id = $1");
+    let row: Option<(String, String, String, i64, i64, String)> = sqlx::query_as(&sql)
+        .bind(no_kk)
+        .fetch_optional(exec)
+        .await?;
     Ok(row.map(|r| Head {
         no_kk: r.0,
         province: r.1,
         village: r.2,
         version: r.3,
         seq: r.4,
-        payload: r.5,
+        payload: Some(r.5),
     }))
 }
 
@@ -200,6 +214,21 @@ impl Rows {
     }
 }
 
+/// A family's stored JSON and its SHA-256 (hex), made before it is queued.
+#[derive(Clone, Debug)]
+pub struct Encoded {
+    pub json: String,
+    pub hash: String,
+}
+
+impl Encoded {
+    pub fn of(k: &Keluarga) -> serde_json::Result<Encoded> {
+        let json = serde_json::to_string(k)?;
+        let hash = crate::auth::hex(&<sha2::Sha256 as sha2::Digest>::digest(json.as_bytes()));
+        Ok(Encoded { json, hash })
+    }
+}
+
 /// A version waiting in [`Writes`].
 #[derive(Debug)]
 struct NewVersion {
@@ -260,8 +289,25 @@ impl Writes {
         user_id: Option<i64>,
         change_id: Option<&str>,
     ) -> anyhow::Result<Head> {
-        let payload = serde_json::to_string(k)?;
-        let hash = crate::auth::hex(&<sha2::Sha256 as sha2::Digest>::digest(payload.as_bytes()));
+        let encoded = Encoded::of(k)?;
+        self.save_encoded(tx, k, encoded, before, user_id, change_id)
+            .await
+    }
+
+    /// [`Writes::save`] with `k`'s JSON and hash already made ([`Encoded::of`]).
+    pub async fn save_encoded(
+        &mut self,
+        tx: &mut Tx<'_>,
+        k: &Keluarga,
+        encoded: Encoded,
+        before: Option<&Keluarga>,
+        user_id: Option<i64>,
+        change_id: Option<&str>,
+    ) -> anyhow::Result<Head> {
+        let Encoded {
+            json: payload,
+            hash,
+        } = encoded;
         let village = village_of(k).to_owned();
         let province = province_of(&village);
         let at = now();
@@ -283,7 +329,7 @@ impl Writes {
             version,
             village: village.clone(),
             hash,
-            payload: payload.clone(),
+            payload,
             at,
         });
         // Rewrite the NIK index only when the set of active NIKs changed (most changes,
@@ -331,9 +377,10 @@ impl Writes {
             province,
             village,
             version,
-            // Assigned at flush; heads handed out here are for reading within the batch.
+            // Assigned at flush; heads handed out here are for reading within the batch
+            // (the JSON through `pending_version`).
             seq: 0,
-            payload,
+            payload: None,
         })
     }
 
@@ -391,10 +438,10 @@ impl Writes {
                 }
             }
             let mut heads = Rows::new(
-                "INSERT INTO households (province, id, village, version, seq, hash, payload, updated_at) VALUES",
-                8,
+                "INSERT INTO households (province, id, village, version, seq, hash, updated_at) VALUES",
+                7,
                 "ON CONFLICT (id) DO UPDATE SET village = excluded.village, version = excluded.version, \
-                 seq = excluded.seq, hash = excluded.hash, payload = excluded.payload, updated_at = excluded.updated_at",
+                 seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at",
             );
             let mut order: Vec<&&NewVersion> = last.values().collect();
             order.sort_by(|a, b| a.no_kk.cmp(&b.no_kk));
@@ -409,7 +456,6 @@ impl Writes {
                     Val::Int(v.version),
                     Val::Int(seq),
                     Val::Text(v.hash.clone()),
-                    Val::Text(v.payload.clone()),
                     Val::Int(v.at),
                 ]);
             }
@@ -425,7 +471,31 @@ impl Writes {
 /// Heads of the given households, one query per few hundred; missing ones are absent.
 pub async fn heads(tx: &mut Tx<'_>, ids: &[&str]) -> Result<HashMap<String, Head>, sqlx::Error> {
     let sqlite = is_sqlite(tx);
-    heads_with(tx, sqlite, ids).await
+    heads_with(tx, sqlite, ids, true).await
+}
+
+/// [`heads`] without the household JSON (`payload` is `None`; see [`version_json`]).
+pub async fn heads_meta(
+    tx: &mut Tx<'_>,
+    ids: &[&str],
+) -> Result<HashMap<String, Head>, sqlx::Error> {
+    let sqlite = is_sqlite(tx);
+    heads_with(tx, sqlite, ids, false).await
+}
+
+/// The JSON of the household version numbered `seq` (a head's pointer).
+pub async fn version_json(
+    tx: &mut Tx<'_>,
+    province: &str,
+    seq: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT payload FROM household_versions WHERE province = $1 AND seq = $2")
+            .bind(province)
+            .bind(seq)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// [`heads`] read outside a transaction (a snapshot that may be stale by the time it
@@ -436,21 +506,29 @@ pub async fn heads_snapshot(
     ids: &[&str],
 ) -> Result<HashMap<String, Head>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    heads_with(&mut conn, sqlite, ids).await
+    heads_with(&mut conn, sqlite, ids, true).await
 }
 
 async fn heads_with(
     conn: &mut sqlx::AnyConnection,
     sqlite: bool,
     ids: &[&str],
+    with_json: bool,
 ) -> Result<HashMap<String, Head>, sqlx::Error> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK_ROWS) {
         let params: Vec<String> = (1..=chunk.len()).map(|i| placeholder(sqlite, i)).collect();
-        let sql = format!(
-            "SELECT id, province, village, version, seq, payload FROM households WHERE id IN ({})",
-            params.join(", ")
-        );
+        let sql = if with_json {
+            format!(
+                "SELECT {HEAD_COLUMNS} FROM {HEAD_FROM} WHERE h.id IN ({})",
+                params.join(", ")
+            )
+        } else {
+            format!(
+                "SELECT id, province, village, version, seq, '' FROM households WHERE id IN ({})",
+                params.join(", ")
+            )
+        };
         let mut q = sqlx::query_as::<_, (String, String, String, i64, i64, String)>(&sql);
         for id in chunk {
             q = q.bind(*id);
@@ -464,7 +542,7 @@ async fn heads_with(
                     village: r.2,
                     version: r.3,
                     seq: r.4,
-                    payload: r.5,
+                    payload: with_json.then_some(r.5),
                 },
             );
         }

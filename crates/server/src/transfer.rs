@@ -217,10 +217,12 @@ pub async fn export(
     let mut out = String::new();
     match what {
         What::Households => {
+            let sql = format!(
+                "SELECT h.id, h.village, h.version, v.payload FROM {} ORDER BY h.id",
+                crate::store::HEAD_FROM
+            );
             let rows: Vec<(String, String, i64, String)> =
-                sqlx::query_as("SELECT id, village, version, payload FROM households ORDER BY id")
-                    .fetch_all(&db.pool)
-                    .await?;
+                sqlx::query_as(&sql).fetch_all(&db.pool).await?;
             if format == Format::Csv {
                 out.push_str(
                     "no_kk,version,village,status,nik,name,sex,birth_date,relationship,presence\n",

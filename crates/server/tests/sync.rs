@@ -853,6 +853,20 @@ both!(one_batch_sees_its_own_writes, |ctx| {
         pulled.json["households"][0]["seq"].as_i64(),
         seqs.last().copied()
     );
+    assert_eq!(
+        pulled.json["households"][0]["keluarga"]["housing"]["floor"],
+        3
+    );
+    // The head holds no copy of the JSON: it points at its version row (migration 0005).
+    assert_eq!(
+        count(
+            &ctx,
+            "SELECT COUNT(*) FROM households h JOIN household_versions v \
+             ON v.province = h.province AND v.seq = h.seq AND v.household_id = h.id AND v.version = h.version"
+        )
+        .await,
+        count(&ctx, "SELECT COUNT(*) FROM households").await
+    );
     // Audit: one entry per applied change, one for the queued conflict.
     let k1 = ctx.login("k1").await;
     let audit = ctx

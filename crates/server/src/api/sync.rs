@@ -153,9 +153,11 @@ async fn pull(
 ) -> ApiResult<crate::json::Json<PullResponse>> {
     let cursor = parse_num(q.cursor.as_deref(), "cursor", 0, 0, i64::MAX)?;
     let limit = parse_num(q.limit.as_deref(), "limit", 500, 1, 2000)?;
-    let (cond, binds) = scope_sql(&user, "village", 3);
+    let (cond, binds) = scope_sql(&user, "h.village", 3);
     let sql = format!(
-        "SELECT id, village, version, seq, payload FROM households WHERE seq > $1 AND {cond} ORDER BY seq LIMIT $2"
+        "SELECT h.id, h.village, h.version, h.seq, v.payload FROM {} \
+         WHERE h.seq > $1 AND {cond} ORDER BY h.seq LIMIT $2",
+        store::HEAD_FROM
     );
     let mut query = sqlx::query_as::<_, (String, String, i64, i64, String)>(&sql)
         .bind(cursor)
@@ -214,8 +216,8 @@ async fn household(
         return Err(ApiError::forbidden(format!("region {}", head.village)));
     }
     let history = store::history(&state.db, &q.no_kk).await?;
-    let keluarga: Value =
-        serde_json::from_str(&head.payload).map_err(|e| ApiError::Internal(e.into()))?;
+    let keluarga: Value = serde_json::from_str(head.payload.as_deref().unwrap_or_default())
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(json!({
         "no_kk": head.no_kk,
         "village": head.village,
@@ -405,6 +407,9 @@ pub struct PreparedApply {
     fam: Keluarga,
     outcome: Outcome,
     checks: RulebookChecks,
+    /// The new version's JSON and hash when the outcome is applied (made here, so the
+    /// single writer does not serialize and hash it).
+    encoded: Option<store::Encoded>,
 }
 
 /// Hashes and applies the items of one push against a snapshot of their heads, on the
@@ -444,6 +449,10 @@ async fn prepare(
                         let fam = h.keluarga().ok()?;
                         let (outcome, checks) =
                             apply_both(&state, &fam, item, &device, current, today, None);
+                        let encoded = outcome
+                            .as_ref()
+                            .ok()
+                            .and_then(|a| store::Encoded::of(&a.keluarga).ok());
                         Some(PreparedApply {
                             seq: h.seq,
                             version: h.version,
@@ -453,6 +462,7 @@ async fn prepare(
                             fam,
                             outcome,
                             checks,
+                            encoded,
                         })
                     });
                 Prepared {
@@ -605,6 +615,7 @@ async fn store_group(
     jobs: &[PushJob],
     answers: &mut Vec<ApiResult<PushResponse>>,
 ) -> ApiResult<()> {
+    let started = std::time::Instant::now();
     let registry = state.rulebooks().await?;
     let current = &registry.current.rulebook;
     let today = state.today();
@@ -620,6 +631,7 @@ async fn store_group(
     sessions.sort_unstable();
     sessions.dedup();
     let users = crate::auth::users_of_sessions(&mut tx, &sessions).await?;
+    let read_ms = started.elapsed().as_secs_f64() * 1e3;
     let mut out = Vec::with_capacity(jobs.len());
     let mut logs = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -691,8 +703,15 @@ async fn store_group(
             server_time: String::new(),
         }));
     }
+    let flushing = std::time::Instant::now();
     batch.writes.flush(&mut tx).await?;
+    let flush_ms = flushing.elapsed().as_secs_f64() * 1e3;
+    let committing = std::time::Instant::now();
     tx.commit().await?;
+    // The writer's time for the whole group, and the commit's part of it (its fsync).
+    let writer_ms = started.elapsed().as_secs_f64() * 1e3;
+    let commit_ms = committing.elapsed().as_secs_f64() * 1e3;
+    state.db.wrote(all.len());
     let server_time = rfc3339(now());
     for (user, items, applied, queued, rejected, replayed) in logs {
         tracing::info!(
@@ -703,6 +722,10 @@ async fn store_group(
             rejected,
             replayed,
             group = jobs.len(),
+            writer_ms,
+            read_ms,
+            flush_ms,
+            commit_ms,
             "push"
         );
     }
@@ -857,7 +880,9 @@ impl Batch {
         }
         kks.sort_unstable();
         kks.dedup();
-        let mut found = store::heads(tx, &kks).await?;
+        // Without the JSON: the writer mostly reuses what `prepare` parsed, and reads a
+        // family's JSON only when it needs it (`Batch::family`).
+        let mut found = store::heads_meta(tx, &kks).await?;
         let heads = kks
             .iter()
             .map(|k| ((*k).to_owned(), found.remove(*k)))
@@ -898,6 +923,36 @@ impl Batch {
         let h = store::head(&mut **tx, no_kk).await?;
         self.heads.insert(no_kk.to_owned(), h.clone());
         Ok(h)
+    }
+
+    /// The JSON of a head as this batch left it: in hand, queued in this batch, or read
+    /// by its `seq`.
+    pub async fn json(&self, tx: &mut Tx<'_>, head: &store::Head) -> ApiResult<String> {
+        if let Some(p) = &head.payload {
+            return Ok(p.clone());
+        }
+        if let Some(p) = self.writes.pending_version(&head.no_kk, head.version) {
+            return Ok(p.to_owned());
+        }
+        store::version_json(tx, &head.province, head.seq)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "household head {} points at no version",
+                    head.seq
+                ))
+            })
+    }
+
+    /// The family of a head as this batch left it (see [`Batch::json`]).
+    pub async fn family(&self, tx: &mut Tx<'_>, head: &store::Head) -> ApiResult<Keluarga> {
+        let json = self.json(tx, head).await?;
+        serde_json::from_str(&json).map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!(
+                "stored household {} does not parse: {e}",
+                head.seq
+            ))
+        })
     }
 
     /// A stored version, or one made earlier in this batch.
@@ -994,9 +1049,13 @@ async fn push_one(
                     && a.device == device.version
                     && a.today == today
             });
+            let loaded;
             let fam = match reuse {
-                Some(a) => a.fam.clone(),
-                None => h.keluarga()?,
+                Some(a) => &a.fam,
+                None => {
+                    loaded = batch.family(tx, h).await?;
+                    &loaded
+                }
             };
             // A stale item must still be valid against the version it was made on.
             let stale_errors = if i64::from(item.base_version) < h.version {
@@ -1042,27 +1101,36 @@ async fn push_one(
                 let target = match &item.event {
                     Event::FamilyMerge { into_no_kk, .. } => {
                         match batch.head(tx, into_no_kk).await? {
-                            Some(t) => Some(t.keluarga()?),
+                            Some(t) => Some(batch.family(tx, &t).await?),
                             None => None,
                         }
                     }
                     _ => None,
                 };
-                let (outcome, c) = match reuse {
-                    Some(a) if target.is_none() => (a.outcome.clone(), a.checks.clone()),
-                    _ => apply_both(state, &fam, item, device, current, today, target.as_ref()),
+                let fresh;
+                let (outcome, encoded) = match reuse {
+                    Some(a) if target.is_none() => {
+                        checks = Some(a.checks.clone());
+                        (&a.outcome, a.encoded.clone())
+                    }
+                    _ => {
+                        let (o, c) =
+                            apply_both(state, fam, item, device, current, today, target.as_ref());
+                        checks = Some(c);
+                        fresh = o;
+                        (&fresh, None)
+                    }
                 };
-                checks = Some(c);
                 match outcome {
-                    Err(f) => reject(item, f),
+                    Err(f) => reject(item, f.clone()),
                     Ok(applied) => {
                         let other_exists = match &applied.other {
                             Some(o) => batch.head(tx, &o.no_kk).await?.is_some(),
                             None => false,
                         };
-                        let blocked = split_blocked(user, item, &applied, other_exists);
+                        let blocked = split_blocked(user, item, applied, other_exists);
                         let mut findings = applied.findings.clone();
-                        for nik in store::niks_elsewhere(tx, &applied.keluarga, Some(&fam)).await? {
+                        for nik in store::niks_elsewhere(tx, &applied.keluarga, Some(fam)).await? {
                             let path = applied
                                 .keluarga
                                 .anggota
@@ -1093,7 +1161,7 @@ async fn push_one(
                             }
                         } else {
                             let version =
-                                stage_applied(tx, batch, user, item, &fam, &applied).await?;
+                                stage_applied(tx, batch, user, item, fam, applied, encoded).await?;
                             ItemResult {
                                 id: item.id.clone(),
                                 outcome: "accepted".into(),
@@ -1236,12 +1304,13 @@ pub async fn commit_applied(
     applied: &tepat_core::event::Applied,
 ) -> ApiResult<u32> {
     let mut batch = Batch::new();
-    let version = stage_applied(tx, &mut batch, user, item, before, applied).await?;
+    let version = stage_applied(tx, &mut batch, user, item, before, applied, None).await?;
     batch.writes.flush(tx).await?;
     Ok(version)
 }
 
-/// [`commit_applied`] into a batch (written at its flush).
+/// [`commit_applied`] into a batch (written at its flush). `encoded` is the new
+/// version's JSON and hash when already made (`store::Encoded::of(&applied.keluarga)`).
 pub async fn stage_applied(
     tx: &mut Tx<'_>,
     batch: &mut Batch,
@@ -1249,12 +1318,18 @@ pub async fn stage_applied(
     item: &ChangeRequest,
     before: &Keluarga,
     applied: &tepat_core::event::Applied,
+    encoded: Option<store::Encoded>,
 ) -> ApiResult<u32> {
+    let encoded = match encoded {
+        Some(e) => e,
+        None => store::Encoded::of(&applied.keluarga).map_err(|e| ApiError::Internal(e.into()))?,
+    };
     let head = batch
         .writes
-        .save(
+        .save_encoded(
             tx,
             &applied.keluarga,
+            encoded,
             Some(before),
             Some(user.id),
             Some(&item.id),
@@ -1275,8 +1350,14 @@ pub async fn stage_applied(
     );
     if let Some(other) = &applied.other {
         let prior = batch.head(tx, &other.no_kk).await?;
-        let prior_family = match &prior {
-            Some(p) => Some(p.keluarga()?),
+        let prior_json = match &prior {
+            Some(p) => Some(batch.json(tx, p).await?),
+            None => None,
+        };
+        let prior_family = match &prior_json {
+            Some(j) => Some(
+                serde_json::from_str::<Keluarga>(j).map_err(|e| ApiError::Internal(e.into()))?,
+            ),
             None => None,
         };
         let head = batch
@@ -1297,7 +1378,7 @@ pub async fn stage_applied(
             Some(&store::province_of(store::village_of(other))),
             Some(&other.no_kk),
             Some(&item.id),
-            prior.map(|p| p.payload),
+            prior_json,
             Some(other_json),
         );
     }
