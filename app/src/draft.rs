@@ -263,7 +263,7 @@ pub fn label(v: &Variable, lang: tepat_core::Lang) -> String {
 /// The findings of one field path, errors first.
 pub fn of_path<'a>(findings: &'a [Finding], key: &str) -> Vec<&'a Finding> {
     let mut v: Vec<&Finding> = findings.iter().filter(|f| f.path == key).collect();
-    v.sort_by_key(|f| f.severity);
+    crate::order::sort_by(&mut v, |a, b| a.severity.cmp(&b.severity));
     v
 }
 

@@ -152,7 +152,9 @@ pub fn device_changes(no_kk: &str, queued: &[Item], sent: &[Sent]) -> Vec<Device
         });
     }
     // RFC 3339 times of one device compare as text (all UTC from `toISOString`).
-    out.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.id.cmp(&a.id)));
+    crate::order::sort_by(&mut out, |a, b| {
+        b.time.cmp(&a.time).then_with(|| b.id.cmp(&a.id))
+    });
     out
 }
 

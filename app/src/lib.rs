@@ -10,6 +10,7 @@ pub mod draft;
 pub mod draft_store;
 pub mod history;
 pub mod i18n;
+pub mod order;
 pub mod outbox;
 pub mod perf;
 pub mod regions;

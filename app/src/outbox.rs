@@ -116,7 +116,7 @@ pub async fn load(outbox: Outbox, unlocked: &Unlocked) {
     let Ok(mut stored) = store::outbox_all::<Stored>().await else {
         return;
     };
-    stored.sort_by(|a, b| a.created.cmp(&b.created));
+    crate::order::sort_by(&mut stored, |a, b| a.created.cmp(&b.created));
     let mut items = Vec::new();
     for s in stored {
         if let Ok(request) = crypto::open_json::<ChangeRequest>(&unlocked.key, &s.request).await {
@@ -159,7 +159,7 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
         .filter(|s| s.state == ItemState::Pending)
         .map(|s| s.rulebook_version.as_str())
         .collect();
-    versions.sort_unstable();
+    crate::order::sort_by(&mut versions, |a, b| a.cmp(b));
     versions.dedup();
     let mut sent = Vec::new();
     for version in versions {

@@ -130,7 +130,7 @@ impl Worklist {
         if !changed {
             return false;
         }
-        self.households.sort_by(|a, b| {
+        crate::order::sort_by(&mut self.households, |a, b| {
             (a.village.as_str(), a.head_name()).cmp(&(b.village.as_str(), b.head_name()))
         });
         true

@@ -270,3 +270,27 @@ async fn draft_saves_and_removals_at_once_lose_nothing() {
         draft_store::remove(&key, &kk).await.expect("cleaned up");
     }
 }
+
+/// The shared sort gives the same order as the standard library's stable sort, ties
+/// included, on lists of every length up to 40 with many equal keys.
+#[wasm_bindgen_test]
+fn the_shared_sort_orders_like_the_stable_sort() {
+    let mut seed: u32 = 0x2545_f491;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    for len in 0..=40 {
+        for _ in 0..5 {
+            // (key, original position): equal keys are frequent, so stability shows.
+            let items: Vec<(u32, usize)> = (0..len).map(|i| (next() % 7, i)).collect();
+            let mut ours = items.clone();
+            tepat_app::order::sort_by(&mut ours, |a, b| b.0.cmp(&a.0));
+            let mut std = items.clone();
+            std.sort_by_key(|x| std::cmp::Reverse(x.0));
+            assert_eq!(ours, std, "length {len}: {items:?}");
+        }
+    }
+}

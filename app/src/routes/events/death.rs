@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use tepat_core::event::Event;
 use tepat_core::{Date, Keluarga};
 
-use super::{Beside, Footer, Form, MemberSelect, pick, req_date, req_member};
+use super::{Beside, EventDate, Footer, Form, MemberSelect, pick, req_date, req_member};
 use crate::i18n::tx;
 
 const FIELDS: &[&str] = &["event.nik", "event.date", "event.new_head"];
@@ -70,9 +70,7 @@ pub fn MemberLeaves(keluarga: Keluarga, leave: Leave) -> impl IntoView {
             <label for=member_id>{tx(leave.member.0, leave.member.1)}</label>
             <MemberSelect form=form id=member_id value=member empty=("— pilih —", "— choose —") field="event.nik"/>
             <Beside form=form field="event.nik"/>
-            <label for=date_id>{tx(leave.date.0, leave.date.1)}</label>
-            <input id=date_id type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-            <Beside form=form field="event.date"/>
+            <EventDate form=form id=date_id value=date label=leave.date/>
             <label for=head_id>{tx(leave.new_head.0, leave.new_head.1)}</label>
             <MemberSelect form=form id=head_id value=new_head empty=("— tidak ada —", "— none —") field="event.new_head"/>
             <Beside form=form field="event.new_head"/>

@@ -7,8 +7,8 @@ use tepat_core::event::Event;
 
 use super::member::{MemberFields, PersonFields};
 use super::{
-    Beside, Footer, Form, MemberSelect, REQUIRED, input_finding, new_member, pick, req_date,
-    req_member,
+    Beside, EventDate, Footer, Form, MemberSelect, REQUIRED, input_finding, new_member, pick,
+    req_date, req_member,
 };
 use crate::i18n::tx;
 
@@ -70,9 +70,7 @@ pub fn Marriage(keluarga: Keluarga) -> impl IntoView {
             <label for="marry-member">{tx("Anggota yang menikah", "Member who married")}</label>
             <MemberSelect form=form id="marry-member" value=member empty=("— pilih —", "— choose —") field="event.nik"/>
             <Beside form=form field="event.nik"/>
-            <label for="marry-date">{tx("Tanggal perkawinan", "Date of the marriage")}</label>
-            <input id="marry-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-            <Beside form=form field="event.date"/>
+            <EventDate form=form id="marry-date" value=date label=("Tanggal perkawinan", "Date of the marriage")/>
             <label for="marry-mode">{tx("Pasangan", "Partner")}</label>
             <select id="marry-mode" bind:value=mode>
                 <option value="new">{tx("Orang baru, masuk ke keluarga ini", "A new person, joining this family")}</option>

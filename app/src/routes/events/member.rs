@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::questions::Questions;
-use super::{Beside, CodeSelect, Footer, Form, MemberInput, new_member, req_date};
+use super::{Beside, CodeSelect, EventDate, Footer, Form, MemberInput, new_member, req_date};
 use crate::i18n::{tr, tx, use_lang};
 
 /// The typed answers of a new person, one signal per input.
@@ -132,9 +132,7 @@ pub fn NewMember(keluarga: Keluarga, birth: bool) -> impl IntoView {
             <h3>{move || if birth { tr(lang.get(), "Catat kelahiran", "Record a birth") } else { tr(lang.get(), "Catat anggota pindah masuk", "Record a member moving in") }}</h3>
             <PersonFields form=form m=m prefix="event.anggota" ids=if birth { "birth" } else { "movein" } relationship=true skip=&[]/>
             {(!birth).then(|| view! {
-                <label for="movein-date">{tx("Tanggal pindah masuk", "Date of moving in")}</label>
-                <input id="movein-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-                <Beside form=form field="event.date"/>
+                <EventDate form=form id="movein-date" value=date label=("Tanggal pindah masuk", "Date of moving in")/>
                 <label for="movein-kk">{tx("No. KK asal (jika diketahui)", "Previous No. KK (if known)")}</label>
                 <input id="movein-kk" type="text" inputmode="numeric" maxlength="16" autocomplete="off" bind:value=from_kk aria-describedby=super::msg_id("event.from_kk")/>
                 <Beside form=form field="event.from_kk"/>

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use tepat_core::event::{Event, MemberRole};
 use tepat_core::{FamilyStatus, Finding, Keluarga};
 
-use super::{Beside, CodeSelect, Footer, Form, REQUIRED, input_finding, member_roles, req_date};
+use super::{
+    Beside, CodeSelect, EventDate, Footer, Form, REQUIRED, input_finding, member_roles, req_date,
+};
 use crate::i18n::tx;
 use crate::worklist::Worklist;
 
@@ -137,9 +139,7 @@ pub fn Merge(keluarga: Keluarga) -> impl IntoView {
                 {options}
             </select>
             <Beside form=form field="event.into_no_kk"/>
-            <label for="merge-date">{tx("Tanggal gabung KK", "Date of the merge")}</label>
-            <input id="merge-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-            <Beside form=form field="event.date"/>
+            <EventDate form=form id="merge-date" value=date label=("Tanggal gabung KK", "Date of the merge")/>
             <fieldset>
                 <legend>{tx("Anggota yang bergabung", "Members joining")}</legend>
                 {list}

@@ -708,6 +708,21 @@ pub fn Beside(form: Form, #[prop(into)] field: String) -> impl IntoView {
     }
 }
 
+/// The event's date (`event.date`): its label, a date input and its findings.
+#[component]
+pub fn EventDate(
+    form: Form,
+    id: &'static str,
+    value: RwSignal<String>,
+    label: (&'static str, &'static str),
+) -> impl IntoView {
+    view! {
+        <label for=id>{tx(label.0, label.1)}</label>
+        <input id=id type="date" bind:value=value aria-describedby=msg_id("event.date")/>
+        <Beside form=form field="event.date"/>
+    }
+}
+
 /// A `<select>` of the family's active members, with an empty first choice.
 #[component]
 pub fn MemberSelect(

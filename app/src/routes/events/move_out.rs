@@ -7,7 +7,8 @@ use tepat_core::event::{Destination, Event};
 use tepat_core::{Finding, Keluarga, Level};
 
 use super::{
-    Beside, Footer, Form, MemberSelect, REQUIRED, input_finding, pick, req_date, req_member,
+    Beside, EventDate, Footer, Form, MemberSelect, REQUIRED, input_finding, pick, req_date,
+    req_member,
 };
 use crate::i18n::{tr, tx, use_lang};
 use crate::regions::use_regions;
@@ -156,9 +157,7 @@ pub fn MoveOut(keluarga: Keluarga) -> impl IntoView {
             <label for="move-member">{tx("Anggota yang pindah", "Member who moved")}</label>
             <MemberSelect form=form id="move-member" value=member empty=("— pilih —", "— choose —") field="event.nik"/>
             <Beside form=form field="event.nik"/>
-            <label for="move-date">{tx("Tanggal pindah", "Date of the move")}</label>
-            <input id="move-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-            <Beside form=form field="event.date"/>
+            <EventDate form=form id="move-date" value=date label=("Tanggal pindah", "Date of the move")/>
             <label for="move-where">{tx("Pindah ke", "Moved to")}</label>
             <select id="move-where" bind:value=abroad>
                 <option value="domestic">{tx("Dalam negeri (Indonesia)", "Within Indonesia")}</option>

@@ -5,7 +5,7 @@ use tepat_core::Keluarga;
 use tepat_core::event::Event;
 
 use super::death::{Leave, MemberLeaves};
-use super::{Beside, Footer, Form, req_date};
+use super::{EventDate, Footer, Form, req_date};
 use crate::i18n::tx;
 
 #[component]
@@ -49,9 +49,7 @@ pub fn FamilyNotFound(keluarga: Keluarga) -> impl IntoView {
         <form on:submit=submit novalidate>
             <h3>{tx("Keluarga tidak ditemukan di alamat", "Family not found at the address")}</h3>
             <p>{tx("Keluarga ini akan berstatus tidak ditemukan. Catat hanya setelah memastikan dengan tetangga atau ketua RT.", "The family will get the status not found. Record it only after checking with neighbours or the RT head.")}</p>
-            <label for="fnf-date">{tx("Tanggal kunjungan", "Date of the visit")}</label>
-            <input id="fnf-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-            <Beside form=form field="event.date"/>
+            <EventDate form=form id="fnf-date" value=date label=("Tanggal kunjungan", "Date of the visit")/>
             <Footer form=form fields=FIELDS/>
         </form>
     }

@@ -7,8 +7,8 @@ use tepat_core::event::{Event, MemberRole};
 use tepat_core::{Finding, Keluarga};
 
 use super::{
-    Beside, CodeSelect, Footer, Form, MemberSelect, REQUIRED, input_finding, member_roles, pick,
-    req_date,
+    Beside, CodeSelect, EventDate, Footer, Form, MemberSelect, REQUIRED, input_finding,
+    member_roles, pick, req_date,
 };
 use crate::i18n::tx;
 
@@ -118,9 +118,7 @@ pub fn Split(keluarga: Keluarga) -> impl IntoView {
                 bind:value=new_kk aria-describedby=super::msg_id("event.new_no_kk")/>
             <Beside form=form field="event.new_no_kk"/>
             <Beside form=form field="other.no_kk"/>
-            <label for="split-date">{tx("Tanggal pecah KK", "Date of the split")}</label>
-            <input id="split-date" type="date" bind:value=date aria-describedby=super::msg_id("event.date")/>
-            <Beside form=form field="event.date"/>
+            <EventDate form=form id="split-date" value=date label=("Tanggal pecah KK", "Date of the split")/>
             <fieldset>
                 <legend>{tx("Anggota yang pindah ke KK baru", "Members moving to the new family")}</legend>
                 {list}
