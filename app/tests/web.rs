@@ -289,7 +289,7 @@ fn the_shared_sort_orders_like_the_stable_sort() {
             let mut ours = items.clone();
             tepat_app::order::sort_by(&mut ours, |a, b| b.0.cmp(&a.0));
             let mut std = items.clone();
-            std.sort_by(|a, b| b.0.cmp(&a.0));
+            std.sort_by_key(|x| std::cmp::Reverse(x.0));
             assert_eq!(ours, std, "length {len}: {items:?}");
         }
     }
