@@ -90,7 +90,7 @@ test("a draft keeps its rulebook: the server publishes a new one, the draft stil
   assert.equal(await version.getAttribute("data-version"), old);
   const area = (drafted.keluarga.housing?.floor_area_m2 ?? 36) + 7;
   await page.locator(AREA).fill(String(area));
-  await page.getByText("Draf tersimpan di perangkat").waitFor();
+  await page.locator('[data-field="draft-status"][data-saved="true"]').getByText("Draf tersimpan di perangkat").waitFor();
 
   // The server publishes a new rulebook: the same rules, the floor-area question relabelled.
   const rulebook = await api(page, "pendamping1", "/api/v1/rulebook");

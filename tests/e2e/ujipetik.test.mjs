@@ -103,7 +103,9 @@ test("uji petik: Indonesian finding beside the field and in the summary, draft s
   await page.locator("#f-photo").setInputFiles({ name: "rumah.png", mimeType: "image/png", buffer: Buffer.from(png) });
   await page.locator('img[data-field="photo"]').waitFor();
   assert.deepEqual(await photoTypes(page), [{ type: "image/jpeg", w: 1280, h: 960 }]);
-  await page.getByText("Draf tersimpan di perangkat").waitFor();
+  // Every change saved, the photo's included: "Draf tersimpan" alone was already shown
+  // by an earlier save, and a crash before the photo's save lost it (a flaky run).
+  await page.locator('[data-field="draft-status"][data-saved="true"]').getByText("Draf tersimpan di perangkat").waitFor();
 
   // Kill the tab mid-form (no unload handlers run), reopen in a new page: the draft is there.
   const cdp = await context.newCDPSession(page);

@@ -444,16 +444,19 @@ fn Form(
     let sent_by_submit = sent.clone();
     let saved = RwSignal::new(None::<String>);
     let save_error = RwSignal::new(false);
-    let generation = StoredValue::new(0u64);
-    // (a save is running, the draft to save next)
-    let queue = Rc::new(std::cell::RefCell::new((false, None::<Draft>)));
+    // Every change of the draft is a generation; `saved_gen` is the newest one stored.
+    // While they differ the status says the draft is being saved, not that it is saved.
+    let generation = RwSignal::new(0u64);
+    let saved_gen = RwSignal::new(0u64);
+    // (a save is running, the draft to save next with its generation)
+    let queue = Rc::new(std::cell::RefCell::new((false, None::<(u64, Draft)>)));
     Effect::new(move |first: Option<()>| {
         let d = draft.get();
         if first.is_none() {
             return;
         }
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
+        generation.update(|g| *g += 1);
+        let mine = generation.get_untracked();
         let u = unlocked.get_value();
         let queue = queue.clone();
         let sent = sent.clone();
@@ -462,12 +465,12 @@ fn Form(
             // the change is painted; a newer change meanwhile saves instead of this one
             // (the form may be gone: this one is still saved).
             crate::after_paint().await;
-            if generation.try_get_value().is_some_and(|g| g != mine) {
+            if generation.try_get_untracked().is_some_and(|g| g != mine) {
                 return;
             }
             {
                 let mut q = queue.borrow_mut();
-                q.1 = Some(d);
+                q.1 = Some((mine, d));
                 if q.0 {
                     // The running save stores it when done.
                     return;
@@ -476,7 +479,7 @@ fn Form(
             }
             loop {
                 let next = queue.borrow_mut().1.take();
-                let Some(mut d) = next else {
+                let Some((gen_of_d, mut d)) = next else {
                     queue.borrow_mut().0 = false;
                     break;
                 };
@@ -489,6 +492,7 @@ fn Form(
                     Ok(()) => {
                         save_error.try_set(false);
                         saved.try_set(Some(d.updated.clone()));
+                        saved_gen.try_set(gen_of_d);
                         let state = data.worklist.with_untracked(|w| {
                             w.as_ref().and_then(|w| w.find(&d.no_kk)).map(|h| h.state)
                         });
@@ -705,7 +709,7 @@ fn Form(
                     // a save still running sees `sent` when it ends and removes what it
                     // wrote (set before the removal below, so a save that ends while the
                     // removal awaits cannot leave the draft behind).
-                    generation.try_update_value(|g| *g += 1);
+                    generation.try_update(|g| *g += 1);
                     sent.set(true);
                     submitted.try_set(true);
                     let _ = draft_store::remove(&u.key, &no_kk).await;
@@ -765,8 +769,11 @@ fn Form(
         if save_error.get() {
             return view! { <p class="notice warn" role="status" data-field="draft-status">{tr(l, "Draf gagal disimpan di perangkat.", "The draft could not be saved on the device.")}</p> }.into_any();
         }
+        if !submitted.get() && generation.get() != saved_gen.get() {
+            return view! { <p class="notice" role="status" data-field="draft-status" data-saved="false">{tr(l, "Menyimpan draf di perangkat…", "Saving the draft on the device…")}</p> }.into_any();
+        }
         match saved.get() {
-            Some(t) => view! { <p class="notice" role="status" data-field="draft-status">{tr(l, "Draf tersimpan di perangkat ", "Draft saved on the device ")}{t}</p> }.into_any(),
+            Some(t) => view! { <p class="notice" role="status" data-field="draft-status" data-saved="true">{tr(l, "Draf tersimpan di perangkat ", "Draft saved on the device ")}{t}</p> }.into_any(),
             None => view! { <p class="notice" role="status" data-field="draft-status">{tr(l, "Perubahan disimpan otomatis sebagai draf.", "Changes are saved automatically as a draft.")}</p> }.into_any(),
         }
     };
