@@ -1016,22 +1016,37 @@ pub const STRUCTURAL_RULES: &[&str] = &[
 mod fast_path_tests {
     use super::*;
 
+    /// The real region table.
+    fn regions() -> RegionTable {
+        RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap()
+    }
+
+    /// The built-in rulebook over `regions`, on a fixed day.
+    fn context(regions: &RegionTable) -> ValidationContext<'_> {
+        ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions,
+            today: Date::from_ymd(2026, 6, 30).unwrap(),
+        }
+    }
+
+    /// The sample household as a JSON tree, to change field by field.
+    fn sample() -> serde_json::Value {
+        serde_json::from_str(include_str!(
+            "../../../tests/vectors/households/sample.json"
+        ))
+        .unwrap()
+    }
+
     /// Every rulebook variable of the family, and of each member, set to each of a
     /// range of answers (and random combinations of such changes): the quick paths
     /// give exactly the findings of the full checks.
     #[test]
     fn quick_paths_give_the_findings_of_the_full_checks() {
         use serde_json::{Value as J, json};
-        let regions = RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap();
-        let ctx = ValidationContext {
-            rulebook: Rulebook::builtin(),
-            regions: &regions,
-            today: Date::from_ymd(2026, 6, 30).unwrap(),
-        };
-        let base: J = serde_json::from_str(include_str!(
-            "../../../tests/vectors/households/sample.json"
-        ))
-        .unwrap();
+        let regions = regions();
+        let ctx = context(&regions);
+        let base = sample();
         let members = base["anggota"].as_array().unwrap().len();
         let answers = [
             J::Null,
@@ -1204,16 +1219,9 @@ mod fast_path_tests {
     #[test]
     fn fast_tests_never_pass_what_the_full_checks_report() {
         use serde_json::{Value as J, json};
-        let regions = RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap();
-        let ctx = ValidationContext {
-            rulebook: Rulebook::builtin(),
-            regions: &regions,
-            today: Date::from_ymd(2026, 6, 30).unwrap(),
-        };
-        let base: J = serde_json::from_str(include_str!(
-            "../../../tests/vectors/households/sample.json"
-        ))
-        .unwrap();
+        let regions = regions();
+        let ctx = context(&regions);
+        let base = sample();
         let nik0 = base["anggota"][0]["nik"].clone();
         let member_changes: Vec<(&str, J)> = vec![
             ("nik", json!("")),
