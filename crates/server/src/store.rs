@@ -30,12 +30,15 @@ pub struct Head {
 }
 
 impl Head {
-    pub fn keluarga(&self) -> anyhow::Result<Keluarga> {
-        let payload = self
-            .payload
+    /// The household JSON; an error for a head read without it.
+    pub fn json(&self) -> anyhow::Result<&str> {
+        self.payload
             .as_deref()
-            .ok_or_else(|| anyhow::anyhow!("household {} was read without its JSON", self.seq))?;
-        serde_json::from_str(payload)
+            .ok_or_else(|| anyhow::anyhow!("household {} was read without its JSON", self.seq))
+    }
+
+    pub fn keluarga(&self) -> anyhow::Result<Keluarga> {
+        serde_json::from_str(self.json()?)
             .map_err(|e| anyhow::anyhow!("stored household {} does not parse: {e}", self.seq))
     }
 }

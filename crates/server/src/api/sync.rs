@@ -216,8 +216,8 @@ async fn household(
         return Err(ApiError::forbidden(format!("region {}", head.village)));
     }
     let history = store::history(&state.db, &q.no_kk).await?;
-    let keluarga: Value = serde_json::from_str(head.payload.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let keluarga: Value =
+        serde_json::from_str(head.json()?).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(json!({
         "no_kk": head.no_kk,
         "village": head.village,
