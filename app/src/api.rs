@@ -63,12 +63,12 @@ struct ErrorBody {
     message: String,
 }
 
-/// Reads a JSON answer through a JSON tree: every type the app reads then has one
-/// deserializer instance (from `serde_json::Value`, as for stored data and the
-/// core's corrections) instead of one per source, which keeps the wasm smaller.
+/// Reads a JSON answer from its bytes: every type the app reads then has one
+/// deserializer instance (serde_json's byte-slice reader, as for stored data and the
+/// core's own JSON) instead of one per source, which keeps the wasm smaller.
 async fn answer<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, ApiError> {
-    let tree: serde_json::Value = resp.json().await.map_err(|_| ApiError::Decode)?;
-    serde_json::from_value(tree).map_err(|_| ApiError::Decode)
+    let bytes = resp.binary().await.map_err(|_| ApiError::Decode)?;
+    serde_json::from_slice(&bytes).map_err(|_| ApiError::Decode)
 }
 
 async fn check(resp: Response) -> Result<Response, ApiError> {
@@ -129,7 +129,12 @@ pub struct LoginResponse {
 
 /// `POST /api/v1/auth/login {username, password}`.
 pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiError> {
-    let body = serde_json::json!({ "username": username, "password": password });
+    #[derive(serde::Serialize)]
+    struct LoginBody<'a> {
+        username: &'a str,
+        password: &'a str,
+    }
+    let body = LoginBody { username, password };
     let resp = Request::post("/api/v1/auth/login")
         .json(&body)
         .map_err(|_| ApiError::Decode)?
@@ -157,7 +162,7 @@ pub struct PulledHousehold {
     pub village: String,
     pub version: i64,
     pub seq: i64,
-    pub keluarga: serde_json::Value,
+    pub keluarga: Box<serde_json::value::RawValue>,
 }
 
 /// `GET /api/v1/sync/pull` answer.
@@ -239,7 +244,17 @@ pub async fn push(
     rulebook_version: &str,
     items: &[tepat_core::event::ChangeRequest],
 ) -> Result<Vec<ItemResult>, ApiError> {
-    let body = serde_json::json!({ "rulebook_version": rulebook_version, "items": items });
+    // A typed body, written straight to text (a `json!` tree would instantiate the tree
+    // serializer for every request type).
+    #[derive(serde::Serialize)]
+    struct PushBody<'a> {
+        rulebook_version: &'a str,
+        items: &'a [tepat_core::event::ChangeRequest],
+    }
+    let body = PushBody {
+        rulebook_version,
+        items,
+    };
     let resp = Request::post("/api/v1/sync/push")
         .header("Authorization", &format!("Bearer {token}"))
         .json(&body)

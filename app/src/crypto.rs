@@ -121,24 +121,10 @@ pub async fn seal_json<T: Serialize>(key: &CryptoKey, value: &T) -> Result<Seale
     seal(key, &plain).await
 }
 
-/// Decrypts and parses a JSON value sealed by [`seal_json`].
+/// Decrypts and parses a JSON value sealed by [`seal_json`]. Straight from the bytes,
+/// like the API answers (`api::answer`) and the core's own JSON: every type the app
+/// reads has one deserializer instance (serde_json's byte-slice reader) in the wasm.
 pub async fn open_json<T: serde::de::DeserializeOwned>(
-    key: &CryptoKey,
-    sealed: &Sealed,
-) -> Result<T, CryptoError> {
-    let plain = open(key, sealed).await?;
-    // Through a JSON tree, like the API answers (see `api::answer`): one deserializer
-    // instance per type keeps the wasm smaller.
-    let tree: serde_json::Value =
-        serde_json::from_slice(&plain).map_err(|_| CryptoError::Failed)?;
-    serde_json::from_value(tree).map_err(|_| CryptoError::Failed)
-}
-
-/// [`open_json`] straight from the bytes, without the JSON tree: for the one large
-/// record, the worklist (1,000+ households), where building the tree took about as long
-/// as reading the households from it (docs/benchmarks.md, 2026-11-24 session 3). Costs
-/// one more deserializer instance of `T` in the wasm.
-pub async fn open_json_direct<T: serde::de::DeserializeOwned>(
     key: &CryptoKey,
     sealed: &Sealed,
 ) -> Result<T, CryptoError> {

@@ -106,7 +106,7 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
     perf::mark("tepat:load:read");
     let mut shown = None;
     if let Some(sealed) = sealed_rows
-        && let Ok(rows) = crypto::open_json_direct::<Vec<Row>>(&unlocked.key, &sealed).await
+        && let Ok(rows) = crypto::open_json::<Vec<Row>>(&unlocked.key, &sealed).await
     {
         data.rows.set(Some(rows.clone()));
         shown = Some(rows);
@@ -123,17 +123,15 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
         }
     }
     let list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
-        Ok(Some(sealed)) => {
-            match crypto::open_json_direct::<Worklist>(&unlocked.key, &sealed).await {
-                Ok(list) => list,
-                Err(_) => {
-                    data.status.set(SyncStatus::StoreFailed(
-                        "worklist cannot be decrypted".into(),
-                    ));
-                    return;
-                }
+        Ok(Some(sealed)) => match crypto::open_json::<Worklist>(&unlocked.key, &sealed).await {
+            Ok(list) => list,
+            Err(_) => {
+                data.status.set(SyncStatus::StoreFailed(
+                    "worklist cannot be decrypted".into(),
+                ));
+                return;
             }
-        }
+        },
         Ok(None) => Worklist::default(),
         Err(e) => {
             data.status.set(SyncStatus::StoreFailed(e.0));
@@ -199,7 +197,7 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
             .households
             .into_iter()
             .filter_map(|h| {
-                let parsed = serde_json::from_value::<Keluarga>(h.keluarga).ok();
+                let parsed = serde_json::from_slice::<Keluarga>(h.keluarga.get().as_bytes()).ok();
                 if parsed.is_none() {
                     skipped += 1;
                 }

@@ -369,14 +369,14 @@ fn Form(
                 .with(|c| c.as_ref().is_some_and(|c| c.version() != v))
         }
     };
-    let base_json = StoredValue::new(serde_json::to_value(&base).unwrap_or(Value::Null));
+    let base_json = StoredValue::new(tepat_core::to_tree(&base).unwrap_or(Value::Null));
     let base = StoredValue::new(base);
     let rb = StoredValue::new_local(rb);
     let family = Memo::new(move |_| {
         draft.with(|d| base.with_value(|b| d.family(b).unwrap_or_else(|_| b.clone())))
     });
     let family_json =
-        Memo::new(move |_| family.with(|k| serde_json::to_value(k).unwrap_or_default()));
+        Memo::new(move |_| family.with(|k| tepat_core::to_tree(k).unwrap_or_default()));
     let findings = Memo::new(move |_| {
         let Some(now) = today() else {
             return Vec::new();
@@ -1004,7 +1004,7 @@ fn Gps(ctx: Ctx, id: String) -> impl IntoView {
         spawn_local(async move {
             match device::gps_fix().await {
                 Ok(p) => {
-                    ctx.set("gps", serde_json::to_value(p).unwrap_or(Value::Null));
+                    ctx.set("gps", tepat_core::to_tree(&p).unwrap_or(Value::Null));
                     ctx.draft.update(|d| d.gps = Some(p));
                 }
                 Err(e) => error.set(Some(e)),

@@ -298,7 +298,7 @@ pub fn canonical_json(req: &ChangeRequest) -> String {
     let mut unsealed = req.clone();
     unsealed.hash = None;
     // Serializing these types cannot fail: all map keys are strings.
-    let value = serde_json::to_value(&unsealed).unwrap_or(Value::Null);
+    let value = crate::to_tree(&unsealed).unwrap_or(Value::Null);
     let mut out = String::new();
     write_canonical(&value, &mut out);
     out
@@ -623,7 +623,7 @@ fn check_date(out: &mut Out, date: Date, birth: Option<Date>, today: Date, path:
 }
 
 fn status_name(s: FamilyStatus) -> String {
-    serde_json::to_value(s)
+    crate::to_tree(&s)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
@@ -1221,7 +1221,7 @@ fn correct(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<
 /// [`correct`] through the JSON form of the whole family: the reference behaviour,
 /// and the one that reports refused corrections.
 fn correct_document(out: &mut Out, fam: &Keluarga, corrections: &[Correction]) -> Option<Keluarga> {
-    let mut doc = serde_json::to_value(fam).ok()?;
+    let mut doc = crate::to_tree(fam).ok()?;
     let before_errors = out.findings.len();
     for (k, c) in corrections.iter().enumerate() {
         let path = format!("event.corrections[{k}]");
@@ -1335,10 +1335,10 @@ fn correct_parts(fam: &Keluarga, corrections: &[Correction]) -> Option<Keluarga>
             Some(at) => at,
             None => {
                 let value = match part {
-                    Part::Address => serde_json::to_value(&fam.address),
-                    Part::Housing => serde_json::to_value(&fam.housing),
-                    Part::Assets => serde_json::to_value(&fam.assets),
-                    Part::Member(i) => serde_json::to_value(&fam.anggota[i]),
+                    Part::Address => crate::to_tree(&fam.address),
+                    Part::Housing => crate::to_tree(&fam.housing),
+                    Part::Assets => crate::to_tree(&fam.assets),
+                    Part::Member(i) => crate::to_tree(&fam.anggota[i]),
                 }
                 .ok()?;
                 parts.push((part, value));
@@ -1366,7 +1366,7 @@ fn correct_parts(fam: &Keluarga, corrections: &[Correction]) -> Option<Keluarga>
 /// `anggota[1].education_level`): what the path would name for a scalar value.
 /// Empty when no single correction is at fault.
 fn refused_field(fam: &Keluarga, corrections: &[Correction]) -> String {
-    let Ok(base) = serde_json::to_value(fam) else {
+    let Ok(base) = crate::to_tree(fam) else {
         return String::new();
     };
     for c in corrections {

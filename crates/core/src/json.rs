@@ -5,10 +5,41 @@
 //! document (`variables[3].field`) through `serde_path_to_error`. Without it (the PWA,
 //! where that crate costs about 140 KB of code) the same input is read by plain
 //! `serde_json`: valid input gives the same value, and an error has an empty path and
-//! serde_json's message (which has the line and column for text input).
+//! serde_json's message (which has the line and column).
+//!
+//! The plain readers go through serde_json's byte-slice reader only, text and trees
+//! alike (a tree is written out and read back). Each type then has one deserializer
+//! instance in the PWA's wasm instead of one per source (text, bytes, tree), and the
+//! app reads its own stored records and the server's answers the same way
+//! (docs/benchmarks.md, 2026-11-24 session 6).
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+/// `value` as a JSON tree: what `serde_json::to_value` gives for this crate's types.
+///
+/// Under wasm32 the tree is built by writing `value` as JSON and reading it back, so
+/// the PWA's wasm holds no second serializer instance per type (serde_json's tree
+/// serializer, ≈ 23 KB of code); natively it is `to_value`, which is faster. The two
+/// give the same tree for every type without `f32` fields (none here: `f32` would print
+/// in its own shortest form and read back as a different `f64`); a test checks both on
+/// the sample families and requests.
+pub fn to_tree<T: Serialize + ?Sized>(value: &T) -> Result<Value, serde_json::Error> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        to_tree_by_text(value)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        serde_json::to_value(value)
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn to_tree_by_text<T: Serialize + ?Sized>(value: &T) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice(&serde_json::to_vec(value)?)
+}
 
 /// A JSON document that does not fit its format.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +100,14 @@ fn from_value_paths<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
 // that both give the same values.
 #[cfg_attr(feature = "error-paths", allow(dead_code))]
 fn from_str_plain<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    serde_json::from_str(text).map_err(|e| JsonError {
+    from_slice_plain(text.as_bytes())
+}
+
+#[cfg_attr(feature = "error-paths", allow(dead_code))]
+/// The one reader of the plain variant: serde_json's byte-slice reader. On valid
+/// UTF-8 (every `&str`) it accepts and rejects exactly what its text reader does.
+fn from_slice_plain<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    serde_json::from_slice(bytes).map_err(|e| JsonError {
         path: String::new(),
         message: e.to_string(),
     })
@@ -77,10 +115,58 @@ fn from_str_plain<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
 
 #[cfg_attr(feature = "error-paths", allow(dead_code))]
 fn from_value_plain<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
-    serde_json::from_value(value).map_err(|e| JsonError {
+    // A tree written by serde_json reads back as the same tree (numbers print in their
+    // shortest round-trip form), so this accepts exactly what `from_value` accepts.
+    let bytes = serde_json::to_vec(&value).map_err(|e| JsonError {
         path: String::new(),
         message: e.to_string(),
-    })
+    })?;
+    from_slice_plain(&bytes)
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+    use crate::Keluarga;
+
+    /// Both ways of building a tree agree, on whichever target the tests run.
+    #[test]
+    fn to_tree_both_ways_agree() {
+        let text = include_str!("../../../tests/vectors/households/sample.json");
+        let k: Keluarga = serde_json::from_str(text).expect("sample family");
+        assert_eq!(
+            to_tree_by_text(&k).expect("by text"),
+            serde_json::to_value(&k).expect("direct")
+        );
+        assert_eq!(
+            to_tree(&k).expect("tree"),
+            serde_json::to_value(&k).expect("direct")
+        );
+        let hashes: Value =
+            serde_json::from_str(include_str!("../../../tests/vectors/events_hash.json"))
+                .expect("hash vectors");
+        let mut requests = 0;
+        for case in hashes["cases"].as_array().expect("cases") {
+            let Ok(r) = serde_json::from_value::<crate::event::ChangeRequest>(
+                case["input"]["request"].clone(),
+            ) else {
+                continue;
+            };
+            assert_eq!(
+                to_tree_by_text(&r).expect("by text"),
+                serde_json::to_value(&r).expect("direct")
+            );
+            requests += 1;
+        }
+        assert!(requests > 0, "no change request read from the vectors");
+        for v in [
+            serde_json::json!({"a": [1, -2, 3.5, 1e300, 0.1, "x\u{0}\"y"], "b": null}),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(i64::MIN),
+        ] {
+            assert_eq!(to_tree_by_text(&v).expect("by text"), v);
+        }
+    }
 }
 
 #[cfg(all(test, feature = "error-paths"))]
@@ -107,6 +193,11 @@ mod tests {
             assert_eq!(p.message, q.message, "{bad}");
             assert!(q.path.is_empty());
             assert!(!q.message.is_empty());
+            // A tree that does not fit is rejected by both tree readers too.
+            if let Ok(tree) = serde_json::from_str::<Value>(bad) {
+                assert!(from_value_paths::<T>(tree.clone()).is_err(), "{bad}");
+                assert!(from_value_plain::<T>(tree).is_err(), "{bad}");
+            }
         }
     }
 

@@ -12,6 +12,7 @@ pub mod expr;
 pub mod fields;
 pub mod finding;
 mod json;
+pub use json::to_tree;
 pub mod model;
 pub mod nik;
 #[cfg(feature = "error-paths")]

@@ -960,11 +960,12 @@ fn check_rule(
 fn report_rule(rb: &Rulebook, i: usize, view: &View, prefix: &str, out: &mut Vec<Finding>) {
     let cr = &rb.rules[i];
     let r = &rb.rules()[i];
-    let vals: BTreeMap<String, String> = cr
-        .values
-        .iter()
-        .map(|(name, e)| (name.clone(), fmt_value(e.eval_in(view))))
-        .collect();
+    let vals = crate::finding::values_from(
+        &mut cr
+            .values
+            .iter()
+            .map(|(name, e)| (name.clone(), fmt_value(e.eval_in(view)))),
+    );
     let path = if prefix.is_empty() {
         r.path.clone()
     } else if r.path.is_empty() {
