@@ -114,14 +114,16 @@ pub async fn cache_get2<A: DeserializeOwned, B: DeserializeOwned>(
     Ok(values)
 }
 
-/// Writes two keys of the cache in one transaction: both land or neither does.
-pub async fn cache_put2<A: Serialize, B: Serialize>(
+/// Writes three keys of the cache in one transaction: all land or none does.
+pub async fn cache_put3<A: Serialize, B: Serialize, C: Serialize>(
     a: (&str, &A),
     b: (&str, &B),
+    c: (&str, &C),
 ) -> Result<(), StoreError> {
     cache_write(async |store| {
         store.put(a.1).with_key(a.0.to_owned()).serde()?.await?;
         store.put(b.1).with_key(b.0.to_owned()).serde()?.await?;
+        store.put(c.1).with_key(c.0.to_owned()).serde()?.await?;
         Ok(())
     })
     .await

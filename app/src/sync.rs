@@ -2,6 +2,7 @@
 //! rulebook (kept with older ones still needed, see [`crate::rulebooks`]), loaded
 //! after unlock and refreshed from `/api/v1/sync/pull`.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -24,6 +25,13 @@ const ROWS_KEY: &str = "worklist_rows";
 /// The server time of the last completed pull, in clear (no record data), so a pull
 /// that brought nothing new does not seal and store the worklist again.
 const SYNCED_KEY: &str = "worklist_synced_at";
+/// The sealed work states set on the device since the worklist was last stored
+/// (No. KK → [`WorkState`]), applied over [`WORKLIST_KEY`] and [`ROWS_KEY`] when they
+/// are read. A household's first draft or queued change then seals a few bytes
+/// instead of the whole worklist (≈ 136 ms of main thread at a 4x CPU throttle with
+/// 1,000 households, docs/benchmarks.md 2026-11-24 session 4). [`save`] folds it into
+/// the worklist and empties it in the same transaction.
+const STATES_KEY: &str = "worklist_states";
 const PAGE: u32 = 500;
 
 /// What the last load or pull did.
@@ -54,6 +62,31 @@ pub struct Data {
     /// The server's current rulebook (older ones a draft needs: [`rulebooks::open`]).
     pub rulebook: RwSignal<Option<Rc<Rulebook>>, LocalStorage>,
     pub status: RwSignal<SyncStatus>,
+    /// The states stored under [`STATES_KEY`], as the device last wrote them or newer.
+    states: StoredValue<BTreeMap<String, WorkState>>,
+    /// Bumped by every write of [`STATES_KEY`]; a slower, older write is dropped.
+    states_gen: StoredValue<u64>,
+}
+
+/// Sets the states of `states` on the households and rows they name.
+fn apply_states(
+    states: &BTreeMap<String, WorkState>,
+    households: &mut [Household],
+    rows: &mut [Row],
+) {
+    if states.is_empty() {
+        return;
+    }
+    for h in households {
+        if let Some(s) = states.get(&h.no_kk) {
+            h.state = *s;
+        }
+    }
+    for r in rows {
+        if let Some(s) = states.get(&r.no_kk) {
+            r.state = *s;
+        }
+    }
 }
 
 pub fn provide_data() -> Data {
@@ -63,6 +96,8 @@ pub fn provide_data() -> Data {
         synced_at: RwSignal::new(None),
         rulebook: RwSignal::new_local(None),
         status: RwSignal::new(SyncStatus::Idle),
+        states: StoredValue::new(BTreeMap::new()),
+        states_gen: StoredValue::new(0),
     };
     provide_context(data);
     data
@@ -78,6 +113,7 @@ impl Data {
         self.worklist.set(None);
         self.rows.set(None);
         self.synced_at.set(None);
+        self.states.set_value(BTreeMap::new());
     }
 
     fn set_list(&self, list: Worklist, rows: Vec<Row>) {
@@ -103,11 +139,25 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
                 return;
             }
         };
+    let states = match store::cache_get::<Sealed>(STATES_KEY).await {
+        Ok(Some(sealed)) => {
+            crypto::open_json::<BTreeMap<String, WorkState>>(&unlocked.key, &sealed)
+                .await
+                .unwrap_or_default()
+        }
+        Ok(None) => BTreeMap::new(),
+        Err(e) => {
+            data.status.set(SyncStatus::StoreFailed(e.0));
+            return;
+        }
+    };
+    data.states.set_value(states.clone());
     perf::mark("tepat:load:read");
     let mut shown = None;
     if let Some(sealed) = sealed_rows
-        && let Ok(rows) = crypto::open_json::<Vec<Row>>(&unlocked.key, &sealed).await
+        && let Ok(mut rows) = crypto::open_json::<Vec<Row>>(&unlocked.key, &sealed).await
     {
+        apply_states(&states, &mut [], &mut rows);
         data.rows.set(Some(rows.clone()));
         shown = Some(rows);
     }
@@ -122,7 +172,7 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
             return;
         }
     }
-    let list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
+    let mut list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
         Ok(Some(sealed)) => match crypto::open_json::<Worklist>(&unlocked.key, &sealed).await {
             Ok(list) => list,
             Err(_) => {
@@ -138,6 +188,7 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
             return;
         }
     };
+    apply_states(&states, &mut list.households, &mut []);
     let rows = worklist::rows(&list);
     if shown.as_ref() != Some(&rows) && !list.households.is_empty() {
         // Older layout, or rows an older app version left behind: store them now.
@@ -160,19 +211,63 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
     perf::measure("tepat:load", "tepat:load:start", "tepat:load:end");
 }
 
-/// Seals and stores the full worklist and its rows in one transaction; returns the rows.
-async fn save(unlocked: &Unlocked, list: &Worklist) -> Result<Vec<Row>, String> {
+/// Seals and stores the full worklist and its rows, with the states set on the device
+/// folded in and [`STATES_KEY`] emptied, in one transaction; returns the rows. States
+/// set while it seals stay in [`Data::states`] and are applied to `list` and written
+/// again after it.
+async fn save(data: Data, unlocked: &Unlocked, list: &mut Worklist) -> Result<Vec<Row>, String> {
+    let folded = data.states.get_value();
+    apply_states(&folded, &mut list.households, &mut []);
     let rows = worklist::rows(list);
-    let sealed = crypto::seal_json(&unlocked.key, list)
+    let sealed = crypto::seal_json(&unlocked.key, &*list)
         .await
         .map_err(|e| format!("{e:?}"))?;
     let sealed_rows = crypto::seal_json(&unlocked.key, &rows)
         .await
         .map_err(|e| format!("{e:?}"))?;
-    store::cache_put2((WORKLIST_KEY, &sealed), (ROWS_KEY, &sealed_rows))
+    let sealed_none = crypto::seal_json(&unlocked.key, &BTreeMap::<String, WorkState>::new())
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| format!("{e:?}"))?;
+    data.states_gen.update_value(|g| *g += 1);
+    store::cache_put3(
+        (WORKLIST_KEY, &sealed),
+        (ROWS_KEY, &sealed_rows),
+        (STATES_KEY, &sealed_none),
+    )
+    .await
+    .map_err(|e| e.0)?;
+    // What was folded in is in the stored list now; what was set meanwhile is not.
+    data.states
+        .update_value(|m| m.retain(|k, v| folded.get(k) != Some(v)));
+    if data.states.with_value(BTreeMap::is_empty) {
+        return Ok(rows);
+    }
+    let mut rows = rows;
+    data.states
+        .with_value(|m| apply_states(m, &mut list.households, &mut rows));
+    persist_states(data, unlocked).await;
     Ok(rows)
+}
+
+/// Seals and stores [`Data::states`]. Of overlapping calls only the newest writes (it
+/// holds everything the older ones held).
+async fn persist_states(data: Data, unlocked: &Unlocked) {
+    data.states_gen.update_value(|g| *g += 1);
+    let generation = data.states_gen.get_value();
+    let states = data.states.get_value();
+    let sealed = match crypto::seal_json(&unlocked.key, &states).await {
+        Ok(s) => s,
+        Err(e) => {
+            data.status.set(SyncStatus::StoreFailed(format!("{e:?}")));
+            return;
+        }
+    };
+    if data.states_gen.get_value() != generation {
+        return;
+    }
+    if let Err(e) = store::cache_put(STATES_KEY, &sealed).await {
+        data.status.set(SyncStatus::StoreFailed(e.0));
+    }
 }
 
 /// Pulls every page since the stored cursor, merges, seals and stores it; fetches the
@@ -236,7 +331,7 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
     // Kept in the sealed list too, for an older app version reading this device.
     list.synced_at = Some(synced_at.clone());
     if changed {
-        match save(unlocked, &list).await {
+        match save(data, unlocked, &mut list).await {
             Ok(rows) => data.set_list(list, rows),
             Err(e) => {
                 data.status.set(SyncStatus::StoreFailed(e));
@@ -260,10 +355,9 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
     data.status.set(SyncStatus::Pulled { skipped });
 }
 
-/// Sets a household's work state and stores the sealed worklist. A household already
-/// in that state is left alone: the Uji Petik form sets `Draft` on every autosave, and
-/// sealing 1,000 households again each time cost a keystroke ~25 ms under a 4x CPU
-/// throttle (docs/benchmarks.md, 2026-11-24 session 3).
+/// Sets a household's work state, on screen at once and on the device as one small
+/// sealed record ([`STATES_KEY`]), not the whole worklist again. A household already
+/// in that state is left alone: the Uji Petik form sets `Draft` on every autosave.
 pub async fn set_state(data: Data, unlocked: &Unlocked, no_kk: &str, state: WorkState) {
     let unchanged = data.worklist.with_untracked(|w| {
         w.as_ref()
@@ -273,17 +367,24 @@ pub async fn set_state(data: Data, unlocked: &Unlocked, no_kk: &str, state: Work
     if unchanged {
         return;
     }
-    let Some(mut list) = data.worklist.get_untracked() else {
-        return;
-    };
-    if let Some(h) = list.households.iter_mut().find(|h| h.no_kk == no_kk) {
-        h.state = state;
-    }
-    match save(unlocked, &list).await {
-        Ok(rows) => data.set_list(list, rows),
-        Err(e) => {
-            data.status.set(SyncStatus::StoreFailed(e));
-            data.worklist.set(Some(list));
+    data.states.update_value(|m| {
+        m.insert(no_kk.to_owned(), state);
+    });
+    data.worklist.update(|w| {
+        if let Some(h) = w
+            .as_mut()
+            .and_then(|w| w.households.iter_mut().find(|h| h.no_kk == no_kk))
+        {
+            h.state = state;
         }
-    }
+    });
+    data.rows.update(|r| {
+        if let Some(row) = r
+            .as_mut()
+            .and_then(|r| r.iter_mut().find(|x| x.no_kk == no_kk))
+        {
+            row.state = state;
+        }
+    });
+    persist_states(data, unlocked).await;
 }

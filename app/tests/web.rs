@@ -294,3 +294,87 @@ fn the_shared_sort_orders_like_the_stable_sort() {
         }
     }
 }
+
+/// A household's new work state is on screen at once, is stored as the small sealed
+/// state record (the sealed worklist is not written again), and comes back over the
+/// stored worklist after a lock and a fresh load.
+#[wasm_bindgen_test]
+async fn work_state_is_stored_apart_and_survives_a_reload() {
+    use leptos::prelude::*;
+    use tepat_app::api::{LoginResponse, UserView};
+    use tepat_app::crypto::Sealed;
+    use tepat_app::session::Unlocked;
+    use tepat_app::{store, sync};
+
+    let key = crypto::derive_key("192837", &[5u8; 16], 1000)
+        .await
+        .expect("the key derives");
+    let unlocked = Unlocked {
+        session: LoginResponse {
+            token: "t".into(),
+            expires_at: "2099-01-01T00:00:00Z".into(),
+            user: UserView {
+                username: "pendamping1".into(),
+                role: "facilitator".into(),
+                villages: vec![],
+                districts: vec![],
+            },
+        },
+        key,
+    };
+    // The device as a pull left it: the sealed list and rows, no states set since.
+    let list = sample();
+    let sealed_list = crypto::seal_json(&unlocked.key, &list).await.expect("seal");
+    let sealed_rows = crypto::seal_json(&unlocked.key, &worklist::rows(&list))
+        .await
+        .expect("seal");
+    store::cache_put3(
+        ("worklist", &sealed_list),
+        ("worklist_rows", &sealed_rows),
+        ("worklist_synced_at", &"2026-11-24T00:00:00Z".to_owned()),
+    )
+    .await
+    .expect("stored");
+    store::cache_delete("worklist_states").await.expect("cleared");
+
+    let owner = Owner::new();
+    owner.set();
+    let data = sync::provide_data();
+    sync::load(data, &unlocked).await;
+    let kk = "3201011209210001";
+    let state_of = |data: sync::Data| {
+        let row = data.rows.with_untracked(|r| {
+            r.as_ref()
+                .and_then(|r| r.iter().find(|x| x.no_kk == kk).map(|x| x.state))
+        });
+        let family = data.worklist.with_untracked(|w| {
+            w.as_ref().and_then(|w| w.find(kk)).map(|h| h.state)
+        });
+        (row, family)
+    };
+    assert_eq!(
+        state_of(data),
+        (Some(WorkState::NotVisited), Some(WorkState::NotVisited))
+    );
+
+    sync::set_state(data, &unlocked, kk, WorkState::Draft).await;
+    assert_eq!(state_of(data), (Some(WorkState::Draft), Some(WorkState::Draft)));
+    sync::set_state(data, &unlocked, kk, WorkState::Waiting).await;
+    let stored: Option<Sealed> = store::cache_get("worklist").await.expect("read");
+    assert_eq!(stored, Some(sealed_list), "the whole worklist was sealed again");
+    let states: Option<Sealed> = store::cache_get("worklist_states").await.expect("read");
+    assert!(states.is_some(), "the state record was not stored");
+
+    // Locked, unlocked again: the state comes back on the rows and the families.
+    data.clear();
+    sync::load(data, &unlocked).await;
+    assert_eq!(
+        state_of(data),
+        (Some(WorkState::Waiting), Some(WorkState::Waiting))
+    );
+    let other = data.rows.with_untracked(|r| {
+        r.as_ref()
+            .and_then(|r| r.iter().find(|x| x.no_kk != kk).map(|x| x.state))
+    });
+    assert_eq!(other, Some(WorkState::NotVisited));
+}
