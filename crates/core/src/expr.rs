@@ -40,7 +40,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::date::Date;
-use crate::fields::{FAMILY_FIELDS, Getter, MEMBER_FIELDS, Scope, Type, Value, field_slot};
+use crate::fields::{
+    FAMILY_FIELDS, Getter, MEMBER_FIELDS, Scope, Type, Value, field_slot, member_field,
+};
 use crate::model::{Anggota, Keluarga};
 
 /// A parse or type error, with the 1-based character position in the expression.
@@ -107,6 +109,22 @@ pub(crate) trait Record {
 type FamGet = fn(&Keluarga) -> Value;
 type MemGet = fn(&Anggota, Date) -> Value;
 
+/// A member field read by the getter path ([`Env`], `head.` fields, aggregates):
+/// natively through the getter's function pointer; under wasm32 through
+/// [`member_field`], a `match` on the slot inlined here, because V8's `call_indirect`
+/// (and the 16-byte `Value` it returns through memory) costs about three times a
+/// native call, while natively the indirect call is the faster of the two (an
+/// out-of-line `match` made score + eligibility 10 % slower, docs/benchmarks.md,
+/// session 6). Both give the same value: a test compares them slot by slot.
+#[inline(always)]
+fn member_value(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
+    if cfg!(target_arch = "wasm32") {
+        member_field(a, today, slot)
+    } else {
+        get(a, today)
+    }
+}
+
 impl Record for Env<'_> {
     const INLINE_LEAVES: bool = false;
 
@@ -118,22 +136,26 @@ impl Record for Env<'_> {
         get(self.keluarga)
     }
 
-    fn mem(&self, get: MemGet, _: u16) -> Value {
-        self.anggota.map_or(Value::Null, |a| get(a, self.today))
+    fn mem(&self, get: MemGet, slot: u16) -> Value {
+        self.anggota
+            .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
-    fn head(&self, get: MemGet, _: u16) -> Value {
-        self.head.map_or(Value::Null, |a| get(a, self.today))
+    fn head(&self, get: MemGet, slot: u16) -> Value {
+        self.head
+            .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
     #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
         let active = self.keluarga.anggota.iter().filter(|m| m.is_active());
         // The common condition `<member field> <op> k` through its getter alone.
-        if let Some(Node::MemCmpK(op, get, _, k)) = cond {
+        if let Some(Node::MemCmpK(op, get, slot, k)) = cond {
             return fold_aggregate(
                 agg,
-                active.map(|m| matches!(get(m, self.today), Value::Int(x) if cmp_int(*op, x, *k))),
+                active.map(|m| {
+                    matches!(member_value(*get, *slot, m, self.today), Value::Int(x) if cmp_int(*op, x, *k))
+                }),
             );
         }
         fold_aggregate(
@@ -208,8 +230,9 @@ impl Record for View<'_> {
         self.member.map_or(Value::Null, |m| m[usize::from(slot)])
     }
 
-    fn head(&self, get: MemGet, _: u16) -> Value {
-        self.head.map_or(Value::Null, |a| get(a, self.today))
+    fn head(&self, get: MemGet, slot: u16) -> Value {
+        self.head
+            .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
     /// Computed through the getters on the first call, then from the cache.
@@ -276,6 +299,8 @@ pub(crate) enum Node {
     FamCmpK(CmpOp, FamGet, u16, i64),
     /// `member_field in {…}`.
     MemIn(MemGet, u16, Box<[(i64, i64)]>, bool),
+    /// `family_field in {…}`.
+    FamIn(FamGet, u16, Box<[(i64, i64)]>, bool),
     /// `member_field == null` (`!= null` when the flag is set).
     MemIsNull(MemGet, u16, bool),
     /// `family_field == null` (`!= null` when the flag is set).
@@ -394,6 +419,7 @@ impl Expr {
                 | Node::MemCmpK(..)
                 | Node::FamCmpK(..)
                 | Node::MemIn(..)
+                | Node::FamIn(..)
                 | Node::MemIsNull(..)
                 | Node::FamIsNull(..) => {}
                 Node::Neg(a)
@@ -482,6 +508,9 @@ fn slot_range(node: &Node) -> Option<SlotTest> {
         Node::MemIn(_, slot, set, negate) => {
             in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate, false))
         }
+        Node::FamIn(_, slot, set, negate) => {
+            in_set(set).map(|(lo, hi)| (false, *slot, lo, hi, *negate, false))
+        }
         Node::MemIsNull(_, slot, negate) => Some((true, *slot, 0, 0, *negate, true)),
         Node::FamIsNull(_, slot, negate) => Some((false, *slot, 0, 0, *negate, true)),
         Node::In(a, set, negate) => {
@@ -526,6 +555,10 @@ macro_rules! match_node {
                 _ => Null,
             },
             Node::MemIn(get, slot, set, negate) => match $env.mem(*get, *slot) {
+                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+                _ => Null,
+            },
+            Node::FamIn(get, slot, set, negate) => match $env.fam(*get, *slot) {
                 Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
                 _ => Null,
             },
@@ -959,10 +992,12 @@ impl Parser {
         if let Some(negate) = negate {
             let l = self.want(pos, left, Type::Int, "`in`")?;
             let set = self.set()?;
-            if let Node::Mem(g, slot) = l {
-                return Ok((Node::MemIn(g, slot, set, negate), Type::Bool));
-            }
-            return Ok((Node::In(Box::new(l), set, negate), Type::Bool));
+            let node = match l {
+                Node::Mem(g, slot) => Node::MemIn(g, slot, set, negate),
+                Node::Fam(g, slot) => Node::FamIn(g, slot, set, negate),
+                other => Node::In(Box::new(other), set, negate),
+            };
+            return Ok((node, Type::Bool));
         }
         Ok(left)
     }
