@@ -125,6 +125,14 @@ fn member_value(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
     }
 }
 
+/// [`member_value`] in a function of its own under wasm32 (for the loop of
+/// [`MemberTests::hold`]: V8 compiles the `match` inlined into a loop much slower).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn member_value_outlined(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
+    member_value(get, slot, a, today)
+}
+
 impl Record for Env<'_> {
     const INLINE_LEAVES: bool = false;
 
@@ -400,6 +408,39 @@ impl Expr {
         }
     }
 
+    /// The condition as [`MemberTests`], when it is a member field test (`field <op> k`,
+    /// `field in {…}` with ranges that join into one, `field == null`, a boolean field)
+    /// or a conjunction of such tests.
+    pub(crate) fn member_tests(&self) -> Option<MemberTests> {
+        fn test(node: &Node) -> Option<MemberTest> {
+            let get = match node {
+                Node::Mem(get, slot) => {
+                    return Some(MemberTest {
+                        get: *get,
+                        slot: *slot,
+                        test: Test::True,
+                    });
+                }
+                Node::MemCmpK(_, get, ..) | Node::MemIn(get, ..) | Node::MemIsNull(get, ..) => *get,
+                _ => return None,
+            };
+            let (slot, test) = match slot_range(node)? {
+                (true, slot, _, _, negate, true) => (slot, Test::IsNull(negate)),
+                (true, slot, lo, hi, negate, false) => (slot, Test::Range(lo, hi, negate)),
+                _ => return None,
+            };
+            Some(MemberTest { get, slot, test })
+        }
+        if self.ty != Type::Bool {
+            return None;
+        }
+        let tests = match &self.node {
+            Node::And(items) => items.iter().map(test).collect::<Option<Box<[_]>>>()?,
+            n => Box::new([test(n)?]),
+        };
+        Some(MemberTests(tests))
+    }
+
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
     #[inline]
     pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
@@ -462,6 +503,49 @@ impl Expr {
     /// False only when the expression evaluates to `false` (null passes).
     pub fn fails(&self, env: &Env) -> bool {
         matches!(self.eval(env), Value::Bool(false))
+    }
+}
+
+/// One test of a member field in a [`MemberTests`] conjunction: the field (getter and
+/// slot) and what it must hold.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemberTest {
+    get: MemGet,
+    slot: u16,
+    test: Test,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Test {
+    /// An integer within `lo..=hi` (outside when `negate`).
+    Range(i64, i64, bool),
+    /// Unanswered (answered when `negate`).
+    IsNull(bool),
+    /// The boolean field is true.
+    True,
+}
+
+/// A member-scope condition of the form `t1 and t2 and …` over member fields (see
+/// [`Expr::member_tests`]): it holds exactly when every test passes, so it is decided
+/// by reading the member's fields directly, without the evaluator.
+#[derive(Clone, Debug)]
+pub(crate) struct MemberTests(Box<[MemberTest]>);
+
+impl MemberTests {
+    /// True only when the condition evaluates to `true` for member `a` on `today`
+    /// (what [`Expr::holds`] gives with `a` at hand).
+    #[inline]
+    pub(crate) fn hold(&self, a: &Anggota, today: Date) -> bool {
+        self.0.iter().all(|t| {
+            let v = member_value_outlined(t.get, t.slot, a, today);
+            match t.test {
+                Test::Range(lo, hi, negate) => {
+                    matches!(v, Value::Int(x) if (lo <= x && x <= hi) != negate)
+                }
+                Test::IsNull(negate) => v.is_null() != negate,
+                Test::True => v == Value::Bool(true),
+            }
+        })
     }
 }
 
