@@ -103,7 +103,7 @@ pub(crate) trait Record {
     fn mem(&self, get: MemGet, slot: u16) -> Value;
     /// Null when the family has no single active head.
     fn head(&self, get: MemGet, slot: u16) -> Value;
-    fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value;
+    fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, cache: u16) -> Value;
 }
 
 type FamGet = fn(&Keluarga) -> Value;
@@ -155,16 +155,11 @@ impl Record for Env<'_> {
     }
 
     #[inline(never)]
-    fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
+    fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, _: u16) -> Value {
         let active = self.keluarga.anggota.iter().filter(|m| m.is_active());
-        // The common condition `<member field> <op> k` through its getter alone.
-        if let Some(Node::MemCmpK(op, get, slot, k)) = cond {
-            return fold_aggregate(
-                agg,
-                active.map(|m| {
-                    matches!(member_value(*get, *slot, m, self.today), Value::Int(x) if cmp_int(*op, x, *k))
-                }),
-            );
+        // The common conditions, member field tests, read the fields directly.
+        if let Some(q) = cond.and_then(|c| c.quick.as_ref()) {
+            return fold_aggregate(agg, active.map(|m| q.hold(m, self.today)));
         }
         fold_aggregate(
             agg,
@@ -174,7 +169,7 @@ impl Record for Env<'_> {
                 .filter(|m| m.is_active())
                 .map(|m| match cond {
                     None => true,
-                    Some(c) => matches!(eval(c, &self.with_member(m)), Value::Bool(true)),
+                    Some(c) => matches!(eval(&c.node, &self.with_member(m)), Value::Bool(true)),
                 }),
         )
     }
@@ -245,7 +240,7 @@ impl Record for View<'_> {
 
     /// Computed through the getters on the first call, then from the cache.
     #[inline(never)]
-    fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value {
+    fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, cache: u16) -> Value {
         let cell = self.aggregates.get(usize::from(cache));
         if let Some(v) = cell.and_then(Cell::get) {
             return v;
@@ -325,11 +320,19 @@ pub(crate) enum Node {
     Not(Box<Node>),
     /// The aggregate, its condition, its canonical text (tokens, for sharing a cache
     /// slot between equal aggregates of a rulebook) and its cache slot.
-    Aggregate(Agg, Option<Box<Node>>, Box<str>, u16),
+    Aggregate(Agg, Option<Box<AggCond>>, Box<str>, u16),
     Present(Box<Node>),
     YearsBetween(Box<Node>, Box<Node>),
     DaysBetween(Box<Node>, Box<Node>),
     MinMax(bool, Box<Node>, Box<Node>),
+}
+
+/// The condition of an aggregate, and its form as direct member field tests when it
+/// has one ([`member_tests`]; then the getter path decides it without the evaluator).
+#[derive(Clone, Debug)]
+pub(crate) struct AggCond {
+    node: Node,
+    quick: Option<MemberTests>,
 }
 
 /// A compiled, type-checked expression.
@@ -410,35 +413,12 @@ impl Expr {
 
     /// The condition as [`MemberTests`], when it is a member field test (`field <op> k`,
     /// `field in {…}` with ranges that join into one, `field == null`, a boolean field)
-    /// or a conjunction of such tests.
+    /// or a conjunction or disjunction of such tests.
     pub(crate) fn member_tests(&self) -> Option<MemberTests> {
-        fn test(node: &Node) -> Option<MemberTest> {
-            let get = match node {
-                Node::Mem(get, slot) => {
-                    return Some(MemberTest {
-                        get: *get,
-                        slot: *slot,
-                        test: Test::True,
-                    });
-                }
-                Node::MemCmpK(_, get, ..) | Node::MemIn(get, ..) | Node::MemIsNull(get, ..) => *get,
-                _ => return None,
-            };
-            let (slot, test) = match slot_range(node)? {
-                (true, slot, _, _, negate, true) => (slot, Test::IsNull(negate)),
-                (true, slot, lo, hi, negate, false) => (slot, Test::Range(lo, hi, negate)),
-                _ => return None,
-            };
-            Some(MemberTest { get, slot, test })
-        }
         if self.ty != Type::Bool {
             return None;
         }
-        let tests = match &self.node {
-            Node::And(items) => items.iter().map(test).collect::<Option<Box<[_]>>>()?,
-            n => Box::new([test(n)?]),
-        };
-        Some(MemberTests(tests))
+        member_tests(&self.node)
     }
 
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
@@ -483,7 +463,7 @@ impl Expr {
                 }
                 Node::Aggregate(_, cond, key, slot) => {
                     if let Some(c) = cond {
-                        walk(c, slots);
+                        walk(&mut c.node, slots);
                     }
                     let next = slots.len();
                     if next < AGGREGATE_CACHE || slots.contains_key(key) {
@@ -525,18 +505,25 @@ enum Test {
     True,
 }
 
-/// A member-scope condition of the form `t1 and t2 and …` over member fields (see
-/// [`Expr::member_tests`]): it holds exactly when every test passes, so it is decided
-/// by reading the member's fields directly, without the evaluator.
+/// A member-scope condition of the form `t1 and t2 and …` (or `t1 or t2 or …`) over
+/// member fields (see [`Expr::member_tests`]): it holds exactly when every test (any
+/// test) passes, so it is decided by reading the member's fields directly, without the
+/// evaluator.
 #[derive(Clone, Debug)]
-pub(crate) struct MemberTests(Box<[MemberTest]>);
+pub(crate) struct MemberTests {
+    tests: Box<[MemberTest]>,
+    /// `or` instead of `and`.
+    any: bool,
+}
 
 impl MemberTests {
     /// True only when the condition evaluates to `true` for member `a` on `today`
     /// (what [`Expr::holds`] gives with `a` at hand).
     #[inline]
     pub(crate) fn hold(&self, a: &Anggota, today: Date) -> bool {
-        self.0.iter().all(|t| {
+        // A test passes only when it is `true` (three-valued: null fails too), and an
+        // `and` is true only when all its items are, an `or` when any is.
+        let pass = |t: &MemberTest| {
             let v = member_value_outlined(t.get, t.slot, a, today);
             match t.test {
                 Test::Range(lo, hi, negate) => {
@@ -545,8 +532,45 @@ impl MemberTests {
                 Test::IsNull(negate) => v.is_null() != negate,
                 Test::True => v == Value::Bool(true),
             }
-        })
+        };
+        if self.any {
+            self.tests.iter().any(pass)
+        } else {
+            self.tests.iter().all(pass)
+        }
     }
+}
+
+/// [`Expr::member_tests`] of a boolean node.
+fn member_tests(node: &Node) -> Option<MemberTests> {
+    fn test(node: &Node) -> Option<MemberTest> {
+        let get = match node {
+            Node::Mem(get, slot) => {
+                return Some(MemberTest {
+                    get: *get,
+                    slot: *slot,
+                    test: Test::True,
+                });
+            }
+            Node::MemCmpK(_, get, ..) | Node::MemIn(get, ..) | Node::MemIsNull(get, ..) => *get,
+            _ => return None,
+        };
+        let (slot, test) = match slot_range(node)? {
+            (true, slot, _, _, negate, true) => (slot, Test::IsNull(negate)),
+            (true, slot, lo, hi, negate, false) => (slot, Test::Range(lo, hi, negate)),
+            _ => return None,
+        };
+        Some(MemberTest { get, slot, test })
+    }
+    let (items, any) = match node {
+        Node::And(items) => (&items[..], false),
+        Node::Or(items) => (&items[..], true),
+        n => (std::slice::from_ref(n), false),
+    };
+    Some(MemberTests {
+        tests: items.iter().map(test).collect::<Option<_>>()?,
+        any,
+    })
 }
 
 /// One test of a slot (see [`slot_range`]): `(member, slot, lo, hi, negate, null)`.
@@ -1323,7 +1347,15 @@ impl Parser {
                     Type::Bool
                 };
                 Ok((
-                    Node::Aggregate(agg, Some(Box::new(cond)), key, NO_CACHE),
+                    Node::Aggregate(
+                        agg,
+                        Some(Box::new(AggCond {
+                            quick: member_tests(&cond),
+                            node: cond,
+                        })),
+                        key,
+                        NO_CACHE,
+                    ),
                     ty,
                 ))
             }

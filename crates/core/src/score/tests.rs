@@ -378,8 +378,9 @@ fn decide_into_reuses_its_storage_and_agrees_with_decide() {
     );
 }
 
-/// The eligibility's direct member tests (`Expr::member_tests`) decide every member
-/// condition they accept exactly as the evaluator does, over the sample's members with
+/// The direct member tests (`Expr::member_tests`, used by eligibility and by the
+/// aggregates' conditions) decide every member condition they accept exactly as the
+/// evaluator does, over the sample's members with
 /// each answer unset and set to a range of codes, on several days; the conditions
 /// that are not a conjunction of field tests are left to the evaluator.
 #[test]
@@ -404,6 +405,9 @@ fn member_tests_hold_as_the_evaluator() {
         "school_participation == 2 and education_level in {1..5} and age <= 21",
         "employment_status == 5",
         "work_hours >= 35 and worked_last_week == 1 and sector != null",
+        "age < 15 or age >= 65",
+        "age <= 6 or sex == 1",
+        "pregnant == 1 or disability_severe or jkn == null",
     ]
     .map(str::to_owned)
     .into();
@@ -416,9 +420,9 @@ fn member_tests_hold_as_the_evaluator() {
             sources.push(c["member"].as_str().unwrap().to_owned());
         }
     }
-    // Not conjunctions of field tests: the evaluator decides them.
+    // Not a conjunction or disjunction of field tests: the evaluator decides them.
     for other in [
-        "age <= 6 or sex == 1",
+        "age <= 6 or (sex == 1 and age > 3)",
         "not (age <= 6)",
         "relationship in {1, 3}",
         "any(relationship in {3, 5}) and sex == 2",
