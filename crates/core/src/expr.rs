@@ -157,7 +157,20 @@ impl Record for Env<'_> {
     #[inline(never)]
     fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, _: u16) -> Value {
         let active = self.keluarga.anggota.iter().filter(|m| m.is_active());
-        // The common conditions, member field tests, read the fields directly.
+        // The most common condition, `<member field> <op> k`, by itself.
+        if let Some(AggCond {
+            node: Node::MemCmpK(op, get, slot, k),
+            ..
+        }) = cond
+        {
+            return fold_aggregate(
+                agg,
+                active.map(|m| {
+                    matches!(member_value(*get, *slot, m, self.today), Value::Int(x) if cmp_int(*op, x, *k))
+                }),
+            );
+        }
+        // The other conditions that are member field tests read the fields directly.
         if let Some(q) = cond.and_then(|c| c.quick.as_ref()) {
             return fold_aggregate(agg, active.map(|m| q.hold(m, self.today)));
         }
