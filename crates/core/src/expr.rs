@@ -40,7 +40,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::date::Date;
-use crate::fields::{FAMILY_FIELDS, Getter, MEMBER_FIELDS, Scope, Type, Value, field_slot};
+use crate::fields::{
+    FAMILY_FIELDS, Getter, MEMBER_FIELDS, Scope, Type, Value, field_slot, member_field,
+};
 use crate::model::{Anggota, Keluarga};
 
 /// A parse or type error, with the 1-based character position in the expression.
@@ -101,11 +103,35 @@ pub(crate) trait Record {
     fn mem(&self, get: MemGet, slot: u16) -> Value;
     /// Null when the family has no single active head.
     fn head(&self, get: MemGet, slot: u16) -> Value;
-    fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value;
+    fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, cache: u16) -> Value;
 }
 
 type FamGet = fn(&Keluarga) -> Value;
 type MemGet = fn(&Anggota, Date) -> Value;
+
+/// A member field read by the getter path ([`Env`], `head.` fields, aggregates):
+/// natively through the getter's function pointer; under wasm32 through
+/// [`member_field`], a `match` on the slot inlined here, because V8's `call_indirect`
+/// (and the 16-byte `Value` it returns through memory) costs about three times a
+/// native call, while natively the indirect call is the faster of the two (an
+/// out-of-line `match` made score + eligibility 10 % slower, docs/benchmarks.md,
+/// session 6). Both give the same value: a test compares them slot by slot.
+#[inline(always)]
+fn member_value(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
+    if cfg!(target_arch = "wasm32") {
+        member_field(a, today, slot)
+    } else {
+        get(a, today)
+    }
+}
+
+/// [`member_value`] in a function of its own under wasm32 (for the loop of
+/// [`MemberTests::hold`]: V8 compiles the `match` inlined into a loop much slower).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn member_value_outlined(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
+    member_value(get, slot, a, today)
+}
 
 impl Record for Env<'_> {
     const INLINE_LEAVES: bool = false;
@@ -118,23 +144,35 @@ impl Record for Env<'_> {
         get(self.keluarga)
     }
 
-    fn mem(&self, get: MemGet, _: u16) -> Value {
-        self.anggota.map_or(Value::Null, |a| get(a, self.today))
+    fn mem(&self, get: MemGet, slot: u16) -> Value {
+        self.anggota
+            .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
-    fn head(&self, get: MemGet, _: u16) -> Value {
-        self.head.map_or(Value::Null, |a| get(a, self.today))
+    fn head(&self, get: MemGet, slot: u16) -> Value {
+        self.head
+            .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
     #[inline(never)]
-    fn aggregate(&self, agg: Agg, cond: Option<&Node>, _: u16) -> Value {
+    fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, _: u16) -> Value {
         let active = self.keluarga.anggota.iter().filter(|m| m.is_active());
-        // The common condition `<member field> <op> k` through its getter alone.
-        if let Some(Node::MemCmpK(op, get, _, k)) = cond {
+        // The most common condition, `<member field> <op> k`, by itself.
+        if let Some(AggCond {
+            node: Node::MemCmpK(op, get, slot, k),
+            ..
+        }) = cond
+        {
             return fold_aggregate(
                 agg,
-                active.map(|m| matches!(get(m, self.today), Value::Int(x) if cmp_int(*op, x, *k))),
+                active.map(|m| {
+                    matches!(member_value(*get, *slot, m, self.today), Value::Int(x) if cmp_int(*op, x, *k))
+                }),
             );
+        }
+        // The other conditions that are member field tests read the fields directly.
+        if let Some(q) = cond.and_then(|c| c.quick.as_ref()) {
+            return fold_aggregate(agg, active.map(|m| q.hold(m, self.today)));
         }
         fold_aggregate(
             agg,
@@ -144,7 +182,7 @@ impl Record for Env<'_> {
                 .filter(|m| m.is_active())
                 .map(|m| match cond {
                     None => true,
-                    Some(c) => matches!(eval(c, &self.with_member(m)), Value::Bool(true)),
+                    Some(c) => matches!(eval(&c.node, &self.with_member(m)), Value::Bool(true)),
                 }),
         )
     }
@@ -208,13 +246,14 @@ impl Record for View<'_> {
         self.member.map_or(Value::Null, |m| m[usize::from(slot)])
     }
 
-    fn head(&self, get: MemGet, _: u16) -> Value {
-        self.head.map_or(Value::Null, |a| get(a, self.today))
+    fn head(&self, get: MemGet, slot: u16) -> Value {
+        self.head
+            .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
     /// Computed through the getters on the first call, then from the cache.
     #[inline(never)]
-    fn aggregate(&self, agg: Agg, cond: Option<&Node>, cache: u16) -> Value {
+    fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, cache: u16) -> Value {
         let cell = self.aggregates.get(usize::from(cache));
         if let Some(v) = cell.and_then(Cell::get) {
             return v;
@@ -276,6 +315,8 @@ pub(crate) enum Node {
     FamCmpK(CmpOp, FamGet, u16, i64),
     /// `member_field in {…}`.
     MemIn(MemGet, u16, Box<[(i64, i64)]>, bool),
+    /// `family_field in {…}`.
+    FamIn(FamGet, u16, Box<[(i64, i64)]>, bool),
     /// `member_field == null` (`!= null` when the flag is set).
     MemIsNull(MemGet, u16, bool),
     /// `family_field == null` (`!= null` when the flag is set).
@@ -292,11 +333,19 @@ pub(crate) enum Node {
     Not(Box<Node>),
     /// The aggregate, its condition, its canonical text (tokens, for sharing a cache
     /// slot between equal aggregates of a rulebook) and its cache slot.
-    Aggregate(Agg, Option<Box<Node>>, Box<str>, u16),
+    Aggregate(Agg, Option<Box<AggCond>>, Box<str>, u16),
     Present(Box<Node>),
     YearsBetween(Box<Node>, Box<Node>),
     DaysBetween(Box<Node>, Box<Node>),
     MinMax(bool, Box<Node>, Box<Node>),
+}
+
+/// The condition of an aggregate, and its form as direct member field tests when it
+/// has one ([`member_tests`]; then the getter path decides it without the evaluator).
+#[derive(Clone, Debug)]
+pub(crate) struct AggCond {
+    node: Node,
+    quick: Option<MemberTests>,
 }
 
 /// A compiled, type-checked expression.
@@ -375,6 +424,16 @@ impl Expr {
         }
     }
 
+    /// The condition as [`MemberTests`], when it is a member field test (`field <op> k`,
+    /// `field in {…}` with ranges that join into one, `field == null`, a boolean field)
+    /// or a conjunction or disjunction of such tests.
+    pub(crate) fn member_tests(&self) -> Option<MemberTests> {
+        if self.ty != Type::Bool {
+            return None;
+        }
+        member_tests(&self.node)
+    }
+
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
     #[inline]
     pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
@@ -394,6 +453,7 @@ impl Expr {
                 | Node::MemCmpK(..)
                 | Node::FamCmpK(..)
                 | Node::MemIn(..)
+                | Node::FamIn(..)
                 | Node::MemIsNull(..)
                 | Node::FamIsNull(..) => {}
                 Node::Neg(a)
@@ -416,7 +476,7 @@ impl Expr {
                 }
                 Node::Aggregate(_, cond, key, slot) => {
                     if let Some(c) = cond {
-                        walk(c, slots);
+                        walk(&mut c.node, slots);
                     }
                     let next = slots.len();
                     if next < AGGREGATE_CACHE || slots.contains_key(key) {
@@ -437,6 +497,93 @@ impl Expr {
     pub fn fails(&self, env: &Env) -> bool {
         matches!(self.eval(env), Value::Bool(false))
     }
+}
+
+/// One test of a member field in a [`MemberTests`] conjunction: the field (getter and
+/// slot) and what it must hold.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemberTest {
+    get: MemGet,
+    slot: u16,
+    test: Test,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Test {
+    /// An integer within `lo..=hi` (outside when `negate`).
+    Range(i64, i64, bool),
+    /// Unanswered (answered when `negate`).
+    IsNull(bool),
+    /// The boolean field is true.
+    True,
+}
+
+/// A member-scope condition of the form `t1 and t2 and …` (or `t1 or t2 or …`) over
+/// member fields (see [`Expr::member_tests`]): it holds exactly when every test (any
+/// test) passes, so it is decided by reading the member's fields directly, without the
+/// evaluator.
+#[derive(Clone, Debug)]
+pub(crate) struct MemberTests {
+    tests: Box<[MemberTest]>,
+    /// `or` instead of `and`.
+    any: bool,
+}
+
+impl MemberTests {
+    /// True only when the condition evaluates to `true` for member `a` on `today`
+    /// (what [`Expr::holds`] gives with `a` at hand).
+    #[inline]
+    pub(crate) fn hold(&self, a: &Anggota, today: Date) -> bool {
+        // A test passes only when it is `true` (three-valued: null fails too), and an
+        // `and` is true only when all its items are, an `or` when any is.
+        let pass = |t: &MemberTest| {
+            let v = member_value_outlined(t.get, t.slot, a, today);
+            match t.test {
+                Test::Range(lo, hi, negate) => {
+                    matches!(v, Value::Int(x) if (lo <= x && x <= hi) != negate)
+                }
+                Test::IsNull(negate) => v.is_null() != negate,
+                Test::True => v == Value::Bool(true),
+            }
+        };
+        if self.any {
+            self.tests.iter().any(pass)
+        } else {
+            self.tests.iter().all(pass)
+        }
+    }
+}
+
+/// [`Expr::member_tests`] of a boolean node.
+fn member_tests(node: &Node) -> Option<MemberTests> {
+    fn test(node: &Node) -> Option<MemberTest> {
+        let get = match node {
+            Node::Mem(get, slot) => {
+                return Some(MemberTest {
+                    get: *get,
+                    slot: *slot,
+                    test: Test::True,
+                });
+            }
+            Node::MemCmpK(_, get, ..) | Node::MemIn(get, ..) | Node::MemIsNull(get, ..) => *get,
+            _ => return None,
+        };
+        let (slot, test) = match slot_range(node)? {
+            (true, slot, _, _, negate, true) => (slot, Test::IsNull(negate)),
+            (true, slot, lo, hi, negate, false) => (slot, Test::Range(lo, hi, negate)),
+            _ => return None,
+        };
+        Some(MemberTest { get, slot, test })
+    }
+    let (items, any) = match node {
+        Node::And(items) => (&items[..], false),
+        Node::Or(items) => (&items[..], true),
+        n => (std::slice::from_ref(n), false),
+    };
+    Some(MemberTests {
+        tests: items.iter().map(test).collect::<Option<_>>()?,
+        any,
+    })
 }
 
 /// One test of a slot (see [`slot_range`]): `(member, slot, lo, hi, negate, null)`.
@@ -482,6 +629,9 @@ fn slot_range(node: &Node) -> Option<SlotTest> {
         Node::MemIn(_, slot, set, negate) => {
             in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate, false))
         }
+        Node::FamIn(_, slot, set, negate) => {
+            in_set(set).map(|(lo, hi)| (false, *slot, lo, hi, *negate, false))
+        }
         Node::MemIsNull(_, slot, negate) => Some((true, *slot, 0, 0, *negate, true)),
         Node::FamIsNull(_, slot, negate) => Some((false, *slot, 0, 0, *negate, true)),
         Node::In(a, set, negate) => {
@@ -526,6 +676,10 @@ macro_rules! match_node {
                 _ => Null,
             },
             Node::MemIn(get, slot, set, negate) => match $env.mem(*get, *slot) {
+                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+                _ => Null,
+            },
+            Node::FamIn(get, slot, set, negate) => match $env.fam(*get, *slot) {
                 Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
                 _ => Null,
             },
@@ -959,10 +1113,12 @@ impl Parser {
         if let Some(negate) = negate {
             let l = self.want(pos, left, Type::Int, "`in`")?;
             let set = self.set()?;
-            if let Node::Mem(g, slot) = l {
-                return Ok((Node::MemIn(g, slot, set, negate), Type::Bool));
-            }
-            return Ok((Node::In(Box::new(l), set, negate), Type::Bool));
+            let node = match l {
+                Node::Mem(g, slot) => Node::MemIn(g, slot, set, negate),
+                Node::Fam(g, slot) => Node::FamIn(g, slot, set, negate),
+                other => Node::In(Box::new(other), set, negate),
+            };
+            return Ok((node, Type::Bool));
         }
         Ok(left)
     }
@@ -1204,7 +1360,15 @@ impl Parser {
                     Type::Bool
                 };
                 Ok((
-                    Node::Aggregate(agg, Some(Box::new(cond)), key, NO_CACHE),
+                    Node::Aggregate(
+                        agg,
+                        Some(Box::new(AggCond {
+                            quick: member_tests(&cond),
+                            node: cond,
+                        })),
+                        key,
+                        NO_CACHE,
+                    ),
                     ty,
                 ))
             }

@@ -1,7 +1,8 @@
 //! Native side of the wasm/native ratio (issue 5): times the kernel loops of
 //! `tepat_ratio` and prints one JSON line per kernel, in the same form as
 //! `tests/bench/ratio.mjs` prints for the wasm32 module. `cargo xtask bench` runs both
-//! and divides. Usage: `tepat-ratio [families] [rounds]`.
+//! and divides. Usage: `tepat-ratio [families] [rounds] [validate|score]` (the third
+//! argument runs one kernel only, for profiling).
 //!
 //! Both sides time a round by the main thread's CPU time (`/proc/thread-self/schedstat`,
 //! nanoseconds) rather than wall time, so other load on a shared machine does not count;
@@ -23,6 +24,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let only = args.next();
     let families = tepat_ratio::setup(n);
     for (name, reps, f) in [
         (
@@ -32,6 +34,9 @@ fn main() {
         ),
         ("score", 100, tepat_ratio::run_score),
     ] {
+        if only.as_deref().is_some_and(|k| k != name) {
+            continue;
+        }
         f(1); // warm-up
         let mut best = f64::INFINITY;
         let mut checksum = 0;

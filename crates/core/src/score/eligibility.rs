@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::scoring::rupiah;
 use crate::date::Date;
-use crate::expr::{Env, Expr};
+use crate::expr::{Env, Expr, MemberTests};
 use crate::fields::Scope;
 use crate::finding::Text;
-use crate::model::Keluarga;
+use crate::model::{Anggota, Keluarga};
 
 /// The file format this code reads (`format` field).
 pub const PROGRAMS_FORMAT: &str = "tepat-programs/1";
@@ -176,7 +176,19 @@ fn compile(source: &str, scope: Scope, path: String) -> Result<Expr, ProgramRule
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledProgram {
     pub components: Vec<Expr>,
+    /// Each component's condition as direct member field tests, when it has that form.
+    pub quick: Vec<Option<MemberTests>>,
     pub receiving: Option<Expr>,
+}
+
+/// A member-scope condition: `expr` decides; `quick`, when the condition is a
+/// conjunction of member field tests, gives the same answer without the evaluator.
+#[inline(always)]
+fn member_holds(expr: &Expr, quick: Option<&MemberTests>, env: &Env, a: &Anggota) -> bool {
+    match quick {
+        Some(q) => q.hold(a, env.today),
+        None => expr.holds(&env.with_member(a)),
+    }
 }
 
 /// Loaded, checked program rules.
@@ -184,6 +196,8 @@ pub(crate) struct CompiledProgram {
 pub struct ProgramRules {
     source: ProgramRulesSource,
     exclusions: Vec<Expr>,
+    /// The exclusions as direct member field tests, where they have that form.
+    exclusions_quick: Vec<Option<MemberTests>>,
     pub(crate) programs: Vec<CompiledProgram>,
     pub(crate) indicators: Vec<Expr>,
 }
@@ -326,6 +340,7 @@ impl ProgramRules {
                 None => None,
             };
             programs.push(CompiledProgram {
+                quick: components.iter().map(Expr::member_tests).collect(),
                 components,
                 receiving,
             });
@@ -354,6 +369,7 @@ impl ProgramRules {
         }
         Ok(ProgramRules {
             source,
+            exclusions_quick: exclusions.iter().map(Expr::member_tests).collect(),
             exclusions,
             programs,
             indicators,
@@ -409,9 +425,14 @@ impl ProgramRules {
     ) {
         let env = Env::new(keluarga, today);
         let mut excluded = None;
-        'outer: for (xi, x) in self.exclusions.iter().enumerate() {
+        'outer: for (xi, (x, q)) in self
+            .exclusions
+            .iter()
+            .zip(&self.exclusions_quick)
+            .enumerate()
+        {
             for (mi, a) in keluarga.anggota.iter().enumerate() {
-                if a.is_active() && x.holds(&env.with_member(a)) {
+                if a.is_active() && member_holds(x, q.as_ref(), &env, a) {
                     excluded = Some((xi, mi));
                     break 'outer;
                 }
@@ -528,9 +549,8 @@ fn decide_one(
         };
     }
     for a in keluarga.anggota.iter().filter(|a| a.is_active()) {
-        let menv = env.with_member(a);
-        for (j, e) in c.components.iter().enumerate() {
-            if e.holds(&menv) {
+        for (j, (e, q)) in c.components.iter().zip(&c.quick).enumerate() {
+            if member_holds(e, q.as_ref(), env, a) {
                 matched[j] = matched[j].saturating_add(1);
                 if p.member_counts_once {
                     break;

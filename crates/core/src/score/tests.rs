@@ -377,3 +377,120 @@ fn decide_into_reuses_its_storage_and_agrees_with_decide() {
         "the sample family is eligible for something in some desil"
     );
 }
+
+/// The direct member tests (`Expr::member_tests`, used by eligibility and by the
+/// aggregates' conditions) decide every member condition they accept exactly as the
+/// evaluator does, over the sample's members with
+/// each answer unset and set to a range of codes, on several days; the conditions
+/// that are not a conjunction of field tests are left to the evaluator.
+#[test]
+fn member_tests_hold_as_the_evaluator() {
+    use crate::expr::{Env, Expr};
+    use crate::fields::Scope;
+    use serde_json::{Value as J, json};
+    let mut sources: Vec<String> = [
+        "age <= 6",
+        "age >= 70",
+        "age < 15",
+        "age > 64",
+        "age != 30",
+        "sex == 2 and pregnant == 1",
+        "disability_severe",
+        "disability_severe and age >= 18",
+        "jkn == null",
+        "jkn != null and jkn in {1, 3, 5}",
+        "relationship in {3, 5}",
+        "relationship not in {3, 5}",
+        "relationship in {1..2, 3}",
+        "school_participation == 2 and education_level in {1..5} and age <= 21",
+        "employment_status == 5",
+        "work_hours >= 35 and worked_last_week == 1 and sector != null",
+        "age < 15 or age >= 65",
+        "age <= 6 or sex == 1",
+        "pregnant == 1 or disability_severe or jkn == null",
+    ]
+    .map(str::to_owned)
+    .into();
+    let rules: J = serde_json::from_str(ProgramRules::builtin_json()).unwrap();
+    for x in rules["exclusions"].as_array().unwrap() {
+        sources.push(x["member"].as_str().unwrap().to_owned());
+    }
+    for p in rules["programs"].as_array().unwrap() {
+        for c in p["components"].as_array().into_iter().flatten() {
+            sources.push(c["member"].as_str().unwrap().to_owned());
+        }
+    }
+    // Not a conjunction or disjunction of field tests: the evaluator decides them.
+    for other in [
+        "age <= 6 or (sex == 1 and age > 3)",
+        "not (age <= 6)",
+        "relationship in {1, 3}",
+        "any(relationship in {3, 5}) and sex == 2",
+        "age + 1 <= 7",
+        "age < -9223372036854775807 - 1",
+    ] {
+        let e = Expr::compile(other, Scope::Anggota).unwrap();
+        assert!(e.member_tests().is_none(), "{other}");
+    }
+    let exprs: Vec<(Expr, _)> = sources
+        .iter()
+        .map(|s| Expr::compile_bool(s, Scope::Anggota).unwrap())
+        .filter_map(|e| e.member_tests().map(|q| (e, q)))
+        .collect();
+    assert!(
+        exprs.len() >= 20,
+        "only {} conditions in direct form",
+        exprs.len()
+    );
+
+    let base: J = serde_json::from_str(SAMPLE).unwrap();
+    let mut families = vec![base.clone()];
+    for (i, m) in base["anggota"].as_array().unwrap().iter().enumerate() {
+        for key in m.as_object().unwrap().keys() {
+            for answer in [
+                J::Null,
+                json!(0),
+                json!(1),
+                json!(2),
+                json!(3),
+                json!(5),
+                json!(40),
+            ] {
+                let mut f = base.clone();
+                f["anggota"][i][key] = answer;
+                families.push(f);
+            }
+        }
+        for level in 1..=4 {
+            let mut f = base.clone();
+            f["anggota"][i]["disability"]["walking"] = json!(level);
+            families.push(f);
+        }
+    }
+    let days = [
+        today(),
+        Date::parse("1995-03-01").unwrap(),
+        Date::parse("2090-12-31").unwrap(),
+    ];
+    let (mut compared, mut held) = (0, 0);
+    for f in families {
+        let Ok(k) = serde_json::from_value::<Keluarga>(f) else {
+            continue;
+        };
+        for today in days {
+            let env = Env::new(&k, today);
+            for a in &k.anggota {
+                for (e, q) in &exprs {
+                    let expected = e.holds(&env.with_member(a));
+                    assert_eq!(q.hold(a, today), expected, "{}", e.source());
+                    compared += 1;
+                    held += usize::from(expected);
+                }
+            }
+        }
+    }
+    assert!(
+        compared > 10_000 && held > 1_000,
+        "{compared} compared, {held} held"
+    );
+}
