@@ -40,7 +40,81 @@ pub struct Db {
     /// SQLite: the background checkpointer runs while a clone of this lives, and is
     /// woken through it.
     checkpoints: Arc<Checkpoints>,
+    /// SQLite: the push writer's own connection ([`Db::writer`]).
+    writer: Arc<WriterConn>,
 }
+
+/// The push writer's connection on SQLite, kept apart from the pool.
+///
+/// A SQLite connection drops its whole page cache when it begins a transaction after
+/// another connection has written. Through the pool, each group commit landed on
+/// whichever connection was free, and found its cache dropped: every index page it
+/// touched was fetched again (from the WAL, by `pread`, or the memory map). One
+/// connection that does all the push writes keeps its cache (and its prepared
+/// statements) from one group to the next.
+struct WriterConn {
+    /// `None` on PostgreSQL and for in-memory SQLite: the writer uses the pool.
+    options: Option<AnyConnectOptions>,
+    conn: tokio::sync::Mutex<Option<AnyConnection>>,
+}
+
+impl std::fmt::Debug for WriterConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterConn")
+            .field("own", &self.options.is_some())
+            .finish()
+    }
+}
+
+/// A connection for the push writer: its own on SQLite, else one from the pool.
+pub enum Writer<'a> {
+    Pool(sqlx::pool::PoolConnection<sqlx::Any>),
+    Own(tokio::sync::MutexGuard<'a, Option<AnyConnection>>),
+}
+
+impl Writer<'_> {
+    /// Forgets the connection after an error (the next writer opens a new one).
+    pub fn discard(&mut self) {
+        if let Writer::Own(conn) = self {
+            **conn = None;
+        }
+    }
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Writer::Pool(c) => c,
+            Writer::Own(c) => c.as_ref().expect("the writer connection is open"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Writer::Pool(c) => c,
+            Writer::Own(c) => c.as_mut().expect("the writer connection is open"),
+        }
+    }
+}
+
+/// Every SQLite connection's settings. Reads go through a memory map and a 16 MB page
+/// cache per connection instead of a read syscall per page. Checkpoints are the
+/// background checkpointer's ([`checkpointer`]).
+fn sqlite_pragmas() -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+         PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+         PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456; \
+         PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};"
+    )
+}
+
+/// The push writer's own connection keeps this much page cache (64 MB): the index
+/// pages a group of pushes touches stay in it from one group to the next.
+const WRITER_CACHE_KB: i64 = 65_536;
 
 /// What the background checkpointer is told by writers ([`Db::wrote`]).
 #[derive(Debug, Default)]
@@ -86,19 +160,7 @@ impl Db {
                     .max_connections(8)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute(
-                                // Reads go through a memory map and a 16 MB page cache
-                                // per connection instead of a read syscall per page.
-                                // Checkpoints are the background checkpointer's (below).
-                                format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                     PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
-                                     PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456; \
-                                     PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};"
-                                )
-                                .as_str(),
-                            )
-                            .await?;
+                            conn.execute(sqlite_pragmas().as_str()).await?;
                             Ok(())
                         })
                     })
@@ -120,7 +182,8 @@ impl Db {
         };
         migrator.run(&pool).await.context("applying migrations")?;
         let checkpoints = Arc::new(Checkpoints::default());
-        if engine == Engine::Sqlite && !url.contains(":memory:") {
+        let own_writer = engine == Engine::Sqlite && !url.contains(":memory:");
+        if own_writer {
             let conn = AnyConnection::connect_with(&options)
                 .await
                 .context("opening the checkpoint connection")?;
@@ -130,6 +193,10 @@ impl Db {
             pool,
             engine,
             checkpoints,
+            writer: Arc::new(WriterConn {
+                options: own_writer.then_some(options),
+                conn: tokio::sync::Mutex::new(None),
+            }),
         };
         crate::rulebooks::register_builtin(&db).await?;
         Ok(db)
@@ -137,6 +204,29 @@ impl Db {
 }
 
 impl Db {
+    /// The connection the push writer's transactions run on ([`WriterConn`]): on SQLite
+    /// one connection of its own, opened on first use (and again after [`Writer::discard`]);
+    /// on PostgreSQL one from the pool. Writers take turns for it.
+    pub async fn writer(&self) -> Result<Writer<'_>, sqlx::Error> {
+        let Some(options) = &self.writer.options else {
+            return Ok(Writer::Pool(self.pool.acquire().await?));
+        };
+        let mut conn = self.writer.conn.lock().await;
+        if conn.is_none() {
+            let mut c = AnyConnection::connect_with(options).await?;
+            c.execute(
+                format!(
+                    "{} PRAGMA cache_size = -{WRITER_CACHE_KB};",
+                    sqlite_pragmas()
+                )
+                .as_str(),
+            )
+            .await?;
+            *conn = Some(c);
+        }
+        Ok(Writer::Own(conn))
+    }
+
     /// Tells the SQLite checkpointer that `rows` changes were committed; it copies them
     /// into the database file once enough have come together. No-op on PostgreSQL.
     pub fn wrote(&self, rows: usize) {
@@ -310,6 +400,54 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        db.pool.close().await;
+    }
+
+    /// On SQLite the push writer gets the same connection each time (its page cache and
+    /// statements survive between groups), and a new one after `discard`.
+    #[tokio::test]
+    async fn sqlite_writer_keeps_its_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        let marked = |n: i64| format!("SELECT count(*) FROM temp.writer_mark WHERE n = {n}");
+        {
+            let mut w = db.writer().await.unwrap();
+            w.execute(
+                "CREATE TEMP TABLE writer_mark (n INTEGER); INSERT INTO writer_mark VALUES (1);",
+            )
+            .await
+            .unwrap();
+        }
+        for _ in 0..3 {
+            let mut w = db.writer().await.unwrap();
+            let (n,): (i64,) = sqlx::query_as(&marked(1)).fetch_one(&mut *w).await.unwrap();
+            assert_eq!(n, 1, "the writer moved to another connection");
+            // The pool's connections are others.
+            let mut other = db.pool.acquire().await.unwrap();
+            assert!(
+                sqlx::query(&marked(1))
+                    .fetch_one(&mut *other)
+                    .await
+                    .is_err()
+            );
+        }
+        db.writer().await.unwrap().discard();
+        let mut w = db.writer().await.unwrap();
+        assert!(sqlx::query(&marked(1)).fetch_one(&mut *w).await.is_err());
+        // And it is set up like the others (WAL, durable commits, its larger cache).
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *w)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2);
+        let (cache,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+            .fetch_one(&mut *w)
+            .await
+            .unwrap();
+        assert_eq!(cache, -WRITER_CACHE_KB);
+        drop(w);
         db.pool.close().await;
     }
 

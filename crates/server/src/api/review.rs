@@ -16,6 +16,22 @@ use crate::state::AppState;
 use crate::store;
 use crate::validation::{Decision, Valid};
 
+/// The statuses the review queue lists, as the condition of the partial index
+/// `change_requests_review` (migration 0006): a query must repeat it word for word for
+/// SQLite to use that index.
+pub const REVIEW_STATUSES: &str = "c.status IN ('pending_review', 'approved', 'review_rejected')";
+
+/// The review queue's query: `$1` the status, `$2` the limit, `cond` the caller's scope
+/// over `c.village` (binds from `$3`).
+fn queue_sql(cond: &str) -> String {
+    format!(
+        "SELECT c.id, c.household_id, c.village, c.kind, c.outcome, c.status, c.review_reasons, c.findings, \
+         c.base_version, h.version, u.username, c.created_at, c.content_hash, c.payload, c.review_note \
+         FROM change_requests c JOIN users u ON u.id = c.user_id LEFT JOIN households h ON h.id = c.household_id \
+         WHERE c.status = $1 AND {REVIEW_STATUSES} AND {cond} ORDER BY c.created_at, c.id LIMIT $2"
+    )
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/review", get(queue))
@@ -101,12 +117,7 @@ async fn queue(
         }
     };
     let (cond, binds) = crate::api::sync::scope_sql(&user, "c.village", 3);
-    let sql = format!(
-        "SELECT c.id, c.household_id, c.village, c.kind, c.outcome, c.status, c.review_reasons, c.findings, \
-         c.base_version, h.version, u.username, c.created_at, c.content_hash, c.payload, c.review_note \
-         FROM change_requests c JOIN users u ON u.id = c.user_id LEFT JOIN households h ON h.id = c.household_id \
-         WHERE c.status = $1 AND {cond} ORDER BY c.created_at, c.id LIMIT $2"
-    );
+    let sql = queue_sql(&cond);
     let mut query = sqlx::query_as::<_, QueueRow>(&sql)
         .bind(&status)
         .bind(limit);
@@ -322,4 +333,40 @@ async fn audit(
         }
     };
     Ok(Json(json!({ "entries": entries })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue is read through the partial index of migration 0006 (which only holds
+    /// changes that went to review), for a national and for a scoped caller.
+    #[tokio::test]
+    async fn review_queue_uses_its_partial_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        let scoped: &[&str] = &["32.01.%", "32.01.01.2001"];
+        for (cond, binds) in [
+            ("1 = 1", &[][..]),
+            ("(c.village LIKE $3 OR c.village = $4)", scoped),
+        ] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", queue_sql(cond));
+            let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql)
+                .bind("pending_review")
+                .bind(10_i64);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            let plan = q.fetch_all(&db.pool).await.unwrap();
+            let plan: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+            assert!(
+                plan.iter()
+                    .any(|d| d.contains("c USING INDEX change_requests_review")),
+                "{cond}: {plan:?}"
+            );
+        }
+        db.pool.close().await;
+    }
 }

@@ -616,10 +616,27 @@ async fn store_group(
     answers: &mut Vec<ApiResult<PushResponse>>,
 ) -> ApiResult<()> {
     let started = std::time::Instant::now();
+    let mut writer = state.db.writer().await?;
+    let result = store_group_on(state, &mut writer, jobs, answers, started).await;
+    if result.is_err() {
+        // A connection that failed a transaction is not trusted with the next one.
+        writer.discard();
+    }
+    result
+}
+
+/// [`store_group`] on the writer's connection.
+async fn store_group_on(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    jobs: &[PushJob],
+    answers: &mut Vec<ApiResult<PushResponse>>,
+    started: std::time::Instant,
+) -> ApiResult<()> {
     let registry = state.rulebooks().await?;
     let current = &registry.current.rulebook;
     let today = state.today();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(conn).await?;
     store::lock(&mut tx).await?;
     // Everything the group reads, in a few queries: the heads of the households it names
     // and the stored answers of its ids.
