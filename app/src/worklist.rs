@@ -1,7 +1,8 @@
 //! The worklist as plain data: households of the assigned villages, their work state,
-//! search and filter. Stored on the device as two AES-GCM-sealed records written in one
+//! search and filter. Stored on the device as AES-GCM-sealed records written in one
 //! transaction (`kv/worklist`: the full families; `kv/worklist_rows`: the [`Row`]s the
-//! list shows and searches), so no name, NIK or No. KK is ever in clear.
+//! list shows and searches; `kv/worklist_states`: work states set since, see
+//! `sync.rs`), so no name, NIK or No. KK is ever in clear.
 
 use serde::{Deserialize, Serialize};
 use tepat_core::{Keluarga, Lang, Text};
