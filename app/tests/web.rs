@@ -335,7 +335,9 @@ async fn work_state_is_stored_apart_and_survives_a_reload() {
     )
     .await
     .expect("stored");
-    store::cache_delete("worklist_states").await.expect("cleared");
+    store::cache_delete("worklist_states")
+        .await
+        .expect("cleared");
 
     let owner = Owner::new();
     owner.set();
@@ -347,9 +349,9 @@ async fn work_state_is_stored_apart_and_survives_a_reload() {
             r.as_ref()
                 .and_then(|r| r.iter().find(|x| x.no_kk == kk).map(|x| x.state))
         });
-        let family = data.worklist.with_untracked(|w| {
-            w.as_ref().and_then(|w| w.find(kk)).map(|h| h.state)
-        });
+        let family = data
+            .worklist
+            .with_untracked(|w| w.as_ref().and_then(|w| w.find(kk)).map(|h| h.state));
         (row, family)
     };
     assert_eq!(
@@ -358,10 +360,17 @@ async fn work_state_is_stored_apart_and_survives_a_reload() {
     );
 
     sync::set_state(data, &unlocked, kk, WorkState::Draft).await;
-    assert_eq!(state_of(data), (Some(WorkState::Draft), Some(WorkState::Draft)));
+    assert_eq!(
+        state_of(data),
+        (Some(WorkState::Draft), Some(WorkState::Draft))
+    );
     sync::set_state(data, &unlocked, kk, WorkState::Waiting).await;
     let stored: Option<Sealed> = store::cache_get("worklist").await.expect("read");
-    assert_eq!(stored, Some(sealed_list), "the whole worklist was sealed again");
+    assert_eq!(
+        stored,
+        Some(sealed_list),
+        "the whole worklist was sealed again"
+    );
     let states: Option<Sealed> = store::cache_get("worklist_states").await.expect("read");
     assert!(states.is_some(), "the state record was not stored");
 
