@@ -97,18 +97,20 @@ pub async fn cache_put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreEr
     .await
 }
 
-/// Reads two keys of the cache in one transaction.
-pub async fn cache_get2<A: DeserializeOwned, B: DeserializeOwned>(
+/// Reads three keys of the cache in one transaction.
+pub async fn cache_get3<A: DeserializeOwned, B: DeserializeOwned, C: DeserializeOwned>(
     a: &str,
     b: &str,
-) -> Result<(Option<A>, Option<B>), StoreError> {
+    c: &str,
+) -> Result<(Option<A>, Option<B>, Option<C>), StoreError> {
     let db = open_cache().await?;
     let values = {
         let tx = db.transaction(KV).build()?;
         let store = tx.object_store(KV)?;
         let first: Option<A> = store.get(a).serde()?.await?;
         let second: Option<B> = store.get(b).serde()?.await?;
-        (first, second)
+        let third: Option<C> = store.get(c).serde()?.await?;
+        (first, second, third)
     };
     db.close();
     Ok(values)

@@ -131,25 +131,20 @@ impl Data {
 pub async fn load(data: Data, unlocked: &Unlocked) {
     perf::mark("tepat:load:start");
     data.status.set(SyncStatus::Loading);
-    let (sealed_rows, synced) =
-        match store::cache_get2::<Sealed, String>(ROWS_KEY, SYNCED_KEY).await {
+    // The rows, the sync time and the states set since, in one transaction.
+    let (sealed_rows, synced, sealed_states) =
+        match store::cache_get3::<Sealed, String, Sealed>(ROWS_KEY, SYNCED_KEY, STATES_KEY).await {
             Ok(v) => v,
             Err(e) => {
                 data.status.set(SyncStatus::StoreFailed(e.0));
                 return;
             }
         };
-    let states = match store::cache_get::<Sealed>(STATES_KEY).await {
-        Ok(Some(sealed)) => {
-            crypto::open_json::<BTreeMap<String, WorkState>>(&unlocked.key, &sealed)
-                .await
-                .unwrap_or_default()
-        }
-        Ok(None) => BTreeMap::new(),
-        Err(e) => {
-            data.status.set(SyncStatus::StoreFailed(e.0));
-            return;
-        }
+    let states = match sealed_states {
+        Some(sealed) => crypto::open_json::<BTreeMap<String, WorkState>>(&unlocked.key, &sealed)
+            .await
+            .unwrap_or_default(),
+        None => BTreeMap::new(),
     };
     data.states.set_value(states.clone());
     perf::mark("tepat:load:read");
