@@ -224,13 +224,18 @@ async fn save(data: Data, unlocked: &Unlocked, list: &mut Worklist) -> Result<Ve
         .await
         .map_err(|e| format!("{e:?}"))?;
     data.states_gen.update_value(|g| *g += 1);
-    store::cache_put3(
+    if let Err(e) = store::cache_put3(
         (WORKLIST_KEY, &sealed),
         (ROWS_KEY, &sealed_rows),
         (STATES_KEY, &sealed_none),
     )
     .await
-    .map_err(|e| e.0)?;
+    {
+        // Nothing landed, and the bump above may have stopped a state write that was
+        // under way: write the states again, so none is only in memory.
+        persist_states(data, unlocked).await;
+        return Err(e.0);
+    }
     // What was folded in is in the stored list now; what was set meanwhile is not.
     data.states
         .update_value(|m| m.retain(|k, v| folded.get(k) != Some(v)));

@@ -134,7 +134,9 @@ pub fn values<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, St
 /// `BTreeMap` sorts its input with a whole stable sort instantiated per iterator type
 /// (≈ 5 KB of wasm each, six of them in the PWA); a handful of entries need none.
 /// Same result: a repeated key keeps its last value either way.
-pub fn values_from(pairs: &mut dyn Iterator<Item = (String, String)>) -> BTreeMap<String, String> {
+pub(crate) fn values_from(
+    pairs: &mut dyn Iterator<Item = (String, String)>,
+) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for (k, v) in pairs {
         map.insert(k, v);
