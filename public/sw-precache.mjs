@@ -1,5 +1,6 @@
-// Trunk post_build hook: writes the app shell's hashed file names and a content version
-// into the staged service worker, then brotli (quality 11) and gzip copies of the hashed
+// Run by `cargo xtask` (crates/xtask/src/build.rs) on the built dist/ directory (its one
+// argument): writes the app shell's hashed file names and a content version into the
+// service worker, then brotli (quality 11) and gzip copies of the hashed
 // app shell files beside them, which `tepat serve` sends as they are (`precompressed_br`):
 // its on-the-fly compression is a faster, weaker brotli. Dependency-free (Node built-ins only).
 import { createHash } from "node:crypto";
@@ -7,10 +8,10 @@ import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 
-const staging = process.env.TRUNK_STAGING_DIR;
+const staging = process.argv[2];
 if (!staging) {
-  console.error("sw-precache: TRUNK_STAGING_DIR is not set; run me as a Trunk post_build hook");
-  process.exit(1);
+  console.error("usage: node public/sw-precache.mjs DIST_DIR");
+  process.exit(2);
 }
 const publicUrl = process.env.TRUNK_PUBLIC_URL || "/";
 
@@ -53,14 +54,16 @@ if (sw === before || !sw.includes(version)) {
 writeFileSync(swPath, sw);
 console.log(`sw-precache: ${urls.length} files, version ${version}`);
 
-// Only the content-hashed shell files (Trunk's `filehash`: wasm, js, css), which never
-// change under their name; index.html and sw.js stay as they are on disk, compressed on
+// Only the content-hashed shell files (Trunk's `filehash`: the css; everything in the
+// app's `app-<hash>/` directory: wasm and js), which never change under their name; index.html and sw.js stay as they are on disk, compressed on
 // the fly (a deploy, or the update test, rewrites them). Not in PRECACHE: the browser
 // asks for the plain name and gets the encoding it accepts.
 let raw = 0;
 let br = 0;
 // Trunk writes the hash without leading zeros: 15 digits or fewer now and then.
-for (const f of files.filter((f) => /-[0-9a-f]{12,16}(_bg)?\.(wasm|js|css)$/.test(f))) {
+const hashed = (f) =>
+  /^[^/]*-[0-9a-f]{12,16}(_bg)?\.(wasm|js|css)$/.test(f) || /^app-[0-9a-f]{16}\/[^/]+\.(wasm|js)$/.test(f);
+for (const f of files.filter(hashed)) {
   const path = join(staging, f);
   const bytes = readFileSync(path);
   const b = brotliCompressSync(bytes, {

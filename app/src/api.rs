@@ -238,18 +238,19 @@ struct PushResponse {
     results: Vec<ItemResult>,
 }
 
-/// `POST /api/v1/sync/push {rulebook_version, items}`.
+/// `POST /api/v1/sync/push {rulebook_version, items}`; each item is a change request's
+/// JSON exactly as it was sealed in the outbox.
 pub async fn push(
     token: &str,
     rulebook_version: &str,
-    items: &[tepat_core::event::ChangeRequest],
+    items: &[Box<serde_json::value::RawValue>],
 ) -> Result<Vec<ItemResult>, ApiError> {
     // A typed body, written straight to text (a `json!` tree would instantiate the tree
     // serializer for every request type).
     #[derive(serde::Serialize)]
     struct PushBody<'a> {
         rulebook_version: &'a str,
-        items: &'a [tepat_core::event::ChangeRequest],
+        items: &'a [Box<serde_json::value::RawValue>],
     }
     let body = PushBody {
         rulebook_version,

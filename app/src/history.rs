@@ -125,7 +125,7 @@ pub fn device_changes(no_kk: &str, queued: &[Item], sent: &[Sent]) -> Vec<Device
         .filter(|i| i.request.no_kk == no_kk)
         .map(|i| DeviceChange {
             id: i.id.clone(),
-            kind: i.request.event.kind().to_owned(),
+            kind: i.request.kind().to_owned(),
             time: i.request.time.clone(),
             state: match i.state {
                 ItemState::Pending => DeviceState::Waiting,

@@ -10,6 +10,7 @@ pub mod draft;
 pub mod draft_store;
 pub mod history;
 pub mod i18n;
+pub mod lazy;
 pub mod order;
 pub mod outbox;
 pub mod perf;
@@ -85,9 +86,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/masuk") view=routes::sign_in::SignIn/>
                     <Route path=path!("/tugas") view=routes::worklist::WorklistPage/>
                     <Route path=path!("/kotak-keluar") view=routes::outbox::OutboxPage/>
-                    <Route path=path!("/keluarga/:kk") view=routes::household::HouseholdPage/>
-                    <Route path=path!("/keluarga/:kk/uji-petik") view=routes::uji_petik::UjiPetikPage/>
-                    <Route path=path!("/cek-nik") view=routes::nik::NikCheck/>
+                    <Route path=path!("/keluarga/:kk") view=lazy::household()/>
+                    <Route path=path!("/keluarga/:kk/uji-petik") view=lazy::uji_petik()/>
+                    <Route path=path!("/cek-nik") view=lazy::nik()/>
                 </Routes>
             </main>
         </Router>

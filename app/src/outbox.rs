@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tepat_core::Finding;
 use tepat_core::event::ChangeRequest;
 
@@ -42,7 +43,44 @@ pub struct Item {
     pub findings: Vec<Finding>,
     /// The rulebook version the device checked it under; it is pushed under this one.
     pub rulebook_version: String,
-    pub request: ChangeRequest,
+    pub request: Summary,
+}
+
+/// What the outbox shows of a queued change request, read from its sealed JSON
+/// without the typed [`ChangeRequest`]: the outbox and the sync are in the app shell,
+/// and reading every event type is code only the forms need (they are split modules,
+/// `lazy.rs`). The request itself is pushed as it was sealed, byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub no_kk: String,
+    pub time: String,
+    event: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+struct EventKind {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl Summary {
+    /// The event's type (`member_died`, `birth`, …: [`tepat_core::event::Event::kind`]).
+    pub fn kind(&self) -> &str {
+        &self.event.kind
+    }
+
+    /// The summary of a typed request, as [`load`] reads it from the request's JSON.
+    pub fn of(req: &ChangeRequest) -> Summary {
+        Summary {
+            id: req.id.clone(),
+            no_kk: req.no_kk.clone(),
+            time: req.time.clone(),
+            event: EventKind {
+                kind: req.event.kind().to_owned(),
+            },
+        }
+    }
 }
 
 /// The outbox in context: its items, the last sync and the sync in progress.
@@ -119,7 +157,7 @@ pub async fn load(outbox: Outbox, unlocked: &Unlocked) {
     crate::order::sort_by(&mut stored, |a, b| a.created.cmp(&b.created));
     let mut items = Vec::new();
     for s in stored {
-        if let Ok(request) = crypto::open_json::<ChangeRequest>(&unlocked.key, &s.request).await {
+        if let Ok(request) = crypto::open_json::<Summary>(&unlocked.key, &s.request).await {
             items.push(Item {
                 id: s.id,
                 state: s.state,
@@ -164,18 +202,23 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
     let mut sent = Vec::new();
     for version in versions {
         let mut requests = Vec::new();
+        let mut bodies = Vec::new();
         for s in stored
             .iter()
             .filter(|s| s.state == ItemState::Pending && s.rulebook_version == version)
         {
-            if let Ok(r) = crypto::open_json::<ChangeRequest>(&unlocked.key, &s.request).await {
-                requests.push(r);
+            if let Ok(plain) = crypto::open(&unlocked.key, &s.request).await
+                && let Ok(summary) = serde_json::from_slice::<Summary>(&plain)
+                && let Ok(body) = serde_json::from_slice::<Box<RawValue>>(&plain)
+            {
+                requests.push(summary);
+                bodies.push(body);
             }
         }
         if requests.is_empty() {
             continue;
         }
-        let results = match api::push(&unlocked.session.token, version, &requests).await {
+        let results = match api::push(&unlocked.session.token, version, &bodies).await {
             Ok(r) => r,
             Err(e) => {
                 // What was acknowledged before the failure is recorded all the same.
@@ -188,9 +231,7 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                 continue;
             };
             let request = requests.iter().find(|q| q.id == r.id);
-            let kind = request
-                .map(|q| q.event.kind().to_owned())
-                .unwrap_or_default();
+            let kind = request.map(|q| q.kind().to_owned()).unwrap_or_default();
             match r.outcome.as_str() {
                 "accepted" => {
                     // Acknowledged: only now may the device forget it.

@@ -187,9 +187,9 @@ impl OpenError {
 }
 
 /// Compiles `json` as rulebook `version`.
-fn compile(json: &str, version: &str) -> Result<Rulebook, OpenError> {
-    match Rulebook::from_json(json) {
-        Ok(rb) if rb.version() == version => Ok(rb),
+async fn compile(json: &str, version: &str) -> Result<Rc<Rulebook>, OpenError> {
+    match crate::lazy::rulebook(json).await {
+        Some(rb) if rb.version() == version => Ok(rb),
         _ => Err(OpenError::Unreadable),
     }
 }
@@ -199,7 +199,7 @@ fn compile(json: &str, version: &str) -> Result<Rulebook, OpenError> {
 pub async fn open(token: &str, version: &str) -> Result<Rc<Rulebook>, OpenError> {
     let shelf = load().await.map_err(OpenError::Store)?;
     if let Some(json) = shelf.get(version) {
-        return compile(json, version).map(Rc::new);
+        return compile(json, version).await;
     }
     let json = match api::rulebook_version(token, version).await {
         Ok(json) => json,
@@ -207,7 +207,7 @@ pub async fn open(token: &str, version: &str) -> Result<Rc<Rulebook>, OpenError>
         Err(ApiError::Server { status: 404, .. }) => return Err(OpenError::Unknown),
         Err(e) => return Err(OpenError::Server(e)),
     };
-    let rb = compile(&json, version)?;
+    let rb = compile(&json, version).await?;
     put(version, json, false).await.map_err(OpenError::Store)?;
-    Ok(Rc::new(rb))
+    Ok(rb)
 }

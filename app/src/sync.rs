@@ -47,6 +47,9 @@ pub enum SyncStatus {
     Failed(ApiError),
     /// The device copy could not be read or written.
     StoreFailed(String),
+    /// A part of the app (a split module, `lazy.rs`) is not on the device and could
+    /// not be downloaded: the families stay closed until it can be.
+    AppIncomplete,
 }
 
 /// The device data in context.
@@ -167,6 +170,23 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
             return;
         }
     }
+    // The families and the rulebook: code the list does not need (a split module).
+    match crate::lazy::open_families(data, unlocked.clone(), shown, states, synced).await {
+        Ok(opening) => opening.await,
+        Err(crate::lazy::LoadError) => data.status.set(SyncStatus::AppIncomplete),
+    }
+}
+
+/// The second part of [`load`], in the split module `data` (`lazy.rs`): the full
+/// families (their rows written again when the device had none or older ones), then
+/// the rulebook.
+pub(crate) async fn open_families(
+    data: Data,
+    unlocked: Unlocked,
+    shown: Option<Vec<Row>>,
+    states: BTreeMap<String, WorkState>,
+    synced: Option<String>,
+) {
     let mut list = match store::cache_get::<Sealed>(WORKLIST_KEY).await {
         Ok(Some(sealed)) => match crypto::open_json::<Worklist>(&unlocked.key, &sealed).await {
             Ok(list) => list,
@@ -198,9 +218,9 @@ pub async fn load(data: Data, unlocked: &Unlocked) {
     perf::mark("tepat:load:families");
     if let Ok(shelf) = rulebooks::load().await
         && let Some(json) = shelf.current_json()
-        && let Ok(rulebook) = Rulebook::from_json(json)
+        && let Some(rulebook) = crate::lazy::rulebook(json).await
     {
-        data.rulebook.set(Some(Rc::new(rulebook)));
+        data.rulebook.set(Some(rulebook));
     }
     data.status.set(SyncStatus::Idle);
     perf::measure("tepat:load", "tepat:load:start", "tepat:load:end");
@@ -275,6 +295,16 @@ async fn persist_states(data: Data, unlocked: &Unlocked) {
 /// not written again when the server sent nothing new (only the sync time is).
 pub async fn pull(data: Data, unlocked: &Unlocked) {
     data.status.set(SyncStatus::Pulling);
+    match crate::lazy::pull_pages(data, unlocked.clone()).await {
+        Ok(pulling) => pulling.await,
+        Err(crate::lazy::LoadError) => data.status.set(SyncStatus::AppIncomplete),
+    }
+}
+
+/// [`pull`]'s work, in the split module `data` (`lazy.rs`): reading families is code
+/// the list does not need.
+pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
+    let unlocked = &unlocked;
     let token = unlocked.session.token.as_str();
     let mut list = data.worklist.get_untracked().unwrap_or_default();
     let mut skipped = 0;
@@ -314,11 +344,11 @@ pub async fn pull(data: Data, unlocked: &Unlocked) {
             || data.rulebook.with_untracked(Option::is_none)
         {
             if let Ok(json) = api::rulebook(token).await
-                && let Ok(rb) = Rulebook::from_json(&json)
+                && let Some(rb) = crate::lazy::rulebook(&json).await
             {
                 // Older versions stay on the device while a draft or queued item needs them.
                 let _ = rulebooks::put(rb.version(), json, true).await;
-                data.rulebook.set(Some(Rc::new(rb)));
+                data.rulebook.set(Some(rb));
             }
             changed |= list.rulebook_version != page.rulebook_version;
             list.rulebook_version = page.rulebook_version;

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use tepat_app::history::{self, DeviceState, Log, Sent, Version, device_changes, short_time};
-use tepat_app::outbox::{Item, ItemState};
+use tepat_app::outbox::{Item, ItemState, Summary};
 use tepat_app::routes::events::merge;
 use tepat_app::routes::events::move_out::{deepest, destination};
 use tepat_app::routes::events::questions::asked;
@@ -454,7 +454,7 @@ fn item(id: &str, no_kk: &str, time: &str, state: ItemState) -> Item {
         state,
         findings: Vec::new(),
         rulebook_version: "2026.1".into(),
-        request: req,
+        request: Summary::of(&req),
     }
 }
 
@@ -770,4 +770,28 @@ fn merge_candidates_are_the_other_active_families_and_every_member_needs_a_relat
             "event.members[1].relationship".to_owned()
         )]
     );
+}
+
+#[wasm_bindgen_test]
+fn the_outbox_summary_reads_what_the_typed_request_says() {
+    // The outbox reads queued requests as `Summary` (no typed event reader in the app
+    // shell): it must say what the typed `ChangeRequest` says, for every event type.
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/vectors/events.json")).unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in vectors["cases"].as_array().unwrap() {
+        let Ok(req) = serde_json::from_value::<tepat_core::event::ChangeRequest>(
+            case["input"]["request"].clone(),
+        ) else {
+            continue;
+        };
+        let sealed_json = serde_json::to_vec(&req).unwrap();
+        let read: Summary = serde_json::from_slice(&sealed_json).unwrap();
+        assert_eq!(read, Summary::of(&req));
+        assert_eq!(read.kind(), req.event.kind());
+        kinds.insert(read.kind().to_owned());
+    }
+    assert_eq!(kinds.len(), 11, "the vectors cover every event type: {kinds:?}");
+    // A request without its event is not an outbox item.
+    assert!(serde_json::from_str::<Summary>(r#"{"id":"a","no_kk":"1","time":"t"}"#).is_err());
 }

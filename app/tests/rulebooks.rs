@@ -217,3 +217,22 @@ async fn the_device_keeps_what_drafts_and_the_outbox_need_and_drops_the_rest() {
             .is_some()
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_rulebook_compiler_behind_the_split_point_compiles_and_refuses() {
+    // `lazy::rulebook` is the only way the app compiles a rulebook (the release build
+    // loads the compiler as a split module on its first call; here it is linked in).
+    let rb = tepat_app::lazy::rulebook(DEFAULT_RULEBOOK_JSON)
+        .await
+        .expect("the builtin rulebook compiles");
+    let direct = Rulebook::from_json(DEFAULT_RULEBOOK_JSON).expect("builtin");
+    assert_eq!(rb.version(), direct.version());
+    assert_eq!(rb.variables().len(), direct.variables().len());
+    assert_eq!(rb.rules().len(), direct.rules().len());
+    let other = tepat_app::lazy::rulebook(&as_version("regsosek2022-test"))
+        .await
+        .expect("a republished rulebook compiles");
+    assert_eq!(other.version(), "regsosek2022-test");
+    assert!(tepat_app::lazy::rulebook("{\"version\": 1").await.is_none());
+    assert!(tepat_app::lazy::rulebook("{}").await.is_none());
+}

@@ -59,7 +59,7 @@ fn OutboxList() -> impl IntoView {
                 };
                 view! {
                     <li class="row card" data-id=item.id.clone()>
-                        <strong>{kind_label(item.request.event.kind()).get(l).to_owned()}</strong>
+                        <strong>{kind_label(item.request.kind()).get(l).to_owned()}</strong>
                         " · " {item.request.no_kk.clone()}
                         <br/><span class="state">{state}</span>
                         <br/><small data-field="rulebook">{tr(l, "Aturan isian versi ", "Rulebook version ")}{item.rulebook_version.clone()}</small>

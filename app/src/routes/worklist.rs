@@ -162,6 +162,14 @@ pub fn SyncLine() -> impl IntoView {
                     "Device data cannot be read"
                 )
             )),
+            SyncStatus::AppIncomplete => Some(
+                tr(
+                    l,
+                    "Sebagian aplikasi belum tersimpan di perangkat dan tidak dapat diunduh sekarang: data keluarga dibuka setelah ada sinyal. Muat ulang halaman saat online.",
+                    "Part of the app is not on the device yet and cannot be downloaded now: the families open once there is a signal. Reload the page when online.",
+                )
+                .to_owned(),
+            ),
         };
         view! {
             <p class="notice" role="status">

@@ -1,6 +1,7 @@
 //! Serves the built PWA (`--dist`) on the same origin as the API.
 //!
-//! Hashed assets (`tepat-app-<hash>.js`, `_bg.wasm`, `.css`) are immutable for a year;
+//! Hashed assets (Trunk's `style-<hash>.css`, and every file of the app's build
+//! directory `app-<hash>/`: its js, main wasm and lazily loaded modules) are immutable for a year;
 //! index.html, the service worker and the manifest are `no-cache`. Unknown paths without
 //! a file extension fall back to index.html (the client router's routes).
 
@@ -74,8 +75,7 @@ fn resolve(dist: &Path, url_path: &str) -> Option<(PathBuf, String)> {
     if safe && !rel.is_empty() {
         let candidate = dist.join(rel_path);
         if candidate.is_file() {
-            let name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
-            return Some((candidate, name));
+            return Some((candidate, rel.to_owned()));
         }
     }
     let last = rel.rsplit('/').next().unwrap_or("");
@@ -86,12 +86,20 @@ fn resolve(dist: &Path, url_path: &str) -> Option<(PathBuf, String)> {
     Some((dist.join("index.html"), "index.html".to_owned()))
 }
 
-/// Trunk's hashed names: `stem-<16+ hex digits>` before the extension (and `_bg`).
-pub fn is_hashed(name: &str) -> bool {
-    let stem = name.split('.').next().unwrap_or("");
+/// Whether `path` (relative to dist) never changes under its name: a file in the app's
+/// build directory `app-<16 hex digits>/` (named after the hash of its files, which
+/// refer to each other by fixed relative names), or a name Trunk hashed:
+/// `stem-<16+ hex digits>` before the extension (and `_bg`).
+pub fn is_hashed(path: &str) -> bool {
+    let hex = |h: &str, min: usize| h.len() >= min && h.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some((dir, rest)) = path.split_once('/') {
+        return !rest.is_empty()
+            && !rest.contains('/')
+            && dir.strip_prefix("app-").is_some_and(|h| h.len() == 16 && hex(h, 16));
+    }
+    let stem = path.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, h)| h.len() >= 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, h)| hex(h, 16))
 }
 
 fn cache_control(name: &str) -> &'static str {
@@ -134,6 +142,16 @@ mod tests {
         assert!(!is_hashed("sw.js"));
         assert!(!is_hashed("manifest.webmanifest"));
         assert!(!is_hashed("icon-192.png"));
+        assert!(is_hashed("app-0123456789abcdef/tepat-app.js"));
+        assert!(is_hashed("app-0123456789abcdef/tepat-app_bg.wasm"));
+        assert!(is_hashed("app-0123456789abcdef/__wasm_split.js"));
+        assert!(is_hashed("app-0123456789abcdef/split_keluarga.wasm"));
+        assert!(!is_hashed("app-0123456789abcde/tepat-app.js"));
+        assert!(!is_hashed("app-0123456789abcdeg/tepat-app.js"));
+        assert!(!is_hashed("app-0123456789abcdef/"));
+        assert!(!is_hashed("app-0123456789abcdef/x/y.js"));
+        assert!(!is_hashed("icons/icon-192.png"));
+        assert!(!is_hashed("icons/icon-0123456789abcdef.png"));
     }
 
     #[test]
@@ -147,5 +165,12 @@ mod tests {
         assert!(resolve(d.path(), "/missing-0123456789abcdef.js").is_none());
         assert_eq!(resolve(d.path(), "/../etc/passwd").unwrap().1, "index.html");
         assert!(resolve(d.path(), "/../a.js").is_none());
+        std::fs::create_dir(d.path().join("app-0123456789abcdef")).unwrap();
+        std::fs::write(d.path().join("app-0123456789abcdef/b.wasm"), "x").unwrap();
+        assert_eq!(
+            resolve(d.path(), "/app-0123456789abcdef/b.wasm").unwrap().1,
+            "app-0123456789abcdef/b.wasm"
+        );
+        assert!(resolve(d.path(), "/app-0123456789abcdef/c.wasm").is_none());
     }
 }

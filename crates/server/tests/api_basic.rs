@@ -322,6 +322,12 @@ both!(static_pwa_cache_headers_and_fallback, |ctx| {
         b"\0asm\x01\0\0\0",
     )
     .unwrap();
+    // The app's build directory (crates/xtask/src/build.rs): fixed names inside a
+    // directory named after their hash.
+    let app = dist.join("app-0123456789abcdef");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("tepat-app.js"), "export default 1;").unwrap();
+    std::fs::write(app.join("split_keluarga.wasm"), b"\0asm\x01\0\0\0").unwrap();
 
     let r = ctx.get("/", None).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -357,6 +363,26 @@ both!(static_pwa_cache_headers_and_fallback, |ctx| {
     );
     assert_eq!(
         ctx.get("/tepat-app-ffffffffffffffff.js", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    for (path, mime) in [
+        ("/app-0123456789abcdef/tepat-app.js", "text/javascript"),
+        ("/app-0123456789abcdef/split_keluarga.wasm", "application/wasm"),
+    ] {
+        let r = ctx.get(path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.header("content-type").starts_with(mime), "{path}");
+        assert_eq!(
+            r.header("cache-control"),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+    }
+    // An older build's directory is gone: 404, never index.html.
+    assert_eq!(
+        ctx.get("/app-ffffffffffffffff/tepat-app.js", None)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     // Compression when asked.

@@ -320,20 +320,31 @@ fn uname() -> String {
     crate::util::output(std::process::Command::new("uname").args(["-srm"])).unwrap_or_default()
 }
 
-/// Raw and brotli sizes of the app shell (wasm + js + css) in `dist`.
+/// Raw and brotli sizes of the app shell (wasm + js + css) in `dist`: what the first
+/// screens load (the stylesheet, the app's js, its main wasm and the split loader), then
+/// the lazily loaded modules, which the service worker precaches after the first screen.
 pub fn print_shell_sizes(dist: &Path) {
     let script = r#"
 const fs = require('fs'), path = require('path'), zlib = require('zlib');
 const dir = process.argv[1];
-let raw = 0, br = 0;
-for (const f of fs.readdirSync(dir).sort()) {
-  if (!/\.(wasm|js|css)$/.test(f) || f === 'sw.js') continue;
+const app = fs.readdirSync(dir).filter((f) => /^app-[0-9a-f]{16}$/.test(f));
+if (app.length !== 1) { console.error(`expected one app-<hash> directory in ${dir}, found ${app.length}`); process.exit(1); }
+const files = [
+  ...fs.readdirSync(dir).filter((f) => /\.(css|js)$/.test(f) && f !== 'sw.js'),
+  ...fs.readdirSync(path.join(dir, app[0])).filter((f) => /\.(wasm|js)$/.test(f)).map((f) => `${app[0]}/${f}`),
+].sort();
+const sums = { shell: [0, 0], lazy: [0, 0] };
+const kb = (n) => (n / 1024).toFixed(1).padStart(8);
+for (const f of files) {
   const b = fs.readFileSync(path.join(dir, f));
   const c = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-  raw += b.length; br += c;
-  console.log(`  ${f.padEnd(40)} ${(b.length/1024).toFixed(1).padStart(8)} KB raw ${(c/1024).toFixed(1).padStart(8)} KB brotli`);
+  const part = /\.wasm$/.test(f) && !/_bg\.wasm$/.test(f) ? 'lazy' : 'shell';
+  sums[part][0] += b.length; sums[part][1] += c;
+  console.log(`  ${(part === 'lazy' ? '(lazy) ' : '') + f}`.padEnd(52) + ` ${kb(b.length)} KB raw ${kb(c)} KB brotli`);
 }
-console.log(`  ${'app shell (wasm+js+css)'.padEnd(40)} ${(raw/1024).toFixed(1).padStart(8)} KB raw ${(br/1024).toFixed(1).padStart(8)} KB brotli`);
+console.log(`  ${'app shell, first screen (wasm+js+css)'.padEnd(50)} ${kb(sums.shell[0])} KB raw ${kb(sums.shell[1])} KB brotli`);
+console.log(`  ${'lazily loaded modules'.padEnd(50)} ${kb(sums.lazy[0])} KB raw ${kb(sums.lazy[1])} KB brotli`);
+console.log(`  ${'everything precached (shell + lazy)'.padEnd(50)} ${kb(sums.shell[0] + sums.lazy[0])} KB raw ${kb(sums.shell[1] + sums.lazy[1])} KB brotli`);
 "#;
     let mut c = cmd("node");
     c.args(["-e", script]).arg(dist);

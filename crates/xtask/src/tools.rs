@@ -13,6 +13,9 @@ pub const TRUNK: &str = "0.21.14";
 /// wasm-opt from the npm package `binaryen` (tests/package.json pins it).
 pub const BINARYEN: &str = "132";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The wasm splitter (`wasm-split-cli`): the same crate family as the split runtime
+/// leptos re-exports (`wasm_split_helpers`), which cargo-leptos also builds on.
+pub const WASM_SPLIT: &str = "0.2.4";
 
 /// The wasm-bindgen version in Cargo.lock: wasm-bindgen-cli must equal it.
 pub fn wasm_bindgen_version() -> Result<String, String> {
@@ -77,9 +80,44 @@ pub fn ensure_build_tools() -> Result<(), String> {
     ensure("wasm-bindgen-test-runner", &wb, || {
         cargo_install("wasm-bindgen-cli", &wb, false)
     })?;
+    ensure_wasm_split()?;
     ensure("wasm-opt", &format!("version {BINARYEN}"), || false)
         .map_err(|e| format!("{e}: wasm-opt comes from tests/package.json (npm ci in tests/)"))?;
     Ok(())
+}
+
+/// `wasm-split-cli` has no `--version`; cargo's install list says which version it is.
+fn ensure_wasm_split() -> Result<(), String> {
+    let want = format!("wasm_split_cli_support v{WASM_SPLIT}:");
+    let installed = || {
+        output(cargo().args(["install", "--list"]))
+            .is_some_and(|l| l.lines().any(|l| l.trim() == want))
+            && version_of_help("wasm-split-cli")
+    };
+    if installed() {
+        return Ok(());
+    }
+    eprintln!("xtask: wasm-split-cli {WASM_SPLIT} not found: installing it");
+    let mut c = cargo();
+    c.args([
+        "install",
+        "--force",
+        "wasm_split_cli_support",
+        "--version",
+        WASM_SPLIT,
+        "--features",
+        "build-binary",
+    ]);
+    if run(&mut c) && installed() {
+        Ok(())
+    } else {
+        Err(format!("installing wasm-split-cli {WASM_SPLIT} (cargo install wasm_split_cli_support --features build-binary) failed"))
+    }
+}
+
+/// Whether `program --help` runs.
+fn version_of_help(program: &str) -> bool {
+    output(cmd(program).arg("--help")).is_some()
 }
 
 fn ensure_wasm_target() -> Result<(), String> {

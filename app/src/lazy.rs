@@ -1,0 +1,162 @@
+//! Code that the first screens do not need, split out of the app shell.
+//!
+//! The release build (`cargo xtask dist-app`, feature `split`) links the app with
+//! relocations and cuts it with `wasm_split_cli_support` at the functions declared here:
+//! each goes, with everything only it reaches, into a wasm module of its own that the
+//! browser fetches on the first call (and the service worker precaches, so it works
+//! offline). The sign-in, unlock, worklist and outbox screens stay in the shell (the
+//! list reads its small sealed rows, the outbox its items' summaries); the families'
+//! reading and writing (`sync`), the rulebook compiler and the screens of one family
+//! (Keluarga, Uji Petik, Cek NIK) do not.
+//!
+//! Without the feature (the wasm tests, a debug `trunk serve`) the same functions are
+//! plain `async fn`s, so every caller is written once.
+//!
+//! A module that cannot be fetched (no signal before the service worker had cached it,
+//! an app update in between) is a [`LoadError`] the caller shows, never a panic: the
+//! split runtime forgets the failure, so the next call tries again.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos_router::{Lazy, LazyRoute};
+use tepat_core::rulebook::Rulebook;
+
+use crate::i18n::{tr, use_lang};
+use crate::session::Unlocked;
+use crate::sync::Data;
+use crate::worklist::{Row, WorkState};
+
+/// A split module could not be fetched or instantiated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadError;
+
+impl From<leptos::wasm_split::SplitLoaderError> for LoadError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        LoadError
+    }
+}
+
+/// Declares `async fn $name(args) -> Result<T, LoadError>` whose body is split into
+/// module `$module` under feature `split`, and is an ordinary async fn otherwise.
+macro_rules! split_fn {
+    ($module:ident; $(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        #[cfg(feature = "split")]
+        #[leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)]
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) -> Result<$ret, LoadError> {
+            Ok($body)
+        }
+        #[cfg(not(feature = "split"))]
+        $(#[$meta])*
+        $vis async fn $name($($arg: $ty),*) -> Result<$ret, LoadError> {
+            Ok($body)
+        }
+    };
+}
+
+split_fn! { rules;
+    /// Compiles a rulebook's JSON (`Rulebook::from_json`): parsing, the expression
+    /// compiler and the checks of the rulebook format.
+    pub fn compile_rulebook(json: &str) -> Result<Rulebook, String> {
+        Rulebook::from_json(json).map_err(|e| e.to_string())
+    }
+}
+
+/// A future a split function hands back: its code is in the split module.
+pub type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+split_fn! { data;
+    /// `sync::load`'s second part: the sealed families read and parsed, the rulebook.
+    pub fn open_families(
+        data: Data,
+        unlocked: Unlocked,
+        shown: Option<Vec<Row>>,
+        states: BTreeMap<String, WorkState>,
+        synced: Option<String>,
+    ) -> Boxed<()> {
+        Box::pin(crate::sync::open_families(data, unlocked, shown, states, synced))
+    }
+}
+
+split_fn! { data;
+    /// `sync::pull`'s work: the pages read, merged, sealed and stored.
+    pub fn pull_pages(data: Data, unlocked: Unlocked) -> Boxed<()> {
+        Box::pin(crate::sync::pull_pages(data, unlocked))
+    }
+}
+
+split_fn! { keluarga;
+    fn household_view() -> AnyView {
+        view! { <crate::routes::household::HouseholdPage/> }.into_any()
+    }
+}
+
+split_fn! { uji_petik;
+    fn uji_petik_view() -> AnyView {
+        view! { <crate::routes::uji_petik::UjiPetikPage/> }.into_any()
+    }
+}
+
+split_fn! { cek_nik;
+    fn nik_view() -> AnyView {
+        view! { <crate::routes::nik::NikCheck/> }.into_any()
+    }
+}
+
+/// What a route shows when its module could not be loaded.
+fn load_failed() -> AnyView {
+    let lang = use_lang();
+    view! {
+        <section class="card" role="alert">
+            <p class="notice">{move || tr(lang.get(),
+                "Bagian aplikasi ini belum tersimpan di perangkat dan tidak dapat diunduh sekarang. Periksa sinyal, lalu muat ulang halaman.",
+                "This part of the app is not on the device yet and cannot be downloaded now. Check the signal, then reload the page.")}</p>
+            <p><a href="/tugas">{move || tr(lang.get(), "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p>
+        </section>
+    }
+    .into_any()
+}
+
+macro_rules! lazy_route {
+    ($route:ident, $view:ident) => {
+        /// A route whose screen lives in a split module.
+        pub struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_: Self) -> AnyView {
+                $view().await.unwrap_or_else(|LoadError| load_failed())
+            }
+        }
+    };
+}
+
+lazy_route!(HouseholdRoute, household_view);
+lazy_route!(UjiPetikRoute, uji_petik_view);
+lazy_route!(NikRoute, nik_view);
+
+/// The route views for the router.
+pub fn household() -> Lazy<HouseholdRoute> {
+    Lazy::new()
+}
+
+pub fn uji_petik() -> Lazy<UjiPetikRoute> {
+    Lazy::new()
+}
+
+pub fn nik() -> Lazy<NikRoute> {
+    Lazy::new()
+}
+
+/// Compiles the rulebook; a module that cannot be loaded reads as an unreadable book.
+pub async fn rulebook(json: &str) -> Option<Rc<Rulebook>> {
+    match compile_rulebook(json).await {
+        Ok(Ok(rb)) => Some(Rc::new(rb)),
+        _ => None,
+    }
+}
