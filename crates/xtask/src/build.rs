@@ -1,4 +1,4 @@
-//! Building the deliverables: the PWA (Trunk), the server, and the npm package.
+//! Building the deliverables: the PWA (Trunk for the page, then the split wasm), the server, and the npm package.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -134,8 +134,8 @@ fn ensure_wasm_target() -> Result<(), String> {
 }
 
 /// The standard library's source and its dependencies: the shipped wasm compiles its
-/// own std (`crate::build::with_lean_std`), and Trunk runs cargo `--offline`, so the
-/// crates std depends on are fetched here first (a no-op once they are).
+/// own std (`crate::build::with_lean_std`), so the crates std depends on are fetched
+/// here first (a no-op once they are).
 fn ensure_rust_src() -> Result<(), String> {
     let installed = output(Command::new("rustup").args(["component", "list", "--installed"]))
         .ok_or("rustup not found: install Rust with rustup (https://rustup.rs)")?;
