@@ -108,8 +108,14 @@ pub fn pwa() -> Result<PathBuf, String> {
     if !html.contains(APP_DIR_PLACEHOLDER) {
         return Err(format!("{} has no {APP_DIR_PLACEHOLDER} for the app's loader", index.display()));
     }
-    std::fs::write(&index, html.replace(APP_DIR_PLACEHOLDER, &dir_name))
-        .map_err(|e| format!("write {}: {e}", index.display()))?;
+    // Trunk leaves the skipped Rust asset's link (`data-trunk-skip`) in the page.
+    let html: String = html
+        .replace(APP_DIR_PLACEHOLDER, &dir_name)
+        .lines()
+        .filter(|l| !l.contains("data-trunk-skip"))
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    std::fs::write(&index, html).map_err(|e| format!("write {}: {e}", index.display()))?;
     // 5. The service worker's precache list and the precompressed copies.
     let mut c = cmd("node");
     c.arg("public/sw-precache.mjs").arg(&dist);

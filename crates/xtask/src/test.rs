@@ -173,6 +173,24 @@ pub fn run() -> bool {
                 "warnings",
             ])),
         );
+        // The shipped build cuts the app at its split functions (feature `split`).
+        t.check(
+            "clippy (wasm32, the PWA's split build)",
+            crate::util::run(cargo().args([
+                "clippy",
+                "-p",
+                "tepat-app",
+                "--target",
+                tools::WASM_TARGET,
+                "--features",
+                "split",
+                "--lib",
+                "--bins",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+        );
     }
 
     // Native tests, with the storage tests on SQLite and on PostgreSQL.
