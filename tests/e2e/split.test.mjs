@@ -41,7 +41,7 @@ test("the sign-in screen needs the main module only; Cek NIK fetches its own", a
   assert.equal(wasm.filter((u) => /\/tepat-app_bg\.wasm$/.test(u)).length, 1, `main module once: ${wasm}`);
   assert.deepEqual(wasm.filter(isSplit), [], "no split module before it is needed");
 
-  await page.getByRole("link", { name: "Cek NIK" }).click();
+  await page.getByRole("link", { name: "Cek NIK", exact: true }).click();
   await page.getByLabel("NIK (16 digit)").waitFor();
   assert.ok(
     wasm.some((u) => /\/split_cek_nik\.wasm$/.test(u)),
@@ -61,7 +61,7 @@ test("a split module that cannot be fetched is a message in Indonesian; the next
   );
   await page.goto("/masuk");
   await page.getByLabel("Nama pengguna").waitFor();
-  await page.getByRole("link", { name: "Cek NIK" }).click();
+  await page.getByRole("link", { name: "Cek NIK", exact: true }).click();
   const alert = page.getByRole("alert");
   await alert.getByText(/Bagian aplikasi ini belum tersimpan di perangkat/).waitFor();
   assert.equal(await page.getByLabel("NIK (16 digit)").count(), 0);
@@ -70,7 +70,7 @@ test("a split module that cannot be fetched is a message in Indonesian; the next
   blocked = false;
   await page.getByRole("link", { name: "Tugas", exact: true }).click();
   await page.waitForURL(/\/tugas$/);
-  await page.getByRole("link", { name: "Cek NIK" }).click();
+  await page.getByRole("link", { name: "Cek NIK", exact: true }).click();
   await page.getByLabel("NIK (16 digit)").waitFor();
   await page.locator("#nik").pressSequentially("1171015506850123");
   await page.getByText("NIK sah.").waitFor();
