@@ -791,7 +791,11 @@ fn the_outbox_summary_reads_what_the_typed_request_says() {
         assert_eq!(read.kind(), req.event.kind());
         kinds.insert(read.kind().to_owned());
     }
-    assert_eq!(kinds.len(), 11, "the vectors cover every event type: {kinds:?}");
+    assert_eq!(
+        kinds.len(),
+        11,
+        "the vectors cover every event type: {kinds:?}"
+    );
     // A request without its event is not an outbox item.
     assert!(serde_json::from_str::<Summary>(r#"{"id":"a","no_kk":"1","time":"t"}"#).is_err());
 }

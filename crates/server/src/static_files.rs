@@ -95,7 +95,9 @@ pub fn is_hashed(path: &str) -> bool {
     if let Some((dir, rest)) = path.split_once('/') {
         return !rest.is_empty()
             && !rest.contains('/')
-            && dir.strip_prefix("app-").is_some_and(|h| h.len() == 16 && hex(h, 16));
+            && dir
+                .strip_prefix("app-")
+                .is_some_and(|h| h.len() == 16 && hex(h, 16));
     }
     let stem = path.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);

@@ -367,7 +367,10 @@ both!(static_pwa_cache_headers_and_fallback, |ctx| {
     );
     for (path, mime) in [
         ("/app-0123456789abcdef/tepat-app.js", "text/javascript"),
-        ("/app-0123456789abcdef/split_keluarga.wasm", "application/wasm"),
+        (
+            "/app-0123456789abcdef/split_keluarga.wasm",
+            "application/wasm",
+        ),
     ] {
         let r = ctx.get(path, None).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");

@@ -38,7 +38,8 @@ fn with_lean_std(c: &mut Command) -> &mut Command {
 pub fn pwa() -> Result<PathBuf, String> {
     tools::ensure_build_tools()?;
     let mut c = cmd("trunk");
-    c.args(["build", "--release"]).env_remove("CARGO_TARGET_DIR");
+    c.args(["build", "--release"])
+        .env_remove("CARGO_TARGET_DIR");
     if !run(&mut c) {
         return Err("trunk build --release failed".into());
     }
@@ -60,9 +61,17 @@ pub fn pwa() -> Result<PathBuf, String> {
     }
     // 2. wasm-bindgen on the main module; the exports the split modules link against stay.
     let mut c = cmd("wasm-bindgen");
-    c.args(["--target", "web", "--no-typescript", "--keep-lld-exports", "--out-name", APP, "--out-dir"])
-        .arg(&out)
-        .arg(split.join(format!("{APP}.wasm")));
+    c.args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--keep-lld-exports",
+        "--out-name",
+        APP,
+        "--out-dir",
+    ])
+    .arg(&out)
+    .arg(split.join(format!("{APP}.wasm")));
     if !run(&mut c) {
         return Err("wasm-bindgen on the app's main module failed".into());
     }
@@ -84,10 +93,14 @@ pub fn pwa() -> Result<PathBuf, String> {
     for entry in read_dir(&out)? {
         let path = entry.path();
         if path.is_file() {
-            let bytes = std::fs::read(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
             files.push((entry.file_name().to_string_lossy().into_owned(), bytes));
         } else {
-            return Err(format!("unexpected directory {} in the app's build (wasm-bindgen snippets are not supported)", path.display()));
+            return Err(format!(
+                "unexpected directory {} in the app's build (wasm-bindgen snippets are not supported)",
+                path.display()
+            ));
         }
     }
     files.sort();
@@ -104,9 +117,13 @@ pub fn pwa() -> Result<PathBuf, String> {
         std::fs::write(dir.join(name), bytes).map_err(|e| format!("write {name}: {e}"))?;
     }
     let index = dist.join("index.html");
-    let html = std::fs::read_to_string(&index).map_err(|e| format!("read {}: {e}", index.display()))?;
+    let html =
+        std::fs::read_to_string(&index).map_err(|e| format!("read {}: {e}", index.display()))?;
     if !html.contains(APP_DIR_PLACEHOLDER) {
-        return Err(format!("{} has no {APP_DIR_PLACEHOLDER} for the app's loader", index.display()));
+        return Err(format!(
+            "{} has no {APP_DIR_PLACEHOLDER} for the app's loader",
+            index.display()
+        ));
     }
     // Trunk leaves the skipped Rust asset's link (`data-trunk-skip`) in the page.
     let html: String = html

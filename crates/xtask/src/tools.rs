@@ -111,7 +111,9 @@ fn ensure_wasm_split() -> Result<(), String> {
     if run(&mut c) && installed() {
         Ok(())
     } else {
-        Err(format!("installing wasm-split-cli {WASM_SPLIT} (cargo install wasm_split_cli_support --features build-binary) failed"))
+        Err(format!(
+            "installing wasm-split-cli {WASM_SPLIT} (cargo install wasm_split_cli_support --features build-binary) failed"
+        ))
     }
 }
 
