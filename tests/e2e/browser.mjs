@@ -33,6 +33,18 @@ export async function phone(browser) {
   });
 }
 
+/** A phone context with no service worker, so every request goes through `page.route`. */
+export async function bare(browser) {
+  return browser.newContext({
+    viewport: { width: 360, height: 640 },
+    isMobile: true,
+    hasTouch: true,
+    locale: "id-ID",
+    baseURL: BASE,
+    serviceWorkers: "block",
+  });
+}
+
 /** Waits until the service worker controls the page and has finished precaching. */
 export async function swReady(page) {
   await page.evaluate(async () => {

@@ -3,7 +3,7 @@
 // failed load says so on it instead of loading forever.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, BASE } from "./browser.mjs";
+import { launch, bare } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -13,20 +13,9 @@ after(async () => {
   await browser?.close();
 });
 
-/** A phone context with no service worker, so every request goes through `page.route`. */
-async function bare() {
-  return browser.newContext({
-    viewport: { width: 360, height: 640 },
-    isMobile: true,
-    hasTouch: true,
-    locale: "id-ID",
-    baseURL: BASE,
-    serviceWorkers: "block",
-  });
-}
 
 test("the static first screen paints before the wasm is fetched, and the app replaces it", async () => {
-  const context = await bare();
+  const context = await bare(browser);
   const page = await context.newPage();
   // Hold the wasm until the test has seen the first screen.
   let release;
@@ -61,7 +50,7 @@ test("the static first screen paints before the wasm is fetched, and the app rep
 });
 
 test("a wasm that cannot load says so on the first screen, in Indonesian first", async () => {
-  const context = await bare();
+  const context = await bare(browser);
   const page = await context.newPage();
   await page.route(/_bg\.wasm$/, (route) => route.abort("internetdisconnected"));
   await page.goto("/masuk");

@@ -4,7 +4,7 @@
 // next visit tries again.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, signIn, swReady, openHousehold, api } from "./browser.mjs";
+import { launch, bare, phone, signIn, swReady, openHousehold, api } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -16,20 +16,9 @@ after(async () => {
 
 const isSplit = (url) => /\/app-[0-9a-f]{16}\/(split_|chunk_)[^/]*\.wasm$/.test(url);
 
-/** A phone context with no service worker, so every request reaches `page.route`. */
-async function bare() {
-  return browser.newContext({
-    viewport: { width: 360, height: 640 },
-    isMobile: true,
-    hasTouch: true,
-    locale: "id-ID",
-    baseURL: process.env.TEPAT_URL,
-    serviceWorkers: "block",
-  });
-}
 
 test("the sign-in screen needs the main module only; Cek NIK fetches its own", async () => {
-  const context = await bare();
+  const context = await bare(browser);
   const page = await context.newPage();
   const wasm = [];
   page.on("request", (r) => {
@@ -51,7 +40,7 @@ test("the sign-in screen needs the main module only; Cek NIK fetches its own", a
 });
 
 test("a split module that cannot be fetched is a message in Indonesian; the next visit loads it", async () => {
-  const context = await bare();
+  const context = await bare(browser);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
