@@ -16,7 +16,6 @@ after(async () => {
 
 const isSplit = (url) => /\/app-[0-9a-f]{16}\/(split_|chunk_)[^/]*\.wasm$/.test(url);
 
-
 test("the sign-in screen needs the main module only; Cek NIK fetches its own", async () => {
   const context = await bare(browser);
   const page = await context.newPage();
