@@ -267,6 +267,7 @@ impl Encoded {
 /// A version waiting in [`Writes`].
 #[derive(Debug)]
 struct NewVersion {
+    province: String,
     no_kk: String,
     version: i64,
     payload: String,
@@ -357,6 +358,7 @@ impl Writes {
             Val::OptText(change_id.map(str::to_owned)),
         ]);
         self.versions.push(NewVersion {
+            province: province.clone(),
             no_kk: k.no_kk.clone(),
             version,
             payload,
@@ -457,18 +459,24 @@ impl Writes {
             // One head row per household: its last version in this batch. Its `seq` and
             // the rest are read back from that version row by the database itself (the
             // `(household_id, version)` key), instead of returning every new row's `seq`.
-            let mut last: HashMap<&str, i64> = HashMap::new();
+            let mut last: HashMap<&str, (&str, i64)> = HashMap::new();
             for v in &self.versions {
-                let e = last.entry(v.no_kk.as_str()).or_insert(v.version);
-                if v.version > *e {
-                    *e = v.version;
+                let e = last
+                    .entry(v.no_kk.as_str())
+                    .or_insert((v.province.as_str(), v.version));
+                if v.version > e.1 {
+                    *e = (v.province.as_str(), v.version);
                 }
             }
-            let mut heads = Rows::new(HEADS_FROM_VERSIONS, 2, HEADS_UPSERT);
-            let mut order: Vec<(&str, i64)> = last.into_iter().collect();
+            let mut heads = Rows::new(HEADS_FROM_VERSIONS, 3, HEADS_UPSERT);
+            let mut order: Vec<(&str, (&str, i64))> = last.into_iter().collect();
             order.sort_unstable();
-            for (no_kk, version) in order {
-                heads.push([Val::Text(no_kk.to_owned()), Val::Int(version)]);
+            for (no_kk, (province, version)) in order {
+                heads.push([
+                    Val::Text(province.to_owned()),
+                    Val::Text(no_kk.to_owned()),
+                    Val::Int(version),
+                ]);
             }
             let moved = heads.flush_count(tx).await?;
             if moved != heads_expected(&self.versions) {
@@ -492,16 +500,18 @@ fn heads_expected(versions: &[NewVersion]) -> u64 {
     kks.len() as u64
 }
 
-/// The heads of the listed `(household_id, version)` pairs, made from their version rows
-/// (followed by the pairs as `(?, ?), …` and [`HEADS_UPSERT`]). The list is the outer
-/// loop: each pair finds its row by the `(household_id, version)` index (an `IN (VALUES
-/// …)` condition would scan the whole table in SQLite).
+/// The heads of the listed `(province, household_id, version)` triples, made from their
+/// version rows (followed by the triples as `(?, ?, ?), …` and [`HEADS_UPSERT`]). The
+/// list is the outer loop: each triple finds its row by the table's unique key
+/// (SQLite's is `(household_id, version)`, PostgreSQL's leads with `province`; an `IN
+/// (VALUES …)` condition would scan the whole table in SQLite).
 const HEADS_FROM_VERSIONS: &str = "INSERT INTO households (province, id, village, version, seq, hash, updated_at) \
      SELECT v.province, v.household_id, v.village, v.version, v.seq, v.hash, v.created_at \
      FROM (VALUES";
 
 /// Closes [`HEADS_FROM_VERSIONS`]'s list; an existing head moves to the new version.
-const HEADS_UPSERT: &str = ") s JOIN household_versions v ON v.household_id = s.column1 AND v.version = s.column2 \
+const HEADS_UPSERT: &str = ") s JOIN household_versions v \
+     ON v.province = s.column1 AND v.household_id = s.column2 AND v.version = s.column3 \
      WHERE true ON CONFLICT (id) DO UPDATE SET village = excluded.village, version = excluded.version, \
      seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at";
 
