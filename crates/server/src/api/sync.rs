@@ -656,19 +656,11 @@ async fn store_group_on(
     answers: &mut Vec<ApiResult<PushResponse>>,
     started: std::time::Instant,
 ) -> ApiResult<()> {
-    // The registry (a pool connection) is read while the writer's connection begins and
-    // takes the lock: two round trips to SQLite's worker threads overlap instead of
-    // following each other. It is read before the lock is held, as it always was; a
-    // rulebook published meanwhile is seen by the next group.
-    let (registry, tx) = tokio::join!(state.rulebooks(), async {
-        let mut tx = sqlx::Connection::begin(conn).await?;
-        store::lock(&mut tx).await?;
-        Ok::<_, sqlx::Error>(tx)
-    });
-    let mut tx = tx?;
-    let registry = registry?;
+    let registry = state.rulebooks().await?;
     let current = &registry.current.rulebook;
     let today = state.today();
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    store::lock(&mut tx).await?;
     // Everything the group reads, in a few queries: the heads of the households it names
     // and the stored answers of its ids.
     let all: Vec<&ChangeRequest> = jobs.iter().flat_map(|j| j.items.iter()).collect();
