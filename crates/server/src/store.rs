@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 use tepat_core::Keluarga;
 
 use crate::db::now;
@@ -190,31 +190,63 @@ impl Rows {
         let sqlite = is_sqlite(tx);
         let mut out = Vec::new();
         for chunk in vals.chunks(self.cols * CHUNK_ROWS) {
-            let mut sql = String::with_capacity(self.head.len() + chunk.len() * 6);
-            sql.push_str(self.head);
-            for (i, _) in chunk.iter().enumerate() {
-                if i % self.cols == 0 {
-                    sql.push_str(if i == 0 { " (" } else { "), (" });
-                } else {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&placeholder(sqlite, i + 1));
-            }
-            sql.push_str(") ");
-            sql.push_str(self.tail);
-            let mut q = sqlx::query(&sql);
-            for v in chunk {
-                q = match v {
-                    Val::Text(t) => q.bind(t.as_str()),
-                    Val::OptText(t) => q.bind(t.as_deref()),
-                    Val::Int(n) => q.bind(*n),
-                    Val::OptInt(n) => q.bind(*n),
-                };
-            }
+            let sql = self.statement(sqlite, chunk.len());
+            let q = bind_all(sqlx::query(&sql), chunk);
             out.extend(q.fetch_all(&mut **tx).await?);
         }
         Ok(out)
     }
+}
+
+impl Rows {
+    /// Runs every chunk (as [`Rows::flush`], for statements without `RETURNING`) and
+    /// returns how many rows they changed.
+    pub async fn flush_count(&mut self, tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
+        let vals = std::mem::take(&mut self.vals);
+        let sqlite = is_sqlite(tx);
+        let mut n = 0;
+        for chunk in vals.chunks(self.cols * CHUNK_ROWS) {
+            let sql = self.statement(sqlite, chunk.len());
+            n += bind_all(sqlx::query(&sql), chunk)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        }
+        Ok(n)
+    }
+
+    /// The statement for `n` values.
+    fn statement(&self, sqlite: bool, n: usize) -> String {
+        let mut sql = String::with_capacity(self.head.len() + self.tail.len() + n * 6);
+        sql.push_str(self.head);
+        for i in 0..n {
+            if i % self.cols == 0 {
+                sql.push_str(if i == 0 { " (" } else { "), (" });
+            } else {
+                sql.push_str(", ");
+            }
+            sql.push_str(&placeholder(sqlite, i + 1));
+        }
+        sql.push_str(") ");
+        sql.push_str(self.tail);
+        sql
+    }
+}
+
+/// `q` with `vals` bound in order.
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    vals: &'q [Val],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for v in vals {
+        q = match v {
+            Val::Text(t) => q.bind(t.as_str()),
+            Val::OptText(t) => q.bind(t.as_deref()),
+            Val::Int(n) => q.bind(*n),
+            Val::OptInt(n) => q.bind(*n),
+        };
+    }
+    q
 }
 
 /// A family's stored JSON and its SHA-256 (hex), made before it is queued.
@@ -238,10 +270,7 @@ struct NewVersion {
     province: String,
     no_kk: String,
     version: i64,
-    village: String,
-    hash: String,
     payload: String,
-    at: i64,
 }
 
 /// The writes of one transaction, batched: household versions (and their heads), audit
@@ -260,10 +289,12 @@ impl Default for Writes {
     fn default() -> Writes {
         Writes {
             versions: Vec::new(),
+            // No `RETURNING seq`: the heads take their `seq` from the inserted rows in
+            // SQL ([`Writes::flush`]), so no row comes back to the writer per version.
             version_rows: Rows::new(
                 "INSERT INTO household_versions (province, household_id, version, village, hash, payload, created_at, created_by, change_id) VALUES",
                 9,
-                "RETURNING household_id, version, seq",
+                "",
             ),
             audit: Rows::new(
                 "INSERT INTO audit_log (at, user_id, username, action, province, household_id, change_id, before, after, details) VALUES",
@@ -320,7 +351,7 @@ impl Writes {
             Val::Text(k.no_kk.clone()),
             Val::Int(version),
             Val::Text(village.clone()),
-            Val::Text(hash.clone()),
+            Val::Text(hash),
             Val::Text(payload.clone()),
             Val::Int(at),
             Val::OptInt(user_id),
@@ -330,10 +361,7 @@ impl Writes {
             province: province.clone(),
             no_kk: k.no_kk.clone(),
             version,
-            village: village.clone(),
-            hash,
             payload,
-            at,
         });
         // Rewrite the NIK index only when the set of active NIKs changed (most changes,
         // e.g. ground-check corrections, leave it as it is). The index always holds the
@@ -423,46 +451,39 @@ impl Writes {
             .map(|v| v.payload.as_str())
     }
 
-    /// Sends everything queued: versions (getting their `seq`), then the heads, audit
-    /// entries and change requests.
+    /// Sends everything queued: versions, then the heads (pointing at the versions just
+    /// inserted), audit entries and change requests.
     pub async fn flush(&mut self, tx: &mut Tx<'_>) -> anyhow::Result<()> {
         if !self.version_rows.is_empty() {
-            let returned = self.version_rows.flush(tx).await?;
-            let mut seqs: HashMap<(String, i64), i64> = HashMap::with_capacity(returned.len());
-            for r in &returned {
-                seqs.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
-            }
-            // One head row per household: its last version in this batch.
-            let mut last: HashMap<&str, &NewVersion> = HashMap::new();
+            self.version_rows.flush(tx).await?;
+            // One head row per household: its last version in this batch. Its `seq` and
+            // the rest are read back from that version row by the database itself (the
+            // `(household_id, version)` key), instead of returning every new row's `seq`.
+            let mut last: HashMap<&str, (&str, i64)> = HashMap::new();
             for v in &self.versions {
-                let e = last.entry(v.no_kk.as_str()).or_insert(v);
-                if v.version > e.version {
-                    *e = v;
+                let e = last
+                    .entry(v.no_kk.as_str())
+                    .or_insert((v.province.as_str(), v.version));
+                if v.version > e.1 {
+                    *e = (v.province.as_str(), v.version);
                 }
             }
-            let mut heads = Rows::new(
-                "INSERT INTO households (province, id, village, version, seq, hash, updated_at) VALUES",
-                7,
-                "ON CONFLICT (id) DO UPDATE SET village = excluded.village, version = excluded.version, \
-                 seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at",
-            );
-            let mut order: Vec<&&NewVersion> = last.values().collect();
-            order.sort_by(|a, b| a.no_kk.cmp(&b.no_kk));
-            for v in order {
-                let seq = *seqs.get(&(v.no_kk.clone(), v.version)).ok_or_else(|| {
-                    anyhow::anyhow!("no seq returned for a new household version")
-                })?;
+            let mut heads = Rows::new(HEADS_FROM_VERSIONS, 3, HEADS_UPSERT);
+            let mut order: Vec<(&str, (&str, i64))> = last.into_iter().collect();
+            order.sort_unstable();
+            for (no_kk, (province, version)) in order {
                 heads.push([
-                    Val::Text(v.province.clone()),
-                    Val::Text(v.no_kk.clone()),
-                    Val::Text(v.village.clone()),
-                    Val::Int(v.version),
-                    Val::Int(seq),
-                    Val::Text(v.hash.clone()),
-                    Val::Int(v.at),
+                    Val::Text(province.to_owned()),
+                    Val::Text(no_kk.to_owned()),
+                    Val::Int(version),
                 ]);
             }
-            heads.flush(tx).await?;
+            let moved = heads.flush_count(tx).await?;
+            if moved != heads_expected(&self.versions) {
+                anyhow::bail!(
+                    "moving the household heads touched {moved} rows, expected one per household"
+                );
+            }
             self.versions.clear();
         }
         self.audit.flush(tx).await?;
@@ -470,6 +491,29 @@ impl Writes {
         Ok(())
     }
 }
+
+/// How many heads [`Writes::flush`] moves: one per household among `versions`.
+fn heads_expected(versions: &[NewVersion]) -> u64 {
+    let mut kks: Vec<&str> = versions.iter().map(|v| v.no_kk.as_str()).collect();
+    kks.sort_unstable();
+    kks.dedup();
+    kks.len() as u64
+}
+
+/// The heads of the listed `(province, household_id, version)` triples, made from their
+/// version rows (followed by the triples as `(?, ?, ?), …` and [`HEADS_UPSERT`]). The
+/// list is the outer loop: each triple finds its row by the table's unique key
+/// (SQLite's is `(household_id, version)`, PostgreSQL's leads with `province`; an `IN
+/// (VALUES …)` condition would scan the whole table in SQLite).
+const HEADS_FROM_VERSIONS: &str = "INSERT INTO households (province, id, village, version, seq, hash, updated_at) \
+     SELECT v.province, v.household_id, v.village, v.version, v.seq, v.hash, v.created_at \
+     FROM (VALUES";
+
+/// Closes [`HEADS_FROM_VERSIONS`]'s list; an existing head moves to the new version.
+const HEADS_UPSERT: &str = ") s JOIN household_versions v \
+     ON v.province = s.column1 AND v.household_id = s.column2 AND v.version = s.column3 \
+     WHERE true ON CONFLICT (id) DO UPDATE SET village = excluded.village, version = excluded.version, \
+     seq = excluded.seq, hash = excluded.hash, updated_at = excluded.updated_at";
 
 /// Heads of the given households, one query per few hundred; missing ones are absent.
 pub async fn heads(tx: &mut Tx<'_>, ids: &[&str]) -> Result<HashMap<String, Head>, sqlx::Error> {
@@ -484,6 +528,63 @@ pub async fn heads_meta(
 ) -> Result<HashMap<String, Head>, sqlx::Error> {
     let sqlite = is_sqlite(tx);
     heads_with(tx, sqlite, ids, false).await
+}
+
+/// Of the households `seen` as `(No. KK, seq)`, those whose head is no longer at that
+/// `seq`: their head now, or `None` when they have none. Households still where they
+/// were seen are absent. A head only ever moves to a new version row, whose `seq` is
+/// new (no other statement changes a head), so an equal `seq` is an equal head.
+pub async fn heads_moved(
+    tx: &mut Tx<'_>,
+    seen: &[(&str, i64)],
+) -> Result<HashMap<String, Option<Head>>, sqlx::Error> {
+    let sqlite = is_sqlite(tx);
+    let mut out = HashMap::new();
+    for chunk in seen.chunks(CHUNK_ROWS) {
+        let mut sql =
+            String::from("SELECT s.column1, h.province, h.village, h.version, h.seq FROM (VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&placeholder(sqlite, 2 * i + 1));
+            sql.push_str(", ");
+            sql.push_str(&placeholder(sqlite, 2 * i + 2));
+            sql.push(')');
+        }
+        sql.push_str(
+            ") s LEFT JOIN households h ON h.id = s.column1 WHERE h.seq IS NULL OR h.seq <> s.column2",
+        );
+        let mut q = sqlx::query_as::<
+            _,
+            (
+                String,
+                Option<String>,
+                Option<String>,
+                Option<i64>,
+                Option<i64>,
+            ),
+        >(&sql);
+        for (id, seq) in chunk {
+            q = q.bind(*id).bind(*seq);
+        }
+        for (id, province, village, version, seq) in q.fetch_all(&mut **tx).await? {
+            let head = match (province, village, version, seq) {
+                (Some(province), Some(village), Some(version), Some(seq)) => Some(Head {
+                    no_kk: id.clone(),
+                    province,
+                    village,
+                    version,
+                    seq,
+                    payload: None,
+                }),
+                _ => None,
+            };
+            out.insert(id, head);
+        }
+    }
+    Ok(out)
 }
 
 /// The JSON of the household version numbered `seq` (a head's pointer).

@@ -1007,3 +1007,55 @@ both!(pushes_recheck_the_session_inside_the_writer, |ctx| {
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
 });
+
+// The writer asks the database only which heads moved since `prepare`'s snapshot
+// (`store::heads_moved`), and moves heads by reading the new version rows in SQL
+// (`Writes::flush`): both checked here, on both engines.
+both!(heads_moved_and_heads_follow_their_versions, |ctx| {
+    use tepat_server::store;
+    world(&ctx).await;
+    let (seq,): (i64,) = sqlx::query_as("SELECT seq FROM households WHERE id = $1")
+        .bind(KK)
+        .fetch_one(&ctx.state.db.pool)
+        .await
+        .unwrap();
+    let mut tx = ctx.state.db.pool.begin().await.unwrap();
+    // Seen where it is: nothing comes back.
+    let moved = store::heads_moved(&mut tx, &[(KK, seq)]).await.unwrap();
+    assert!(moved.is_empty(), "{moved:?}");
+    // Seen at another seq: its head now; a household without a head: `None`.
+    let nowhere = "3201010101010101";
+    let moved = store::heads_moved(&mut tx, &[(KK, seq - 1), (nowhere, 7)])
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 2, "{moved:?}");
+    let head = moved[KK].as_ref().expect("a head");
+    assert_eq!((head.seq, head.version), (seq, 1));
+    assert_eq!(head.village, "11.01.01.2001");
+    assert!(moved[nowhere].is_none());
+    // Two new versions in one batch: the head points at the last one's row.
+    let head = store::head(&mut *tx, KK).await.unwrap().unwrap();
+    let mut k = head.keluarga().unwrap();
+    let mut w = store::Writes::default();
+    k.version = 2;
+    w.save(&mut tx, &k, None, None, None).await.unwrap();
+    k.version = 3;
+    w.save(&mut tx, &k, None, None, None).await.unwrap();
+    w.flush(&mut tx).await.unwrap();
+    let (new_seq, version, v_version): (i64, i64, i64) = sqlx::query_as(
+        "SELECT h.seq, h.version, v.version FROM households h \
+         JOIN household_versions v ON v.seq = h.seq WHERE h.id = $1",
+    )
+    .bind(KK)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!((version, v_version), (3, 3));
+    assert!(new_seq > seq);
+    let moved = store::heads_moved(&mut tx, &[(KK, seq)]).await.unwrap();
+    assert_eq!(
+        moved[KK].as_ref().map(|h| (h.seq, h.version)),
+        Some((new_seq, 3))
+    );
+    tx.rollback().await.unwrap();
+});

@@ -361,13 +361,14 @@ async fn push(
     // The CPU work of each item (hash, parse, validation under both rulebooks) runs
     // here, concurrently with other pushes, on a snapshot of the heads; the single
     // writer reuses it when the head is still the one it was made on.
-    let (items, prepared) = prepare(&state, req.items, req.rulebook_version.clone()).await?;
+    let (items, prepared, seen) = prepare(&state, req.items, req.rulebook_version.clone()).await?;
     let (reply, answer) = tokio::sync::oneshot::channel();
     state.push_group.queue().push(PushJob {
         user,
         session,
         items,
         prepared,
+        seen,
         device_version: req.rulebook_version,
         reply,
     });
@@ -418,7 +419,11 @@ async fn prepare(
     state: &AppState,
     items: Vec<ChangeRequest>,
     device_version: Option<String>,
-) -> ApiResult<(Vec<ChangeRequest>, Vec<Prepared>)> {
+) -> ApiResult<(
+    Vec<ChangeRequest>,
+    Vec<Prepared>,
+    HashMap<String, store::Head>,
+)> {
     // The registry as last loaded: if a rulebook was published since, the writer sees a
     // newer registry and checks the items itself.
     let registry = state.rulebooks_cached();
@@ -426,6 +431,22 @@ async fn prepare(
     kks.sort_unstable();
     kks.dedup();
     let heads = state.push_group.snapshot(state, &kks).await?;
+    // The heads as this snapshot saw them, without their JSON: the writer asks the
+    // database only which of them moved since (`Batch::prefetch`).
+    let seen = heads
+        .iter()
+        .map(|(k, h)| {
+            let meta = store::Head {
+                no_kk: h.no_kk.clone(),
+                province: h.province.clone(),
+                village: h.village.clone(),
+                version: h.version,
+                seq: h.seq,
+                payload: None,
+            };
+            (k.clone(), meta)
+        })
+        .collect();
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let current = &registry.current.rulebook;
@@ -471,7 +492,7 @@ async fn prepare(
                 }
             })
             .collect();
-        (items, prepared)
+        (items, prepared, seen)
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("checking a push failed: {e}")))
@@ -486,6 +507,8 @@ pub struct PushJob {
     items: Vec<ChangeRequest>,
     /// One per item.
     prepared: Vec<Prepared>,
+    /// The heads `prepare` read (without JSON), by No. KK.
+    seen: HashMap<String, store::Head>,
     /// The device's rulebook version; the current one when absent.
     device_version: Option<String>,
     reply: tokio::sync::oneshot::Sender<ApiResult<PushResponse>>,
@@ -641,7 +664,11 @@ async fn store_group_on(
     // Everything the group reads, in a few queries: the heads of the households it names
     // and the stored answers of its ids.
     let all: Vec<&ChangeRequest> = jobs.iter().flat_map(|j| j.items.iter()).collect();
-    let mut batch = Batch::prefetch(&mut tx, &all).await?;
+    let seen: HashMap<&str, &store::Head> = jobs
+        .iter()
+        .flat_map(|j| j.seen.iter().map(|(k, h)| (k.as_str(), h)))
+        .collect();
+    let mut batch = Batch::prefetch(&mut tx, &all, &seen).await?;
     // The callers as they are now: the session still live, the account not disabled,
     // its role and assignments as stored (`Auth` may have used the session cache).
     let mut sessions: Vec<&str> = jobs.iter().map(|j| j.session.as_str()).collect();
@@ -887,7 +914,14 @@ impl Batch {
         }
     }
 
-    async fn prefetch(tx: &mut Tx<'_>, items: &[&ChangeRequest]) -> ApiResult<Batch> {
+    /// Reads, under the write lock, the heads of the households `items` name and the
+    /// stored answers of their ids. `seen` holds heads read earlier (a snapshot): for
+    /// those only the ones that moved since come back from the database.
+    async fn prefetch(
+        tx: &mut Tx<'_>,
+        items: &[&ChangeRequest],
+        seen: &HashMap<&str, &store::Head>,
+    ) -> ApiResult<Batch> {
         let mut kks: Vec<&str> = Vec::with_capacity(items.len());
         for item in items {
             kks.push(&item.no_kk);
@@ -899,11 +933,19 @@ impl Batch {
         kks.dedup();
         // Without the JSON: the writer mostly reuses what `prepare` parsed, and reads a
         // family's JSON only when it needs it (`Batch::family`).
-        let mut found = store::heads_meta(tx, &kks).await?;
-        let heads = kks
-            .iter()
-            .map(|k| ((*k).to_owned(), found.remove(*k)))
-            .collect();
+        let (known, unknown): (Vec<&str>, Vec<&str>) =
+            kks.iter().partition(|k| seen.contains_key(*k));
+        let pairs: Vec<(&str, i64)> = known.iter().map(|k| (*k, seen[k].seq)).collect();
+        let mut moved = store::heads_moved(tx, &pairs).await?;
+        let mut found = store::heads_meta(tx, &unknown).await?;
+        let mut heads = HashMap::with_capacity(kks.len());
+        for k in known {
+            let head = moved.remove(k).unwrap_or_else(|| Some(seen[k].clone()));
+            heads.insert(k.to_owned(), head);
+        }
+        for k in unknown {
+            heads.insert(k.to_owned(), found.remove(k));
+        }
         let mut ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
