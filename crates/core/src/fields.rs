@@ -160,7 +160,29 @@ macro_rules! fields {
         /// Every member field of `a` on `today`, by slot.
         #[allow(unused_variables)]
         pub(crate) fn read_member(a: &Anggota, today: Date) -> [Value; MEMBER_FIELDS] {
-            [ $( { let $a = a; let $t = today; $mget }, )* ]
+            if cfg!(target_arch = "wasm32") {
+                read_member_by_slot(a, today)
+            } else {
+                [ $( { let $a = a; let $t = today; $mget }, )* ]
+            }
+        }
+
+        /// [`read_member`] with each slot stored as soon as it is read: what
+        /// `read_member` does under wasm32, for the reason given at
+        /// [`read_family_by_slot`].
+        #[allow(unused_variables)]
+        #[inline(always)]
+        pub(crate) fn read_member_by_slot(a: &Anggota, today: Date) -> [Value; MEMBER_FIELDS] {
+            use std::sync::atomic::{Ordering, compiler_fence};
+            let mut out = [Value::Null; MEMBER_FIELDS];
+            let mut i = 0;
+            $(
+                out[i] = { let $a = a; let $t = today; $mget };
+                i += 1;
+                compiler_fence(Ordering::SeqCst);
+            )*
+            let _ = i;
+            out
         }
 
         /// One member field of `a` on `today`, by slot (null past the last slot): what
@@ -367,7 +389,8 @@ mod tests {
     }
 
     /// `member_field` (the evaluator's member reads under wasm32) gives what each
-    /// member getter and `read_member` give, slot by slot, for the sample's members
+    /// member getter and `read_member` give, slot by slot, and `read_member_by_slot`
+    /// (wasm32's `read_member`) what `read_member` gives, for the sample's members
     /// with every answer unset and set to a range of codes, on several days; past the
     /// last slot it gives null.
     #[test]
@@ -416,6 +439,7 @@ mod tests {
             for a in &k.anggota {
                 for today in days {
                     let slots = read_member(a, today);
+                    assert_eq!(read_member_by_slot(a, today), slots);
                     for (slot, get) in member_getters.iter().enumerate() {
                         let v = member_field(a, today, slot as u16);
                         assert_eq!(v, get(a, today), "slot {slot}");
