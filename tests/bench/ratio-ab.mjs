@@ -22,7 +22,7 @@ for (const path of paths) {
   mods.push({ path, ex: instance.exports, families, ns: { validate: [], score: [] }, sum: {} });
 }
 // The same repetitions as crates/ratio/src/main.rs and tests/bench/ratio.mjs.
-for (const [kernel, reps] of [['validate', 20], ['score', 100]]) {
+for (const [kernel, reps] of [['validate', 200], ['score', 1000]]) {
   const run = (m) => (kernel === 'score' ? m.ex.run_score : m.ex.run_validate);
   for (const m of mods) {
     run(m)(1); // warm-up, lets V8 tier up
