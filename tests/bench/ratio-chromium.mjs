@@ -28,7 +28,7 @@ try {
       const families = setup(n);
       const out = [];
       // The same repetitions as the native side (crates/ratio/src/main.rs).
-      for (const [name, reps, f] of [["validate", 20, run_validate], ["score", 100, run_score]]) {
+      for (const [name, reps, f] of [["validate", 200, run_validate], ["score", 1000, run_score]]) {
         f(1); // warm-up (tier-up to optimized code)
         let best = Infinity;
         let checksum = 0n;

@@ -26,13 +26,17 @@ fn main() {
     let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
     let only = args.next();
     let families = tepat_ratio::setup(n);
+    // Repetitions per timed round. `schedstat` advances only at context switches and
+    // scheduler ticks (4 ms here): on a quiet machine a round of 20 validations of
+    // 2,000 families (≈ 32 ms) read in steps of 100 ns per family, ±12 % of the result
+    // (docs/benchmarks.md, session 7). Rounds of ≈ 0.3–1 s keep a tick below 1.5 %.
     for (name, reps, f) in [
         (
             "validate",
-            20,
+            200,
             tepat_ratio::run_validate as extern "C" fn(u32) -> u64,
         ),
-        ("score", 100, tepat_ratio::run_score),
+        ("score", 1000, tepat_ratio::run_score),
     ] {
         if only.as_deref().is_some_and(|k| k != name) {
             continue;

@@ -254,6 +254,20 @@ pub struct Eligibility {
     pub programs: Vec<ProgramResult>,
 }
 
+impl Decision {
+    /// Not eligible, out of range, nothing matched or counted: where
+    /// [`ProgramRules::decide`] starts each program.
+    const NONE: Decision = Decision {
+        eligible: false,
+        in_range: false,
+        benefit: 0,
+        matched: [0; MAX_COMPONENTS],
+        counted: [0; MAX_COMPONENTS],
+        capped: false,
+        persons: 0,
+    };
+}
+
 impl ProgramRules {
     /// Loads program rules from JSON text.
     pub fn from_json(text: &str) -> Result<ProgramRules, ProgramRulesError> {
@@ -441,24 +455,16 @@ impl ProgramRules {
         let persons = keluarga.active_members().count() as u32;
         out.excluded = excluded;
         out.programs.clear();
-        out.programs.extend(
-            self.source
-                .programs
-                .iter()
-                .zip(&self.programs)
-                .map(|(p, c)| {
-                    decide_one(
-                        p,
-                        c,
-                        keluarga,
-                        &env,
-                        desil,
-                        persons,
-                        excluded.is_some(),
-                        full,
-                    )
-                }),
-        );
+        // Each decision is written in place: returned by value, under wasm32 it went
+        // through memory and its bytes (`matched`, `counted`, stored one at a time)
+        // were read back as 8-byte words, a store-forwarding stall on every word.
+        for (p, c) in self.source.programs.iter().zip(&self.programs) {
+            out.programs.push(Decision::NONE);
+            if let Some(d) = out.programs.last_mut() {
+                let excluded = excluded.is_some();
+                decide_one(p, c, keluarga, &env, desil, persons, excluded, full, d);
+            }
+        }
     }
 
     /// Eligibility for every program, with reasons and estimated annual benefits.
@@ -499,6 +505,7 @@ impl ProgramRules {
     }
 }
 
+/// One program's decision, written into `d` (which holds [`Decision::NONE`]).
 #[allow(clippy::too_many_arguments)]
 fn decide_one(
     p: &ProgramSource,
@@ -509,49 +516,31 @@ fn decide_one(
     persons: u32,
     excluded: bool,
     full: bool,
-) -> Decision {
+    d: &mut Decision,
+) {
     let in_range = p.desil.contains(desil);
-    let mut matched = [0u8; MAX_COMPONENTS];
-    let mut counted = [0u8; MAX_COMPONENTS];
-    let mut capped = false;
-    let mut benefit = 0u64;
-    let mut paid_persons = 0;
+    d.in_range = in_range;
     if c.components.is_empty() {
         let eligible = in_range && !excluded;
+        d.eligible = eligible;
         if eligible {
-            benefit = match p.unit {
+            d.benefit = match p.unit {
                 Unit::Family => p.amount,
                 Unit::Person => {
-                    paid_persons = persons;
+                    d.persons = persons;
                     p.amount * u64::from(persons)
                 }
             };
         }
-        return Decision {
-            eligible,
-            in_range,
-            benefit,
-            matched,
-            counted,
-            capped,
-            persons: paid_persons,
-        };
+        return;
     }
     if !full && (!in_range || excluded) {
-        return Decision {
-            eligible: false,
-            in_range,
-            benefit: 0,
-            matched,
-            counted,
-            capped,
-            persons: 0,
-        };
+        return;
     }
     for a in keluarga.anggota.iter().filter(|a| a.is_active()) {
         for (j, (e, q)) in c.components.iter().zip(&c.quick).enumerate() {
             if member_holds(e, q.as_ref(), env, a) {
-                matched[j] = matched[j].saturating_add(1);
+                d.matched[j] = d.matched[j].saturating_add(1);
                 if p.member_counts_once {
                     break;
                 }
@@ -559,8 +548,9 @@ fn decide_one(
         }
     }
     let mut total: u32 = 0;
+    let mut benefit = 0u64;
     for (j, comp) in p.components.iter().enumerate() {
-        let mut n = u32::from(matched[j]);
+        let mut n = u32::from(d.matched[j]);
         if let Some(max) = comp.max {
             n = n.min(max);
         }
@@ -568,25 +558,16 @@ fn decide_one(
             let room = cap.saturating_sub(total);
             if n > room {
                 n = room;
-                capped = true;
+                d.capped = true;
             }
         }
         total += n;
-        counted[j] = n as u8;
+        d.counted[j] = n as u8;
         benefit += comp.amount * u64::from(n);
     }
-    let eligible = in_range && !excluded && total > 0;
-    if !eligible {
-        benefit = 0;
-    }
-    Decision {
-        eligible,
-        in_range,
-        benefit,
-        matched,
-        counted,
-        capped,
-        persons: 0,
+    d.eligible = in_range && !excluded && total > 0;
+    if d.eligible {
+        d.benefit = benefit;
     }
 }
 
