@@ -1,6 +1,6 @@
 //! Code that the first screens do not need, split out of the app shell.
 //!
-//! The release build (`cargo xtask dist-app`, feature `split`) links the app with
+//! The release build (`crates/xtask/src/build.rs`, feature `split`) links the app with
 //! relocations and cuts it with `wasm_split_cli_support` at the functions declared here:
 //! each goes, with everything only it reaches, into a wasm module of its own that the
 //! browser fetches on the first call (and the service worker precaches, so it works
@@ -9,7 +9,7 @@
 //! reading and writing (`sync`), the rulebook compiler and the screens of one family
 //! (Keluarga, Uji Petik, Cek NIK) do not.
 //!
-//! Without the feature (the wasm tests, a debug `trunk serve`) the same functions are
+//! Without the feature (the app's wasm tests) the same functions are
 //! plain `async fn`s, so every caller is written once.
 //!
 //! A module that cannot be fetched (no signal before the service worker had cached it,

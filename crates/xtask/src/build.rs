@@ -38,8 +38,7 @@ fn with_lean_std(c: &mut Command) -> &mut Command {
 pub fn pwa() -> Result<PathBuf, String> {
     tools::ensure_build_tools()?;
     let mut c = cmd("trunk");
-    c.args(["build", "--release"])
-        .env_remove("CARGO_TARGET_DIR");
+    c.args(["build", "--release"]);
     if !run(&mut c) {
         return Err("trunk build --release failed".into());
     }
@@ -85,7 +84,9 @@ pub fn pwa() -> Result<PathBuf, String> {
     for entry in read_dir(&out)? {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "wasm") {
-            wasm_opt(&path)?;
+            // Control flow flattened and re-reloopered, then -Oz again: −5.3 KB brotli
+            // over -Oz alone on the shell (docs/benchmarks.md, session 6).
+            wasm_opt(&path, &["--flatten", "--rereloop", "-Oz"])?;
         }
     }
     // 4. Into dist/app-<hash>/, and index.html's loader pointed at it.
@@ -176,9 +177,9 @@ fn app_wasm() -> Result<PathBuf, String> {
         .join(format!("{APP}.wasm")))
 }
 
-/// `wasm-opt` as the shell has used since session 6: `-Oz`, control flow flattened and
-/// re-reloopered, `-Oz` again (−5.3 KB brotli over `-Oz` alone, docs/benchmarks.md).
-fn wasm_opt(path: &Path) -> Result<(), String> {
+/// `wasm-opt -Oz` with the wasm features rustc's wasm32 target emits, then `extra`
+/// passes, in place.
+fn wasm_opt(path: &Path, extra: &[&str]) -> Result<(), String> {
     let mut c = cmd("wasm-opt");
     c.args([
         "-Oz",
@@ -188,10 +189,8 @@ fn wasm_opt(path: &Path) -> Result<(), String> {
         "--enable-mutable-globals",
         "--enable-reference-types",
         "--enable-multivalue",
-        "--flatten",
-        "--rereloop",
-        "-Oz",
     ])
+    .args(extra)
     .arg(path)
     .arg("-o")
     .arg(path);
@@ -259,20 +258,7 @@ pub fn npm_package() -> Result<PathBuf, String> {
         return Err("wasm-bindgen on tepat_wasm.wasm failed".into());
     }
     let bg = out.join("tepat_wasm_bg.wasm");
-    let mut c = cmd("wasm-opt");
-    c.arg("-Oz")
-        .arg("--enable-bulk-memory")
-        .arg("--enable-nontrapping-float-to-int")
-        .arg("--enable-sign-ext")
-        .arg("--enable-mutable-globals")
-        .arg("--enable-reference-types")
-        .arg("--enable-multivalue")
-        .arg(&bg)
-        .arg("-o")
-        .arg(&bg);
-    if !run(&mut c) {
-        return Err("wasm-opt on the JS package failed".into());
-    }
+    wasm_opt(&bg, &[])?;
     for f in ["package.json", "README.md"] {
         copy(&root().join("crates/wasm/npm").join(f), &out.join(f))?;
     }
