@@ -134,7 +134,7 @@ fn member_value_outlined(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Va
 }
 
 impl Record for Env<'_> {
-    const INLINE_LEAVES: bool = false;
+    const INLINE_LEAVES: bool = cfg!(target_arch = "wasm32");
 
     fn today(&self) -> Date {
         self.today
@@ -313,10 +313,14 @@ pub(crate) enum Node {
     MemCmpK(CmpOp, MemGet, u16, i64),
     /// `family_field <op> constant`.
     FamCmpK(CmpOp, FamGet, u16, i64),
+    /// `head.field <op> constant`.
+    HeadCmpK(CmpOp, MemGet, u16, i64),
     /// `member_field in {…}`.
     MemIn(MemGet, u16, Box<[(i64, i64)]>, bool),
     /// `family_field in {…}`.
     FamIn(FamGet, u16, Box<[(i64, i64)]>, bool),
+    /// `head.field in {…}`.
+    HeadIn(MemGet, u16, Box<[(i64, i64)]>, bool),
     /// `member_field == null` (`!= null` when the flag is set).
     MemIsNull(MemGet, u16, bool),
     /// `family_field == null` (`!= null` when the flag is set).
@@ -440,6 +444,16 @@ impl Expr {
         eval(&self.node, r)
     }
 
+    /// `f` of [`Expr::eval_in`], applied on each path of the evaluation (an inline
+    /// leaf, or [`eval_inner`]) before the paths join. Under wasm32 the joined
+    /// [`Value`] of `f(self.eval_in(r))` lived in memory: each leaf's value was copied
+    /// there with two overlapping 8-byte stores and read back across both, a
+    /// store-forwarding stall; joined after `f`, a small result stays in registers.
+    #[inline(always)]
+    pub(crate) fn eval_in_then<R: Record, T>(&self, r: &R, f: impl Fn(Value) -> T) -> T {
+        eval_then(&self.node, r, f)
+    }
+
     /// Gives each aggregate a cache slot, shared by aggregates with the same text
     /// across all expressions numbered with the same `slots` (one rulebook).
     pub(crate) fn number_aggregates(&mut self, slots: &mut BTreeMap<Box<str>, u16>) {
@@ -452,8 +466,10 @@ impl Expr {
                 | Node::Head(..)
                 | Node::MemCmpK(..)
                 | Node::FamCmpK(..)
+                | Node::HeadCmpK(..)
                 | Node::MemIn(..)
                 | Node::FamIn(..)
+                | Node::HeadIn(..)
                 | Node::MemIsNull(..)
                 | Node::FamIsNull(..) => {}
                 Node::Neg(a)
@@ -685,6 +701,18 @@ macro_rules! match_node {
             },
             Node::MemIsNull(get, slot, negate) => Bool($env.mem(*get, *slot).is_null() != *negate),
             Node::FamIsNull(get, slot, negate) => Bool($env.fam(*get, *slot).is_null() != *negate),
+            // `head.` fields and aggregates are one call each: as leaves, scoring's
+            // variables that read them cost no call of `eval_inner` besides.
+            Node::Head(get, slot) => $env.head(*get, *slot),
+            Node::HeadCmpK(op, get, slot, k) => match $env.head(*get, *slot) {
+                Int(x) => Bool(cmp_int(*op, x, *k)),
+                _ => Null,
+            },
+            Node::HeadIn(get, slot, set, negate) => match $env.head(*get, *slot) {
+                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+                _ => Null,
+            },
+            Node::Aggregate(agg, cond, _, cache) => $env.aggregate(*agg, cond.as_deref(), *cache),
             $($rest)*
         }
     };
@@ -696,19 +724,76 @@ fn leaf<R: Record>(node: &Node, env: &R) -> Option<Value> {
     Some(match_node!(node, env, { _ => return None, }))
 }
 
-/// An operand inside [`eval_inner`]: fields, `head.` fields, aggregates, constants
-/// and `today` are read here, the leaves inline (through [`eval`]), and only other
-/// inner nodes cost another call of [`eval_inner`].
+/// An operand inside [`eval_inner`], handed to `f`: fields, `head.` fields,
+/// aggregates, constants and `today` are read here, the leaves inline (through
+/// [`eval_then`]), and only other inner nodes cost another call of [`eval_inner`].
+/// Each arm applies `f` itself, so the arms join on `f`'s result (see
+/// [`Expr::eval_in_then`]); the callers reduce the value to what they test.
 #[inline(always)]
-fn operand<R: Record>(node: &Node, env: &R) -> Value {
+fn operand<R: Record, T>(node: &Node, env: &R, f: impl Fn(Value) -> T) -> T {
     match node {
-        Node::Const(v) => *v,
-        Node::Fam(get, slot) => env.fam(*get, *slot),
-        Node::Mem(get, slot) => env.mem(*get, *slot),
-        Node::Head(get, slot) => env.head(*get, *slot),
-        Node::Aggregate(agg, cond, _, cache) => env.aggregate(*agg, cond.as_deref(), *cache),
-        Node::Today => Value::Date(env.today()),
-        _ => eval(node, env),
+        Node::Const(v) => f(*v),
+        Node::Fam(get, slot) => f(env.fam(*get, *slot)),
+        Node::Mem(get, slot) => f(env.mem(*get, *slot)),
+        Node::Head(get, slot) => f(env.head(*get, *slot)),
+        Node::Aggregate(agg, cond, _, cache) => f(env.aggregate(*agg, cond.as_deref(), *cache)),
+        Node::Today => f(Value::Date(env.today())),
+        _ => eval_then(node, env, f),
+    }
+}
+
+/// [`eval`] with `f` applied on each path before they join.
+#[inline(always)]
+fn eval_then<R: Record, T>(node: &Node, env: &R, f: impl Fn(Value) -> T) -> T {
+    if !R::INLINE_LEAVES {
+        return f(eval_inner(node, env));
+    }
+    match leaf(node, env) {
+        Some(v) => f(v),
+        None => f(eval_inner(node, env)),
+    }
+}
+
+/// A value reduced to what [`Node::And`], [`Node::Or`] and [`Node::Not`] read: 0 false,
+/// 1 true, 2 anything else (null).
+#[inline(always)]
+fn truth(v: Value) -> u8 {
+    match v {
+        Value::Bool(b) => u8::from(b),
+        _ => 2,
+    }
+}
+
+/// An integer operand, or `None`.
+#[inline(always)]
+fn int_of(v: Value) -> Option<i64> {
+    match v {
+        Value::Int(x) => Some(x),
+        _ => None,
+    }
+}
+
+/// A date operand, or `None`.
+#[inline(always)]
+fn date_of(v: Value) -> Option<Date> {
+    match v {
+        Value::Date(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// A comparable operand as (kind, key), ordered as the values are within a kind:
+/// integers, dates (year, month, day) and booleans; `None` for null and text.
+#[inline(always)]
+fn cmp_key(v: Value) -> Option<(u8, i64)> {
+    match v {
+        Value::Int(x) => Some((0, x)),
+        Value::Date(d) => Some((
+            1,
+            (i64::from(d.year()) << 16) | (i64::from(d.month()) << 8) | i64::from(d.day()),
+        )),
+        Value::Bool(b) => Some((2, i64::from(b))),
+        _ => None,
     }
 }
 
@@ -717,13 +802,12 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
     use Value::*;
     match_node!(node, env, {
         Node::Today => Date(env.today()),
-        Node::Head(get, slot) => env.head(*get, *slot),
-        Node::Neg(a) => match operand(a, env) {
-            Int(x) => Int(x.wrapping_neg()),
-            _ => Null,
+        Node::Neg(a) => match operand(a, env, int_of) {
+            Some(x) => Int(x.wrapping_neg()),
+            None => Null,
         },
-        Node::Arith(op, a, b) => match (operand(a, env), operand(b, env)) {
-            (Int(x), Int(y)) => match op {
+        Node::Arith(op, a, b) => match (operand(a, env, int_of), operand(b, env, int_of)) {
+            (Some(x), Some(y)) => match op {
                 ArOp::Add => Int(x.wrapping_add(y)),
                 ArOp::Sub => Int(x.wrapping_sub(y)),
                 ArOp::Mul => Int(x.wrapping_mul(y)),
@@ -733,10 +817,8 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
             _ => Null,
         },
         Node::Cmp(op, a, b) => {
-            let ord = match (operand(a, env), operand(b, env)) {
-                (Int(x), Int(y)) => x.cmp(&y),
-                (Date(x), Date(y)) => x.cmp(&y),
-                (Bool(x), Bool(y)) => x.cmp(&y),
+            let ord = match (operand(a, env, cmp_key), operand(b, env, cmp_key)) {
+                (Some((kx, x)), Some((ky, y))) if kx == ky => x.cmp(&y),
                 _ => return Null,
             };
             Bool(match op {
@@ -748,17 +830,17 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
                 CmpOp::Ge => ord.is_ge(),
             })
         }
-        Node::IsNull(a, negate) => Bool(operand(a, env).is_null() != *negate),
-        Node::In(a, set, negate) => match operand(a, env) {
-            Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
-            _ => Null,
+        Node::IsNull(a, negate) => Bool(operand(a, env, Value::is_null) != *negate),
+        Node::In(a, set, negate) => match operand(a, env, int_of) {
+            Some(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+            None => Null,
         },
         Node::And(items) => {
             let mut all = true;
             for n in items {
-                match operand(n, env) {
-                    Bool(false) => return Bool(false),
-                    Bool(true) => {}
+                match operand(n, env, truth) {
+                    0 => return Bool(false),
+                    1 => {}
                     _ => all = false,
                 }
             }
@@ -767,30 +849,30 @@ fn eval_inner<R: Record>(node: &Node, env: &R) -> Value {
         Node::Or(items) => {
             let mut all = true;
             for n in items {
-                match operand(n, env) {
-                    Bool(true) => return Bool(true),
-                    Bool(false) => {}
+                match operand(n, env, truth) {
+                    1 => return Bool(true),
+                    0 => {}
                     _ => all = false,
                 }
             }
             if all { Bool(false) } else { Null }
         }
-        Node::Not(a) => match operand(a, env) {
-            Bool(x) => Bool(!x),
+        Node::Not(a) => match operand(a, env, truth) {
+            0 => Bool(true),
+            1 => Bool(false),
             _ => Null,
         },
-        Node::Aggregate(agg, cond, _, cache) => env.aggregate(*agg, cond.as_deref(), *cache),
-        Node::Present(a) => Bool(!operand(a, env).is_null()),
-        Node::YearsBetween(a, b) => match (operand(a, env), operand(b, env)) {
-            (Date(x), Date(y)) => Int(i64::from(x.age_on(y))),
+        Node::Present(a) => Bool(!operand(a, env, Value::is_null)),
+        Node::YearsBetween(a, b) => match (operand(a, env, date_of), operand(b, env, date_of)) {
+            (Some(x), Some(y)) => Int(i64::from(x.age_on(y))),
             _ => Null,
         },
-        Node::DaysBetween(a, b) => match (operand(a, env), operand(b, env)) {
-            (Date(x), Date(y)) => Int(y.days_since_epoch() - x.days_since_epoch()),
+        Node::DaysBetween(a, b) => match (operand(a, env, date_of), operand(b, env, date_of)) {
+            (Some(x), Some(y)) => Int(y.days_since_epoch() - x.days_since_epoch()),
             _ => Null,
         },
-        Node::MinMax(is_max, a, b) => match (operand(a, env), operand(b, env)) {
-            (Int(x), Int(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
+        Node::MinMax(is_max, a, b) => match (operand(a, env, int_of), operand(b, env, int_of)) {
+            (Some(x), Some(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
             _ => Null,
         },
     })
@@ -1115,6 +1197,7 @@ impl Parser {
             let set = self.set()?;
             let node = match l {
                 Node::Mem(g, slot) => Node::MemIn(g, slot, set, negate),
+                Node::Head(g, slot) => Node::HeadIn(g, slot, set, negate),
                 Node::Fam(g, slot) => Node::FamIn(g, slot, set, negate),
                 other => Node::In(Box::new(other), set, negate),
             };
@@ -1423,6 +1506,7 @@ fn compare(pos: usize, op: CmpOp, left: Typed, right: Typed) -> Result<Typed, Ex
     }
     let node = match (l, r) {
         (Node::Mem(g, slot), Node::Const(Value::Int(k))) => Node::MemCmpK(op, g, slot, k),
+        (Node::Head(g, slot), Node::Const(Value::Int(k))) => Node::HeadCmpK(op, g, slot, k),
         (Node::Fam(g, slot), Node::Const(Value::Int(k))) => Node::FamCmpK(op, g, slot, k),
         (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
     };

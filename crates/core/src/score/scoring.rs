@@ -115,11 +115,11 @@ fn regressor<R: Record>(
     members: f64,
 ) -> (f64, Option<i64>) {
     let v = &model.vars[i];
-    let raw = match v.expr.eval_in(record) {
+    let raw = v.expr.eval_in_then(record, |value| match value {
         Value::Int(x) => Some(x),
         Value::Bool(b) => Some(i64::from(b)),
         _ => None,
-    };
+    });
     let Some(r) = raw else {
         return (v.missing, None);
     };
