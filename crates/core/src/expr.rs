@@ -41,7 +41,8 @@ use std::fmt;
 
 use crate::date::Date;
 use crate::fields::{
-    FAMILY_FIELDS, Getter, MEMBER_FIELDS, Scope, Type, Value, field_slot, member_field,
+    FAMILY_FIELDS, Getter, MEMBER_FIELDS, MEMBER_RAW, RAW_NULL, RawGet, Scope, Type, Value,
+    field_slot, member_field,
 };
 use crate::model::{Anggota, Keluarga};
 
@@ -520,6 +521,8 @@ impl Expr {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MemberTest {
     get: MemGet,
+    /// The same field as a [`raw`] integer (what wasm32 reads).
+    raw: RawGet,
     slot: u16,
     test: Test,
 }
@@ -553,6 +556,20 @@ impl MemberTests {
         // A test passes only when it is `true` (three-valued: null fails too), and an
         // `and` is true only when all its items are, an `or` when any is.
         let pass = |t: &MemberTest| {
+            if cfg!(target_arch = "wasm32") {
+                // Ranges test integer fields and `True` boolean ones (the parser's
+                // types), so the raw integer decides each test: one small getter
+                // returning in a register, where `member_value_outlined` was a
+                // dispatch over every field and a `Value` returned through memory.
+                let x = (t.raw)(a, today);
+                return match t.test {
+                    Test::Range(lo, hi, negate) => {
+                        x != RAW_NULL && (lo <= x && x <= hi) != negate
+                    }
+                    Test::IsNull(negate) => (x == RAW_NULL) != negate,
+                    Test::True => x == 1,
+                };
+            }
             let v = member_value_outlined(t.get, t.slot, a, today);
             match t.test {
                 Test::Range(lo, hi, negate) => {
@@ -577,6 +594,7 @@ fn member_tests(node: &Node) -> Option<MemberTests> {
             Node::Mem(get, slot) => {
                 return Some(MemberTest {
                     get: *get,
+                    raw: *MEMBER_RAW.get(usize::from(*slot))?,
                     slot: *slot,
                     test: Test::True,
                 });
@@ -589,7 +607,12 @@ fn member_tests(node: &Node) -> Option<MemberTests> {
             (true, slot, lo, hi, negate, false) => (slot, Test::Range(lo, hi, negate)),
             _ => return None,
         };
-        Some(MemberTest { get, slot, test })
+        Some(MemberTest {
+            get,
+            raw: *MEMBER_RAW.get(usize::from(slot))?,
+            slot,
+            test,
+        })
     }
     let (items, any) = match node {
         Node::And(items) => (&items[..], false),

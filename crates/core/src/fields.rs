@@ -85,6 +85,27 @@ impl FieldDef {
     }
 }
 
+/// A member field as one integer, for tests whose field type is known when they
+/// compile: an integer field's value, a boolean's 0 or 1, 0 for a filled date or text,
+/// and [`RAW_NULL`] when unanswered. Field integers come from `u8`…`i32` answers, so
+/// none is `RAW_NULL`. Under wasm32 a getter returning an `i64` returns it in a
+/// register, where a 16-byte [`Value`] goes through memory.
+#[inline(always)]
+pub(crate) fn raw(v: Value) -> i64 {
+    match v {
+        Value::Null => RAW_NULL,
+        Value::Int(x) => x,
+        Value::Bool(b) => i64::from(b),
+        Value::Date(_) | Value::Text => 0,
+    }
+}
+
+/// [`raw`]'s unanswered.
+pub(crate) const RAW_NULL: i64 = i64::MIN;
+
+/// A member getter that gives the [`raw`] integer.
+pub(crate) type RawGet = fn(&Anggota, Date) -> i64;
+
 fn int<T: Into<i64>>(v: Option<T>) -> Value {
     v.map_or(Value::Null, |x| Value::Int(x.into()))
 }
@@ -127,6 +148,12 @@ macro_rules! fields {
         pub(crate) const FAMILY_FIELDS: usize = [$($fname),*].len();
         /// How many member fields there are (the entries of [`FIELDS`] after the family's).
         pub(crate) const MEMBER_FIELDS: usize = [$($mname),*].len();
+
+        /// Every member getter as a [`raw`] integer, by slot (see [`RawGet`]).
+        #[allow(unused_variables)]
+        pub(crate) static MEMBER_RAW: [RawGet; MEMBER_FIELDS] = [
+            $( |$a: &Anggota, $t: Date| -> i64 { raw($mget) }, )*
+        ];
 
         /// Every family field of `k`, by slot: what each getter returns, read in one pass.
         pub(crate) fn read_family(k: &Keluarga) -> [Value; FAMILY_FIELDS] {
