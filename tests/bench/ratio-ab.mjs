@@ -19,11 +19,15 @@ const mods = [];
 for (const path of paths) {
   const { instance } = await WebAssembly.instantiate(readFileSync(path), {});
   const families = instance.exports.setup(2000);
-  mods.push({ path, ex: instance.exports, families, ns: { validate: [], score: [] }, sum: {} });
+  mods.push({
+    path, ex: instance.exports, families, ns: { validate: [], score: [], predict: [], decide: [] }, sum: {},
+  });
 }
 // The same repetitions as crates/ratio/src/main.rs and tests/bench/ratio.mjs.
-for (const [kernel, reps] of [['validate', 200], ['score', 1000]]) {
-  const run = (m) => (kernel === 'score' ? m.ex.run_score : m.ex.run_validate);
+// `predict` and `decide` are `score`'s two halves, timed apart.
+const kernels = [['validate', 200], ['score', 1000], ['predict', 1000], ['decide', 1000]];
+for (const [kernel, reps] of kernels) {
+  const run = (m) => m.ex[`run_${kernel}`];
   for (const m of mods) {
     run(m)(1); // warm-up, lets V8 tier up
     run(m)(1);
@@ -38,7 +42,7 @@ for (const [kernel, reps] of [['validate', 200], ['score', 1000]]) {
     }
   }
 }
-for (const kernel of ['validate', 'score']) {
+for (const [kernel] of kernels) {
   for (const m of mods) {
     const a = [...m.ns[kernel]].sort((x, y) => x - y);
     console.log(JSON.stringify({

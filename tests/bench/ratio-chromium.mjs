@@ -24,11 +24,16 @@ try {
     async ({ b64, n, rounds }) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const { instance } = await WebAssembly.instantiate(bytes, {});
-      const { setup, run_validate, run_score } = instance.exports;
+      const { setup, run_validate, run_score, run_predict, run_decide } = instance.exports;
       const families = setup(n);
       const out = [];
       // The same repetitions as the native side (crates/ratio/src/main.rs).
-      for (const [name, reps, f] of [["validate", 200, run_validate], ["score", 1000, run_score]]) {
+      for (const [name, reps, f] of [
+        ["validate", 200, run_validate],
+        ["score", 1000, run_score],
+        ["predict", 1000, run_predict],
+        ["decide", 1000, run_decide],
+      ]) {
         f(1); // warm-up (tier-up to optimized code)
         let best = Infinity;
         let checksum = 0n;

@@ -24,11 +24,16 @@ if (!wasmPath) {
 const n = Number(nArg ?? 2000);
 const rounds = Number(roundsArg ?? 5);
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
-const { setup, run_validate, run_score } = instance.exports;
+const { setup, run_validate, run_score, run_predict, run_decide } = instance.exports;
 const families = setup(n);
 // The same repetitions as the native side (crates/ratio/src/main.rs, where the reason
 // for rounds this long is given).
-for (const [name, reps, f] of [['validate', 200, run_validate], ['score', 1000, run_score]]) {
+for (const [name, reps, f] of [
+  ['validate', 200, run_validate],
+  ['score', 1000, run_score],
+  ['predict', 1000, run_predict],
+  ['decide', 1000, run_decide],
+]) {
   f(1); // warm-up (also lets V8 tier up to optimized code)
   let best = Infinity;
   let checksum = 0n;

@@ -104,6 +104,17 @@ pub(crate) trait Record {
     fn mem(&self, get: MemGet, slot: u16) -> Value;
     /// Null when the family has no single active head.
     fn head(&self, get: MemGet, slot: u16) -> Value;
+    /// A `head.` field through its raw getter; [`RAW_NULL`] when the family has no
+    /// single active head. One small getter returning in a register: under wasm32,
+    /// [`Record::head`] is a dispatch over every member field and a [`Value`]
+    /// returned through memory.
+    #[inline(always)]
+    fn head_raw(&self, raw: RawGet) -> i64 {
+        self.head_member()
+            .map_or(RAW_NULL, |a| raw(a, self.today()))
+    }
+    /// The active head, if exactly one.
+    fn head_member(&self) -> Option<&Anggota>;
     fn aggregate(&self, agg: Agg, cond: Option<&AggCond>, cache: u16) -> Value;
 }
 
@@ -136,6 +147,10 @@ fn member_value_outlined(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Va
 
 impl Record for Env<'_> {
     const INLINE_LEAVES: bool = cfg!(target_arch = "wasm32");
+
+    fn head_member(&self) -> Option<&Anggota> {
+        self.head
+    }
 
     fn today(&self) -> Date {
         self.today
@@ -233,6 +248,10 @@ pub(crate) struct View<'a> {
 impl Record for View<'_> {
     const INLINE_LEAVES: bool = true;
 
+    fn head_member(&self) -> Option<&Anggota> {
+        self.head
+    }
+
     fn today(&self) -> Date {
         self.today
     }
@@ -314,14 +333,14 @@ pub(crate) enum Node {
     MemCmpK(CmpOp, MemGet, u16, i64),
     /// `family_field <op> constant`.
     FamCmpK(CmpOp, FamGet, u16, i64),
-    /// `head.field <op> constant`.
-    HeadCmpK(CmpOp, MemGet, u16, i64),
+    /// `head.field <op> constant` (the field's getter as a [`RawGet`]).
+    HeadCmpK(CmpOp, RawGet, i64),
     /// `member_field in {…}`.
     MemIn(MemGet, u16, Box<[(i64, i64)]>, bool),
     /// `family_field in {…}`.
     FamIn(FamGet, u16, Box<[(i64, i64)]>, bool),
-    /// `head.field in {…}`.
-    HeadIn(MemGet, u16, Box<[(i64, i64)]>, bool),
+    /// `head.field in {…}` (the field's getter as a [`RawGet`]).
+    HeadIn(RawGet, Box<[(i64, i64)]>, bool),
     /// `member_field == null` (`!= null` when the flag is set).
     MemIsNull(MemGet, u16, bool),
     /// `family_field == null` (`!= null` when the flag is set).
@@ -563,9 +582,7 @@ impl MemberTests {
                 // dispatch over every field and a `Value` returned through memory.
                 let x = (t.raw)(a, today);
                 return match t.test {
-                    Test::Range(lo, hi, negate) => {
-                        x != RAW_NULL && (lo <= x && x <= hi) != negate
-                    }
+                    Test::Range(lo, hi, negate) => x != RAW_NULL && (lo <= x && x <= hi) != negate,
                     Test::IsNull(negate) => (x == RAW_NULL) != negate,
                     Test::True => x == 1,
                 };
@@ -727,13 +744,14 @@ macro_rules! match_node {
             // `head.` fields and aggregates are one call each: as leaves, scoring's
             // variables that read them cost no call of `eval_inner` besides.
             Node::Head(get, slot) => $env.head(*get, *slot),
-            Node::HeadCmpK(op, get, slot, k) => match $env.head(*get, *slot) {
-                Int(x) => Bool(cmp_int(*op, x, *k)),
-                _ => Null,
+            // Integer fields (the parser's types): the raw integer is the value.
+            Node::HeadCmpK(op, raw, k) => match $env.head_raw(*raw) {
+                RAW_NULL => Null,
+                x => Bool(cmp_int(*op, x, *k)),
             },
-            Node::HeadIn(get, slot, set, negate) => match $env.head(*get, *slot) {
-                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
-                _ => Null,
+            Node::HeadIn(raw, set, negate) => match $env.head_raw(*raw) {
+                RAW_NULL => Null,
+                x => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
             },
             Node::Aggregate(agg, cond, _, cache) => $env.aggregate(*agg, cond.as_deref(), *cache),
             $($rest)*
@@ -775,6 +793,15 @@ fn eval_then<R: Record, T>(node: &Node, env: &R, f: impl Fn(Value) -> T) -> T {
         Some(v) => f(v),
         None => f(eval_inner(node, env)),
     }
+}
+
+/// The raw getter of member field `slot` (a slot the parser resolved, so always
+/// present; a getter of nothing otherwise).
+fn raw_getter(slot: u16) -> RawGet {
+    MEMBER_RAW
+        .get(usize::from(slot))
+        .copied()
+        .unwrap_or(|_, _| RAW_NULL)
 }
 
 /// A value reduced to what [`Node::And`], [`Node::Or`] and [`Node::Not`] read: 0 false,
@@ -1220,7 +1247,7 @@ impl Parser {
             let set = self.set()?;
             let node = match l {
                 Node::Mem(g, slot) => Node::MemIn(g, slot, set, negate),
-                Node::Head(g, slot) => Node::HeadIn(g, slot, set, negate),
+                Node::Head(_, slot) => Node::HeadIn(raw_getter(slot), set, negate),
                 Node::Fam(g, slot) => Node::FamIn(g, slot, set, negate),
                 other => Node::In(Box::new(other), set, negate),
             };
@@ -1529,7 +1556,9 @@ fn compare(pos: usize, op: CmpOp, left: Typed, right: Typed) -> Result<Typed, Ex
     }
     let node = match (l, r) {
         (Node::Mem(g, slot), Node::Const(Value::Int(k))) => Node::MemCmpK(op, g, slot, k),
-        (Node::Head(g, slot), Node::Const(Value::Int(k))) => Node::HeadCmpK(op, g, slot, k),
+        (Node::Head(_, slot), Node::Const(Value::Int(k))) => {
+            Node::HeadCmpK(op, raw_getter(slot), k)
+        }
         (Node::Fam(g, slot), Node::Const(Value::Int(k))) => Node::FamCmpK(op, g, slot, k),
         (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
     };

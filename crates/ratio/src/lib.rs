@@ -95,6 +95,46 @@ impl Workload {
     }
 }
 
+impl Workload {
+    /// `score`'s first half alone: `predict` of every family, `reps` times.
+    pub fn predict(&self, reps: u32) -> u64 {
+        let mut sum = 0u64;
+        for _ in 0..reps {
+            for k in &self.families {
+                let (bits, desil) = match self.model.predict(k, self.today) {
+                    Ok(p) => (p.log_per_capita.to_bits(), p.desil),
+                    Err(_) => (0, 1),
+                };
+                sum = sum
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(bits ^ u64::from(desil));
+            }
+        }
+        sum
+    }
+
+    /// `score`'s second half alone: `decide_into` of every family at its desil
+    /// (predicted once, before the loops), `reps` times.
+    pub fn decide(&self, reps: u32) -> u64 {
+        let desils: Vec<u8> = self
+            .families
+            .iter()
+            .map(|k| self.model.predict(k, self.today).map_or(1, |p| p.desil))
+            .collect();
+        let mut sum = 0u64;
+        let mut d = Decisions::default();
+        for _ in 0..reps {
+            for (k, &desil) in self.families.iter().zip(&desils) {
+                self.rules.decide_into(k, desil, self.today, &mut d);
+                sum = sum
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(u64::from(desil) ^ decision_bits(&d));
+            }
+        }
+        sum
+    }
+}
+
 fn decision_bits(d: &Decisions) -> u64 {
     d.programs.iter().fold(d.excluded.is_some() as u64, |h, p| {
         h.wrapping_mul(131)
@@ -118,4 +158,14 @@ pub extern "C" fn run_validate(reps: u32) -> u64 {
 #[unsafe(no_mangle)]
 pub extern "C" fn run_score(reps: u32) -> u64 {
     WORK.get().map_or(0, |w| w.score(reps))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn run_predict(reps: u32) -> u64 {
+    WORK.get().map_or(0, |w| w.predict(reps))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn run_decide(reps: u32) -> u64 {
+    WORK.get().map_or(0, |w| w.decide(reps))
 }

@@ -1,8 +1,9 @@
 //! Native side of the wasm/native ratio (issue 5): times the kernel loops of
 //! `tepat_ratio` and prints one JSON line per kernel, in the same form as
 //! `tests/bench/ratio.mjs` prints for the wasm32 module. `cargo xtask bench` runs both
-//! and divides. Usage: `tepat-ratio [families] [rounds] [validate|score]` (the third
-//! argument runs one kernel only, for profiling).
+//! and divides. Usage: `tepat-ratio [families] [rounds] [validate|score|predict|decide]`
+//! (the third argument runs one kernel only, for profiling). `predict` and `decide` are
+//! the two halves of `score`, timed apart to show which one the ratio comes from.
 //!
 //! Both sides time a round by the main thread's CPU time (`/proc/thread-self/schedstat`,
 //! nanoseconds) rather than wall time, so other load on a shared machine does not count;
@@ -37,6 +38,8 @@ fn main() {
             tepat_ratio::run_validate as extern "C" fn(u32) -> u64,
         ),
         ("score", 1000, tepat_ratio::run_score),
+        ("predict", 1000, tepat_ratio::run_predict),
+        ("decide", 1000, tepat_ratio::run_decide),
     ] {
         if only.as_deref().is_some_and(|k| k != name) {
             continue;

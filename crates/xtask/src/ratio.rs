@@ -128,7 +128,8 @@ fn report(best: &Lines) -> bool {
     eprintln!(
         "xtask: wasm/native ratio (main-thread CPU time, {FAMILIES} generated families, best of {PASSES}×{ROUNDS} rounds)"
     );
-    for kernel in ["validate", "score"] {
+    // `predict` and `decide` are `score`'s two halves, timed apart.
+    for kernel in ["validate", "score", "predict", "decide"] {
         let Some((native_ns, native_sum)) = best.get(&("native".to_owned(), kernel.to_owned()))
         else {
             eprintln!("xtask: no native figure for {kernel}");
