@@ -102,6 +102,15 @@ pub(crate) trait Record {
     fn fam(&self, get: FamGet, slot: u16) -> Value;
     /// Null when there is no member at hand.
     fn mem(&self, get: MemGet, slot: u16) -> Value;
+    /// An integer member field (the parser's types for `MemCmpK` and `MemIn`), `None`
+    /// when unanswered or when there is no member at hand.
+    #[inline(always)]
+    fn mem_int(&self, get: MemGet, slot: u16) -> Option<i64> {
+        match self.mem(get, slot) {
+            Value::Int(x) => Some(x),
+            _ => None,
+        }
+    }
     /// Null when the family has no single active head.
     fn head(&self, get: MemGet, slot: u16) -> Value;
     /// A `head.` field through its raw getter; [`RAW_NULL`] when the family has no
@@ -137,6 +146,25 @@ fn member_value(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
     }
 }
 
+/// An integer member field (`None` when unanswered): under wasm32 through the field's
+/// raw getter ([`MEMBER_RAW`]: a small function returning in a register; with V8's
+/// speculative inlining of indirect calls, Chromium inlines it), natively through
+/// [`member_value`].
+#[inline(always)]
+fn member_int(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Option<i64> {
+    if cfg!(target_arch = "wasm32") {
+        match raw_getter(slot)(a, today) {
+            RAW_NULL => None,
+            x => Some(x),
+        }
+    } else {
+        match member_value(get, slot, a, today) {
+            Value::Int(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
 /// [`member_value`] in a function of its own under wasm32 (for the loop of
 /// [`MemberTests::hold`]: V8 compiles the `match` inlined into a loop much slower).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
@@ -165,6 +193,13 @@ impl Record for Env<'_> {
             .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
     }
 
+    /// Under wasm32 through the field's raw getter (see [`member_int`]).
+    #[inline(always)]
+    fn mem_int(&self, get: MemGet, slot: u16) -> Option<i64> {
+        self.anggota
+            .and_then(|a| member_int(get, slot, a, self.today))
+    }
+
     fn head(&self, get: MemGet, slot: u16) -> Value {
         self.head
             .map_or(Value::Null, |a| member_value(get, slot, a, self.today))
@@ -182,7 +217,7 @@ impl Record for Env<'_> {
             return fold_aggregate(
                 agg,
                 active.map(|m| {
-                    matches!(member_value(*get, *slot, m, self.today), Value::Int(x) if cmp_int(*op, x, *k))
+                    matches!(member_int(*get, *slot, m, self.today), Some(x) if cmp_int(*op, x, *k))
                 }),
             );
         }
@@ -723,17 +758,17 @@ macro_rules! match_node {
             Node::Const(v) => *v,
             Node::Fam(get, slot) => $env.fam(*get, *slot),
             Node::Mem(get, slot) => $env.mem(*get, *slot),
-            Node::MemCmpK(op, get, slot, k) => match $env.mem(*get, *slot) {
-                Int(x) => Bool(cmp_int(*op, x, *k)),
-                _ => Null,
+            Node::MemCmpK(op, get, slot, k) => match $env.mem_int(*get, *slot) {
+                Some(x) => Bool(cmp_int(*op, x, *k)),
+                None => Null,
             },
             Node::FamCmpK(op, get, slot, k) => match $env.fam(*get, *slot) {
                 Int(x) => Bool(cmp_int(*op, x, *k)),
                 _ => Null,
             },
-            Node::MemIn(get, slot, set, negate) => match $env.mem(*get, *slot) {
-                Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
-                _ => Null,
+            Node::MemIn(get, slot, set, negate) => match $env.mem_int(*get, *slot) {
+                Some(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
+                None => Null,
             },
             Node::FamIn(get, slot, set, negate) => match $env.fam(*get, *slot) {
                 Int(x) => Bool(set.iter().any(|&(lo, hi)| lo <= x && x <= hi) != *negate),
