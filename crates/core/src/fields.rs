@@ -471,6 +471,16 @@ mod tests {
                         let v = member_field(a, today, slot as u16);
                         assert_eq!(v, get(a, today), "slot {slot}");
                         assert_eq!(v, slots[slot], "slot {slot}");
+                        // The raw getter (what wasm32's member tests read) gives the
+                        // same answer as an integer: the value of an integer field,
+                        // 0/1 of a boolean, a non-null mark for a date or text, and
+                        // RAW_NULL exactly when the field is unanswered.
+                        let x = MEMBER_RAW[slot](a, today);
+                        assert_eq!(x, raw(v), "slot {slot}");
+                        assert_eq!(x == RAW_NULL, v.is_null(), "slot {slot}");
+                        if let Value::Int(n) = v {
+                            assert_eq!(x, n, "slot {slot}");
+                        }
                         compared += 1;
                     }
                     for past in [MEMBER_FIELDS, MEMBER_FIELDS + 1, usize::from(u16::MAX)] {
