@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{RankingModel, Transform, desil_of};
+use super::model::{CompiledVar, RankingModel, Transform, desil_of};
 use crate::date::Date;
 use crate::expr::{Env, Record, View};
 use crate::fields::Value;
@@ -108,13 +108,7 @@ pub struct Score {
 
 /// The regressor value of variable `i`, and the raw value it came from.
 #[inline]
-fn regressor<R: Record>(
-    model: &RankingModel,
-    i: usize,
-    record: &R,
-    members: f64,
-) -> (f64, Option<i64>) {
-    let v = &model.vars[i];
+fn regressor<R: Record>(v: &CompiledVar, record: &R, members: f64) -> (f64, Option<i64>) {
     let raw = v.expr.eval_in_then(record, |value| match value {
         Value::Int(x) => Some(x),
         Value::Bool(b) => Some(i64::from(b)),
@@ -156,9 +150,9 @@ impl RankingModel {
         let g = &self.groups[group];
         let n = f64::from(members);
         let mut sum = g.intercept;
-        for i in 0..self.vars.len() {
-            let (x, _) = regressor(self, i, &view, n);
-            sum += g.coef[i] * x;
+        for (v, c) in self.vars.iter().zip(&g.coef) {
+            let (x, _) = regressor(v, &view, n);
+            sum += c * x;
         }
         let per_capita = libm::exp(sum);
         Ok(Prediction {
@@ -184,7 +178,7 @@ impl RankingModel {
         let mut baseline = g.intercept;
         let mut factors = Vec::new();
         for (i, var) in self.vars.iter().enumerate() {
-            let (x, raw) = regressor(self, i, &env, n);
+            let (x, raw) = regressor(var, &env, n);
             let coef = g.coef[i];
             sum += coef * x;
             baseline += coef * var.reference;
