@@ -106,7 +106,7 @@ pub struct Score {
     pub summary: Text,
 }
 
-/// The regressor value of variable `i`, and the raw value it came from.
+/// The regressor value of variable `v`, and the raw value it came from.
 #[inline]
 fn regressor<R: Record>(v: &CompiledVar, record: &R, members: f64) -> (f64, Option<i64>) {
     let raw = v.expr.eval_in_then(record, |value| match value {
