@@ -165,14 +165,6 @@ fn member_int(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Option<i64> {
     }
 }
 
-/// [`member_value`] in a function of its own under wasm32 (for the loop of
-/// [`MemberTests::hold`]: V8 compiles the `match` inlined into a loop much slower).
-#[cfg_attr(target_arch = "wasm32", inline(never))]
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn member_value_outlined(get: MemGet, slot: u16, a: &Anggota, today: Date) -> Value {
-    member_value(get, slot, a, today)
-}
-
 impl Record for Env<'_> {
     const INLINE_LEAVES: bool = false;
 
@@ -613,8 +605,8 @@ impl MemberTests {
             if cfg!(target_arch = "wasm32") {
                 // Ranges test integer fields and `True` boolean ones (the parser's
                 // types), so the raw integer decides each test: one small getter
-                // returning in a register, where `member_value_outlined` was a
-                // dispatch over every field and a `Value` returned through memory.
+                // returning in a register, where `member_field` is a dispatch over
+                // every field and a `Value` returned through memory.
                 let x = (t.raw)(a, today);
                 return match t.test {
                     Test::Range(lo, hi, negate) => x != RAW_NULL && (lo <= x && x <= hi) != negate,
@@ -622,7 +614,7 @@ impl MemberTests {
                     Test::True => x == 1,
                 };
             }
-            let v = member_value_outlined(t.get, t.slot, a, today);
+            let v = member_value(t.get, t.slot, a, today);
             match t.test {
                 Test::Range(lo, hi, negate) => {
                     matches!(v, Value::Int(x) if (lo <= x && x <= hi) != negate)
