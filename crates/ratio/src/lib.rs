@@ -81,10 +81,7 @@ impl Workload {
         let mut d = Decisions::default();
         for _ in 0..reps {
             for k in &self.families {
-                let (bits, desil) = match self.model.predict(k, self.today) {
-                    Ok(p) => (p.log_per_capita.to_bits(), p.desil),
-                    Err(_) => (0, 1),
-                };
+                let (bits, desil) = self.predicted(k);
                 self.rules.decide_into(k, desil, self.today, &mut d);
                 sum = sum
                     .wrapping_mul(1_000_003)
@@ -93,18 +90,13 @@ impl Workload {
         }
         sum
     }
-}
 
-impl Workload {
     /// `score`'s first half alone: `predict` of every family, `reps` times.
     pub fn predict(&self, reps: u32) -> u64 {
         let mut sum = 0u64;
         for _ in 0..reps {
             for k in &self.families {
-                let (bits, desil) = match self.model.predict(k, self.today) {
-                    Ok(p) => (p.log_per_capita.to_bits(), p.desil),
-                    Err(_) => (0, 1),
-                };
+                let (bits, desil) = self.predicted(k);
                 sum = sum
                     .wrapping_mul(1_000_003)
                     .wrapping_add(bits ^ u64::from(desil));
@@ -116,11 +108,7 @@ impl Workload {
     /// `score`'s second half alone: `decide_into` of every family at its desil
     /// (predicted once, before the loops), `reps` times.
     pub fn decide(&self, reps: u32) -> u64 {
-        let desils: Vec<u8> = self
-            .families
-            .iter()
-            .map(|k| self.model.predict(k, self.today).map_or(1, |p| p.desil))
-            .collect();
+        let desils: Vec<u8> = self.families.iter().map(|k| self.predicted(k).1).collect();
         let mut sum = 0u64;
         let mut d = Decisions::default();
         for _ in 0..reps {
@@ -132,6 +120,15 @@ impl Workload {
             }
         }
         sum
+    }
+
+    /// A family's predicted log per-capita bits and desil (0 and desil 1 when it
+    /// cannot be scored).
+    fn predicted(&self, k: &Keluarga) -> (u64, u8) {
+        match self.model.predict(k, self.today) {
+            Ok(p) => (p.log_per_capita.to_bits(), p.desil),
+            Err(_) => (0, 1),
+        }
     }
 }
 
