@@ -8,8 +8,63 @@
 //! Both sides time a round by the main thread's CPU time (`/proc/thread-self/schedstat`,
 //! nanoseconds) rather than wall time, so other load on a shared machine does not count;
 //! where that file is missing they fall back to wall time and say so.
+//!
+//! `tepat-ratio --serve [families]` times one round per command instead: it reads lines
+//! `<kernel> <reps>` on stdin and answers each with one JSON line holding the round's
+//! CPU and wall time. `cargo xtask bench ratio` drives this side and the wasm sides
+//! (which serve the same protocol) in alternation, so each wasm round is compared with
+//! native rounds run just before and after it, under the same load.
+
+use std::io::{BufRead, Write};
 
 use std::time::Instant;
+
+/// A kernel by name.
+fn kernel(name: &str) -> Option<extern "C" fn(u32) -> u64> {
+    Some(match name {
+        "validate" => tepat_ratio::run_validate,
+        "score" => tepat_ratio::run_score,
+        "predict" => tepat_ratio::run_predict,
+        "decide" => tepat_ratio::run_decide,
+        _ => return None,
+    })
+}
+
+/// The `--serve` loop (see the module comment). A malformed command is answered with
+/// `{"error": …}` and the loop goes on.
+fn serve(n: u32) {
+    let families = tepat_ratio::setup(n);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = writeln!(out, "{{\"ready\":true,\"families\":{families}}}");
+    let _ = out.flush();
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let mut words = line.split_whitespace();
+        let (Some(f), Some(reps)) = (
+            words.next().and_then(kernel),
+            words.next().and_then(|r| r.parse::<u32>().ok()),
+        ) else {
+            let _ = writeln!(out, "{{\"error\":\"expected <kernel> <reps>\"}}");
+            let _ = out.flush();
+            continue;
+        };
+        let (t, c) = (Instant::now(), thread_cpu_ns());
+        let checksum = f(reps);
+        let wall = t.elapsed().as_nanos() as f64;
+        let per = f64::from(families) * f64::from(reps);
+        let cpu = match (c, thread_cpu_ns()) {
+            (Some(a), Some(b)) => format!("{:.1}", (b - a) as f64 / per),
+            _ => "null".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{{\"cpu_ns\":{cpu},\"wall_ns\":{:.1},\"checksum\":\"{checksum:016x}\"}}",
+            wall / per
+        );
+        let _ = out.flush();
+    }
+}
 
 /// CPU nanoseconds of this thread, if Linux tells.
 fn thread_cpu_ns() -> Option<u64> {
@@ -22,7 +77,12 @@ fn thread_cpu_ns() -> Option<u64> {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--serve") {
+        args.next();
+        serve(args.next().and_then(|s| s.parse().ok()).unwrap_or(2000));
+        return;
+    }
     let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
     let only = args.next();
