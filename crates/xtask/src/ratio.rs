@@ -1,7 +1,8 @@
 //! The wasm/native time ratio of tepat-core (issue 5). `crates/ratio` holds the same
 //! validation and scoring loops; they run natively (`tepat-ratio`) and as a plain
-//! wasm32 module in Node (`tests/bench/ratio.mjs`). The wasm module is built twice: with the `release` profile (opt-level 3, like
-//! the native side) and with `wasm-release` (opt-level "z", as the PWA ships it).
+//! wasm32 module in Node (`tests/bench/ratio.mjs`). The wasm module is built twice: with
+//! the `release` profile (opt-level 3, like the native side) and with `wasm-release`
+//! (opt-level "z", as the PWA ships it).
 //!
 //! The O3 module also runs in a page of Debian's Chromium (`tests/bench/ratio-chromium.mjs`,
 //! the engine of Chrome on Android, newer than Node's).
