@@ -43,7 +43,10 @@ fn serve(n: u32) {
         let mut words = line.split_whitespace();
         let (Some(f), Some(reps)) = (
             words.next().and_then(kernel),
-            words.next().and_then(|r| r.parse::<u32>().ok()),
+            words
+                .next()
+                .and_then(|r| r.parse::<u32>().ok())
+                .filter(|&r| r > 0),
         ) else {
             let _ = writeln!(out, "{{\"error\":\"expected <kernel> <reps>\"}}");
             let _ = out.flush();
