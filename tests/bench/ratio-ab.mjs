@@ -23,7 +23,7 @@ for (const path of paths) {
     path, ex: instance.exports, families, ns: { validate: [], score: [], predict: [], decide: [] }, sum: {},
   });
 }
-// The same repetitions as crates/ratio/src/main.rs and tests/bench/ratio.mjs.
+// The same repetitions as crates/ratio/src/main.rs without `--serve`.
 // `predict` and `decide` are `score`'s two halves, timed apart.
 const kernels = [['validate', 200], ['score', 1000], ['predict', 1000], ['decide', 1000]];
 for (const [kernel, reps] of kernels) {

@@ -1,19 +1,16 @@
 //! Native side of the wasm/native ratio (issue 5): times the kernel loops of
-//! `tepat_ratio` and prints one JSON line per kernel, in the same form as
-//! `tests/bench/ratio.mjs` prints for the wasm32 module. `cargo xtask bench` runs both
-//! and divides. Usage: `tepat-ratio [families] [rounds] [validate|score|predict|decide]`
-//! (the third argument runs one kernel only, for profiling). `predict` and `decide` are
-//! the two halves of `score`, timed apart to show which one the ratio comes from.
-//!
-//! Both sides time a round by the main thread's CPU time (`/proc/thread-self/schedstat`,
-//! nanoseconds) rather than wall time, so other load on a shared machine does not count;
-//! where that file is missing they fall back to wall time and say so.
+//! `tepat_ratio`. `tepat-ratio [families] [rounds] [validate|score|predict|decide]`
+//! prints one JSON line per kernel, the best of its rounds by the main thread's CPU time
+//! (`/proc/thread-self/schedstat`; wall time where that file is missing); the third
+//! argument runs one kernel only, for profiling. `predict` and `decide` are the two
+//! halves of `score`, timed apart to show which one the ratio comes from.
 //!
 //! `tepat-ratio --serve [families]` times one round per command instead: it reads lines
 //! `<kernel> <reps>` on stdin and answers each with one JSON line holding the round's
-//! CPU and wall time. `cargo xtask bench ratio` drives this side and the wasm sides
-//! (which serve the same protocol) in alternation, so each wasm round is compared with
-//! native rounds run just before and after it, under the same load.
+//! wall time per family and its checksum (`{"error": …}` for a malformed line).
+//! `tests/bench/ratio.mjs` (Node) and `tests/bench/ratio-chromium.mjs` serve the same
+//! protocol for the wasm32 module; `cargo xtask bench ratio` alternates the sides' rounds,
+//! so each wasm round is compared with native rounds run just before and after it.
 
 use std::io::{BufRead, Write};
 
@@ -52,18 +49,12 @@ fn serve(n: u32) {
             let _ = out.flush();
             continue;
         };
-        let (t, c) = (Instant::now(), thread_cpu_ns());
+        let t = Instant::now();
         let checksum = f(reps);
-        let wall = t.elapsed().as_nanos() as f64;
-        let per = f64::from(families) * f64::from(reps);
-        let cpu = match (c, thread_cpu_ns()) {
-            (Some(a), Some(b)) => format!("{:.1}", (b - a) as f64 / per),
-            _ => "null".to_owned(),
-        };
+        let wall = t.elapsed().as_nanos() as f64 / (f64::from(families) * f64::from(reps));
         let _ = writeln!(
             out,
-            "{{\"cpu_ns\":{cpu},\"wall_ns\":{:.1},\"checksum\":\"{checksum:016x}\"}}",
-            wall / per
+            "{{\"wall_ns\":{wall:.1},\"checksum\":\"{checksum:016x}\"}}"
         );
         let _ = out.flush();
     }
@@ -94,19 +85,15 @@ fn main() {
     // scheduler ticks (4 ms here): on a quiet machine a round of 20 validations of
     // 2,000 families (≈ 32 ms) read in steps of 100 ns per family, ±12 % of the result
     // (docs/benchmarks.md, session 7). Rounds of ≈ 0.3–1 s keep a tick below 1.5 %.
-    for (name, reps, f) in [
-        (
-            "validate",
-            200,
-            tepat_ratio::run_validate as extern "C" fn(u32) -> u64,
-        ),
-        ("score", 1000, tepat_ratio::run_score),
-        ("predict", 1000, tepat_ratio::run_predict),
-        ("decide", 1000, tepat_ratio::run_decide),
+    for (name, reps) in [
+        ("validate", 200),
+        ("score", 1000),
+        ("predict", 1000),
+        ("decide", 1000),
     ] {
-        if only.as_deref().is_some_and(|k| k != name) {
+        let Some(f) = kernel(name).filter(|_| only.as_deref().is_none_or(|k| k == name)) else {
             continue;
-        }
+        };
         f(1); // warm-up
         let mut best = f64::INFINITY;
         let mut checksum = 0;

@@ -9,7 +9,7 @@
 //!
 //! The machines here are shared, and their speed moves by tens of percent from one
 //! second to the next (docs/benchmarks.md, session 9). So every side runs as a server of
-//! timed rounds (`--serve`), started once; short rounds (15–50 ms, wall time: a page has
+//! timed rounds, started once; short rounds (15–50 ms, wall time: a page has
 //! no CPU clock, and the thread CPU clock is too coarse for them) alternate, native
 //! before and after each wasm round, and the ratio reported is the median over the
 //! rounds of each wasm round against the two native rounds around it, with its
@@ -107,7 +107,7 @@ pub fn run() -> bool {
 }
 
 /// One running side of the bench, serving `<kernel> <reps>` commands
-/// (`tepat-ratio --serve`, `ratio.mjs --serve`, `ratio-chromium.mjs --serve`).
+/// (`tepat-ratio --serve`, `tests/bench/ratio.mjs`, `tests/bench/ratio-chromium.mjs`).
 struct Side {
     name: &'static str,
     child: Child,
@@ -281,7 +281,6 @@ fn quartiles(xs: &[f64]) -> (f64, f64, f64) {
 fn in_chromium(wasm: &Path, chromium: &Path) -> Command {
     let mut c = cmd("node");
     c.arg("tests/bench/ratio-chromium.mjs")
-        .arg("--serve")
         .arg(wasm)
         .arg(FAMILIES)
         .env("CHROMIUM", chromium);
@@ -290,10 +289,7 @@ fn in_chromium(wasm: &Path, chromium: &Path) -> Command {
 
 fn node(wasm: &Path) -> Command {
     let mut c = cmd("node");
-    c.arg("tests/bench/ratio.mjs")
-        .arg("--serve")
-        .arg(wasm)
-        .arg(FAMILIES);
+    c.arg("tests/bench/ratio.mjs").arg(wasm).arg(FAMILIES);
     c
 }
 
