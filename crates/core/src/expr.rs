@@ -485,6 +485,56 @@ impl Expr {
         member_tests(&self.node)
     }
 
+    /// The expression as a [`QuickValue`], when it is one family slot, family slot
+    /// tests joined by `and` or `or` (each a comparison with a constant, a null test, or
+    /// a set of one range or of codes 0–63), a `head.` field or such a test of one, or a
+    /// `count` whose condition is member field tests: the forms of ranking-model
+    /// variables. `None` for other forms and for non-integer, non-boolean types.
+    pub(crate) fn quick_value(&self) -> Option<QuickValue> {
+        if !matches!(self.ty, Type::Int | Type::Bool) {
+            return None;
+        }
+        let fam_test = |n: &Node| {
+            let (slot, within, negate, null) = match (slot_range(n), n) {
+                (Some((false, slot, lo, hi, negate, null)), _) => {
+                    (slot, Within::Range(lo, hi), negate, null)
+                }
+                (Some(_), _) => return None,
+                (None, Node::FamIn(_, slot, set, negate)) => {
+                    (*slot, Within::of_set(set)?, *negate, false)
+                }
+                _ => return None,
+            };
+            Some(FamTest {
+                slot,
+                within,
+                negate,
+                null,
+            })
+        };
+        Some(match &self.node {
+            // The expression's type is the field's: an integer or a boolean.
+            Node::Fam(_, slot) => QuickValue::Fam(*slot),
+            Node::Head(_, slot) => QuickValue::Head(*MEMBER_RAW.get(usize::from(*slot))?),
+            Node::HeadCmpK(op, raw, k) => {
+                let (lo, hi, negate) = cmp_range(*op, *k)?;
+                QuickValue::HeadTest(*raw, Within::Range(lo, hi), negate)
+            }
+            Node::HeadIn(raw, set, negate) => {
+                QuickValue::HeadTest(*raw, Within::of_set(set)?, *negate)
+            }
+            Node::Aggregate(Agg::Count, None, ..) => QuickValue::Members,
+            Node::Aggregate(Agg::Count, Some(c), ..) => QuickValue::Count(c.quick.clone()?),
+            Node::And(items) => {
+                QuickValue::FamTests(items.iter().map(fam_test).collect::<Option<_>>()?, false)
+            }
+            Node::Or(items) => {
+                QuickValue::FamTests(items.iter().map(fam_test).collect::<Option<_>>()?, true)
+            }
+            n => QuickValue::FamTest(fam_test(n)?),
+        })
+    }
+
     /// [`Expr::eval`] on any [`Record`] (validation's [`View`]).
     #[inline]
     pub(crate) fn eval_in<R: Record>(&self, r: &R) -> Value {
@@ -669,6 +719,171 @@ fn member_tests(node: &Node) -> Option<MemberTests> {
     })
 }
 
+/// The integers a direct test asks for: one range, or codes 0–63 as bits (a set
+/// whose ranges do not join into one, e.g. `in {5, 7}`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Within {
+    Range(i64, i64),
+    Codes(u64),
+}
+
+impl Within {
+    fn of_set(set: &[(i64, i64)]) -> Option<Within> {
+        if let Some((lo, hi)) = joined_range(set) {
+            return Some(Within::Range(lo, hi));
+        }
+        let mut bits = 0u64;
+        for &(lo, hi) in set {
+            if lo < 0 || hi > 63 {
+                return None;
+            }
+            for x in lo..=hi {
+                bits |= 1 << x;
+            }
+        }
+        Some(Within::Codes(bits))
+    }
+
+    #[inline(always)]
+    fn holds(self, x: i64) -> bool {
+        match self {
+            Within::Range(lo, hi) => lo <= x && x <= hi,
+            Within::Codes(bits) => (0..64).contains(&x) && (bits >> x) & 1 == 1,
+        }
+    }
+}
+
+/// One test of a family slot in a [`QuickValue`] (see [`slot_range`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FamTest {
+    slot: u16,
+    within: Within,
+    negate: bool,
+    /// `== null` (`!= null` when `negate`) instead of `within`.
+    null: bool,
+}
+
+impl FamTest {
+    /// 0 false, 1 true, 2 null.
+    #[inline(always)]
+    fn truth(&self, family: &[Value; FAMILY_FIELDS]) -> u8 {
+        let v = family
+            .get(usize::from(self.slot))
+            .copied()
+            .unwrap_or(Value::Null);
+        if self.null {
+            return u8::from(v.is_null() != self.negate);
+        }
+        match v {
+            Value::Int(x) => u8::from(self.within.holds(x) != self.negate),
+            _ => 2,
+        }
+    }
+}
+
+/// An integer or boolean expression in a form read without the evaluator
+/// ([`Expr::quick_value`]): [`QuickValue::get`] gives what [`Expr::eval`] gives, as an
+/// integer (a boolean as 0 or 1), `None` for null.
+#[derive(Clone, Debug)]
+pub(crate) enum QuickValue {
+    /// A family field.
+    Fam(u16),
+    /// One family slot test.
+    FamTest(FamTest),
+    /// Family slot tests joined by `and` (`or` when the flag is set), three-valued.
+    FamTests(Box<[FamTest]>, bool),
+    /// A `head.` field through its raw getter.
+    Head(RawGet),
+    /// A `head.` integer field within the set (outside when the flag is set).
+    HeadTest(RawGet, Within, bool),
+    /// `count()`: the active members.
+    Members,
+    /// `count(condition)`, the condition as member field tests.
+    Count(MemberTests),
+}
+
+impl QuickValue {
+    /// The value for a family read into `family` ([`crate::fields::read_family`]), with
+    /// its single active head, if any, and its `members` active members.
+    #[inline(always)]
+    pub(crate) fn get(
+        &self,
+        keluarga: &Keluarga,
+        family: &[Value; FAMILY_FIELDS],
+        head: Option<&Anggota>,
+        members: u32,
+        today: Date,
+    ) -> Option<i64> {
+        match self {
+            QuickValue::Fam(slot) => match family.get(usize::from(*slot))? {
+                Value::Int(x) => Some(*x),
+                Value::Bool(b) => Some(i64::from(*b)),
+                _ => None,
+            },
+            QuickValue::FamTest(t) => match t.truth(family) {
+                2 => None,
+                r => Some(i64::from(r)),
+            },
+            QuickValue::FamTests(tests, any) => {
+                // `and` stops at a false, `or` at a true.
+                let stop = u8::from(*any);
+                let mut all = true;
+                for t in tests.iter() {
+                    let r = t.truth(family);
+                    if r == stop {
+                        return Some(i64::from(stop));
+                    }
+                    all &= r != 2;
+                }
+                all.then_some(i64::from(1 - stop))
+            }
+            QuickValue::Head(raw) => match raw(head?, today) {
+                RAW_NULL => None,
+                x => Some(x),
+            },
+            QuickValue::HeadTest(raw, within, negate) => match raw(head?, today) {
+                RAW_NULL => None,
+                x => Some(i64::from(within.holds(x) != *negate)),
+            },
+            QuickValue::Members => Some(i64::from(members)),
+            QuickValue::Count(q) => Some(
+                keluarga
+                    .anggota
+                    .iter()
+                    .filter(|a| a.is_active() && q.hold(a, today))
+                    .count() as i64,
+            ),
+        }
+    }
+}
+
+/// A set's ranges as one range `lo..=hi`, when they join into one.
+fn joined_range(set: &[(i64, i64)]) -> Option<(i64, i64)> {
+    let mut items = set.to_vec();
+    items.sort_unstable();
+    let (mut lo, mut hi) = *items.first()?;
+    for &(a, b) in &items[1..] {
+        if a > hi.checked_add(1)? {
+            return None;
+        }
+        lo = lo.min(a);
+        hi = hi.max(b);
+    }
+    Some((lo, hi))
+}
+
+/// `x <op> k` as `x` within `lo..=hi` (outside when `negate`).
+fn cmp_range(op: CmpOp, k: i64) -> Option<(i64, i64, bool)> {
+    Some(match op {
+        CmpOp::Eq => (k, k, false),
+        CmpOp::Ne => (k, k, true),
+        CmpOp::Lt => (i64::MIN, k.checked_sub(1)?, false),
+        CmpOp::Le => (i64::MIN, k, false),
+        CmpOp::Gt => (k.checked_add(1)?, i64::MAX, false),
+        CmpOp::Ge => (k, i64::MAX, false),
+    })
+}
+
 /// One test of a slot (see [`slot_range`]): `(member, slot, lo, hi, negate, null)`.
 pub(crate) type SlotTest = (bool, u16, i64, i64, bool, bool);
 
@@ -679,29 +894,8 @@ pub(crate) type SlotTest = (bool, u16, i64, i64, bool, bool);
 /// `Some((member, slot, _, _, negate, true))` when it is `field == null` (`!= null`
 /// when `negate`), which is never null.
 fn slot_range(node: &Node) -> Option<SlotTest> {
-    let in_set = |set: &[(i64, i64)]| -> Option<(i64, i64)> {
-        let mut items = set.to_vec();
-        items.sort_unstable();
-        let (mut lo, mut hi) = *items.first()?;
-        for &(a, b) in &items[1..] {
-            if a > hi.checked_add(1)? {
-                return None;
-            }
-            lo = lo.min(a);
-            hi = hi.max(b);
-        }
-        Some((lo, hi))
-    };
-    let cmp = |op: CmpOp, k: i64| -> Option<(i64, i64, bool)> {
-        Some(match op {
-            CmpOp::Eq => (k, k, false),
-            CmpOp::Ne => (k, k, true),
-            CmpOp::Lt => (i64::MIN, k.checked_sub(1)?, false),
-            CmpOp::Le => (i64::MIN, k, false),
-            CmpOp::Gt => (k.checked_add(1)?, i64::MAX, false),
-            CmpOp::Ge => (k, i64::MAX, false),
-        })
-    };
+    let in_set = joined_range;
+    let cmp = cmp_range;
     match node {
         Node::MemCmpK(op, _, slot, k) => {
             cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n, false))

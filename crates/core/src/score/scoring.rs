@@ -114,6 +114,12 @@ fn regressor<R: Record>(v: &CompiledVar, record: &R, members: f64) -> (f64, Opti
         Value::Bool(b) => Some(i64::from(b)),
         _ => None,
     });
+    transformed(v, raw, members)
+}
+
+/// Variable `v`'s regressor value from its raw value `raw`.
+#[inline(always)]
+fn transformed(v: &CompiledVar, raw: Option<i64>, members: f64) -> (f64, Option<i64>) {
     let Some(r) = raw else {
         return (v.missing, None);
     };
@@ -151,7 +157,10 @@ impl RankingModel {
         let n = f64::from(members);
         let mut sum = g.intercept;
         for (v, c) in self.vars.iter().zip(&g.coef) {
-            let (x, _) = regressor(v, &view, n);
+            let (x, _) = match &v.quick {
+                Some(q) => transformed(v, q.get(keluarga, &family, view.head, members, today), n),
+                None => regressor(v, &view, n),
+            };
             sum += c * x;
         }
         let per_capita = libm::exp(sum);

@@ -494,3 +494,159 @@ fn member_tests_hold_as_the_evaluator() {
         "{compared} compared, {held} held"
     );
 }
+
+/// The direct form of family expressions (`Expr::quick_value`, read by `predict`)
+/// gives what the evaluator gives, for every ranking-model variable and for forms the
+/// model does not use yet (`!=`, `<`, `== null`, `or` with nulls, `head.` fields, counts),
+/// over the sample with each family answer unset and set to a range of codes, with
+/// members' answers changed, and without a head; the other forms are left to the
+/// evaluator.
+#[test]
+fn quick_values_give_what_the_evaluator_gives() {
+    use crate::expr::{Env, Expr};
+    use crate::fields::{Scope, Value, read_family};
+    use serde_json::{Value as J, json};
+    let model: J = serde_json::from_str(RankingModel::builtin_json()).unwrap();
+    let mut sources: Vec<String> = model["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["expr"].as_str().unwrap().to_owned())
+        .collect();
+    sources.extend(
+        [
+            "housing.floor != 8",
+            "housing.floor < 3",
+            "housing.floor > 3",
+            "housing.floor <= 3",
+            "housing.floor == null",
+            "housing.floor != null",
+            "housing.floor not in {1..4}",
+            "housing.floor in {1, 2, 3}",
+            "housing.floor in {1, 3}",
+            "housing.floor not in {2, 5..6, 8}",
+            "housing.floor in {0, 63}",
+            "head.education_level in {1, 6..7}",
+            "housing.floor_area_m2",
+            "housing.lighting == 1 or housing.power >= 3 or housing.floor == null",
+            "housing.lighting == 1 and housing.power == null",
+            "head.sex",
+            "head.education_level",
+            "head.sex != 2",
+            "head.education_level not in {6..10}",
+            "head.age < 30",
+            "count(relationship == 3)",
+            "count(age <= 6 or sex == 1)",
+            "count(jkn == null)",
+        ]
+        .map(str::to_owned),
+    );
+    let exprs: Vec<_> = sources
+        .iter()
+        .map(|s| Expr::compile(s, Scope::Keluarga).unwrap())
+        .filter_map(|e| e.quick_value().map(|q| (e, q)))
+        .collect();
+    let missing: Vec<&String> = sources
+        .iter()
+        .filter(|s| !exprs.iter().any(|(e, _)| e.source() == s.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not in direct form: {missing:?}");
+    // Not in direct form: the evaluator decides them.
+    for other in [
+        "housing.floor in {1, 64}",
+        "housing.floor in {-1, 1}",
+        "housing.floor == 8 and head.sex == 2",
+        "not (housing.floor == 8)",
+        "housing.floor + 1",
+        "head.education_level in {1, 70}",
+        "count(any(relationship == 3) and sex == 2)",
+        "any(relationship == 3)",
+        "housing.floor == 8 or (housing.wall == 1 and housing.roof == 2)",
+    ] {
+        let e = Expr::compile(other, Scope::Keluarga).unwrap();
+        assert!(e.quick_value().is_none(), "{other}");
+    }
+
+    let base: J = serde_json::from_str(SAMPLE).unwrap();
+    let mut families = vec![base.clone()];
+    let answers = [
+        J::Null,
+        json!(0),
+        json!(1),
+        json!(2),
+        json!(3),
+        json!(5),
+        json!(8),
+        json!(40),
+    ];
+    fn leaves(v: &J, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            J::Object(m) => {
+                for (k, x) in m {
+                    path.push(k.clone());
+                    leaves(x, path, out);
+                    path.pop();
+                }
+            }
+            J::Array(_) => {}
+            _ => out.push(path.clone()),
+        }
+    }
+    let mut paths = Vec::new();
+    for key in ["housing", "assets"] {
+        leaves(&base[key], &mut vec![key.to_owned()], &mut paths);
+    }
+    assert!(paths.len() > 20, "{paths:?}");
+    for path in &paths {
+        for answer in &answers {
+            let mut f = base.clone();
+            let mut at = &mut f;
+            for k in path {
+                at = &mut at[k.as_str()];
+            }
+            *at = answer.clone();
+            families.push(f);
+        }
+    }
+    for (i, m) in base["anggota"].as_array().unwrap().iter().enumerate() {
+        for key in m.as_object().unwrap().keys() {
+            for answer in &answers {
+                let mut f = base.clone();
+                f["anggota"][i][key] = answer.clone();
+                families.push(f);
+            }
+        }
+    }
+    let days = [
+        today(),
+        Date::parse("1995-03-01").unwrap(),
+        Date::parse("2090-12-31").unwrap(),
+    ];
+    let (mut compared, mut nulls, mut no_head) = (0, 0, 0);
+    for f in families {
+        let Ok(k) = serde_json::from_value::<Keluarga>(f) else {
+            continue;
+        };
+        let family = read_family(&k);
+        let members = k.active_members().count() as u32;
+        no_head += usize::from(k.head().is_none());
+        for today in days {
+            let env = Env::new(&k, today);
+            for (e, q) in &exprs {
+                let expected = match e.eval(&env) {
+                    Value::Int(x) => Some(x),
+                    Value::Bool(b) => Some(i64::from(b)),
+                    _ => None,
+                };
+                let got = q.get(&k, &family, k.head(), members, today);
+                assert_eq!(got, expected, "{}", e.source());
+                compared += 1;
+                nulls += usize::from(expected.is_none());
+            }
+        }
+    }
+    assert!(
+        compared > 50_000 && nulls > 500 && no_head > 0,
+        "{compared} compared, {nulls} null, {no_head} families without a head"
+    );
+}
