@@ -475,14 +475,15 @@ impl Expr {
         }
     }
 
-    /// The condition as [`MemberTests`], when it is a member field test (`field <op> k`,
-    /// `field in {…}` with ranges that join into one, `field == null`, a boolean field)
-    /// or a conjunction or disjunction of such tests.
-    pub(crate) fn member_tests(&self) -> Option<MemberTests> {
+    /// The condition as a [`MemberCond`], when it is built from member field tests,
+    /// `days_between(<member date>, today) <op> k`, `any(…)` of such a condition over
+    /// the family's members, and `and` / `or` of these (no `not`: only whether each
+    /// part is true matters then).
+    pub(crate) fn member_cond(&self) -> Option<MemberCond> {
         if self.ty != Type::Bool {
             return None;
         }
-        member_tests(&self.node)
+        member_cond(&self.node)
     }
 
     /// The expression as a [`QuickValue`], when it is one family slot, family slot
@@ -634,7 +635,7 @@ enum Test {
 }
 
 /// A member-scope condition of the form `t1 and t2 and …` (or `t1 or t2 or …`) over
-/// member fields (see [`Expr::member_tests`]): it holds exactly when every test (any
+/// member fields (see [`member_tests`]): it holds exactly when every test (any
 /// test) passes, so it is decided by reading the member's fields directly, without the
 /// evaluator.
 #[derive(Clone, Debug)]
@@ -646,8 +647,9 @@ pub(crate) struct MemberTests {
 
 impl MemberTests {
     /// True only when the condition evaluates to `true` for member `a` on `today`
-    /// (what [`Expr::holds`] gives with `a` at hand).
-    #[inline]
+    /// (what [`Expr::holds`] gives with `a` at hand). Inlined at every use: out of line
+    /// (as LLVM left it once `MemberCond` called it too), decide ran 9 % slower natively.
+    #[inline(always)]
     pub(crate) fn hold(&self, a: &Anggota, today: Date) -> bool {
         // A test passes only when it is `true` (three-valued: null fails too), and an
         // `and` is true only when all its items are, an `or` when any is.
@@ -681,7 +683,21 @@ impl MemberTests {
     }
 }
 
-/// [`Expr::member_tests`] of a boolean node.
+impl MemberTests {
+    /// How many active members of `keluarga` meet the condition on `today`.
+    #[inline(never)]
+    fn count(&self, keluarga: &Keluarga, today: Date) -> i64 {
+        keluarga
+            .anggota
+            .iter()
+            .filter(|a| a.is_active() && self.hold(a, today))
+            .count() as i64
+    }
+}
+
+/// The flat form of [`Expr::member_cond`]: a member field test (`field <op> k`,
+/// `field in {…}`, `field == null`, a boolean field) or a conjunction or disjunction
+/// of such tests.
 fn member_tests(node: &Node) -> Option<MemberTests> {
     fn test(node: &Node) -> Option<MemberTest> {
         let get = match node {
@@ -716,6 +732,86 @@ fn member_tests(node: &Node) -> Option<MemberTests> {
     Some(MemberTests {
         tests: items.iter().map(test).collect::<Option<_>>()?,
         any,
+    })
+}
+
+/// A member-scope condition decided without the evaluator ([`Expr::member_cond`]):
+/// a tree of `and` / `or` whose leaves are member field tests, a date field's age in
+/// days, or `any(…)` over the family's active members.
+#[derive(Clone, Debug)]
+pub(crate) enum MemberCond {
+    /// Member field tests (the flat form, [`MemberTests`]).
+    Tests(MemberTests),
+    /// `field in {…}` of codes 0–63 whose ranges do not join into one (the flat form
+    /// takes one range): the field's raw getter, the codes as bits, `not in`.
+    Codes(RawGet, u64, bool),
+    /// `days_between(<date field>, today) <op> k`: the date is answered and the days
+    /// from it to `today` are within `lo..=hi` (outside when the flag is set).
+    DaysSince(MemGet, u16, i64, i64, bool),
+    All(Box<[MemberCond]>),
+    Any(Box<[MemberCond]>),
+    /// `any(condition)`: some active member of the family meets it.
+    AnyMember(Box<MemberCond>),
+}
+
+impl MemberCond {
+    /// True only when the condition evaluates to `true` for member `a` of `keluarga` on
+    /// `today` (what [`Expr::holds`] gives with `a` at hand).
+    pub(crate) fn hold(&self, a: &Anggota, keluarga: &Keluarga, today: Date) -> bool {
+        match self {
+            MemberCond::Tests(q) => q.hold(a, today),
+            MemberCond::Codes(raw, bits, negate) => match raw(a, today) {
+                RAW_NULL => false,
+                x => Within::Codes(*bits).holds(x) != *negate,
+            },
+            MemberCond::DaysSince(get, slot, lo, hi, negate) => {
+                match member_value(*get, *slot, a, today) {
+                    Value::Date(d) => {
+                        let days = today.days_since_epoch() - d.days_since_epoch();
+                        (*lo <= days && days <= *hi) != *negate
+                    }
+                    _ => false,
+                }
+            }
+            MemberCond::All(items) => items.iter().all(|c| c.hold(a, keluarga, today)),
+            MemberCond::Any(items) => items.iter().any(|c| c.hold(a, keluarga, today)),
+            MemberCond::AnyMember(c) => keluarga
+                .anggota
+                .iter()
+                .any(|m| m.is_active() && c.hold(m, keluarga, today)),
+        }
+    }
+}
+
+/// [`Expr::member_cond`] of a boolean node.
+fn member_cond(node: &Node) -> Option<MemberCond> {
+    if let Some(q) = member_tests(node) {
+        return Some(MemberCond::Tests(q));
+    }
+    let all = |items: &[Node]| items.iter().map(member_cond).collect::<Option<Box<_>>>();
+    Some(match node {
+        Node::And(items) => MemberCond::All(all(items)?),
+        Node::Or(items) => MemberCond::Any(all(items)?),
+        Node::MemIn(_, slot, set, negate) => match Within::of_set(set)? {
+            Within::Codes(bits) => {
+                MemberCond::Codes(*MEMBER_RAW.get(usize::from(*slot))?, bits, *negate)
+            }
+            Within::Range(..) => return None,
+        },
+        Node::Aggregate(Agg::Any, Some(c), ..) => {
+            MemberCond::AnyMember(Box::new(member_cond(&c.node)?))
+        }
+        Node::Cmp(op, a, k) => match (&**a, &**k) {
+            (Node::DaysBetween(d, t), Node::Const(Value::Int(k))) => match (&**d, &**t) {
+                (Node::Mem(get, slot), Node::Today) => {
+                    let (lo, hi, negate) = cmp_range(*op, *k)?;
+                    MemberCond::DaysSince(*get, *slot, lo, hi, negate)
+                }
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
     })
 }
 
@@ -846,13 +942,7 @@ impl QuickValue {
                 x => Some(i64::from(within.holds(x) != *negate)),
             },
             QuickValue::Members => Some(i64::from(members)),
-            QuickValue::Count(q) => Some(
-                keluarga
-                    .anggota
-                    .iter()
-                    .filter(|a| a.is_active() && q.hold(a, today))
-                    .count() as i64,
-            ),
+            QuickValue::Count(q) => Some(q.count(keluarga, today)),
         }
     }
 }

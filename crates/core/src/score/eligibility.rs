@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::scoring::rupiah;
 use crate::date::Date;
-use crate::expr::{Env, Expr, MemberTests};
+use crate::expr::{Env, Expr, MemberCond};
 use crate::fields::Scope;
 use crate::finding::Text;
 use crate::model::{Anggota, Keluarga};
@@ -176,18 +176,22 @@ fn compile(source: &str, scope: Scope, path: String) -> Result<Expr, ProgramRule
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledProgram {
     pub components: Vec<Expr>,
-    /// Each component's condition as direct member field tests, when it has that form.
-    pub quick: Vec<Option<MemberTests>>,
+    /// Each component's condition in direct form, when it has one.
+    pub quick: Vec<Option<MemberCond>>,
     pub receiving: Option<Expr>,
 }
 
-/// A member-scope condition: `expr` decides; `quick`, when the condition is a
-/// conjunction of member field tests, gives the same answer without the evaluator.
+/// A member-scope condition: `expr` decides; `quick`, when the condition has a direct
+/// form, gives the same answer without the evaluator. The flat form (most conditions)
+/// is decided here, inline. The tree form (`ibu_hamil_nifas`) only under wasm32: there
+/// it made decide 18 % faster than the evaluator in Node, natively 4 % slower
+/// (docs/benchmarks.md, session 10).
 #[inline(always)]
-fn member_holds(expr: &Expr, quick: Option<&MemberTests>, env: &Env, a: &Anggota) -> bool {
+fn member_holds(expr: &Expr, quick: Option<&MemberCond>, env: &Env, a: &Anggota) -> bool {
     match quick {
-        Some(q) => q.hold(a, env.today),
-        None => expr.holds(&env.with_member(a)),
+        Some(MemberCond::Tests(q)) => q.hold(a, env.today),
+        Some(q) if cfg!(target_arch = "wasm32") => q.hold(a, env.keluarga, env.today),
+        _ => expr.holds(&env.with_member(a)),
     }
 }
 
@@ -197,7 +201,7 @@ pub struct ProgramRules {
     source: ProgramRulesSource,
     exclusions: Vec<Expr>,
     /// The exclusions as direct member field tests, where they have that form.
-    exclusions_quick: Vec<Option<MemberTests>>,
+    exclusions_quick: Vec<Option<MemberCond>>,
     pub(crate) programs: Vec<CompiledProgram>,
     pub(crate) indicators: Vec<Expr>,
 }
@@ -354,7 +358,7 @@ impl ProgramRules {
                 None => None,
             };
             programs.push(CompiledProgram {
-                quick: components.iter().map(Expr::member_tests).collect(),
+                quick: components.iter().map(Expr::member_cond).collect(),
                 components,
                 receiving,
             });
@@ -383,7 +387,7 @@ impl ProgramRules {
         }
         Ok(ProgramRules {
             source,
-            exclusions_quick: exclusions.iter().map(Expr::member_tests).collect(),
+            exclusions_quick: exclusions.iter().map(Expr::member_cond).collect(),
             exclusions,
             programs,
             indicators,
