@@ -729,10 +729,55 @@ fn member_tests(node: &Node) -> Option<MemberTests> {
         Node::Or(items) => (&items[..], true),
         n => (std::slice::from_ref(n), false),
     };
+    let mut tests: Vec<MemberTest> = items.iter().map(test).collect::<Option<_>>()?;
+    merge_ranges(&mut tests, any);
     Some(MemberTests {
-        tests: items.iter().map(test).collect::<Option<_>>()?,
+        tests: tests.into(),
         any,
     })
+}
+
+/// Joins range tests of the same field, so the field is read once: under `and` into
+/// their intersection, under `or` into their union when it is one range or all but
+/// one range (`age < 15 or age >= 65` is `age` outside `15..=64`). A range test is
+/// false for an unanswered field, and so are both its parts and the joined test.
+fn merge_ranges(tests: &mut Vec<MemberTest>, any: bool) {
+    let mut i = 0;
+    while i < tests.len() {
+        let mut j = i + 1;
+        while j < tests.len() {
+            let joined = match (tests[i].test, tests[j].test) {
+                (Test::Range(a, b, false), Test::Range(c, d, false))
+                    if tests[i].slot == tests[j].slot =>
+                {
+                    let (lo, hi) = if (a, b) <= (c, d) {
+                        ((a, b), (c, d))
+                    } else {
+                        ((c, d), (a, b))
+                    };
+                    if !any {
+                        Some(Test::Range(a.max(c), b.min(d), false))
+                    } else if hi.0 <= lo.1.saturating_add(1) {
+                        Some(Test::Range(lo.0, lo.1.max(hi.1), false))
+                    } else if lo.0 == i64::MIN && hi.1 == i64::MAX {
+                        // The gap between them is non-empty: lo.1 + 1 <= hi.0 - 1.
+                        Some(Test::Range(lo.1 + 1, hi.0 - 1, true))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            };
+            match joined {
+                Some(t) => {
+                    tests[i].test = t;
+                    tests.remove(j);
+                }
+                None => j += 1,
+            }
+        }
+        i += 1;
+    }
 }
 
 /// A member-scope condition decided without the evaluator ([`Expr::member_cond`]):

@@ -408,6 +408,12 @@ fn member_conds_hold_as_the_evaluator() {
         "employment_status == 5",
         "work_hours >= 35 and worked_last_week == 1 and sector != null",
         "age < 15 or age >= 65",
+        "age >= 7 and age <= 12",
+        "age <= 6 or age >= 6",
+        "age < 3 or age in {2..5}",
+        "age == 4 or age == 6",
+        "age >= 18 and age < 18",
+        "age < 15 or sex == 2 or age > 64",
         "age <= 6 or sex == 1",
         "pregnant == 1 or disability_severe or jkn == null",
         "age <= 6 or (sex == 1 and age > 3)",
@@ -565,6 +571,11 @@ fn quick_values_give_what_the_evaluator_gives() {
             "housing.floor_area_m2",
             "housing.lighting == 1 or housing.power >= 3 or housing.floor == null",
             "housing.lighting == 1 and housing.power == null",
+            "urban",
+            "urban_rural in {1, 2}",
+            "gps == null",
+            "address.street != null",
+            "member_count",
             "head.sex",
             "head.education_level",
             "head.sex != 2",
@@ -640,6 +651,17 @@ fn quick_values_give_what_the_evaluator_gives() {
                 at = &mut at[k.as_str()];
             }
             *at = answer.clone();
+            families.push(f);
+        }
+    }
+    for (key, values) in [
+        ("urban_rural", vec![J::Null, json!(1), json!(2)]),
+        ("gps", vec![J::Null, json!("-6.2, 106.8")]),
+        ("member_count", vec![J::Null, json!(0), json!(4)]),
+    ] {
+        for v in values {
+            let mut f = base.clone();
+            f[key] = v;
             families.push(f);
         }
     }
