@@ -795,6 +795,10 @@ pub(crate) enum MemberCond {
     DaysSince(MemGet, u16, i64, i64, bool),
     All(Box<[MemberCond]>),
     Any(Box<[MemberCond]>),
+    /// `tests and rest`: a conjunction whose field tests are decided first, in flat form
+    /// (`sex == 2 and (…)` of `ibu_hamil_nifas`), so most members need no walk of
+    /// the tree (see [`MemberCond::hold_inline`]).
+    Guarded(MemberTests, Box<MemberCond>),
     /// `any(condition)`: some active member of the family meets it.
     AnyMember(Box<MemberCond>),
 }
@@ -805,6 +809,7 @@ impl MemberCond {
     pub(crate) fn hold(&self, a: &Anggota, keluarga: &Keluarga, today: Date) -> bool {
         match self {
             MemberCond::Tests(q) => q.hold(a, today),
+            MemberCond::Guarded(q, rest) => q.hold(a, today) && rest.hold(a, keluarga, today),
             MemberCond::Codes(raw, bits, negate) => match raw(a, today) {
                 RAW_NULL => false,
                 x => Within::Codes(*bits).holds(x) != *negate,
@@ -828,6 +833,19 @@ impl MemberCond {
     }
 }
 
+impl MemberCond {
+    /// [`MemberCond::hold`] with the flat tests of the top level decided inline, where
+    /// they settle most members, and the tree walked by a call only past them.
+    #[inline(always)]
+    pub(crate) fn hold_inline(&self, a: &Anggota, keluarga: &Keluarga, today: Date) -> bool {
+        match self {
+            MemberCond::Tests(q) => q.hold(a, today),
+            MemberCond::Guarded(q, rest) => q.hold(a, today) && rest.hold(a, keluarga, today),
+            c => c.hold(a, keluarga, today),
+        }
+    }
+}
+
 /// [`Expr::member_cond`] of a boolean node.
 fn member_cond(node: &Node) -> Option<MemberCond> {
     if let Some(q) = member_tests(node) {
@@ -835,7 +853,31 @@ fn member_cond(node: &Node) -> Option<MemberCond> {
     }
     let all = |items: &[Node]| items.iter().map(member_cond).collect::<Option<Box<_>>>();
     Some(match node {
-        Node::And(items) => MemberCond::All(all(items)?),
+        Node::And(items) => {
+            // The items that are field tests (or conjunctions of them) go first, flat.
+            let mut tests = Vec::new();
+            let mut rest = Vec::new();
+            for n in items.iter() {
+                match member_tests(n) {
+                    Some(q) if !q.any => tests.extend(q.tests.iter().copied()),
+                    _ => rest.push(member_cond(n)?),
+                }
+            }
+            merge_ranges(&mut tests, false);
+            let rest = match <[MemberCond; 1]>::try_from(rest) {
+                Ok([one]) => one,
+                Err(many) => MemberCond::All(many.into()),
+            };
+            if tests.is_empty() {
+                rest
+            } else {
+                let tests = MemberTests {
+                    tests: tests.into(),
+                    any: false,
+                };
+                MemberCond::Guarded(tests, Box::new(rest))
+            }
+        }
         Node::Or(items) => MemberCond::Any(all(items)?),
         Node::MemIn(_, slot, set, negate) => match Within::of_set(set)? {
             Within::Codes(bits) => {

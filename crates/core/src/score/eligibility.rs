@@ -183,14 +183,14 @@ pub(crate) struct CompiledProgram {
 
 /// A member-scope condition: `expr` decides; `quick`, when the condition has a direct
 /// form, gives the same answer without the evaluator. The flat form (most conditions)
-/// is decided here, inline. The tree form (`ibu_hamil_nifas`) only under wasm32: there
-/// it made decide 18 % faster than the evaluator in Node, natively 4 % slower
-/// (docs/benchmarks.md, session 10).
+/// is decided here, inline. The tree form (`ibu_hamil_nifas`) only under wasm32 (its
+/// leading field tests inline too): there it made decide 18 % faster than the
+/// evaluator in Node, natively 4 % slower (docs/benchmarks.md, session 10).
 #[inline(always)]
 fn member_holds(expr: &Expr, quick: Option<&MemberCond>, env: &Env, a: &Anggota) -> bool {
     match quick {
         Some(MemberCond::Tests(q)) => q.hold(a, env.today),
-        Some(q) if cfg!(target_arch = "wasm32") => q.hold(a, env.keluarga, env.today),
+        Some(q) if cfg!(target_arch = "wasm32") => q.hold_inline(a, env.keluarga, env.today),
         _ => expr.holds(&env.with_member(a)),
     }
 }

@@ -422,6 +422,8 @@ fn member_conds_hold_as_the_evaluator() {
         "days_between(birth_date, today) > 42 or pregnant == 1",
         "days_between(birth_date, today) != 0",
         "days_between(birth_date, today) < 0",
+        "age >= 15 and (pregnant == 1 or any(relationship == 3)) and sex == 2 and age <= 49",
+        "(age >= 15 and sex == 2) and (pregnant == 1 or age > 40)",
     ]
     .map(str::to_owned)
     .into();
@@ -524,6 +526,7 @@ fn member_conds_hold_as_the_evaluator() {
                 for (e, q) in &exprs {
                     let expected = e.holds(&env.with_member(a));
                     assert_eq!(q.hold(a, &k, today), expected, "{}", e.source());
+                    assert_eq!(q.hold_inline(a, &k, today), expected, "{}", e.source());
                     compared += 1;
                     held += usize::from(expected);
                 }
