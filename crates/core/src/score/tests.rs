@@ -378,6 +378,43 @@ fn decide_into_reuses_its_storage_and_agrees_with_decide() {
     );
 }
 
+/// The expressions of `sources` compiled in `scope` with their direct form (`form`);
+/// fails naming the sources that have none.
+fn direct_forms<T>(
+    sources: &[String],
+    scope: crate::fields::Scope,
+    form: impl Fn(&crate::expr::Expr) -> Option<T>,
+) -> Vec<(crate::expr::Expr, T)> {
+    let exprs: Vec<_> = sources
+        .iter()
+        .map(|s| crate::expr::Expr::compile(s, scope).unwrap())
+        .filter_map(|e| form(&e).map(|q| (e, q)))
+        .collect();
+    let missing: Vec<&String> = sources
+        .iter()
+        .filter(|s| !exprs.iter().any(|(e, _)| e.source() == s.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not in direct form: {missing:?}");
+    exprs
+}
+
+/// `base` with one answer of one member changed, for every member, answer and value.
+fn with_each_member_answer(
+    base: &serde_json::Value,
+    values: &[serde_json::Value],
+    families: &mut Vec<serde_json::Value>,
+) {
+    for (i, m) in base["anggota"].as_array().unwrap().iter().enumerate() {
+        for key in m.as_object().unwrap().keys() {
+            for value in values {
+                let mut f = base.clone();
+                f["anggota"][i][key] = value.clone();
+                families.push(f);
+            }
+        }
+    }
+}
+
 /// The direct member conditions (`Expr::member_cond`, used by eligibility; their flat
 /// form, `MemberTests`, also by the aggregates' conditions) decide every member
 /// condition they accept exactly as the evaluator does, over the sample's members with
@@ -451,35 +488,21 @@ fn member_conds_hold_as_the_evaluator() {
         let e = Expr::compile(other, Scope::Anggota).unwrap();
         assert!(e.member_cond().is_none(), "{other}");
     }
-    let exprs: Vec<(Expr, _)> = sources
-        .iter()
-        .map(|s| Expr::compile_bool(s, Scope::Anggota).unwrap())
-        .filter_map(|e| e.member_cond().map(|q| (e, q)))
-        .collect();
-    let missing: Vec<&String> = sources
-        .iter()
-        .filter(|s| !exprs.iter().any(|(e, _)| e.source() == s.as_str()))
-        .collect();
-    assert!(missing.is_empty(), "not in direct form: {missing:?}");
+    let exprs = direct_forms(&sources, Scope::Anggota, Expr::member_cond);
 
     let base: J = serde_json::from_str(SAMPLE).unwrap();
     let mut families = vec![base.clone()];
-    for (i, m) in base["anggota"].as_array().unwrap().iter().enumerate() {
-        for key in m.as_object().unwrap().keys() {
-            for answer in [
-                J::Null,
-                json!(0),
-                json!(1),
-                json!(2),
-                json!(3),
-                json!(5),
-                json!(40),
-            ] {
-                let mut f = base.clone();
-                f["anggota"][i][key] = answer;
-                families.push(f);
-            }
-        }
+    let answers = [
+        J::Null,
+        json!(0),
+        json!(1),
+        json!(2),
+        json!(3),
+        json!(5),
+        json!(40),
+    ];
+    with_each_member_answer(&base, &answers, &mut families);
+    for i in 0..base["anggota"].as_array().unwrap().len() {
         for level in 1..=4 {
             let mut f = base.clone();
             f["anggota"][i]["disability"]["walking"] = json!(level);
@@ -590,16 +613,7 @@ fn quick_values_give_what_the_evaluator_gives() {
         ]
         .map(str::to_owned),
     );
-    let exprs: Vec<_> = sources
-        .iter()
-        .map(|s| Expr::compile(s, Scope::Keluarga).unwrap())
-        .filter_map(|e| e.quick_value().map(|q| (e, q)))
-        .collect();
-    let missing: Vec<&String> = sources
-        .iter()
-        .filter(|s| !exprs.iter().any(|(e, _)| e.source() == s.as_str()))
-        .collect();
-    assert!(missing.is_empty(), "not in direct form: {missing:?}");
+    let exprs = direct_forms(&sources, Scope::Keluarga, Expr::quick_value);
     // Not in direct form: the evaluator decides them.
     for other in [
         "housing.floor in {1, 64}",
@@ -668,15 +682,7 @@ fn quick_values_give_what_the_evaluator_gives() {
             families.push(f);
         }
     }
-    for (i, m) in base["anggota"].as_array().unwrap().iter().enumerate() {
-        for key in m.as_object().unwrap().keys() {
-            for answer in &answers {
-                let mut f = base.clone();
-                f["anggota"][i][key] = answer.clone();
-                families.push(f);
-            }
-        }
-    }
+    with_each_member_answer(&base, &answers, &mut families);
     let days = [
         today(),
         Date::parse("1995-03-01").unwrap(),
