@@ -398,6 +398,13 @@ fn direct_forms<T>(
     exprs
 }
 
+/// Answers to try in place of one: unanswered, and codes from 0 to 40.
+fn answers() -> Vec<serde_json::Value> {
+    let mut v = Vec::from([0, 1, 2, 3, 5, 8, 40].map(serde_json::Value::from));
+    v.push(serde_json::Value::Null);
+    v
+}
+
 /// `base` with one answer of one member changed, for every member, answer and value.
 fn with_each_member_answer(
     base: &serde_json::Value,
@@ -492,15 +499,7 @@ fn member_conds_hold_as_the_evaluator() {
 
     let base: J = serde_json::from_str(SAMPLE).unwrap();
     let mut families = vec![base.clone()];
-    let answers = [
-        J::Null,
-        json!(0),
-        json!(1),
-        json!(2),
-        json!(3),
-        json!(5),
-        json!(40),
-    ];
+    let answers = answers();
     with_each_member_answer(&base, &answers, &mut families);
     for i in 0..base["anggota"].as_array().unwrap().len() {
         for level in 1..=4 {
@@ -632,16 +631,7 @@ fn quick_values_give_what_the_evaluator_gives() {
 
     let base: J = serde_json::from_str(SAMPLE).unwrap();
     let mut families = vec![base.clone()];
-    let answers = [
-        J::Null,
-        json!(0),
-        json!(1),
-        json!(2),
-        json!(3),
-        json!(5),
-        json!(8),
-        json!(40),
-    ];
+    let answers = answers();
     fn leaves(v: &J, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         match v {
             J::Object(m) => {
