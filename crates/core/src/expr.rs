@@ -831,9 +831,7 @@ impl MemberCond {
                 .any(|m| m.is_active() && c.hold(m, keluarga, today)),
         }
     }
-}
 
-impl MemberCond {
     /// [`MemberCond::hold`] with the flat tests of the top level decided inline, where
     /// they settle most members, and the tree walked by a call only past them.
     #[inline(always)]
@@ -1071,20 +1069,18 @@ pub(crate) type SlotTest = (bool, u16, i64, i64, bool, bool);
 /// `Some((member, slot, _, _, negate, true))` when it is `field == null` (`!= null`
 /// when `negate`), which is never null.
 fn slot_range(node: &Node) -> Option<SlotTest> {
-    let in_set = joined_range;
-    let cmp = cmp_range;
     match node {
         Node::MemCmpK(op, _, slot, k) => {
-            cmp(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n, false))
+            cmp_range(*op, *k).map(|(lo, hi, n)| (true, *slot, lo, hi, n, false))
         }
         Node::FamCmpK(op, _, slot, k) => {
-            cmp(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n, false))
+            cmp_range(*op, *k).map(|(lo, hi, n)| (false, *slot, lo, hi, n, false))
         }
         Node::MemIn(_, slot, set, negate) => {
-            in_set(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate, false))
+            joined_range(set).map(|(lo, hi)| (true, *slot, lo, hi, *negate, false))
         }
         Node::FamIn(_, slot, set, negate) => {
-            in_set(set).map(|(lo, hi)| (false, *slot, lo, hi, *negate, false))
+            joined_range(set).map(|(lo, hi)| (false, *slot, lo, hi, *negate, false))
         }
         Node::MemIsNull(_, slot, negate) => Some((true, *slot, 0, 0, *negate, true)),
         Node::FamIsNull(_, slot, negate) => Some((false, *slot, 0, 0, *negate, true)),
@@ -1094,7 +1090,7 @@ fn slot_range(node: &Node) -> Option<SlotTest> {
                 Node::Fam(_, slot) => (false, slot),
                 _ => return None,
             };
-            in_set(set).map(|(lo, hi)| (member, slot, lo, hi, *negate, false))
+            joined_range(set).map(|(lo, hi)| (member, slot, lo, hi, *negate, false))
         }
         _ => None,
     }

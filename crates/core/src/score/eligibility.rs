@@ -200,7 +200,7 @@ fn member_holds(expr: &Expr, quick: Option<&MemberCond>, env: &Env, a: &Anggota)
 pub struct ProgramRules {
     source: ProgramRulesSource,
     exclusions: Vec<Expr>,
-    /// The exclusions as direct member field tests, where they have that form.
+    /// The exclusions in direct form, where they have one.
     exclusions_quick: Vec<Option<MemberCond>>,
     pub(crate) programs: Vec<CompiledProgram>,
     pub(crate) indicators: Vec<Expr>,
