@@ -360,38 +360,10 @@ mod tests {
             "../../../tests/vectors/households/sample.json"
         ))
         .unwrap();
-        // Every scalar leaf outside the members, by its path of keys.
-        fn leaves(v: &J, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-            match v {
-                J::Object(m) => {
-                    for (key, x) in m {
-                        if key == "anggota" {
-                            continue;
-                        }
-                        path.push(key.clone());
-                        leaves(x, path, out);
-                        path.pop();
-                    }
-                }
-                J::Array(_) => {}
-                _ => out.push(path.clone()),
-            }
-        }
-        let mut paths = Vec::new();
-        leaves(&base, &mut Vec::new(), &mut paths);
-        assert!(paths.len() > 30, "{} family leaves", paths.len());
         let mut families = vec![base.clone()];
-        for path in &paths {
-            for answer in [J::Null, json!(0), json!(1), json!(2), json!(5), json!(9)] {
-                let mut f = base.clone();
-                let mut at = &mut f;
-                for key in path {
-                    at = &mut at[key.as_str()];
-                }
-                *at = answer;
-                families.push(f);
-            }
-        }
+        let answers = [J::Null, json!(0), json!(1), json!(2), json!(5), json!(9)];
+        let leaves = crate::test_support::with_each_family_answer(&base, &answers, &mut families);
+        assert!(leaves > 30, "{leaves} family leaves");
         let family_getters: Vec<_> = FIELDS
             .iter()
             .filter_map(|f| match f.get {

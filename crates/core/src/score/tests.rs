@@ -1,6 +1,7 @@
 use super::*;
 use crate::date::Date;
 use crate::model::Keluarga;
+use crate::test_support::{answers, with_each_family_answer, with_each_member_answer};
 
 const SAMPLE: &str = include_str!("../../../../tests/vectors/households/sample.json");
 
@@ -398,30 +399,6 @@ fn direct_forms<T>(
     exprs
 }
 
-/// Answers to try in place of one: unanswered, and codes from 0 to 40.
-fn answers() -> Vec<serde_json::Value> {
-    let mut v = Vec::from([0, 1, 2, 3, 5, 8, 40].map(serde_json::Value::from));
-    v.push(serde_json::Value::Null);
-    v
-}
-
-/// `base` with one answer of one member changed, for every member, answer and value.
-fn with_each_member_answer(
-    base: &serde_json::Value,
-    values: &[serde_json::Value],
-    families: &mut Vec<serde_json::Value>,
-) {
-    for (i, m) in base["anggota"].as_array().unwrap().iter().enumerate() {
-        for key in m.as_object().unwrap().keys() {
-            for value in values {
-                let mut f = base.clone();
-                f["anggota"][i][key] = value.clone();
-                families.push(f);
-            }
-        }
-    }
-}
-
 /// The direct member conditions (`Expr::member_cond`, used by eligibility; their flat
 /// form, `MemberTests`, also by the aggregates' conditions) decide every member
 /// condition they accept exactly as the evaluator does, over the sample's members with
@@ -571,7 +548,7 @@ fn member_conds_hold_as_the_evaluator() {
 fn quick_values_give_what_the_evaluator_gives() {
     use crate::expr::{Env, Expr};
     use crate::fields::{Scope, Value, read_family};
-    use serde_json::{Value as J, json};
+    use serde_json::Value as J;
     let model: J = serde_json::from_str(RankingModel::builtin_json()).unwrap();
     let mut sources: Vec<String> = model["variables"]
         .as_array()
@@ -632,46 +609,12 @@ fn quick_values_give_what_the_evaluator_gives() {
     let base: J = serde_json::from_str(SAMPLE).unwrap();
     let mut families = vec![base.clone()];
     let answers = answers();
-    fn leaves(v: &J, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-        match v {
-            J::Object(m) => {
-                for (k, x) in m {
-                    path.push(k.clone());
-                    leaves(x, path, out);
-                    path.pop();
-                }
-            }
-            J::Array(_) => {}
-            _ => out.push(path.clone()),
-        }
-    }
-    let mut paths = Vec::new();
-    for key in ["housing", "assets"] {
-        leaves(&base[key], &mut vec![key.to_owned()], &mut paths);
-    }
-    assert!(paths.len() > 20, "{paths:?}");
-    for path in &paths {
-        for answer in &answers {
-            let mut f = base.clone();
-            let mut at = &mut f;
-            for k in path {
-                at = &mut at[k.as_str()];
-            }
-            *at = answer.clone();
-            families.push(f);
-        }
-    }
-    for (key, values) in [
-        ("urban_rural", vec![J::Null, json!(1), json!(2)]),
-        ("gps", vec![J::Null, json!("-6.2, 106.8")]),
-        ("member_count", vec![J::Null, json!(0), json!(4)]),
-    ] {
-        for v in values {
-            let mut f = base.clone();
-            f[key] = v;
-            families.push(f);
-        }
-    }
+    let leaves = with_each_family_answer(&base, &answers, &mut families);
+    assert!(leaves > 30, "{leaves} family leaves");
+    // `gps` is an object: unanswered as a whole.
+    let mut f = base.clone();
+    f["gps"] = J::Null;
+    families.push(f);
     with_each_member_answer(&base, &answers, &mut families);
     let days = [
         today(),
