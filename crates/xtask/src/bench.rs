@@ -2,7 +2,6 @@
 //! with date and machine, into docs/benchmarks.md; nothing here asserts a speed.
 //!
 //! `cargo xtask bench load` runs only the server load test (SQLite, then PostgreSQL);
-//! `cargo xtask bench ratio` only the wasm/native time ratio of the core;
 //! `cargo xtask bench app` only the PWA's budgets in Chromium (Lighthouse, worklist,
 //! Uji Petik form; `tests/bench/app.mjs`).
 
@@ -22,19 +21,16 @@ pub fn run(args: &[String]) -> bool {
     match args.first().map(String::as_str) {
         None => {}
         Some("load") => return load(&args[1..]),
-        Some("ratio") => return crate::ratio::run(),
         Some("app") => return app(&args[1..]),
         Some(other) => {
             eprintln!(
-                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench ratio` or `cargo xtask bench app`"
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load` or `cargo xtask bench app`"
             );
             return false;
         }
     }
     // Criterion benches of every crate that has them.
     ok &= util::run(cargo().args(["bench", "--workspace", "--exclude", "tepat-app"]));
-    // The same core loops natively and as wasm32 in Node (issue 5).
-    ok &= crate::ratio::run();
     // App shell transfer size.
     match build::pwa() {
         Ok(dist) => print_shell_sizes(&dist),

@@ -3,7 +3,7 @@
 //! - `run`   installs missing tools, builds the PWA (release) and the server, and starts
 //!   it on http://127.0.0.1:8080 with an embedded SQLite database and demo data.
 //! - `test`  everything CI runs (`.ci/run` calls only this); ends with `N passed, N failed`.
-//! - `bench` benchmarks (criterion, wasm/native ratio, sizes, the PWA in Chromium, load
+//! - `bench` benchmarks (criterion, sizes, the PWA in Chromium, load
 //!   test) and their figures.
 //! - `dist`  the release server binary, the PWA dist/ and the npm package, with sizes.
 //! - `tools` installs and checks the pinned toolchain only.
@@ -11,7 +11,6 @@
 mod bench;
 mod build;
 mod pg;
-mod ratio;
 mod server;
 mod test;
 mod tools;
@@ -27,7 +26,6 @@ const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|dist|tools>
   e2e     only the browser end-to-end suite: `cargo xtask e2e [tests/e2e/FILE.test.mjs …]`
   bench   run the benchmarks and print their figures
           `bench load [--engine sqlite|postgres] [load run options]`: only the server load test
-          `bench ratio`: only the wasm/native time ratio of the core
           `bench app [lighthouse|worklist|form]`: only the PWA's budgets in Chromium
   dist    build the release server, the PWA dist/ and the npm package; print sizes
   tools   install and check the pinned toolchain";
