@@ -1,4 +1,4 @@
-// The PWA's performance budgets (issue 7), measured in Debian's Chromium against a running
+// The PWA's performance budgets, measured in Debian's Chromium against a running
 // release `tepat serve --demo` at TEPAT_URL (`cargo xtask bench app` builds, seeds and
 // starts it). Nothing here asserts a speed: it prints figures for docs/benchmarks.md.
 //

@@ -1,6 +1,6 @@
 // Where the time of tests/bench/app.mjs's worklist load and form change goes: a CPU
 // profile (CDP Profiler, 4x throttle) summed by function, self and total time.
-// Use a dist whose wasm keeps its name section (see docs/benchmarks.md, session 3).
+// Use a dist whose wasm keeps its name section (see docs/benchmarks.md).
 // Usage: TEPAT_URL=… BENCH_USER=… node tests/bench/profile.mjs worklist|form [top] [callee-regex]
 // With a regex, also the heaviest callees (inclusive) under the functions it matches.
 import { chromium } from "playwright-core";

@@ -1,5 +1,5 @@
 // Where the bytes of a wasm module go: code size per crate (from the name section)
-// and per section, plus the largest functions. For the app shell budget (issue 7).
+// and per section, plus the largest functions. For the app shell budget.
 // Usage: node tests/bench/wasm-sizes.mjs module.wasm [top]
 // Needs a module with its name section (cargo's output before wasm-bindgen/wasm-opt).
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 7, life events and the outbox: a death is checked by tepat-core before it is
+// Life events and the outbox: a death is checked by tepat-core before it is
 // queued (Indonesian finding, then fixed), queued in IndexedDB, kept across an offline
 // reload, and synced exactly once.
 import { test, before, after } from "node:test";

@@ -1,4 +1,4 @@
-// Issue 7, the other life events: a birth and a move out, each first refused by
+// The other life events: a birth and a move out, each first refused by
 // tepat-core with an Indonesian finding beside the field (English when switched), then
 // fixed, queued, synced and stored by the server (the supervisor's review queue); the
 // household page shows the server's version history (also offline, from the sealed

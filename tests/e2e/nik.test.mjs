@@ -1,4 +1,4 @@
-// Issue 3 slice: the NIK screen validates live through tepat-core, in Indonesian by
+// The NIK screen validates live through tepat-core, in Indonesian by
 // default, and keeps working offline after one visit (service worker + IndexedDB).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Issue 7: a new rulebook does not strand offline work. A Uji Petik draft is made under
+// A new rulebook does not strand offline work. A Uji Petik draft is made under
 // the server's rulebook; the server then publishes a new one (`tepat rulebook add`
 // against the running server's database); after the device re-syncs, new forms use the
 // new rulebook, while the draft still opens under its own version (fetched again with

@@ -1,4 +1,4 @@
-// Issue 7, sign in: server account, local PIN, session sealed with AES-GCM under a
+// Sign in: server account, local PIN, session sealed with AES-GCM under a
 // PBKDF2 key from the PIN; a wrong PIN shows nothing; the PIN unlocks offline.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

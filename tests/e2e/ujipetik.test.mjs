@@ -1,4 +1,4 @@
-// Issue 7, the ground check (Uji Petik): live tepat-core validation in Indonesian
+// The ground check (Uji Petik): live tepat-core validation in Indonesian
 // beside the field and in a linked summary, the score preview, a draft that survives a
 // crashed tab, GPS and a shrunk house photo, and one change request in the outbox.
 import { test, before, after } from "node:test";

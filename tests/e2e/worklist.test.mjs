@@ -1,4 +1,4 @@
-// Issue 7, worklist and household: pulled from /api/v1/sync/pull, sealed in IndexedDB,
+// Worklist and household: pulled from /api/v1/sync/pull, sealed in IndexedDB,
 // searchable, opened offline; a facilitator sees only the assigned villages.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

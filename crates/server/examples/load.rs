@@ -1,4 +1,4 @@
-//! The server load test (issue 6), run by `cargo xtask bench` as a process apart from the
+//! The server load test, run by `cargo xtask bench` as a process apart from the
 //! server it loads, over loopback.
 //!
 //! ```text

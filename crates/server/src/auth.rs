@@ -18,7 +18,7 @@ use crate::state::AppState;
 /// How long a session lasts (the facilitator works offline for days between syncs).
 pub const SESSION_SECS: i64 = 14 * 24 * 3600;
 
-/// The five roles of issue 6.
+/// The five roles: each sees only its own region (the analyst reads nationally).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

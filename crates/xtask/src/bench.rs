@@ -56,7 +56,7 @@ const BENCH_HOUSEHOLDS: usize = 1000;
 /// The demo accounts' password (`tepat_server::seed::DEMO_PASSWORD`); tests/bench/app.mjs signs in with it.
 const BENCH_PASSWORD: &str = "demo12345";
 
-/// The PWA's budgets (issue 7) in Chromium: a release `tepat serve --demo` on a fresh
+/// The PWA's budgets in Chromium: a release `tepat serve --demo` on a fresh
 /// SQLite database, plus a facilitator with 1,000 households seeded the way an operator
 /// does it (`tepat user add`, `tepat gen`, `tepat import`, `tepat assign`), then
 /// `tests/bench/app.mjs` (Lighthouse, worklist load, Uji Petik form). Arguments go to the
@@ -144,7 +144,7 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// The server load test (issue 6): a release `tepat serve` on a free loopback port and
+/// The server load test: a release `tepat serve` on a free loopback port and
 /// the load generator (`crates/server/examples/load.rs`) as a second process, on a fresh
 /// SQLite database and then on a throwaway PostgreSQL database. Extra arguments go to
 /// `load run` (e.g. `--throughput-seconds 30`); `--engine sqlite|postgres` picks one.

@@ -13,6 +13,7 @@ mod build;
 mod pg;
 mod server;
 mod test;
+mod tidy;
 mod tools;
 mod util;
 
