@@ -101,6 +101,22 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
+    /// The date `days` days after 1970-01-01 (before it when negative): the inverse of
+    /// [`Date::days_since_epoch`] (Howard Hinnant's `civil_from_days`). `None` outside
+    /// the years a `Date` holds.
+    pub fn from_days_since_epoch(days: i64) -> Option<Date> {
+        let z = days.checked_add(719_468)?;
+        let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe.checked_add(era.checked_mul(400)?)? + i64::from(month <= 2);
+        Date::from_ymd(i32::try_from(year).ok()?, month as u8, day as u8)
+    }
+
     /// Whole years completed between `self` (a birth date) and `on`.
     /// Negative when `on` lies before `self`.
     pub fn age_on(self, on: Date) -> i32 {
@@ -151,6 +167,35 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_days_since_epoch_inverts_days_since_epoch() {
+        for s in [
+            "1970-01-01",
+            "1969-12-31",
+            "2000-02-29",
+            "1900-03-01",
+            "2026-11-23",
+        ] {
+            let date = Date::parse(s).unwrap();
+            assert_eq!(
+                Date::from_days_since_epoch(date.days_since_epoch()),
+                Some(date),
+                "{s}"
+            );
+        }
+        let mut day = Date::parse("1899-12-25").unwrap().days_since_epoch();
+        let mut prev = Date::from_days_since_epoch(day).unwrap();
+        for _ in 0..100_000 {
+            day += 1;
+            let next = Date::from_days_since_epoch(day).unwrap();
+            assert!(next > prev);
+            assert_eq!(next.days_since_epoch(), day);
+            prev = next;
+        }
+        assert_eq!(Date::from_days_since_epoch(i64::MAX), None);
+        assert_eq!(Date::from_days_since_epoch(i64::MIN), None);
+    }
 
     #[test]
     fn parse_rejects_impossible_and_malformed_dates() {

@@ -27,7 +27,6 @@ use tepat_core::validate::{ValidationContext, validate_into};
 use tepat_core::{Date, Finding, Lang, RegionTable, Severity};
 
 use crate::generate::{GenConfig, Generator};
-use crate::ids::date_from_days;
 use crate::population::Population;
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::rank::{RankArgs, rank_with, run_rank};
@@ -97,7 +96,7 @@ pub struct Unreadable(pub String);
 /// `None` when the clock is before 1970.
 pub fn today_utc() -> Option<Date> {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    date_from_days(i64::try_from(secs / 86_400).ok()?)
+    Date::from_days_since_epoch(i64::try_from(secs / 86_400).ok()?)
 }
 
 fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {

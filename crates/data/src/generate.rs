@@ -30,7 +30,7 @@ use tepat_core::nik::Sex;
 use tepat_core::region::is_urban;
 use tepat_core::{Date, RegionTable};
 
-use crate::ids::{Issuer, date_from_days, years_before};
+use crate::ids::{Issuer, years_before};
 use crate::names;
 use crate::population::{Population, SamplerError, VillageSampler};
 use crate::rng::Rng;
@@ -284,7 +284,7 @@ impl Generator {
         let formed = years_before(today, (head_age - 20).clamp(0, 25)).unwrap_or(today);
         let lo = formed.days_since_epoch();
         let hi = today.days_since_epoch() - 1;
-        let issued = date_from_days(rng.range(lo.min(hi), hi)).unwrap_or(today);
+        let issued = Date::from_days_since_epoch(rng.range(lo.min(hi), hi)).unwrap_or(today);
         let no_kk = self.issuer.kk(&district, issued).unwrap_or_default();
 
         let n = anggota.len();
@@ -626,7 +626,7 @@ fn birth_date(rng: &mut Rng, age: i32, today: Date) -> Date {
     let earliest = years_before(today, age + 1).unwrap_or(today);
     let lo = earliest.days_since_epoch() + 1;
     let hi = latest.days_since_epoch();
-    date_from_days(rng.range(lo, hi)).unwrap_or(latest)
+    Date::from_days_since_epoch(rng.range(lo, hi)).unwrap_or(latest)
 }
 
 // ---------------------------------------------------------------------------
@@ -1370,7 +1370,7 @@ fn inject(fam: &mut Keluarga, kind: FaultKind, rng: &mut Rng, today: Date) -> Fa
             // Move the recorded birth date by 1–9 days, keeping the age valid.
             let a = &mut fam.anggota[i];
             let shift = rng.range(1, 9);
-            let moved = date_from_days(a.birth_date.days_since_epoch() - shift);
+            let moved = Date::from_days_since_epoch(a.birth_date.days_since_epoch() - shift);
             if let Some(d) = moved {
                 a.birth_date = d;
             }
@@ -1441,7 +1441,7 @@ fn inject(fam: &mut Keluarga, kind: FaultKind, rng: &mut Rng, today: Date) -> Fa
         FaultKind::FutureBirthDate => {
             let a = &mut fam.anggota[i];
             let ahead = rng.range(30, 400);
-            if let Some(d) = date_from_days(today.days_since_epoch() + ahead) {
+            if let Some(d) = Date::from_days_since_epoch(today.days_since_epoch() + ahead) {
                 a.birth_date = d;
             }
             Fault {

@@ -696,7 +696,7 @@ fn clients(world: &World, total: usize, seed: u64) -> Vec<Client> {
 
 fn yesterday() -> tepat_core::Date {
     let d = tepat_server::db::today().days_since_epoch() - 1;
-    tepat_data::ids::date_from_days(d).unwrap_or_else(tepat_server::db::today)
+    tepat_core::Date::from_days_since_epoch(d).unwrap_or_else(tepat_server::db::today)
 }
 
 #[derive(Default, Clone)]

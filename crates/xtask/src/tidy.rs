@@ -120,8 +120,8 @@ fn process_words(line: &str) -> Vec<String> {
             let start = from + at;
             let end = start + word.len();
             from = end;
-            let before_ok =
-                start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+            let before_ok = start == 0
+                || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
             if !before_ok || bytes.get(end).is_some_and(|b| b.is_ascii_alphabetic()) {
                 continue;
             }
@@ -228,9 +228,11 @@ fn name_of(span: &str) -> Option<Name> {
         return None;
     }
     let s = s.trim_end_matches("()").trim_end_matches('!');
-    let file = [".rs", ".mjs", ".js", ".json", ".md", ".toml", ".sql", ".css", ".csv", ".html"]
-        .iter()
-        .any(|ext| s.ends_with(ext));
+    let file = [
+        ".rs", ".mjs", ".js", ".json", ".md", ".toml", ".sql", ".css", ".csv", ".html",
+    ]
+    .iter()
+    .any(|ext| s.ends_with(ext));
     if (s.contains('/') || file) && !s.contains("::") {
         if !s
             .chars()
@@ -408,10 +410,7 @@ fn the_core_stays_pure() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert!(
-        crates.contains("serde"),
-        "cargo tree listed no dependency"
-    );
+    assert!(crates.contains("serde"), "cargo tree listed no dependency");
     let bad: Vec<&&str> = CORE_FORBIDDEN
         .iter()
         .filter(|c| crates.contains(**c))
