@@ -287,20 +287,6 @@ pub struct PushResponse {
     pub server_time: String,
 }
 
-/// Kinds a supervisor reviews before they change the register.
-pub fn needs_review(event: &Event) -> bool {
-    match event {
-        Event::MemberDied { .. }
-        | Event::MemberMovedOut { .. }
-        | Event::MemberMovedIn { .. }
-        | Event::Birth { .. }
-        | Event::FamilySplit { .. }
-        | Event::FamilyMerge { .. } => true,
-        Event::Marriage { partner, .. } => partner.is_some(),
-        _ => false,
-    }
-}
-
 pub fn finding(
     rule: &str,
     severity: Severity,
@@ -1209,7 +1195,7 @@ async fn push_one(
                         let has_warnings = findings.iter().any(|f| f.severity == Severity::Warning);
                         if let Some(f) = blocked {
                             reject(item, vec![f])
-                        } else if needs_review(&item.event) || has_warnings {
+                        } else if item.event.needs_review() || has_warnings {
                             ItemResult {
                                 id: item.id.clone(),
                                 outcome: "accepted".into(),
@@ -1241,8 +1227,8 @@ async fn push_one(
         if result.outcome == "conflict" {
             r.push("conflict");
         }
-        if result.status == "pending_review" && needs_review(&item.event) {
-            r.push(item.event.kind());
+        if result.status == "pending_review" && item.event.needs_review() {
+            r.push(item.event.kind().name());
         }
         if result.status == "pending_review"
             && result
@@ -1265,7 +1251,7 @@ async fn push_one(
         Val::Text(village.clone()),
         Val::Text(item.no_kk.clone()),
         Val::Int(user.id),
-        Val::Text(item.event.kind().to_owned()),
+        Val::Text(item.event.kind().name().to_owned()),
         Val::Int(i64::from(item.base_version)),
         Val::Text(device.version.to_owned()),
         Val::Text(payload),
@@ -1400,7 +1386,7 @@ pub async fn stage_applied(
     let village = store::village_of(&applied.keluarga).to_owned();
     batch.writes.record(
         Some(user),
-        item.event.kind(),
+        item.event.kind().name(),
         Some(&store::province_of(&village)),
         Some(&applied.keluarga.no_kk),
         Some(&item.id),
@@ -1433,7 +1419,7 @@ pub async fn stage_applied(
         let other_json = serde_json::to_string(other).map_err(|e| ApiError::Internal(e.into()))?;
         batch.writes.record(
             Some(user),
-            item.event.kind(),
+            item.event.kind().name(),
             Some(&store::province_of(store::village_of(other))),
             Some(&other.no_kk),
             Some(&item.id),
