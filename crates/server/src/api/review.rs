@@ -235,16 +235,17 @@ async fn approve(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        Some(&user),
-        "approve",
-        Some(&head.province),
-        Some(&head.no_kk),
-        Some(&id),
-        None,
-        None,
-        Some(&json!({ "reason": d.reason.trim(), "version": version }).to_string()),
+        crate::audit::NewEntry {
+            user: Some(&user),
+            action: "approve",
+            province: Some(&head.province),
+            household_id: Some(&head.no_kk),
+            change_id: Some(&id),
+            details: Some(&json!({ "reason": d.reason.trim(), "version": version }).to_string()),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;
@@ -276,16 +277,17 @@ async fn reject(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        Some(&user),
-        "reject",
-        Some(&store::province_of(&village)),
-        Some(&no_kk),
-        Some(&id),
-        None,
-        None,
-        Some(&json!({ "reason": d.reason.trim() }).to_string()),
+        crate::audit::NewEntry {
+            user: Some(&user),
+            action: "reject",
+            province: Some(&store::province_of(&village)),
+            household_id: Some(&no_kk),
+            change_id: Some(&id),
+            details: Some(&json!({ "reason": d.reason.trim() }).to_string()),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;

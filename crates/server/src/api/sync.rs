@@ -15,6 +15,7 @@ use tepat_core::rulebook::Rulebook;
 use tepat_core::score::RankingModel;
 use tepat_core::{Finding, Keluarga, Severity, Text, ValidationContext};
 
+use crate::audit::NewEntry;
 use crate::auth::{Auth, PushAuth, User};
 use crate::db::{now, rfc3339};
 use crate::error::{ApiError, ApiResult};
@@ -1267,15 +1268,14 @@ async fn push_one(
     // A repeated id later in the same batch is a replay of this one.
     batch.answers.insert(item.id.clone(), (hash, response));
     if result.status == "pending_review" {
-        batch.writes.record(
-            Some(user),
-            "queue",
-            Some(&province),
-            Some(&item.no_kk),
-            Some(&item.id),
-            None,
-            None,
-        );
+        batch.writes.record(NewEntry {
+            user: Some(user),
+            action: "queue",
+            province: Some(&province),
+            household_id: Some(&item.no_kk),
+            change_id: Some(&item.id),
+            ..NewEntry::default()
+        });
     }
     Ok((result, false))
 }
@@ -1384,15 +1384,16 @@ pub async fn stage_applied(
     let (before_diff, after_diff) = crate::audit::diff_keluarga(before, &applied.keluarga)
         .map_err(|e| ApiError::Internal(e.into()))?;
     let village = store::village_of(&applied.keluarga).to_owned();
-    batch.writes.record(
-        Some(user),
-        item.event.kind().name(),
-        Some(&store::province_of(&village)),
-        Some(&applied.keluarga.no_kk),
-        Some(&item.id),
-        Some(before_diff.to_string()),
-        Some(after_diff.to_string()),
-    );
+    batch.writes.record(NewEntry {
+        user: Some(user),
+        action: item.event.kind().name(),
+        province: Some(&store::province_of(&village)),
+        household_id: Some(&applied.keluarga.no_kk),
+        change_id: Some(&item.id),
+        before: Some(&before_diff.to_string()),
+        after: Some(&after_diff.to_string()),
+        details: None,
+    });
     if let Some(other) = &applied.other {
         let prior = batch.head(tx, &other.no_kk).await?;
         let prior_json = match &prior {
@@ -1417,15 +1418,16 @@ pub async fn stage_applied(
             .await?;
         batch.heads.insert(head.no_kk.clone(), Some(head));
         let other_json = serde_json::to_string(other).map_err(|e| ApiError::Internal(e.into()))?;
-        batch.writes.record(
-            Some(user),
-            item.event.kind().name(),
-            Some(&store::province_of(store::village_of(other))),
-            Some(&other.no_kk),
-            Some(&item.id),
-            prior_json,
-            Some(other_json),
-        );
+        batch.writes.record(NewEntry {
+            user: Some(user),
+            action: item.event.kind().name(),
+            province: Some(store::province_of(store::village_of(other)).as_str()),
+            household_id: Some(&other.no_kk),
+            change_id: Some(&item.id),
+            before: prior_json.as_deref(),
+            after: Some(&other_json),
+            details: None,
+        });
     }
     Ok(applied.keluarga.version)
 }
