@@ -169,7 +169,7 @@ async fn import_records(
     crate::audit::record(
         &mut *tx,
         crate::audit::NewEntry {
-            user: user,
+            user,
             action: "import",
             province: Some(&store::province_of(region)),
             details: Some(&json!({ "region": region, "lines": report.lines, "imported": report.imported, "rejected": report.rejected.len() }).to_string()),
