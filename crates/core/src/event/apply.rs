@@ -156,16 +156,9 @@ fn died(
     date: Date,
     new_head: Option<&str>,
 ) {
-    let Some(i) = member(out, fam, nik) else {
+    let Some(i) = dated_member(out, fam, nik, date, today) else {
         return;
     };
-    check_date(
-        out,
-        date,
-        Some(fam.anggota[i].birth_date),
-        today,
-        "event.date",
-    );
     replace_head(out, next, i, new_head);
     let dead = &mut next.anggota[i];
     dead.presence = presence::DIED;
@@ -204,16 +197,9 @@ fn moved_out(
     destination: &Destination,
     new_head: Option<&str>,
 ) {
-    let Some(i) = member(out, fam, nik) else {
+    let Some(i) = dated_member(out, fam, nik, date, ctx.validation.today) else {
         return;
     };
-    check_date(
-        out,
-        date,
-        Some(fam.anggota[i].birth_date),
-        ctx.validation.today,
-        "event.date",
-    );
     let (code, to) = match destination {
         Destination::Domestic { region } => {
             if Level::of(region).is_none() || !ctx.validation.regions.contains(region) {
@@ -281,16 +267,9 @@ fn marriage(
     partner: Option<&Anggota>,
     partner_nik: Option<&str>,
 ) {
-    let Some(i) = member(out, fam, nik) else {
+    let Some(i) = dated_member(out, fam, nik, date, today) else {
         return;
     };
-    check_date(
-        out,
-        date,
-        Some(fam.anggota[i].birth_date),
-        today,
-        "event.date",
-    );
     if fam.anggota[i].marital_status == Some(marital::MARRIED) {
         out.error(
             "event.already_married",
@@ -759,6 +738,26 @@ fn member(out: &mut Out, fam: &Keluarga, nik: &str) -> Option<usize> {
         out.error("event.member_unknown", "event.nik", []);
     }
     found
+}
+
+/// The active member with this NIK, with the event date checked against today and
+/// the member's birth date; or a finding.
+fn dated_member(
+    out: &mut Out,
+    fam: &Keluarga,
+    nik: &str,
+    date: Date,
+    today: Date,
+) -> Option<usize> {
+    let i = member(out, fam, nik)?;
+    check_date(
+        out,
+        date,
+        Some(fam.anggota[i].birth_date),
+        today,
+        "event.date",
+    );
+    Some(i)
 }
 
 /// Resolves a list of members with roles; each must be an active member, once.
