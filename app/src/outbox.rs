@@ -77,7 +77,7 @@ impl Summary {
             no_kk: req.no_kk.clone(),
             time: req.time.clone(),
             event: EventKind {
-                kind: req.event.kind().to_owned(),
+                kind: req.event.kind().name().to_owned(),
             },
         }
     }

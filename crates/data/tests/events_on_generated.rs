@@ -131,7 +131,7 @@ fn events_on_generated_families_apply_cleanly_or_give_findings() {
         .enumerate()
     {
         let event = event_for(&k, &mut rng);
-        let kind = event.kind();
+        let kind = event.kind().name();
         let req = seal(&request(&k, i as u64, event));
         assert_eq!(verify_hash(&req), Ok(()));
         match apply(&k, &req, &ctx) {

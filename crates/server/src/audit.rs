@@ -6,47 +6,33 @@ use serde::Serialize;
 use crate::auth::User;
 use crate::db::{Db, now, rfc3339};
 
-/// Appends one audit entry. `before`/`after` are JSON texts (household versions).
-#[allow(clippy::too_many_arguments)]
-pub async fn record<'e, E>(
-    exec: E,
-    user: Option<&User>,
-    action: &str,
-    province: Option<&str>,
-    household_id: Option<&str>,
-    change_id: Option<&str>,
-    before: Option<&str>,
-    after: Option<&str>,
-) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    record_with_details(
-        exec,
-        user,
-        action,
-        province,
-        household_id,
-        change_id,
-        before,
-        after,
-        None,
-    )
-    .await
+/// One audit entry to append: who (`None`: the system), the action, where and what
+/// it concerns, and the before/after values and details as JSON texts. Fields not
+/// given stay empty: `NewEntry { action: "login", user: Some(&u), ..NewEntry::default() }`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewEntry<'a> {
+    pub user: Option<&'a User>,
+    pub action: &'a str,
+    pub province: Option<&'a str>,
+    pub household_id: Option<&'a str>,
+    pub change_id: Option<&'a str>,
+    /// The household version before (JSON), or the changed parts of it.
+    pub before: Option<&'a str>,
+    /// The household version after (JSON), or the changed parts of it.
+    pub after: Option<&'a str>,
+    /// Anything else about the action (JSON): a reason, a version, counts.
+    pub details: Option<&'a str>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn record_with_details<'e, E>(
-    exec: E,
-    user: Option<&User>,
-    action: &str,
-    province: Option<&str>,
-    household_id: Option<&str>,
-    change_id: Option<&str>,
-    before: Option<&str>,
-    after: Option<&str>,
-    details: Option<&str>,
-) -> Result<(), sqlx::Error>
+impl NewEntry<'_> {
+    /// The account name the entry shows: the user's, or `system`.
+    pub fn username(&self) -> &str {
+        self.user.map_or("system", |u| u.username.as_str())
+    }
+}
+
+/// Appends one audit entry.
+pub async fn record<'e, E>(exec: E, entry: NewEntry<'_>) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -55,15 +41,15 @@ where
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(now())
-    .bind(user.map(|u| u.id))
-    .bind(user.map(|u| u.username.as_str()).unwrap_or("system"))
-    .bind(action)
-    .bind(province)
-    .bind(household_id)
-    .bind(change_id)
-    .bind(before)
-    .bind(after)
-    .bind(details)
+    .bind(entry.user.map(|u| u.id))
+    .bind(entry.username())
+    .bind(entry.action)
+    .bind(entry.province)
+    .bind(entry.household_id)
+    .bind(entry.change_id)
+    .bind(entry.before)
+    .bind(entry.after)
+    .bind(entry.details)
     .execute(exec)
     .await?;
     Ok(())

@@ -55,19 +55,17 @@ pub async fn seed(state: &AppState, area: &DemoArea) -> anyhow::Result<usize> {
     for k in &families {
         store::save(&mut tx, k, None, None).await?;
     }
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        None,
-        "demo_seed",
-        Some(crate::seed::DEMO_PROVINCE),
-        None,
-        None,
-        None,
-        None,
-        Some(
-            &serde_json::json!({ "families": families.len(), "district": area.district })
-                .to_string(),
-        ),
+        crate::audit::NewEntry {
+            action: "demo_seed",
+            province: Some(crate::seed::DEMO_PROVINCE),
+            details: Some(
+                &serde_json::json!({ "families": families.len(), "district": area.district })
+                    .to_string(),
+            ),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;

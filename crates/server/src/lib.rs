@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo_families;
 pub mod error;
 pub mod json;
+pub mod push;
 pub mod rulebooks;
 pub mod scope;
 pub mod seed;

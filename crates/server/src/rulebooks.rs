@@ -201,16 +201,15 @@ pub async fn publish(db: &Db, text: &str) -> anyhow::Result<Published> {
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        None,
-        "rulebook_add",
-        None,
-        None,
-        None,
-        None,
-        None,
-        Some(&serde_json::json!({ "version": version, "content_hash": hash }).to_string()),
+        crate::audit::NewEntry {
+            action: "rulebook_add",
+            details: Some(
+                &serde_json::json!({ "version": version, "content_hash": hash }).to_string(),
+            ),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;

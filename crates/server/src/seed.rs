@@ -89,16 +89,15 @@ pub async fn assign(
         .execute(&mut *tx)
         .await?;
     }
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        None,
-        "assign",
-        None,
-        None,
-        None,
-        None,
-        None,
-        Some(&serde_json::json!({ "username": username, "regions": codes }).to_string()),
+        crate::audit::NewEntry {
+            action: "assign",
+            details: Some(
+                &serde_json::json!({ "username": username, "regions": codes }).to_string(),
+            ),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;

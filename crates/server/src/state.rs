@@ -68,8 +68,8 @@ pub struct Inner {
     pub regions_base_etag: String,
     pub dist: Option<PathBuf>,
     pub settings: Settings,
-    /// Pushes waiting for the writer (group commit; see `api::sync`).
-    pub push_group: crate::api::sync::PushGroup,
+    /// Pushes waiting for the writer (group commit; see `push`).
+    pub push_group: crate::push::PushGroup,
     /// Sessions checked recently (see [`crate::auth::SESSION_CACHE`]).
     pub sessions: crate::auth::SessionCache,
     /// The published rulebooks; see [`AppState::rulebooks`].
@@ -106,7 +106,7 @@ impl AppState {
             regions_base_etag,
             dist,
             settings,
-            push_group: crate::api::sync::PushGroup::default(),
+            push_group: crate::push::PushGroup::default(),
             sessions: crate::auth::SessionCache::default(),
             rulebooks: RwLock::new(Arc::new(crate::rulebooks::Registry::builtin())),
             buckets: Mutex::new(HashMap::new()),

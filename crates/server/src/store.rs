@@ -415,30 +415,20 @@ impl Writes {
         })
     }
 
-    /// Queues an audit entry (see [`crate::audit::record`]).
-    #[allow(clippy::too_many_arguments)]
-    pub fn record(
-        &mut self,
-        user: Option<&crate::auth::User>,
-        action: &str,
-        province: Option<&str>,
-        household_id: Option<&str>,
-        change_id: Option<&str>,
-        before: Option<String>,
-        after: Option<String>,
-    ) {
+    /// Queues an audit entry (written at the flush like [`crate::audit::record`]).
+    pub fn record(&mut self, entry: crate::audit::NewEntry<'_>) {
         let opt = |x: Option<&str>| Val::OptText(x.map(str::to_owned));
         self.audit.push([
             Val::Int(now()),
-            Val::OptInt(user.map(|u| u.id)),
-            Val::Text(user.map_or("system", |u| u.username.as_str()).to_owned()),
-            Val::Text(action.to_owned()),
-            opt(province),
-            opt(household_id),
-            opt(change_id),
-            Val::OptText(before),
-            Val::OptText(after),
-            Val::OptText(None),
+            Val::OptInt(entry.user.map(|u| u.id)),
+            Val::Text(entry.username().to_owned()),
+            Val::Text(entry.action.to_owned()),
+            opt(entry.province),
+            opt(entry.household_id),
+            opt(entry.change_id),
+            opt(entry.before),
+            opt(entry.after),
+            opt(entry.details),
         ]);
     }
 

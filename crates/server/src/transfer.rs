@@ -166,16 +166,15 @@ async fn import_records(
         report.imported += 1;
     }
     report.rejected.sort_by_key(|r| r.line);
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        user,
-        "import",
-        Some(&store::province_of(region)),
-        None,
-        None,
-        None,
-        None,
-        Some(&json!({ "region": region, "lines": report.lines, "imported": report.imported, "rejected": report.rejected.len() }).to_string()),
+        crate::audit::NewEntry {
+            user,
+            action: "import",
+            province: Some(&store::province_of(region)),
+            details: Some(&json!({ "region": region, "lines": report.lines, "imported": report.imported, "rejected": report.rejected.len() }).to_string()),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@
 //! form, with other words, records a member not found at the visit (404 = 6).
 
 use leptos::prelude::*;
-use tepat_core::event::Event;
+use tepat_core::event::{Event, EventKind};
 use tepat_core::{Date, Keluarga};
 
 use super::{Beside, EventDate, Footer, Form, MemberSelect, pick, req_date, req_member};
@@ -13,7 +13,7 @@ const FIELDS: &[&str] = &["event.nik", "event.date", "event.new_head"];
 /// The words and element ids of a "member leaves the family" form (Bahasa Indonesia,
 /// English).
 pub struct Leave {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub title: (&'static str, &'static str),
     pub member: (&'static str, &'static str),
     pub date: (&'static str, &'static str),
@@ -26,7 +26,7 @@ pub struct Leave {
 #[component]
 pub fn Death(keluarga: Keluarga) -> impl IntoView {
     let leave = Leave {
-        kind: "member_died",
+        kind: EventKind::MemberDied,
         title: ("Catat kematian", "Record a death"),
         member: ("Anggota yang meninggal", "Member who died"),
         date: ("Tanggal meninggal", "Date of death"),

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use tepat_core::Keluarga;
-use tepat_core::event::Event;
+use tepat_core::event::{Event, EventKind};
 
 use super::member::{MemberFields, PersonFields};
 use super::{
@@ -22,7 +22,7 @@ const FIELDS: &[&str] = &[
 #[component]
 pub fn Marriage(keluarga: Keluarga) -> impl IntoView {
     let index = keluarga.anggota.len();
-    let form = Form::new(keluarga, "marriage");
+    let form = Form::new(keluarga, EventKind::Marriage);
     let member = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
     // `new`: the partner joins; `member`: already a member; `none`: lives elsewhere.
@@ -78,7 +78,7 @@ pub fn Marriage(keluarga: Keluarga) -> impl IntoView {
                 <option value="none">{tx("Tinggal di tempat lain", "Lives elsewhere")}</option>
             </select>
             <div style:display=move || if mode.get() == "new" { "block" } else { "none" }>
-                <PersonFields form=form m=partner prefix="event.partner" ids="partner" relationship=false skip=&["408"]/>
+                <PersonFields form=form m=partner prefix="event.partner" ids="partner" relationship=false skip=&["marital_status"]/>
             </div>
             <div style:display=move || if mode.get() == "member" { "block" } else { "none" }>
                 <label for="marry-partner">{tx("Pasangan (anggota keluarga)", "Partner (family member)")}</label>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use tepat_core::Keluarga;
-use tepat_core::event::Event;
+use tepat_core::event::{Event, EventKind};
 
 use std::collections::BTreeMap;
 
@@ -57,7 +57,7 @@ impl Default for MemberFields {
 
 /// The inputs of a new person; findings at `prefix.<field>` appear beside them.
 /// `ids` prefixes the HTML ids; `relationship` says whether the form asks it (a new
-/// spouse's is set by the core); `skip` lists rulebook questions the event answers.
+/// spouse's is set by the core); `skip` lists member fields the event sets itself.
 #[component]
 pub fn PersonFields(
     form: Form,
@@ -102,7 +102,14 @@ pub fn PersonFields(
 pub fn NewMember(keluarga: Keluarga, birth: bool) -> impl IntoView {
     let lang = use_lang();
     let index = keluarga.anggota.len();
-    let form = Form::new(keluarga, if birth { "birth" } else { "member_moved_in" });
+    let form = Form::new(
+        keluarga,
+        if birth {
+            EventKind::Birth
+        } else {
+            EventKind::MemberMovedIn
+        },
+    );
     let m = MemberFields::new();
     let date = RwSignal::new(String::new());
     let from_kk = RwSignal::new(String::new());

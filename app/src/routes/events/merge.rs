@@ -5,7 +5,7 @@
 //! decides; findings about the merged family (`other.*`) are shown beside the members.
 
 use leptos::prelude::*;
-use tepat_core::event::{Event, MemberRole};
+use tepat_core::event::{Event, EventKind, MemberRole};
 use tepat_core::{FamilyStatus, Finding, Keluarga};
 
 use super::{
@@ -48,7 +48,7 @@ pub fn roles(fam: &Keluarga, rows: &[(usize, String)], out: &mut Vec<Finding>) -
 #[component]
 pub fn Merge(keluarga: Keluarga) -> impl IntoView {
     let own = keluarga.no_kk.clone();
-    let form = Form::new(keluarga, "family_merge");
+    let form = Form::new(keluarga, EventKind::FamilyMerge);
     let query = RwSignal::new(String::new());
     let into = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());

@@ -23,8 +23,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 use tepat_core::event::{
-    ChangeRequest, ConfirmedWarning, Correction, Event, EventContext, apply, apply_corrections,
-    seal,
+    ChangeRequest, ConfirmedWarning, Correction, Event, EventContext, EventKind, apply,
+    apply_corrections, seal,
 };
 use tepat_core::rulebook::Rulebook;
 use tepat_core::{Anggota, Date, Finding, Keluarga, Lang, Severity, Sex, Text, ValidationContext};
@@ -37,67 +37,40 @@ use crate::sync::{self, Data, use_data};
 use crate::today::today;
 use crate::worklist::WorkState;
 
-/// The event kinds the chooser offers, in its order.
-pub const KINDS: [&str; 9] = [
-    "member_died",
-    "member_moved_out",
-    "member_moved_in",
-    "birth",
-    "marriage",
-    "family_split",
-    "family_merge",
-    "member_not_found",
-    "family_not_found",
-];
-
-/// The name of an event kind (the JSON `type` tag) for people.
+/// The name of an event kind (the JSON `type` tag) for people: the core's
+/// [`EventKind::label`], or the tag itself for a kind this version does not know.
 pub fn kind_label(kind: &str) -> Text {
-    match kind {
-        "member_died" => Text::new("Kematian", "Death"),
-        "member_moved_out" => Text::new("Pindah keluar", "Moved out"),
-        "member_moved_in" => Text::new("Pindah masuk", "Moved in"),
-        "birth" => Text::new("Kelahiran", "Birth"),
-        "marriage" => Text::new("Perkawinan", "Marriage"),
-        "family_split" => Text::new("Pecah KK", "Household split"),
-        "family_merge" => Text::new("Gabung KK", "Household merge"),
-        "variable_correction" => Text::new("Uji petik: koreksi", "Ground check: corrections"),
-        "ground_check_confirmed" => {
-            Text::new("Uji petik: data sesuai", "Ground check: all correct")
-        }
-        "member_not_found" => Text::new("Anggota tidak ditemukan", "Member not found"),
-        "family_not_found" => Text::new("Keluarga tidak ditemukan", "Family not found"),
-        other => Text::new(other, other),
-    }
+    EventKind::from_name(kind).map_or_else(|| Text::new(kind, kind), EventKind::label)
 }
 
 /// What a form says once its event is queued.
-fn done_text(kind: &str) -> (&'static str, &'static str) {
+fn done_text(kind: EventKind) -> (&'static str, &'static str) {
     match kind {
-        "member_died" => (
+        EventKind::MemberDied => (
             "Kematian dicatat dan menunggu di Kotak Keluar.",
             "The death is recorded and waits in the outbox.",
         ),
-        "member_moved_out" => (
+        EventKind::MemberMovedOut => (
             "Kepindahan dicatat dan menunggu di Kotak Keluar.",
             "The move is recorded and waits in the outbox.",
         ),
-        "member_moved_in" => (
+        EventKind::MemberMovedIn => (
             "Anggota pindah masuk dicatat dan menunggu di Kotak Keluar.",
             "The member moving in is recorded and waits in the outbox.",
         ),
-        "birth" => (
+        EventKind::Birth => (
             "Kelahiran dicatat dan menunggu di Kotak Keluar.",
             "The birth is recorded and waits in the outbox.",
         ),
-        "marriage" => (
+        EventKind::Marriage => (
             "Perkawinan dicatat dan menunggu di Kotak Keluar.",
             "The marriage is recorded and waits in the outbox.",
         ),
-        "family_split" => (
+        EventKind::FamilySplit => (
             "Pecah KK dicatat dan menunggu di Kotak Keluar.",
             "The household split is recorded and waits in the outbox.",
         ),
-        "family_merge" => (
+        EventKind::FamilyMerge => (
             "Gabung KK dicatat dan menunggu di Kotak Keluar.",
             "The household merge is recorded and waits in the outbox.",
         ),
@@ -442,11 +415,11 @@ pub struct Form {
     notice: RwSignal<Option<((&'static str, &'static str), bool)>>,
     pub reason: RwSignal<String>,
     busy: RwSignal<bool>,
-    kind: &'static str,
+    kind: EventKind,
 }
 
 impl Form {
-    pub fn new(keluarga: Keluarga, kind: &'static str) -> Form {
+    pub fn new(keluarga: Keluarga, kind: EventKind) -> Form {
         Form {
             lang: use_lang(),
             auth: use_auth(),
@@ -776,7 +749,7 @@ pub fn CodeSelect(
 #[component]
 pub fn Footer(form: Form, fields: &'static [&'static str]) -> impl IntoView {
     let lang = form.lang;
-    let id = format!("{}-reason", form.kind);
+    let id = format!("{}-reason", form.kind.name());
     let id2 = id.clone();
     view! {
         <label for=id>{tx("Keterangan", "Note")}</label>
@@ -821,17 +794,27 @@ pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
     let fam = StoredValue::new(keluarga);
     let form = move || {
         let k = fam.get_value();
-        match chosen.get().as_str() {
-            "member_died" => view! { <death::Death keluarga=k/> }.into_any(),
-            "member_moved_out" => view! { <move_out::MoveOut keluarga=k/> }.into_any(),
-            "member_moved_in" => view! { <member::NewMember keluarga=k birth=false/> }.into_any(),
-            "birth" => view! { <member::NewMember keluarga=k birth=true/> }.into_any(),
-            "marriage" => view! { <marriage::Marriage keluarga=k/> }.into_any(),
-            "family_split" => view! { <split::Split keluarga=k/> }.into_any(),
-            "family_merge" => view! { <merge::Merge keluarga=k/> }.into_any(),
-            "member_not_found" => view! { <not_found::MemberNotFound keluarga=k/> }.into_any(),
-            "family_not_found" => view! { <not_found::FamilyNotFound keluarga=k/> }.into_any(),
-            _ => ().into_any(),
+        let Some(kind) = EventKind::from_name(&chosen.get()) else {
+            return ().into_any();
+        };
+        match kind {
+            EventKind::MemberDied => view! { <death::Death keluarga=k/> }.into_any(),
+            EventKind::MemberMovedOut => view! { <move_out::MoveOut keluarga=k/> }.into_any(),
+            EventKind::MemberMovedIn => {
+                view! { <member::NewMember keluarga=k birth=false/> }.into_any()
+            }
+            EventKind::Birth => view! { <member::NewMember keluarga=k birth=true/> }.into_any(),
+            EventKind::Marriage => view! { <marriage::Marriage keluarga=k/> }.into_any(),
+            EventKind::FamilySplit => view! { <split::Split keluarga=k/> }.into_any(),
+            EventKind::FamilyMerge => view! { <merge::Merge keluarga=k/> }.into_any(),
+            EventKind::MemberNotFound => {
+                view! { <not_found::MemberNotFound keluarga=k/> }.into_any()
+            }
+            EventKind::FamilyNotFound => {
+                view! { <not_found::FamilyNotFound keluarga=k/> }.into_any()
+            }
+            // Recorded from the ground-check form, not offered here.
+            EventKind::VariableCorrection | EventKind::GroundCheckConfirmed => ().into_any(),
         }
     };
     view! {
@@ -840,8 +823,8 @@ pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
             <label for="event-kind">{tx("Jenis peristiwa", "Kind of event")}</label>
             <select id="event-kind" bind:value=chosen>
                 <option value="">{tx("— pilih —", "— choose —")}</option>
-                {KINDS.iter().map(|k| view! {
-                    <option value=*k>{move || kind_label(k).get(lang.get()).to_owned()}</option>
+                {EventKind::ALL.into_iter().filter(|k| !k.is_ground_check()).map(|k| view! {
+                    <option value=k.name()>{move || k.label().get(lang.get()).to_owned()}</option>
                 }).collect_view()}
             </select>
             {form}

@@ -3,7 +3,7 @@
 //! new head when the head moved.
 
 use leptos::prelude::*;
-use tepat_core::event::{Destination, Event};
+use tepat_core::event::{Destination, Event, EventKind};
 use tepat_core::{Finding, Keluarga, Level};
 
 use super::{
@@ -63,7 +63,7 @@ pub fn destination(
 pub fn MoveOut(keluarga: Keluarga) -> impl IntoView {
     let lang = use_lang();
     let regions = use_regions();
-    let form = Form::new(keluarga, "member_moved_out");
+    let form = Form::new(keluarga, EventKind::MemberMovedOut);
     let member = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
     let new_head = RwSignal::new(String::new());

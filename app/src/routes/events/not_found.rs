@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use tepat_core::Keluarga;
-use tepat_core::event::Event;
+use tepat_core::event::{Event, EventKind};
 
 use super::death::{Leave, MemberLeaves};
 use super::{EventDate, Footer, Form, req_date};
@@ -11,7 +11,7 @@ use crate::i18n::tx;
 #[component]
 pub fn MemberNotFound(keluarga: Keluarga) -> impl IntoView {
     let leave = Leave {
-        kind: "member_not_found",
+        kind: EventKind::MemberNotFound,
         title: ("Anggota tidak ditemukan", "Member not found"),
         member: ("Anggota yang tidak ditemukan", "Member not found"),
         date: ("Tanggal kunjungan", "Date of the visit"),
@@ -32,7 +32,7 @@ pub fn MemberNotFound(keluarga: Keluarga) -> impl IntoView {
 #[component]
 pub fn FamilyNotFound(keluarga: Keluarga) -> impl IntoView {
     const FIELDS: &[&str] = &["event.date"];
-    let form = Form::new(keluarga, "family_not_found");
+    let form = Form::new(keluarga, EventKind::FamilyNotFound);
     let date = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

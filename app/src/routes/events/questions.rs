@@ -1,56 +1,20 @@
 //! The rulebook's member questions for a new person (moving in, newborn, new spouse):
-//! which are asked follows the rulebook's skip logic for that person (age, sex and
-//! earlier answers), evaluated by tepat-core.
+//! which are asked is decided by tepat-core ([`new_member_questions`]): the member
+//! variables the rulebook's skip logic asks of that person (age, sex and earlier
+//! answers), without the identity and presence fields the event forms ask themselves.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use serde_json::Value;
-use tepat_core::codes::presence;
-use tepat_core::rulebook::{Rulebook, VarType, Variable};
-use tepat_core::{Anggota, Date, Keluarga, Lang};
+use tepat_core::event::new_member_questions;
+use tepat_core::rulebook::{VarType, Variable};
+use tepat_core::{Anggota, Date, Lang};
 
 use super::{Beside, Form, beside, elsewhere, msg_id, with_answers};
 use crate::draft::{flag_checked, flag_toggle, label};
 use crate::i18n::{tx, use_lang};
 use crate::today::today;
-
-/// Questions the event forms ask themselves (identity and presence), never here.
-const OWN: &[&str] = &[
-    "401",
-    "402",
-    "403",
-    "404",
-    "404_tanggal",
-    "404_tujuan",
-    "405",
-    "406",
-    "409",
-];
-
-/// The member questions asked of `person` joining `fam` (at index `fam.anggota.len()`),
-/// in rulebook order, without the form's own and those in `skip` (variable ids).
-pub fn asked(
-    rb: &Rulebook,
-    fam: &Keluarga,
-    person: &Anggota,
-    skip: &[&str],
-    today: Date,
-) -> Vec<Variable> {
-    let mut next = fam.clone();
-    let mut p = person.clone();
-    p.presence = presence::NEW_MEMBER;
-    next.anggota.push(p);
-    let index = next.anggota.len() - 1;
-    rb.variables()
-        .iter()
-        .filter(|v| {
-            v.section == "IV" && !OWN.contains(&v.id.as_str()) && !skip.contains(&v.id.as_str())
-        })
-        .filter(|v| rb.is_relevant(&v.id, &next, Some(index), today) == Some(true))
-        .cloned()
-        .collect()
-}
 
 /// The person as typed so far, when sex and birth date are there (relevance needs them).
 fn provisional(
@@ -87,8 +51,10 @@ pub fn Questions(
             answers.with(|a| provisional(&sex.get(), &birth.get(), &relationship.get(), a))?;
         let now = today()?;
         let fam = form.fam.get_value();
-        form.rulebook()
-            .with(|rb| rb.as_deref().map(|rb| asked(rb, &fam, &person, skip, now)))
+        form.rulebook().with(|rb| {
+            rb.as_deref()
+                .map(|rb| new_member_questions(rb, &fam, &person, skip, now))
+        })
     });
     let fields = move || {
         list.get()

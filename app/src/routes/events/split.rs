@@ -3,7 +3,7 @@
 //! The new family keeps the old address and dwelling (the core's default).
 
 use leptos::prelude::*;
-use tepat_core::event::{Event, MemberRole};
+use tepat_core::event::{Event, EventKind, MemberRole};
 use tepat_core::{Finding, Keluarga};
 
 use super::{
@@ -40,7 +40,7 @@ pub fn roles(
 
 #[component]
 pub fn Split(keluarga: Keluarga) -> impl IntoView {
-    let form = Form::new(keluarga, "family_split");
+    let form = Form::new(keluarga, EventKind::FamilySplit);
     let new_kk = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
     let remaining_head = RwSignal::new(String::new());

@@ -73,13 +73,11 @@ async fn login(
         crate::auth::login(&state.db, &req.username, &req.password).await?;
     crate::audit::record(
         &state.db.pool,
-        Some(&user),
-        "login",
-        None,
-        None,
-        None,
-        None,
-        None,
+        crate::audit::NewEntry {
+            user: Some(&user),
+            action: "login",
+            ..Default::default()
+        },
     )
     .await?;
     Ok(Json(LoginResponse {

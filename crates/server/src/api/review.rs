@@ -212,19 +212,18 @@ async fn approve(
     };
     let registry = state.rulebooks().await?;
     let rb = &registry.current.rulebook;
-    let applied = crate::api::sync::apply_under(&state, &fam, &rebased, rb, state.today(), target.as_ref())
+    let applied = crate::push::apply_under(&state, &fam, &rebased, rb, state.today(), target.as_ref())
         .map_err(|findings| ApiError::Conflict {
             message: "Perubahan tidak dapat diterapkan pada versi keluarga saat ini; tolak dengan alasan. / The change cannot be applied to the family's current version; reject it with a reason.".into(),
             details: json!({ "findings": findings, "current_version": fam.version }),
         })?;
-    if let Some(f) = crate::api::sync::other_blocked(&mut tx, &user, &submitted, &applied).await? {
+    if let Some(f) = crate::push::other_blocked(&mut tx, &user, &submitted, &applied).await? {
         return Err(ApiError::Conflict {
             message: "Perubahan tidak dapat diterapkan; tolak dengan alasan. / The change cannot be applied; reject it with a reason.".into(),
             details: json!({ "findings": [f] }),
         });
     }
-    let version =
-        crate::api::sync::commit_applied(&mut tx, &user, &submitted, &fam, &applied).await?;
+    let version = crate::push::commit_applied(&mut tx, &user, &submitted, &fam, &applied).await?;
     sqlx::query(
         "UPDATE change_requests SET status = 'approved', result_version = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4 WHERE id = $5",
     )
@@ -235,16 +234,17 @@ async fn approve(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        Some(&user),
-        "approve",
-        Some(&head.province),
-        Some(&head.no_kk),
-        Some(&id),
-        None,
-        None,
-        Some(&json!({ "reason": d.reason.trim(), "version": version }).to_string()),
+        crate::audit::NewEntry {
+            user: Some(&user),
+            action: "approve",
+            province: Some(&head.province),
+            household_id: Some(&head.no_kk),
+            change_id: Some(&id),
+            details: Some(&json!({ "reason": d.reason.trim(), "version": version }).to_string()),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;
@@ -276,16 +276,17 @@ async fn reject(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    crate::audit::record_with_details(
+    crate::audit::record(
         &mut *tx,
-        Some(&user),
-        "reject",
-        Some(&store::province_of(&village)),
-        Some(&no_kk),
-        Some(&id),
-        None,
-        None,
-        Some(&json!({ "reason": d.reason.trim() }).to_string()),
+        crate::audit::NewEntry {
+            user: Some(&user),
+            action: "reject",
+            province: Some(&store::province_of(&village)),
+            household_id: Some(&no_kk),
+            change_id: Some(&id),
+            details: Some(&json!({ "reason": d.reason.trim() }).to_string()),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;
