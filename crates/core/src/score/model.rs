@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::expr::{Expr, QuickValue};
+use crate::expr::Expr;
 use crate::fields::{Scope, Type};
 use crate::finding::Text;
 
@@ -163,9 +163,6 @@ fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Mode
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledVar {
     pub expr: Expr,
-    /// The expression in the form `predict` reads without the evaluator, when it has
-    /// one (most variables: see [`Expr::quick_value`]).
-    pub quick: Option<QuickValue>,
     pub transform: Transform,
     pub missing: f64,
     pub reference: f64,
@@ -312,13 +309,17 @@ impl RankingModel {
                 return err(at, "`missing` and `reference` must be finite numbers");
             }
             vars.push(CompiledVar {
-                quick: expr.quick_value(),
                 expr,
                 transform: v.transform,
                 missing: v.missing,
                 reference: v.reference,
                 is_bool,
             });
+        }
+        // Equal aggregates (`count()`) share one result per family.
+        let mut aggregates = BTreeMap::new();
+        for v in &mut vars {
+            v.expr.number_aggregates(&mut aggregates);
         }
 
         let mut groups: Vec<CompiledGroup> = Vec::with_capacity(source.groups.len());
