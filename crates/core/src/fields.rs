@@ -105,6 +105,8 @@ macro_rules! fields {
         pub(crate) const FAMILY_FIELDS: usize = [$($fname),*].len();
         /// How many member fields there are (the entries of [`FIELDS`] after the family's).
         pub(crate) const MEMBER_FIELDS: usize = [$($mname),*].len();
+        // A set of slots of one scope is one `u64`.
+        const _: () = assert!(FAMILY_FIELDS <= 64 && MEMBER_FIELDS <= 64);
 
         /// Every field, family fields first. The order is the rulebook's natural order.
         pub static FIELDS: &[FieldDef] = &{
@@ -130,40 +132,46 @@ macro_rules! fields {
             out
         };
 
-        /// Every family field of `k`, by slot.
+        /// Reads into `out` the family fields of `k` whose bit is set in `used` (slot `i`
+        /// is bit `i`); the other slots are left as they are.
         ///
         /// Each slot is stored as soon as it is read. As one array expression, LLVM
         /// loads all fields before the first store, into ≈ 100 wasm locals that V8
         /// spills (it ran at about three times its native time under wasm32). The
         /// fences only keep the compiler from moving the loads and stores across them;
         /// they emit no code.
-        pub(crate) fn read_family(k: &Keluarga) -> [Value; FAMILY_FIELDS] {
+        pub(crate) fn read_family(k: &Keluarga, used: u64, out: &mut [Value; FAMILY_FIELDS]) {
             use std::sync::atomic::{Ordering, compiler_fence};
-            let mut out = [Value::Null; FAMILY_FIELDS];
             let mut i = 0;
             $(
-                out[i] = { let $k = k; $fget };
+                if used >> i & 1 == 1 {
+                    out[i] = { let $k = k; $fget };
+                }
                 i += 1;
                 compiler_fence(Ordering::SeqCst);
             )*
             let _ = i;
-            out
         }
 
-        /// Every member field of `a` on `today`, by slot (stored as read, as in
-        /// [`read_family`]).
+        /// Reads into `out` the member fields of `a` on `today` whose bit is set in `used`
+        /// (as [`read_family`] reads the family's).
         #[allow(unused_variables)]
-        pub(crate) fn read_member(a: &Anggota, today: Date) -> [Value; MEMBER_FIELDS] {
+        pub(crate) fn read_member(
+            a: &Anggota,
+            today: Date,
+            used: u64,
+            out: &mut [Value; MEMBER_FIELDS],
+        ) {
             use std::sync::atomic::{Ordering, compiler_fence};
-            let mut out = [Value::Null; MEMBER_FIELDS];
             let mut i = 0;
             $(
-                out[i] = { let $a = a; let $t = today; $mget };
+                if used >> i & 1 == 1 {
+                    out[i] = { let $a = a; let $t = today; $mget };
+                }
                 i += 1;
                 compiler_fence(Ordering::SeqCst);
             )*
             let _ = i;
-            out
         }
     };
 }

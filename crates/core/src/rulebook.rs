@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::expr::{Expr, ExprError, Record};
+use crate::expr::{Expr, ExprError, Layout, Record};
 use crate::fields::{FieldDef, Scope, Type, Value, field};
 use crate::finding::{Severity, Text};
 use crate::model::Keluarga;
@@ -286,6 +286,8 @@ pub struct Rulebook {
     /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
+    /// The slots the variables and expressions read.
+    pub(crate) layout: Layout,
 }
 
 impl Rulebook {
@@ -480,6 +482,21 @@ impl Rulebook {
         })) {
             e.number_aggregates(&mut aggregates);
         }
+        let mut layout = Layout::default();
+        for e in relevances.iter().chain(rules.iter().flat_map(|r| {
+            r.when
+                .iter()
+                .chain([&r.assertion])
+                .chain(r.values.iter().map(|(_, e)| e))
+        })) {
+            e.read_into(&mut layout);
+        }
+        for c in &family_vars {
+            layout.family |= 1 << c.slot;
+        }
+        for c in &member_vars {
+            layout.member |= 1 << c.slot;
+        }
         Ok(Rulebook {
             source,
             vars,
@@ -489,6 +506,7 @@ impl Rulebook {
             member_vars,
             family_rules,
             member_rules,
+            layout,
         })
     }
 
@@ -546,7 +564,7 @@ impl Rulebook {
     ) -> Option<bool> {
         let i = self.source.variables.iter().position(|v| v.id == id)?;
         let cv = &self.vars[i];
-        let rec = Record::read(keluarga, today);
+        let rec = Record::read(keluarga, today, &self.layout);
         let at = match cv.def.scope() {
             Scope::Keluarga => rec.family(),
             Scope::Anggota => rec.member(member.filter(|&m| m < rec.members.len())?),

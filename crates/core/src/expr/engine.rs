@@ -98,6 +98,49 @@ pub(crate) enum Node {
     MinMax(bool, Box<Node>, Box<Node>),
 }
 
+/// The slots a rule set reads, one bit per slot of each scope: what [`Record::read`]
+/// reads of a family.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub family: u64,
+    pub member: u64,
+}
+
+impl Layout {
+    /// Every slot.
+    pub(crate) const ALL: Layout = Layout {
+        family: u64::MAX,
+        member: u64::MAX,
+    };
+
+    /// Adds the slots `node` reads.
+    pub(crate) fn add(&mut self, node: &Node) {
+        let mut place = |p: &Place| match *p {
+            Place::Fam(s) => self.family |= 1 << s,
+            Place::Mem(s) | Place::Head(s) => self.member |= 1 << s,
+        };
+        match node {
+            Node::Const(_) | Node::Today => {}
+            Node::Field(p) | Node::Test(p, ..) | Node::FieldIsNull(p, _) => place(p),
+            Node::Neg(a)
+            | Node::IsNull(a, _)
+            | Node::In(a, ..)
+            | Node::Not(a)
+            | Node::Present(a) => self.add(a),
+            Node::Arith(_, a, b)
+            | Node::Cmp(_, a, b)
+            | Node::YearsBetween(a, b)
+            | Node::DaysBetween(a, b)
+            | Node::MinMax(_, a, b) => {
+                self.add(a);
+                self.add(b);
+            }
+            Node::And(items) | Node::Or(items) => items.iter().for_each(|n| self.add(n)),
+            Node::Aggregate(_, cond, ..) => cond.iter().for_each(|c| self.add(c)),
+        }
+    }
+}
+
 /// The most aggregate results a [`Record`] keeps.
 pub(crate) const AGGREGATE_CACHE: usize = 32;
 
@@ -122,25 +165,31 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// Reads `keluarga` on `today`: every family field, then every member's.
-    pub(crate) fn read(keluarga: &Keluarga, today: Date) -> Record {
+    /// Reads `keluarga` on `today`: the family's slots of `layout`, then each member's
+    /// (the others stay null).
+    pub(crate) fn read(keluarga: &Keluarga, today: Date, layout: &Layout) -> Record {
         let head = keluarga
             .head()
             .and_then(|h| keluarga.anggota.iter().position(|a| std::ptr::eq(a, h)));
-        Record {
+        let mut rec = Record {
             today,
-            family: read_family(keluarga),
-            members: keluarga
-                .anggota
-                .iter()
-                .map(|a| MemberSlots {
-                    slots: read_member(a, today),
-                    active: a.is_active(),
-                })
-                .collect(),
+            family: [Value::Null; FAMILY_FIELDS],
+            members: Vec::with_capacity(keluarga.anggota.len()),
             head,
             aggregates: Default::default(),
+        };
+        // Read in place: an array returned by value is copied once more.
+        read_family(keluarga, layout.family, &mut rec.family);
+        for a in &keluarga.anggota {
+            rec.members.push(MemberSlots {
+                slots: [Value::Null; MEMBER_FIELDS],
+                active: a.is_active(),
+            });
+            if let Some(m) = rec.members.last_mut() {
+                read_member(a, today, layout.member, &mut m.slots);
+            }
         }
+        rec
     }
 
     /// The active members' count.
@@ -192,7 +241,7 @@ impl Record {
         let mut n = 0i64;
         let mut found = None;
         for (_, at) in self.active() {
-            let ok = cond.is_none_or(|c| eval(c, at) == Value::Bool(true));
+            let ok = cond.is_none_or(|c| eval_inline(c, at) == Value::Bool(true));
             match (agg, ok) {
                 (Agg::Any, true) => found = Some(true),
                 (Agg::All, false) => found = Some(false),
@@ -281,17 +330,33 @@ fn cmp_key(v: Value) -> Option<(u8, i64)> {
     }
 }
 
+/// [`eval`] with a field test (most conditions, most items of `and` / `or`) decided
+/// inline at the call site, without a call.
+#[inline(always)]
+pub(crate) fn eval_inline(node: &Node, at: At) -> Value {
+    match node {
+        Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
+        _ => eval(node, at),
+    }
+}
+
+#[inline(always)]
+fn test(v: Value, within: &Within, negate: bool) -> Value {
+    match v {
+        Value::Int(x) => Value::Bool(within.holds(x) != negate),
+        _ => Value::Null,
+    }
+}
+
 /// Evaluates a node at a record.
+#[inline(never)]
 pub(crate) fn eval(node: &Node, at: At) -> Value {
     use Value::*;
     match node {
         Node::Const(v) => *v,
         Node::Today => Date(at.rec.today),
         Node::Field(p) => at.read(*p),
-        Node::Test(p, within, negate) => match at.read(*p) {
-            Int(x) => Bool(within.holds(x) != *negate),
-            _ => Null,
-        },
+        Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
         Node::FieldIsNull(p, negate) => Bool(at.read(*p).is_null() != *negate),
         Node::Neg(a) => int_of(eval(a, at)).map_or(Null, |x| Int(x.wrapping_neg())),
         Node::Arith(op, a, b) => match (int_of(eval(a, at)), int_of(eval(b, at))) {
@@ -326,7 +391,7 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
         Node::And(items) => {
             let mut all = true;
             for n in items {
-                match truth(eval(n, at)) {
+                match truth(eval_inline(n, at)) {
                     0 => return Bool(false),
                     1 => {}
                     _ => all = false,
@@ -337,7 +402,7 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
         Node::Or(items) => {
             let mut all = true;
             for n in items {
-                match truth(eval(n, at)) {
+                match truth(eval_inline(n, at)) {
                     1 => return Bool(true),
                     0 => {}
                     _ => all = false,

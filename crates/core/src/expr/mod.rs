@@ -44,7 +44,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use engine::Node;
-pub(crate) use engine::{At, Record};
+pub(crate) use engine::{At, Layout, Record};
 
 use crate::date::Date;
 use crate::fields::{Scope, Type, Value};
@@ -107,16 +107,16 @@ impl Expr {
     /// The value for `keluarga` on `today`, with member `member` (an index into
     /// `anggota`) at hand for a member-scope expression.
     pub fn eval_on(&self, keluarga: &Keluarga, member: Option<usize>, today: Date) -> Value {
-        let rec = Record::read(keluarga, today);
+        let rec = Record::read(keluarga, today, &Layout::ALL);
         match member {
             Some(i) => self.eval(rec.member(i)),
             None => self.eval(rec.family()),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eval(&self, at: At) -> Value {
-        engine::eval(&self.node, at)
+        engine::eval_inline(&self.node, at)
     }
 
     /// True only when the expression evaluates to `true`.
@@ -130,5 +130,10 @@ impl Expr {
     /// set: a rulebook, a ranking model or a programs file).
     pub(crate) fn number_aggregates(&mut self, slots: &mut BTreeMap<Box<str>, u16>) {
         compile::number_aggregates(&mut self.node, slots);
+    }
+
+    /// Adds the slots the expression reads to `layout`.
+    pub(crate) fn read_into(&self, layout: &mut Layout) {
+        layout.add(&self.node);
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::scoring::rupiah;
 use crate::date::Date;
-use crate::expr::{Expr, Record};
+use crate::expr::{Expr, Layout, Record};
 use crate::fields::Scope;
 use crate::finding::Text;
 use crate::model::Keluarga;
@@ -186,6 +186,8 @@ pub struct ProgramRules {
     exclusions: Vec<Expr>,
     pub(crate) programs: Vec<CompiledProgram>,
     pub(crate) indicators: Vec<Expr>,
+    /// The slots the conditions read.
+    pub(crate) layout: Layout,
 }
 
 /// The compact outcome for one program (no allocation).
@@ -375,7 +377,16 @@ impl ProgramRules {
         ) {
             e.number_aggregates(&mut aggregates);
         }
+        let mut layout = Layout::default();
+        for e in exclusions.iter().chain(&indicators).chain(
+            programs
+                .iter()
+                .flat_map(|p| p.components.iter().chain(&p.receiving)),
+        ) {
+            e.read_into(&mut layout);
+        }
         Ok(ProgramRules {
+            layout,
             source,
             exclusions,
             programs,
@@ -430,7 +441,12 @@ impl ProgramRules {
         full: bool,
         out: &mut Decisions,
     ) {
-        self.decide_record(&Record::read(keluarga, today), desil, full, out);
+        self.decide_record(
+            &Record::read(keluarga, today, &self.layout),
+            desil,
+            full,
+            out,
+        );
     }
 
     /// The decision for a family read into `rec`.

@@ -61,7 +61,7 @@ pub struct FacilitatorTally {
 impl ProgramRules {
     /// Graduation flags for a family with its new desil.
     pub fn graduation(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Graduation {
-        let rec = Record::read(keluarga, today);
+        let rec = Record::read(keluarga, today, &self.layout);
         let g = &self.source().graduation;
         let met: Vec<usize> = self
             .indicators

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::expr::Expr;
+use crate::expr::{Expr, Layout};
 use crate::fields::{Scope, Type};
 use crate::finding::Text;
 
@@ -182,6 +182,8 @@ pub struct RankingModel {
     source: ModelSource,
     pub(crate) vars: Vec<CompiledVar>,
     pub(crate) groups: Vec<CompiledGroup>,
+    /// The slots the variables read.
+    pub(crate) layout: Layout,
     /// Group index by `province number (0 = national) × 3 + area (0 any, 1 urban,
     /// 2 rural)`; `u16::MAX` where no group is defined. A table, not a hash map:
     /// this lookup runs once per family when ranking a population.
@@ -321,6 +323,10 @@ impl RankingModel {
         for v in &mut vars {
             v.expr.number_aggregates(&mut aggregates);
         }
+        let mut layout = Layout::default();
+        for v in &vars {
+            v.expr.read_into(&mut layout);
+        }
 
         let mut groups: Vec<CompiledGroup> = Vec::with_capacity(source.groups.len());
         let mut group_ids: HashMap<&str, usize> = HashMap::new();
@@ -429,6 +435,7 @@ impl RankingModel {
             source,
             vars,
             groups,
+            layout,
             lookup,
             national_cuts,
             province_cuts,

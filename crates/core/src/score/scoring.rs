@@ -169,7 +169,7 @@ impl RankingModel {
 
     /// Predicts without explaining: the path for ranking a population.
     pub fn predict(&self, keluarga: &Keluarga, today: Date) -> Result<Prediction, ScoreError> {
-        let rec = Record::read(keluarga, today);
+        let rec = Record::read(keluarga, today, &self.layout);
         let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
         let e = self.evaluate(&rec, group, |_, _, _, _| {})?;
         Ok(Prediction {
@@ -184,7 +184,7 @@ impl RankingModel {
     /// Scores and explains one family: the prediction's evaluation, with each
     /// variable's push against the reference family kept as it goes.
     pub fn score(&self, keluarga: &Keluarga, today: Date) -> Result<Score, ScoreError> {
-        let rec = Record::read(keluarga, today);
+        let rec = Record::read(keluarga, today, &self.layout);
         let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
         let mut baseline = self.groups[group].intercept;
         let mut factors = Vec::new();

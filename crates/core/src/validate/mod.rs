@@ -81,7 +81,7 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
 
     // The rulebook's part reads the family and each member once into slots, which
     // variables and expressions then index.
-    let rec = Record::read(k, ctx.today);
+    let rec = Record::read(k, ctx.today, &rb.layout);
     let mut relevance = Relevance::new();
     let at = rec.family();
     for c in &rb.family_vars {
