@@ -133,22 +133,16 @@ macro_rules! fields {
         };
 
         /// Reads into `out` the family fields of `k` whose bit is set in `used` (slot `i`
-        /// is bit `i`); the other slots are left as they are.
-        ///
-        /// Each slot is stored as soon as it is read. As one array expression, LLVM
-        /// loads all fields before the first store, into ≈ 100 wasm locals that V8
-        /// spills (it ran at about three times its native time under wasm32). The
-        /// fences only keep the compiler from moving the loads and stores across them;
-        /// they emit no code.
+        /// is bit `i`); the other slots are left as they are. Each slot is stored as soon
+        /// as it is read (as one array expression, LLVM loaded all fields before the
+        /// first store, into ≈ 100 wasm locals that V8 spilled).
         pub(crate) fn read_family(k: &Keluarga, used: u64, out: &mut [Value; FAMILY_FIELDS]) {
-            use std::sync::atomic::{Ordering, compiler_fence};
             let mut i = 0;
             $(
                 if used >> i & 1 == 1 {
                     out[i] = { let $k = k; $fget };
                 }
                 i += 1;
-                compiler_fence(Ordering::SeqCst);
             )*
             let _ = i;
         }
@@ -162,14 +156,12 @@ macro_rules! fields {
             used: u64,
             out: &mut [Value; MEMBER_FIELDS],
         ) {
-            use std::sync::atomic::{Ordering, compiler_fence};
             let mut i = 0;
             $(
                 if used >> i & 1 == 1 {
                     out[i] = { let $a = a; let $t = today; $mget };
                 }
                 i += 1;
-                compiler_fence(Ordering::SeqCst);
             )*
             let _ = i;
         }

@@ -11,7 +11,7 @@
 //! alike (a tree is written out and read back). Each type then has one deserializer
 //! instance in the PWA's wasm instead of one per source (text, bytes, tree), and the
 //! app reads its own stored records and the server's answers the same way
-//! (docs/benchmarks.md, 2026-11-24 session 6).
+//! (docs/benchmarks.md).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

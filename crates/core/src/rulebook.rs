@@ -250,13 +250,20 @@ impl VarCheck {
     /// No relevance condition: always asked.
     pub const ALWAYS: u16 = u16::MAX;
 
-    /// `n` is one of the listed codes.
+    /// `n` is a valid answer: a listed code (`code`), a listed exclusive code or a
+    /// positive sum of the bit values (`flags`), a number within the bounds
+    /// (`integer`). The bit set decides most answers in one test.
     #[inline(always)]
-    pub fn has_code(&self, rb: &Rulebook, n: i64) -> bool {
-        if self.code_mask {
-            (0..128).contains(&n) && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
-        } else {
-            rb.vars[self.var as usize].has_code(n)
+    pub fn valid(&self, rb: &Rulebook, n: i64) -> bool {
+        if (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0 {
+            return true;
+        }
+        let listed = || !self.code_mask && rb.vars[self.var as usize].has_code(n);
+        match self.var_type {
+            VarType::Code => listed(),
+            VarType::Flags => (n > 0 && n & !self.bits == 0) || listed(),
+            VarType::Integer => self.min <= n && n <= self.max,
+            VarType::Text | VarType::Date => true,
         }
     }
 }

@@ -25,6 +25,9 @@ fn var_text(v: &Variable, id: &str, en: &str) -> Text {
     )
 }
 
+const ASKED: u8 = 1;
+const SKIPPED: u8 = 2;
+
 /// Relevance results of one family or member, each condition evaluated at most once.
 pub(super) struct Relevance {
     /// 0 not yet evaluated, 1 true, 2 false, 3 unknown (null).
@@ -42,18 +45,17 @@ impl Relevance {
         self.state = [0; RELEVANCE_CACHE];
     }
 
-    /// Condition `slot` at `at`: `Some(true)` asked, `Some(false)` skipped, `None`
-    /// undecided; evaluated on first use.
+    /// The state of variable `cv`'s condition at `at` (1 asked, 2 skipped, 3
+    /// undecided; 1 without a condition), evaluated on first use.
     #[inline(always)]
-    fn get(&mut self, rb: &Rulebook, slot: usize, at: At) -> Option<bool> {
-        let s = match self.state.get(slot) {
+    fn state(&mut self, rb: &Rulebook, cv: &VarCheck, at: At) -> u8 {
+        if cv.relevant == VarCheck::ALWAYS {
+            return ASKED;
+        }
+        let slot = usize::from(cv.relevant);
+        match self.state.get(slot) {
             Some(&s) if s != 0 => s,
             _ => self.evaluate(rb, slot, at),
-        };
-        match s {
-            1 => Some(true),
-            2 => Some(false),
-            _ => None,
         }
     }
 
@@ -92,43 +94,27 @@ pub(super) fn check_variable(
     prefix: &MemberPrefix,
     out: &mut Vec<Finding>,
 ) {
-    let value = slots[usize::from(cv.slot)];
-    let problem = if let Value::Int(n) = value {
-        // Answered: a finding if skipped (relevance false) or not a valid answer.
-        let invalid = match cv.var_type {
-            VarType::Code => !cv.has_code(rb, n),
-            VarType::Flags => !cv.has_code(rb, n) && (n <= 0 || n & !cv.bits != 0),
-            VarType::Integer => n < cv.min || n > cv.max,
-            _ => false,
-        };
-        if cv.relevant != VarCheck::ALWAYS
-            && cache.get(rb, usize::from(cv.relevant), at) == Some(false)
-        {
+    let value = slots
+        .get(usize::from(cv.slot))
+        .copied()
+        .unwrap_or(Value::Null);
+    // Unanswered and optional: nothing to say, whatever the condition.
+    if value.is_null() && !cv.required {
+        return;
+    }
+    let state = cache.state(rb, cv, at);
+    let problem = match value {
+        // An answer to a question not asked.
+        Value::Int(_) | Value::Bool(_) | Value::Date(_) | Value::Text if state == SKIPPED => {
             VarProblem::NotApplicable(value)
-        } else if !invalid {
-            return;
-        } else if cv.var_type == VarType::Integer {
-            VarProblem::Range(n)
-        } else {
-            VarProblem::Code(n)
         }
-    } else if value.is_null() {
-        // Unanswered: a finding only if required and surely asked.
-        if !cv.required
-            || (cv.relevant != VarCheck::ALWAYS
-                && cache.get(rb, usize::from(cv.relevant), at) != Some(true))
-        {
-            return;
-        }
-        VarProblem::Required
-    } else {
-        // A text, date or boolean answer: a finding only if skipped.
-        if cv.relevant == VarCheck::ALWAYS
-            || cache.get(rb, usize::from(cv.relevant), at) != Some(false)
-        {
-            return;
-        }
-        VarProblem::NotApplicable(value)
+        Value::Int(n) if !cv.valid(rb, n) => match cv.var_type {
+            VarType::Integer => VarProblem::Range(n),
+            _ => VarProblem::Code(n),
+        },
+        // Required, surely asked and unanswered.
+        Value::Null if state == ASKED => VarProblem::Required,
+        _ => return,
     };
     report_variable(rb, cv.var as usize, &prefix.text(), problem, out);
 }

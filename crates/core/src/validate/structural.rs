@@ -66,6 +66,8 @@ fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
         ("district", &a.district, Level::District),
         ("village", &a.village, Level::Village),
     ];
+    // The table holds every region's parents: a code above a listed village is listed.
+    let village_known = regions.contains(&a.village);
     let mut parent: Option<&str> = None;
     for (name, code, level) in levels {
         let path = || format!("address.{name}");
@@ -111,7 +113,8 @@ fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
         }
         // A device may carry only the villages of its districts: a village is checked
         // only when the table holds villages of that district.
-        let known = regions.contains(code)
+        let known = (village_known && (code == &a.village || is_child(&a.village, code)))
+            || regions.contains(code)
             || (level == Level::Village && regions.children(&a.district).next().is_none());
         if !known {
             push(
