@@ -229,6 +229,7 @@ fn two(b: &[u8]) -> u8 {
 /// The shared structure of NIK and No. KK, decoded once. Pushes errors; returns the
 /// encoded date and sex when none. `known` is the 6-digit district last found in the
 /// region table (most identifiers of a family share it, saving the lookups).
+#[inline]
 fn decode(
     kind: Kind,
     text: &str,
@@ -370,6 +371,7 @@ pub fn check_nik(
 /// The NIK check of [`check_nik`] without building its result: findings at the path
 /// `path` gives, through the district cache `known` (see [`decode`]). Validation runs it
 /// once per member.
+#[inline]
 pub(crate) fn nik_findings(
     nik: &str,
     ctx: &IdContext,

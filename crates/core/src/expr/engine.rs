@@ -142,7 +142,7 @@ impl Layout {
 }
 
 /// The most aggregate results a [`Record`] keeps.
-pub(crate) const AGGREGATE_CACHE: usize = 32;
+pub(crate) const AGGREGATE_CACHE: usize = 16;
 
 /// One member read into slots.
 #[derive(Clone, Debug)]
@@ -171,23 +171,22 @@ impl Record {
         let head = keluarga
             .head()
             .and_then(|h| keluarga.anggota.iter().position(|a| std::ptr::eq(a, h)));
+        let unread = MemberSlots {
+            slots: [Value::Null; MEMBER_FIELDS],
+            active: false,
+        };
         let mut rec = Record {
             today,
             family: [Value::Null; FAMILY_FIELDS],
-            members: Vec::with_capacity(keluarga.anggota.len()),
+            members: vec![unread; keluarga.anggota.len()],
             head,
             aggregates: Default::default(),
         };
         // Read in place: an array returned by value is copied once more.
         read_family(keluarga, layout.family, &mut rec.family);
-        for a in &keluarga.anggota {
-            rec.members.push(MemberSlots {
-                slots: [Value::Null; MEMBER_FIELDS],
-                active: a.is_active(),
-            });
-            if let Some(m) = rec.members.last_mut() {
-                read_member(a, today, layout.member, &mut m.slots);
-            }
+        for (m, a) in rec.members.iter_mut().zip(&keluarga.anggota) {
+            m.active = a.is_active();
+            read_member(a, today, layout.member, &mut m.slots);
         }
         rec
     }
@@ -330,12 +329,15 @@ fn cmp_key(v: Value) -> Option<(u8, i64)> {
     }
 }
 
-/// [`eval`] with a field test (most conditions, most items of `and` / `or`) decided
-/// inline at the call site, without a call.
+/// [`eval`] with the leaves (constants, fields, field tests: most conditions, most
+/// operands and most items of `and` / `or`) decided inline at the call site, without
+/// a call.
 #[inline(always)]
 pub(crate) fn eval_inline(node: &Node, at: At) -> Value {
     match node {
         Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
+        Node::Field(p) => at.read(*p),
+        Node::Const(v) => *v,
         _ => eval(node, at),
     }
 }
@@ -358,8 +360,8 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
         Node::Field(p) => at.read(*p),
         Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
         Node::FieldIsNull(p, negate) => Bool(at.read(*p).is_null() != *negate),
-        Node::Neg(a) => int_of(eval(a, at)).map_or(Null, |x| Int(x.wrapping_neg())),
-        Node::Arith(op, a, b) => match (int_of(eval(a, at)), int_of(eval(b, at))) {
+        Node::Neg(a) => int_of(eval_inline(a, at)).map_or(Null, |x| Int(x.wrapping_neg())),
+        Node::Arith(op, a, b) => match (int_of(eval_inline(a, at)), int_of(eval_inline(b, at))) {
             (Some(x), Some(y)) => match op {
                 ArOp::Add => Int(x.wrapping_add(y)),
                 ArOp::Sub => Int(x.wrapping_sub(y)),
@@ -370,7 +372,7 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
             _ => Null,
         },
         Node::Cmp(op, a, b) => {
-            let ord = match (cmp_key(eval(a, at)), cmp_key(eval(b, at))) {
+            let ord = match (cmp_key(eval_inline(a, at)), cmp_key(eval_inline(b, at))) {
                 (Some((kx, x)), Some((ky, y))) if kx == ky => x.cmp(&y),
                 _ => return Null,
             };
@@ -383,8 +385,8 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
                 CmpOp::Ge => ord.is_ge(),
             })
         }
-        Node::IsNull(a, negate) => Bool(eval(a, at).is_null() != *negate),
-        Node::In(a, within, negate) => match eval(a, at) {
+        Node::IsNull(a, negate) => Bool(eval_inline(a, at).is_null() != *negate),
+        Node::In(a, within, negate) => match eval_inline(a, at) {
             Int(x) => Bool(within.holds(x) != *negate),
             _ => Null,
         },
@@ -410,24 +412,29 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
             }
             if all { Bool(false) } else { Null }
         }
-        Node::Not(a) => match truth(eval(a, at)) {
+        Node::Not(a) => match truth(eval_inline(a, at)) {
             0 => Bool(true),
             1 => Bool(false),
             _ => Null,
         },
         Node::Aggregate(agg, cond, _, cache) => at.rec.aggregate(*agg, cond.as_deref(), *cache),
-        Node::Present(a) => Bool(!eval(a, at).is_null()),
-        Node::YearsBetween(a, b) => match (date_of(eval(a, at)), date_of(eval(b, at))) {
-            (Some(x), Some(y)) => Int(i64::from(x.age_on(y))),
-            _ => Null,
-        },
-        Node::DaysBetween(a, b) => match (date_of(eval(a, at)), date_of(eval(b, at))) {
+        Node::Present(a) => Bool(!eval_inline(a, at).is_null()),
+        Node::YearsBetween(a, b) => {
+            match (date_of(eval_inline(a, at)), date_of(eval_inline(b, at))) {
+                (Some(x), Some(y)) => Int(i64::from(x.age_on(y))),
+                _ => Null,
+            }
+        }
+        Node::DaysBetween(a, b) => match (date_of(eval_inline(a, at)), date_of(eval_inline(b, at)))
+        {
             (Some(x), Some(y)) => Int(y.days_since_epoch() - x.days_since_epoch()),
             _ => Null,
         },
-        Node::MinMax(is_max, a, b) => match (int_of(eval(a, at)), int_of(eval(b, at))) {
-            (Some(x), Some(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
-            _ => Null,
-        },
+        Node::MinMax(is_max, a, b) => {
+            match (int_of(eval_inline(a, at)), int_of(eval_inline(b, at))) {
+                (Some(x), Some(y)) => Int(if *is_max { x.max(y) } else { x.min(y) }),
+                _ => Null,
+            }
+        }
     }
 }

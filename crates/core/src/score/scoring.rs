@@ -123,7 +123,6 @@ fn transformed(v: &CompiledVar, raw: Option<i64>, members: f64) -> f64 {
 
 /// One evaluation of the model, shared by `predict` and `score`.
 struct Evaluated {
-    group: usize,
     members: u32,
     sum: f64,
     per_capita: f64,
@@ -160,7 +159,6 @@ impl RankingModel {
             each(i, raw, x, *c);
         }
         Ok(Evaluated {
-            group,
             members,
             sum,
             per_capita: libm::exp(sum),
@@ -173,7 +171,7 @@ impl RankingModel {
         let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
         let e = self.evaluate(&rec, group, |_, _, _, _| {})?;
         Ok(Prediction {
-            group: e.group,
+            group,
             log_per_capita: e.sum,
             per_capita: e.per_capita,
             desil: desil_of(&self.national_cuts, e.per_capita),
@@ -222,7 +220,7 @@ impl RankingModel {
         let summary = summary(desil, per_capita, &factors);
         Ok(Score {
             model_version: self.version().to_owned(),
-            group: self.group_id(e.group).to_owned(),
+            group: self.group_id(group).to_owned(),
             log_per_capita: e.sum,
             per_capita,
             desil,
