@@ -2,7 +2,7 @@
 //! eligibility decision, as `tepat rank` and a server re-rank use it) and for the
 //! explained path (score with factors + eligibility with reasons, as a device shows
 //! it). Run: `cargo bench -p tepat-core --bench score`.
-//! Target (issue 5): ≥ 1,000,000 households/s/core for score + eligibility.
+//! Budget: ≥ 1,000,000 households/s/core for score + eligibility.
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use tepat_core::score::{ProgramRules, RankingModel};

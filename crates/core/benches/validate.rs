@@ -1,6 +1,6 @@
 //! Validation speed: households per second after parsing, and the JSON-parse cost per
 //! household for comparison. Run: `cargo bench -p tepat-core --bench validate`.
-//! Target (issue 4): ≥ 1,000,000 households/s/core for validation.
+//! Budget: ≥ 1,000,000 households/s/core for validation.
 
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group};
 use tepat_core::{

@@ -1,9 +1,10 @@
 //! The fields that rulebook variables and expressions may name, with their types and
-//! getters. Names are the JSON paths of `model` (e.g. `housing.lighting`,
+//! slots. Names are the JSON paths of `model` (e.g. `housing.lighting`,
 //! `disability.seeing`), so a rulebook reads like the interchange format.
 //!
-//! Resolution happens once, when a rulebook loads; evaluation calls a plain function
-//! pointer and allocates nothing.
+//! Names resolve to slots once, when a rulebook loads. A family and each member are
+//! read once into slot arrays ([`read_family`], [`read_member`]) that the expression
+//! engine indexes.
 
 use crate::date::Date;
 use crate::model::{Anggota, Keluarga};
@@ -52,59 +53,21 @@ pub enum Scope {
     Anggota,
 }
 
-/// How to read a field. Member getters take the reference date (for `age`).
-#[derive(Clone, Copy)]
-pub enum Getter {
-    Keluarga(fn(&Keluarga) -> Value),
-    Anggota(fn(&Anggota, Date) -> Value),
-}
-
-impl std::fmt::Debug for Getter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Getter::Keluarga(_) => f.write_str("Getter::Keluarga"),
-            Getter::Anggota(_) => f.write_str("Getter::Anggota"),
-        }
-    }
-}
-
-/// One readable field.
-#[derive(Clone, Copy, Debug)]
+/// One readable field: its name, type, scope and slot (its position among the
+/// fields of its scope in [`read_family`] / [`read_member`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldDef {
     pub name: &'static str,
     pub ty: Type,
-    pub get: Getter,
+    pub scope: Scope,
+    pub slot: u16,
 }
 
 impl FieldDef {
     pub fn scope(&self) -> Scope {
-        match self.get {
-            Getter::Keluarga(_) => Scope::Keluarga,
-            Getter::Anggota(_) => Scope::Anggota,
-        }
+        self.scope
     }
 }
-
-/// A member field as one integer, for tests whose field type is known when they
-/// compile: an integer field's value, a boolean's 0 or 1, 0 for a filled date or text,
-/// and [`RAW_NULL`] when unanswered. Field integers come from `u8`…`i32` answers, so
-/// none is `RAW_NULL`. Under wasm32 a getter returning an `i64` returns it in a
-/// register, where a 16-byte [`Value`] goes through memory.
-#[inline(always)]
-pub(crate) fn raw(v: Value) -> i64 {
-    match v {
-        Value::Null => RAW_NULL,
-        Value::Int(x) => x,
-        Value::Bool(b) => i64::from(b),
-        Value::Date(_) | Value::Text => 0,
-    }
-}
-
-/// [`raw`]'s unanswered.
-pub(crate) const RAW_NULL: i64 = i64::MIN;
-
-/// A member getter that gives the [`raw`] integer.
-pub(crate) type RawGet = fn(&Anggota, Date) -> i64;
 
 fn int<T: Into<i64>>(v: Option<T>) -> Value {
     v.map_or(Value::Null, |x| Value::Int(x.into()))
@@ -129,109 +92,78 @@ fn filled(s: &str) -> Value {
     }
 }
 
-/// Declares every field once: the [`FIELDS`] table (name, type, getter) and the
-/// record views [`read_family`] / [`read_member`], which read all fields of one scope
-/// into an array indexed by the field's slot (its position among the fields of its
-/// scope). Both come from the same getter expressions, so they cannot disagree.
+/// Declares every field once: the [`FIELDS`] table (name, type, scope, slot) and the
+/// readers [`read_family`] / [`read_member`], which read all fields of one scope into
+/// an array indexed by the field's slot. Both come from the same list, so they cannot
+/// disagree.
 macro_rules! fields {
     (
         family { $( $fname:literal : $fty:ident = |$k:ident| $fget:expr , )* }
         member { $( $mname:literal : $mty:ident = |$a:ident, $t:ident| $mget:expr , )* }
     ) => {
-        /// Every field, family fields first. The order is the rulebook's natural order.
-        pub static FIELDS: &[FieldDef] = &[
-            $( FieldDef { name: $fname, ty: Type::$fty, get: Getter::Keluarga(|$k| $fget) }, )*
-            $( FieldDef { name: $mname, ty: Type::$mty, get: Getter::Anggota(|$a, $t| $mget) }, )*
-        ];
-
         /// How many family fields there are (the first entries of [`FIELDS`]).
         pub(crate) const FAMILY_FIELDS: usize = [$($fname),*].len();
         /// How many member fields there are (the entries of [`FIELDS`] after the family's).
         pub(crate) const MEMBER_FIELDS: usize = [$($mname),*].len();
+        // A set of slots of one scope is one `u64`.
+        const _: () = assert!(FAMILY_FIELDS <= 64 && MEMBER_FIELDS <= 64);
 
-        /// Every member getter as a [`raw`] integer, by slot (see [`RawGet`]).
-        #[allow(unused_variables)]
-        pub(crate) static MEMBER_RAW: [RawGet; MEMBER_FIELDS] = [
-            $( |$a: &Anggota, $t: Date| -> i64 { raw($mget) }, )*
-        ];
-
-        /// Every family field of `k`, by slot: what each getter returns, read in one pass.
-        pub(crate) fn read_family(k: &Keluarga) -> [Value; FAMILY_FIELDS] {
-            if cfg!(target_arch = "wasm32") {
-                read_family_by_slot(k)
-            } else {
-                [ $( { let $k = k; $fget }, )* ]
+        /// Every field, family fields first. The order is the rulebook's natural order.
+        pub static FIELDS: &[FieldDef] = &{
+            const NAMES: [(&str, Type); FAMILY_FIELDS + MEMBER_FIELDS] =
+                [$( ($fname, Type::$fty), )* $( ($mname, Type::$mty), )*];
+            let mut out = [FieldDef {
+                name: "",
+                ty: Type::Int,
+                scope: Scope::Keluarga,
+                slot: 0,
+            }; FAMILY_FIELDS + MEMBER_FIELDS];
+            let mut i = 0;
+            while i < out.len() {
+                let member = i >= FAMILY_FIELDS;
+                out[i] = FieldDef {
+                    name: NAMES[i].0,
+                    ty: NAMES[i].1,
+                    scope: if member { Scope::Anggota } else { Scope::Keluarga },
+                    slot: (if member { i - FAMILY_FIELDS } else { i }) as u16,
+                };
+                i += 1;
             }
-        }
+            out
+        };
 
-        /// [`read_family`] with each slot stored as soon as it is read: what
-        /// `read_family` does under wasm32. As one array expression, LLVM loads all
-        /// fields before the first store, into ≈ 100 wasm locals that V8 spills
-        /// (`read_family` ran at about three times its native time; natively the array
-        /// expression is as fast). The fences only keep the compiler from moving the
-        /// loads and stores across them; they emit no code.
-        #[inline(always)]
-        pub(crate) fn read_family_by_slot(k: &Keluarga) -> [Value; FAMILY_FIELDS] {
-            use std::sync::atomic::{Ordering, compiler_fence};
-            let mut out = [Value::Null; FAMILY_FIELDS];
+        /// Reads into `out` the family fields of `k` whose bit is set in `used` (slot `i`
+        /// is bit `i`); the other slots are left as they are. Each slot is stored as soon
+        /// as it is read (as one array expression, LLVM loaded all fields before the
+        /// first store, into ≈ 100 wasm locals that V8 spilled).
+        pub(crate) fn read_family(k: &Keluarga, used: u64, out: &mut [Value; FAMILY_FIELDS]) {
             let mut i = 0;
             $(
-                out[i] = { let $k = k; $fget };
-                i += 1;
-                compiler_fence(Ordering::SeqCst);
-            )*
-            let _ = i;
-            out
-        }
-
-        /// Every member field of `a` on `today`, by slot.
-        #[allow(unused_variables)]
-        pub(crate) fn read_member(a: &Anggota, today: Date) -> [Value; MEMBER_FIELDS] {
-            if cfg!(target_arch = "wasm32") {
-                read_member_by_slot(a, today)
-            } else {
-                [ $( { let $a = a; let $t = today; $mget }, )* ]
-            }
-        }
-
-        /// [`read_member`] with each slot stored as soon as it is read: what
-        /// `read_member` does under wasm32, for the reason given at
-        /// [`read_family_by_slot`].
-        #[allow(unused_variables)]
-        #[inline(always)]
-        pub(crate) fn read_member_by_slot(a: &Anggota, today: Date) -> [Value; MEMBER_FIELDS] {
-            use std::sync::atomic::{Ordering, compiler_fence};
-            let mut out = [Value::Null; MEMBER_FIELDS];
-            let mut i = 0;
-            $(
-                out[i] = { let $a = a; let $t = today; $mget };
-                i += 1;
-                compiler_fence(Ordering::SeqCst);
-            )*
-            let _ = i;
-            out
-        }
-
-        /// One member field of `a` on `today`, by slot (null past the last slot): what
-        /// its getter returns, by a `match` on the slot that is inlined where it is used
-        /// instead of a call through the getter's function pointer. Under wasm32 the
-        /// evaluator reads member fields this way (see `expr::member_value`): V8's
-        /// `call_indirect` and the 16-byte result returned through memory cost about
-        /// three times a native call there. Natively the getters stay faster.
-        #[allow(unused_variables)]
-        #[inline(always)]
-        pub(crate) fn member_field(a: &Anggota, today: Date, slot: u16) -> Value {
-            let mut i = 0u16;
-            $(
-                if slot == i {
-                    let $a = a;
-                    let $t = today;
-                    return $mget;
+                if used >> i & 1 == 1 {
+                    out[i] = { let $k = k; $fget };
                 }
                 i += 1;
             )*
             let _ = i;
-            Value::Null
+        }
+
+        /// Reads into `out` the member fields of `a` on `today` whose bit is set in `used`
+        /// (as [`read_family`] reads the family's).
+        #[allow(unused_variables)]
+        pub(crate) fn read_member(
+            a: &Anggota,
+            today: Date,
+            used: u64,
+            out: &mut [Value; MEMBER_FIELDS],
+        ) {
+            let mut i = 0;
+            $(
+                if used >> i & 1 == 1 {
+                    out[i] = { let $a = a; let $t = today; $mget };
+                }
+                i += 1;
+            )*
+            let _ = i;
         }
     };
 }
@@ -337,130 +269,4 @@ fields! {
 /// Looks a field up by name.
 pub fn field(name: &str) -> Option<&'static FieldDef> {
     FIELDS.iter().find(|f| f.name == name)
-}
-
-/// A field and its slot in the record view of its scope ([`read_family`] or
-/// [`read_member`]).
-pub(crate) fn field_slot(name: &str) -> Option<(&'static FieldDef, usize)> {
-    let i = FIELDS.iter().position(|f| f.name == name)?;
-    Some((&FIELDS[i], i.checked_sub(FAMILY_FIELDS).unwrap_or(i)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::{Value as J, json};
-
-    /// `read_family_by_slot` (wasm32's `read_family`) gives what the array expression
-    /// and every family getter give, for the sample with each family answer (top level,
-    /// housing, assets) unset and set to a range of codes.
-    #[test]
-    fn family_by_slot_reads_as_the_getters() {
-        let base: J = serde_json::from_str(include_str!(
-            "../../../tests/vectors/households/sample.json"
-        ))
-        .unwrap();
-        let mut families = vec![base.clone()];
-        let answers = [J::Null, json!(0), json!(1), json!(2), json!(5), json!(9)];
-        let leaves = crate::test_support::with_each_family_answer(&base, &answers, &mut families);
-        assert!(leaves > 30, "{leaves} family leaves");
-        let family_getters: Vec<_> = FIELDS
-            .iter()
-            .filter_map(|f| match f.get {
-                Getter::Keluarga(g) => Some(g),
-                Getter::Anggota(_) => None,
-            })
-            .collect();
-        assert_eq!(family_getters.len(), FAMILY_FIELDS);
-        let mut compared = 0;
-        for f in families {
-            let Ok(k) = serde_json::from_value::<Keluarga>(f) else {
-                continue;
-            };
-            let by_slot = read_family_by_slot(&k);
-            assert_eq!(by_slot, read_family(&k));
-            for (slot, get) in family_getters.iter().enumerate() {
-                assert_eq!(by_slot[slot], get(&k), "slot {slot}");
-            }
-            compared += 1;
-        }
-        assert!(compared > 100, "only {compared} families parsed");
-    }
-
-    /// `member_field` (the evaluator's member reads under wasm32) gives what each
-    /// member getter and `read_member` give, slot by slot, and `read_member_by_slot`
-    /// (wasm32's `read_member`) what `read_member` gives, for the sample's members
-    /// with every answer unset and set to a range of codes, on several days; past the
-    /// last slot it gives null.
-    #[test]
-    fn member_field_reads_as_the_getters() {
-        let base: J = serde_json::from_str(include_str!(
-            "../../../tests/vectors/households/sample.json"
-        ))
-        .unwrap();
-        let days = [
-            Date::from_ymd(2026, 6, 30).unwrap(),
-            Date::from_ymd(1990, 1, 1).unwrap(),
-            Date::from_ymd(2031, 2, 28).unwrap(),
-        ];
-        let mut families = vec![base.clone()];
-        let members = base["anggota"].as_array().unwrap();
-        for (i, m) in members.iter().enumerate() {
-            for key in m.as_object().unwrap().keys() {
-                let answers = [J::Null, json!(0), json!(1), json!(2), json!(5), json!(9)];
-                for answer in answers {
-                    let mut f = base.clone();
-                    f["anggota"][i][key] = answer;
-                    families.push(f);
-                }
-            }
-            for seen in ["seeing", "walking", "self_care"] {
-                for level in 1..=4 {
-                    let mut f = base.clone();
-                    f["anggota"][i]["disability"][seen] = json!(level);
-                    families.push(f);
-                }
-            }
-        }
-        let member_getters: Vec<_> = FIELDS
-            .iter()
-            .filter_map(|f| match f.get {
-                Getter::Anggota(g) => Some(g),
-                Getter::Keluarga(_) => None,
-            })
-            .collect();
-        assert_eq!(member_getters.len(), MEMBER_FIELDS);
-        let mut compared = 0;
-        for f in families {
-            let Ok(k) = serde_json::from_value::<Keluarga>(f) else {
-                continue;
-            };
-            for a in &k.anggota {
-                for today in days {
-                    let slots = read_member(a, today);
-                    assert_eq!(read_member_by_slot(a, today), slots);
-                    for (slot, get) in member_getters.iter().enumerate() {
-                        let v = member_field(a, today, slot as u16);
-                        assert_eq!(v, get(a, today), "slot {slot}");
-                        assert_eq!(v, slots[slot], "slot {slot}");
-                        // The raw getter (what wasm32's member tests read) gives the
-                        // same answer as an integer: the value of an integer field,
-                        // 0/1 of a boolean, a non-null mark for a date or text, and
-                        // RAW_NULL exactly when the field is unanswered.
-                        let x = MEMBER_RAW[slot](a, today);
-                        assert_eq!(x, raw(v), "slot {slot}");
-                        assert_eq!(x == RAW_NULL, v.is_null(), "slot {slot}");
-                        if let Value::Int(n) = v {
-                            assert_eq!(x, n, "slot {slot}");
-                        }
-                        compared += 1;
-                    }
-                    for past in [MEMBER_FIELDS, MEMBER_FIELDS + 1, usize::from(u16::MAX)] {
-                        assert_eq!(member_field(a, today, past as u16), Value::Null);
-                    }
-                }
-            }
-        }
-        assert!(compared > 10_000, "only {compared} reads compared");
-    }
 }

@@ -11,7 +11,7 @@
 //! alike (a tree is written out and read back). Each type then has one deserializer
 //! instance in the PWA's wasm instead of one per source (text, bytes, tree), and the
 //! app reads its own stored records and the server's answers the same way
-//! (docs/benchmarks.md, 2026-11-24 session 6).
+//! (docs/benchmarks.md).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,25 +19,12 @@ use serde_json::Value;
 
 /// `value` as a JSON tree: what `serde_json::to_value` gives for this crate's types.
 ///
-/// Under wasm32 the tree is built by writing `value` as JSON and reading it back, so
-/// the PWA's wasm holds no second serializer instance per type (serde_json's tree
-/// serializer, ≈ 23 KB of code); natively it is `to_value`, which is faster. The two
-/// give the same tree for every type without `f32` fields (none here: `f32` would print
-/// in its own shortest form and read back as a different `f64`); a test checks both on
-/// the sample families and requests.
+/// The tree is built by writing `value` as JSON and reading it back, on every target,
+/// so the PWA's wasm holds no second serializer instance per type (serde_json's tree
+/// serializer, ≈ 23 KB of code). Both give the same tree for every type without `f32`
+/// fields (none here: `f32` would print in its own shortest form and read back as a
+/// different `f64`); a test checks it on the sample families and requests.
 pub fn to_tree<T: Serialize + ?Sized>(value: &T) -> Result<Value, serde_json::Error> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        to_tree_by_text(value)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        serde_json::to_value(value)
-    }
-}
-
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn to_tree_by_text<T: Serialize + ?Sized>(value: &T) -> Result<Value, serde_json::Error> {
     serde_json::from_slice(&serde_json::to_vec(value)?)
 }
 
@@ -129,15 +116,11 @@ mod tree_tests {
     use super::*;
     use crate::Keluarga;
 
-    /// Both ways of building a tree agree, on whichever target the tests run.
+    /// The tree read back from text is the tree `serde_json::to_value` builds.
     #[test]
-    fn to_tree_both_ways_agree() {
+    fn to_tree_gives_the_direct_tree() {
         let text = include_str!("../../../tests/vectors/households/sample.json");
         let k: Keluarga = serde_json::from_str(text).expect("sample family");
-        assert_eq!(
-            to_tree_by_text(&k).expect("by text"),
-            serde_json::to_value(&k).expect("direct")
-        );
         assert_eq!(
             to_tree(&k).expect("tree"),
             serde_json::to_value(&k).expect("direct")
@@ -153,7 +136,7 @@ mod tree_tests {
                 continue;
             };
             assert_eq!(
-                to_tree_by_text(&r).expect("by text"),
+                to_tree(&r).expect("by text"),
                 serde_json::to_value(&r).expect("direct")
             );
             requests += 1;
@@ -164,7 +147,7 @@ mod tree_tests {
             serde_json::json!(u64::MAX),
             serde_json::json!(i64::MIN),
         ] {
-            assert_eq!(to_tree_by_text(&v).expect("by text"), v);
+            assert_eq!(to_tree(&v).expect("by text"), v);
         }
     }
 }

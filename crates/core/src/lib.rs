@@ -22,8 +22,6 @@ pub mod rulebook;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod score;
-#[cfg(test)]
-mod test_support;
 pub mod validate;
 
 pub use date::Date;

@@ -195,104 +195,113 @@ fn message(kind: Kind, rule: &str) -> Text {
     }
 }
 
+/// Where findings go: `out`, at the path `path` gives (made only for a finding).
 struct Push<'a> {
     kind: Kind,
-    path: &'a str,
+    path: &'a dyn Fn() -> String,
     out: &'a mut Vec<Finding>,
 }
 
 impl Push<'_> {
+    #[cold]
     fn add<const N: usize>(&mut self, rule: &str, severity: Severity, vals: [(&str, String); N]) {
         let id = format!("{}.{rule}", self.kind.prefix());
         self.out.push(Finding::new(
             &id,
             severity,
-            self.path,
+            &(self.path)(),
             &message(self.kind, rule),
             values(vals),
         ));
     }
 }
 
-struct Parsed {
-    province: RegionRef,
-    district: RegionRef,
-    date: Date,
-    female: bool,
-    serial: String,
+/// What a structurally valid identifier encodes (its digits are in the text).
+pub(crate) struct Decoded {
+    pub(crate) date: Date,
+    pub(crate) female: bool,
 }
 
 fn two(b: &[u8]) -> u8 {
     (b[0] - b'0') * 10 + (b[1] - b'0')
 }
 
-/// The shared structure of NIK and No. KK. Pushes errors; returns the parts when none.
-fn parse(
+/// The shared structure of NIK and No. KK, decoded once. Pushes errors; returns the
+/// encoded date and sex when none. `known` is the 6-digit district last found in the
+/// region table (most identifiers of a family share it, saving the lookups).
+#[inline]
+fn decode(
     kind: Kind,
     text: &str,
     ctx: &IdContext,
     hint: Option<Date>,
+    known: &mut [u8; 6],
     p: &mut Push,
-) -> Option<Parsed> {
-    let len = text.chars().count();
-    if len != 16 {
-        p.add("length", Severity::Error, [("length", len.to_string())]);
-        return None;
+) -> Option<Decoded> {
+    let b = text.as_bytes();
+    if b.len() != 16 || !b.is_ascii() {
+        let len = text.chars().count();
+        if len != 16 {
+            p.add("length", Severity::Error, [("length", len.to_string())]);
+            return None;
+        }
     }
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
+    if !b.iter().all(u8::is_ascii_digit) {
         p.add("digits", Severity::Error, []);
         return None;
     }
-    let b = text.as_bytes();
-    let before = p.out.len();
-    let province_code = &text[0..2];
-    let district_code = dotted(&text[0..6]).unwrap_or_default();
-    let province = ctx.regions.name(province_code);
-    let district = ctx.regions.name(&district_code);
-    if province.is_none() {
-        p.add(
-            "province",
-            Severity::Error,
-            [("province", province_code.to_owned())],
-        );
-    } else if district.is_none() {
-        p.add(
-            "district",
-            Severity::Error,
-            [("district", district_code.clone())],
-        );
+    let mut ok = true;
+    let district = [b[0], b[1], b[2], b[3], b[4], b[5]];
+    if district != *known {
+        if ctx.regions.contains_district_digits(&district) {
+            *known = district;
+        } else if !ctx.regions.contains(&text[0..2]) {
+            p.add(
+                "province",
+                Severity::Error,
+                [("province", text[0..2].to_owned())],
+            );
+            ok = false;
+        } else {
+            let code = dotted(&text[0..6]).unwrap_or_default();
+            p.add("district", Severity::Error, [("district", code)]);
+            ok = false;
+        }
     }
-
     let (raw_day, month, yy) = (two(&b[6..8]), two(&b[8..10]), i32::from(two(&b[10..12])));
     let female = kind == Kind::Nik && raw_day > 40;
     let day = if female { raw_day - 40 } else { raw_day };
     let date = resolve_century(kind, day, month, yy, ctx.today, hint);
     match date {
-        None => p.add("date", Severity::Error, []),
+        None => {
+            p.add("date", Severity::Error, []);
+            ok = false;
+        }
         Some(d) if d > ctx.today && kind == Kind::Kk => {
-            p.add("future_date", Severity::Error, [("date", d.to_string())])
+            p.add("future_date", Severity::Error, [("date", d.to_string())]);
+            ok = false;
         }
         Some(_) => {}
     }
-    if &text[12..16] == "0000" {
+    if &b[12..16] == b"0000" {
         p.add("serial", Severity::Error, []);
+        ok = false;
     }
-    if p.out.len() > before {
-        return None;
-    }
-    Some(Parsed {
-        province: RegionRef {
-            code: province_code.to_owned(),
-            name: province?.to_owned(),
-        },
-        district: RegionRef {
-            code: district_code,
-            name: district?.to_owned(),
-        },
-        date: date?,
+    Some(Decoded {
+        date: date.filter(|_| ok)?,
         female,
-        serial: text[12..16].to_owned(),
     })
+}
+
+/// The province and district regions named by a valid identifier's first six digits.
+fn regions_of(text: &str, regions: &RegionTable) -> Option<(RegionRef, RegionRef)> {
+    let region = |code: &str| {
+        regions.name(code).map(|name| RegionRef {
+            code: code.to_owned(),
+            name: name.to_owned(),
+        })
+    };
+    Some((region(&text[0..2])?, region(&dotted(&text[0..6])?)?))
 }
 
 /// Picks the century of a two-digit year.
@@ -340,29 +349,57 @@ pub fn check_nik(
     path: &str,
     out: &mut Vec<Finding>,
 ) -> Option<NikInfo> {
+    let d = nik_findings(
+        nik,
+        ctx,
+        recorded_birth,
+        recorded_sex,
+        &|| path.to_owned(),
+        &mut [0; 6],
+        out,
+    )?;
+    let (province, district) = regions_of(nik, ctx.regions)?;
+    Some(NikInfo {
+        province,
+        district,
+        birth_date: d.date,
+        sex: if d.female { Sex::Female } else { Sex::Male },
+        serial: nik[12..16].to_owned(),
+    })
+}
+
+/// The NIK check of [`check_nik`] without building its result: findings at the path
+/// `path` gives, through the district cache `known` (see [`decode`]). Validation runs it
+/// once per member.
+#[inline]
+pub(crate) fn nik_findings(
+    nik: &str,
+    ctx: &IdContext,
+    recorded_birth: Option<Date>,
+    recorded_sex: Option<Sex>,
+    path: &dyn Fn() -> String,
+    known: &mut [u8; 6],
+    out: &mut Vec<Finding>,
+) -> Option<Decoded> {
     let mut p = Push {
         kind: Kind::Nik,
         path,
         out,
     };
-    let parsed = parse(Kind::Nik, nik, ctx, recorded_birth, &mut p)?;
-    let sex = if parsed.female {
-        Sex::Female
-    } else {
-        Sex::Male
-    };
+    let d = decode(Kind::Nik, nik, ctx, recorded_birth, known, &mut p)?;
     if let Some(recorded) = recorded_birth
-        && recorded != parsed.date
+        && recorded != d.date
     {
         p.add(
             "birth_date_mismatch",
             Severity::Warning,
             [
-                ("nik_date", parsed.date.to_string()),
+                ("nik_date", d.date.to_string()),
                 ("recorded", recorded.to_string()),
             ],
         );
     }
+    let sex = if d.female { Sex::Female } else { Sex::Male };
     if let Some(recorded) = recorded_sex
         && recorded != sex
     {
@@ -375,29 +412,35 @@ pub fn check_nik(
             ],
         );
     }
-    Some(NikInfo {
-        province: parsed.province,
-        district: parsed.district,
-        birth_date: parsed.date,
-        sex,
-        serial: parsed.serial,
-    })
+    Some(d)
 }
 
 /// Checks a No. KK. Pushes findings at `path`; returns the decoded parts when structurally valid.
 pub fn check_kk(kk: &str, ctx: &IdContext, path: &str, out: &mut Vec<Finding>) -> Option<KkInfo> {
+    let d = kk_findings(kk, ctx, &|| path.to_owned(), &mut [0; 6], out)?;
+    let (province, district) = regions_of(kk, ctx.regions)?;
+    Some(KkInfo {
+        province,
+        district,
+        issue_date: d.date,
+        serial: kk[12..16].to_owned(),
+    })
+}
+
+/// The No. KK check of [`check_kk`] without building its result (see [`nik_findings`]).
+pub(crate) fn kk_findings(
+    kk: &str,
+    ctx: &IdContext,
+    path: &dyn Fn() -> String,
+    known: &mut [u8; 6],
+    out: &mut Vec<Finding>,
+) -> Option<Decoded> {
     let mut p = Push {
         kind: Kind::Kk,
         path,
         out,
     };
-    let parsed = parse(Kind::Kk, kk, ctx, None, &mut p)?;
-    Some(KkInfo {
-        province: parsed.province,
-        district: parsed.district,
-        issue_date: parsed.date,
-        serial: parsed.serial,
-    })
+    decode(Kind::Kk, kk, ctx, None, known, &mut p)
 }
 
 /// The NIK check as one call: the entry point the app, the server and the JS package share.

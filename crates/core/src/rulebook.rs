@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::expr::{Env, Expr, ExprError};
-use crate::fields::{FieldDef, Scope, Type, Value, field_slot};
+use crate::expr::{Expr, ExprError, Layout, Record};
+use crate::fields::{FieldDef, Scope, Type, Value, field};
 use crate::finding::{Severity, Text};
 use crate::model::Keluarga;
 
@@ -244,205 +244,27 @@ pub(crate) struct VarCheck {
     pub code_mask: bool,
     pub required: bool,
     pub all_members: bool,
-    pub fast: FastCheck,
-}
-
-/// How a variable accepts a good integer answer without the full check: a code (or
-/// small integer) in the bit set, or an integer within the bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FastCheck {
-    /// Always the full check (text, date, codes beyond 127).
-    No,
-    /// An integer whose bit is set in `mask`.
-    Mask,
-    /// An integer in `min..=max`.
-    Range,
-    /// Additive bit codes: a listed exclusive code (bit set `mask`), or a positive sum
-    /// of the bit values `bits`.
-    Flags,
 }
 
 impl VarCheck {
     /// No relevance condition: always asked.
     pub const ALWAYS: u16 = u16::MAX;
 
-    /// True when `value` surely needs no finding (the full check would pass it);
-    /// false means "run the full check", not "wrong". `relevance` holds the states of
-    /// the conditions evaluated so far for this family or member (0: not yet).
+    /// `n` is a valid answer: a listed code (`code`), a listed exclusive code or a
+    /// positive sum of the bit values (`flags`), a number within the bounds
+    /// (`integer`). The bit set decides most answers in one test.
     #[inline(always)]
-    pub fn accepts(&self, value: Value, relevance: &crate::validate::Relevance) -> bool {
-        // Asked (no condition, or one already known true) or not: an answer to a
-        // question not asked is a finding, so only "asked" may accept an answer.
-        let asked = self.relevant == VarCheck::ALWAYS
-            || relevance.state.get(usize::from(self.relevant)) == Some(&1);
-        match value {
-            // Unanswered and optional: nothing to say, whatever the condition.
-            Value::Null => !self.required,
-            Value::Int(n) => {
-                asked
-                    && match self.fast {
-                        FastCheck::Mask => {
-                            (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
-                        }
-                        FastCheck::Range => self.min <= n && n <= self.max,
-                        FastCheck::Flags => {
-                            ((n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0)
-                                || (n > 0 && n & !self.bits == 0)
-                        }
-                        FastCheck::No => false,
-                    }
-            }
-            // Text, date, boolean: only "not applicable" could apply.
-            _ => asked,
+    pub fn valid(&self, rb: &Rulebook, n: i64) -> bool {
+        if (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0 {
+            return true;
         }
-    }
-
-    /// `n` is one of the listed codes.
-    #[inline(always)]
-    pub fn has_code(&self, rb: &Rulebook, n: i64) -> bool {
-        if self.code_mask {
-            (0..128).contains(&n) && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
-        } else {
-            rb.vars[self.var as usize].has_code(n)
+        let listed = || !self.code_mask && rb.vars[self.var as usize].has_code(n);
+        match self.var_type {
+            VarType::Code => listed(),
+            VarType::Flags => (n > 0 && n & !self.bits == 0) || listed(),
+            VarType::Integer => self.min <= n && n <= self.max,
+            VarType::Text | VarType::Date => true,
         }
-    }
-}
-
-/// A code (or small integer) variable reduced to what the quick scan needs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Plain {
-    pub mask: [u64; 2],
-    pub slot: u16,
-    pub required: bool,
-}
-
-impl Plain {
-    /// No finding for `value` when the variable's condition is in `state` (1 true,
-    /// 2 false, 3 null; no condition is 1). Exactly the outcomes of the full check
-    /// for a code variable: asked (1) needs a listed code, or blank if optional;
-    /// skipped (2) needs a blank; undecided (3) needs a listed code or a blank.
-    #[inline(always)]
-    pub fn ok(&self, value: Value, state: u8) -> bool {
-        match value {
-            Value::Int(n) => {
-                state != 2 && (n as u64) < 128 && self.mask[(n >> 6) as usize] >> (n & 63) & 1 != 0
-            }
-            Value::Null => state != 1 || !self.required,
-            _ => false,
-        }
-    }
-}
-
-/// The variables of one scope arranged for a quick scan that only answers "no finding
-/// at all?": unconditional code variables, then code variables grouped by their
-/// condition (evaluated once per group), then the rest. When the scan fails,
-/// validation runs the full checks in rulebook order, so findings keep their order.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ScopeScan {
-    pub plain: Vec<Plain>,
-    /// A relevance slot and its code variables.
-    pub groups: Vec<(usize, Vec<Plain>)>,
-    pub rest: Vec<VarCheck>,
-}
-
-impl ScopeScan {
-    fn new(checks: &[VarCheck]) -> ScopeScan {
-        let mut scan = ScopeScan::default();
-        for c in checks {
-            let plain = Plain {
-                mask: c.mask,
-                slot: c.slot,
-                required: c.required,
-            };
-            let relevant = usize::from(c.relevant);
-            match (c.fast, c.relevant) {
-                (FastCheck::Mask, VarCheck::ALWAYS) => scan.plain.push(plain),
-                (FastCheck::Mask, _) if relevant < RELEVANCE_CACHE => {
-                    match scan.groups.iter_mut().find(|(r, _)| *r == relevant) {
-                        Some((_, g)) => g.push(plain),
-                        None => scan.groups.push((relevant, vec![plain])),
-                    }
-                }
-                _ => scan.rest.push(*c),
-            }
-        }
-        scan
-    }
-}
-
-/// A relevance condition that is one integer test of a slot of its own scope
-/// (`age >= 10`, `presence in {2..4}`, `housing.lighting == 1`), or a conjunction of
-/// up to [`QUICK_TESTS`] such tests (`sex == 2 and age >= 10 and age <= 54`):
-/// validation's quick path evaluates these for every family or member up front,
-/// without the evaluator.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct QuickRelevance {
-    /// The condition's index in `Rulebook::relevances` (below [`RELEVANCE_CACHE`]).
-    pub relevance: u8,
-    pub len: u8,
-    pub tests: [SlotRange; QUICK_TESTS],
-}
-
-/// The most tests of a [`QuickRelevance`].
-pub(crate) const QUICK_TESTS: usize = 4;
-
-/// An integer slot within `lo..=hi` (outside when `negate`); null without an
-/// integer. With `null`: the slot is unanswered (answered when `negate`), never null.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct SlotRange {
-    pub slot: u16,
-    pub lo: i64,
-    pub hi: i64,
-    pub negate: bool,
-    pub null: bool,
-}
-
-impl QuickRelevance {
-    /// `e` as slot tests of one scope's slots (`member`), when it has that form.
-    fn of(e: &Expr, member: bool, relevance: u8) -> Option<QuickRelevance> {
-        let ranges = e.slot_ranges()?;
-        if ranges.len() > QUICK_TESTS || ranges.iter().any(|r| r.0 != member) {
-            return None;
-        }
-        let mut q = QuickRelevance {
-            relevance,
-            len: ranges.len() as u8,
-            tests: [SlotRange::default(); QUICK_TESTS],
-        };
-        for (t, &(_, slot, lo, hi, negate, null)) in q.tests.iter_mut().zip(&ranges) {
-            *t = SlotRange {
-                slot,
-                lo,
-                hi,
-                negate,
-                null,
-            };
-        }
-        Some(q)
-    }
-
-    /// The condition's state on a record's `slots`, as
-    /// [`crate::validate::Relevance`] keeps it: 1 true, 2 false, 3 null
-    /// (three-valued `and`: false wins, then null).
-    #[inline(always)]
-    pub fn state(&self, slots: &[Value]) -> u8 {
-        let mut state = 1;
-        for t in self.tests.iter().take(usize::from(self.len)) {
-            match slots.get(usize::from(t.slot)) {
-                Some(v) if t.null => {
-                    if v.is_null() == t.negate {
-                        return 2;
-                    }
-                }
-                Some(&Value::Int(x)) => {
-                    if (t.lo <= x && x <= t.hi) == t.negate {
-                        return 2;
-                    }
-                }
-                _ => state = 3,
-            }
-        }
-        state
     }
 }
 
@@ -453,11 +275,6 @@ pub(crate) const RELEVANCE_CACHE: usize = 64;
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledRule {
     pub when: Option<Expr>,
-    /// `when` when it is `<member field> == <integer>`: its slot and the integer.
-    pub guard: Option<(u16, i64)>,
-    /// `when` as slot tests of the rule's scope (`age >= 7 and age <= 18`), when it
-    /// has that form (the quick path tests them without the evaluator).
-    pub quick_when: Option<QuickRelevance>,
     pub assertion: Expr,
     pub values: Vec<(String, Expr)>,
 }
@@ -473,15 +290,11 @@ pub struct Rulebook {
     /// The checks of `vars`, split by scope, in file order.
     pub(crate) family_vars: Vec<VarCheck>,
     pub(crate) member_vars: Vec<VarCheck>,
-    /// The same checks arranged for the quick scan (active members for the member scope).
-    pub(crate) family_scan: ScopeScan,
-    pub(crate) member_scan: ScopeScan,
-    /// The relevance conditions of each scope that are one slot test.
-    pub(crate) family_relevance: Vec<QuickRelevance>,
-    pub(crate) member_relevance: Vec<QuickRelevance>,
     /// Indices into `rules`, split by scope, in file order.
     pub(crate) family_rules: Vec<usize>,
     pub(crate) member_rules: Vec<usize>,
+    /// The slots the variables and expressions read.
+    pub(crate) layout: Layout,
 }
 
 impl Rulebook {
@@ -514,8 +327,7 @@ impl Rulebook {
             if !sections.contains(v.section.as_str()) {
                 return Err(bad(format!("unknown section `{}`", v.section)));
             }
-            let (def, slot) =
-                field_slot(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
+            let def = field(&v.field).ok_or_else(|| bad(format!("unknown field `{}`", v.field)))?;
             let want = match v.var_type {
                 VarType::Code | VarType::Flags | VarType::Integer => Type::Int,
                 VarType::Text => Type::Text,
@@ -591,13 +403,6 @@ impl Rulebook {
                 }
                 _ => None,
             };
-            let fast = match (v.var_type, code_mask, small_range) {
-                (VarType::Code, Some(_), _) => FastCheck::Mask,
-                (VarType::Integer, _, Some(_)) => FastCheck::Mask,
-                (VarType::Integer, _, None) => FastCheck::Range,
-                (VarType::Flags, Some(_), _) => FastCheck::Flags,
-                _ => FastCheck::No,
-            };
             let check = VarCheck {
                 mask: match v.var_type {
                     VarType::Integer => small_range,
@@ -608,7 +413,7 @@ impl Rulebook {
                 max: v.max.unwrap_or(i64::MAX),
                 bits,
                 var: u32::try_from(vars.len()).map_err(|_| bad("too many variables".into()))?,
-                slot: u16::try_from(slot).map_err(|_| bad("too many fields".into()))?,
+                slot: def.slot,
                 relevant: match relevant {
                     None => VarCheck::ALWAYS,
                     Some(r) => u16::try_from(r)
@@ -620,7 +425,6 @@ impl Rulebook {
                 code_mask: code_mask.is_some(),
                 required: v.required,
                 all_members: v.all_members,
-                fast,
             };
             match scope {
                 Scope::Keluarga => family_vars.push(check),
@@ -670,10 +474,6 @@ impl Rulebook {
                 Scope::Anggota => member_rules.push(rules.len()),
             }
             rules.push(CompiledRule {
-                guard: when.as_ref().and_then(Expr::member_eq),
-                quick_when: when
-                    .as_ref()
-                    .and_then(|w| QuickRelevance::of(w, scope == Scope::Anggota, 0)),
                 when,
                 assertion,
                 values,
@@ -689,36 +489,31 @@ impl Rulebook {
         })) {
             e.number_aggregates(&mut aggregates);
         }
-        let (mut family_relevance, mut member_relevance) = (Vec::new(), Vec::new());
-        for ((_, member), &i) in &relevance_ids {
-            let Some(q) = u8::try_from(i)
-                .ok()
-                .filter(|_| i < RELEVANCE_CACHE)
-                .and_then(|r| QuickRelevance::of(&relevances[i], *member, r))
-            else {
-                continue;
-            };
-            if *member {
-                member_relevance.push(q);
-            } else {
-                family_relevance.push(q);
-            }
+        let mut layout = Layout::default();
+        for e in relevances.iter().chain(rules.iter().flat_map(|r| {
+            r.when
+                .iter()
+                .chain([&r.assertion])
+                .chain(r.values.iter().map(|(_, e)| e))
+        })) {
+            e.read_into(&mut layout);
         }
-        family_relevance.sort_by_key(|q| q.relevance);
-        member_relevance.sort_by_key(|q| q.relevance);
+        for c in &family_vars {
+            layout.family |= 1 << c.slot;
+        }
+        for c in &member_vars {
+            layout.member |= 1 << c.slot;
+        }
         Ok(Rulebook {
             source,
             vars,
             relevances,
-            family_relevance,
-            member_relevance,
             rules,
-            family_scan: ScopeScan::new(&family_vars),
-            member_scan: ScopeScan::new(&member_vars),
             family_vars,
             member_vars,
             family_rules,
             member_rules,
+            layout,
         })
     }
 
@@ -776,15 +571,15 @@ impl Rulebook {
     ) -> Option<bool> {
         let i = self.source.variables.iter().position(|v| v.id == id)?;
         let cv = &self.vars[i];
-        let env = Env::new(keluarga, today);
-        let env = match cv.def.scope() {
-            Scope::Keluarga => env,
-            Scope::Anggota => env.with_member(keluarga.anggota.get(member?)?),
+        let rec = Record::read(keluarga, today, &self.layout);
+        let at = match cv.def.scope() {
+            Scope::Keluarga => rec.family(),
+            Scope::Anggota => rec.member(member.filter(|&m| m < rec.members.len())?),
         };
         let Some(slot) = cv.relevant else {
             return Some(true);
         };
-        match self.relevances[slot].eval(&env) {
+        match self.relevances[slot].eval(at) {
             Value::Bool(b) => Some(b),
             _ => None,
         }
@@ -814,13 +609,6 @@ mod tests {
         let rb = Rulebook::builtin();
         assert!(rb.variables().len() > 80);
         assert!(!rb.rules().is_empty());
-        // Every relevance condition of the builtin rulebook is one slot test or a
-        // conjunction of them (`sex == 2 and age >= 10 and age <= 54`).
-        assert_eq!(rb.family_relevance.len(), 4);
-        assert_eq!(rb.member_relevance.len(), 10);
-        // Rule conditions of that form too (`age >= 7 and age <= 18`, …).
-        let quick_whens = rb.rules.iter().filter(|r| r.quick_when.is_some()).count();
-        assert!(quick_whens >= 6, "{quick_whens}");
     }
 
     fn sample() -> Keluarga {

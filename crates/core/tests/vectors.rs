@@ -282,7 +282,7 @@ fn parse_vectors() {
 
 #[test]
 fn expression_vectors() {
-    use tepat_core::expr::{Env, Expr};
+    use tepat_core::expr::Expr;
     use tepat_core::fields::{Scope, Value as V};
     let family: Keluarga = serde_json::from_str(SAMPLE_HOUSEHOLD).expect("sample");
     let n = check(suite!("expr.json"), |input, today| {
@@ -297,19 +297,13 @@ fn expression_vectors() {
             Err(e) => {
                 serde_json::json!({ "error": { "position": e.position, "message": e.message } })
             }
-            Ok(expr) => {
-                let mut env = Env::new(&family, today);
-                if let Some(i) = member {
-                    env = env.with_member(&family.anggota[i as usize]);
-                }
-                match expr.eval(&env) {
-                    V::Null => Value::Null,
-                    V::Int(n) => serde_json::json!(n),
-                    V::Bool(b) => serde_json::json!(b),
-                    V::Date(d) => serde_json::json!(d.to_string()),
-                    V::Text => serde_json::json!("(text)"),
-                }
-            }
+            Ok(expr) => match expr.eval_on(&family, member.map(|i| i as usize), today) {
+                V::Null => Value::Null,
+                V::Int(n) => serde_json::json!(n),
+                V::Bool(b) => serde_json::json!(b),
+                V::Date(d) => serde_json::json!(d.to_string()),
+                V::Text => serde_json::json!("(text)"),
+            },
         }
     });
     assert!(n >= 20);

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::scoring::rupiah;
 use crate::date::Date;
-use crate::expr::{Env, Expr, MemberCond};
+use crate::expr::{Expr, Layout, Record};
 use crate::fields::Scope;
 use crate::finding::Text;
-use crate::model::{Anggota, Keluarga};
+use crate::model::Keluarga;
 
 /// The file format this code reads (`format` field).
 pub const PROGRAMS_FORMAT: &str = "tepat-programs/1";
@@ -176,23 +176,7 @@ fn compile(source: &str, scope: Scope, path: String) -> Result<Expr, ProgramRule
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledProgram {
     pub components: Vec<Expr>,
-    /// Each component's condition in direct form, when it has one.
-    pub quick: Vec<Option<MemberCond>>,
     pub receiving: Option<Expr>,
-}
-
-/// A member-scope condition: `expr` decides; `quick`, when the condition has a direct
-/// form, gives the same answer without the evaluator. The flat form (most conditions)
-/// is decided here, inline. The tree form (`ibu_hamil_nifas`) only under wasm32 (its
-/// leading field tests inline too): there it made decide 18 % faster than the
-/// evaluator in Node, natively 4 % slower (docs/benchmarks.md, session 10).
-#[inline(always)]
-fn member_holds(expr: &Expr, quick: Option<&MemberCond>, env: &Env, a: &Anggota) -> bool {
-    match quick {
-        Some(MemberCond::Tests(q)) => q.hold(a, env.today),
-        Some(q) if cfg!(target_arch = "wasm32") => q.hold_inline(a, env.keluarga, env.today),
-        _ => expr.holds(&env.with_member(a)),
-    }
 }
 
 /// Loaded, checked program rules.
@@ -200,10 +184,10 @@ fn member_holds(expr: &Expr, quick: Option<&MemberCond>, env: &Env, a: &Anggota)
 pub struct ProgramRules {
     source: ProgramRulesSource,
     exclusions: Vec<Expr>,
-    /// The exclusions in direct form, where they have one.
-    exclusions_quick: Vec<Option<MemberCond>>,
     pub(crate) programs: Vec<CompiledProgram>,
     pub(crate) indicators: Vec<Expr>,
+    /// The slots the conditions read.
+    pub(crate) layout: Layout,
 }
 
 /// The compact outcome for one program (no allocation).
@@ -358,7 +342,6 @@ impl ProgramRules {
                 None => None,
             };
             programs.push(CompiledProgram {
-                quick: components.iter().map(Expr::member_cond).collect(),
                 components,
                 receiving,
             });
@@ -385,9 +368,26 @@ impl ProgramRules {
                 "larger than the number of indicators",
             );
         }
+        // Equal aggregates share one result per family.
+        let mut aggregates = BTreeMap::new();
+        for e in exclusions.iter_mut().chain(&mut indicators).chain(
+            programs
+                .iter_mut()
+                .flat_map(|p| p.components.iter_mut().chain(&mut p.receiving)),
+        ) {
+            e.number_aggregates(&mut aggregates);
+        }
+        let mut layout = Layout::default();
+        for e in exclusions.iter().chain(&indicators).chain(
+            programs
+                .iter()
+                .flat_map(|p| p.components.iter().chain(&p.receiving)),
+        ) {
+            e.read_into(&mut layout);
+        }
         Ok(ProgramRules {
+            layout,
             source,
-            exclusions_quick: exclusions.iter().map(Expr::member_cond).collect(),
             exclusions,
             programs,
             indicators,
@@ -441,22 +441,26 @@ impl ProgramRules {
         full: bool,
         out: &mut Decisions,
     ) {
-        let env = Env::new(keluarga, today);
+        self.decide_record(
+            &Record::read(keluarga, today, &self.layout),
+            desil,
+            full,
+            out,
+        );
+    }
+
+    /// The decision for a family read into `rec`.
+    pub(crate) fn decide_record(&self, rec: &Record, desil: u8, full: bool, out: &mut Decisions) {
         let mut excluded = None;
-        'outer: for (xi, (x, q)) in self
-            .exclusions
-            .iter()
-            .zip(&self.exclusions_quick)
-            .enumerate()
-        {
-            for (mi, a) in keluarga.anggota.iter().enumerate() {
-                if a.is_active() && member_holds(x, q.as_ref(), &env, a) {
+        'outer: for (xi, x) in self.exclusions.iter().enumerate() {
+            for (mi, at) in rec.active() {
+                if x.holds(at) {
                     excluded = Some((xi, mi));
                     break 'outer;
                 }
             }
         }
-        let persons = keluarga.active_members().count() as u32;
+        let persons = rec.active_members();
         out.excluded = excluded;
         out.programs.clear();
         // Each decision is written in place: returned by value, under wasm32 it went
@@ -466,7 +470,7 @@ impl ProgramRules {
             out.programs.push(Decision::NONE);
             if let Some(d) = out.programs.last_mut() {
                 let excluded = excluded.is_some();
-                decide_one(p, c, keluarga, &env, desil, persons, excluded, full, d);
+                decide_one(p, c, rec, desil, persons, excluded, full, d);
             }
         }
     }
@@ -514,8 +518,7 @@ impl ProgramRules {
 fn decide_one(
     p: &ProgramSource,
     c: &CompiledProgram,
-    keluarga: &Keluarga,
-    env: &Env,
+    rec: &Record,
     desil: u8,
     persons: u32,
     excluded: bool,
@@ -541,9 +544,9 @@ fn decide_one(
     if !full && (!in_range || excluded) {
         return;
     }
-    for a in keluarga.anggota.iter().filter(|a| a.is_active()) {
-        for (j, (e, q)) in c.components.iter().zip(&c.quick).enumerate() {
-            if member_holds(e, q.as_ref(), env, a) {
+    for (_, at) in rec.active() {
+        for (j, e) in c.components.iter().enumerate() {
+            if e.holds(at) {
                 d.matched[j] = d.matched[j].saturating_add(1);
                 if p.member_counts_once {
                     break;

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::eligibility::{ProgramRules, Reason};
+use super::eligibility::{Decisions, ProgramRules, Reason};
 use crate::date::Date;
-use crate::expr::Env;
+use crate::expr::Record;
 use crate::finding::Text;
 use crate::model::Keluarga;
 
@@ -61,17 +61,21 @@ pub struct FacilitatorTally {
 impl ProgramRules {
     /// Graduation flags for a family with its new desil.
     pub fn graduation(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Graduation {
-        let env = Env::new(keluarga, today);
+        let rec = Record::read(keluarga, today, &self.layout);
         let g = &self.source().graduation;
         let met: Vec<usize> = self
             .indicators
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.holds(&env))
+            .filter(|(_, e)| e.holds(rec.family()))
             .map(|(i, _)| i)
             .collect();
         let mandiri = g.self_sufficiency_min > 0 && met.len() >= g.self_sufficiency_min as usize;
-        let decisions = self.decide_with(keluarga, desil, today, true);
+        let mut decisions = Decisions {
+            excluded: None,
+            programs: Vec::new(),
+        };
+        self.decide_record(&rec, desil, true, &mut decisions);
         let mut programs = Vec::new();
         for ((p, c), d) in self
             .source()
@@ -81,7 +85,7 @@ impl ProgramRules {
             .zip(&decisions.programs)
         {
             let Some(recv) = &c.receiving else { continue };
-            if !recv.holds(&env) {
+            if !recv.holds(rec.family()) {
                 continue;
             }
             let mut reasons = Vec::new();

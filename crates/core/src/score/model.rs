@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::expr::{Expr, QuickValue};
+use crate::expr::{Expr, Layout};
 use crate::fields::{Scope, Type};
 use crate::finding::Text;
 
@@ -163,9 +163,6 @@ fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Mode
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledVar {
     pub expr: Expr,
-    /// The expression in the form `predict` reads without the evaluator, when it has
-    /// one (most variables: see [`Expr::quick_value`]).
-    pub quick: Option<QuickValue>,
     pub transform: Transform,
     pub missing: f64,
     pub reference: f64,
@@ -185,6 +182,8 @@ pub struct RankingModel {
     source: ModelSource,
     pub(crate) vars: Vec<CompiledVar>,
     pub(crate) groups: Vec<CompiledGroup>,
+    /// The slots the variables read.
+    pub(crate) layout: Layout,
     /// Group index by `province number (0 = national) × 3 + area (0 any, 1 urban,
     /// 2 rural)`; `u16::MAX` where no group is defined. A table, not a hash map:
     /// this lookup runs once per family when ranking a population.
@@ -312,13 +311,21 @@ impl RankingModel {
                 return err(at, "`missing` and `reference` must be finite numbers");
             }
             vars.push(CompiledVar {
-                quick: expr.quick_value(),
                 expr,
                 transform: v.transform,
                 missing: v.missing,
                 reference: v.reference,
                 is_bool,
             });
+        }
+        // Equal aggregates (`count()`) share one result per family.
+        let mut aggregates = BTreeMap::new();
+        for v in &mut vars {
+            v.expr.number_aggregates(&mut aggregates);
+        }
+        let mut layout = Layout::default();
+        for v in &vars {
+            v.expr.read_into(&mut layout);
         }
 
         let mut groups: Vec<CompiledGroup> = Vec::with_capacity(source.groups.len());
@@ -428,6 +435,7 @@ impl RankingModel {
             source,
             vars,
             groups,
+            layout,
             lookup,
             national_cuts,
             province_cuts,

@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{CompiledVar, RankingModel, Transform, desil_of};
 use crate::date::Date;
-use crate::expr::{Env, Record, View};
+use crate::expr::Record;
 use crate::fields::Value;
-use crate::fields::read_family;
 use crate::finding::Text;
 use crate::model::Keluarga;
 
@@ -106,90 +105,89 @@ pub struct Score {
     pub summary: Text,
 }
 
-/// The regressor value of variable `v`, and the raw value it came from.
-#[inline]
-fn regressor<R: Record>(v: &CompiledVar, record: &R, members: f64) -> (f64, Option<i64>) {
-    let raw = v.expr.eval_in_then(record, |value| match value {
-        Value::Int(x) => Some(x),
-        Value::Bool(b) => Some(i64::from(b)),
-        _ => None,
-    });
-    transformed(v, raw, members)
-}
-
-/// Variable `v`'s regressor value from its raw value `raw`.
+/// Variable `v`'s regressor value from its raw value `raw` (a boolean as 0 or 1).
 #[inline(always)]
-fn transformed(v: &CompiledVar, raw: Option<i64>, members: f64) -> (f64, Option<i64>) {
+fn transformed(v: &CompiledVar, raw: Option<i64>, members: f64) -> f64 {
     let Some(r) = raw else {
-        return (v.missing, None);
+        return v.missing;
     };
     let x = r as f64;
-    let value = match v.transform {
+    match v.transform {
         Transform::Value => x,
         Transform::Ln if x > 0.0 => libm::log(x),
         Transform::PerMember => x / members,
         Transform::LnPerMember if x > 0.0 => libm::log(x / members),
         Transform::Ln | Transform::LnPerMember => v.missing,
-    };
-    (value, raw)
+    }
+}
+
+/// One evaluation of the model, shared by `predict` and `score`.
+struct Evaluated {
+    members: u32,
+    sum: f64,
+    per_capita: f64,
 }
 
 impl RankingModel {
-    /// Predicts without explaining: the fast path for ranking a population.
-    pub fn predict(&self, keluarga: &Keluarga, today: Date) -> Result<Prediction, ScoreError> {
-        let members = keluarga.active_members().count() as u32;
+    /// Evaluates every variable on the family read once into `rec`, in the model's
+    /// order, with the coefficients of region group `group`, handing each one's index,
+    /// raw value, regressor value and coefficient to `each` (the explanation; nothing
+    /// for a prediction).
+    #[inline(always)]
+    fn evaluate(
+        &self,
+        rec: &Record,
+        group: usize,
+        mut each: impl FnMut(usize, Option<i64>, f64, f64),
+    ) -> Result<Evaluated, ScoreError> {
+        let members = rec.active_members();
         if members == 0 {
             return Err(ScoreError::NoActiveMembers);
         }
-        // The family's fields read once into slots (no getter call per variable);
-        // `score` reads the same values through the getters (a test compares the bits).
-        let family = read_family(keluarga);
-        let view = View {
-            keluarga,
-            family: &family,
-            member: None,
-            head: keluarga.head(),
-            today,
-            aggregates: &[],
-        };
-        let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
         let g = &self.groups[group];
         let n = f64::from(members);
+        let at = rec.family();
         let mut sum = g.intercept;
-        for (v, c) in self.vars.iter().zip(&g.coef) {
-            let (x, _) = match &v.quick {
-                Some(q) => transformed(v, q.get(keluarga, &family, view.head, members, today), n),
-                None => regressor(v, &view, n),
+        for (i, (v, c)) in self.vars.iter().zip(&g.coef).enumerate() {
+            let raw = match v.expr.eval(at) {
+                Value::Int(x) => Some(x),
+                Value::Bool(b) => Some(i64::from(b)),
+                _ => None,
             };
+            let x = transformed(v, raw, n);
             sum += c * x;
+            each(i, raw, x, *c);
         }
-        let per_capita = libm::exp(sum);
-        Ok(Prediction {
-            group,
-            log_per_capita: sum,
-            per_capita,
-            desil: desil_of(&self.national_cuts, per_capita),
+        Ok(Evaluated {
             members,
+            sum,
+            per_capita: libm::exp(sum),
         })
     }
 
-    /// Scores and explains one family.
-    pub fn score(&self, keluarga: &Keluarga, today: Date) -> Result<Score, ScoreError> {
-        let members = keluarga.active_members().count() as u32;
-        if members == 0 {
-            return Err(ScoreError::NoActiveMembers);
-        }
-        let env = Env::new(keluarga, today);
+    /// Predicts without explaining: the path for ranking a population.
+    pub fn predict(&self, keluarga: &Keluarga, today: Date) -> Result<Prediction, ScoreError> {
+        let rec = Record::read(keluarga, today, &self.layout);
         let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
-        let g = &self.groups[group];
-        let n = f64::from(members);
-        let mut sum = g.intercept;
-        let mut baseline = g.intercept;
+        let e = self.evaluate(&rec, group, |_, _, _, _| {})?;
+        Ok(Prediction {
+            group,
+            log_per_capita: e.sum,
+            per_capita: e.per_capita,
+            desil: desil_of(&self.national_cuts, e.per_capita),
+            members: e.members,
+        })
+    }
+
+    /// Scores and explains one family: the prediction's evaluation, with each
+    /// variable's push against the reference family kept as it goes.
+    pub fn score(&self, keluarga: &Keluarga, today: Date) -> Result<Score, ScoreError> {
+        let rec = Record::read(keluarga, today, &self.layout);
+        let group = self.group_for(&keluarga.address.province, keluarga.is_urban());
+        let mut baseline = self.groups[group].intercept;
         let mut factors = Vec::new();
-        for (i, var) in self.vars.iter().enumerate() {
-            let (x, raw) = regressor(var, &env, n);
-            let coef = g.coef[i];
-            sum += coef * x;
+        let e = self.evaluate(&rec, group, |i, raw, x, coef| {
+            let var = &self.vars[i];
             baseline += coef * var.reference;
             let contribution = coef * (x - var.reference);
             if contribution != 0.0 {
@@ -206,10 +204,10 @@ impl RankingModel {
                     text: factor_text(&src.label, raw, var.is_bool, effect_percent),
                 });
             }
-        }
+        })?;
         // Biggest push first; ties keep the model's variable order (stable sort).
         factors.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        let per_capita = libm::exp(sum);
+        let per_capita = e.per_capita;
         let desil = desil_of(&self.national_cuts, per_capita);
         let desil_province = self
             .province_cuts
@@ -223,12 +221,12 @@ impl RankingModel {
         Ok(Score {
             model_version: self.version().to_owned(),
             group: self.group_id(group).to_owned(),
-            log_per_capita: sum,
+            log_per_capita: e.sum,
             per_capita,
             desil,
             desil_province,
             desil_regency,
-            members,
+            members: e.members,
             baseline,
             factors,
             summary,

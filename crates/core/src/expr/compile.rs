@@ -1,0 +1,166 @@
+//! Type rules and node building: field names resolved to slots, and a field compared
+//! with a constant or tested against a set fused into one [`Node::Test`]. Also the
+//! numbering of aggregates, so equal aggregates of one rule set share a result.
+
+use std::collections::BTreeMap;
+
+use super::ExprError;
+use super::engine::{AGGREGATE_CACHE, CmpOp, Node, Place, Within};
+use crate::fields::{self, Scope, Type, Value};
+
+/// A node and its static type.
+pub(super) type Typed = (Node, Type);
+
+/// A field by name (`head.` for the head's member field), with member fields allowed
+/// when `member`.
+pub(super) fn field(name: &str, member: bool) -> Result<Typed, String> {
+    let (head, lookup) = match name.strip_prefix("head.") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let Some(def) = fields::field(lookup) else {
+        return Err(format!("unknown field `{name}`"));
+    };
+    let place = match (def.scope, head) {
+        (Scope::Keluarga, false) => Place::Fam(def.slot),
+        (Scope::Keluarga, true) => {
+            return Err(format!("`{lookup}` is a family field, not a member field"));
+        }
+        (Scope::Anggota, true) => Place::Head(def.slot),
+        (Scope::Anggota, false) if member => Place::Mem(def.slot),
+        (Scope::Anggota, false) => {
+            return Err(format!(
+                "member field `{name}` used in a family rule; use it inside count/any/all or as head.{name}"
+            ));
+        }
+    };
+    Ok((Node::Field(place), def.ty))
+}
+
+/// `left == null` (`!= null` when `negate`).
+pub(super) fn is_null(left: Node, negate: bool) -> Node {
+    match left {
+        Node::Field(p) => Node::FieldIsNull(p, negate),
+        other => Node::IsNull(Box::new(other), negate),
+    }
+}
+
+/// `left in {set}` (`not in` when `negate`) of an integer operand.
+pub(super) fn in_set(left: Node, set: &[(i64, i64)], negate: bool) -> Node {
+    let within = within(set);
+    match left {
+        Node::Field(p) => Node::Test(p, within, negate),
+        other => Node::In(Box::new(other), within, negate),
+    }
+}
+
+/// A set's ranges as one range when they join into one, else as bits when all lie in
+/// 0..=63, else as they are.
+fn within(set: &[(i64, i64)]) -> Within {
+    let mut items = set.to_vec();
+    items.sort_unstable();
+    let joined = items.split_first().and_then(|(&(lo, mut hi), rest)| {
+        for &(a, b) in rest {
+            if a > hi.checked_add(1)? {
+                return None;
+            }
+            hi = hi.max(b);
+        }
+        Some((lo, hi))
+    });
+    if let Some((lo, hi)) = joined {
+        return Within::Range(lo, hi);
+    }
+    if items.iter().all(|&(lo, hi)| lo >= 0 && hi <= 63) {
+        let bits = items
+            .iter()
+            .flat_map(|&(lo, hi)| lo..=hi)
+            .fold(0u64, |b, x| b | 1 << x);
+        return Within::Codes(bits);
+    }
+    Within::Ranges(items.into())
+}
+
+/// `x <op> k` as `x` within `lo..=hi` (outside when the flag is set).
+fn cmp_range(op: CmpOp, k: i64) -> Option<(i64, i64, bool)> {
+    Some(match op {
+        CmpOp::Eq => (k, k, false),
+        CmpOp::Ne => (k, k, true),
+        CmpOp::Lt => (i64::MIN, k.checked_sub(1)?, false),
+        CmpOp::Le => (i64::MIN, k, false),
+        CmpOp::Gt => (k.checked_add(1)?, i64::MAX, false),
+        CmpOp::Ge => (k, i64::MAX, false),
+    })
+}
+
+/// `left <op> right`, both of one comparable type.
+pub(super) fn compare(
+    pos: usize,
+    op: CmpOp,
+    left: Typed,
+    right: Typed,
+) -> Result<Typed, ExprError> {
+    let (l, lt) = left;
+    let (r, rt) = right;
+    let fail = |message: String| {
+        Err(ExprError {
+            position: pos,
+            message,
+        })
+    };
+    if lt != rt {
+        return fail(format!("cannot compare {} with {}", lt.name(), rt.name()));
+    }
+    let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+    if lt == Type::Text || (ordered && lt == Type::Bool) {
+        return fail(format!(
+            "{} values cannot be compared with this operator; use present()",
+            lt.name()
+        ));
+    }
+    let node = match (l, r) {
+        (Node::Field(p), Node::Const(Value::Int(k))) => match cmp_range(op, k) {
+            Some((lo, hi, negate)) => Node::Test(p, Within::Range(lo, hi), negate),
+            None => Node::Cmp(
+                op,
+                Box::new(Node::Field(p)),
+                Box::new(Node::Const(Value::Int(k))),
+            ),
+        },
+        (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
+    };
+    Ok((node, Type::Bool))
+}
+
+/// Gives each aggregate of `node` a cache slot, shared by aggregates with the same
+/// text across all nodes numbered with the same `slots` (one rule set).
+pub(super) fn number_aggregates(node: &mut Node, slots: &mut BTreeMap<Box<str>, u16>) {
+    match node {
+        Node::Const(_) | Node::Today | Node::Field(_) | Node::Test(..) | Node::FieldIsNull(..) => {}
+        Node::Neg(a) | Node::IsNull(a, _) | Node::In(a, ..) | Node::Not(a) | Node::Present(a) => {
+            number_aggregates(a, slots)
+        }
+        Node::Arith(_, a, b)
+        | Node::Cmp(_, a, b)
+        | Node::YearsBetween(a, b)
+        | Node::DaysBetween(a, b)
+        | Node::MinMax(_, a, b) => {
+            number_aggregates(a, slots);
+            number_aggregates(b, slots);
+        }
+        Node::And(items) | Node::Or(items) => {
+            for n in items {
+                number_aggregates(n, slots);
+            }
+        }
+        Node::Aggregate(_, cond, key, slot) => {
+            if let Some(c) = cond {
+                number_aggregates(c, slots);
+            }
+            let next = slots.len();
+            if next < AGGREGATE_CACHE || slots.contains_key(key) {
+                *slot = *slots.entry(key.clone()).or_insert(next as u16);
+            }
+        }
+    }
+}
