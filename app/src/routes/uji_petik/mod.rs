@@ -15,7 +15,7 @@ use tepat_core::event::{
     correctable, seal,
 };
 use tepat_core::fields::Scope;
-use tepat_core::rulebook::{Rulebook, VarType, Variable};
+use tepat_core::rulebook::{Rulebook, VarType, Variable, flag_holds, flag_toggle};
 use tepat_core::{Finding, Keluarga, Lang, Severity, ValidationContext};
 use wasm_bindgen::JsCast;
 
@@ -933,10 +933,10 @@ fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl IntoView {
                     view! {
                         <label class="check" for=for_id>
                             <input type="checkbox" id=box_id
-                                prop:checked=move || draft::flag_checked(value.with(Value::as_i64), c.code)
+                                prop:checked=move || flag_holds(value.with(Value::as_i64), c.code)
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    let next = draft::flag_toggle(value.with_untracked(Value::as_i64), c.code, on);
+                                    let next = flag_toggle(value.with_untracked(Value::as_i64), c.code, on);
                                     ctx.set(&key2, next.map_or(Value::Null, Value::from));
                                 }/>
                             {move || if lang.get() == Lang::Id { c.id.clone() } else { c.en.clone() }}
