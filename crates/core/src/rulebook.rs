@@ -955,7 +955,7 @@ mod tests {
         let rb = Rulebook::builtin();
         let regions = crate::RegionTable::from_csv("kode,nama\n").expect("an empty table");
         let ctx = crate::ValidationContext {
-            rulebook: &rb,
+            rulebook: rb,
             regions: &regions,
             today: Date::from_ymd(2026, 11, 23).expect("a date"),
         };
