@@ -29,7 +29,7 @@ const SYNCED_KEY: &str = "worklist_synced_at";
 /// (No. KK → [`WorkState`]), applied over [`WORKLIST_KEY`] and [`ROWS_KEY`] when they
 /// are read. A household's first draft or queued change then seals a few bytes
 /// instead of the whole worklist (≈ 136 ms of main thread at a 4x CPU throttle with
-/// 1,000 households, docs/benchmarks.md 2026-11-24 session 4). [`save`] folds it into
+/// 1,000 households, docs/benchmarks.md, 2026-11-24). [`save`] folds it into
 /// the worklist and empties it in the same transaction.
 const STATES_KEY: &str = "worklist_states";
 const PAGE: u32 = 500;

@@ -85,7 +85,7 @@ pub fn pwa() -> Result<PathBuf, String> {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "wasm") {
             // Control flow flattened and re-reloopered, then -Oz again: −5.3 KB brotli
-            // over -Oz alone on the shell (docs/benchmarks.md, session 6).
+            // over -Oz alone on the shell (docs/benchmarks.md, 2026-11-24).
             wasm_opt(&path, &["--flatten", "--rereloop", "-Oz"])?;
         }
     }
