@@ -111,6 +111,22 @@ pub fn use_data() -> Data {
 }
 
 impl Data {
+    /// The worklist's family with No. KK `no_kk()`, for a screen about one family. It
+    /// changes with the family only, not with its work state, so saving a change (which
+    /// sets the state) does not rebuild the screen's form.
+    pub fn family(
+        self,
+        no_kk: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Memo<Option<Keluarga>> {
+        Memo::new(move |_| {
+            self.worklist.with(|w| {
+                w.as_ref()
+                    .and_then(|w| w.find(&no_kk()))
+                    .map(|h| h.keluarga.clone())
+            })
+        })
+    }
+
     /// Drops the device data from memory (lock, sign-out).
     pub fn clear(&self) {
         self.worklist.set(None);

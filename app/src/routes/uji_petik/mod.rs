@@ -50,13 +50,7 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
     let data = use_data();
     let params = use_params_map();
     let kk = move || params.with(|p| p.get("kk").unwrap_or_default());
-    let family = Memo::new(move |_| {
-        data.worklist.with(|w| {
-            w.as_ref()
-                .and_then(|w| w.find(&kk()))
-                .map(|h| h.keluarga.clone())
-        })
-    });
+    let family = data.family(kk);
     // The draft lives here, so a rebuilt form (new rulebook, language) keeps it.
     let draft = RwSignal::new(Draft::default());
     let loaded = RwSignal::new(false);

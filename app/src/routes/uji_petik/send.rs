@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tepat_core::event::{
-    Applied, ChangeRequest, ConfirmedWarning, Event, EventContext, Evidence, EvidenceKind, apply,
-    seal,
+    Applied, ChangeRequest, ConfirmedWarning, EventContext, Evidence, EvidenceKind, apply, seal,
 };
+use tepat_core::ground_check::ground_check_event;
 use tepat_core::{Date, Finding, Keluarga, Severity, ValidationContext};
 
 use super::autosave::Autosave;
@@ -23,9 +23,6 @@ use crate::session::Unlocked;
 use crate::sync::{self, use_data};
 use crate::today::today;
 use crate::worklist::WorkState;
-
-/// The visit note sent when the facilitator confirms a record without writing one.
-const CONFIRM_REASON: &str = "Uji petik: semua data sesuai";
 
 /// A message for the facilitator (Bahasa Indonesia, English).
 type Notice = (&'static str, &'static str);
@@ -147,25 +144,9 @@ pub(super) fn on_submit(
 }
 
 /// The draft as a change request on `fam` by `author`, unsealed and without confirmed
-/// warnings. No changed answer: the visit confirms the record as it is (data sesuai).
+/// warnings; tepat-core says which event a ground check is.
 fn change_request(d: &Draft, fam: &Keluarga, now: Date, author: &str) -> ChangeRequest {
-    let corrections = d.corrections(fam);
-    let (event, reason) = if corrections.is_empty() {
-        let reason = if d.reason.trim().is_empty() {
-            CONFIRM_REASON.to_owned()
-        } else {
-            d.reason.clone()
-        };
-        (Event::GroundCheckConfirmed { date: now }, reason)
-    } else {
-        (
-            Event::VariableCorrection {
-                corrections,
-                visited: Some(now),
-            },
-            d.reason.clone(),
-        )
-    };
+    let (event, reason) = ground_check_event(d.corrections(fam), &d.reason, now);
     ChangeRequest {
         id: new_id(),
         no_kk: fam.no_kk.clone(),
