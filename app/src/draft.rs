@@ -266,34 +266,3 @@ pub fn of_path<'a>(findings: &'a [Finding], key: &str) -> Vec<&'a Finding> {
     crate::order::sort_by(&mut v, |a, b| a.severity.cmp(&b.severity));
     v
 }
-
-/// A code of an additive (flags) list is a bit value (1, 2, 4, …); the others (0, 99)
-/// stand alone (tepat-core's `VarType::Flags`).
-fn is_bit(code: i64) -> bool {
-    code > 0 && code < 64 && code.count_ones() == 1
-}
-
-/// Whether checkbox `code` of a flags question shows as ticked for `value`.
-pub fn flag_checked(value: Option<i64>, code: i64) -> bool {
-    match value {
-        None => false,
-        Some(v) if is_bit(code) => v > 0 && !is_alone(v) && v & code != 0,
-        Some(v) => v == code,
-    }
-}
-
-/// A stored value that is one stand-alone code rather than a sum of bits.
-fn is_alone(v: i64) -> bool {
-    v <= 0 || v >= 64
-}
-
-/// The flags value after ticking (`on`) or unticking checkbox `code`: bits add up,
-/// a stand-alone code replaces everything. `None` when nothing is ticked.
-pub fn flag_toggle(value: Option<i64>, code: i64, on: bool) -> Option<i64> {
-    if !is_bit(code) {
-        return on.then_some(code);
-    }
-    let bits = value.filter(|v| !is_alone(*v)).unwrap_or(0);
-    let next = if on { bits | code } else { bits & !code };
-    (next != 0).then_some(next)
-}

@@ -29,7 +29,7 @@ const SYNCED_KEY: &str = "worklist_synced_at";
 /// (No. KK → [`WorkState`]), applied over [`WORKLIST_KEY`] and [`ROWS_KEY`] when they
 /// are read. A household's first draft or queued change then seals a few bytes
 /// instead of the whole worklist (≈ 136 ms of main thread at a 4x CPU throttle with
-/// 1,000 households, docs/benchmarks.md 2026-11-24 session 4). [`save`] folds it into
+/// 1,000 households, docs/benchmarks.md, 2026-11-24). [`save`] folds it into
 /// the worklist and empties it in the same transaction.
 const STATES_KEY: &str = "worklist_states";
 const PAGE: u32 = 500;
@@ -111,6 +111,22 @@ pub fn use_data() -> Data {
 }
 
 impl Data {
+    /// The worklist's family with No. KK `no_kk()`, for a screen about one family. It
+    /// changes with the family only, not with its work state, so saving a change (which
+    /// sets the state) does not rebuild the screen's form.
+    pub fn family(
+        self,
+        no_kk: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Memo<Option<Keluarga>> {
+        Memo::new(move |_| {
+            self.worklist.with(|w| {
+                w.as_ref()
+                    .and_then(|w| w.find(&no_kk()))
+                    .map(|h| h.keluarga.clone())
+            })
+        })
+    }
+
     /// Drops the device data from memory (lock, sign-out).
     pub fn clear(&self) {
         self.worklist.set(None);

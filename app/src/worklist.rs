@@ -158,7 +158,7 @@ pub fn state_label(state: WorkState, lang: Lang) -> String {
 
 /// What the list shows and searches of one household: a small record, sealed apart
 /// from the full families (`kv/worklist_rows`), so the list can show before the
-/// 1,000+ families are decrypted and parsed (docs/benchmarks.md, 2026-11-24 session 4).
+/// 1,000+ families are decrypted and parsed (docs/benchmarks.md, 2026-11-24).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub no_kk: String,

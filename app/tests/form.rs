@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use serde_json::{Value, json};
-use tepat_app::draft::{self, Draft, field_id, flag_checked, flag_toggle, read, split_key};
+use tepat_app::draft::{self, Draft, field_id, read, split_key};
 use tepat_app::routes::score::{ScorePreview, preview};
 use tepat_app::{crypto, device, draft_store};
 use tepat_core::rulebook::{Rulebook, VarType};
@@ -175,22 +175,6 @@ fn corrections_name_members_by_nik_and_drop_unchanged_answers() {
     // Back to the recorded answer: no change left.
     d.set_text(&base_json, "housing.floor", VarType::Code, "2");
     assert_eq!(d.corrections(&base).len(), 1);
-}
-
-#[wasm_bindgen_test]
-fn flags_add_bits_and_stand_alone_codes_replace_them() {
-    assert_eq!(flag_toggle(None, 1, true), Some(1));
-    assert_eq!(flag_toggle(Some(1), 4, true), Some(5));
-    assert!(flag_checked(Some(5), 4) && flag_checked(Some(5), 1));
-    assert!(!flag_checked(Some(5), 2) && !flag_checked(Some(5), 0));
-    assert_eq!(flag_toggle(Some(5), 1, false), Some(4));
-    assert_eq!(flag_toggle(Some(4), 4, false), None);
-    // 99 (don't know) and 0 (none) stand alone.
-    assert_eq!(flag_toggle(Some(5), 99, true), Some(99));
-    assert!(flag_checked(Some(99), 99) && !flag_checked(Some(99), 1));
-    assert_eq!(flag_toggle(Some(99), 2, true), Some(2));
-    assert_eq!(flag_toggle(Some(0), 2, true), Some(2));
-    assert!(flag_checked(Some(0), 0) && !flag_checked(Some(0), 2));
 }
 
 #[wasm_bindgen_test]

@@ -1,4 +1,4 @@
-//! Rulebooks kept by version on the device (issue 7: a new rulebook does not strand
+//! Rulebooks kept by version on the device (a new rulebook does not strand
 //! offline work), in headless Chromium with the real IndexedDB:
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 //! cargo test -p tepat-app --target wasm32-unknown-unknown --test rulebooks`

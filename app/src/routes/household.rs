@@ -44,13 +44,7 @@ fn Household() -> impl IntoView {
     let kk = move || params.with(|p| p.get("kk").unwrap_or_default());
     // The form depends on the family only, not on its work state, so saving a change
     // (which updates the state) does not rebuild the form and lose its messages.
-    let family = Memo::new(move |_| {
-        data.worklist.with(|w| {
-            w.as_ref()
-                .and_then(|w| w.find(&kk()))
-                .map(|h| h.keluarga.clone())
-        })
-    });
+    let family = data.family(kk);
     let form = move || {
         family
             .get()

@@ -11,6 +11,7 @@ pub mod event;
 pub mod expr;
 pub mod fields;
 pub mod finding;
+pub mod ground_check;
 mod json;
 pub use json::to_tree;
 pub mod model;

@@ -57,6 +57,38 @@ pub enum VarType {
     Date,
 }
 
+/// Whether `code` of a `flags` code list is a bit value (1, 2, 4, … below 64) that adds
+/// up with the others; every other code (0, 99) stands alone ([`VarType::Flags`]).
+pub fn is_flag_bit(code: i64) -> bool {
+    code > 0 && code < 64 && code.count_ones() == 1
+}
+
+/// Whether a `flags` answer holds `code`: a bit value is in a sum of bits, a
+/// stand-alone code is the whole answer.
+pub fn flag_holds(value: Option<i64>, code: i64) -> bool {
+    match value {
+        None => false,
+        Some(v) if is_flag_bit(code) => is_flag_sum(v) && v & code != 0,
+        Some(v) => v == code,
+    }
+}
+
+/// The `flags` answer after adding (`on`) or removing `code`: bit values add up, a
+/// stand-alone code replaces everything. `None` when nothing is left.
+pub fn flag_toggle(value: Option<i64>, code: i64, on: bool) -> Option<i64> {
+    if !is_flag_bit(code) {
+        return on.then_some(code);
+    }
+    let bits = value.filter(|v| is_flag_sum(*v)).unwrap_or(0);
+    let next = if on { bits | code } else { bits & !code };
+    (next != 0).then_some(next)
+}
+
+/// A `flags` answer that is a sum of bit values (1..64), not one stand-alone code.
+fn is_flag_sum(v: i64) -> bool {
+    v > 0 && v < 64
+}
+
 /// One questionnaire variable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -353,11 +385,7 @@ impl Rulebook {
                         return Err(bad("empty code list".into()));
                     }
                     for c in list {
-                        if v.var_type == VarType::Flags
-                            && c.code > 0
-                            && c.code.count_ones() == 1
-                            && c.code < 64
-                        {
+                        if v.var_type == VarType::Flags && is_flag_bit(c.code) {
                             bits |= c.code;
                         } else {
                             codes.push(c.code);
@@ -685,5 +713,70 @@ mod tests {
         let e = with_rule("housing.floor in {3..1}").unwrap_err();
         assert!(e.to_string().contains("empty range"), "{e}");
         assert!(with_rule("count(relationship == 1) == 1").is_ok());
+    }
+
+    #[test]
+    fn flags_add_bits_and_stand_alone_codes_replace_them() {
+        assert!(is_flag_bit(1) && is_flag_bit(32) && !is_flag_bit(0) && !is_flag_bit(3));
+        assert!(!is_flag_bit(64) && !is_flag_bit(99) && !is_flag_bit(-2));
+        assert_eq!(flag_toggle(None, 1, true), Some(1));
+        assert_eq!(flag_toggle(Some(1), 4, true), Some(5));
+        assert!(flag_holds(Some(5), 4) && flag_holds(Some(5), 1));
+        assert!(!flag_holds(Some(5), 2) && !flag_holds(Some(5), 0));
+        assert!(!flag_holds(None, 1) && !flag_holds(None, 0));
+        assert_eq!(flag_toggle(Some(5), 1, false), Some(4));
+        assert_eq!(flag_toggle(Some(4), 4, false), None);
+        // Stand-alone codes (0 none, 99 other) replace the bits and are replaced by them.
+        assert_eq!(flag_toggle(Some(5), 99, true), Some(99));
+        assert_eq!(flag_toggle(Some(99), 99, false), None);
+        assert!(flag_holds(Some(99), 99) && !flag_holds(Some(99), 1) && !flag_holds(Some(99), 2));
+        assert_eq!(flag_toggle(Some(99), 2, true), Some(2));
+        assert_eq!(flag_toggle(Some(0), 2, true), Some(2));
+        assert!(flag_holds(Some(0), 0) && !flag_holds(Some(0), 2));
+    }
+
+    #[test]
+    fn a_toggled_flags_answer_is_one_validation_accepts() {
+        // Whatever boxes are ticked, in any order, the answer passes the core's own check
+        // of the flags question (jkn, 431a): bits of the list, or one stand-alone code
+        // (99 "don't know" still draws its warning, not an error).
+        let rb = Rulebook::builtin();
+        let regions = crate::RegionTable::from_csv("kode,nama\n").expect("an empty table");
+        let ctx = crate::ValidationContext {
+            rulebook: rb,
+            regions: &regions,
+            today: Date::from_ymd(2026, 11, 23).expect("a date"),
+        };
+        let jkn = rb
+            .variables()
+            .iter()
+            .find(|v| v.field == "jkn")
+            .expect("431a");
+        assert_eq!(jkn.var_type, VarType::Flags);
+        let codes: Vec<i64> = rb
+            .codes_of(jkn)
+            .expect("codes")
+            .iter()
+            .map(|c| c.code)
+            .collect();
+        assert!(codes.iter().any(|c| is_flag_bit(*c)) && codes.iter().any(|c| !is_flag_bit(*c)));
+        let on_jkn = |k: &Keluarga| {
+            crate::validate_keluarga(k, &ctx)
+                .findings
+                .into_iter()
+                .filter(|f| f.path == "anggota[0].jkn" && f.is_error())
+                .count()
+        };
+        let mut k = sample();
+        k.anggota[0].jkn = Some(200);
+        assert_eq!(on_jkn(&k), 1, "a value outside the list is a finding");
+        for a in &codes {
+            for b in &codes {
+                let value = flag_toggle(flag_toggle(None, *a, true), *b, true);
+                k.anggota[0].jkn = value.map(|v| v.try_into().expect("a code"));
+                assert!(k.anggota[0].jkn.is_some());
+                assert_eq!(on_jkn(&k), 0, "{a} then {b}: {:?}", k.anggota[0].jkn);
+            }
+        }
     }
 }

@@ -1,27 +1,9 @@
 //! Building the deliverables: the PWA (Trunk for the page, then the split wasm), the server, and the npm package.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::tools;
 use crate::util::{self, cargo, cmd, root, run};
-
-/// The shipped wasm (the PWA and the JS package, both `wasm-release`) links a standard
-/// library compiled with it, whose panics abort at once instead of formatting a message
-/// first (`-C panic=immediate-abort`). Neither has a panic hook, so a panic looked the
-/// same before (the module traps); the PWA's shell is ≈ 24 KB brotli smaller
-/// (docs/benchmarks.md, session 5). Rebuilding std is an unstable cargo feature
-/// (`-Z build-std`, needs the `rust-src` component), enabled for these builds only with
-/// `RUSTC_BOOTSTRAP`; the flag is appended to `.cargo/config.toml`'s wasm32 rustflags.
-/// Both builds set the same environment, so they share their build-script results.
-fn with_lean_std(c: &mut Command) -> &mut Command {
-    c.env("RUSTC_BOOTSTRAP", "1")
-        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            "-Zunstable-options -Cpanic=immediate-abort",
-        )
-}
 
 /// The PWA in dist/: Trunk builds the page, its stylesheet and the static files; the
 /// app's wasm is built, split, bound and optimised here (Trunk cannot split a module)
@@ -85,7 +67,7 @@ pub fn pwa() -> Result<PathBuf, String> {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "wasm") {
             // Control flow flattened and re-reloopered, then -Oz again: −5.3 KB brotli
-            // over -Oz alone on the shell (docs/benchmarks.md, session 6).
+            // over -Oz alone on the shell (docs/benchmarks.md, 2026-11-24).
             wasm_opt(&path, &["--flatten", "--rereloop", "-Oz"])?;
         }
     }
@@ -148,9 +130,12 @@ pub const APP: &str = "tepat-app";
 /// Stands for `app-<hash>` in app/index.html's loader.
 const APP_DIR_PLACEHOLDER: &str = "__TEPAT_APP_DIR__";
 
-/// Cargo's wasm of the app (`wasm-release`, lean std, feature `split`). Only the app's
-/// own link keeps its relocations (`cargo rustc … -- -Clink-args=--emit-relocs`): the
-/// dependencies and std build exactly as for the JS package and share its artifacts.
+/// Cargo's wasm of the app (`wasm-release`, feature `split`), on the stable toolchain
+/// with the prebuilt standard library (a std rebuilt with `panic=immediate-abort`
+/// saved 17 KB brotli of the shell, 238.4 → 221.2 KB, which the 250 KB budget does not
+/// need: docs/benchmarks.md, 2026-12-06). Only the app's own link keeps its relocations
+/// (`cargo rustc … -- -Clink-args=--emit-relocs`): the dependencies build exactly as for
+/// the JS package and share its artifacts.
 fn app_wasm() -> Result<PathBuf, String> {
     let mut c = cargo();
     c.args([
@@ -168,7 +153,7 @@ fn app_wasm() -> Result<PathBuf, String> {
         "--",
         "-Clink-args=--emit-relocs",
     ]);
-    if !run(with_lean_std(&mut c)) {
+    if !run(&mut c) {
         return Err("building the app's wasm failed".into());
     }
     Ok(target_dir()
@@ -240,7 +225,7 @@ pub fn npm_package() -> Result<PathBuf, String> {
         "--profile",
         "wasm-release",
     ]);
-    if !run(with_lean_std(&mut c)) {
+    if !run(&mut c) {
         return Err("building tepat-wasm for wasm32 failed".into());
     }
     let wasm = target_dir()

@@ -66,7 +66,6 @@ fn cargo_install(krate: &str, version: &str, locked: bool) -> bool {
 /// Rust target, trunk, wasm-bindgen-cli and wasm-opt: what building the PWA needs.
 pub fn ensure_build_tools() -> Result<(), String> {
     ensure_wasm_target()?;
-    ensure_rust_src()?;
     ensure_node()?;
     ensure_npm_packages()?;
     ensure("trunk", &format!("trunk {TRUNK}"), || {
@@ -132,35 +131,6 @@ fn ensure_wasm_target() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("`rustup target add {WASM_TARGET}` failed"))
-    }
-}
-
-/// The standard library's source and its dependencies: the shipped wasm compiles its
-/// own std (`crate::build::with_lean_std`), so the crates std depends on are fetched
-/// here first (a no-op once they are).
-fn ensure_rust_src() -> Result<(), String> {
-    let installed = output(Command::new("rustup").args(["component", "list", "--installed"]))
-        .ok_or("rustup not found: install Rust with rustup (https://rustup.rs)")?;
-    if !installed.lines().any(|l| l.trim().starts_with("rust-src"))
-        && !run(Command::new("rustup").args(["component", "add", "rust-src"]))
-    {
-        return Err("`rustup component add rust-src` failed".into());
-    }
-    let sysroot = output(cmd("rustc").args(["--print", "sysroot"]))
-        .ok_or("`rustc --print sysroot` failed")?;
-    let library = PathBuf::from(sysroot.trim()).join("lib/rustlib/src/rust/library/Cargo.toml");
-    // The library workspace uses unstable cargo features, hence RUSTC_BOOTSTRAP.
-    if run(cargo()
-        .args(["fetch", "--quiet", "--manifest-path"])
-        .arg(&library)
-        .env("RUSTC_BOOTSTRAP", "1"))
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "fetching the standard library's dependencies ({}) failed",
-            library.display()
-        ))
     }
 }
 

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::Value;
 use tepat_core::event::new_member_questions;
-use tepat_core::rulebook::{VarType, Variable};
+use tepat_core::rulebook::{VarType, Variable, flag_holds, flag_toggle};
 use tepat_core::{Anggota, Date, Lang};
 
 use super::{Beside, Form, beside, elsewhere, msg_id, with_answers};
-use crate::draft::{flag_checked, flag_toggle, label};
+use crate::draft::label;
 use crate::i18n::{tx, use_lang};
 use crate::today::today;
 
@@ -148,7 +148,7 @@ fn Question(
                     let cur2 = current.clone();
                     view! {
                         <label class="check">
-                            <input type="checkbox" prop:checked=move || flag_checked(current(), code)
+                            <input type="checkbox" prop:checked=move || flag_holds(current(), code)
                                 on:change=move |ev| set(flag_toggle(cur2(), code, event_target_checked(&ev)))/>
                             {move || code_text(lang.get(), &c)}
                         </label>

@@ -1,0 +1,178 @@
+//! Uji Petik: the ground check of one family. The rulebook's variables in their
+//! sections, skip logic and live validation from tepat-core, a GPS fix and a house
+//! photo, a draft saved (sealed) on every change, and a variable-correction change
+//! request into the outbox on submit.
+//!
+//! This file loads what the form needs (the family, the draft, the rulebook it was made
+//! with); [`form`] is the form's shell, which holds the parts: [`ctx`] (the state every
+//! field shares), [`sections`] (the family's and the members' questions), [`fields`]
+//! (one question's input), [`summary`] (the findings at the top), [`autosave`] (the
+//! sealed draft), [`evidence`] (GPS and photo) and [`send`] (the change request).
+
+mod autosave;
+mod ctx;
+mod evidence;
+mod fields;
+mod form;
+mod sections;
+mod send;
+mod summary;
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use tepat_core::Lang;
+use tepat_core::rulebook::Rulebook;
+
+use crate::draft::Draft;
+use crate::draft_store;
+use crate::i18n::{tr, use_lang};
+use crate::rulebooks::{self, OpenError};
+use crate::session::{AuthState, Unlocked, use_auth};
+use crate::sync::use_data;
+use form::Form;
+
+#[component]
+pub fn UjiPetikPage() -> impl IntoView {
+    let auth = use_auth();
+    move || match auth.get() {
+        AuthState::Unlocked(u) => view! { <UjiPetik unlocked=u/> }.into_any(),
+        _ => view! { <crate::routes::home::Home/> }.into_any(),
+    }
+}
+
+/// Loads the family, the rulebook and the stored draft, then shows the form.
+#[component]
+fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
+    let lang = use_lang();
+    let data = use_data();
+    let params = use_params_map();
+    let kk = move || params.with(|p| p.get("kk").unwrap_or_default());
+    let family = data.family(kk);
+    // The draft lives here, so a rebuilt form (new rulebook, language) keeps it.
+    let draft = RwSignal::new(Draft::default());
+    let loaded = RwSignal::new(false);
+    let key = unlocked.key.clone();
+    Effect::new(move |_| {
+        let no_kk = kk();
+        let key = key.clone();
+        spawn_local(async move {
+            let d = draft_store::get(&key, &no_kk).await.ok().flatten();
+            draft.set(d.unwrap_or_default());
+            loaded.set(true);
+        });
+    });
+    // A draft made with an older rulebook opens with that one: from the device, else
+    // fetched from the server once (and kept while the draft needs it). `want` is the
+    // version the draft opens with; it changes only when another draft is loaded or the
+    // current rulebook changes, not on every answer (so the form is not rebuilt).
+    let want = Memo::new(move |_| {
+        let current = data
+            .rulebook
+            .with(|rb| rb.as_ref().map(|rb| rb.version().to_owned()));
+        draft.with(|d| d.rulebook_version.clone()).or(current)
+    });
+    let older = RwSignal::new_local(None::<(String, Result<Rc<Rulebook>, OpenError>)>);
+    let retry = RwSignal::new(0u32);
+    let token = unlocked.session.token.clone();
+    Effect::new(move |_| {
+        retry.track();
+        let current = data
+            .rulebook
+            .with(|rb| rb.as_ref().map(|rb| rb.version().to_owned()));
+        let (Some(current), Some(version)) = (current, want.get()) else {
+            return;
+        };
+        let have =
+            older.with_untracked(|o| o.as_ref().is_some_and(|(v, r)| *v == version && r.is_ok()));
+        if version == current || have {
+            return;
+        }
+        let token = token.clone();
+        spawn_local(async move {
+            let opened = rulebooks::open(&token, &version).await;
+            older.set(Some((version, opened)));
+        });
+    });
+    let unlocked = StoredValue::new_local(unlocked);
+    let back = move || {
+        view! { <p><a href="/tugas">{move || tr(lang.get(), "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p> }
+    };
+    move || {
+        let Some(base) = family.get() else {
+            if data.worklist.with(Option::is_none) {
+                // Unlocked a moment ago: the families are still being opened.
+                return view! { <p class="notice" role="status">{move || tr(lang.get(), "Membuka data…", "Opening data…")}</p> }
+                    .into_any();
+            }
+            return view! {
+                <section class="card"><p class="notice" role="status">{move || tr(lang.get(),
+                    "Keluarga ini tidak ada di daftar tugas perangkat ini.",
+                    "This family is not in this device's worklist.")}</p>{back()}</section>
+            }
+            .into_any();
+        };
+        let Some(current) = data.rulebook.get() else {
+            return view! {
+                <section class="card"><p class="notice" role="status">{move || tr(lang.get(),
+                    "Aturan isian belum ada di perangkat. Perbarui daftar tugas saat ada sinyal.",
+                    "The rulebook is not on the device yet. Refresh the worklist when online.")}</p>{back()}</section>
+            }
+            .into_any();
+        };
+        if !loaded.get() {
+            return view! { <p class="notice" role="status">{move || tr(lang.get(), "Membuka draf…", "Opening the draft…")}</p> }
+                .into_any();
+        }
+        if draft.with_untracked(|d| d.no_kk != base.no_kk) {
+            let fresh = Draft::new(&base, current.version());
+            draft.update_untracked(|d| *d = fresh);
+        } else if draft.with_untracked(|d| d.rulebook_version.is_none()) {
+            // Stored before drafts carried their version: it is the current one's.
+            draft.update_untracked(|d| d.rulebook_version = Some(current.version().to_owned()));
+        }
+        let version = want.get().unwrap_or_else(|| current.version().to_owned());
+        let rb = if version == current.version() {
+            current
+        } else {
+            match older.get() {
+                Some((v, Ok(rb))) if v == version => rb,
+                Some((v, Err(e))) if v == version => {
+                    return view! {
+                        <section class="card">
+                            <p class="notice warn" role="alert" data-field="rulebook-missing">{move || e.message(lang.get(), &v)}</p>
+                            <p><button type="button" on:click=move |_| retry.update(|n| *n += 1)>
+                                {move || tr(lang.get(), "Coba lagi", "Try again")}
+                            </button></p>
+                            {back()}
+                        </section>
+                    }
+                    .into_any();
+                }
+                _ => {
+                    return view! { <p class="notice" role="status">{move || match lang.get() {
+                        Lang::Id => format!("Membuka aturan isian versi {version}…"),
+                        Lang::En => format!("Opening rulebook version {version}…"),
+                    }}</p> }
+                    .into_any();
+                }
+            }
+        };
+        view! { <Form base=base rb=rb draft=draft unlocked=unlocked.get_value()/> }.into_any()
+    }
+}
+
+/// Device time now (RFC 3339).
+fn now_rfc3339() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}
+
+/// A new random id (UUID v4) from the browser.
+fn new_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_default()
+}
