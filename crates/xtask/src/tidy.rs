@@ -305,11 +305,12 @@ fn architecture_names_exist_in_the_code() {
     for path in project_files() {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         let in_docs = path.starts_with(root.join("docs")) || ext == "md";
-        if !in_docs && matches!(ext, "rs" | "toml" | "json" | "mjs" | "js" | "sql") {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                code.push_str(&text);
-                code.push('\n');
-            }
+        if !in_docs
+            && matches!(ext, "rs" | "toml" | "json" | "mjs" | "js" | "sql")
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            code.push_str(&text);
+            code.push('\n');
         }
     }
     // A path is named from the root (`crates/core`) or from its crate (`api/sync.rs`).
@@ -347,10 +348,12 @@ fn normal_dependencies(manifest: &str) -> Vec<String> {
             }
             continue;
         }
-        if inside && !line.is_empty() && !line.starts_with('#') {
-            if let Some((name, _)) = line.split_once('=') {
-                deps.push(name.trim().trim_matches('"').to_owned());
-            }
+        if inside
+            && !line.is_empty()
+            && !line.starts_with('#')
+            && let Some((name, _)) = line.split_once('=')
+        {
+            deps.push(name.trim().trim_matches('"').to_owned());
         }
     }
     deps
