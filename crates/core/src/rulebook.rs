@@ -268,8 +268,9 @@ impl VarCheck {
     }
 }
 
-/// How many relevance conditions a validation caches per family or member.
-pub(crate) const RELEVANCE_CACHE: usize = 64;
+/// The most distinct relevance conditions a rulebook may have: validation keeps the
+/// state of each in a fixed array.
+pub(crate) const RELEVANCE_CACHE: usize = 256;
 
 /// A rule ready to evaluate.
 #[derive(Clone, Debug)]
@@ -284,8 +285,11 @@ pub(crate) struct CompiledRule {
 pub struct Rulebook {
     source: RulebookSource,
     pub(crate) vars: Vec<CompiledVariable>,
-    /// Distinct relevance conditions, each evaluated at most once per family or member.
+    /// Distinct relevance conditions, each evaluated once per family or member.
     pub(crate) relevances: Vec<Expr>,
+    /// Indices into `relevances`, split by scope.
+    pub(crate) family_relevances: Vec<usize>,
+    pub(crate) member_relevances: Vec<usize>,
     pub(crate) rules: Vec<CompiledRule>,
     /// The checks of `vars`, split by scope, in file order.
     pub(crate) family_vars: Vec<VarCheck>,
@@ -315,6 +319,7 @@ impl Rulebook {
         let mut vars = Vec::new();
         let mut relevances: Vec<Expr> = Vec::new();
         let mut relevance_ids: BTreeMap<(String, bool), usize> = BTreeMap::new();
+        let (mut family_relevances, mut member_relevances) = (Vec::new(), Vec::new());
         let (mut family_vars, mut member_vars) = (Vec::new(), Vec::new());
         for v in &source.variables {
             let bad = |message: String| RulebookError::Variable {
@@ -388,6 +393,10 @@ impl Rulebook {
                     let slot = *relevance_ids.entry(key).or_insert(next);
                     if slot == next {
                         relevances.push(e);
+                        match scope {
+                            Scope::Keluarga => family_relevances.push(slot),
+                            Scope::Anggota => member_relevances.push(slot),
+                        }
                     }
                     Some(slot)
                 }
@@ -416,10 +425,12 @@ impl Rulebook {
                 slot: def.slot,
                 relevant: match relevant {
                     None => VarCheck::ALWAYS,
-                    Some(r) => u16::try_from(r)
-                        .ok()
-                        .filter(|&r| r != VarCheck::ALWAYS)
-                        .ok_or_else(|| bad("too many relevance conditions".into()))?,
+                    Some(r) if r < RELEVANCE_CACHE => r as u16,
+                    Some(_) => {
+                        return Err(bad(format!(
+                            "too many relevance conditions (at most {RELEVANCE_CACHE})"
+                        )));
+                    }
                 },
                 var_type: v.var_type,
                 code_mask: code_mask.is_some(),
@@ -508,6 +519,8 @@ impl Rulebook {
             source,
             vars,
             relevances,
+            family_relevances,
+            member_relevances,
             rules,
             family_vars,
             member_vars,

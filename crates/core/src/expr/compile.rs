@@ -119,13 +119,14 @@ pub(super) fn compare(
         ));
     }
     let node = match (l, r) {
-        (Node::Field(p), Node::Const(Value::Int(k))) => match cmp_range(op, k) {
-            Some((lo, hi, negate)) => Node::Test(p, Within::Range(lo, hi), negate),
-            None => Node::Cmp(
-                op,
-                Box::new(Node::Field(p)),
-                Box::new(Node::Const(Value::Int(k))),
-            ),
+        // An integer compared with a constant: a range test, of the field itself when
+        // it is one.
+        (l, Node::Const(Value::Int(k))) => match (cmp_range(op, k), l) {
+            (Some((lo, hi, negate)), Node::Field(p)) => {
+                Node::Test(p, Within::Range(lo, hi), negate)
+            }
+            (Some((lo, hi, negate)), l) => Node::In(Box::new(l), Within::Range(lo, hi), negate),
+            (None, l) => Node::Cmp(op, Box::new(l), Box::new(Node::Const(Value::Int(k)))),
         },
         (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
     };
