@@ -239,7 +239,7 @@ pub(crate) struct VarCheck {
     /// The field's slot in the record view of its scope.
     pub slot: u16,
     /// Index into `Rulebook::relevances`, or [`VarCheck::ALWAYS`].
-    pub relevant: u16,
+    pub relevant: u8,
     pub var_type: VarType,
     pub code_mask: bool,
     pub required: bool,
@@ -248,7 +248,7 @@ pub(crate) struct VarCheck {
 
 impl VarCheck {
     /// No relevance condition: always asked.
-    pub const ALWAYS: u16 = u16::MAX;
+    pub const ALWAYS: u8 = u8::MAX;
 
     /// `n` is a valid answer: a listed code (`code`), a listed exclusive code or a
     /// positive sum of the bit values (`flags`), a number within the bounds
@@ -269,8 +269,9 @@ impl VarCheck {
 }
 
 /// The most distinct relevance conditions a rulebook may have: validation keeps the
-/// state of each in a fixed array.
-pub(crate) const RELEVANCE_CACHE: usize = 256;
+/// state of each in a fixed array, indexed by a byte ([`VarCheck::ALWAYS`] is the
+/// last).
+pub(crate) const RELEVANCE_CACHE: usize = VarCheck::ALWAYS as usize;
 
 /// A rule ready to evaluate.
 #[derive(Clone, Debug)]
@@ -425,7 +426,7 @@ impl Rulebook {
                 slot: def.slot,
                 relevant: match relevant {
                     None => VarCheck::ALWAYS,
-                    Some(r) if r < RELEVANCE_CACHE => r as u16,
+                    Some(r) if r < RELEVANCE_CACHE => r as u8,
                     Some(_) => {
                         return Err(bad(format!(
                             "too many relevance conditions (at most {RELEVANCE_CACHE})"

@@ -31,15 +31,16 @@ const SKIPPED: u8 = 2;
 /// The relevance conditions of one family or member, evaluated together before its
 /// variables are checked.
 pub(super) struct Relevance {
-    /// By condition: 1 true, 2 false, 3 unknown (null); 0 for another scope's.
-    state: [u8; RELEVANCE_CACHE],
+    /// By condition: 1 true, 2 false, 3 unknown (null); 0 for another scope's. The
+    /// last entry, [`VarCheck::ALWAYS`], is 1.
+    state: [u8; 256],
 }
 
 impl Relevance {
     pub(super) fn new() -> Relevance {
-        Relevance {
-            state: [0; RELEVANCE_CACHE],
-        }
+        let mut state = [0; 256];
+        state[usize::from(VarCheck::ALWAYS)] = ASKED;
+        Relevance { state }
     }
 
     /// Evaluates the conditions `list` (the indices of one scope's) at `at`.
@@ -50,20 +51,16 @@ impl Relevance {
                 Value::Bool(false) => SKIPPED,
                 _ => 3,
             };
-            if let Some(cell) = self.state.get_mut(i) {
+            if let Some(cell) = self.state.get_mut(i).filter(|_| i < RELEVANCE_CACHE) {
                 *cell = s;
             }
         }
     }
 
-    /// The state of variable `cv`'s condition (1 asked, 2 skipped, 3 undecided; 1
-    /// without a condition: [`VarCheck::ALWAYS`] lies past the array).
+    /// The state of variable `cv`'s condition (1 asked, 2 skipped, 3 undecided).
     #[inline(always)]
     fn state(&self, cv: &VarCheck) -> u8 {
-        self.state
-            .get(usize::from(cv.relevant))
-            .copied()
-            .unwrap_or(ASKED)
+        self.state[usize::from(cv.relevant)]
     }
 }
 
@@ -87,10 +84,7 @@ pub(super) fn check_variable(
     prefix: &MemberPrefix,
     out: &mut Vec<Finding>,
 ) {
-    let value = slots
-        .get(usize::from(cv.slot))
-        .copied()
-        .unwrap_or(Value::Null);
+    let value = slots[usize::from(cv.slot)];
     // Unanswered and optional: nothing to say, whatever the condition.
     if value.is_null() && !cv.required {
         return;
