@@ -2,16 +2,17 @@
 //! family behind ground-check corrections) with a located error.
 //!
 //! With the `error-paths` feature (on by default) an error names its place in the
-//! document (`variables[3].field`) through `serde_path_to_error`. Without it (the PWA,
-//! where that crate costs about 140 KB of code) the same input is read by plain
-//! `serde_json`: valid input gives the same value, and an error has an empty path and
-//! serde_json's message (which has the line and column).
+//! document (`variables[3].field`) through `serde_path_to_error`: text is read by plain
+//! `serde_json` first, and only text it refuses is read again to locate the error
+//! (tracking the path costs about twice the reading). Without the feature (the PWA,
+//! where that crate costs about 140 KB of code) only the plain reader runs: valid input
+//! gives the same value, and an error has an empty path and serde_json's message (which
+//! has the line and column).
 //!
-//! The plain readers go through serde_json's byte-slice reader only, text and trees
-//! alike (a tree is written out and read back). Each type then has one deserializer
-//! instance in the PWA's wasm instead of one per source (text, bytes, tree), and the
-//! app reads its own stored records and the server's answers the same way
-//! (docs/benchmarks.md).
+//! The plain reader is serde_json's byte-slice reader only. Each type then has one
+//! deserializer instance in the PWA's wasm instead of one per source (text, bytes,
+//! tree), and the app reads its own stored records and the server's answers the same
+//! way (docs/benchmarks.md).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -49,20 +50,14 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> 
     }
 }
 
-/// Reads a JSON tree as `T`.
-pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
-    #[cfg(feature = "error-paths")]
-    {
-        from_value_paths(value)
-    }
-    #[cfg(not(feature = "error-paths"))]
-    {
-        from_value_plain(value)
-    }
+/// The plain reader first; only text it refuses is read again to locate the error.
+#[cfg(feature = "error-paths")]
+fn from_str_paths<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    from_str_plain(text).or_else(|plain| located::<T>(text).and(Err(plain)))
 }
 
 #[cfg(feature = "error-paths")]
-fn from_str_paths<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+fn located<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| JsonError {
         path: e.path().to_string(),
@@ -73,14 +68,6 @@ fn from_str_paths<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
         message: e.to_string(),
     })?;
     Ok(value)
-}
-
-#[cfg(feature = "error-paths")]
-fn from_value_paths<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
-    serde_path_to_error::deserialize(value).map_err(|e| JsonError {
-        path: e.path().to_string(),
-        message: e.into_inner().to_string(),
-    })
 }
 
 // Without the feature these are the implementation; with it, the tests below check
@@ -98,17 +85,6 @@ fn from_slice_plain<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
         path: String::new(),
         message: e.to_string(),
     })
-}
-
-#[cfg_attr(feature = "error-paths", allow(dead_code))]
-fn from_value_plain<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
-    // A tree written by serde_json reads back as the same tree (numbers print in their
-    // shortest round-trip form), so this accepts exactly what `from_value` accepts.
-    let bytes = serde_json::to_vec(&value).map_err(|e| JsonError {
-        path: String::new(),
-        message: e.to_string(),
-    })?;
-    from_slice_plain(&bytes)
 }
 
 #[cfg(test)]
@@ -165,22 +141,14 @@ mod tests {
         let a: T = from_str_paths(valid).expect("valid input (paths)");
         let b: T = from_str_plain(valid).expect("valid input (plain)");
         assert_eq!(a, b);
-        let tree: Value = serde_json::from_str(valid).expect("JSON");
-        let c: T = from_value_paths(tree.clone()).expect("valid tree (paths)");
-        let d: T = from_value_plain(tree).expect("valid tree (plain)");
+        let c: T = located(valid).expect("valid input (located)");
         assert_eq!(a, c);
-        assert_eq!(a, d);
         for bad in invalid {
             let p = from_str_paths::<T>(bad).expect_err(bad);
             let q = from_str_plain::<T>(bad).expect_err(bad);
             assert_eq!(p.message, q.message, "{bad}");
             assert!(q.path.is_empty());
             assert!(!q.message.is_empty());
-            // A tree that does not fit is rejected by both tree readers too.
-            if let Ok(tree) = serde_json::from_str::<Value>(bad) {
-                assert!(from_value_paths::<T>(tree.clone()).is_err(), "{bad}");
-                assert!(from_value_plain::<T>(tree).is_err(), "{bad}");
-            }
         }
     }
 

@@ -1,8 +1,17 @@
 //! Ground-check (uji petik) corrections: one path, through the JSON form of the whole
 //! family, for [`super::apply`] and for [`apply_corrections`] (what a form shows while
 //! the facilitator edits).
+//!
+//! The family is written as JSON text once. Only the top-level entries a correction
+//! touches (`housing`, one member of `anggota`) are read as trees and patched; the
+//! others stay as their text. The document is then put together and read once as a
+//! family, so every value is checked by the same deserialization as any input.
 
+use std::borrow::Cow;
+
+use serde::de::{Deserializer as _, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::Correction;
 use super::apply::active_index;
@@ -48,18 +57,16 @@ pub(super) fn correct(
     fam: &Keluarga,
     corrections: &[Correction],
 ) -> Option<Keluarga> {
-    let mut doc = crate::to_tree(fam).ok()?;
+    let text = serde_json::to_string(fam).ok()?;
+    let mut doc = Doc::read(&text)?;
     let before_errors = out.findings.len();
     for (k, c) in corrections.iter().enumerate() {
         let path = format!("event.corrections[{k}]");
         let field_ok = field_name_ok(&c.field);
-        let (target, list) = match &c.nik {
-            None => (Some(&mut doc), FAMILY_LOCKED),
+        let (member, list) = match &c.nik {
+            None => (None, FAMILY_LOCKED),
             Some(nik) => match active_index(fam, nik) {
-                Some(i) => (
-                    doc.get_mut("anggota").and_then(|a| a.get_mut(i)),
-                    MEMBER_LOCKED,
-                ),
+                Some(i) => (Some(i), MEMBER_LOCKED),
                 None => {
                     out.error("event.member_unknown", &format!("{path}.nik"), []);
                     continue;
@@ -74,8 +81,7 @@ pub(super) fn correct(
             );
             continue;
         }
-        let Some(node) = target else { continue };
-        if !set_field(node, &c.field, &c.value) {
+        if doc.set(member, &c.field, &c.value) == Some(false) {
             out.error(
                 "event.correction_field",
                 &format!("{path}.field"),
@@ -86,16 +92,17 @@ pub(super) fn correct(
     if out.findings.len() > before_errors {
         return None;
     }
-    match crate::json::from_value::<Keluarga>(doc) {
+    match crate::json::from_str::<Keluarga>(&doc.write()?) {
         Ok(k) => Some(k),
         Err(e) => {
             let field = if e.path.is_empty() {
-                refused_field(fam, corrections)
+                refused_field(fam, &text, corrections)
             } else {
                 e.path
             };
             // The message names the expected type, never the value (it may be personal data).
-            let problem = without_quoted(&e.message);
+            // Nor its place in the document put together here (line 1, column N).
+            let problem = without_quoted(without_position(&e.message));
             out.error(
                 "event.correction_value",
                 "event.corrections",
@@ -103,6 +110,138 @@ pub(super) fn correct(
             );
             None
         }
+    }
+}
+
+/// A family's JSON form as its top-level entries in their written order: each one its
+/// text until a correction touches it, then a tree (`anggota` a list of members, each
+/// its text until touched).
+struct Doc<'a> {
+    entries: Vec<(Cow<'a, str>, Part<'a>)>,
+}
+
+enum Part<'a> {
+    Text(&'a RawValue),
+    Tree(Value),
+    List(Vec<Part<'a>>),
+}
+
+impl<'a> Part<'a> {
+    /// This part as a tree, read from its text the first time.
+    fn tree(&mut self) -> Option<&mut Value> {
+        if let Part::Text(raw) = self {
+            *self = Part::Tree(serde_json::from_str(raw.get()).ok()?);
+        }
+        match self {
+            Part::Tree(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn write(&self, to: &mut String) -> Option<()> {
+        match self {
+            Part::Text(raw) => to.push_str(raw.get()),
+            Part::Tree(v) => to.push_str(&serde_json::to_string(v).ok()?),
+            Part::List(items) => {
+                to.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        to.push(',');
+                    }
+                    item.write(to)?;
+                }
+                to.push(']');
+            }
+        }
+        Some(())
+    }
+}
+
+impl<'a> Doc<'a> {
+    /// The top-level entries of `text`, a JSON object.
+    fn read(text: &'a str) -> Option<Self> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Vec<(&'de str, &'de RawValue)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(entries)
+            }
+        }
+        let entries = serde_json::Deserializer::from_str(text)
+            .deserialize_map(Entries)
+            .ok()?;
+        Some(Doc {
+            entries: entries
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), Part::Text(v)))
+                .collect(),
+        })
+    }
+
+    /// Sets `field` of the family, or of member `member` (its index in `anggota`), as
+    /// [`set_field`] does on the whole tree. `Some(false)` when the path goes through
+    /// something that is not an object; `None` when the member is not in the document.
+    fn set(&mut self, member: Option<usize>, field: &str, value: &Value) -> Option<bool> {
+        let (node, field) = match (member, field.split_once('.')) {
+            (Some(i), _) => {
+                let (_, list) = self.entries.iter_mut().find(|(k, _)| k == "anggota")?;
+                if let Part::Text(raw) = list {
+                    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+                    *list = Part::List(items.into_iter().map(Part::Text).collect());
+                }
+                let Part::List(items) = list else { return None };
+                (items.get_mut(i)?.tree()?, field)
+            }
+            (None, Some((head, rest))) => {
+                let at = match self.entries.iter().position(|(k, _)| k == head) {
+                    Some(at) => at,
+                    None => {
+                        let empty = Part::Tree(Value::Object(serde_json::Map::new()));
+                        self.entries.push((Cow::Owned(head.to_owned()), empty));
+                        self.entries.len() - 1
+                    }
+                };
+                (self.entries[at].1.tree()?, rest)
+            }
+            (None, None) => {
+                let at = self.entries.iter().position(|(k, _)| k == field);
+                match at {
+                    Some(at) if value.is_null() => {
+                        self.entries.remove(at);
+                    }
+                    Some(at) => self.entries[at].1 = Part::Tree(value.clone()),
+                    None if value.is_null() => {}
+                    None => self
+                        .entries
+                        .push((Cow::Owned(field.to_owned()), Part::Tree(value.clone()))),
+                }
+                return Some(true);
+            }
+        };
+        Some(set_field(node, field, value))
+    }
+
+    /// The document as JSON text.
+    fn write(&self) -> Option<String> {
+        let mut to = String::new();
+        to.push('{');
+        for (i, (k, part)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                to.push(',');
+            }
+            to.push_str(&serde_json::to_string(k.as_ref()).ok()?);
+            to.push(':');
+            part.write(&mut to)?;
+        }
+        to.push('}');
+        Some(to)
     }
 }
 
@@ -119,25 +258,23 @@ fn field_name_ok(field: &str) -> bool {
 /// Without error paths (the `error-paths` feature off), the field of the first
 /// correction whose value alone does not fit the family (`housing.floor`,
 /// `anggota[1].education_level`): what the path would name for a scalar value.
-/// Empty when no single correction is at fault.
-fn refused_field(fam: &Keluarga, corrections: &[Correction]) -> String {
-    let Ok(base) = crate::to_tree(fam) else {
-        return String::new();
-    };
+/// Empty when no single correction is at fault. `text` is the family's JSON form.
+fn refused_field(fam: &Keluarga, text: &str, corrections: &[Correction]) -> String {
     for c in corrections {
-        let mut doc = base.clone();
-        let (node, prefix) = match &c.nik {
-            None => (Some(&mut doc), String::new()),
+        let (member, prefix) = match &c.nik {
+            None => (None, String::new()),
             Some(nik) => match active_index(fam, nik) {
-                Some(i) => (
-                    doc.get_mut("anggota").and_then(|a| a.get_mut(i)),
-                    format!("anggota[{i}]."),
-                ),
+                Some(i) => (Some(i), format!("anggota[{i}].")),
                 None => continue,
             },
         };
-        let Some(node) = node else { continue };
-        if set_field(node, &c.field, &c.value) && crate::json::from_value::<Keluarga>(doc).is_err()
+        let Some(mut doc) = Doc::read(text) else {
+            return String::new();
+        };
+        if doc.set(member, &c.field, &c.value) == Some(true)
+            && doc
+                .write()
+                .is_some_and(|t| crate::json::from_str::<Keluarga>(&t).is_err())
         {
             return format!("{prefix}{}", c.field);
         }
@@ -187,6 +324,24 @@ fn set_field(node: &mut Value, field: &str, value: &Value) -> bool {
         obj.insert(last.to_owned(), value.clone());
     }
     true
+}
+
+/// A serde_json message without its ` at line L column C` end.
+fn without_position(msg: &str) -> &str {
+    match msg.rsplit_once(" at line ") {
+        Some((head, place))
+            if place
+                .split_once(" column ")
+                .is_some_and(|(l, c)| number(l) && number(c)) =>
+        {
+            head
+        }
+        _ => msg,
+    }
+}
+
+fn number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Replaces every `"…"` quoted part of a serde message with `"…"`, so no input value
@@ -269,6 +424,12 @@ mod tests {
         let m = without_quoted(r#"invalid type: string "1101011205800001", expected u8"#);
         assert_eq!(m, r#"invalid type: string "…", expected u8"#);
         assert!(!m.contains("1101"));
+        let m = "invalid type: string \"x\", expected u8 at line 1 column 345";
+        assert_eq!(
+            without_position(m),
+            "invalid type: string \"x\", expected u8"
+        );
+        assert_eq!(without_position("missing field `x`"), "missing field `x`");
     }
 
     #[test]
