@@ -70,9 +70,13 @@ impl Role {
         self.assignment_level().is_none()
     }
 
-    /// May submit changes (push) and import.
+    /// May submit changes (push): the field and review roles. Analysts only read, and
+    /// the system administrator manages accounts, not families.
     pub fn can_write(self) -> bool {
-        !matches!(self, Role::Analyst)
+        matches!(
+            self,
+            Role::Facilitator | Role::Supervisor | Role::DinsosAdmin
+        )
     }
 
     /// May approve or reject queued changes.

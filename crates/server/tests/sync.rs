@@ -409,6 +409,19 @@ both!(every_endpoint_checks_scope, |ctx| {
         StatusCode::OK
     );
     forbidden(push(&ctx, &a1, vec![correction(&uuid(), 1, 8)]).await);
+    // The system administrator manages accounts, not families.
+    let admin = ctx.login("admin").await;
+    forbidden(push(&ctx, &admin, vec![correction(&uuid(), 1, 8)]).await);
+    let me = ctx.get("/api/v1/me", Some(&admin)).await;
+    assert_eq!(me.json["can_write"], false);
+    assert_eq!(
+        ctx.get("/api/v1/me", Some(&a1)).await.json["can_write"],
+        false
+    );
+    assert_eq!(
+        ctx.get("/api/v1/me", Some(&p1)).await.json["can_write"],
+        true
+    );
     // Without a session: 401 everywhere.
     for path in [
         "/api/v1/sync/pull",
@@ -1058,4 +1071,86 @@ both!(heads_moved_and_heads_follow_their_versions, |ctx| {
         Some((new_seq, 3))
     );
     tx.rollback().await.unwrap();
+});
+
+both!(the_submitter_learns_each_review_outcome, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    let p2 = ctx.login("p2").await;
+    let k1 = ctx.login("k1").await;
+    let (died, fixed, bad) = (uuid(), uuid(), uuid());
+    let r = push(&ctx, &p1, vec![death(&died, 1)]).await;
+    assert_eq!(
+        r.json["results"][0]["status"],
+        "pending_review",
+        "{}",
+        r.text()
+    );
+    // A correction on the version the queued death does not change: applied at once.
+    let r = push(&ctx, &p1, vec![correction(&fixed, 1, 8)]).await;
+    assert_eq!(r.json["results"][0]["status"], "applied", "{}", r.text());
+    let mut wrong = death(&bad, 2);
+    wrong["event"]["date"] = json!("2099-01-01");
+    let r = push(&ctx, &p1, vec![wrong]).await;
+    assert_eq!(r.json["results"][0]["status"], "rejected", "{}", r.text());
+
+    let ask = |token: String, ids: Vec<String>| {
+        let ctx = ctx.clone();
+        async move {
+            ctx.post("/api/v1/sync/outcomes", Some(&token), json!({ "ids": ids }))
+                .await
+        }
+    };
+    let all = vec![died.clone(), fixed.clone(), bad.clone(), uuid()];
+    let before = ask(p1.clone(), all.clone()).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text());
+    let by_id = |r: &common::Resp, id: &str| {
+        r.json["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        before.json["outcomes"].as_array().unwrap().len(),
+        3,
+        "the unknown id is left out"
+    );
+    assert_eq!(by_id(&before, &died)["status"], "pending_review");
+    assert_eq!(by_id(&before, &died)["decided_by"], Value::Null);
+    assert_eq!(by_id(&before, &died)["kind"], "member_died");
+    assert_eq!(by_id(&before, &died)["no_kk"], KK);
+    assert_eq!(by_id(&before, &fixed)["status"], "applied");
+    assert_eq!(by_id(&before, &fixed)["version"], 2);
+    assert_eq!(by_id(&before, &bad)["status"], "rejected");
+
+    let r = ctx
+        .post(
+            &format!("/api/v1/review/{died}/reject"),
+            Some(&k1),
+            json!({"reason": "Akta kematian belum ada"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = ask(p1.clone(), all.clone()).await;
+    let o = by_id(&after, &died);
+    assert_eq!(o["status"], "review_rejected");
+    assert_eq!(o["decided_by"], "k1");
+    assert_eq!(o["note"], "Akta kematian belum ada");
+    assert!(o["decided_at"].as_str().unwrap().ends_with('Z'), "{o}");
+    // Another user learns nothing of p1's changes.
+    let other = ask(p2.clone(), all.clone()).await;
+    assert_eq!(other.json["outcomes"], json!([]));
+    // Bounds.
+    ask(p1.clone(), vec!["x".repeat(65)])
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    ask(p1.clone(), (0..1001).map(|i| i.to_string()).collect())
+        .await
+        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    ctx.post("/api/v1/sync/outcomes", None, json!({ "ids": [] }))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
 });

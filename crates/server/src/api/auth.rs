@@ -39,6 +39,8 @@ pub struct UserView {
     /// Districts in scope (empty for national roles).
     pub districts: Vec<String>,
     pub national: bool,
+    /// May push changes ([`Role::can_write`]): the app offers no change to others.
+    pub can_write: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -56,6 +58,7 @@ pub fn user_view(state: &AppState, user: &User) -> UserView {
         villages: villages_of(&state.regions, user),
         districts: districts_of(&state.regions, user),
         national: user.role.is_national(),
+        can_write: user.role.can_write(),
     }
 }
 

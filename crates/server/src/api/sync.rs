@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sync/pull", get(pull))
         .route("/sync/push", post(push))
+        .route("/sync/outcomes", post(outcomes))
         .route("/rulebook", get(rulebook))
         .route("/model", get(model))
         .route("/household", get(household))
@@ -287,4 +288,109 @@ async fn push(
     crate::push::submit(&state, user, session, req.items, req.rulebook_version)
         .await
         .map(Json)
+}
+
+// ---------------------------------------------------------------------------
+// Outcomes of the caller's own changes
+
+/// The most ids one outcomes request may name.
+pub const MAX_OUTCOME_IDS: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomesRequest {
+    /// Ids of change requests the caller pushed.
+    pub ids: Vec<String>,
+}
+
+/// Where one of the caller's changes stands now, and who decided it.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+pub struct Outcome {
+    pub id: String,
+    pub no_kk: String,
+    pub kind: String,
+    /// `applied`, `pending_review`, `approved`, `review_rejected` or `rejected`.
+    pub status: String,
+    /// The household version it made, when applied or approved.
+    pub version: Option<i64>,
+    /// The reviewer's username, once reviewed.
+    pub decided_by: Option<String>,
+    /// When it was reviewed (RFC 3339).
+    pub decided_at: Option<String>,
+    /// The reviewer's note (the reason given with the decision).
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct OutcomesResponse {
+    /// One per known id the caller pushed; unknown ids and other users' are left out.
+    pub outcomes: Vec<Outcome>,
+}
+
+type OutcomeRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// `POST /sync/outcomes {ids}`: the current status of the caller's own pushed changes,
+/// with the review decision (who, when, the note) once there is one. A device asks for
+/// the changes it sent, so it learns what the supervisor decided.
+async fn outcomes(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Json(req): Json<OutcomesRequest>,
+) -> ApiResult<Json<OutcomesResponse>> {
+    if req.ids.len() > MAX_OUTCOME_IDS {
+        return Err(ApiError::PayloadTooLarge {
+            message: format!(
+                "Terlalu banyak id dalam satu permintaan (maks. {MAX_OUTCOME_IDS}). / Too many ids in one request (max {MAX_OUTCOME_IDS})."
+            ),
+            details: json!({ "path": "ids", "max_items": MAX_OUTCOME_IDS, "found": req.ids.len() }),
+        });
+    }
+    if let Some(i) = req.ids.iter().position(|id| id.is_empty() || id.len() > 64) {
+        return Err(ApiError::unprocessable(
+            "id harus 1–64 karakter (UUID). / id must have 1–64 characters (a UUID).",
+            json!({ "path": format!("ids[{i}]") }),
+        ));
+    }
+    let mut ids = req.ids;
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT c.id, c.household_id, c.kind, c.status, c.result_version, u.username, c.reviewed_at, c.review_note \
+             FROM change_requests c LEFT JOIN users u ON u.id = c.reviewed_by \
+             WHERE c.user_id = $1 AND c.id IN ({}) ORDER BY c.id",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, OutcomeRow>(&sql).bind(user.id);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for (id, no_kk, kind, status, version, by, at, note) in
+            query.fetch_all(&state.db.pool).await?
+        {
+            let reviewed = matches!(status.as_str(), "approved" | "review_rejected");
+            out.push(Outcome {
+                id,
+                no_kk,
+                kind,
+                status,
+                version,
+                decided_by: by.filter(|_| reviewed),
+                decided_at: at.filter(|_| reviewed).map(rfc3339),
+                note: note.filter(|n| reviewed && !n.is_empty()),
+            });
+        }
+    }
+    Ok(Json(OutcomesResponse { outcomes: out }))
 }
