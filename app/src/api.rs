@@ -117,6 +117,18 @@ pub struct UserView {
     /// Districts in scope (empty for national roles).
     #[serde(default)]
     pub districts: Vec<String>,
+    /// May push changes, as the server says; a session stored before the server said
+    /// so has none.
+    #[serde(default)]
+    pub can_write: Option<bool>,
+}
+
+impl UserView {
+    /// True unless the server said this account may not push changes (analysts and
+    /// admins): the app then offers no change and sends none.
+    pub fn may_write(&self) -> bool {
+        self.can_write.unwrap_or(true)
+    }
 }
 
 /// `POST /api/v1/auth/login` answer.
@@ -285,4 +297,46 @@ pub async fn household_history(
         .map_err(|_| ApiError::Network)?;
     let found: HouseholdAnswer = answer(&check(resp).await?).await?;
     Ok(found.history)
+}
+
+/// The most ids one `outcomes` call may name (the server's limit).
+pub const MAX_OUTCOME_IDS: usize = 1000;
+
+/// Where one of this user's pushed changes stands on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Outcome {
+    pub id: String,
+    /// `applied`, `pending_review`, `approved`, `review_rejected` or `rejected`.
+    pub status: String,
+    #[serde(default)]
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub decided_at: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OutcomesAnswer {
+    outcomes: Vec<Outcome>,
+}
+
+/// `POST /api/v1/sync/outcomes {ids}`: the status and review decision of changes this
+/// user pushed.
+pub async fn outcomes(token: &str, ids: &[&str]) -> Result<Vec<Outcome>, ApiError> {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        ids: &'a [&'a str],
+    }
+    let resp = Request::post("/api/v1/sync/outcomes")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&Body { ids })
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let answer: OutcomesAnswer = answer(&check(resp).await?).await?;
+    Ok(answer.outcomes)
 }

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tepat_core::Text;
+use tepat_core::region::TimeZone;
+use tepat_core::{Date, Lang, Text};
 
 use crate::crypto::{self, Sealed};
 use crate::outbox::{Item, ItemState};
@@ -17,6 +18,8 @@ use crate::store;
 const KEY: &str = "history";
 /// Acknowledged changes kept on the device (the newest).
 pub const SENT_KEPT: usize = 500;
+/// Acknowledged changes the outbox page lists (the newest).
+pub const SENT_SHOWN: usize = 100;
 
 /// One stored version of a household, as `GET /api/v1/household` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,11 +42,41 @@ pub struct Sent {
     pub kind: String,
     /// When the facilitator made it (RFC 3339, device time).
     pub time: String,
-    /// `applied` or `pending_review`.
+    /// `applied` or `pending_review` as the server acknowledged it; `approved` or
+    /// `review_rejected` once the supervisor decided ([`crate::api::outcomes`]).
     pub status: String,
     /// The version it produced, when applied.
     #[serde(default)]
     pub version: Option<u32>,
+    /// Who reviewed it (username), once reviewed.
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    /// When it was reviewed (RFC 3339, server time).
+    #[serde(default)]
+    pub decided_at: Option<String>,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Put aside by the facilitator after a rejection: it no longer marks the family.
+    #[serde(default)]
+    pub dismissed: bool,
+}
+
+impl Sent {
+    /// Still waiting for a decision the server may have made since.
+    pub fn awaits_review(&self) -> bool {
+        self.status == "pending_review"
+    }
+
+    /// Where it stands.
+    pub fn state(&self) -> DeviceState {
+        match self.status.as_str() {
+            "applied" => DeviceState::Applied,
+            "approved" => DeviceState::Approved,
+            "review_rejected" => DeviceState::ReviewRejected,
+            _ => DeviceState::InReview,
+        }
+    }
 }
 
 /// Everything the history record holds.
@@ -79,6 +112,12 @@ pub enum DeviceState {
     InReview,
     /// Acknowledged and applied.
     Applied,
+    /// Approved by the supervisor and applied.
+    Approved,
+    /// Rejected by the supervisor.
+    ReviewRejected,
+    /// Refused for the account's role or area: it can only be discarded.
+    Refused,
 }
 
 impl DeviceState {
@@ -92,6 +131,12 @@ impl DeviceState {
                 "sent, waiting for the supervisor",
             ),
             DeviceState::Applied => Text::new("terkirim dan diterapkan", "sent and applied"),
+            DeviceState::Approved => Text::new("disetujui", "approved"),
+            DeviceState::ReviewRejected => Text::new("ditolak", "rejected"),
+            DeviceState::Refused => Text::new(
+                "ditolak: akun ini tidak boleh mengirim perubahan ini",
+                "refused: this account may not send this change",
+            ),
         }
     }
 
@@ -102,6 +147,9 @@ impl DeviceState {
             DeviceState::Conflict => "conflict",
             DeviceState::InReview => "in_review",
             DeviceState::Applied => "applied",
+            DeviceState::Approved => "approved",
+            DeviceState::ReviewRejected => "review_rejected",
+            DeviceState::Refused => "refused",
         }
     }
 }
@@ -114,6 +162,10 @@ pub struct DeviceChange {
     pub time: String,
     pub state: DeviceState,
     pub version: Option<u32>,
+    /// The review decision: who, when (RFC 3339) and the note.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
 }
 
 /// This device's changes to `no_kk`, newest first: what waits in the outbox and what
@@ -131,8 +183,12 @@ pub fn device_changes(no_kk: &str, queued: &[Item], sent: &[Sent]) -> Vec<Device
                 ItemState::Pending => DeviceState::Waiting,
                 ItemState::Rejected => DeviceState::Rejected,
                 ItemState::Conflict => DeviceState::Conflict,
+                ItemState::Refused => DeviceState::Refused,
             },
             version: None,
+            decided_by: None,
+            decided_at: None,
+            note: None,
         })
         .collect();
     for s in sent.iter().filter(|s| s.no_kk == no_kk) {
@@ -143,12 +199,11 @@ pub fn device_changes(no_kk: &str, queued: &[Item], sent: &[Sent]) -> Vec<Device
             id: s.id.clone(),
             kind: s.kind.clone(),
             time: s.time.clone(),
-            state: if s.status == "applied" {
-                DeviceState::Applied
-            } else {
-                DeviceState::InReview
-            },
+            state: s.state(),
             version: s.version,
+            decided_by: s.decided_by.clone(),
+            decided_at: s.decided_at.clone(),
+            note: s.note.clone(),
         });
     }
     // RFC 3339 times of one device compare as text (all UTC from `toISOString`).
@@ -164,13 +219,89 @@ pub fn version_kind<'a>(v: &Version, sent: &'a [Sent]) -> Option<&'a str> {
     sent.iter().find(|s| s.id == id).map(|s| s.kind.as_str())
 }
 
-/// `2026-11-23T08:15:07Z` as `2026-11-23 08:15 UTC` (the server's clock is UTC).
-pub fn short_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(d), Some(t)) if rfc3339.ends_with('Z') => format!("{d} {t} UTC"),
-        (Some(d), Some(t)) => format!("{d} {t}"),
-        _ => rfc3339.to_owned(),
+/// An RFC 3339 time (`2026-12-05T20:38:07Z`, `2026-12-06T03:38:07+07:00`, fractions
+/// allowed) in `zone`, as people read it: `6 Des 2026 03.38 WIB` (English:
+/// `6 Dec 2026 03:38 WIB`). Every time the app shows goes through here; a text that is
+/// not such a time is shown as it is.
+pub fn local_time(rfc3339: &str, zone: TimeZone, lang: Lang) -> String {
+    let Some(secs) = unix_seconds(rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let local = secs + i64::from(zone.offset_minutes()) * 60;
+    let Some(date) = Date::from_days_since_epoch(local.div_euclid(86_400)) else {
+        return rfc3339.to_owned();
+    };
+    let minutes = local.rem_euclid(86_400) / 60;
+    const ID: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+    ];
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (months, sep) = match lang {
+        Lang::Id => (ID, '.'),
+        Lang::En => (EN, ':'),
+    };
+    format!(
+        "{} {} {} {:02}{sep}{:02} {}",
+        date.day(),
+        months[usize::from(date.month() - 1)],
+        date.year(),
+        minutes / 60,
+        minutes % 60,
+        zone.abbrev()
+    )
+}
+
+/// Seconds since 1970-01-01 UTC of an RFC 3339 time, `None` when it is not one.
+fn unix_seconds(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    if b.len() < 20 || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
     }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = t.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let date = Date::parse(t.get(..10)?).ok()?;
+    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = t.get(19..)?;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && rest.as_bytes()[3] == b':' => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (oh * 60 + om) * 60
+        }
+        _ => return None,
+    };
+    Some(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec - offset)
+}
+
+/// The zone of a signed-in user's work: the province of the first assigned village or
+/// district; WIB for national accounts.
+pub fn user_zone(user: &crate::api::UserView) -> TimeZone {
+    user.villages
+        .first()
+        .or(user.districts.first())
+        .map_or(TimeZone::Wib, |c| tepat_core::region::time_zone_of(c))
 }
 
 /// Reads the sealed history; empty when there is none or it cannot be opened.
@@ -207,4 +338,41 @@ pub async fn record_sent(unlocked: &Unlocked, sent: Vec<Sent>) {
     let mut log = load(unlocked).await;
     log.add_sent(sent);
     let _ = save(unlocked, &log).await;
+}
+
+/// Records the server's answers about sent changes ([`crate::api::outcomes`]) and adds
+/// `decided` (conflicts the supervisor decided, leaving the outbox).
+pub async fn record_outcomes(
+    unlocked: &Unlocked,
+    outcomes: &[crate::api::Outcome],
+    decided: Vec<Sent>,
+) {
+    let mut log = load(unlocked).await;
+    let mut changed = !decided.is_empty();
+    for s in &mut log.sent {
+        let Some(o) = outcomes.iter().find(|o| o.id == s.id) else {
+            continue;
+        };
+        if s.status != o.status || s.note != o.note || s.decided_by != o.decided_by {
+            s.status.clone_from(&o.status);
+            s.version = o.version.or(s.version);
+            s.decided_by.clone_from(&o.decided_by);
+            s.decided_at.clone_from(&o.decided_at);
+            s.note.clone_from(&o.note);
+            changed = true;
+        }
+    }
+    log.add_sent(decided);
+    if changed {
+        let _ = save(unlocked, &log).await;
+    }
+}
+
+/// Puts a sent change aside ([`Sent::dismissed`]).
+pub async fn dismiss(unlocked: &Unlocked, id: &str) {
+    let mut log = load(unlocked).await;
+    if let Some(s) = log.sent.iter_mut().find(|s| s.id == id) {
+        s.dismissed = true;
+        let _ = save(unlocked, &log).await;
+    }
 }

@@ -95,7 +95,13 @@ split_fn! { keluarga;
 
 split_fn! { uji_petik;
     fn uji_petik_view() -> AnyView {
-        view! { <crate::routes::uji_petik::UjiPetikPage/> }.into_any()
+        // An account that may not push gets no form it could not send.
+        view! {
+            <crate::routes::household::WritersOnly>
+                <crate::routes::uji_petik::UjiPetikPage/>
+            </crate::routes::household::WritersOnly>
+        }
+        .into_any()
     }
 }
 

@@ -38,7 +38,7 @@ use crate::sync::provide_data;
 #[component]
 pub fn App() -> impl IntoView {
     let lang = provide_lang();
-    provide_regions();
+    let regions = provide_regions();
     let auth = provide_auth();
     let data = provide_data();
     let ob = outbox::provide_outbox();
@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 // Ask the browser not to evict unsynced work; the outbox page shows the answer.
                 let _ = storage::persist().await;
+                // The assigned villages' names come with the table fetched under the session.
+                leptos::task::spawn_local(regions::refresh(regions, Some(u.session.token.clone())));
                 sync::load(data, &u).await;
                 outbox::load(ob, &u).await;
                 let _ = outbox::sync(ob, &u).await;
@@ -59,7 +61,7 @@ pub fn App() -> impl IntoView {
         _ => {
             data.clear();
             ob.items.set(Vec::new());
-            ob.accepted.set(Vec::new());
+            ob.sent.set(Vec::new());
         }
     });
     outbox::auto_sync(ob, move || match auth.get_untracked() {

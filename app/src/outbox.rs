@@ -1,6 +1,8 @@
 //! Kotak Keluar: change requests waiting for the server, in their own database
 //! (`tepat-outbox`), sealed with the PIN key. An item leaves the device only when the
-//! server has accepted it; rejected and conflicting items stay with their findings.
+//! server has accepted it; rejected and conflicting items stay with their findings
+//! until they are sent again or discarded. What the server accepted is kept in the
+//! history log ([`crate::history::Sent`]) with the supervisor's decision once there is one.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,7 +22,10 @@ use crate::store;
 pub enum ItemState {
     Pending,
     Rejected,
+    /// Kept for the supervisor: the family changed after the version it was made on.
     Conflict,
+    /// The server refused it for the account's role or area (403): it cannot be sent.
+    Refused,
 }
 
 /// An item as stored: the request sealed, its state and the server's findings in clear
@@ -44,6 +49,18 @@ pub struct Item {
     /// The rulebook version the device checked it under; it is pushed under this one.
     pub rulebook_version: String,
     pub request: Summary,
+}
+
+impl Item {
+    /// The state's name in the page (`data-state`, the CSS class).
+    pub fn state_key(&self) -> &'static str {
+        match self.state {
+            ItemState::Pending => "waiting",
+            ItemState::Rejected => "needs_fix",
+            ItemState::Conflict => "conflict",
+            ItemState::Refused => "refused",
+        }
+    }
 }
 
 /// What the outbox shows of a queued change request, read from its sealed JSON
@@ -90,8 +107,20 @@ pub struct Outbox {
     pub last_sync: RwSignal<Option<String>>,
     pub error: RwSignal<Option<ApiError>>,
     pub busy: RwSignal<bool>,
-    /// Accepted by the server during this session: (kind, outcome status).
-    pub accepted: RwSignal<Vec<(String, String)>>,
+    /// Changes the server accepted, oldest first, with their review outcome (the
+    /// sealed history log, so it survives a reload).
+    pub sent: RwSignal<Vec<history::Sent>>,
+}
+
+impl Outbox {
+    /// The outbox and the sent changes by family, from which each family's work state
+    /// is derived ([`crate::worklist::derive`]).
+    pub fn overlay(self) -> Memo<crate::worklist::Overlay> {
+        Memo::new(move |_| {
+            self.items
+                .with(|i| self.sent.with(|s| crate::worklist::Overlay::new(i, s)))
+        })
+    }
 }
 
 pub fn provide_outbox() -> Outbox {
@@ -100,7 +129,7 @@ pub fn provide_outbox() -> Outbox {
         last_sync: RwSignal::new(None),
         error: RwSignal::new(None),
         busy: RwSignal::new(false),
-        accepted: RwSignal::new(Vec::new()),
+        sent: RwSignal::new(Vec::new()),
     };
     provide_context(o);
     o
@@ -114,13 +143,17 @@ fn now_rfc3339() -> String {
     js_sys::Date::new_0().to_iso_string().into()
 }
 
-/// Queues a sealed (hashed) change request.
+/// Queues a sealed (hashed) change request. An account that may not push queues
+/// nothing.
 pub async fn enqueue(
     outbox: Outbox,
     unlocked: &Unlocked,
     req: ChangeRequest,
     rulebook_version: &str,
 ) -> Result<(), String> {
+    if !unlocked.session.user.may_write() {
+        return Err("read-only account".into());
+    }
     let sealed = crypto::seal_json(&unlocked.key, &req)
         .await
         .map_err(|e| format!("{e:?}"))?;
@@ -149,8 +182,9 @@ pub async fn rulebook_versions() -> Result<std::collections::BTreeSet<String>, s
         .collect())
 }
 
-/// Reads and opens every item.
+/// Reads and opens every item, and the changes the server accepted.
 pub async fn load(outbox: Outbox, unlocked: &Unlocked) {
+    outbox.sent.set(history::load(unlocked).await.sent);
     let Ok(mut stored) = store::outbox_all::<Stored>().await else {
         return;
     };
@@ -178,7 +212,10 @@ pub async fn sync(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiError> {
         return Ok(());
     }
     outbox.busy.set(true);
-    let result = push_pending(outbox, unlocked).await;
+    let mut result = push_pending(outbox, unlocked).await;
+    if result.is_ok() {
+        result = fetch_outcomes(unlocked).await;
+    }
     outbox.busy.set(false);
     outbox.error.set(result.clone().err());
     load(outbox, unlocked).await;
@@ -220,6 +257,32 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
         }
         let results = match api::push(&unlocked.session.token, version, &bodies).await {
             Ok(r) => r,
+            Err(ApiError::Server { status: 403, .. }) => {
+                // Not this account's to send (its role, or a family outside its area).
+                // The server refuses the whole push, so each item goes alone: those
+                // refused alone say so and wait to be discarded (sending again cannot
+                // help); the others are answered as usual.
+                let mut answered = Vec::new();
+                for (q, body) in requests.iter().zip(&bodies) {
+                    match api::push(&unlocked.session.token, version, std::slice::from_ref(body))
+                        .await
+                    {
+                        Ok(mut r) => answered.append(&mut r),
+                        Err(ApiError::Server { status: 403, .. }) => {
+                            if let Some(s) = stored.iter().find(|s| s.id == q.id) {
+                                let mut refused = s.clone();
+                                refused.state = ItemState::Refused;
+                                let _ = store::outbox_put(&refused.id, &refused).await;
+                            }
+                        }
+                        Err(e) => {
+                            history::record_sent(unlocked, sent).await;
+                            return Err(e);
+                        }
+                    }
+                }
+                answered
+            }
             Err(e) => {
                 // What was acknowledged before the failure is recorded all the same.
                 history::record_sent(unlocked, sent).await;
@@ -240,13 +303,16 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                         sent.push(history::Sent {
                             id: q.id.clone(),
                             no_kk: q.no_kk.clone(),
-                            kind: kind.clone(),
+                            kind,
                             time: q.time.clone(),
                             status: r.status.clone(),
                             version: r.version,
+                            decided_by: None,
+                            decided_at: None,
+                            note: None,
+                            dismissed: false,
                         });
                     }
-                    outbox.accepted.update(|a| a.push((kind, r.status.clone())));
                 }
                 other => {
                     let mut updated = s.clone();
@@ -264,6 +330,79 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
     history::record_sent(unlocked, sent).await;
     outbox.last_sync.set(Some(now_rfc3339()));
     Ok(())
+}
+
+/// Asks the server what became of the changes still waiting for the supervisor (sent
+/// ones in review, and conflicts kept in the outbox) and records each decision: a
+/// decided conflict leaves the outbox for the history log.
+async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> {
+    let log = history::load(unlocked).await;
+    let stored = store::outbox_all::<Stored>()
+        .await
+        .map_err(|_| ApiError::Decode)?;
+    let conflicts: Vec<&Stored> = stored
+        .iter()
+        .filter(|s| s.state == ItemState::Conflict)
+        .collect();
+    let ids: Vec<&str> = log
+        .sent
+        .iter()
+        .filter(|s| s.awaits_review())
+        .map(|s| s.id.as_str())
+        .chain(conflicts.iter().map(|s| s.id.as_str()))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut decided = Vec::new();
+    for chunk in ids.chunks(api::MAX_OUTCOME_IDS) {
+        decided.extend(api::outcomes(&unlocked.session.token, chunk).await?);
+    }
+    let mut moved = Vec::new();
+    for s in conflicts {
+        let Some(o) = decided
+            .iter()
+            .find(|o| o.id == s.id && o.status != "pending_review")
+        else {
+            continue;
+        };
+        if let Ok(q) = crypto::open_json::<Summary>(&unlocked.key, &s.request).await {
+            moved.push(history::Sent {
+                id: q.id.clone(),
+                no_kk: q.no_kk.clone(),
+                kind: q.kind().to_owned(),
+                time: q.time.clone(),
+                status: o.status.clone(),
+                version: o.version,
+                decided_by: o.decided_by.clone(),
+                decided_at: o.decided_at.clone(),
+                note: o.note.clone(),
+                dismissed: false,
+            });
+        }
+    }
+    history::record_outcomes(unlocked, &decided, moved.clone()).await;
+    // Only once the decision is recorded may the device forget the item.
+    for m in moved {
+        let _ = store::outbox_delete(&m.id).await;
+    }
+    Ok(())
+}
+
+/// Removes an item from the outbox (a rejected, refused or conflicting one the
+/// facilitator gave up, after a confirmation), or puts a change the supervisor rejected
+/// aside, so it no longer marks the family.
+pub async fn discard(outbox: Outbox, unlocked: &Unlocked, id: &str) {
+    if outbox
+        .items
+        .with_untracked(|i| i.iter().any(|i| i.id == id))
+    {
+        let _ = store::outbox_delete(id).await;
+    } else {
+        history::dismiss(unlocked, id).await;
+    }
+    load(outbox, unlocked).await;
+    let _ = crate::rulebooks::prune(&unlocked.key).await;
 }
 
 /// Keeps syncing automatically: when the device comes back online, and after a failed
@@ -293,9 +432,13 @@ pub fn auto_sync(outbox: Outbox, current: impl Fn() -> Option<Unlocked> + Clone 
         let mut delay_ms: i32 = 15_000;
         loop {
             sleep(delay_ms).await;
-            let pending = outbox
-                .items
-                .with_untracked(|i| i.iter().any(|i| i.state == ItemState::Pending));
+            // Unsent work, or a decision the supervisor may have made meanwhile.
+            let pending = outbox.items.with_untracked(|i| {
+                i.iter()
+                    .any(|i| matches!(i.state, ItemState::Pending | ItemState::Conflict))
+            }) || outbox
+                .sent
+                .with_untracked(|s| s.iter().any(history::Sent::awaits_review));
             let Some(u) = current() else {
                 delay_ms = 15_000;
                 continue;

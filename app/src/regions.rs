@@ -58,6 +58,14 @@ pub fn provide_regions() -> Regions {
 pub async fn refresh(regions: Regions, token: Option<String>) {
     match api::regions(token.as_deref()).await {
         Ok(csv) => match RegionTable::from_csv(&csv) {
+            // Without a session the server sends no villages: a table that has the
+            // assigned villages' names (cached, or fetched under the session) stays.
+            Ok(_)
+                if token.is_none()
+                    && regions.table.with_untracked(|t| {
+                        t.as_ref()
+                            .is_some_and(|t| t.codes(tepat_core::Level::Village).next().is_some())
+                    }) => {}
             Ok(table) => {
                 regions.table.set(Some(table));
                 regions.source.set(RegionSource::Network);

@@ -15,7 +15,7 @@ use crate::perf;
 use crate::rulebooks;
 use crate::session::Unlocked;
 use crate::store;
-use crate::worklist::{self, Household, Row, WorkState, Worklist};
+use crate::worklist::{self, Filter, Household, Row, WorkState, Worklist};
 
 /// The sealed full worklist ([`Worklist`]).
 const WORKLIST_KEY: &str = "worklist";
@@ -65,6 +65,9 @@ pub struct Data {
     /// The server's current rulebook (older ones a draft needs: [`rulebooks::open`]).
     pub rulebook: RwSignal<Option<Rc<Rulebook>>, LocalStorage>,
     pub status: RwSignal<SyncStatus>,
+    /// What the worklist was last asked to show: kept while the app runs, so the
+    /// search, filter and order survive opening a family and coming Back.
+    pub filter: RwSignal<Filter>,
     /// The states stored under [`STATES_KEY`], as the device last wrote them or newer.
     states: StoredValue<BTreeMap<String, WorkState>>,
     /// Bumped by every write of [`STATES_KEY`]; a slower, older write is dropped.
@@ -99,6 +102,7 @@ pub fn provide_data() -> Data {
         synced_at: RwSignal::new(None),
         rulebook: RwSignal::new_local(None),
         status: RwSignal::new(SyncStatus::Idle),
+        filter: RwSignal::new(Filter::default()),
         states: StoredValue::new(BTreeMap::new()),
         states_gen: StoredValue::new(0),
     };
@@ -132,6 +136,7 @@ impl Data {
         self.worklist.set(None);
         self.rows.set(None);
         self.synced_at.set(None);
+        self.filter.set(Filter::default());
         self.states.set_value(BTreeMap::new());
     }
 

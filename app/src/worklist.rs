@@ -4,8 +4,13 @@
 //! list shows and searches; `kv/worklist_states`: work states set since, see
 //! `sync.rs`), so no name, NIK or No. KK is ever in clear.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use tepat_core::{Keluarga, Lang, Text};
+
+use crate::history::Sent;
+use crate::outbox::{Item, ItemState};
 
 /// Where a household stands in the facilitator's work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -14,16 +19,19 @@ pub enum WorkState {
     NotVisited,
     Draft,
     Waiting,
+    /// Accepted by the server and waiting for the supervisor.
+    InReview,
     Synced,
     NeedsFix,
     Conflict,
 }
 
 impl WorkState {
-    pub const ALL: [WorkState; 6] = [
+    pub const ALL: [WorkState; 7] = [
         WorkState::NotVisited,
         WorkState::Draft,
         WorkState::Waiting,
+        WorkState::InReview,
         WorkState::Synced,
         WorkState::NeedsFix,
         WorkState::Conflict,
@@ -34,6 +42,7 @@ impl WorkState {
             WorkState::NotVisited => Text::new("Belum dikunjungi", "Not visited"),
             WorkState::Draft => Text::new("Draf", "Draft"),
             WorkState::Waiting => Text::new("Menunggu sinkron", "Waiting to sync"),
+            WorkState::InReview => Text::new("Menunggu persetujuan", "Waiting for approval"),
             WorkState::Synced => Text::new("Tersinkron", "Synced"),
             WorkState::NeedsFix => Text::new("Perlu perbaikan", "Needs fixing"),
             WorkState::Conflict => Text::new("Konflik", "Conflict"),
@@ -45,6 +54,7 @@ impl WorkState {
             WorkState::NotVisited => "not_visited",
             WorkState::Draft => "draft",
             WorkState::Waiting => "waiting",
+            WorkState::InReview => "in_review",
             WorkState::Synced => "synced",
             WorkState::NeedsFix => "needs_fix",
             WorkState::Conflict => "conflict",
@@ -139,7 +149,12 @@ impl Worklist {
 
     /// Indices of households matching the query and state filter, in list order.
     pub fn select(&self, query: &str, state: Option<WorkState>) -> Vec<usize> {
-        select_rows(&rows(self), query, state)
+        let filter = Filter {
+            query: query.to_owned(),
+            state,
+            ..Filter::default()
+        };
+        select_rows(&rows(self), &filter, &Overlay::default())
     }
 
     pub fn count(&self, state: WorkState) -> usize {
@@ -174,6 +189,9 @@ pub struct Row {
     pub names: Vec<String>,
     /// Every member's NIK, for search.
     pub niks: Vec<String>,
+    /// The last ground check the server knows of (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub visited: Option<String>,
 }
 
 impl Row {
@@ -188,6 +206,7 @@ impl Row {
             members: k.active_members().count(),
             names: k.anggota.iter().map(|m| m.name.to_lowercase()).collect(),
             niks: k.anggota.iter().map(|m| m.nik.clone()).collect(),
+            visited: k.ground_checked.map(|d| d.to_string()),
         }
     }
 
@@ -210,11 +229,174 @@ pub fn rows(list: &Worklist) -> Vec<Row> {
     list.households.iter().map(Row::of).collect()
 }
 
-/// Indices of `rows` matching the query and state filter, in list order.
-pub fn select_rows(rows: &[Row], query: &str, state: Option<WorkState>) -> Vec<usize> {
-    rows.iter()
+/// A family's work state, from the one place that knows it: what waits in the outbox
+/// first (a conflict, then a refusal, then unsent work), then a draft being written,
+/// then the outcome of the last change sent (rejected by the supervisor, in review,
+/// applied). Without either, a family is not visited: a stored state of an older app
+/// version that nothing on the device backs any more is not shown.
+pub fn derive(stored: WorkState, known: Option<&Overlay>, no_kk: &str) -> WorkState {
+    let k = known.and_then(|o| o.by_kk.get(no_kk));
+    if let Some(q) = k.and_then(|k| k.queued) {
+        return q;
+    }
+    if stored == WorkState::Draft {
+        return WorkState::Draft;
+    }
+    k.and_then(|k| k.sent).unwrap_or(WorkState::NotVisited)
+}
+
+/// The outbox and the sent changes, by No. KK, for [`derive`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overlay {
+    by_kk: BTreeMap<String, Entry>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Entry {
+    queued: Option<WorkState>,
+    sent: Option<WorkState>,
+    sent_time: String,
+}
+
+impl Overlay {
+    pub fn new(items: &[Item], sent: &[Sent]) -> Overlay {
+        let mut by_kk: BTreeMap<String, Entry> = BTreeMap::new();
+        let rank = |s: WorkState| match s {
+            WorkState::Conflict => 3,
+            WorkState::NeedsFix => 2,
+            _ => 1,
+        };
+        for i in items {
+            let state = match i.state {
+                ItemState::Pending => WorkState::Waiting,
+                ItemState::Rejected | ItemState::Refused => WorkState::NeedsFix,
+                ItemState::Conflict => WorkState::Conflict,
+            };
+            let e = by_kk.entry(i.request.no_kk.clone()).or_default();
+            if e.queued.is_none_or(|q| rank(q) < rank(state)) {
+                e.queued = Some(state);
+            }
+        }
+        for s in sent.iter().filter(|s| !s.dismissed) {
+            let e = by_kk.entry(s.no_kk.clone()).or_default();
+            // RFC 3339 times of one device compare as text (all UTC).
+            if e.sent.is_some() && e.sent_time.as_str() > s.time.as_str() {
+                continue;
+            }
+            e.sent_time = s.time.clone();
+            e.sent = Some(match s.status.as_str() {
+                "review_rejected" => WorkState::NeedsFix,
+                "pending_review" => WorkState::InReview,
+                _ => WorkState::Synced,
+            });
+        }
+        Overlay { by_kk }
+    }
+
+    /// When the newest change of `no_kk` this device sent was made (RFC 3339).
+    pub fn sent_time(&self, no_kk: &str) -> Option<&str> {
+        self.by_kk
+            .get(no_kk)
+            .filter(|e| e.sent.is_some())
+            .map(|e| e.sent_time.as_str())
+    }
+}
+
+/// How the list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Village, then the head's name (the stored order).
+    #[default]
+    Name,
+    /// Work state (what needs the facilitator first), then the stored order.
+    State,
+    /// Longest since the last visit first; never visited first of all.
+    LastVisit,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Name, Sort::State, Sort::LastVisit];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::State => "state",
+            Sort::LastVisit => "visit",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Sort {
+        Sort::ALL
+            .into_iter()
+            .find(|s| s.key() == key)
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> Text {
+        match self {
+            Sort::Name => Text::new("Nama", "Name"),
+            Sort::State => Text::new("Status", "State"),
+            Sort::LastVisit => Text::new(
+                "Kunjungan terakhir (terlama dulu)",
+                "Last visit (oldest first)",
+            ),
+        }
+    }
+}
+
+/// What the list is asked to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub query: String,
+    pub state: Option<WorkState>,
+    /// A village code.
+    pub village: Option<String>,
+    pub sort: Sort,
+}
+
+/// The last visit of a row: the server's last ground check or this device's newest
+/// change sent, whichever is later (`YYYY-MM-DD`).
+pub fn last_visit<'a>(row: &'a Row, overlay: &'a Overlay) -> Option<&'a str> {
+    let device = overlay.sent_time(&row.no_kk).and_then(|t| t.get(..10));
+    match (row.visited.as_deref(), device) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Indices of `rows` the filter selects, in the filter's order; each row's state is
+/// [`derive`]d.
+pub fn select_rows(rows: &[Row], filter: &Filter, overlay: &Overlay) -> Vec<usize> {
+    let state_of = |r: &Row| derive(r.state, Some(overlay), &r.no_kk);
+    let mut out: Vec<usize> = rows
+        .iter()
         .enumerate()
-        .filter(|(_, r)| state.is_none_or(|s| r.state == s) && r.matches(query))
+        .filter(|(_, r)| {
+            filter.village.as_ref().is_none_or(|v| &r.village == v)
+                && filter.state.is_none_or(|s| state_of(r) == s)
+                && r.matches(&filter.query)
+        })
         .map(|(i, _)| i)
-        .collect()
+        .collect();
+    match filter.sort {
+        Sort::Name => {}
+        Sort::State => {
+            let urgency = |s: WorkState| match s {
+                WorkState::Conflict => 0,
+                WorkState::NeedsFix => 1,
+                WorkState::Draft => 2,
+                WorkState::Waiting => 3,
+                WorkState::NotVisited => 4,
+                WorkState::InReview => 5,
+                WorkState::Synced => 6,
+            };
+            crate::order::sort_by(&mut out, |&a, &b| {
+                urgency(state_of(&rows[a])).cmp(&urgency(state_of(&rows[b])))
+            });
+        }
+        Sort::LastVisit => crate::order::sort_by(&mut out, |&a, &b| {
+            last_visit(&rows[a], overlay).cmp(&last_visit(&rows[b], overlay))
+        }),
+    }
+    out
 }

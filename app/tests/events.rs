@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tepat_app::history::{self, DeviceState, Log, Sent, Version, device_changes, short_time};
+use tepat_app::history::{self, DeviceState, Log, Sent, Version, device_changes, local_time};
 use tepat_app::outbox::{Item, ItemState, Summary};
 use tepat_app::routes::events::merge;
 use tepat_app::routes::events::move_out::{deepest, destination};
@@ -467,6 +467,10 @@ fn sent(id: &str, no_kk: &str, time: &str, status: &str, version: Option<u32>) -
         time: time.into(),
         status: status.into(),
         version,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+        dismissed: false,
     }
 }
 
@@ -520,8 +524,12 @@ fn device_changes_merge_the_outbox_and_acknowledged_changes_newest_first() {
         ),
         None
     );
-    assert_eq!(short_time("2026-11-23T08:00:05Z"), "2026-11-23 08:00 UTC");
-    assert_eq!(short_time("x"), "x");
+    let wib = tepat_core::region::TimeZone::Wib;
+    assert_eq!(
+        local_time("2026-11-23T08:00:05Z", wib, tepat_core::Lang::Id),
+        "23 Nov 2026 15.00 WIB"
+    );
+    assert_eq!(local_time("x", wib, tepat_core::Lang::Id), "x");
 }
 
 #[wasm_bindgen_test]
@@ -557,6 +565,7 @@ async fn the_history_is_sealed_at_rest_and_reads_back() {
                 role: "facilitator".into(),
                 villages: Vec::new(),
                 districts: Vec::new(),
+                can_write: Some(true),
             },
         },
         key,

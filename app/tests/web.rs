@@ -121,9 +121,18 @@ fn rows_carry_what_the_list_shows_and_searches() {
     assert_eq!(r.address, "Jl. Veteran No. 118 RT 006/RW 001");
     assert_eq!(r.members, 1); // the member who died is not counted
     assert_eq!(r.names, vec!["wahyu purnama", "yanti"]); // but still found by name
-    assert_eq!(worklist::select_rows(&rows, "yanti", None), vec![0, 1]);
+    let none = worklist::Overlay::default();
+    let query = |q: &str, state: Option<WorkState>| worklist::Filter {
+        query: q.into(),
+        state,
+        ..worklist::Filter::default()
+    };
     assert_eq!(
-        worklist::select_rows(&rows, "", Some(WorkState::Draft)),
+        worklist::select_rows(&rows, &query("yanti", None), &none),
+        vec![0, 1]
+    );
+    assert_eq!(
+        worklist::select_rows(&rows, &query("", Some(WorkState::Draft)), &none),
         vec![1]
     );
     // The rows survive their own JSON round trip (they are sealed as JSON).
@@ -318,6 +327,7 @@ async fn work_state_is_stored_apart_and_survives_a_reload() {
                 role: "facilitator".into(),
                 villages: vec![],
                 districts: vec![],
+                can_write: Some(true),
             },
         },
         key,
@@ -386,4 +396,170 @@ async fn work_state_is_stored_apart_and_survives_a_reload() {
             .and_then(|r| r.iter().find(|x| x.no_kk != kk).map(|x| x.state))
     });
     assert_eq!(other, Some(WorkState::NotVisited));
+}
+
+fn queued(id: &str, no_kk: &str, state: tepat_app::outbox::ItemState) -> tepat_app::outbox::Item {
+    let request = serde_json::from_str(&format!(
+        r#"{{"id":"{id}","no_kk":"{no_kk}","time":"2026-12-01T01:00:00Z","event":{{"type":"member_died"}}}}"#
+    ))
+    .expect("a summary parses");
+    tepat_app::outbox::Item {
+        id: id.into(),
+        state,
+        findings: vec![],
+        rulebook_version: "1".into(),
+        request,
+    }
+}
+
+fn sent(id: &str, no_kk: &str, time: &str, status: &str) -> tepat_app::history::Sent {
+    tepat_app::history::Sent {
+        id: id.into(),
+        no_kk: no_kk.into(),
+        kind: "member_died".into(),
+        time: time.into(),
+        status: status.into(),
+        version: None,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+        dismissed: false,
+    }
+}
+
+/// A family's state comes from the outbox, then a draft, then the last change sent and
+/// its review outcome; a stored state nothing backs is "not visited".
+#[wasm_bindgen_test]
+fn work_state_is_derived_from_the_outbox_and_the_review_outcome() {
+    use tepat_app::outbox::ItemState;
+    use worklist::{Overlay, derive};
+    let (a, b, c, d) = ("1", "2", "3", "4");
+    let items = vec![
+        queued("x1", a, ItemState::Pending),
+        queued("x2", a, ItemState::Conflict),
+        queued("x3", b, ItemState::Refused),
+    ];
+    let log = vec![
+        sent("s1", c, "2026-12-01T01:00:00Z", "pending_review"),
+        sent("s2", c, "2026-12-02T01:00:00Z", "review_rejected"),
+        sent("s3", d, "2026-12-02T01:00:00Z", "applied"),
+        sent("s4", d, "2026-12-01T01:00:00Z", "review_rejected"),
+    ];
+    let o = Overlay::new(&items, &log);
+    assert_eq!(derive(WorkState::Synced, Some(&o), a), WorkState::Conflict);
+    assert_eq!(derive(WorkState::Draft, Some(&o), b), WorkState::NeedsFix);
+    assert_eq!(derive(WorkState::Waiting, Some(&o), c), WorkState::NeedsFix);
+    assert_eq!(derive(WorkState::Draft, Some(&o), c), WorkState::Draft);
+    assert_eq!(derive(WorkState::Waiting, Some(&o), d), WorkState::Synced);
+    assert_eq!(
+        derive(WorkState::Waiting, Some(&o), "5"),
+        WorkState::NotVisited
+    );
+    assert_eq!(derive(WorkState::Draft, Some(&o), "5"), WorkState::Draft);
+    let mut in_review = log.clone();
+    in_review.truncate(1);
+    assert_eq!(
+        derive(WorkState::Synced, Some(&Overlay::new(&[], &in_review)), c),
+        WorkState::InReview
+    );
+    // Put aside after the rejection: the earlier change counts again.
+    let mut aside = log;
+    aside[1].dismissed = true;
+    assert_eq!(
+        derive(WorkState::Synced, Some(&Overlay::new(&[], &aside)), c),
+        WorkState::InReview
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_list_filters_by_state_and_village_and_sorts() {
+    use worklist::{Filter, Overlay, Sort, select_rows};
+    let w = sample();
+    let mut rows = worklist::rows(&w);
+    rows[0].visited = Some("2026-01-05".into());
+    let log = vec![sent(
+        "s",
+        &rows[1].no_kk,
+        "2026-12-02T01:00:00Z",
+        "review_rejected",
+    )];
+    let o = Overlay::new(&[], &log);
+    let f = |state, village: Option<&str>, sort| Filter {
+        query: String::new(),
+        state,
+        village: village.map(str::to_owned),
+        sort,
+    };
+    assert_eq!(
+        select_rows(&rows, &f(Some(WorkState::NeedsFix), None, Sort::Name), &o),
+        vec![1]
+    );
+    assert_eq!(
+        select_rows(&rows, &f(Some(WorkState::Conflict), None, Sort::Name), &o),
+        Vec::<usize>::new()
+    );
+    let v0 = rows[0].village.clone();
+    assert_eq!(
+        select_rows(&rows, &f(None, Some(&v0), Sort::Name), &o),
+        vec![0]
+    );
+    assert_eq!(
+        select_rows(&rows, &f(None, None, Sort::State), &o),
+        vec![1, 0]
+    );
+    // Last visit: row 0 visited in January, row 1 by this device in December.
+    assert_eq!(
+        select_rows(&rows, &f(None, None, Sort::LastVisit), &o),
+        vec![0, 1]
+    );
+    rows[0].visited = None;
+    assert_eq!(
+        select_rows(&rows, &f(None, None, Sort::LastVisit), &o),
+        vec![0, 1]
+    );
+    rows[0].visited = Some("2026-12-03".into());
+    assert_eq!(
+        select_rows(&rows, &f(None, None, Sort::LastVisit), &o),
+        vec![1, 0]
+    );
+    for s in Sort::ALL {
+        assert_eq!(Sort::from_key(s.key()), s);
+    }
+}
+
+#[wasm_bindgen_test]
+fn times_are_shown_in_the_family_s_zone() {
+    use tepat_app::history::local_time;
+    use tepat_core::Lang;
+    use tepat_core::region::TimeZone;
+    assert_eq!(
+        local_time("2026-12-05T20:38:07Z", TimeZone::Wib, Lang::Id),
+        "6 Des 2026 03.38 WIB"
+    );
+    assert_eq!(
+        local_time("2026-12-05T20:38:07.123Z", TimeZone::Wita, Lang::Id),
+        "6 Des 2026 04.38 WITA"
+    );
+    assert_eq!(
+        local_time("2026-12-05T20:38:07Z", TimeZone::Wit, Lang::En),
+        "6 Dec 2026 05:38 WIT"
+    );
+    assert_eq!(
+        local_time("2026-12-06T03:38:00+07:00", TimeZone::Wib, Lang::Id),
+        "6 Des 2026 03.38 WIB"
+    );
+    assert_eq!(
+        local_time("2026-01-01T00:00:00-01:30", TimeZone::Wib, Lang::Id),
+        "1 Jan 2026 08.30 WIB"
+    );
+    for bad in [
+        "",
+        "kemarin",
+        "2026-12-05",
+        "2026-12-05T25:00:00Z",
+        "2026-12-05T20:38:07",
+        "2026-12-05T20:38:07+7",
+    ] {
+        assert_eq!(local_time(bad, TimeZone::Wib, Lang::Id), bad);
+    }
 }

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::history::{self, DeviceChange, Log, device_changes, short_time, version_kind};
+use crate::history::{
+    self, DeviceChange, DeviceState, Log, device_changes, local_time, version_kind,
+};
 use crate::i18n::{tr, tx, use_lang};
 use crate::outbox::use_outbox;
 use crate::routes::events::kind_label;
@@ -18,6 +20,8 @@ enum Source {
     Server,
     /// The server could not be reached; the device's copy is shown.
     Device,
+    /// The server answered that it holds no such family (404).
+    NotFound,
 }
 
 #[component]
@@ -36,36 +40,27 @@ pub fn History(no_kk: String) -> impl IntoView {
                     log.set(history::put_versions(&u, &no_kk, versions).await);
                     source.set(Source::Server);
                 }
+                Err(api::ApiError::Server { status: 404, .. }) => source.set(Source::NotFound),
                 Err(_) => source.set(Source::Device),
             }
         });
     }
-    // Sent changes are recorded by the outbox's sync: re-read the log when it changes.
-    Effect::new(move |prev: Option<()>| {
-        outbox.items.track();
-        if prev.is_some()
-            && let AuthState::Unlocked(u) = auth.get_untracked()
-        {
-            spawn_local(async move {
-                let fresh = history::load(&u).await;
-                log.update(|l| l.sent = fresh.sent);
-            });
-        }
-    });
+    let zone = tepat_core::region::time_zone_of(&no_kk);
     let kk = StoredValue::new(no_kk);
     let versions = move || {
         let l = lang.get();
+        let sent = outbox.sent.get();
         log.with(|log| {
             let list = kk.with_value(|k| log.versions.get(k).cloned()).unwrap_or_default();
             list.iter()
                 .rev()
                 .map(|v| {
-                    let kind = version_kind(v, &log.sent).map(|k| kind_label(k).get(l).to_owned());
+                    let kind = version_kind(v, &sent).map(|k| kind_label(k).get(l).to_owned());
                     let mine = kind.is_some();
                     view! {
                         <li data-version=v.version>
                             <strong>{format!("{} {}", tr(l, "Versi", "Version"), v.version)}</strong>
-                            " · " {short_time(&v.created_at)}
+                            " · " {local_time(&v.created_at, zone, l)}
                             {kind.map(|k| view! { " · " {k} })}
                             {mine.then(|| view! { " · " <em>{tr(l, "dari perangkat ini", "from this device")}</em> })}
                         </li>
@@ -76,9 +71,11 @@ pub fn History(no_kk: String) -> impl IntoView {
     };
     let changes = move || {
         let l = lang.get();
-        let list: Vec<DeviceChange> = outbox
-            .items
-            .with(|q| log.with(|log| kk.with_value(|k| device_changes(k, q, &log.sent))));
+        let list: Vec<DeviceChange> = outbox.items.with(|q| {
+            outbox
+                .sent
+                .with(|sent| kk.with_value(|k| device_changes(k, q, sent)))
+        });
         if list.is_empty() {
             return view! { <p>{tr(l, "Belum ada perubahan dari perangkat ini.", "No changes from this device yet.")}</p> }.into_any();
         }
@@ -87,9 +84,10 @@ pub fn History(no_kk: String) -> impl IntoView {
                 {list.into_iter().map(|c| {
                     let version = c.version.map(|v| format!(" ({} {v})", tr(l, "versi", "version")));
                     view! {
-                        <li data-kind=c.kind.clone() data-state=c.state.key()>
+                        <li data-kind=c.kind.clone() data-state=c.state.key() data-id=c.id.clone()>
                             <strong>{kind_label(&c.kind).get(l).to_owned()}</strong>
-                            " · " {short_time(&c.time)} " · " {c.state.label().get(l).to_owned()}
+                            " · " {local_time(&c.time, zone, l)} " · "
+                            <span data-field="outcome">{outcome_text(&c, zone, l)}</span>
                             {version}
                         </li>
                     }
@@ -108,10 +106,43 @@ pub fn History(no_kk: String) -> impl IntoView {
                 Source::Device => tr(lang.get(),
                     "Tidak ada sambungan: riwayat yang tersimpan di perangkat.",
                     "No connection: the history stored on the device."),
+                Source::NotFound => tr(lang.get(),
+                    "Keluarga tidak ditemukan di server.",
+                    "The family is not found on the server."),
             }}</p>
             <ul class="history" data-field="versions">{versions}</ul>
             <h3>{tx("Perubahan dari perangkat ini", "Changes from this device")}</h3>
             {changes}
         </section>
     }
+}
+
+/// A change's state as one sentence: "disetujui oleh koordinator1, 6 Des 2026 03.38
+/// WIB" or "ditolak: <the reviewer's note> — oleh …", else the state's label.
+pub fn outcome_text(
+    c: &DeviceChange,
+    zone: tepat_core::region::TimeZone,
+    l: tepat_core::Lang,
+) -> String {
+    let mut out = c.state.label().get(l).to_owned();
+    if c.state == DeviceState::ReviewRejected
+        && let Some(note) = c.note.as_deref()
+    {
+        out = format!("{out}: {note}");
+    }
+    if matches!(c.state, DeviceState::Approved | DeviceState::ReviewRejected) {
+        let by = c.decided_by.as_deref().unwrap_or("?");
+        let at = c
+            .decided_at
+            .as_deref()
+            .map(|t| local_time(t, zone, l))
+            .unwrap_or_default();
+        let sep = if c.state == DeviceState::ReviewRejected {
+            " —"
+        } else {
+            ""
+        };
+        out = format!("{out}{sep} {} {by}, {at}", tr(l, "oleh", "by"));
+    }
+    out
 }

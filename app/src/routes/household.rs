@@ -6,12 +6,13 @@ use tepat_core::Lang;
 use tepat_core::rulebook::Rulebook;
 
 use crate::i18n::{tr, use_lang};
+use crate::outbox::use_outbox;
 use crate::regions::use_regions;
 use crate::routes::score::ScorePreview;
 use crate::session::{AuthState, use_auth};
 use crate::sync::use_data;
 use crate::today::today;
-use crate::worklist::state_label;
+use crate::worklist::{WorkState, derive, state_label};
 
 /// The label of `code` in the rulebook's code list of variable `var`, or the code itself.
 fn code_label(rb: Option<&Rulebook>, var: &str, code: i64, lang: Lang) -> String {
@@ -35,13 +36,46 @@ pub fn HouseholdPage() -> impl IntoView {
     }
 }
 
+/// Shows `children` only to an account that may push changes; others get a plain
+/// sentence instead of a form they could not send.
+#[component]
+pub fn WritersOnly(children: ChildrenFn) -> impl IntoView {
+    let lang = use_lang();
+    let auth = use_auth();
+    move || {
+        let role = match auth.get() {
+            AuthState::Unlocked(u) if !u.session.user.may_write() => u.session.user.role,
+            _ => return children().into_any(),
+        };
+        let role = if role == "analyst" {
+            "analis".to_owned()
+        } else {
+            role
+        };
+        view! {
+            <p class="notice" role="status" data-field="read-only">{move || match lang.get() {
+                Lang::Id => format!("Akun ini (peran {role}) hanya dapat membaca data: perubahan keluarga dicatat oleh pendamping."),
+                Lang::En => format!("This account (role {role}) can only read: changes to a family are recorded by the facilitator."),
+            }}</p>
+        }
+        .into_any()
+    }
+}
+
 #[component]
 fn Household() -> impl IntoView {
     let lang = use_lang();
     let data = use_data();
+    let outbox = use_outbox();
+    let overlay = outbox.overlay();
     let regions = use_regions();
     let params = use_params_map();
     let kk = move || params.with(|p| p.get("kk").unwrap_or_default());
+    // Known on this device: the rest of the page is about a family the list holds.
+    let known = Memo::new(move |_| {
+        data.worklist
+            .with(|w| w.as_ref().map(|w| w.find(&kk()).is_some()))
+    });
     // The form depends on the family only, not on its work state, so saving a change
     // (which updates the state) does not rebuild the form and lose its messages.
     let family = data.family(kk);
@@ -55,7 +89,7 @@ fn Household() -> impl IntoView {
         let draft = data.worklist.with(|w| {
             w.as_ref()
                 .and_then(|w| w.find(&kk()))
-                .is_some_and(|h| h.state == crate::worklist::WorkState::Draft)
+                .is_some_and(|h| h.state == WorkState::Draft)
         });
         match (draft, lang.get()) {
             (true, l) => tr(
@@ -81,10 +115,13 @@ fn Household() -> impl IntoView {
                 .into_any();
             }
             return view! {
-                <section class="card"><p class="notice" role="status">{tr(l,
-                    "Keluarga ini tidak ada di daftar tugas perangkat ini.",
-                    "This family is not in this device's worklist.")}</p>
-                <p><a href="/tugas">{tr(l, "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p></section>
+                <section class="card" data-field="not-found">
+                    <h1>{tr(l, "Keluarga tidak ditemukan", "Family not found")}</h1>
+                    <p class="notice" role="status">{tr(l,
+                        "Keluarga tidak ditemukan di daftar tugas perangkat ini. Periksa No. KK, atau perbarui daftar tugas saat ada sinyal.",
+                        "The family is not found in this device's worklist. Check the No. KK, or refresh the worklist when online.")}</p>
+                    <p><a class="button" href="/tugas">{tr(l, "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p>
+                </section>
             }
             .into_any();
         };
@@ -107,13 +144,14 @@ fn Household() -> impl IntoView {
                     let rel = code_label(rb, "409", i64::from(m.relationship), l);
                     let presence = (!m.is_active())
                         .then(|| code_label(rb, "404", i64::from(m.presence), l));
+                    // On a phone each row is a card; the labels name its cells there.
                     view! {
                         <tr>
                             <td><strong>{m.name.clone()}</strong><br/><span class="nik">{m.nik.clone()}</span>
                                 {presence.map(|p| view! { <br/><em>{p}</em> })}</td>
-                            <td>{rel}</td>
-                            <td>{m.sex.label().get(l).to_owned()}</td>
-                            <td>{age}</td>
+                            <td data-label=tr(l, "Hubungan", "Relationship")>{rel}</td>
+                            <td data-label=tr(l, "Jenis kelamin", "Sex")>{m.sex.label().get(l).to_owned()}</td>
+                            <td data-label=tr(l, "Umur", "Age")>{age}</td>
                         </tr>
                     }
                 })
@@ -126,7 +164,10 @@ fn Household() -> impl IntoView {
                     <dt>{tr(l, "No. KK", "Family card no.")}</dt><dd data-field="no_kk">{h.no_kk.clone()}</dd>
                     <dt>{tr(l, "Alamat", "Address")}</dt><dd>{h.address_line()}</dd>
                     <dt>{tr(l, "Desa/kelurahan", "Village")}</dt><dd>{village}</dd>
-                    <dt>{tr(l, "Status", "State")}</dt><dd>{state_label(h.state, l)}</dd>
+                    <dt>{tr(l, "Status", "State")}</dt><dd data-field="state">{
+                        let no_kk = h.no_kk.clone();
+                        move || state_label(overlay.with(|o| derive(h.state, Some(o), &no_kk)), lang.get())
+                    }</dd>
                     <dt>{tr(l, "Versi", "Version")}</dt><dd>{h.version}</dd>
                     <dt>{tr(l, "Uji petik terakhir", "Last ground check")}</dt>
                     <dd data-field="ground-checked">{match h.keluarga.ground_checked {
@@ -146,16 +187,27 @@ fn Household() -> impl IntoView {
                     </tr></thead>
                     <tbody>{members}</tbody>
                 </table>
-                <p><a href="/tugas">{tr(l, "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p>
+                <p><a class="button secondary" href="/tugas">{tr(l, "Kembali ke Daftar Tugas", "Back to the worklist")}</a></p>
             </section>
         }
         .into_any()
     };
+    // Only a family the device holds gets the ground check, the score, the forms and
+    // the history: an unknown No. KK gets the sentence above and nothing to act on.
+    let rest = move || {
+        (known.get() == Some(true)).then(|| {
+            view! {
+                <WritersOnly>
+                    <p><a class="button" data-field="uji-petik" href=uji_petik>{draft_label}</a></p>
+                </WritersOnly>
+                <ScorePreview keluarga=preview/>
+                <WritersOnly>{form}</WritersOnly>
+                {move || view! { <crate::routes::history::History no_kk=kk()/> }}
+            }
+        })
+    };
     view! {
         {card}
-        <p><a class="button" data-field="uji-petik" href=uji_petik>{draft_label}</a></p>
-        <ScorePreview keluarga=preview/>
-        {form}
-        {move || view! { <crate::routes::history::History no_kk=kk()/> }}
+        {rest}
     }
 }

@@ -3,11 +3,17 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use tepat_core::Lang;
+use tepat_core::region::{TimeZone, time_zone_of};
+
+use crate::history::{self, DeviceChange, DeviceState, local_time, user_zone};
 use crate::i18n::{tr, tx, use_lang};
 use crate::outbox::{self, ItemState, use_outbox};
 use crate::routes::events::kind_label;
+use crate::routes::history::outcome_text;
 use crate::session::{AuthState, use_auth};
 use crate::storage::{self, Estimate, format_bytes};
+use crate::sync::use_data;
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
@@ -23,6 +29,7 @@ fn OutboxList() -> impl IntoView {
     let lang = use_lang();
     let auth = use_auth();
     let ob = use_outbox();
+    let data = use_data();
     let sync_now = move |_| {
         if let AuthState::Unlocked(u) = auth.get_untracked() {
             spawn_local(async move {
@@ -30,11 +37,63 @@ fn OutboxList() -> impl IntoView {
             });
         }
     };
+    let (zone, may_write) = match auth.get_untracked() {
+        AuthState::Unlocked(u) => (user_zone(&u.session.user), u.session.user.may_write()),
+        _ => (TimeZone::Wib, true),
+    };
+    // The item whose discarding waits for a confirmation.
+    let confirm = RwSignal::new(None::<String>);
+    let discard = move |id: String| {
+        if let AuthState::Unlocked(u) = auth.get_untracked() {
+            spawn_local(async move {
+                outbox::discard(ob, &u, &id).await;
+                confirm.set(None);
+            });
+        }
+    };
+    // The family's name from the worklist (the head's), else nothing.
+    let name_of = move |no_kk: &str| {
+        data.rows.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.iter().find(|r| r.no_kk == no_kk))
+                .map(|r| r.head.clone())
+        })
+    };
+    let actions = move |id: String, no_kk: String, l: Lang| {
+        let asking = {
+            let id = id.clone();
+            move || confirm.get().as_deref() == Some(id.as_str())
+        };
+        let ask = {
+            let id = id.clone();
+            move |_| confirm.set(Some(id.clone()))
+        };
+        view! {
+            <p class="actions">
+                <a class="button secondary" href=format!("/keluarga/{no_kk}")>{tr(l, "Buka keluarga", "Open the family")}</a>
+                " "
+                <button type="button" class="secondary" on:click=ask>{tr(l, "Buang", "Discard")}</button>
+            </p>
+            {move || asking().then(|| {
+                let id = id.clone();
+                view! {
+                    <div class="notice warn" role="alert" data-field="confirm-discard">
+                        <p>{tr(l,
+                            "Buang perubahan ini dari perangkat? Isinya hilang dan tidak dapat dikirim lagi.",
+                            "Discard this change from the device? Its content is lost and cannot be sent again.")}</p>
+                        <button type="button" on:click=move |_| discard(id.clone())>{tr(l, "Ya, buang", "Yes, discard")}</button>
+                        " "
+                        <button type="button" class="secondary" on:click=move |_| confirm.set(None)>{tr(l, "Batal", "Cancel")}</button>
+                    </div>
+                }
+            })}
+        }
+    };
     view! {
         <section class="card">
             <h1>{tx("Kotak Keluar", "Outbox")}</h1>
             <p data-field="last-sync">{move || match ob.last_sync.get() {
-                Some(t) => format!("{} {t}", tr(lang.get(), "Sinkron terakhir:", "Last sync:")),
+                Some(t) => format!("{} {}", tr(lang.get(), "Sinkron terakhir:", "Last sync:"), local_time(&t, zone, lang.get())),
                 None => tr(lang.get(), "Belum sinkron pada sesi ini.", "Not synced in this session.").to_owned(),
             }}</p>
             {move || ob.error.get().map(|e| view! { <p class="notice warn" role="alert">{e.message(lang.get())}</p> })}
@@ -49,42 +108,72 @@ fn OutboxList() -> impl IntoView {
                 }
             }}</p>
         </section>
-        <ul class="worklist">
+        <ul class="worklist outbox">
             {move || ob.items.get().into_iter().map(|item| {
                 let l = lang.get();
+                let no_kk = item.request.no_kk.clone();
+                let zone = time_zone_of(&no_kk);
                 let state = match item.state {
-                    ItemState::Pending => tr(l, "Menunggu", "Waiting"),
-                    ItemState::Rejected => tr(l, "Ditolak — perbaiki lalu kirim ulang", "Rejected — fix and resend"),
-                    ItemState::Conflict => tr(l, "Konflik — diteruskan ke koordinator", "Conflict — sent to the supervisor"),
+                    ItemState::Pending => tr(l, "Menunggu sinkron", "Waiting to sync"),
+                    ItemState::Rejected => tr(l, "Ditolak server — buka keluarga untuk memperbaiki, lalu catat lagi; atau buang", "Rejected by the server — open the family to fix it and record it again, or discard it"),
+                    ItemState::Conflict => tr(l, "Konflik — keluarga berubah sejak versi ini; diteruskan ke koordinator", "Conflict — the family changed since this version; sent to the supervisor"),
+                    ItemState::Refused if !may_write => tr(l,
+                        "Ditolak: akun ini hanya dapat membaca data dan tidak boleh mengirim perubahan. Buang item ini.",
+                        "Refused: this account can only read and may not send changes. Discard this item."),
+                    ItemState::Refused => tr(l,
+                        "Ditolak: keluarga ini di luar wilayah tugas akun ini. Buang item ini.",
+                        "Refused: this family is outside this account's assigned area. Discard this item."),
                 };
+                let acts = (item.state != ItemState::Pending).then(|| actions(item.id.clone(), no_kk.clone(), l));
                 view! {
-                    <li class="row card" data-id=item.id.clone()>
+                    <li class="row card" data-id=item.id.clone() data-state=item.state_key()>
                         <strong>{kind_label(item.request.kind()).get(l).to_owned()}</strong>
-                        " · " {item.request.no_kk.clone()}
-                        <br/><span class="state">{state}</span>
+                        " · " <span data-field="family">{name_of(&no_kk).unwrap_or_default()}</span>
+                        <br/><small>{tr(l, "No. KK ", "Family card ")}{no_kk.clone()}" · "{local_time(&item.request.time, zone, l)}</small>
+                        <br/><span class=format!("state {}", item.state_key())>{state}</span>
                         <br/><small data-field="rulebook">{tr(l, "Aturan isian versi ", "Rulebook version ")}{item.rulebook_version.clone()}</small>
                         <ul class="findings">
                             {item.findings.iter().map(|f| view! {
                                 <li class="finding error">{f.message.get(l).to_owned()}</li>
                             }).collect_view()}
                         </ul>
+                        {acts}
                     </li>
                 }
             }).collect_view()}
         </ul>
-        <StorageInfo/>
-        {move || (!ob.accepted.with(Vec::is_empty)).then(|| view! {
+        {move || (!ob.sent.with(Vec::is_empty)).then(|| view! {
             <section class="card">
-                <h2>{tr(lang.get(), "Diterima server", "Accepted by the server")}</h2>
-                <ul data-field="accepted">
-                    {ob.accepted.get().into_iter().map(|(kind, status)| {
+                <h2>{tr(lang.get(), "Sudah diterima server", "Accepted by the server")}</h2>
+                <ul class="worklist outbox" data-field="accepted">
+                    {ob.sent.get().into_iter().rev().filter(|s| !s.dismissed).map(|s| {
                         let l = lang.get();
-                        let s = if status == "pending_review" { tr(l, "menunggu persetujuan koordinator", "waiting for the supervisor") } else { tr(l, "diterapkan", "applied") };
-                        view! { <li>{kind_label(&kind).get(l).to_owned()}" — "{s}</li> }
-                    }).collect_view()}
+                        let zone = time_zone_of(&s.no_kk);
+                        let change = DeviceChange {
+                            id: s.id.clone(),
+                            kind: s.kind.clone(),
+                            time: s.time.clone(),
+                            state: s.state(),
+                            version: s.version,
+                            decided_by: s.decided_by.clone(),
+                            decided_at: s.decided_at.clone(),
+                            note: s.note.clone(),
+                        };
+                        let rejected = change.state == DeviceState::ReviewRejected;
+                        view! {
+                            <li class="row card" data-id=s.id.clone() data-state=change.state.key()>
+                                <strong>{kind_label(&s.kind).get(l).to_owned()}</strong>
+                                " · " <span data-field="family">{name_of(&s.no_kk).unwrap_or_default()}</span>
+                                <br/><small>{tr(l, "No. KK ", "Family card ")}{s.no_kk.clone()}" · "{local_time(&s.time, zone, l)}</small>
+                                <br/><span class=format!("state {}", change.state.key()) data-field="outcome">{outcome_text(&change, zone, l)}</span>
+                                {rejected.then(|| actions(s.id.clone(), s.no_kk.clone(), l))}
+                            </li>
+                        }
+                    }).take(history::SENT_SHOWN).collect_view()}
                 </ul>
             </section>
         })}
+        <StorageInfo/>
     }
 }
 
