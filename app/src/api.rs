@@ -156,6 +156,16 @@ pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiE
     answer(&check(resp).await?).await
 }
 
+/// `GET /api/v1/me`: the signed-in user as the server sees them now.
+pub async fn me(token: &str) -> Result<UserView, ApiError> {
+    let resp = Request::get("/api/v1/me")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
 /// `POST /api/v1/auth/logout`: revokes the session token on the server.
 pub async fn logout(token: &str) -> Result<(), ApiError> {
     let resp = Request::post("/api/v1/auth/logout")

@@ -38,6 +38,9 @@ struct Stored {
     findings: Vec<Finding>,
     rulebook_version: String,
     request: Sealed,
+    /// Refused because the account's role may not push (not for the family's area).
+    #[serde(default)]
+    refused_for_role: bool,
 }
 
 /// An item as shown.
@@ -49,6 +52,8 @@ pub struct Item {
     /// The rulebook version the device checked it under; it is pushed under this one.
     pub rulebook_version: String,
     pub request: Summary,
+    /// [`ItemState::Refused`] for the account's role rather than the family's area.
+    pub refused_for_role: bool,
 }
 
 impl Item {
@@ -164,6 +169,7 @@ pub async fn enqueue(
         findings: Vec::new(),
         rulebook_version: rulebook_version.to_owned(),
         request: sealed,
+        refused_for_role: false,
     };
     store::outbox_put(&stored.id, &stored)
         .await
@@ -198,6 +204,7 @@ pub async fn load(outbox: Outbox, unlocked: &Unlocked) {
                 findings: s.findings,
                 rulebook_version: s.rulebook_version,
                 request,
+                refused_for_role: s.refused_for_role,
             });
         }
     }
@@ -263,6 +270,10 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                 // refused alone say so and wait to be discarded (sending again cannot
                 // help); the others are answered as usual.
                 let mut answered = Vec::new();
+                // Whether the account may push at all, as the server says now.
+                let for_role = api::me(&unlocked.session.token)
+                    .await
+                    .is_ok_and(|u| !u.may_write());
                 for (q, body) in requests.iter().zip(&bodies) {
                     match api::push(&unlocked.session.token, version, std::slice::from_ref(body))
                         .await
@@ -272,6 +283,7 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                             if let Some(s) = stored.iter().find(|s| s.id == q.id) {
                                 let mut refused = s.clone();
                                 refused.state = ItemState::Refused;
+                                refused.refused_for_role = for_role;
                                 let _ = store::outbox_put(&refused.id, &refused).await;
                             }
                         }

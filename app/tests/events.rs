@@ -456,6 +456,7 @@ fn item(id: &str, no_kk: &str, time: &str, state: ItemState) -> Item {
         findings: Vec::new(),
         rulebook_version: "2026.1".into(),
         request: Summary::of(&req),
+        refused_for_role: false,
     }
 }
 

@@ -409,6 +409,7 @@ fn queued(id: &str, no_kk: &str, state: tepat_app::outbox::ItemState) -> tepat_a
         findings: vec![],
         rulebook_version: "1".into(),
         request,
+        refused_for_role: false,
     }
 }
 

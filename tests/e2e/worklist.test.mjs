@@ -90,8 +90,7 @@ test("facilitator sees exactly the assigned villages' households, searches and o
   await page.locator('[data-field="no_kk"]').getByText(target.kk).waitFor();
   const rows = page.locator(".members tbody tr");
   assert.equal(await rows.count(), target.keluarga.anggota.length);
-  await page.getByRole("cell", { name: new RegExp(head.name) }).first().waitFor();
-  await page.getByRole("cell", { name: "Kepala keluarga" }).first().waitFor();
+  await rows.filter({ hasText: head.name }).first().getByText("Kepala keluarga").waitFor();
   await context.close();
 });
 
@@ -109,7 +108,8 @@ test("a facilitator of village A cannot see village B's households", async () =>
   await page.goto(`/keluarga/${other.households[0].kk}`);
   await page.getByLabel("PIN").fill(PIN);
   await page.getByRole("button", { name: "Buka" }).click();
-  await page.getByText("Keluarga ini tidak ada di daftar tugas perangkat ini.").waitFor();
+  await page.getByRole("heading", { name: "Keluarga tidak ditemukan" }).waitFor();
+  assert.equal(await page.locator('[data-field="uji-petik"]').count(), 0);
   await context.close();
 });
 
@@ -150,11 +150,14 @@ test("the list's sealed rows: a pull with nothing new writes nothing sealed; an 
   // Nothing new on the server: only the sync time changes.
   await page.waitForTimeout(1100);
   await page.getByRole("button", { name: "Perbarui daftar" }).click();
-  await page.waitForFunction(
-    (old) => (document.querySelector('[role="status"].notice')?.textContent ?? "").includes("Terakhir diperbarui:") &&
-      !document.querySelector('[role="status"].notice').textContent.includes(old),
-    before.worklist_synced_at,
-  );
+  // The time is shown to the minute: wait for the stored one instead.
+  await page.waitForFunction(async (old) => {
+    const db = await new Promise((res) => { const r = indexedDB.open("tepat-cache"); r.onsuccess = () => res(r.result); });
+    const v = await new Promise((res) => { const r = db.transaction("kv").objectStore("kv").get("worklist_synced_at"); r.onsuccess = () => res(r.result); });
+    db.close();
+    return v !== old;
+  }, before.worklist_synced_at);
+  await page.locator('[data-field="synced"]').getByText(/^Terakhir diperbarui: \d{1,2} \w{3} \d{4} \d{2}\.\d{2} WIB/).waitFor();
   const after = await cacheRecords(page);
   assert.notEqual(after.worklist_synced_at, before.worklist_synced_at);
   assert.equal(after.worklist, before.worklist, "the unchanged worklist was sealed again");

@@ -117,7 +117,7 @@ fn OutboxList() -> impl IntoView {
                     ItemState::Pending => tr(l, "Menunggu sinkron", "Waiting to sync"),
                     ItemState::Rejected => tr(l, "Ditolak server — buka keluarga untuk memperbaiki, lalu catat lagi; atau buang", "Rejected by the server — open the family to fix it and record it again, or discard it"),
                     ItemState::Conflict => tr(l, "Konflik — keluarga berubah sejak versi ini; diteruskan ke koordinator", "Conflict — the family changed since this version; sent to the supervisor"),
-                    ItemState::Refused if !may_write => tr(l,
+                    ItemState::Refused if item.refused_for_role || !may_write => tr(l,
                         "Ditolak: akun ini hanya dapat membaca data dan tidak boleh mengirim perubahan. Buang item ini.",
                         "Refused: this account can only read and may not send changes. Discard this item."),
                     ItemState::Refused => tr(l,

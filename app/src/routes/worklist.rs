@@ -12,7 +12,7 @@ use crate::outbox::use_outbox;
 use crate::regions::use_regions;
 use crate::session::{AuthState, use_auth};
 use crate::sync::{self, SyncStatus, use_data};
-use crate::worklist::{Sort, WorkState, derive, select_rows, state_label};
+use crate::worklist::{Sort, WorkState, derive, last_visit, select_rows, state_label};
 
 /// Rows rendered at first; more on request, so 1,000+ households stay smooth.
 const PAGE_ROWS: usize = 100;
@@ -184,8 +184,10 @@ fn Worklist() -> impl IntoView {
                         }).unwrap_or(village);
                         let st = derive(h.state, Some(o), &h.no_kk);
                         let members = h.members;
+                        let visited = last_visit(h, o).unwrap_or_default().to_owned();
                         view! {
-                            <li><a class="row" href=href data-kk=h.no_kk.clone() data-village=h.village.clone() data-state=st.key()>
+                            <li><a class="row" href=href data-kk=h.no_kk.clone() data-village=h.village.clone()
+                                data-state=st.key() data-visited=visited>
                                 <strong>{h.head.clone()}</strong>
                                 <span>{h.address.clone()}</span>
                                 <span>{village_name}" · "{members}" "
