@@ -4,10 +4,10 @@
 //! relocations and cuts it with `wasm_split_cli_support` at the functions declared here:
 //! each goes, with everything only it reaches, into a wasm module of its own that the
 //! browser fetches on the first call (and the service worker precaches, so it works
-//! offline). The sign-in, unlock, worklist and outbox screens stay in the shell (the
-//! list reads its small sealed rows, the outbox its items' summaries); the families'
-//! reading and writing (`sync`), the rulebook compiler and the screens of one family
-//! (Keluarga, Uji Petik, Cek NIK) do not.
+//! offline). The sign-in, unlock and worklist screens and the outbox's sync stay in
+//! the shell (the list reads its small sealed rows, the outbox its items' summaries);
+//! the families' reading and writing (`sync`), the rulebook compiler, the outbox
+//! screen and the screens of one family (Keluarga, Uji Petik, Cek NIK) do not.
 //!
 //! Without the feature (the app's wasm tests) the same functions are
 //! plain `async fn`s, so every caller is written once.
@@ -87,6 +87,27 @@ split_fn! { data;
     }
 }
 
+split_fn! { data;
+    /// `outbox::fetch_outcomes`: what became of the changes waiting for the supervisor.
+    pub fn fetch_outcomes(unlocked: Unlocked) -> Boxed<Result<(), crate::api::ApiError>> {
+        Box::pin(async move { crate::outbox::fetch_outcomes(&unlocked).await })
+    }
+}
+
+split_fn! { data;
+    /// `outbox::discard`: an item removed, or a rejected change put aside.
+    pub fn discard(outbox: crate::outbox::Outbox, unlocked: Unlocked, id: String) -> Boxed<()> {
+        Box::pin(async move { crate::outbox::discard(outbox, &unlocked, &id).await })
+    }
+}
+
+split_fn! { data;
+    /// Whether the server says now that the account may not push at all.
+    pub fn refused_for_role(token: String) -> Boxed<bool> {
+        Box::pin(async move { crate::api::me(&token).await.is_ok_and(|u| !u.may_write()) })
+    }
+}
+
 split_fn! { keluarga;
     fn household_view() -> AnyView {
         view! { <crate::routes::household::HouseholdPage/> }.into_any()
@@ -102,6 +123,12 @@ split_fn! { uji_petik;
             </crate::routes::household::WritersOnly>
         }
         .into_any()
+    }
+}
+
+split_fn! { kotak_keluar;
+    fn outbox_view() -> AnyView {
+        view! { <crate::routes::outbox::OutboxPage/> }.into_any()
     }
 }
 
@@ -145,6 +172,7 @@ macro_rules! lazy_route {
 lazy_route!(HouseholdRoute, household_view);
 lazy_route!(UjiPetikRoute, uji_petik_view);
 lazy_route!(NikRoute, nik_view);
+lazy_route!(OutboxRoute, outbox_view);
 
 /// The route views for the router.
 pub fn household() -> Lazy<HouseholdRoute> {
@@ -156,6 +184,10 @@ pub fn uji_petik() -> Lazy<UjiPetikRoute> {
 }
 
 pub fn nik() -> Lazy<NikRoute> {
+    Lazy::new()
+}
+
+pub fn outbox() -> Lazy<OutboxRoute> {
     Lazy::new()
 }
 

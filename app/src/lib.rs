@@ -87,7 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=routes::home::Home/>
                     <Route path=path!("/masuk") view=routes::sign_in::SignIn/>
                     <Route path=path!("/tugas") view=routes::worklist::WorklistPage/>
-                    <Route path=path!("/kotak-keluar") view=routes::outbox::OutboxPage/>
+                    <Route path=path!("/kotak-keluar") view=lazy::outbox()/>
                     <Route path=path!("/keluarga/:kk") view=lazy::household()/>
                     <Route path=path!("/keluarga/:kk/uji-petik") view=lazy::uji_petik()/>
                     <Route path=path!("/cek-nik") view=lazy::nik()/>

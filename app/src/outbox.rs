@@ -221,7 +221,11 @@ pub async fn sync(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiError> {
     outbox.busy.set(true);
     let mut result = push_pending(outbox, unlocked).await;
     if result.is_ok() {
-        result = fetch_outcomes(unlocked).await;
+        // Code only a sync needs (a split module, `lazy.rs`); without it the outcomes
+        // wait for the next sync.
+        if let Ok(fetching) = crate::lazy::fetch_outcomes(unlocked.clone()).await {
+            result = fetching.await;
+        }
     }
     outbox.busy.set(false);
     outbox.error.set(result.clone().err());
@@ -271,9 +275,11 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                 // help); the others are answered as usual.
                 let mut answered = Vec::new();
                 // Whether the account may push at all, as the server says now.
-                let for_role = api::me(&unlocked.session.token)
-                    .await
-                    .is_ok_and(|u| !u.may_write());
+                let for_role =
+                    match crate::lazy::refused_for_role(unlocked.session.token.clone()).await {
+                        Ok(asking) => asking.await,
+                        Err(crate::lazy::LoadError) => false,
+                    };
                 for (q, body) in requests.iter().zip(&bodies) {
                     match api::push(&unlocked.session.token, version, std::slice::from_ref(body))
                         .await
@@ -347,7 +353,7 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
 /// Asks the server what became of the changes still waiting for the supervisor (sent
 /// ones in review, and conflicts kept in the outbox) and records each decision: a
 /// decided conflict leaves the outbox for the history log.
-async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> {
+pub(crate) async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> {
     let log = history::load(unlocked).await;
     let stored = store::outbox_all::<Stored>()
         .await
@@ -403,8 +409,8 @@ async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> {
 
 /// Removes an item from the outbox (a rejected, refused or conflicting one the
 /// facilitator gave up, after a confirmation), or puts a change the supervisor rejected
-/// aside, so it no longer marks the family.
-pub async fn discard(outbox: Outbox, unlocked: &Unlocked, id: &str) {
+/// aside, so it no longer marks the family. Called through `lazy::discard`.
+pub(crate) async fn discard(outbox: Outbox, unlocked: &Unlocked, id: &str) {
     if outbox
         .items
         .with_untracked(|i| i.iter().any(|i| i.id == id))

@@ -109,6 +109,7 @@ async function openOutbox(page) {
 async function filterWorklist(page, state) {
   await page.getByRole("link", { name: "Tugas", exact: true }).click();
   await page.getByRole("heading", { name: "Daftar Tugas" }).waitFor();
+  await page.getByLabel("Cari nama, NIK, No. KK atau alamat").fill("");
   if (!(await page.getByLabel("Status", { exact: true }).isVisible())) {
     await page.getByText("Saring dan urutkan").click();
   }

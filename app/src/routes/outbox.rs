@@ -46,7 +46,9 @@ fn OutboxList() -> impl IntoView {
     let discard = move |id: String| {
         if let AuthState::Unlocked(u) = auth.get_untracked() {
             spawn_local(async move {
-                outbox::discard(ob, &u, &id).await;
+                if let Ok(discarding) = crate::lazy::discard(ob, u, id).await {
+                    discarding.await;
+                }
                 confirm.set(None);
             });
         }

@@ -68,7 +68,7 @@ fn Worklist() -> impl IntoView {
                 .map(|r| r.iter().map(|r| r.village.clone()).collect())
                 .unwrap_or_default()
         });
-        codes.sort_unstable();
+        crate::order::sort_by(&mut codes, |a, b| a.cmp(b));
         codes.dedup();
         regions.table.with(|t| {
             codes
