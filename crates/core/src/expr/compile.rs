@@ -54,6 +54,32 @@ pub(super) fn in_set(left: Node, set: &[(i64, i64)], negate: bool) -> Node {
     }
 }
 
+/// `a and b and …`, with range tests of one field joined into one test (`age >= 7
+/// and age <= 18` tests `age` once): both are null when the field holds no integer,
+/// else the conjunction is the intersection. One item left is the node itself.
+pub(super) fn and(items: Vec<Node>) -> Node {
+    let mut out: Vec<Node> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Node::Test(p, Within::Range(lo, hi), false) = item {
+            let same = out.iter_mut().find_map(|n| match n {
+                Node::Test(q, Within::Range(a, b), false) if *q == p => Some((a, b)),
+                _ => None,
+            });
+            if let Some((a, b)) = same {
+                *a = (*a).max(lo);
+                *b = (*b).min(hi);
+                continue;
+            }
+        }
+        out.push(item);
+    }
+    if out.len() == 1 {
+        out.pop().expect("one item")
+    } else {
+        Node::And(out.into())
+    }
+}
+
 /// A set's ranges as one range when they join into one, else as bits when all lie in
 /// 0..=63, else as they are.
 fn within(set: &[(i64, i64)]) -> Within {
@@ -119,13 +145,14 @@ pub(super) fn compare(
         ));
     }
     let node = match (l, r) {
-        (Node::Field(p), Node::Const(Value::Int(k))) => match cmp_range(op, k) {
-            Some((lo, hi, negate)) => Node::Test(p, Within::Range(lo, hi), negate),
-            None => Node::Cmp(
-                op,
-                Box::new(Node::Field(p)),
-                Box::new(Node::Const(Value::Int(k))),
-            ),
+        // An integer compared with a constant: a range test, of the field itself when
+        // it is one.
+        (l, Node::Const(Value::Int(k))) => match (cmp_range(op, k), l) {
+            (Some((lo, hi, negate)), Node::Field(p)) => {
+                Node::Test(p, Within::Range(lo, hi), negate)
+            }
+            (Some((lo, hi, negate)), l) => Node::In(Box::new(l), Within::Range(lo, hi), negate),
+            (None, l) => Node::Cmp(op, Box::new(l), Box::new(Node::Const(Value::Int(k)))),
         },
         (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
     };
@@ -162,5 +189,52 @@ pub(super) fn number_aggregates(node: &mut Node, slots: &mut BTreeMap<Box<str>, 
                 *slot = *slots.entry(key.clone()).or_insert(next as u16);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::date::Date;
+    use crate::expr::Expr;
+    use crate::fields::{Scope, Value};
+    use crate::model::Keluarga;
+
+    /// Joined range tests give what the unjoined `not (… or …)` form gives, for
+    /// answers inside, at the edges of and outside the range, and unanswered.
+    #[test]
+    fn joined_range_tests_keep_three_valued_and() {
+        let mut k: Keluarga = serde_json::from_str(include_str!(
+            "../../../../tests/vectors/households/sample.json"
+        ))
+        .expect("sample parses");
+        let today = Date::parse("2026-06-30").expect("date");
+        let joined = Expr::compile(
+            "work_hours >= 7 and work_hours <= 18 and work_hours != 10",
+            Scope::Anggota,
+        )
+        .expect("compiles");
+        let plain = Expr::compile(
+            "not (work_hours < 7 or work_hours > 18 or work_hours == 10)",
+            Scope::Anggota,
+        )
+        .expect("compiles");
+        for (hours, want) in [
+            (None, Value::Null),
+            (Some(6), Value::Bool(false)),
+            (Some(7), Value::Bool(true)),
+            (Some(10), Value::Bool(false)),
+            (Some(18), Value::Bool(true)),
+            (Some(19), Value::Bool(false)),
+        ] {
+            k.anggota[0].work_hours = hours;
+            assert_eq!(joined.eval_on(&k, Some(0), today), want, "{hours:?}");
+            assert_eq!(plain.eval_on(&k, Some(0), today), want, "{hours:?}");
+        }
+        let empty =
+            Expr::compile("work_hours > 18 and work_hours < 7", Scope::Anggota).expect("compiles");
+        k.anggota[0].work_hours = Some(10);
+        assert_eq!(empty.eval_on(&k, Some(0), today), Value::Bool(false));
+        k.anggota[0].work_hours = None;
+        assert_eq!(empty.eval_on(&k, Some(0), today), Value::Null);
     }
 }

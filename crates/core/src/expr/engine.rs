@@ -68,8 +68,10 @@ impl Within {
 /// No aggregate cache slot assigned.
 pub(crate) const NO_CACHE: u16 = u16::MAX;
 
-/// A compiled expression node.
+/// A compiled expression node. The explicit tag byte makes a node's kind one load (a
+/// niche-packed tag costs a few instructions more at every dispatch).
 #[derive(Clone, Debug)]
+#[repr(u8)]
 pub(crate) enum Node {
     Const(Value),
     Today,
@@ -336,6 +338,7 @@ fn cmp_key(v: Value) -> Option<(u8, i64)> {
 pub(crate) fn eval_inline(node: &Node, at: At) -> Value {
     match node {
         Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
+        Node::FieldIsNull(p, negate) => Value::Bool(at.read(*p).is_null() != *negate),
         Node::Field(p) => at.read(*p),
         Node::Const(v) => *v,
         _ => eval(node, at),
