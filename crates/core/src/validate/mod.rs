@@ -97,14 +97,16 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         structural::check_member(k, index, &ids, &mut known, prefix, out);
         let at = rec.member(index);
         relevance.fill(rb, &rb.member_relevances, at);
-        for c in &rb.member_vars {
-            if m.active || c.all_members {
+        if m.active {
+            for c in &rb.member_vars {
                 check_variable(rb, c, &m.slots, &relevance, prefix, out);
             }
-        }
-        if m.active {
             for &i in &rb.member_rules {
                 check_rule(rb, i, at, prefix, out);
+            }
+        } else {
+            for c in rb.member_vars.iter().filter(|c| c.all_members) {
+                check_variable(rb, c, &m.slots, &relevance, prefix, out);
             }
         }
     }
