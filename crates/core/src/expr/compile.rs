@@ -49,8 +49,26 @@ pub(super) fn is_null(left: Node, negate: bool) -> Node {
 pub(super) fn in_set(left: Node, set: &[(i64, i64)], negate: bool) -> Node {
     let within = within(set);
     match left {
-        Node::Field(p) => Node::Test(p, within, negate),
+        Node::Field(p) => test(p, within, negate),
         other => Node::In(Box::new(other), within, negate),
+    }
+}
+
+/// `place` tested against `within`: [`Node::MemberIn`] for one range of the member at
+/// hand, else [`Node::Test`].
+fn test(place: Place, within: Within, negate: bool) -> Node {
+    match (place, within) {
+        (Place::Mem(s), Within::Range(lo, hi)) => Node::MemberIn(s, lo, hi, negate),
+        (place, within) => Node::Test(place, within, negate),
+    }
+}
+
+/// A test of one range that is not negated, as its place and bounds.
+fn range_test(node: &Node) -> Option<(Place, i64, i64)> {
+    match *node {
+        Node::Test(p, Within::Range(lo, hi), false) => Some((p, lo, hi)),
+        Node::MemberIn(s, lo, hi, false) => Some((Place::Mem(s), lo, hi)),
+        _ => None,
     }
 }
 
@@ -60,14 +78,13 @@ pub(super) fn in_set(left: Node, set: &[(i64, i64)], negate: bool) -> Node {
 pub(super) fn and(items: Vec<Node>) -> Node {
     let mut out: Vec<Node> = Vec::with_capacity(items.len());
     for item in items {
-        if let Node::Test(p, Within::Range(lo, hi), false) = item {
-            let same = out.iter_mut().find_map(|n| match n {
-                Node::Test(q, Within::Range(a, b), false) if *q == p => Some((a, b)),
+        if let Some((p, lo, hi)) = range_test(&item) {
+            let same = out.iter_mut().find_map(|n| match range_test(n) {
+                Some((q, a, b)) if q == p => Some((n, a, b)),
                 _ => None,
             });
-            if let Some((a, b)) = same {
-                *a = (*a).max(lo);
-                *b = (*b).min(hi);
+            if let Some((n, a, b)) = same {
+                *n = test(p, Within::Range(a.max(lo), b.min(hi)), false);
                 continue;
             }
         }
@@ -148,9 +165,7 @@ pub(super) fn compare(
         // An integer compared with a constant: a range test, of the field itself when
         // it is one.
         (l, Node::Const(Value::Int(k))) => match (cmp_range(op, k), l) {
-            (Some((lo, hi, negate)), Node::Field(p)) => {
-                Node::Test(p, Within::Range(lo, hi), negate)
-            }
+            (Some((lo, hi, negate)), Node::Field(p)) => test(p, Within::Range(lo, hi), negate),
             (Some((lo, hi, negate)), l) => Node::In(Box::new(l), Within::Range(lo, hi), negate),
             (None, l) => Node::Cmp(op, Box::new(l), Box::new(Node::Const(Value::Int(k)))),
         },
@@ -163,7 +178,12 @@ pub(super) fn compare(
 /// text across all nodes numbered with the same `slots` (one rule set).
 pub(super) fn number_aggregates(node: &mut Node, slots: &mut BTreeMap<Box<str>, u16>) {
     match node {
-        Node::Const(_) | Node::Today | Node::Field(_) | Node::Test(..) | Node::FieldIsNull(..) => {}
+        Node::Const(_)
+        | Node::Today
+        | Node::Field(_)
+        | Node::Test(..)
+        | Node::MemberIn(..)
+        | Node::FieldIsNull(..) => {}
         Node::Neg(a) | Node::IsNull(a, _) | Node::In(a, ..) | Node::Not(a) | Node::Present(a) => {
             number_aggregates(a, slots)
         }

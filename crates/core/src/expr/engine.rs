@@ -79,6 +79,10 @@ pub(crate) enum Node {
     /// `field <op> k` and `field in {…}` fused: null when the field holds no integer,
     /// else whether it lies within the set (outside when the flag is set).
     Test(Place, Within, bool),
+    /// `Test` of a member field of the member at hand against one range, the commonest
+    /// leaf of a rulebook (`age >= 5`, `relationship == 2`): one slot read, no set to
+    /// look into.
+    MemberIn(u16, i64, i64, bool),
     /// `field == null` (`!= null` when the flag is set).
     FieldIsNull(Place, bool),
     Neg(Box<Node>),
@@ -124,6 +128,7 @@ impl Layout {
         match node {
             Node::Const(_) | Node::Today => {}
             Node::Field(p) | Node::Test(p, ..) | Node::FieldIsNull(p, _) => place(p),
+            Node::MemberIn(s, ..) => self.member |= 1 << s,
             Node::Neg(a)
             | Node::IsNull(a, _)
             | Node::In(a, ..)
@@ -338,11 +343,20 @@ fn cmp_key(v: Value) -> Option<(u8, i64)> {
 #[inline(always)]
 pub(crate) fn eval_inline(node: &Node, at: At) -> Value {
     match node {
+        Node::MemberIn(s, lo, hi, negate) => member_in(at, *s, *lo, *hi, *negate),
         Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
         Node::FieldIsNull(p, negate) => Value::Bool(at.read(*p).is_null() != *negate),
         Node::Field(p) => at.read(*p),
         Node::Const(v) => *v,
         _ => eval(node, at),
+    }
+}
+
+#[inline(always)]
+fn member_in(at: At, slot: u16, lo: i64, hi: i64, negate: bool) -> Value {
+    match at.member.get(usize::from(slot)) {
+        Some(Value::Int(x)) => Value::Bool((lo <= *x && *x <= hi) != negate),
+        _ => Value::Null,
     }
 }
 
@@ -364,6 +378,7 @@ pub(crate) fn eval(node: &Node, at: At) -> Value {
         Node::Today => Value::Date(at.rec.today),
         Node::Field(p) => at.read(*p),
         Node::Test(p, within, negate) => test(at.read(*p), within, *negate),
+        Node::MemberIn(s, lo, hi, negate) => member_in(at, *s, *lo, *hi, *negate),
         Node::FieldIsNull(p, negate) => Value::Bool(at.read(*p).is_null() != *negate),
         Node::Neg(a) => neg(a, at),
         Node::Arith(op, a, b) => arith(*op, a, b, at),
