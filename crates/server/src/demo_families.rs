@@ -11,12 +11,10 @@ use crate::store;
 /// How many families the demo villages get.
 pub const DEMO_FAMILIES: usize = 300;
 
-pub const PENDUDUK_CSV: &str = include_str!("../../../data/penduduk.csv");
-
 /// Generates families in the demo district, keeps those in the demo villages that
 /// validate without errors, and stores them. Returns how many.
 pub async fn seed(state: &AppState, area: &DemoArea) -> anyhow::Result<usize> {
-    let population = Population::from_csv(PENDUDUK_CSV)
+    let population = Population::from_csv(tepat_data::reference::POPULATION_CSV)
         .map_err(|e| anyhow::anyhow!("data/penduduk.csv: {e}"))?;
     let today = state.today();
     let mut generator = Generator::new(

@@ -14,15 +14,13 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The most items one push may carry. More answers 413.
 pub const MAX_BATCH_ITEMS: usize = 1000;
 
-/// The region table from `data/wilayah.csv`, embedded in the binary.
-pub const WILAYAH_CSV: &str = include_str!("../../../data/wilayah.csv");
-
-/// Parses the embedded region table once per process.
+/// Parses the region table built into the binary (`tepat_data::reference`) once per
+/// process.
 pub fn region_table() -> anyhow::Result<Arc<RegionTable>> {
     static TABLE: OnceLock<Result<Arc<RegionTable>, String>> = OnceLock::new();
     TABLE
         .get_or_init(|| {
-            RegionTable::from_csv(WILAYAH_CSV)
+            RegionTable::from_csv(tepat_data::reference::regions_csv())
                 .map(Arc::new)
                 .map_err(|e| e.to_string())
         })
