@@ -16,7 +16,7 @@ pub const DEMO_FAMILIES: usize = 300;
 pub async fn seed(state: &AppState, area: &DemoArea) -> anyhow::Result<usize> {
     let population = Population::from_csv(tepat_data::reference::POPULATION_CSV)
         .map_err(|e| anyhow::anyhow!("data/penduduk.csv: {e}"))?;
-    let today = state.today();
+    let today = state.today_in(&area.district);
     let mut generator = Generator::new(
         GenConfig {
             households: 20_000,
