@@ -245,6 +245,76 @@ pub fn is_urban(village_code: &str) -> Option<bool> {
     Some(village_code.as_bytes()[9] == b'1' || regency >= 71)
 }
 
+/// Indonesia's three time zones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TimeZone {
+    /// Waktu Indonesia Barat, UTC+7 (Asia/Jakarta).
+    Wib,
+    /// Waktu Indonesia Tengah, UTC+8 (Asia/Makassar).
+    Wita,
+    /// Waktu Indonesia Timur, UTC+9 (Asia/Jayapura).
+    Wit,
+}
+
+impl TimeZone {
+    /// Minutes east of UTC; Indonesia keeps no daylight saving time.
+    pub fn offset_minutes(self) -> i32 {
+        match self {
+            TimeZone::Wib => 7 * 60,
+            TimeZone::Wita => 8 * 60,
+            TimeZone::Wit => 9 * 60,
+        }
+    }
+
+    /// The abbreviation shown beside a time: "WIB", "WITA" or "WIT".
+    pub fn abbrev(self) -> &'static str {
+        match self {
+            TimeZone::Wib => "WIB",
+            TimeZone::Wita => "WITA",
+            TimeZone::Wit => "WIT",
+        }
+    }
+
+    /// The IANA zone name.
+    pub fn iana(self) -> &'static str {
+        match self {
+            TimeZone::Wib => "Asia/Jakarta",
+            TimeZone::Wita => "Asia/Makassar",
+            TimeZone::Wit => "Asia/Jayapura",
+        }
+    }
+
+    /// The civil date in this zone at `unix_seconds` (seconds since 1970-01-01 UTC);
+    /// `None` only outside the dates [`Date`](crate::date::Date) can hold.
+    pub fn date_at(self, unix_seconds: i64) -> Option<crate::date::Date> {
+        let local = unix_seconds.checked_add(i64::from(self.offset_minutes()) * 60)?;
+        crate::date::Date::from_days_since_epoch(local.div_euclid(86_400))
+    }
+}
+
+/// The time zone of a province by its Kemendagri code (the first two digits of a region
+/// code), as set by Keppres 41/1987: Bali, Nusa Tenggara, South, East and North
+/// Kalimantan and every Sulawesi province keep WITA; Maluku and every Papua province keep
+/// WIT; the rest, West and Central Kalimantan included, keep WIB. An unknown code gets
+/// WIB, the zone of most of the population.
+pub fn time_zone(province: u8) -> TimeZone {
+    match province {
+        51..=53 | 63..=65 | 71..=76 => TimeZone::Wita,
+        81 | 82 | 91..=96 => TimeZone::Wit,
+        _ => TimeZone::Wib,
+    }
+}
+
+/// The time zone of a dotted or plain region code by its province digits; WIB when the
+/// code does not start with two digits.
+pub fn time_zone_of(code: &str) -> TimeZone {
+    code.get(..2)
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|p| p.parse().ok())
+        .map_or(TimeZone::Wib, time_zone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +359,58 @@ mod tests {
         assert_eq!(is_urban("11.71.01"), None);
         assert_eq!(dotted("1101012001").as_deref(), Some("11.01.01.2001"));
         assert_eq!(dotted("11010"), None);
+    }
+
+    #[test]
+    fn time_zones_by_province() {
+        let table = RegionTable::from_csv(include_str!("../../../data/wilayah.csv")).unwrap();
+        let mut by_zone = BTreeMap::new();
+        for (code, _) in table.codes(Level::Province) {
+            let zone = time_zone(code.parse().unwrap());
+            by_zone
+                .entry(zone.abbrev())
+                .or_insert_with(Vec::new)
+                .push(code.to_string());
+        }
+        let wita = "51 52 53 63 64 65 71 72 73 74 75 76";
+        let wit = "81 82 91 92 93 94 95 96";
+        assert_eq!(by_zone["WITA"].join(" "), wita);
+        assert_eq!(by_zone["WIT"].join(" "), wit);
+        assert_eq!(by_zone["WIB"].len(), 18);
+        assert!(
+            by_zone["WIB"].contains(&"61".to_string())
+                && by_zone["WIB"].contains(&"62".to_string())
+        );
+        assert_eq!(time_zone(0), TimeZone::Wib);
+        assert_eq!(time_zone_of("51.71.01.1001"), TimeZone::Wita);
+        assert_eq!(time_zone_of("9101"), TimeZone::Wit);
+        assert_eq!(time_zone_of("x1"), TimeZone::Wib);
+        assert_eq!(time_zone_of(""), TimeZone::Wib);
+        assert_eq!(TimeZone::Wita.offset_minutes(), 480);
+        assert_eq!(TimeZone::Wit.iana(), "Asia/Jayapura");
+    }
+
+    #[test]
+    fn local_date_turns_at_local_midnight() {
+        use crate::date::Date;
+        // 2026-12-05 23:30 UTC is 06:30 WIB on 6 December.
+        let t = Date::from_ymd(2026, 12, 5).unwrap().days_since_epoch() * 86_400 + 23 * 3600 + 1800;
+        assert_eq!(TimeZone::Wib.date_at(t), Date::from_ymd(2026, 12, 6));
+        assert_eq!(
+            TimeZone::Wib.date_at(t - 7 * 3600),
+            Date::from_ymd(2026, 12, 5)
+        );
+        // 15:30 UTC is 00:30 WIT on the next day, still 23:30 WITA.
+        assert_eq!(
+            TimeZone::Wit.date_at(t - 8 * 3600),
+            Date::from_ymd(2026, 12, 6)
+        );
+        assert_eq!(
+            TimeZone::Wita.date_at(t - 8 * 3600),
+            Date::from_ymd(2026, 12, 5)
+        );
+        assert_eq!(TimeZone::Wib.date_at(-1), Date::from_ymd(1970, 1, 1));
+        assert_eq!(TimeZone::Wib.date_at(i64::MAX), None);
     }
 }
 

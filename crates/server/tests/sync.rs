@@ -570,7 +570,7 @@ async fn push_over_the_rate_cap_is_429() {
         common::Engine::Sqlite,
         tepat_server::state::Settings {
             writes_per_minute: 2,
-            fixed_today: None,
+            clock: tepat_server::state::Clock::System,
             logins_per_minute: 3,
         },
     )

@@ -212,7 +212,7 @@ async fn approve(
     };
     let registry = state.rulebooks().await?;
     let rb = &registry.current.rulebook;
-    let applied = crate::push::apply_under(&state, &fam, &rebased, rb, state.today(), target.as_ref())
+    let applied = crate::push::apply_under(&state, &fam, &rebased, rb, state.today_in(&head.province), target.as_ref())
         .map_err(|findings| ApiError::Conflict {
             message: "Perubahan tidak dapat diterapkan pada versi keluarga saat ini; tolak dengan alasan. / The change cannot be applied to the family's current version; reject it with a reason.".into(),
             details: json!({ "findings": findings, "current_version": fam.version }),
