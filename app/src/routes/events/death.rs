@@ -62,7 +62,8 @@ pub fn MemberLeaves(keluarga: Keluarga, leave: Leave) -> impl IntoView {
                 let heir = pick(fam, &new_head.get_untracked());
                 // Something is missing (the date, the note): the core's errors (a new
                 // head) show now too, in the same round, today standing in for the date.
-                let incomplete = date.is_none() || form.reason.with_untracked(|r| r.trim().is_empty());
+                let incomplete =
+                    date.is_none() || form.reason.with_untracked(|r| r.trim().is_empty());
                 if let (Some(nik), true, Some(now)) = (&nik, incomplete, today()) {
                     let stand_ins: &[&str] = if date.is_none() { &["event.date"] } else { &[] };
                     let probe = make(nik.clone(), date.unwrap_or(now), heir.clone());

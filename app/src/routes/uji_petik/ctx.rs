@@ -152,7 +152,13 @@ impl Ctx {
         findings.iter().any(|f| f.path == key && f.is_error())
     }
     /// Registers a field's signals, set to their current state.
-    pub fn field(&self, key: &str, var_id: &str, member: Option<usize>, is_key: bool) -> FieldState {
+    pub fn field(
+        &self,
+        key: &str,
+        var_id: &str,
+        member: Option<usize>,
+        is_key: bool,
+    ) -> FieldState {
         let value = self.value(key);
         let (changed, right) = self.draft.with_untracked(|d| Ctx::marks(d, key));
         let mut f = FieldState {

@@ -161,7 +161,10 @@ pub(super) fn StickyBar(
             })
         })
     });
-    let errors = move || ctx.findings.with(|all| all.iter().filter(|f| f.is_error()).count());
+    let errors = move || {
+        ctx.findings
+            .with(|all| all.iter().filter(|f| f.is_error()).count())
+    };
     let desil = move || {
         let l = lang.get();
         match preview.with(desil_of) {
