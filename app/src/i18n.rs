@@ -145,5 +145,8 @@ pub fn format_time(lang: Lang, rfc3339: &str) -> String {
         Lang::Id => "id-ID",
         Lang::En => "en-GB",
     };
-    String::from(date.to_locale_string(locale, &options)).replace(',', "")
+    String::from(date.to_locale_string(locale, &options))
+        .replace(',', "")
+        .replace(" pukul ", " ")
+        .replace(" at ", " ")
 }

@@ -157,20 +157,23 @@ fn Today(villages: Vec<String>) -> impl IntoView {
         Some(t) => format_time(l(), &t),
         None => tr(l(), "belum pernah", "never").to_owned(),
     };
-    let names = move || {
-        regions.table.with(|t| {
-            villages
-                .iter()
-                .map(|c| {
-                    t.as_ref()
-                        .and_then(|t| t.name(c))
-                        .unwrap_or(c.as_str())
-                        .to_owned()
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+    let villages = villages
+        .into_iter()
+        .map(|code| {
+            let name_code = code.clone();
+            let name = move || {
+                regions
+                    .table
+                    .with(|t| {
+                        t.as_ref()
+                            .and_then(|t| t.name(&name_code))
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default()
+            };
+            view! { <li data-code=code.clone()>{name}" ("{code.clone()}")"</li> }
         })
-    };
+        .collect_view();
     view! {
         <dl class="decoded" data-field="home-stats">
             <dt>{move || tr(l(), "Daftar tugas", "Worklist")}</dt>
@@ -181,9 +184,9 @@ fn Today(villages: Vec<String>) -> impl IntoView {
             <dd data-field="home-outbox">{outbox}</dd>
             <dt>{move || tr(l(), "Terakhir diperbarui", "Last updated")}</dt>
             <dd data-field="home-synced">{synced}</dd>
-            <dt>{move || tr(l(), "Desa tugas", "Villages")}</dt>
-            <dd data-field="home-villages">{names}</dd>
         </dl>
+        <h2>{move || tr(l(), "Desa tugas", "Assigned villages")}</h2>
+        <ul class="villages">{villages}</ul>
         <p><a class="button" href="/tugas">{move || tr(l(), "Buka Daftar Tugas", "Open the worklist")}</a></p>
     }
 }
