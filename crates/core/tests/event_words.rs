@@ -4,6 +4,11 @@
 use tepat_core::event::{ChangeRequest, Event, EventContext, apply};
 use tepat_core::{Date, Keluarga, RegionTable, Rulebook, ValidationContext};
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 const WILAYAH: &str = include_str!("../../../data/wilayah.csv");
 const SAMPLE: &str = include_str!("../../../tests/vectors/households/sample.json");
 
