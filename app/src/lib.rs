@@ -26,7 +26,7 @@ pub mod update;
 pub mod worklist;
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::{LangSwitch, provide_lang, tr};
@@ -71,12 +71,7 @@ pub fn App() -> impl IntoView {
             <routes::title::ScreenTitle/>
             <header class="bar">
                 <a class="brand" href="/">"Tepat"</a>
-                // `A` marks the tab of the current screen with aria-current="page".
-                <nav class="tabs">
-                    <A href="/tugas">{move || tr(lang.get(), "Tugas", "Worklist")}</A>
-                    <A href="/kotak-keluar">{move || tr(lang.get(), "Kotak Keluar", "Outbox")}</A>
-                    <A href="/cek-nik">{move || tr(lang.get(), "Cek NIK", "NIK")}</A>
-                </nav>
+                <routes::title::Tabs/>
                 <LangSwitch/>
             </header>
             <update::UpdateBanner/>

@@ -439,7 +439,9 @@ pub async fn unsynced(auth: Auth) -> Result<u32, AuthError> {
     let mut n = store::outbox_count().await.map_err(AuthError::Store)?;
     if let AuthState::Unlocked(u) = auth.get_untracked() {
         // Drafts that cannot be opened with this key are not this user's work.
-        let drafts = crate::draft_store::all(&u.key).await.unwrap_or_default();
+        let drafts = crate::draft_store::all_as::<serde::de::IgnoredAny>(&u.key)
+            .await
+            .unwrap_or_default();
         n = n.saturating_add(u32::try_from(drafts.len()).unwrap_or(u32::MAX));
     }
     Ok(n)

@@ -2,8 +2,6 @@
 //! A facilitator sees the day's work at a glance (the worklist, the visits done, the
 //! outbox, the last update); other roles a compact summary of their region.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tepat_core::Lang;
@@ -197,12 +195,18 @@ fn Today(villages: Vec<String>) -> impl IntoView {
 fn Region(villages: Vec<String>) -> impl IntoView {
     let lang = use_lang();
     let regions = use_regions();
-    let mut by_district: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // The villages by district (a village code is its district's code and a number).
+    let mut villages = villages;
+    villages.sort_unstable();
+    let mut by_district: Vec<(String, Vec<String>)> = Vec::new();
     for v in villages {
         let district = v.rsplit_once('.').map_or(v.as_str(), |(d, _)| d).to_owned();
-        by_district.entry(district).or_default().push(v);
+        match by_district.last_mut() {
+            Some((d, vs)) if *d == district => vs.push(v),
+            _ => by_district.push((district, vec![v])),
+        }
     }
-    let total: usize = by_district.values().map(Vec::len).sum();
+    let total: usize = by_district.iter().map(|(_, vs)| vs.len()).sum();
     let districts = by_district.len();
     let name = move |code: &str| {
         regions

@@ -44,3 +44,21 @@ pub fn ScreenTitle() -> impl IntoView {
         }
     });
 }
+
+/// The tabs, the current screen's marked with `aria-current="page"`.
+#[component]
+pub fn Tabs() -> impl IntoView {
+    let location = use_location();
+    let lang = use_lang();
+    let tab = move |href: &'static str, id: &'static str, en: &'static str| {
+        let current = move || (location.pathname.get() == href).then_some("page");
+        view! { <a href=href aria-current=current>{move || tr(lang.get(), id, en)}</a> }
+    };
+    view! {
+        <nav class="tabs">
+            {tab("/tugas", "Tugas", "Worklist")}
+            {tab("/kotak-keluar", "Kotak Keluar", "Outbox")}
+            {tab("/cek-nik", "Cek NIK", "NIK")}
+        </nav>
+    }
+}

@@ -11,7 +11,7 @@ use crate::session::{self, AuthError, PIN_TRIES, Session, use_auth};
 
 /// Which form the unlock screen shows.
 #[derive(Clone)]
-enum Step {
+pub enum Step {
     Pin,
     /// Too many wrong PINs: the account's password.
     Password,
@@ -37,9 +37,14 @@ pub fn Unlock() -> impl IntoView {
             <h1>{move || tr(lang.get(), "Buka Tepat", "Unlock Tepat")}</h1>
             {move || match step.get() {
                 Step::Pin => view! { <PinForm step=step/> }.into_any(),
-                Step::Password => view! { <PasswordForm step=step/> }.into_any(),
                 Step::NewPin(s, p) => view! { <NewPin session=s password=p/> }.into_any(),
-                Step::Forget(n) => view! { <Forget step=step waiting=n/> }.into_any(),
+                // Rarely needed: in a module of its own, fetched on first use.
+                Step::Password | Step::Forget(_) => Suspend::new(async move {
+                    crate::lazy::recover_view(step)
+                        .await
+                        .unwrap_or_else(|_| crate::lazy::load_failed())
+                })
+                .into_any(),
             }}
         </section>
     }
@@ -105,6 +110,14 @@ fn PinForm(step: RwSignal<Step>) -> impl IntoView {
         <p><button type="button" class="secondary" id="forgot-pin" on:click=forget>
             {move || tr(lang.get(), "Lupa PIN?", "Forgot the PIN?")}
         </button></p>
+    }
+}
+
+/// The password or the "Lupa PIN?" form, as `step` says.
+pub fn rare_step(step: RwSignal<Step>) -> AnyView {
+    match step.get_untracked() {
+        Step::Forget(n) => view! { <Forget step=step waiting=n/> }.into_any(),
+        _ => view! { <PasswordForm step=step/> }.into_any(),
     }
 }
 
