@@ -105,8 +105,16 @@ split_fn! { cek_nik;
     }
 }
 
+split_fn! { recover;
+    /// The unlock screen's rare forms: the account's password after too many wrong
+    /// PINs, and "Lupa PIN?" (with the sign-out that keeps the sealed outbox).
+    pub fn recover_view(step: RwSignal<crate::routes::unlock::Step>) -> AnyView {
+        crate::routes::unlock::rare_step(step)
+    }
+}
+
 /// What a route shows when its module could not be loaded.
-fn load_failed() -> AnyView {
+pub fn load_failed() -> AnyView {
     let lang = use_lang();
     view! {
         <section class="card" role="alert">

@@ -68,13 +68,10 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Router>
+            <routes::title::ScreenTitle/>
             <header class="bar">
                 <a class="brand" href="/">"Tepat"</a>
-                <nav class="tabs">
-                    <a href="/tugas">{move || tr(lang.get(), "Tugas", "Worklist")}</a>
-                    <a href="/kotak-keluar">{move || tr(lang.get(), "Kotak Keluar", "Outbox")}</a>
-                    <a href="/cek-nik">{move || tr(lang.get(), "Cek NIK", "NIK")}</a>
-                </nav>
+                <routes::title::Tabs/>
                 <LangSwitch/>
             </header>
             <update::UpdateBanner/>

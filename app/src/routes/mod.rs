@@ -8,6 +8,7 @@ pub mod nik;
 pub mod outbox;
 pub mod score;
 pub mod sign_in;
+pub mod title;
 pub mod uji_petik;
 pub mod unlock;
 pub mod worklist;

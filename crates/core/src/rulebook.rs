@@ -647,6 +647,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_ground_check_asks_36_key_variables() {
+        let rb = Rulebook::builtin();
+        let keys: Vec<&str> = rb.key_variables().map(|v| v.id.as_str()).collect();
+        assert_eq!(keys.len(), 36, "{keys:?}");
+        // Every variable the ranking model reads from the housing and asset blocks is key.
+        for id in ["302", "303", "307b", "310", "502b", "502n", "504b", "506"] {
+            assert!(keys.contains(&id), "{id} in {keys:?}");
+        }
+        // Program receipt and the long health blocks are in the full questionnaire only.
+        for id in ["501a", "430", "431a", "disabilitas_seeing", "gps"] {
+            assert!(!keys.contains(&id), "{id} in {keys:?}");
+        }
+    }
+
+    #[test]
     fn builtin_loads() {
         let rb = Rulebook::builtin();
         assert!(rb.variables().len() > 80);

@@ -501,6 +501,45 @@ impl Form {
         })
     }
 
+    /// The core's errors on `event`, an event made of the input so far with stand-ins
+    /// for what is missing (at the paths `stand_ins`): what the complete form would be
+    /// refused for too, so that every error shows in one round. Findings at the
+    /// stand-ins' paths and at the note (the form reports those itself) are left out.
+    pub fn errors_so_far(&self, event: Event, stand_ins: &[&str]) -> Vec<Finding> {
+        let Some(now) = today() else {
+            return Vec::new();
+        };
+        let fam = self.fam.get_value();
+        let req = request(
+            &fam,
+            new_id(),
+            "-",
+            js_sys::Date::new_0().to_iso_string().into(),
+            "-",
+            event,
+        );
+        let refused = self.data.rulebook.with_untracked(|rb| {
+            self.regions.table.with_untracked(|table| {
+                let (rb, table) = (rb.as_deref()?, table.as_ref()?);
+                let ctx = EventContext::new(ValidationContext {
+                    rulebook: rb,
+                    regions: table,
+                    today: now,
+                });
+                apply(&fam, &req, &ctx).err()
+            })
+        });
+        refused
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| {
+                f.is_error()
+                    && !under(&f.path, "reason")
+                    && !stand_ins.iter().any(|p| under(&f.path, p))
+            })
+            .collect()
+    }
+
     /// Builds the event with `build`, lets the core decide, and queues a valid request.
     /// `remap` names a new member's index and the form prefix of its fields.
     pub fn submit(
@@ -696,7 +735,8 @@ pub fn EventDate(
     }
 }
 
-/// A `<select>` of the family's active members, with an empty first choice.
+/// A `<select>` of the family's active members, with an empty first choice; without
+/// the member chosen in `except` (the one who leaves cannot become the new head).
 #[component]
 pub fn MemberSelect(
     form: Form,
@@ -704,12 +744,20 @@ pub fn MemberSelect(
     value: RwSignal<String>,
     empty: (&'static str, &'static str),
     field: &'static str,
+    #[prop(optional)] except: Option<RwSignal<String>>,
 ) -> impl IntoView {
-    let options = form
-        .members()
-        .into_iter()
-        .map(|(i, name)| view! { <option value=i.to_string()>{name}</option> })
-        .collect_view();
+    let options = move || {
+        let left = except.map(|e| e.get()).unwrap_or_default();
+        form.members()
+            .into_iter()
+            .filter(|(i, _)| i.to_string() != left)
+            .map(|(i, name)| {
+                let v = i.to_string();
+                let selected = v == value.get_untracked();
+                view! { <option value=v selected=selected>{name}</option> }
+            })
+            .collect_view()
+    };
     view! {
         <select id=id bind:value=value aria-describedby=msg_id(field)>
             <option value="">{tx(empty.0, empty.1)}</option>
