@@ -11,6 +11,7 @@ use crate::state::{AppState, MAX_BODY_BYTES};
 
 pub mod auth;
 pub mod basic;
+pub mod console;
 pub mod evidence;
 pub mod queue;
 pub mod review;
@@ -28,6 +29,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(review::router())
         .merge(queue::router())
         .merge(evidence::router())
+        .merge(console::router())
         .merge(transfer::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
