@@ -7,7 +7,8 @@
 //! offline). The sign-in, unlock, worklist and outbox screens stay in the shell (the
 //! list reads its small sealed rows, the outbox its items' summaries); the families'
 //! reading and writing (`sync`), the rulebook compiler and the screens of one family
-//! (Keluarga, Uji Petik, Cek NIK) do not.
+//! (Keluarga, Uji Petik, Cek NIK) do not, nor do the console's screens (the review
+//! queue and the other roles' homes).
 //!
 //! Without the feature (the app's wasm tests) the same functions are
 //! plain `async fn`s, so every caller is written once.
@@ -158,6 +159,20 @@ pub fn uji_petik() -> Lazy<UjiPetikRoute> {
 }
 
 pub fn nik() -> Lazy<NikRoute> {
+    Lazy::new()
+}
+
+split_fn! { console;
+    fn console_view() -> AnyView {
+        view! { <crate::routes::console::ConsoleScreen/> }.into_any()
+    }
+}
+
+lazy_route!(ConsoleRoute, console_view);
+
+/// The console's routes (every role but the facilitator): one module, one route view
+/// that shows the screen of the path.
+pub fn console() -> Lazy<ConsoleRoute> {
     Lazy::new()
 }
 

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod device;
 pub mod draft;
 pub mod draft_store;
+pub mod evidence;
 pub mod history;
 pub mod i18n;
 pub mod lazy;
@@ -86,6 +87,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keluarga/:kk") view=lazy::household()/>
                     <Route path=path!("/keluarga/:kk/uji-petik") view=lazy::uji_petik()/>
                     <Route path=path!("/cek-nik") view=lazy::nik()/>
+                    <Route path=path!("/konsol") view=lazy::console()/>
+                    <Route path=path!("/antrean") view=lazy::console()/>
+                    <Route path=path!("/antrean/:id") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

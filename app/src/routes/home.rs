@@ -35,6 +35,10 @@ pub fn Home() -> impl IntoView {
         }
         .into_any(),
         AuthState::Locked => view! { <Unlock/> }.into_any(),
+        // Every role but the facilitator has its own home, in the console.
+        AuthState::Unlocked(u) if u.session.user.role != "facilitator" => {
+            view! { <leptos_router::components::Redirect path="/konsol"/> }.into_any()
+        }
         AuthState::Unlocked(u) => view! { <Dashboard unlocked=u/> }.into_any(),
     }
     }

@@ -1,5 +1,6 @@
 //! One screen per file.
 
+pub mod console;
 pub mod events;
 pub mod history;
 pub mod home;

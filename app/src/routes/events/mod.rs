@@ -14,6 +14,7 @@ pub mod member;
 pub mod merge;
 pub mod move_out;
 pub mod not_found;
+pub mod photo;
 pub mod questions;
 pub mod split;
 
@@ -414,6 +415,8 @@ pub struct Form {
     confirmed: RwSignal<Vec<String>>,
     notice: RwSignal<Option<((&'static str, &'static str), bool)>>,
     pub reason: RwSignal<String>,
+    /// The photo evidence taken in the form (its id on the device).
+    pub photo: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     kind: EventKind,
 }
@@ -432,6 +435,7 @@ impl Form {
             confirmed: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             reason: RwSignal::new(String::new()),
+            photo: RwSignal::new(None),
             busy: RwSignal::new(false),
             kind,
         }
@@ -584,7 +588,7 @@ impl Form {
             return;
         };
         let Some(now) = today() else { return };
-        let req = request(
+        let mut req = request(
             &fam,
             new_id(),
             &u.session.user.username,
@@ -592,6 +596,7 @@ impl Form {
             &self.reason.get_untracked(),
             event,
         );
+        req.evidence = photo::evidence(self.photo.get_untracked());
         let confirmed = self.confirmed.get_untracked();
         let decided = self.data.rulebook.with_untracked(|rb| {
             self.regions.table.with_untracked(|table| {
@@ -800,6 +805,7 @@ pub fn Footer(form: Form, fields: &'static [&'static str]) -> impl IntoView {
     let id = format!("{}-reason", form.kind.name());
     let id2 = id.clone();
     view! {
+        <photo::EventPhoto form=form/>
         <label for=id>{tx("Keterangan", "Note")}</label>
         <input id=id2 type="text" bind:value=form.reason aria-describedby=msg_id("reason")/>
         <Beside form=form field="reason"/>
