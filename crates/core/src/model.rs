@@ -479,7 +479,7 @@ pub struct Keluarga {
     /// Record version: 1 for the first accepted version, +1 per accepted change.
     #[serde(default)]
     pub version: u32,
-    /// The rulebook version this record was last validated with (e.g. `regsosek2022-1`).
+    /// The rulebook version this record was last validated with (e.g. `regsosek2022-2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rulebook_version: Option<String>,
     /// Lifecycle status of the family.
