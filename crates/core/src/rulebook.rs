@@ -590,6 +590,16 @@ impl Rulebook {
         self.source.variables.iter().find(|v| v.id == id)
     }
 
+    /// The variable that asks the model's field `field` (`relationship`, `housing.floor`).
+    pub fn variable_of_field(&self, field: &str) -> Option<&Variable> {
+        self.source.variables.iter().find(|v| v.field == field)
+    }
+
+    /// The code list of the variable that asks `field`, if it is a code variable.
+    pub fn codes_of_field(&self, field: &str) -> Option<&[CodeLabel]> {
+        self.codes_of(self.variable_of_field(field)?)
+    }
+
     /// The code list of a code variable.
     pub fn codes_of(&self, variable: &Variable) -> Option<&[CodeLabel]> {
         variable

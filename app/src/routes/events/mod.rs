@@ -458,15 +458,14 @@ impl Form {
         })
     }
 
-    /// The rulebook's code list of variable `var` as `(code, label)`.
-    pub fn codes(&self, var: &str) -> Vec<(i64, String)> {
+    /// The rulebook's code list of the model field `field` as `(code, label)`.
+    pub fn codes(&self, field: &str) -> Vec<(i64, String)> {
         let l = self.lang.get_untracked();
         self.data.rulebook.with_untracked(|rb| {
             let Some(rb): Option<&Rulebook> = rb.as_deref() else {
                 return Vec::new();
             };
-            rb.variable(var)
-                .and_then(|v| rb.codes_of(v))
+            rb.codes_of_field(field)
                 .map(|codes| {
                     codes
                         .iter()
@@ -776,7 +775,8 @@ pub fn MemberSelect(
 pub fn CodeSelect(
     form: Form,
     #[prop(into)] id: String,
-    var: &'static str,
+    /// The model field whose code list is offered (`relationship`).
+    codes: &'static str,
     value: RwSignal<String>,
     #[prop(into)] field: String,
 ) -> impl IntoView {
@@ -784,7 +784,7 @@ pub fn CodeSelect(
     let options = move || {
         // Re-read when the language changes: labels are in both languages.
         lang.track();
-        form.codes(var)
+        form.codes(codes)
             .into_iter()
             .map(|(code, label)| view! { <option value=code.to_string() selected=move || value.get() == code.to_string()>{format!("{code} {label}")}</option> })
             .collect_view()

@@ -11,9 +11,6 @@ use super::evidence::Gps;
 use crate::draft::{self, field_id};
 use crate::i18n::{tr, use_lang};
 
-/// Text fields answered with digits although they are text (a number-pad keyboard).
-const NUMERIC_TEXT: &[&str] = &["address.rt", "address.rw", "housing.pln_customer_id"];
-
 /// The findings of one field, beside it.
 #[component]
 pub(super) fn FieldFindings(ctx: Ctx, key: String) -> impl IntoView {
@@ -94,7 +91,8 @@ pub(super) fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl I
         VarType::Flags => flag_boxes(input, codes),
         VarType::Date => date_input(input),
         VarType::Integer | VarType::Text => {
-            let numeric = ty == VarType::Integer || NUMERIC_TEXT.contains(&v.field.as_str());
+            let numeric = ty == VarType::Integer
+                || tepat_core::fields::DIGIT_FIELDS.contains(&v.field.as_str());
             text_input(input, numeric)
         }
     };
