@@ -8,6 +8,9 @@ use tepat_core::Lang;
 
 use crate::i18n::tr;
 
+pub mod console;
+pub mod evidence;
+
 /// Why a call to the server did not give the expected answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {

@@ -91,6 +91,24 @@ pub async fn derive_key(pin: &str, salt: &[u8], iterations: u32) -> Result<Crypt
     .map_err(|_| CryptoError::Failed)
 }
 
+/// The device's data key from its 32 raw bytes: AES-GCM-256, non-extractable. The raw
+/// bytes exist only sealed at rest (under the PIN's key and under the account's) and
+/// for a moment in memory while unlocking.
+pub async fn import_data_key(raw: &[u8]) -> Result<CryptoKey, CryptoError> {
+    let algo = Object::new();
+    Reflect::set(&algo, &"name".into(), &"AES-GCM".into()).map_err(|_| CryptoError::Failed)?;
+    wait(subtle()?.import_key_with_object(
+        "raw",
+        &Uint8Array::from(raw),
+        &algo,
+        false,
+        &usages(&["encrypt", "decrypt"]),
+    ))
+    .await?
+    .dyn_into()
+    .map_err(|_| CryptoError::Failed)
+}
+
 /// Encrypts `plain` under `key` with a fresh random IV.
 pub async fn seal(key: &CryptoKey, plain: &[u8]) -> Result<Sealed, CryptoError> {
     let iv = random_bytes(12)?;

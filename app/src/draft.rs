@@ -7,7 +7,7 @@
 //! is decided here. The only local check is that a number field holds a number (the
 //! model cannot hold anything else).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,6 +44,9 @@ pub struct Draft {
     pub photo: Option<String>,
     /// Warnings the facilitator confirmed, as `rule@path`.
     pub confirmed: Vec<String>,
+    /// Answers the facilitator checked and found right ("sesuai"), by field path.
+    #[serde(default)]
+    pub checked: BTreeSet<String>,
     /// Device time of the last change (RFC 3339).
     pub updated: String,
 }
@@ -147,6 +150,20 @@ impl Draft {
             && self.reason.trim().is_empty()
             && self.photo.is_none()
             && self.gps.is_none()
+            && self.checked.is_empty()
+    }
+
+    /// Marks the answer at `key` as checked and right: the recorded answer stands (a
+    /// correction typed before is dropped).
+    pub fn mark_right(&mut self, key: &str) {
+        self.values.remove(key);
+        self.invalid.remove(key);
+        self.checked.insert(key.to_owned());
+    }
+
+    /// Whether the answer at `key` was checked: found right, or corrected.
+    pub fn is_checked(&self, key: &str) -> bool {
+        self.checked.contains(key) || self.values.contains_key(key)
     }
 
     /// Records the text typed into field `key` of type `ty`. A value equal to the

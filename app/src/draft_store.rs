@@ -40,6 +40,14 @@ async fn open_db() -> Result<Database, StoreError> {
 
 /// Every draft on the device, by No. KK (empty when none or unreadable with this key).
 pub async fn all(key: &web_sys::CryptoKey) -> Result<BTreeMap<String, Draft>, StoreError> {
+    all_as(key).await
+}
+
+/// The part of each draft that `T` reads, by No. KK: the screens that only count the
+/// drafts or read their rulebook versions do not carry the whole draft's reader.
+pub async fn all_as<T: serde::de::DeserializeOwned>(
+    key: &web_sys::CryptoKey,
+) -> Result<BTreeMap<String, T>, StoreError> {
     let db = open_db().await?;
     let sealed: Option<Sealed> = {
         let tx = db.transaction(DRAFTS).build()?;

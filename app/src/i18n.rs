@@ -121,3 +121,32 @@ pub fn tx(id: &'static str, en: &'static str) -> impl IntoView + Copy {
     let lang = use_lang();
     move || tr(lang.get(), id, en)
 }
+
+/// A moment (RFC 3339) in the device's local time as people read it:
+/// `6 Des 2026 03.38 WIB`. The text itself when it is not a time.
+pub fn format_time(lang: Lang, rfc3339: &str) -> String {
+    use wasm_bindgen::JsValue;
+    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("day", "numeric"),
+        ("month", "short"),
+        ("year", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("timeZoneName", "short"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    let locale = match lang {
+        Lang::Id => "id-ID",
+        Lang::En => "en-GB",
+    };
+    String::from(date.to_locale_string(locale, &options))
+        .replace(',', "")
+        .replace(" pukul ", " ")
+        .replace(" at ", " ")
+}

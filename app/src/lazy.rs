@@ -7,7 +7,8 @@
 //! offline). The sign-in, unlock and worklist screens and the outbox's sync stay in
 //! the shell (the list reads its small sealed rows, the outbox its items' summaries);
 //! the families' reading and writing (`sync`), the rulebook compiler, the outbox
-//! screen and the screens of one family (Keluarga, Uji Petik, Cek NIK) do not.
+//! screen and the screens of one family (Keluarga, Uji Petik, Cek NIK) do not, nor do
+//! the console's screens (the review queue and the other roles' homes).
 //!
 //! Without the feature (the app's wasm tests) the same functions are
 //! plain `async fn`s, so every caller is written once.
@@ -138,8 +139,16 @@ split_fn! { cek_nik;
     }
 }
 
+split_fn! { recover;
+    /// The unlock screen's rare forms: the account's password after too many wrong
+    /// PINs, and "Lupa PIN?" (with the sign-out that keeps the sealed outbox).
+    pub fn recover_view(step: RwSignal<crate::routes::unlock::Step>) -> AnyView {
+        crate::routes::unlock::rare_step(step)
+    }
+}
+
 /// What a route shows when its module could not be loaded.
-fn load_failed() -> AnyView {
+pub fn load_failed() -> AnyView {
     let lang = use_lang();
     view! {
         <section class="card" role="alert">
@@ -188,6 +197,20 @@ pub fn nik() -> Lazy<NikRoute> {
 }
 
 pub fn outbox() -> Lazy<OutboxRoute> {
+    Lazy::new()
+}
+
+split_fn! { console;
+    fn console_view() -> AnyView {
+        view! { <crate::routes::console::ConsoleScreen/> }.into_any()
+    }
+}
+
+lazy_route!(ConsoleRoute, console_view);
+
+/// The console's routes (every role but the facilitator): one module, one route view
+/// that shows the screen of the path.
+pub fn console() -> Lazy<ConsoleRoute> {
     Lazy::new()
 }
 

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod device;
 pub mod draft;
 pub mod draft_store;
+pub mod evidence;
 pub mod history;
 pub mod i18n;
 pub mod lazy;
@@ -70,13 +71,10 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Router>
+            <routes::title::ScreenTitle/>
             <header class="bar">
                 <a class="brand" href="/">"Tepat"</a>
-                <nav class="tabs">
-                    <a href="/tugas">{move || tr(lang.get(), "Tugas", "Worklist")}</a>
-                    <a href="/kotak-keluar">{move || tr(lang.get(), "Kotak Keluar", "Outbox")}</a>
-                    <a href="/cek-nik">{move || tr(lang.get(), "Cek NIK", "NIK")}</a>
-                </nav>
+                <routes::title::Tabs/>
                 <LangSwitch/>
             </header>
             <update::UpdateBanner/>
@@ -91,6 +89,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keluarga/:kk") view=lazy::household()/>
                     <Route path=path!("/keluarga/:kk/uji-petik") view=lazy::uji_petik()/>
                     <Route path=path!("/cek-nik") view=lazy::nik()/>
+                    <Route path=path!("/konsol") view=lazy::console()/>
+                    <Route path=path!("/antrean") view=lazy::console()/>
+                    <Route path=path!("/antrean/:id") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

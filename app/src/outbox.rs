@@ -266,7 +266,12 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
         if requests.is_empty() {
             continue;
         }
-        let results = match api::push(&unlocked.session.token, version, &bodies).await {
+        // The photos the changes name go first: a change never arrives without them.
+        let pushed = match crate::evidence::upload_photos(&unlocked.session.token, &bodies).await {
+            Ok(()) => api::push(&unlocked.session.token, version, &bodies).await,
+            Err(e) => Err(e),
+        };
+        let results = match pushed {
             Ok(r) => r,
             Err(ApiError::Server { status: 403, .. }) => {
                 // Not this account's to send (its role, or a family outside its area).

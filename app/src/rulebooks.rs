@@ -114,8 +114,14 @@ pub async fn put(version: &str, json: String, current: bool) -> Result<(), Store
 /// The versions the device's drafts and outbox items still need. A draft without a
 /// version needs the current one, which is always kept.
 pub async fn needed(key: &web_sys::CryptoKey) -> Result<BTreeSet<String>, StoreError> {
+    /// What a draft says about its rulebook.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        #[serde(default)]
+        rulebook_version: Option<String>,
+    }
     let mut needed = outbox::rulebook_versions().await?;
-    for draft in draft_store::all(key).await?.values() {
+    for draft in draft_store::all_as::<Version>(key).await?.values() {
         if let Some(v) = &draft.rulebook_version {
             needed.insert(v.clone());
         }

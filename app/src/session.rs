@@ -1,8 +1,20 @@
-//! Sign-in state: a server session sealed on the device under a key derived from a local PIN.
+//! Sign-in state: a server session sealed on the device under a data key that the
+//! local PIN opens.
 //!
-//! The vault (`kv/vault` in the cache database) holds the PBKDF2 salt and iteration count
-//! and the AES-GCM-sealed session. Unlocking derives the key from the PIN and opens the
-//! session; the key stays in memory only, and a wrong PIN opens nothing.
+//! The vault (`kv/vault` in the cache database) holds the session and everything else
+//! on the device sealed under one random **data key** (AES-GCM-256). The data key is
+//! kept twice, sealed: under a key derived from the PIN (PBKDF2-SHA-256, salt and
+//! iteration count in the vault), and under a key derived from the account's username
+//! and password (the recovery). The keys stay in memory only; a wrong PIN opens
+//! nothing.
+//!
+//! **Wrong PINs.** Each wrong PIN is counted in the vault. From the second on, the next
+//! try waits ([`pin_wait_ms`]: 1 s, 2 s, 4 s…); after [`PIN_TRIES`] (5) wrong PINs the
+//! PIN is no longer accepted: the account's password must be checked again at the server,
+//! then it opens the data key and a new PIN is set. **Lupa PIN?** signs out without the
+//! PIN: the cache is deleted, but the outbox and the drafts stay sealed on the device,
+//! and the recovery is kept (`kv/kept_key`), so the same account signing in again opens
+//! them. No unsent work is wiped by a forgotten PIN.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,8 +26,23 @@ use crate::crypto::{self, CryptoError, PBKDF2_ITERATIONS, Sealed};
 use crate::store::{self, StoreError};
 
 const VAULT_KEY: &str = "vault";
+/// The recovery of the data key kept through "Lupa PIN?".
+const KEPT_KEY: &str = "kept_key";
 /// The shortest PIN accepted.
 pub const PIN_MIN_LEN: usize = 6;
+/// Wrong PINs after which only the account's password (checked at the server) opens
+/// the device.
+pub const PIN_TRIES: u32 = 5;
+
+/// How long the next PIN try waits after `failures` wrong PINs (ms): none after the
+/// first, then 1 s, 2 s, 4 s, doubling.
+pub fn pin_wait_ms(failures: u32) -> f64 {
+    if failures < 2 {
+        0.0
+    } else {
+        1000.0 * f64::from(1u32 << (failures - 2).min(10))
+    }
+}
 
 /// The session as kept on the device (always sealed at rest).
 pub type Session = LoginResponse;
@@ -25,7 +52,28 @@ struct Vault {
     #[serde(with = "serde_bytes")]
     salt: Vec<u8>,
     iterations: u32,
+    /// The session, sealed under the data key.
     session: Sealed,
+    /// The data key's raw bytes sealed under the PIN's key. Absent in a vault made
+    /// before the data key: the PIN's key is then the data key itself.
+    #[serde(default)]
+    data_key: Option<Sealed>,
+    #[serde(default)]
+    recovery: Option<Recovery>,
+    /// Wrong PINs since the last unlock, and when the last one was (ms, device clock).
+    #[serde(default)]
+    failures: u32,
+    #[serde(default)]
+    failed_at: f64,
+}
+
+/// The data key sealed under a key derived from the account's username and password.
+#[derive(Clone, Serialize, Deserialize)]
+struct Recovery {
+    #[serde(with = "serde_bytes")]
+    salt: Vec<u8>,
+    iterations: u32,
+    data_key: Sealed,
 }
 
 /// The unlocked app: the session and the data key.
@@ -63,6 +111,15 @@ pub enum AuthError {
     PinFormat,
     /// The two PIN entries differ.
     PinMismatch,
+    /// A wrong PIN; this many tries are left before the password is needed.
+    WrongPinLeft(u32),
+    /// Too many wrong PINs in a row: wait this many seconds.
+    Wait(u32),
+    /// [`PIN_TRIES`] wrong PINs: the account's password must open the device.
+    PasswordNeeded,
+    /// The account and password were accepted by the server but do not open the data
+    /// on this device (another account's, or the password changed since the PIN was set).
+    NotThisDevice,
 }
 
 impl AuthError {
@@ -93,6 +150,34 @@ impl AuthError {
             AuthError::PinMismatch => {
                 tr(lang, "Kedua PIN tidak sama.", "The two PINs differ.").to_owned()
             }
+            AuthError::WrongPinLeft(left) => match lang {
+                tepat_core::Lang::Id => format!(
+                    "PIN salah. Sisa {left} kali percobaan; setelah itu kata sandi akun diminta."
+                ),
+                tepat_core::Lang::En => format!(
+                    "Wrong PIN. {left} tries left; after that the account password is needed."
+                ),
+            },
+            AuthError::Wait(secs) => match lang {
+                tepat_core::Lang::Id => {
+                    format!("Terlalu banyak PIN salah. Coba lagi dalam {secs} detik.")
+                }
+                tepat_core::Lang::En => {
+                    format!("Too many wrong PINs. Try again in {secs} seconds.")
+                }
+            },
+            AuthError::PasswordNeeded => tr(
+                lang,
+                "PIN salah 5 kali. Masukkan nama pengguna dan kata sandi akun; keduanya diperiksa di server.",
+                "Wrong PIN 5 times. Enter the account's username and password; the server checks them.",
+            )
+            .to_owned(),
+            AuthError::NotThisDevice => tr(
+                lang,
+                "Akun ini tidak dapat membuka data di perangkat ini (akun lain, atau kata sandi sudah diganti sejak PIN dibuat).",
+                "This account cannot open the data on this device (another account, or the password changed since the PIN was set).",
+            )
+            .to_owned(),
         }
     }
 }
@@ -133,50 +218,214 @@ pub async fn sign_in(username: &str, password: &str) -> Result<Session, AuthErro
     api::login(username, password).await.map_err(AuthError::Api)
 }
 
-/// Step 2: seals the session under a new PIN and unlocks.
+/// The secret of the recovery key: the account's username and password.
+fn account_secret(username: &str, password: &str) -> String {
+    format!("{username}\n{password}")
+}
+
+/// The data key's raw bytes from a recovery, with the account's secret.
+async fn open_recovery(r: &Recovery, secret: &str) -> Option<Vec<u8>> {
+    let key = crypto::derive_key(secret, &r.salt, r.iterations)
+        .await
+        .ok()?;
+    crypto::open(&key, &r.data_key).await.ok()
+}
+
+/// The data key already on the device for this account: in the vault (the PIN was
+/// forgotten or tried too often) or kept through "Lupa PIN?".
+async fn recover(secret: &str) -> Option<Vec<u8>> {
+    if let Ok(Some(v)) = store::cache_get::<Vault>(VAULT_KEY).await
+        && let Some(r) = &v.recovery
+        && let Some(raw) = open_recovery(r, secret).await
+    {
+        return Some(raw);
+    }
+    let kept = store::cache_get::<Recovery>(KEPT_KEY)
+        .await
+        .ok()
+        .flatten()?;
+    open_recovery(&kept, secret).await
+}
+
+/// Step 2: seals the session under a new PIN and unlocks. The account's password
+/// (just checked by the server) opens the data key this account left on the device,
+/// so its outbox and drafts open again; else a new data key is made.
 pub async fn set_pin(
     auth: Auth,
     session: Session,
+    password: &str,
     pin: &str,
     confirm: &str,
 ) -> Result<(), AuthError> {
     check_new_pin(pin, confirm)?;
-    let salt = crypto::random_bytes(16).map_err(AuthError::Crypto)?;
-    let key = crypto::derive_key(pin, &salt, PBKDF2_ITERATIONS)
+    let secret = account_secret(&session.user.username, password);
+    let raw = match recover(&secret).await {
+        Some(raw) => raw,
+        None => crypto::random_bytes(32).map_err(AuthError::Crypto)?,
+    };
+    let key = crypto::import_data_key(&raw)
         .await
         .map_err(AuthError::Crypto)?;
-    let sealed = crypto::seal_json(&key, &session)
+    let salt = crypto::random_bytes(16).map_err(AuthError::Crypto)?;
+    let pin_key = crypto::derive_key(pin, &salt, PBKDF2_ITERATIONS)
+        .await
+        .map_err(AuthError::Crypto)?;
+    let recovery_salt = crypto::random_bytes(16).map_err(AuthError::Crypto)?;
+    let account_key = crypto::derive_key(&secret, &recovery_salt, PBKDF2_ITERATIONS)
         .await
         .map_err(AuthError::Crypto)?;
     let vault = Vault {
         salt,
         iterations: PBKDF2_ITERATIONS,
-        session: sealed,
+        session: crypto::seal_json(&key, &session)
+            .await
+            .map_err(AuthError::Crypto)?,
+        data_key: Some(
+            crypto::seal(&pin_key, &raw)
+                .await
+                .map_err(AuthError::Crypto)?,
+        ),
+        recovery: Some(Recovery {
+            salt: recovery_salt,
+            iterations: PBKDF2_ITERATIONS,
+            data_key: crypto::seal(&account_key, &raw)
+                .await
+                .map_err(AuthError::Crypto)?,
+        }),
+        failures: 0,
+        failed_at: 0.0,
     };
     store::cache_put(VAULT_KEY, &vault)
         .await
         .map_err(AuthError::Store)?;
+    // The kept recovery is in the vault now (or was another account's: it stays).
+    if recover_kept_is(&secret).await {
+        let _ = store::cache_delete(KEPT_KEY).await;
+    }
     auth.set(AuthState::Unlocked(Unlocked { session, key }));
     Ok(())
 }
 
-/// Opens the vault with a PIN; works offline.
+async fn recover_kept_is(secret: &str) -> bool {
+    match store::cache_get::<Recovery>(KEPT_KEY).await {
+        Ok(Some(kept)) => open_recovery(&kept, secret).await.is_some(),
+        _ => false,
+    }
+}
+
+/// Wrong PINs so far, and the milliseconds until the next try.
+pub async fn pin_state() -> (u32, f64) {
+    match store::cache_get::<Vault>(VAULT_KEY).await {
+        Ok(Some(v)) => {
+            let left = v.failed_at + pin_wait_ms(v.failures) - js_sys::Date::now();
+            (v.failures, left.max(0.0))
+        }
+        _ => (0, 0.0),
+    }
+}
+
+/// Opens the vault with a PIN; works offline. Wrong PINs are counted and slowed, and
+/// after [`PIN_TRIES`] only [`check_password`] helps.
 pub async fn unlock(auth: Auth, pin: &str) -> Result<(), AuthError> {
-    let vault = store::cache_get::<Vault>(VAULT_KEY)
+    let mut vault = store::cache_get::<Vault>(VAULT_KEY)
         .await
         .map_err(AuthError::Store)?
         .ok_or(AuthError::WrongPin)?;
-    let key = crypto::derive_key(pin, &vault.salt, vault.iterations)
+    if vault.failures >= PIN_TRIES {
+        return Err(AuthError::PasswordNeeded);
+    }
+    let left = vault.failed_at + pin_wait_ms(vault.failures) - js_sys::Date::now();
+    if left > 0.0 {
+        return Err(AuthError::Wait((left / 1000.0).ceil() as u32));
+    }
+    let pin_key = crypto::derive_key(pin, &vault.salt, vault.iterations)
         .await
         .map_err(AuthError::Crypto)?;
-    let session: Session = crypto::open_json(&key, &vault.session)
+    let key = match &vault.data_key {
+        None => Ok(pin_key),
+        Some(sealed) => match crypto::open(&pin_key, sealed).await {
+            Ok(raw) => crypto::import_data_key(&raw).await,
+            Err(e) => Err(e),
+        },
+    };
+    let opened = match key {
+        Ok(key) => crypto::open_json::<Session>(&key, &vault.session)
+            .await
+            .map(|s| (s, key)),
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok((session, key)) => {
+            if vault.failures > 0 {
+                vault.failures = 0;
+                vault.failed_at = 0.0;
+                let _ = store::cache_put(VAULT_KEY, &vault).await;
+            }
+            auth.set(AuthState::Unlocked(Unlocked { session, key }));
+            Ok(())
+        }
+        Err(CryptoError::WrongKey) => {
+            vault.failures += 1;
+            vault.failed_at = js_sys::Date::now();
+            store::cache_put(VAULT_KEY, &vault)
+                .await
+                .map_err(AuthError::Store)?;
+            Err(if vault.failures >= PIN_TRIES {
+                AuthError::PasswordNeeded
+            } else {
+                AuthError::WrongPinLeft(PIN_TRIES - vault.failures)
+            })
+        }
+        Err(other) => Err(AuthError::Crypto(other)),
+    }
+}
+
+/// After too many wrong PINs: the server checks the account, and its password must
+/// open this device's data key. The session then waits for a new PIN ([`set_pin`]).
+pub async fn check_password(username: &str, password: &str) -> Result<Session, AuthError> {
+    let session = sign_in(username, password).await?;
+    let secret = account_secret(&session.user.username, password);
+    let vault = store::cache_get::<Vault>(VAULT_KEY)
         .await
-        .map_err(|e| match e {
-            CryptoError::WrongKey => AuthError::WrongPin,
-            other => AuthError::Crypto(other),
-        })?;
-    auth.set(AuthState::Unlocked(Unlocked { session, key }));
+        .map_err(AuthError::Store)?;
+    let opens = match vault.as_ref().and_then(|v| v.recovery.as_ref()) {
+        Some(r) => open_recovery(r, &secret).await.is_some(),
+        None => false,
+    };
+    if !opens {
+        let _ = api::logout(&session.token).await;
+        return Err(AuthError::NotThisDevice);
+    }
+    Ok(session)
+}
+
+/// "Lupa PIN?": signs out without the PIN. The cache goes (the server can give it
+/// again); the outbox and the drafts stay sealed, and the recovery of their key is
+/// kept for the same account's next sign-in.
+pub async fn forget_pin(auth: Auth) -> Result<(), AuthError> {
+    let recovery = store::cache_get::<Vault>(VAULT_KEY)
+        .await
+        .map_err(AuthError::Store)?
+        .and_then(|v| v.recovery);
+    let kept = match recovery {
+        Some(r) => Some(r),
+        None => store::cache_get::<Recovery>(KEPT_KEY)
+            .await
+            .map_err(AuthError::Store)?,
+    };
+    store::wipe_cache().await.map_err(AuthError::Store)?;
+    if let Some(r) = kept {
+        store::cache_put(KEPT_KEY, &r)
+            .await
+            .map_err(AuthError::Store)?;
+    }
+    auth.set(AuthState::SignedOut);
     Ok(())
+}
+
+/// Items waiting in the outbox (readable or not without the PIN).
+pub async fn outbox_waiting() -> u32 {
+    store::outbox_count().await.unwrap_or(0)
 }
 
 /// Forgets the key; the data stays sealed on the device.
@@ -190,7 +439,9 @@ pub async fn unsynced(auth: Auth) -> Result<u32, AuthError> {
     let mut n = store::outbox_count().await.map_err(AuthError::Store)?;
     if let AuthState::Unlocked(u) = auth.get_untracked() {
         // Drafts that cannot be opened with this key are not this user's work.
-        let drafts = crate::draft_store::all(&u.key).await.unwrap_or_default();
+        let drafts = crate::draft_store::all_as::<serde::de::IgnoredAny>(&u.key)
+            .await
+            .unwrap_or_default();
         n = n.saturating_add(u32::try_from(drafts.len()).unwrap_or(u32::MAX));
     }
     Ok(n)

@@ -197,6 +197,13 @@ pub async fn cache_delete(key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Deletes the cache database only ("Lupa PIN?"): the outbox and the drafts stay,
+/// sealed, for the same account's next sign-in.
+pub async fn wipe_cache() -> Result<(), StoreError> {
+    Database::delete_by_name(CACHE_DB)?.await?;
+    Ok(())
+}
+
 /// Deletes every Tepat database on the device (sign-out, after the outbox is empty).
 pub async fn wipe_all() -> Result<(), StoreError> {
     for name in [CACHE_DB, OUTBOX_DB, crate::draft_store::DRAFTS_DB] {

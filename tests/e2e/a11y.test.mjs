@@ -95,3 +95,53 @@ test("household (score preview) and Uji Petik (with a finding shown): no WCAG 2 
   assert.deepEqual(await wcag(), [], "uji petik");
   await context.close();
 });
+
+test("the active tab is marked, focus rings are not clipped, and the title names the screen", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await page.goto("/masuk");
+  await page.waitForFunction(() => document.title === "Masuk — Tepat");
+  await signIn(page, { pin: PIN, worklist: false });
+  assert.equal(await page.title(), "Beranda — Tepat");
+  assert.equal(await page.locator('nav.tabs a[aria-current="page"]').count(), 0, "no tab is the home screen");
+
+  const current = () => page.locator('nav.tabs a[aria-current="page"]').allInnerTexts();
+  await page.getByRole("link", { name: "Tugas", exact: true }).click();
+  await page.waitForFunction(() => document.title === "Daftar Tugas — Tepat");
+  assert.deepEqual(await current(), ["Tugas"]);
+  await page.getByRole("link", { name: "Kotak Keluar", exact: true }).click();
+  await page.waitForFunction(() => document.title === "Kotak Keluar — Tepat");
+  assert.deepEqual(await current(), ["Kotak Keluar"]);
+  await page.getByRole("link", { name: "Cek NIK", exact: true }).click();
+  await page.waitForFunction(() => document.title === "Cek NIK — Tepat");
+  assert.deepEqual(await current(), ["Cek NIK"]);
+
+  // A tapped tab shows no focus ring (no stray bar); from the keyboard the ring is drawn
+  // inside the tab, so the scrolling tab bar cannot clip it.
+  const ring = () => page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return { tag: document.activeElement.tagName, style: s.outlineStyle, offset: s.outlineOffset };
+  });
+  const tapped = await ring();
+  assert.equal(tapped.tag, "A");
+  assert.equal(tapped.style, "none", "no focus ring after a tap");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Tab");
+  const keyed = await ring();
+  assert.equal(keyed.tag, "A");
+  assert.notEqual(keyed.style, "none", "a focus ring from the keyboard");
+  assert.ok(parseFloat(keyed.offset) < 0, `ring inside the tab (offset ${keyed.offset})`);
+
+  // A family's screens.
+  await page.getByRole("link", { name: "Tugas", exact: true }).click();
+  await page.locator("a.row").first().click();
+  await page.waitForFunction(() => document.title === "Keluarga — Tepat");
+  await page.locator('[data-field="uji-petik"]').click();
+  await page.waitForFunction(() => document.title === "Uji Petik — Tepat");
+
+  // Locked, every screen is the unlock screen.
+  await page.reload();
+  await page.getByRole("heading", { name: "Buka Tepat" }).waitFor();
+  await page.waitForFunction(() => document.title === "Buka Tepat — Tepat");
+  await context.close();
+});

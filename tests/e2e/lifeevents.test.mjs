@@ -109,6 +109,10 @@ test("a birth: refused for its relationship in Indonesian, fixed, synced to the 
   // Recorded as the head's spouse: the core refuses a newborn in that relationship.
   await page.getByLabel("Hubungan dengan kepala keluarga").selectOption("2");
   await answerQuestions(form);
+  // A newborn is not asked about chronic illness (the rulebook's relevance); the
+  // health insurance (JKN) is asked.
+  assert.equal(await form.locator('[data-var="430"]').count(), 0, "430 not asked of a newborn");
+  assert.equal(await form.locator('[data-var="431a"]').count(), 1, "431a asked of a newborn");
   await page.getByLabel("Keterangan").fill("uji e2e kelahiran");
   await page.getByRole("button", { name: "Simpan ke Kotak Keluar" }).click();
   const finding = page.locator('#f-event-anggota-relationship-msg [data-rule="event.birth_relationship"]');
@@ -128,10 +132,12 @@ test("a birth: refused for its relationship in Indonesian, fixed, synced to the 
   assert.ok(stored, "the review queue holds the birth with its NIK");
   assert.equal(stored.request.event.anggota.name, "Bayi Uji Tepat");
   assert.equal(stored.request.event.anggota.relationship, 3);
-  // The rulebook's questions for a baby were asked and answered (427 status gizi, 430, 431a).
-  for (const f of ["child_nutrition", "chronic_illness", "jkn"]) {
+  // The rulebook's questions for a baby were asked and answered (427 status gizi, 431a),
+  // and no chronic illness was demanded.
+  for (const f of ["child_nutrition", "jkn"]) {
     assert.ok(stored.request.event.anggota[f] != null, `${f} answered`);
   }
+  assert.equal(stored.request.event.anggota.chronic_illness ?? null, null, "no chronic illness for a newborn");
   assert.equal(stored.submitted_by, "pendamping1");
 
   // The outbox page shows the storage estimate and persistence.
@@ -207,6 +213,43 @@ test("a move out: the head leaving needs a new head (Indonesian, then English), 
   assert.equal(ev.nik, head.nik);
   assert.equal(ev.new_head, heir.nik);
   assert.deepEqual(ev.destination, { kind: "domestic", region: addr.district });
+  await context.close();
+});
+
+test("a death: every error in one round, worded as a death, and the dead head not offered as the new head", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await signIn(page, { pin: PIN });
+  // Nothing is saved here: any household with a head and another member will do.
+  const [, , target] = await households(page);
+  assert.ok(target, "a third household for the death");
+  const head = target.members.find((a) => a.relationship === 1);
+  const others = target.members.filter((a) => a !== head).map((a) => a.name);
+
+  await openHousehold(page, target.kk, { fromTab: true });
+  await page.getByLabel("Jenis peristiwa").selectOption({ label: "Kematian" });
+  await page.getByLabel("Anggota yang meninggal").selectOption({ label: head.name });
+  // The head who dies is no choice for the new head; every other member is.
+  const choices = await page.locator("#died-head option").allInnerTexts();
+  assert.ok(!choices.includes(head.name), `the dying head among ${choices}`);
+  for (const name of others) assert.ok(choices.includes(name), `${name} among ${choices}`);
+
+  // No date, no note, no new head: all three errors at once, not in two rounds.
+  await page.getByRole("button", { name: "Simpan ke Kotak Keluar" }).click();
+  await page.locator('#f-event-date-msg [data-rule="input.required"]').waitFor();
+  await page.locator('#f-reason-msg [data-rule="input.required"]').waitFor();
+  const heir = page.locator('#f-event-new-head-msg [data-rule="event.new_head_required"]');
+  assert.equal(await heir.count(), 1, "the new head is asked for in the same round");
+  const words = await heir.innerText();
+  assert.match(words, /^Kepala keluarga meninggal; pilih anggota yang menjadi kepala keluarga baru\.$/);
+  assert.doesNotMatch(words, /keluar dari keluarga/);
+
+  // With the date and the note given, the new head is still the one thing missing.
+  await page.getByLabel("Tanggal meninggal").fill(daysAgo(3).iso);
+  await page.getByLabel("Keterangan").fill("uji e2e kematian");
+  await page.getByRole("button", { name: "Simpan ke Kotak Keluar" }).click();
+  await page.locator('#f-event-date-msg [data-rule="input.required"]').waitFor({ state: "detached" });
+  await heir.waitFor();
   await context.close();
 });
 

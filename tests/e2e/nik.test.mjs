@@ -41,7 +41,9 @@ async function checkScreen(page) {
 
   // Valid: no findings, and the decoded parts.
   await typeNik(page, VALID_FEMALE);
-  await page.getByText("NIK sah.").waitFor();
+  // A well-formed NIK is not said to be "sah" (nobody may read it as registered).
+  await page.getByText("Format NIK benar (ini tidak berarti NIK terdaftar di Dukcapil).").waitFor();
+  assert.equal(await page.getByText(/NIK sah/).count(), 0);
   assert.equal(await page.locator(".finding").count(), 0);
   assert.equal(await page.locator('[data-field="birth_date"]').innerText(), "15 Juni 1985");
   assert.equal(await page.locator('[data-field="sex"]').innerText(), "perempuan");
@@ -57,7 +59,7 @@ test("NIK screen validates live in Bahasa Indonesia, switches to English", async
 
   await page.getByRole("button", { name: /English/ }).click();
   await page.getByLabel("NIK (16 digits)").waitFor();
-  await page.getByText("The NIK is valid.").waitFor();
+  await page.getByText("The NIK is well formed (this does not mean it is registered with Dukcapil).").waitFor();
   assert.equal(await page.locator('[data-field="birth_date"]').innerText(), "15 June 1985");
   assert.equal(await page.locator("html").getAttribute("lang"), "en");
   await typeNik(page, BAD_PROVINCE);
@@ -72,7 +74,7 @@ test("after one visit the app loads and validates offline", async () => {
   await swReady(page);
   // The region table is in IndexedDB once a valid NIK decodes from the network copy.
   await typeNik(page, VALID_FEMALE);
-  await page.getByText("NIK sah.").waitFor();
+  await page.getByText(/^Format NIK benar/).waitFor();
   await page.waitForFunction(async () => {
     const db = await new Promise((res, rej) => {
       const r = indexedDB.open("tepat-cache");

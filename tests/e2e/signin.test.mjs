@@ -74,6 +74,20 @@ test("sign in, set a PIN, lock, wrong PIN, unlock offline, sign out", async () =
 
   await page.getByRole("heading", { name: "Beranda" }).waitFor();
   assert.equal(await page.locator('[data-field="username"]').innerText(), "pendamping1");
+  // The day's work at a glance: the worklist, the visits done of it, the outbox, the
+  // last update (local time, not raw UTC) and the way to the worklist.
+  const pull = await page.evaluate(async (t) => {
+    const r = await fetch("/api/v1/sync/pull?cursor=0&limit=2000", { headers: { Authorization: `Bearer ${t}` } });
+    return r.json();
+  }, token);
+  const families = pull.households.length;
+  await page.locator('[data-field="home-families"]').getByText(String(families), { exact: true }).waitFor();
+  const visited = pull.households.filter((h) => h.keluarga.ground_checked).length;
+  await page.locator('[data-field="home-visits"]').getByText(`${visited} dari ${families} keluarga`).waitFor();
+  assert.equal(await page.locator('[data-field="home-outbox"]').innerText(), "0 perubahan");
+  const synced = page.locator('[data-field="home-synced"]');
+  await synced.getByText(/\d{4}\s.*\d{2}[.:]\d{2}/).waitFor();
+  assert.doesNotMatch(await synced.innerText(), /T\d{2}:|Z$/, "not a raw ISO time");
   // The assigned villages of pendamping1, named from the region table fetched with the token.
   await page.locator('[data-code="32.01.01.1001"]').getByText("Pondok Rajeg").waitFor();
   assert.equal(await page.locator(".villages li").count(), 3);
@@ -98,6 +112,13 @@ test("sign in, set a PIN, lock, wrong PIN, unlock offline, sign out", async () =
   await page.getByRole("heading", { name: "Beranda" }).waitFor();
   assert.equal(await page.locator('[data-field="username"]').innerText(), "pendamping1");
 
+  await page.getByRole("link", { name: "Buka Daftar Tugas" }).click();
+  await page.waitForURL(/\/tugas$/);
+  await page.goto("/");
+  await page.getByLabel("PIN").fill("246810");
+  await page.getByRole("button", { name: "Buka" }).click();
+  await page.getByRole("heading", { name: "Beranda" }).waitFor();
+
   await context.setOffline(false);
   await page.getByRole("button", { name: "Keluar" }).click();
   await page.getByRole("heading", { name: "Selamat datang di Tepat" }).waitFor();
@@ -109,5 +130,31 @@ test("sign in, set a PIN, lock, wrong PIN, unlock offline, sign out", async () =
   assert.equal(status, 401);
   await page.reload();
   await page.getByRole("heading", { name: "Selamat datang di Tepat" }).waitFor();
+  await context.close();
+});
+
+test("a Dinsos account's home: its region in a compact summary, not a list of every village", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  let villages = [];
+  page.on("response", async (r) => {
+    if (r.url().endsWith("/api/v1/auth/login") && r.ok()) villages = (await r.json()).user.villages;
+  });
+  await signIn(page, "dinsos1", "demo12345");
+  await page.getByLabel("PIN baru (min. 6 angka)").fill("975310");
+  await page.getByLabel("Ulangi PIN").fill("975310");
+  await page.getByRole("button", { name: "Simpan PIN" }).click();
+  await page.getByRole("heading", { name: "Beranda" }).waitFor();
+  assert.ok(villages.length > 100, `a regency's villages: ${villages.length}`);
+  const districts = new Set(villages.map((v) => v.split(".").slice(0, 3).join(".")));
+  await page.locator('[data-field="region-summary"]')
+    .getByText(`${villages.length} desa/kelurahan di ${districts.size} kecamatan.`).waitFor();
+  assert.equal(await page.locator("details[data-district]").count(), districts.size);
+  // Collapsed: the page stays a few screens tall, not 11,800 px.
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height < 640 * 6, `home is ${height} px tall`);
+  assert.equal(await page.locator(".villages li:visible").count(), 0, "no village listed until a district opens");
+  await page.locator("details[data-district] summary").first().click();
+  assert.ok((await page.locator(".villages li:visible").count()) > 0);
   await context.close();
 });

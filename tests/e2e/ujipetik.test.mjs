@@ -223,3 +223,99 @@ test("uji petik: a visit that finds every answer correct confirms the record (da
   }
   await context.close();
 });
+
+/** Whether the element is on screen (inside the 360×640 viewport). */
+async function onScreen(locator) {
+  return locator.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+  });
+}
+
+test("uji petik: the key variables by default, each sesuai or corrected; the whole form one tap away; blocks, sticky desil, first error focused", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await signIn(page, { pin: PIN });
+  const pull = await api(page, "pendamping1", "/api/v1/sync/pull?cursor=0&limit=2000");
+  // A household with several members, not one the tests above send.
+  const target = pull.households
+    .filter((h) => h.keluarga.anggota.filter((a) => [1, 5].includes(a.presence ?? 1)).length >= 3)
+    .at(0);
+  assert.ok(target, "a household of three or more");
+  const kk = target.no_kk;
+  await openHousehold(page, kk);
+  // Amounts in Rupiah are formatted once: "Rp2.555.989", never "RpRp".
+  const spending = page.locator(".score p").filter({ hasText: "per kapita per bulan" });
+  await spending.waitFor();
+  assert.match(await spending.innerText(), /: Rp\d{1,3}(\.\d{3})*$/);
+  assert.equal(await page.getByText(/RpRp|IDR Rp/).count(), 0);
+  await page.locator('[data-field="uji-petik"]').click();
+  await page.getByRole("heading", { name: "Uji Petik" }).waitFor();
+
+  // By default only the rulebook's key variables are asked (and the GPS evidence).
+  const rulebook = await api(page, "pendamping1", "/api/v1/rulebook");
+  const keys = new Set(rulebook.variables.filter((v) => v.key).map((v) => v.id));
+  assert.equal(keys.size, 36, "36 key variables in the rulebook");
+  const shown = () => page.locator(".field[data-var]").evaluateAll((els) => els.filter((e) => e.offsetParent !== null).map((e) => e.dataset.var));
+  const keyOnly = await shown();
+  assert.ok(keyOnly.length > 10, `key questions shown: ${keyOnly.length}`);
+  for (const id of keyOnly) assert.ok(keys.has(id) || id === "gps", `${id} shown but not key`);
+  assert.ok(keyOnly.includes("302") && !keyOnly.includes("501a") && !keyOnly.includes("430"));
+  // Each key question is prefilled with the record's answer.
+  assert.equal(await page.locator("#f-housing-floor_area_m2").inputValue(), String(target.keluarga.housing.floor_area_m2));
+
+  // The whole questionnaire is one tap away, and back.
+  await page.getByRole("button", { name: "Tampilkan seluruh kuesioner" }).click();
+  await page.locator('.field[data-var="501a"]').waitFor();
+  const all = await shown();
+  assert.ok(all.length > keyOnly.length * 1.3, `${all.length} questions in the whole form, ${keyOnly.length} key`);
+  await page.getByRole("button", { name: "Tampilkan variabel kunci saja" }).click();
+  await page.locator('.field[data-var="501a"]').waitFor({ state: "hidden" });
+
+  // "Sesuai" keeps the recorded answer; a changed answer is a correction.
+  const progress = page.locator('[data-field="key-progress"]');
+  const [, done0, asked] = (await progress.innerText()).match(/(\d+)\/(\d+) kunci diperiksa/).map(Number);
+  assert.equal(done0, 0);
+  assert.ok(asked >= keyOnly.length - 1, `${asked} key answers asked`);
+  await page.locator("#f-housing-floor_area_m2-ok").click();
+  assert.equal(await page.locator("#f-housing-floor_area_m2-ok").getAttribute("aria-pressed"), "true");
+  await page.locator("#f-housing-floor_area_m2-state").getByText("Sesuai").waitFor();
+  await progress.getByText(`1/${asked} kunci diperiksa`).waitFor();
+  const wall = page.locator("#f-housing-wall");
+  const other = target.keluarga.housing.wall === 1 ? "3" : "1";
+  await wall.selectOption(other);
+  await page.locator("#f-housing-wall-state").getByText("Dikoreksi").waitFor();
+  await progress.getByText(`2/${asked} kunci diperiksa`).waitFor();
+  // Sesuai on a corrected answer takes the correction back.
+  await page.locator("#f-housing-wall-ok").click();
+  await page.locator("#f-housing-wall-state").getByText("Sesuai").waitFor();
+  assert.equal(await wall.inputValue(), String(target.keluarga.housing.wall));
+
+  // The desil preview stays on screen while answering, deep in the members' block.
+  const sticky = page.locator('[data-field="sticky-summary"]');
+  await page.locator("#sec-IV").scrollIntoViewIfNeeded();
+  await page.mouse.wheel(0, 900);
+  assert.ok(await onScreen(sticky), "the summary bar is on screen");
+  assert.match(await sticky.locator('[data-field="sticky-desil"]').innerText(), /^Desil ([1-9]|10)$/);
+
+  // Block navigation with each block's findings: an impossible floor area counts in III.
+  const area = page.locator("#f-housing-floor_area_m2");
+  await area.fill("0");
+  await page.locator('#f-housing-floor_area_m2-msg [data-rule="variable.range"]').waitFor();
+  const blockIII = sticky.locator('.blocks a[data-block="III"]');
+  await page.waitForFunction(() => Number(document.querySelector('.blocks a[data-block="III"]').dataset.count) >= 1);
+  assert.match(await blockIII.getAttribute("aria-label"), /Blok III\. Keterangan perumahan \(\d+\)/);
+  for (const b of ["I", "III", "IV", "V"]) await sticky.locator(`.blocks a[data-block="${b}"]`).waitFor();
+  await sticky.locator('.blocks a[data-block="V"]').click();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "sec-V");
+
+  // Sending from the bottom with the error far above: the first error is focused, on screen.
+  await page.locator("#submit-uji-petik").scrollIntoViewIfNeeded();
+  assert.ok(!(await onScreen(area)), "the error is off screen before sending");
+  await page.getByLabel("Alasan perubahan").fill("uji e2e: lompat ke kesalahan");
+  await page.locator("#submit-uji-petik").click();
+  await page.getByText("Belum dapat dikirim: perbaiki kesalahan yang ditandai. Layar sudah dipindah ke kesalahan pertama.").waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "f-housing-floor_area_m2");
+  assert.ok(await onScreen(area), "the first error is on screen");
+  await context.close();
+});

@@ -57,9 +57,9 @@ function household(input, today) {
 }
 
 test('rulebook loads; a broken one is a RangeError naming the problem', () => {
-  assert.equal(rulebook.version, 'regsosek2022-1');
+  assert.equal(rulebook.version, 'regsosek2022-2');
   const text = fs.readFileSync(path.join(root, 'crates/core/rulebook/regsosek2022.json'), 'utf8');
-  assert.equal(pkg.loadRulebook(text).version, 'regsosek2022-1');
+  assert.equal(pkg.loadRulebook(text).version, 'regsosek2022-2');
   const broken = JSON.parse(text);
   broken.rules[0].assert = 'count(relationship == ) == 1';
   assert.throws(() => pkg.loadRulebook(JSON.stringify(broken)),

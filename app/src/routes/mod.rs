@@ -1,5 +1,6 @@
 //! One screen per file.
 
+pub mod console;
 pub mod events;
 pub mod history;
 pub mod home;
@@ -8,6 +9,7 @@ pub mod nik;
 pub mod outbox;
 pub mod score;
 pub mod sign_in;
+pub mod title;
 pub mod uji_petik;
 pub mod unlock;
 pub mod worklist;

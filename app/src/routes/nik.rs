@@ -89,7 +89,7 @@ pub fn NikResult(report: NikReport) -> impl IntoView {
     } = report;
     view! {
         {move || valid.then(|| view! {
-            <p class="ok" role="status">{tr(lang.get(), "NIK sah.", "The NIK is valid.")}</p>
+            <p class="ok" role="status">{tr(lang.get(), "Format NIK benar (ini tidak berarti NIK terdaftar di Dukcapil).", "The NIK is well formed (this does not mean it is registered with Dukcapil).")}</p>
         })}
         <ul class="findings">
             {findings.into_iter().map(|f| {

@@ -37,18 +37,23 @@ pub fn preview(keluarga: &Keluarga, today: Date) -> Result<Preview, tepat_core::
     })
 }
 
-fn money(lang: Lang, amount: f64) -> String {
-    match lang {
-        Lang::Id => format!("Rp{}", rupiah(amount, '.')),
-        Lang::En => format!("IDR {}", rupiah(amount, ',')),
-    }
+/// An amount in Rupiah as the core formats it (`Rp2.555.989`; `Rp2,555,989` in English).
+pub fn money(lang: Lang, amount: f64) -> String {
+    rupiah(
+        amount,
+        match lang {
+            Lang::Id => '.',
+            Lang::En => ',',
+        },
+    )
 }
 
-/// The score preview of `keluarga` (recomputed whenever the signal changes).
-#[component]
-pub fn ScorePreview(#[prop(into)] keluarga: Signal<Option<Keluarga>>) -> impl IntoView {
-    let lang = use_lang();
-    let result = Memo::new(move |_| {
+/// What the preview of a family shows: `None` while there is no family.
+pub type PreviewResult = Option<Result<Preview, tepat_core::Text>>;
+
+/// The preview of `keluarga`, recomputed whenever the signal changes.
+pub fn preview_of(keluarga: Signal<Option<Keluarga>>) -> Memo<PreviewResult> {
+    Memo::new(move |_| {
         keluarga.with(|k| {
             k.as_ref().map(|k| match today() {
                 Some(now) => preview(k, now),
@@ -58,7 +63,24 @@ pub fn ScorePreview(#[prop(into)] keluarga: Signal<Option<Keluarga>>) -> impl In
                 )),
             })
         })
-    });
+    })
+}
+
+/// The score preview of `keluarga` (recomputed whenever the signal changes).
+#[component]
+pub fn ScorePreview(#[prop(into)] keluarga: Signal<Option<Keluarga>>) -> impl IntoView {
+    view! { <ScoreCard result=preview_of(keluarga)/> }
+}
+
+/// The desil of a preview, if it has one.
+pub fn desil_of(result: &PreviewResult) -> Option<u8> {
+    result.as_ref()?.as_ref().ok().map(|p| p.score.desil)
+}
+
+/// The full preview card of a computed preview.
+#[component]
+pub fn ScoreCard(result: Memo<PreviewResult>) -> impl IntoView {
+    let lang = use_lang();
     move || {
         let l = lang.get();
         let body = match result.get()? {

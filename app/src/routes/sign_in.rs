@@ -10,21 +10,22 @@ use crate::session::{self, AuthError, Session, use_auth};
 #[component]
 pub fn SignIn() -> impl IntoView {
     let lang = use_lang();
-    // The session between step 1 (server) and step 2 (PIN); never stored unsealed.
-    let pending = RwSignal::new(None::<Session>);
+    // The session between step 1 (server) and step 2 (PIN), with the password that
+    // seals the device's data key for a forgotten PIN; never stored unsealed.
+    let pending = RwSignal::new(None::<(Session, String)>);
     view! {
         <section class="card">
             <h1>{move || tr(lang.get(), "Masuk", "Sign in")}</h1>
             {move || match pending.get() {
                 None => view! { <Account pending=pending/> }.into_any(),
-                Some(s) => view! { <NewPin session=s/> }.into_any(),
+                Some((s, p)) => view! { <NewPin session=s password=p/> }.into_any(),
             }}
         </section>
     }
 }
 
 #[component]
-fn Account(pending: RwSignal<Option<Session>>) -> impl IntoView {
+fn Account(pending: RwSignal<Option<(Session, String)>>) -> impl IntoView {
     let lang = use_lang();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -37,7 +38,7 @@ fn Account(pending: RwSignal<Option<Session>>) -> impl IntoView {
         let (u, p) = (username.get_untracked(), password.get_untracked());
         spawn_local(async move {
             match session::sign_in(u.trim(), &p).await {
-                Ok(s) => pending.set(Some(s)),
+                Ok(s) => pending.set(Some((s, p))),
                 Err(e) => error.set(Some(e)),
             }
             password.set(String::new());
@@ -60,8 +61,10 @@ fn Account(pending: RwSignal<Option<Session>>) -> impl IntoView {
     }
 }
 
+/// Step 2: a new PIN for the session (after sign-in, or after the password replaced
+/// too many wrong PINs).
 #[component]
-fn NewPin(session: Session) -> impl IntoView {
+pub fn NewPin(session: Session, password: String) -> impl IntoView {
     let lang = use_lang();
     let auth = use_auth();
     let navigate = use_navigate();
@@ -70,6 +73,7 @@ fn NewPin(session: Session) -> impl IntoView {
     let error = RwSignal::new(None::<AuthError>);
     let busy = RwSignal::new(false);
     let session = StoredValue::new(session);
+    let password = StoredValue::new(password);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (p, c) = (pin.get_untracked(), confirm.get_untracked());
@@ -81,7 +85,7 @@ fn NewPin(session: Session) -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match session::set_pin(auth, session.get_value(), &p, &c).await {
+            match session::set_pin(auth, session.get_value(), &password.get_value(), &p, &c).await {
                 Ok(()) => navigate("/", Default::default()),
                 Err(e) => {
                     error.set(Some(e));

@@ -115,7 +115,7 @@ fn Worklist() -> impl IntoView {
                     filter.update(|f| f.query = q);
                     shown.set(PAGE_ROWS);
                 }/>
-            <details class="filters" open={move || active_filters() > 0}>
+            <details class="list-filters" open={move || active_filters() > 0}>
                 <summary>{move || {
                     let l = lang.get();
                     let n = active_filters();

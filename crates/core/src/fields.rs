@@ -53,6 +53,10 @@ pub enum Scope {
     Anggota,
 }
 
+/// Text fields that hold digits only (RT, RW, the PLN customer id): forms ask them with a
+/// numeric keyboard; the structural checks decide their format.
+pub const DIGIT_FIELDS: &[&str] = &["address.rt", "address.rw", "housing.pln_customer_id"];
+
 /// One readable field: its name, type, scope and slot (its position among the
 /// fields of its scope in [`read_family`] / [`read_member`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -54,6 +54,22 @@ pub struct GeoPoint {
     pub accuracy_m: Option<f64>,
 }
 
+impl GeoPoint {
+    /// The great-circle distance to `other` in metres (haversine on a sphere of the
+    /// WGS 84 mean radius; within a few metres of the ellipsoid at a village's scale).
+    pub fn distance_m(&self, other: &GeoPoint) -> f64 {
+        const EARTH_RADIUS_M: f64 = 6_371_008.8;
+        let rad = |d: f64| d * core::f64::consts::PI / 180.0;
+        let (phi1, phi2) = (rad(self.lat), rad(other.lat));
+        let dphi = phi2 - phi1;
+        let dlambda = rad(other.lon - self.lon);
+        let s1 = libm::sin(dphi / 2.0);
+        let s2 = libm::sin(dlambda / 2.0);
+        let a = s1 * s1 + libm::cos(phi1) * libm::cos(phi2) * s2 * s2;
+        2.0 * EARTH_RADIUS_M * libm::asin(libm::sqrt(a.clamp(0.0, 1.0)))
+    }
+}
+
 /// Block I: where the family lives. Region codes are dotted Kemendagri codes as in
 /// `data/wilayah.csv` (`11`, `11.01`, `11.01.01`, `11.01.01.2001`); each level must
 /// be the parent of the next.
@@ -463,7 +479,7 @@ pub struct Keluarga {
     /// Record version: 1 for the first accepted version, +1 per accepted change.
     #[serde(default)]
     pub version: u32,
-    /// The rulebook version this record was last validated with (e.g. `regsosek2022-1`).
+    /// The rulebook version this record was last validated with (e.g. `regsosek2022-2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rulebook_version: Option<String>,
     /// Lifecycle status of the family.
@@ -526,5 +542,34 @@ impl Keluarga {
             Some(2) => Some(false),
             _ => crate::region::is_urban(&self.address.village),
         }
+    }
+}
+
+#[cfg(test)]
+mod geo_tests {
+    use super::GeoPoint;
+
+    fn p(lat: f64, lon: f64) -> GeoPoint {
+        GeoPoint {
+            lat,
+            lon,
+            accuracy_m: None,
+        }
+    }
+
+    #[test]
+    fn distance_is_the_great_circle_in_metres() {
+        // One degree of a meridian on the mean-radius sphere: 2πR / 360.
+        let d = p(0.0, 0.0).distance_m(&p(1.0, 0.0));
+        assert!((d - 111_195.08).abs() < 0.1, "{d}");
+        assert_eq!(p(-6.2, 106.8).distance_m(&p(-6.2, 106.8)), 0.0);
+        let (a, b) = (p(-6.9175, 107.6191), p(-6.9147, 107.6098));
+        assert!((a.distance_m(&b) - b.distance_m(&a)).abs() < 1e-9);
+        // Bandung, about a kilometre apart.
+        assert!(
+            (1_000.0..1_150.0).contains(&a.distance_m(&b)),
+            "{}",
+            a.distance_m(&b)
+        );
     }
 }

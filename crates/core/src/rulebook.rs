@@ -271,7 +271,7 @@ pub(crate) struct VarCheck {
     /// The field's slot in the record view of its scope.
     pub slot: u16,
     /// Index into `Rulebook::relevances`, or [`VarCheck::ALWAYS`].
-    pub relevant: u16,
+    pub relevant: u8,
     pub var_type: VarType,
     pub code_mask: bool,
     pub required: bool,
@@ -280,7 +280,7 @@ pub(crate) struct VarCheck {
 
 impl VarCheck {
     /// No relevance condition: always asked.
-    pub const ALWAYS: u16 = u16::MAX;
+    pub const ALWAYS: u8 = u8::MAX;
 
     /// `n` is a valid answer: a listed code (`code`), a listed exclusive code or a
     /// positive sum of the bit values (`flags`), a number within the bounds
@@ -300,8 +300,10 @@ impl VarCheck {
     }
 }
 
-/// How many relevance conditions a validation caches per family or member.
-pub(crate) const RELEVANCE_CACHE: usize = 64;
+/// The most distinct relevance conditions a rulebook may have: validation keeps the
+/// state of each in a fixed array, indexed by a byte ([`VarCheck::ALWAYS`] is the
+/// last).
+pub(crate) const RELEVANCE_CACHE: usize = VarCheck::ALWAYS as usize;
 
 /// A rule ready to evaluate.
 #[derive(Clone, Debug)]
@@ -316,8 +318,11 @@ pub(crate) struct CompiledRule {
 pub struct Rulebook {
     source: RulebookSource,
     pub(crate) vars: Vec<CompiledVariable>,
-    /// Distinct relevance conditions, each evaluated at most once per family or member.
+    /// Distinct relevance conditions, each evaluated once per family or member.
     pub(crate) relevances: Vec<Expr>,
+    /// Indices into `relevances`, split by scope.
+    pub(crate) family_relevances: Vec<usize>,
+    pub(crate) member_relevances: Vec<usize>,
     pub(crate) rules: Vec<CompiledRule>,
     /// The checks of `vars`, split by scope, in file order.
     pub(crate) family_vars: Vec<VarCheck>,
@@ -347,6 +352,7 @@ impl Rulebook {
         let mut vars = Vec::new();
         let mut relevances: Vec<Expr> = Vec::new();
         let mut relevance_ids: BTreeMap<(String, bool), usize> = BTreeMap::new();
+        let (mut family_relevances, mut member_relevances) = (Vec::new(), Vec::new());
         let (mut family_vars, mut member_vars) = (Vec::new(), Vec::new());
         for v in &source.variables {
             let bad = |message: String| RulebookError::Variable {
@@ -416,6 +422,10 @@ impl Rulebook {
                     let slot = *relevance_ids.entry(key).or_insert(next);
                     if slot == next {
                         relevances.push(e);
+                        match scope {
+                            Scope::Keluarga => family_relevances.push(slot),
+                            Scope::Anggota => member_relevances.push(slot),
+                        }
                     }
                     Some(slot)
                 }
@@ -444,10 +454,12 @@ impl Rulebook {
                 slot: def.slot,
                 relevant: match relevant {
                     None => VarCheck::ALWAYS,
-                    Some(r) => u16::try_from(r)
-                        .ok()
-                        .filter(|&r| r != VarCheck::ALWAYS)
-                        .ok_or_else(|| bad("too many relevance conditions".into()))?,
+                    Some(r) if r < RELEVANCE_CACHE => r as u8,
+                    Some(_) => {
+                        return Err(bad(format!(
+                            "too many relevance conditions (at most {RELEVANCE_CACHE})"
+                        )));
+                    }
                 },
                 var_type: v.var_type,
                 code_mask: code_mask.is_some(),
@@ -536,6 +548,8 @@ impl Rulebook {
             source,
             vars,
             relevances,
+            family_relevances,
+            member_relevances,
             rules,
             family_vars,
             member_vars,
@@ -574,6 +588,16 @@ impl Rulebook {
     /// A variable by id (`301a`).
     pub fn variable(&self, id: &str) -> Option<&Variable> {
         self.source.variables.iter().find(|v| v.id == id)
+    }
+
+    /// The variable that asks the model's field `field` (`relationship`, `housing.floor`).
+    pub fn variable_of_field(&self, field: &str) -> Option<&Variable> {
+        self.source.variables.iter().find(|v| v.field == field)
+    }
+
+    /// The code list of the variable that asks `field`, if it is a code variable.
+    pub fn codes_of_field(&self, field: &str) -> Option<&[CodeLabel]> {
+        self.codes_of(self.variable_of_field(field)?)
     }
 
     /// The code list of a code variable.
@@ -631,6 +655,21 @@ fn expr_err(id: &str, part: &str, e: ExprError) -> RulebookError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ground_check_asks_36_key_variables() {
+        let rb = Rulebook::builtin();
+        let keys: Vec<&str> = rb.key_variables().map(|v| v.id.as_str()).collect();
+        assert_eq!(keys.len(), 36, "{keys:?}");
+        // Every variable the ranking model reads from the housing and asset blocks is key.
+        for id in ["302", "303", "307b", "310", "502b", "502n", "504b", "506"] {
+            assert!(keys.contains(&id), "{id} in {keys:?}");
+        }
+        // Program receipt and the long health blocks are in the full questionnaire only.
+        for id in ["501a", "430", "431a", "disabilitas_seeing", "gps"] {
+            assert!(!keys.contains(&id), "{id} in {keys:?}");
+        }
+    }
 
     #[test]
     fn builtin_loads() {

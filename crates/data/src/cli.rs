@@ -2,10 +2,10 @@
 //! binary embeds [`GenArgs`] / [`ValidateArgs`] in its subcommands and calls
 //! [`run_gen`] / [`run_validate`].
 //!
-//! **Reference data is loaded from files**, not compiled in: `--regions` (default
-//! `data/wilayah.csv`) and `--population` (default `data/penduduk.csv`), relative to
-//! the current directory, so a deployment can use an updated Kemendagri list without a
-//! rebuild. A missing or malformed file is exit code 2 with a message naming the flag.
+//! **Reference data is built in** ([`crate::reference`]), so the commands work in any
+//! directory; `--regions` and `--population` read a file instead (an updated Kemendagri
+//! list needs no rebuild). A missing or malformed file is exit code 2 with a message
+//! naming the flag.
 //!
 //! Exit codes: 0 success; 1 `validate` found an error-severity finding or a malformed
 //! line; 2 unreadable input (missing file, bad rulebook, bad region or population
@@ -30,11 +30,7 @@ use crate::generate::{GenConfig, Generator};
 use crate::population::Population;
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::rank::{RankArgs, rank_with, run_rank};
-
-/// Default path of the Kemendagri region table.
-pub const DEFAULT_REGIONS: &str = "data/wilayah.csv";
-/// Default path of the population table.
-pub const DEFAULT_POPULATION: &str = "data/penduduk.csv";
+use crate::reference;
 
 /// `tepat gen`: write synthetic families as JSON Lines.
 #[derive(Args, Clone, Debug, PartialEq)]
@@ -61,12 +57,13 @@ pub struct GenArgs {
     /// Default: today's date (UTC). Pass it for reproducible output.
     #[arg(long)]
     pub today: Option<String>,
-    /// Kemendagri region table (`kode,nama` CSV).
-    #[arg(long, default_value = DEFAULT_REGIONS)]
-    pub regions: PathBuf,
-    /// Population by regency (`kode,nama,pria,wanita,total` CSV).
-    #[arg(long, default_value = DEFAULT_POPULATION)]
-    pub population: PathBuf,
+    /// Kemendagri region table (`kode,nama` CSV). Default: the built-in table.
+    #[arg(long)]
+    pub regions: Option<PathBuf>,
+    /// Population by regency (`kode,nama,pria,wanita,total` CSV). Default: the
+    /// built-in table.
+    #[arg(long)]
+    pub population: Option<PathBuf>,
 }
 
 /// `tepat validate`: validate a JSONL file of families.
@@ -83,9 +80,9 @@ pub struct ValidateArgs {
     /// Reference date (YYYY-MM-DD) for ages and "no future date". Default: today (UTC).
     #[arg(long)]
     pub today: Option<String>,
-    /// Kemendagri region table (`kode,nama` CSV).
-    #[arg(long, default_value = DEFAULT_REGIONS)]
-    pub regions: PathBuf,
+    /// Kemendagri region table (`kode,nama` CSV). Default: the built-in table.
+    #[arg(long)]
+    pub regions: Option<PathBuf>,
 }
 
 /// A failure before any output: exit code 2.
@@ -124,15 +121,26 @@ fn read_text(path: &Path, flag: &str) -> Result<String, Unreadable> {
     })
 }
 
-/// Loads the region table from `path`.
-pub fn load_regions(path: &Path) -> Result<RegionTable, Unreadable> {
+/// Loads the region table from `path`, or the built-in one when `None`.
+pub fn load_regions(path: Option<&Path>) -> Result<RegionTable, Unreadable> {
+    let Some(path) = path else {
+        return RegionTable::from_csv(reference::regions_csv())
+            .map_err(|e| Unreadable(format!("tabel wilayah bawaan / built-in region table: {e}")));
+    };
     let text = read_text(path, "--regions")?;
     RegionTable::from_csv(&text)
         .map_err(|e| Unreadable(format!("--regions {}: {e}", path.display())))
 }
 
-/// Loads the population table from `path`.
-pub fn load_population(path: &Path) -> Result<Population, Unreadable> {
+/// Loads the population table from `path`, or the built-in one when `None`.
+pub fn load_population(path: Option<&Path>) -> Result<Population, Unreadable> {
+    let Some(path) = path else {
+        return Population::from_csv(reference::POPULATION_CSV).map_err(|e| {
+            Unreadable(format!(
+                "tabel penduduk bawaan / built-in population table: {e}"
+            ))
+        });
+    };
     let text = read_text(path, "--population")?;
     Population::from_csv(&text)
         .map_err(|e| Unreadable(format!("--population {}: {e}", path.display())))
@@ -164,8 +172,8 @@ fn gen_inner(
     stderr: &mut dyn Write,
 ) -> Result<(), Unreadable> {
     let today = parse_today(args.today.as_deref())?;
-    let regions = load_regions(&args.regions)?;
-    let population = load_population(&args.population)?;
+    let regions = load_regions(args.regions.as_deref())?;
+    let population = load_population(args.population.as_deref())?;
     let config = GenConfig {
         households: args.households,
         seed: args.seed,
@@ -311,7 +319,7 @@ pub fn validate_inner(
     stdout: &mut dyn Write,
 ) -> Result<Summary, Unreadable> {
     let today = parse_today(args.today.as_deref())?;
-    let regions = load_regions(&args.regions)?;
+    let regions = load_regions(args.regions.as_deref())?;
     let owned_rulebook;
     let rulebook: &Rulebook = match &args.rulebook {
         None => Rulebook::builtin(),

@@ -4,6 +4,7 @@
 //!   (`tepat gen`).
 //! - [`cli`]: the `tepat gen` and `tepat validate` commands as functions with clap
 //!   argument structs, so the `tepat` binary only forwards to them.
+//! - [`reference`]: the region and population tables built into the binary.
 //!
 //! **Invariant:** every rule comes from tepat-core; this crate reads files, draws
 //! synthetic data and formats reports, and decides nothing about validity itself.
@@ -18,6 +19,7 @@ pub mod population;
 // also keeps wasm-bindgen (through indicatif) out of wasm32 builds of this crate.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod rank;
+pub mod reference;
 pub mod rng;
 
 pub use cli::{GenArgs, ValidateArgs, run_gen, run_validate};

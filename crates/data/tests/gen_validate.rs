@@ -216,8 +216,8 @@ fn gen_args(out: PathBuf) -> GenArgs {
         out: Some(out),
         faults_out: None,
         today: Some(TODAY.into()),
-        regions: repo_file("data/wilayah.csv"),
-        population: repo_file("data/penduduk.csv"),
+        regions: None,
+        population: None,
     }
 }
 
@@ -227,7 +227,7 @@ fn validate_args(file: PathBuf) -> ValidateArgs {
         lang: "en".into(),
         rulebook: None,
         today: Some(TODAY.into()),
-        regions: repo_file("data/wilayah.csv"),
+        regions: None,
     }
 }
 
@@ -284,6 +284,32 @@ fn gen_then_validate_commands() {
         }
     }
     assert!(error_faults > 150, "{error_faults}");
+}
+
+/// The built-in tables are the files in data/: naming them with `--regions` and
+/// `--population` gives the same families and the same reports.
+#[test]
+fn files_override_the_built_in_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (builtin, from_files) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    assert_eq!(
+        gen_with(&gen_args(builtin.clone()), &mut Vec::new(), &mut Vec::new()),
+        0
+    );
+    let mut args = gen_args(from_files.clone());
+    args.regions = Some(repo_file("data/wilayah.csv"));
+    args.population = Some(repo_file("data/penduduk.csv"));
+    assert_eq!(gen_with(&args, &mut Vec::new(), &mut Vec::new()), 0);
+    let a = std::fs::read(&builtin).unwrap();
+    assert!(!a.is_empty());
+    assert_eq!(a, std::fs::read(&from_files).unwrap());
+
+    let mut args = validate_args(builtin.clone());
+    args.regions = Some(repo_file("data/wilayah.csv"));
+    assert_eq!(
+        run_validate(&args).1,
+        run_validate(&validate_args(builtin)).1
+    );
 }
 
 #[test]
@@ -344,8 +370,10 @@ fn unreadable_input_exits_2() {
     assert_eq!(run_validate(&args).0, 2);
 
     let mut args = validate_args(file);
-    args.regions = dir.path().join("nope.csv");
-    assert_eq!(run_validate(&args).0, 2);
+    args.regions = Some(dir.path().join("nope.csv"));
+    let (code, _, err) = run_validate(&args);
+    assert_eq!(code, 2);
+    assert!(err.contains("--regions"), "{err}");
 
     let mut g = gen_args(dir.path().join("x.jsonl"));
     g.region = Some("11.1".into());

@@ -266,9 +266,9 @@ async fn prepare(url: &str, families: usize, accounts: usize, region: &str) -> a
     if !state.regions.contains(region) {
         bail!("unknown region {region}");
     }
-    let population = Population::from_csv(tepat_server::demo_families::PENDUDUK_CSV)
+    let population = Population::from_csv(tepat_data::reference::POPULATION_CSV)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let today = state.today();
+    let today = state.today_in(region);
     let mut generator = Generator::new(
         GenConfig {
             households: (families as u64) * 2,

@@ -17,7 +17,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tepat.db";
 #[command(
     name = "tepat",
     version,
-    about = "Tepat: DTSEN register server and tools"
+    about = "Tepat: DTSEN register server and tools",
+    after_long_help = tepat_data::reference::NOTICE
 )]
 pub struct Cli {
     #[command(subcommand)]

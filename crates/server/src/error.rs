@@ -73,6 +73,12 @@ impl ApiError {
         ApiError::Forbidden(what.into())
     }
 
+    /// The error's `{code, message, details}` body as JSON, for answers that carry one
+    /// result per item (a decision on several changes).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.body()).unwrap_or(Value::Null)
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,

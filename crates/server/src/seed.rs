@@ -142,6 +142,7 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
         }
     }
     let families = crate::demo_families::seed(state, &area).await?;
+    let queued = seed_review_queue(state).await?;
     let name = |c: &str| state.regions.name(c).unwrap_or("?").to_owned();
     writeln!(
         out,
@@ -151,6 +152,10 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
         name(&area.regency),
         area.villages.len(),
         families
+    )?;
+    writeln!(
+        out,
+        "Demo: {queued} perubahan menunggu tinjauan koordinator / changes waiting for review."
     )?;
     writeln!(out, "Demo accounts (password {DEMO_PASSWORD}):")?;
     for (name_, role, codes) in &accounts {
@@ -167,4 +172,92 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     }
     out.flush()?;
     Ok(true)
+}
+
+/// How many deaths each demo facilitator has waiting in the review queue.
+pub const DEMO_QUEUED_PER_FACILITATOR: usize = 2;
+/// Demo families passed over before the queued ones: the first families of a worklist
+/// are the ones a new user opens first, and stay as the register has them.
+const DEMO_QUEUE_SKIP: usize = 8;
+/// The first queued change is dated this many days back, past the review SLA.
+const DEMO_QUEUE_OLDEST_DAYS: i64 = 9;
+
+/// Queues, through the real push pipeline, a few deaths recorded by each demo
+/// facilitator (a child of a family in the middle of their worklist), so the review
+/// queue is not empty; the first is backdated past the review SLA. Returns how many.
+pub async fn seed_review_queue(state: &AppState) -> anyhow::Result<usize> {
+    use tepat_core::codes::relationship;
+    use tepat_core::event::{ChangeRequest, Event, seal};
+    let mut queued = Vec::new();
+    for facilitator in ["pendamping1", "pendamping2"] {
+        let (token, _, user) = crate::auth::login(&state.db, facilitator, DEMO_PASSWORD)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo login {facilitator}: {e:?}"))?;
+        let today = state.today_in(user.regions.first().map_or("", String::as_str));
+        let date =
+            tepat_core::Date::from_days_since_epoch(today.days_since_epoch() - 10).unwrap_or(today);
+        let mut ids: Vec<(String,)> = Vec::new();
+        for v in &user.regions {
+            ids.extend(
+                sqlx::query_as::<_, (String,)>(
+                    "SELECT id FROM households WHERE village = $1 ORDER BY id",
+                )
+                .bind(v)
+                .fetch_all(&state.db.pool)
+                .await?,
+            );
+        }
+        let mut items = Vec::new();
+        for (no_kk,) in ids.iter().skip(DEMO_QUEUE_SKIP) {
+            if items.len() == DEMO_QUEUED_PER_FACILITATOR {
+                break;
+            }
+            let Some(head) = crate::store::head(&state.db.pool, no_kk).await? else {
+                continue;
+            };
+            let k = head.keluarga()?;
+            let Some(child) = k
+                .active_members()
+                .find(|a| a.relationship == relationship::CHILD)
+            else {
+                continue;
+            };
+            items.push(seal(&ChangeRequest {
+                id: uuid::Uuid::new_v4().to_string(),
+                no_kk: k.no_kk.clone(),
+                base_version: k.version,
+                author: facilitator.to_owned(),
+                time: format!("{today}T09:00:00+07:00"),
+                reason: "Meninggal dunia (data demo) / Died (demo data)".into(),
+                evidence: Vec::new(),
+                event: Event::MemberDied {
+                    nik: child.nik.clone(),
+                    date,
+                    new_head: None,
+                },
+                confirmed_warnings: Vec::new(),
+                hash: None,
+            }));
+        }
+        let session = crate::auth::token_hash(&token);
+        let answer = crate::push::submit(state, user, session, items, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo review queue: {e:?}"))?;
+        crate::auth::revoke(&state.db, &token).await?;
+        queued.extend(
+            answer
+                .results
+                .into_iter()
+                .filter(|r| r.status == "pending_review")
+                .map(|r| r.id),
+        );
+    }
+    if let Some(first) = queued.first() {
+        sqlx::query("UPDATE change_requests SET created_at = created_at - $1 WHERE id = $2")
+            .bind(DEMO_QUEUE_OLDEST_DAYS * 86_400)
+            .bind(first)
+            .execute(&state.db.pool)
+            .await?;
+    }
+    Ok(queued.len())
 }

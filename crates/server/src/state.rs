@@ -14,15 +14,13 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The most items one push may carry. More answers 413.
 pub const MAX_BATCH_ITEMS: usize = 1000;
 
-/// The region table from `data/wilayah.csv`, embedded in the binary.
-pub const WILAYAH_CSV: &str = include_str!("../../../data/wilayah.csv");
-
-/// Parses the embedded region table once per process.
+/// Parses the region table built into the binary (`tepat_data::reference`) once per
+/// process.
 pub fn region_table() -> anyhow::Result<Arc<RegionTable>> {
     static TABLE: OnceLock<Result<Arc<RegionTable>, String>> = OnceLock::new();
     TABLE
         .get_or_init(|| {
-            RegionTable::from_csv(WILAYAH_CSV)
+            RegionTable::from_csv(tepat_data::reference::regions_csv())
                 .map(Arc::new)
                 .map_err(|e| e.to_string())
         })
@@ -30,13 +28,43 @@ pub fn region_table() -> anyhow::Result<Arc<RegionTable>> {
         .map_err(|e| anyhow::anyhow!("embedded data/wilayah.csv: {e}"))
 }
 
+/// Where the server reads the time that decides "today".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// Always this instant (seconds since 1970-01-01 UTC).
+    Fixed(i64),
+}
+
+impl Clock {
+    /// Seconds since 1970-01-01 UTC.
+    pub fn now(self) -> i64 {
+        match self {
+            Clock::System => crate::db::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+}
+
+/// "Today" for a family in `region` (a dotted or plain region code, or a NIK or No. KK,
+/// whose first two digits name the province) at `now` (Unix seconds): the civil date in
+/// the province's time zone (WIB, WITA or WIT), which is what a phone there shows.
+pub fn today_at(now: i64, region: &str) -> tepat_core::Date {
+    tepat_core::region::time_zone_of(region)
+        .date_at(now)
+        .unwrap_or_else(crate::db::today)
+}
+
 /// Settings that protect the server; configurable for load tests.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Requests per minute per account on write endpoints (push, import, review).
     pub writes_per_minute: u32,
-    /// A fixed "today" for tests and golden vectors; `None` reads the clock (UTC).
-    pub fixed_today: Option<tepat_core::Date>,
+    /// The clock "today" is read from: the system's, or a fixed instant in tests (set
+    /// where the state is built; no request can change it).
+    pub clock: Clock,
     /// Login attempts per username per minute (against password guessing).
     pub logins_per_minute: u32,
 }
@@ -49,7 +77,7 @@ impl Default for Settings {
                 .and_then(|v| v.parse().ok())
                 .filter(|&v| v > 0)
                 .unwrap_or(600),
-            fixed_today: None,
+            clock: Clock::System,
             logins_per_minute: std::env::var("TEPAT_LOGIN_PER_MINUTE")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -142,9 +170,14 @@ impl AppState {
             .clone()
     }
 
-    /// Today's date for validation.
-    pub fn today(&self) -> tepat_core::Date {
-        self.settings.fixed_today.unwrap_or_else(crate::db::today)
+    /// The current instant by the server's clock (Unix seconds), for "today".
+    pub fn now(&self) -> i64 {
+        self.settings.clock.now()
+    }
+
+    /// "Today" for validation of a family in `region`: see [`today_at`].
+    pub fn today_in(&self, region: &str) -> tepat_core::Date {
+        today_at(self.now(), region)
     }
 
     /// Login attempts per username and minute, against password guessing.

@@ -13,7 +13,7 @@ use tepat_core::{ValidationContext, parse_and_validate, parse_keluarga};
 
 use crate::auth::User;
 use crate::db::{Db, rfc3339};
-use crate::state::AppState;
+use crate::state::{AppState, today_at};
 use crate::store;
 
 #[derive(Serialize, Debug, Default)]
@@ -69,10 +69,11 @@ async fn import_records(
 ) -> anyhow::Result<ImportReport> {
     let registry = state.rulebooks().await?;
     let rulebook = &registry.current.rulebook;
-    let ctx = ValidationContext {
+    let now = state.now();
+    let mut ctx = ValidationContext {
         rulebook,
         regions: &state.regions,
-        today: state.today(),
+        today: today_at(now, region),
     };
     let mut report = ImportReport {
         lines: records.len() + early_rejects.len(),
@@ -98,6 +99,8 @@ async fn import_records(
                 continue;
             }
         };
+        // Each family is judged on its own province's date.
+        ctx.today = today_at(now, store::village_of(&k));
         let rep = match parse_and_validate(raw.as_bytes(), &ctx) {
             Ok(r) => r,
             Err(e) => {

@@ -136,6 +136,68 @@ fn reason_text(reason: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// An approval: the reviewer's note is optional (at most 2000 characters).
+#[derive(Debug, Default, serde::Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    #[serde(default)]
+    #[validate(custom(function = "note_text"))]
+    pub reason: String,
+}
+
+fn note_text(reason: &str) -> Result<(), ValidationError> {
+    if reason.trim().chars().count() > 2000 {
+        Err(ValidationError::new("reason").with_message(
+            "Catatan terlalu panjang (maks. 2000 karakter). / The note is too long (max 2000 characters)."
+                .into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// What a reviewer decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+/// The most changes one bulk decision may name.
+pub const MAX_BULK_IDS: u64 = 200;
+
+/// One decision for several queued changes; the reason is required on reject.
+#[derive(Debug, serde::Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDecision {
+    #[validate(length(
+        min = 1,
+        max = MAX_BULK_IDS,
+        code = "ids",
+        message = "Pilih 1–200 perubahan. / Choose 1–200 changes."
+    ))]
+    pub ids: Vec<String>,
+    pub decision: Verdict,
+    #[serde(default)]
+    #[validate(custom(function = "note_text"))]
+    pub reason: String,
+}
+
+impl BulkDecision {
+    /// The reason is required when rejecting (as for one change, [`Decision`]).
+    pub fn check_reason(&self) -> Result<(), ApiError> {
+        if self.decision == Verdict::Reject
+            && let Err(e) = reason_text(&self.reason)
+        {
+            let mut errors = ValidationErrors::new();
+            errors.add("reason", e);
+            return Err(rejection(&errors));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,12 +201,12 @@ both!(pull_push_review_and_audit, |ctx| {
     assert_eq!(items[0]["reasons"], json!(["member_died"]));
     assert_eq!(items[0]["request"]["event"]["nik"], "1101011402100003");
 
-    // A reason is required.
+    // An approval's note is optional, but bounded.
     let no_reason = ctx
         .post(
             &format!("/api/v1/review/{died}/approve"),
             Some(&k1),
-            json!({"reason": " "}),
+            json!({"reason": "x".repeat(2001)}),
         )
         .await;
     no_reason.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
@@ -583,7 +583,7 @@ async fn push_over_the_rate_cap_is_429() {
         common::Engine::Sqlite,
         tepat_server::state::Settings {
             writes_per_minute: 2,
-            fixed_today: None,
+            clock: tepat_server::state::Clock::System,
             logins_per_minute: 3,
         },
     )

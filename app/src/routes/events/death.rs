@@ -7,6 +7,7 @@ use tepat_core::{Date, Keluarga};
 
 use super::{Beside, EventDate, Footer, Form, MemberSelect, pick, req_date, req_member};
 use crate::i18n::tx;
+use crate::today::today;
 
 const FIELDS: &[&str] = &["event.nik", "event.date", "event.new_head"];
 
@@ -58,7 +59,17 @@ pub fn MemberLeaves(keluarga: Keluarga, leave: Leave) -> impl IntoView {
             |fam, out| {
                 let nik = req_member(fam, &member.get_untracked(), "event.nik", out);
                 let date = req_date(&date.get_untracked(), "event.date", out);
-                Some(make(nik?, date?, pick(fam, &new_head.get_untracked())))
+                let heir = pick(fam, &new_head.get_untracked());
+                // Something is missing (the date, the note): the core's errors (a new
+                // head) show now too, in the same round, today standing in for the date.
+                let incomplete =
+                    date.is_none() || form.reason.with_untracked(|r| r.trim().is_empty());
+                if let (Some(nik), true, Some(now)) = (&nik, incomplete, today()) {
+                    let stand_ins: &[&str] = if date.is_none() { &["event.date"] } else { &[] };
+                    let probe = make(nik.clone(), date.unwrap_or(now), heir.clone());
+                    out.extend(form.errors_so_far(probe, stand_ins));
+                }
+                Some(make(nik?, date?, heir))
             },
             None,
         );
@@ -72,7 +83,7 @@ pub fn MemberLeaves(keluarga: Keluarga, leave: Leave) -> impl IntoView {
             <Beside form=form field="event.nik"/>
             <EventDate form=form id=date_id value=date label=leave.date/>
             <label for=head_id>{tx(leave.new_head.0, leave.new_head.1)}</label>
-            <MemberSelect form=form id=head_id value=new_head empty=("— tidak ada —", "— none —") field="event.new_head"/>
+            <MemberSelect form=form id=head_id value=new_head empty=("— tidak ada —", "— none —") field="event.new_head" except=member/>
             <Beside form=form field="event.new_head"/>
             <Footer form=form fields=FIELDS/>
         </form>

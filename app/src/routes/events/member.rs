@@ -89,7 +89,7 @@ pub fn PersonFields(
         <Beside form=form field=p("birth_date")/>
         {relationship.then(|| view! {
             <label for=i("rel")>{tx("Hubungan dengan kepala keluarga", "Relationship to the head")}</label>
-            <CodeSelect form=form id=i("rel") var="409" value=m.relationship field=p("relationship")/>
+            <CodeSelect form=form id=i("rel") codes="relationship" value=m.relationship field=p("relationship")/>
             <Beside form=form field=p("relationship")/>
         })}
         <Questions form=form sex=m.sex birth=m.birth_date relationship=m.relationship

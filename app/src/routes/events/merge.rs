@@ -122,7 +122,7 @@ pub fn Merge(keluarga: Keluarga) -> impl IntoView {
                 view! {
                     <div class="field">
                         <label for=rel_id.clone()>{tx("Hubungan dengan kepala keluarga tujuan", "Relationship to the head of the family joined")}{format!(" — {name}")}</label>
-                        <CodeSelect form=form id=rel_id var="409" value=*rel field=format!("event.members[{k}]")/>
+                        <CodeSelect form=form id=rel_id codes="relationship" value=*rel field=format!("event.members[{k}]")/>
                     </div>
                 }
             })

@@ -14,6 +14,7 @@ pub mod member;
 pub mod merge;
 pub mod move_out;
 pub mod not_found;
+pub mod photo;
 pub mod questions;
 pub mod split;
 
@@ -414,6 +415,8 @@ pub struct Form {
     confirmed: RwSignal<Vec<String>>,
     notice: RwSignal<Option<((&'static str, &'static str), bool)>>,
     pub reason: RwSignal<String>,
+    /// The photo evidence taken in the form (its id on the device).
+    pub photo: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     kind: EventKind,
 }
@@ -432,6 +435,7 @@ impl Form {
             confirmed: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             reason: RwSignal::new(String::new()),
+            photo: RwSignal::new(None),
             busy: RwSignal::new(false),
             kind,
         }
@@ -454,15 +458,14 @@ impl Form {
         })
     }
 
-    /// The rulebook's code list of variable `var` as `(code, label)`.
-    pub fn codes(&self, var: &str) -> Vec<(i64, String)> {
+    /// The rulebook's code list of the model field `field` as `(code, label)`.
+    pub fn codes(&self, field: &str) -> Vec<(i64, String)> {
         let l = self.lang.get_untracked();
         self.data.rulebook.with_untracked(|rb| {
             let Some(rb): Option<&Rulebook> = rb.as_deref() else {
                 return Vec::new();
             };
-            rb.variable(var)
-                .and_then(|v| rb.codes_of(v))
+            rb.codes_of_field(field)
                 .map(|codes| {
                     codes
                         .iter()
@@ -499,6 +502,45 @@ impl Form {
                 .and_then(|w| w.find(no_kk))
                 .map(|h| h.keluarga.clone())
         })
+    }
+
+    /// The core's errors on `event`, an event made of the input so far with stand-ins
+    /// for what is missing (at the paths `stand_ins`): what the complete form would be
+    /// refused for too, so that every error shows in one round. Findings at the
+    /// stand-ins' paths and at the note (the form reports those itself) are left out.
+    pub fn errors_so_far(&self, event: Event, stand_ins: &[&str]) -> Vec<Finding> {
+        let Some(now) = today() else {
+            return Vec::new();
+        };
+        let fam = self.fam.get_value();
+        let req = request(
+            &fam,
+            new_id(),
+            "-",
+            js_sys::Date::new_0().to_iso_string().into(),
+            "-",
+            event,
+        );
+        let refused = self.data.rulebook.with_untracked(|rb| {
+            self.regions.table.with_untracked(|table| {
+                let (rb, table) = (rb.as_deref()?, table.as_ref()?);
+                let ctx = EventContext::new(ValidationContext {
+                    rulebook: rb,
+                    regions: table,
+                    today: now,
+                });
+                apply(&fam, &req, &ctx).err()
+            })
+        });
+        refused
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| {
+                f.is_error()
+                    && !under(&f.path, "reason")
+                    && !stand_ins.iter().any(|p| under(&f.path, p))
+            })
+            .collect()
     }
 
     /// Builds the event with `build`, lets the core decide, and queues a valid request.
@@ -545,7 +587,7 @@ impl Form {
             return;
         };
         let Some(now) = today() else { return };
-        let req = request(
+        let mut req = request(
             &fam,
             new_id(),
             &u.session.user.username,
@@ -553,6 +595,7 @@ impl Form {
             &self.reason.get_untracked(),
             event,
         );
+        req.evidence = photo::evidence(self.photo.get_untracked());
         let confirmed = self.confirmed.get_untracked();
         let decided = self.data.rulebook.with_untracked(|rb| {
             self.regions.table.with_untracked(|table| {
@@ -696,7 +739,8 @@ pub fn EventDate(
     }
 }
 
-/// A `<select>` of the family's active members, with an empty first choice.
+/// A `<select>` of the family's active members, with an empty first choice; without
+/// the member chosen in `except` (the one who leaves cannot become the new head).
 #[component]
 pub fn MemberSelect(
     form: Form,
@@ -704,12 +748,20 @@ pub fn MemberSelect(
     value: RwSignal<String>,
     empty: (&'static str, &'static str),
     field: &'static str,
+    #[prop(optional)] except: Option<RwSignal<String>>,
 ) -> impl IntoView {
-    let options = form
-        .members()
-        .into_iter()
-        .map(|(i, name)| view! { <option value=i.to_string()>{name}</option> })
-        .collect_view();
+    let options = move || {
+        let left = except.map(|e| e.get()).unwrap_or_default();
+        form.members()
+            .into_iter()
+            .filter(|(i, _)| i.to_string() != left)
+            .map(|(i, name)| {
+                let v = i.to_string();
+                let selected = v == value.get_untracked();
+                view! { <option value=v selected=selected>{name}</option> }
+            })
+            .collect_view()
+    };
     view! {
         <select id=id bind:value=value aria-describedby=msg_id(field)>
             <option value="">{tx(empty.0, empty.1)}</option>
@@ -723,7 +775,8 @@ pub fn MemberSelect(
 pub fn CodeSelect(
     form: Form,
     #[prop(into)] id: String,
-    var: &'static str,
+    /// The model field whose code list is offered (`relationship`).
+    codes: &'static str,
     value: RwSignal<String>,
     #[prop(into)] field: String,
 ) -> impl IntoView {
@@ -731,7 +784,7 @@ pub fn CodeSelect(
     let options = move || {
         // Re-read when the language changes: labels are in both languages.
         lang.track();
-        form.codes(var)
+        form.codes(codes)
             .into_iter()
             .map(|(code, label)| view! { <option value=code.to_string() selected=move || value.get() == code.to_string()>{format!("{code} {label}")}</option> })
             .collect_view()
@@ -752,6 +805,7 @@ pub fn Footer(form: Form, fields: &'static [&'static str]) -> impl IntoView {
     let id = format!("{}-reason", form.kind.name());
     let id2 = id.clone();
     view! {
+        <photo::EventPhoto form=form/>
         <label for=id>{tx("Keterangan", "Note")}</label>
         <input id=id2 type="text" bind:value=form.reason aria-describedby=msg_id("reason")/>
         <Beside form=form field="reason"/>

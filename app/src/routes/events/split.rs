@@ -103,7 +103,7 @@ pub fn Split(keluarga: Keluarga) -> impl IntoView {
                         </label>
                         <div style:display=move || if on.get() { "block" } else { "none" }>
                             <label for=rel_for>{tx("Hubungan di KK baru", "Relationship in the new family")}{format!(" — {name}")}</label>
-                            <CodeSelect form=form id=rel_id var="409" value=rel field=format!("event.members[{k}]")/>
+                            <CodeSelect form=form id=rel_id codes="relationship" value=rel field=format!("event.members[{k}]")/>
                         </div>
                     </div>
                 }

@@ -30,6 +30,10 @@ pub(super) struct Ctx {
     fields: StoredValue<Vec<FieldState>>,
     /// Every message list beside a field, by field key.
     messages: StoredValue<Vec<(String, RwSignal<Vec<Finding>>)>>,
+    /// The whole questionnaire is shown, not only the key variables.
+    pub full: RwSignal<bool>,
+    /// Key questions asked of this family: (checked, asked).
+    pub progress: RwSignal<(usize, usize)>,
 }
 
 /// One field's answer, visibility and error state. The form sets them when they
@@ -40,9 +44,15 @@ pub(super) struct FieldState {
     key: String,
     var_id: String,
     member: Option<usize>,
+    /// A key variable (the rulebook's flag): asked by default, answered "sesuai" or corrected.
+    is_key: bool,
     pub value: RwSignal<Value>,
     pub visible: RwSignal<bool>,
     pub error: RwSignal<bool>,
+    /// The draft changes the answer (a correction, or text still to fix).
+    pub changed: RwSignal<bool>,
+    /// The facilitator found the recorded answer right.
+    pub right: RwSignal<bool>,
 }
 
 impl Ctx {
@@ -86,6 +96,8 @@ impl Ctx {
             rb,
             fields: StoredValue::new(Vec::new()),
             messages: StoredValue::new(Vec::new()),
+            full: RwSignal::new(false),
+            progress: RwSignal::new((0, 0)),
         }
     }
 
@@ -140,21 +152,65 @@ impl Ctx {
         findings.iter().any(|f| f.path == key && f.is_error())
     }
     /// Registers a field's signals, set to their current state.
-    pub fn field(&self, key: &str, var_id: &str, member: Option<usize>) -> FieldState {
+    pub fn field(
+        &self,
+        key: &str,
+        var_id: &str,
+        member: Option<usize>,
+        is_key: bool,
+    ) -> FieldState {
         let value = self.value(key);
+        let (changed, right) = self.draft.with_untracked(|d| Ctx::marks(d, key));
         let mut f = FieldState {
             key: key.to_owned(),
             var_id: var_id.to_owned(),
             member,
+            is_key,
             value: RwSignal::new(Value::Null),
             visible: RwSignal::new(true),
             error: RwSignal::new(self.findings.with_untracked(|all| Ctx::has_error(all, key))),
+            changed: RwSignal::new(changed),
+            right: RwSignal::new(right),
         };
         let visible = self.family.with_untracked(|k| self.visible(&f, k, &value));
         f.visible = RwSignal::new(visible);
         f.value = RwSignal::new(value);
         self.fields.update_value(|all| all.push(f.clone()));
         f
+    }
+    /// (the draft changes the answer at `key`, the answer was found right)
+    fn marks(d: &Draft, key: &str) -> (bool, bool) {
+        let changed = d.values.contains_key(key) || d.invalid.contains_key(key);
+        (changed, !changed && d.checked.contains(key))
+    }
+    /// Counts the key questions asked and those checked.
+    pub fn count_progress(&self) {
+        let counts = self.fields.with_value(|list| {
+            list.iter()
+                .filter(|f| f.is_key && f.visible.get_untracked())
+                .fold((0, 0), |(done, all), f| {
+                    let checked = f.changed.get_untracked() || f.right.get_untracked();
+                    (done + usize::from(checked), all + 1)
+                })
+        });
+        if self.progress.get_untracked() != counts {
+            self.progress.set(counts);
+        }
+    }
+    /// Marks the answer at `key` as found right (again: unmarks it), keeping the
+    /// recorded answer.
+    pub fn toggle_right(&self, key: &str) {
+        self.draft.update(|d| {
+            if d.checked.contains(key) && !d.values.contains_key(key) {
+                d.checked.remove(key);
+            } else {
+                d.mark_right(key);
+            }
+        });
+    }
+    /// The recorded answer at `key` as an input shows it.
+    pub fn base_text(&self, key: &str) -> String {
+        self.base_json.with_value(|b| show(&read(b, key)))
     }
     /// Registers a message list beside field `key`, set to its current findings.
     pub fn messages(&self, key: &str) -> RwSignal<Vec<Finding>> {
@@ -200,6 +256,20 @@ impl Ctx {
                 }
             });
         });
+        self.draft.with(|d| {
+            self.fields.with_value(|list| {
+                for f in list {
+                    let (changed, right) = Ctx::marks(d, &f.key);
+                    if f.changed.get_untracked() != changed {
+                        f.changed.set(changed);
+                    }
+                    if f.right.get_untracked() != right {
+                        f.right.set(right);
+                    }
+                }
+            });
+        });
+        self.count_progress();
     }
     /// After the next paint: each field's visibility (skip logic over every variable).
     fn update_late(&self) {
@@ -213,6 +283,7 @@ impl Ctx {
                 }
             });
         });
+        self.count_progress();
     }
     /// The text a typed input starts with. Typed inputs are written only by the user,
     /// so they are not bound to the (trimmed, parsed) value while typing.

@@ -4,14 +4,12 @@ use leptos::prelude::*;
 use serde_json::Value;
 use tepat_core::Lang;
 use tepat_core::rulebook::{CodeLabel, VarType, Variable, flag_holds, flag_toggle};
+use wasm_bindgen::JsCast;
 
 use super::ctx::Ctx;
 use super::evidence::Gps;
 use crate::draft::{self, field_id};
 use crate::i18n::{tr, use_lang};
-
-/// Text fields answered with digits although they are text (a number-pad keyboard).
-const NUMERIC_TEXT: &[&str] = &["address.rt", "address.rw", "housing.pln_customer_id"];
 
 /// The findings of one field, beside it.
 #[component]
@@ -63,8 +61,13 @@ pub(super) fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl I
     let id = field_id(&key);
     // The field's answer, visibility and error state: the closures below run when
     // these change, not on every change anywhere in the form.
-    let state = ctx.field(&key, &v.id, member);
+    let state = ctx.field(&key, &v.id, member, v.key);
     let visible = state.visible;
+    // Shown when the skip logic asks it and it is a key question (or the whole
+    // questionnaire is open, or it holds an error or a change that must stay in sight).
+    let always = v.key || v.field == "gps";
+    let (full, error, changed) = (ctx.full, state.error, state.changed);
+    let shown = move || visible.get() && (always || full.get() || error.get() || changed.get());
     let label_text = {
         let v = v.clone();
         move || draft::label(&v, lang.get())
@@ -88,7 +91,8 @@ pub(super) fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl I
         VarType::Flags => flag_boxes(input, codes),
         VarType::Date => date_input(input),
         VarType::Integer | VarType::Text => {
-            let numeric = ty == VarType::Integer || NUMERIC_TEXT.contains(&v.field.as_str());
+            let numeric = ty == VarType::Integer
+                || tepat_core::fields::DIGIT_FIELDS.contains(&v.field.as_str());
             text_input(input, numeric)
         }
     };
@@ -101,12 +105,58 @@ pub(super) fn FieldInput(ctx: Ctx, v: Variable, member: Option<usize>) -> impl I
         .relevant_text
         .clone()
         .map(|t| view! { <p class="hint">{move || t.get(lang.get()).to_owned()}</p> });
+    let check = v.key.then(|| {
+        view! { <RightOrCorrected ctx=ctx key=key.clone() id=id.clone() ty=ty changed=changed right=state.right/> }
+    });
     view! {
-        <div class="field" data-var=v.id.clone() style:display=move || if visible.get() { "block" } else { "none" }>
+        <div class="field" class:key=v.key data-var=v.id.clone() style:display=move || if shown() { "block" } else { "none" }>
             {label}
             {hint}
             {control}
+            {check}
             <FieldFindings ctx=ctx key=key/>
+        </div>
+    }
+}
+
+/// A key question's answer: the recorded answer is found right ("sesuai"), or is
+/// corrected in the input above.
+#[component]
+fn RightOrCorrected(
+    ctx: Ctx,
+    key: String,
+    id: String,
+    ty: VarType,
+    changed: RwSignal<bool>,
+    right: RwSignal<bool>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let input_id = id.clone();
+    let toggle = move |_| {
+        ctx.toggle_right(&key);
+        // A typed input is not bound to the answer: show the recorded one again.
+        if matches!(ty, VarType::Integer | VarType::Text | VarType::Date)
+            && let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&input_id))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            el.set_value(&ctx.base_text(&key));
+        }
+    };
+    let state = move || match (changed.get(), right.get()) {
+        (true, _) => ("corrected", tr(lang.get(), "Dikoreksi", "Corrected")),
+        (false, true) => ("right", tr(lang.get(), "Sesuai", "Right")),
+        (false, false) => ("open", tr(lang.get(), "Belum diperiksa", "Not checked yet")),
+    };
+    view! {
+        <div class="check-row">
+            <button type="button" class="secondary sesuai" id=format!("{id}-ok")
+                aria-pressed=move || right.get().to_string()
+                aria-describedby=format!("{id}-state") on:click=toggle>
+                {move || tr(lang.get(), "Sesuai", "Right")}
+            </button>
+            <span class="check-state" id=format!("{id}-state") data-state=move || state().0>{move || state().1}</span>
         </div>
     }
 }

@@ -10,10 +10,10 @@ use super::autosave::{Autosave, DraftStatus};
 use super::ctx::Ctx;
 use super::sections::{self, sections_view};
 use super::send::{SendSection, Sending, on_submit};
-use super::summary::Summary;
+use super::summary::{StickyBar, Summary};
 use crate::draft::Draft;
 use crate::i18n::{tr, use_lang};
-use crate::routes::score::ScorePreview;
+use crate::routes::score::{ScoreCard, preview_of};
 use crate::session::Unlocked;
 use crate::sync::use_data;
 
@@ -35,11 +35,14 @@ pub(super) fn Form(
     let save = Autosave::start(draft, unlocked);
     // Field paths rendered, for the summary links.
     let rendered = StoredValue::new(sections::rendered(&layout));
+    let blocks = sections::blocks(&layout);
     let sections = sections_view(ctx, layout);
+    ctx.count_progress();
     let sending = Sending::new();
     let submit = on_submit(ctx, sending, save.clone(), unlocked);
     let submitted = save.submitted;
-    let preview = Signal::derive(move || Some(family_late.get()));
+    let preview = preview_of(Signal::derive(move || Some(family_late.get())));
+    let full = ctx.full;
     let href_household = format!("/keluarga/{no_kk}");
     let href_household2 = href_household.clone();
 
@@ -57,6 +60,21 @@ pub(super) fn Form(
                 <input id="no-kk" type="text" inputmode="numeric" readonly value=no_kk.clone()/>
                 <RulebookVersion version=rb_version/>
                 <DraftStatus save=save/>
+                <p class="muted">{move || if full.get() {
+                    tr(lang.get(), "Seluruh kuesioner ditampilkan.", "The whole questionnaire is shown.")
+                } else {
+                    tr(lang.get(),
+                        "Ditampilkan: variabel kunci. Periksa tiap jawaban: tekan \u{201c}Sesuai\u{201d} atau ubah jawabannya.",
+                        "Shown: the key variables. Check each answer: tap \u{201c}Right\u{201d} or change the answer.")
+                }}</p>
+                <p><button type="button" class="secondary" id="toggle-full" aria-pressed=move || full.get().to_string()
+                    on:click=move |_| full.update(|f| *f = !*f)>
+                    {move || if full.get() {
+                        tr(lang.get(), "Tampilkan variabel kunci saja", "Show the key variables only")
+                    } else {
+                        tr(lang.get(), "Tampilkan seluruh kuesioner", "Show the whole questionnaire")
+                    }}
+                </button></p>
                 <nav aria-label=move || tr(lang.get(), "Ringkasan temuan", "Summary of findings") class="summary-box">
                     <Summary ctx=ctx rendered=rendered/>
                 </nav>
@@ -66,7 +84,8 @@ pub(super) fn Form(
                 {sections}
                 <SendSection ctx=ctx sending=sending/>
             </form>
-            <ScorePreview keluarga=preview/>
+            <ScoreCard result=preview/>
+            <StickyBar ctx=ctx blocks=blocks preview=preview/>
         </div>
     }
 }

@@ -62,6 +62,42 @@ pub(super) fn layout(rb: &Rulebook, base: &Keluarga) -> Vec<Section> {
         .collect()
 }
 
+/// The blocks of the form (section id and label), in order, for the block navigation.
+pub(super) fn blocks(sections: &[Section]) -> Vec<(String, Text)> {
+    sections
+        .iter()
+        .map(|s| (s.id.clone(), s.label.clone()))
+        .collect()
+}
+
+/// The block (section id) a finding's path belongs to: a member's answers are in the
+/// members' block, a family field in its variable's block (`housing.floor` → `III`),
+/// anything else about the family in block I. `None` for the note and the event.
+pub(super) fn block_of(rb: &Rulebook, path: &str) -> Option<String> {
+    if path == "reason" || path.starts_with("event") {
+        return None;
+    }
+    let (member, field) = draft::split_key(path);
+    let head = field.split(['.', '[']).next().unwrap_or(field);
+    let vars = rb.variables();
+    let exact = vars.iter().find(|v| v.field == field);
+    let by_head = || {
+        vars.iter()
+            .find(|v| v.field.split('.').next() == Some(head) && v.field.contains('.'))
+    };
+    if member.is_some() || head == "anggota" {
+        // Member answers: the section of the member variables.
+        let member_var = vars.iter().find(|v| {
+            tepat_core::fields::field(&v.field).is_some_and(|f| f.scope() == Scope::Anggota)
+        });
+        return member_var.map(|v| v.section.clone());
+    }
+    exact
+        .or_else(by_head)
+        .map(|v| v.section.clone())
+        .or_else(|| rb.source().sections.first().map(|s| s.id.clone()))
+}
+
 /// The field paths the sections render, for the summary's links.
 pub(super) fn rendered(sections: &[Section]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();

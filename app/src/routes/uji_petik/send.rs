@@ -13,6 +13,7 @@ use super::autosave::Autosave;
 use super::ctx::Ctx;
 use super::evidence::Photo;
 use super::fields::FieldFindings;
+use super::summary::jump_to_first_error;
 use super::{new_id, now_rfc3339};
 use crate::draft::Draft;
 use crate::draft_store;
@@ -65,9 +66,10 @@ pub(super) fn on_submit(
         let d = ctx.draft.get_untracked();
         if !d.invalid.is_empty() {
             sending.notice.set(Some((
-                "Perbaiki isian yang ditandai dulu.",
-                "Fix the marked answers first.",
+                "Perbaiki isian yang ditandai dulu. Layar sudah dipindah ke isian pertama yang salah.",
+                "Fix the marked answers first. The screen moved to the first wrong one.",
             )));
+            jump_to_first_error();
             return;
         }
         let fam = ctx.base.get_value();
@@ -94,9 +96,10 @@ pub(super) fn on_submit(
             Err(f) => {
                 sending.refused.set(f);
                 sending.notice.set(Some((
-                    "Belum dapat dikirim: perbaiki kesalahan di bawah.",
-                    "Cannot be sent yet: fix the errors below.",
+                    "Belum dapat dikirim: perbaiki kesalahan yang ditandai. Layar sudah dipindah ke kesalahan pertama.",
+                    "Cannot be sent yet: fix the marked errors. The screen moved to the first one.",
                 )));
+                jump_to_first_error();
                 return;
             }
             Ok(a) => a,
@@ -111,6 +114,13 @@ pub(super) fn on_submit(
                 "Ada peringatan. Periksa lalu centang konfirmasi sebelum mengirim.",
                 "There are warnings. Check them, then tick the confirmation before sending.",
             )));
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|doc| doc.get_element_by_id("confirm-warnings"))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = el.focus();
+            }
             return;
         }
         let req = seal(&ChangeRequest {

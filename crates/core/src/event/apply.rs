@@ -159,7 +159,7 @@ fn died(
     let Some(i) = dated_member(out, fam, nik, date, today) else {
         return;
     };
-    replace_head(out, next, i, new_head);
+    replace_head(out, next, i, new_head, Leaves::Died);
     let dead = &mut next.anggota[i];
     dead.presence = presence::DIED;
     dead.presence_date = Some(date);
@@ -213,7 +213,7 @@ fn moved_out(
         }
         Destination::Abroad { .. } => (presence::MOVED_ABROAD, None),
     };
-    replace_head(out, next, i, new_head);
+    replace_head(out, next, i, new_head, Leaves::Moved);
     let m = &mut next.anggota[i];
     m.presence = code;
     m.presence_date = Some(date);
@@ -520,7 +520,7 @@ fn member_not_found(
         return;
     };
     check_date(out, date, None, today, "event.date");
-    replace_head(out, next, i, new_head);
+    replace_head(out, next, i, new_head, Leaves::NotFound);
     // The rulebook asks a presence date only for 404 = 2–4; the visit date stays in
     // the event.
     next.anggota[i].presence = presence::NOT_FOUND;
@@ -708,7 +708,21 @@ fn refresh_count(fam: &mut Keluarga) {
 
 /// The head leaves while others stay: `new_head` must name another active member,
 /// who becomes head (409 = 1). Other relationships are left as recorded.
-fn replace_head(out: &mut Out, fam: &mut Keluarga, leaving: usize, new_head: Option<&str>) {
+/// Why a member leaves the family: the words of the finding when the head leaves.
+#[derive(Clone, Copy)]
+enum Leaves {
+    Died,
+    Moved,
+    NotFound,
+}
+
+fn replace_head(
+    out: &mut Out,
+    fam: &mut Keluarga,
+    leaving: usize,
+    new_head: Option<&str>,
+    why: Leaves,
+) {
     let others_remain = fam
         .anggota
         .iter()
@@ -718,7 +732,12 @@ fn replace_head(out: &mut Out, fam: &mut Keluarga, leaving: usize, new_head: Opt
         return;
     }
     let Some(nik) = new_head else {
-        out.error("event.new_head_required", "event.new_head", []);
+        let words = match why {
+            Leaves::Died => "event.new_head_required.died",
+            Leaves::Moved => "event.new_head_required",
+            Leaves::NotFound => "event.new_head_required.not_found",
+        };
+        out.error_worded("event.new_head_required", words, "event.new_head", []);
         return;
     };
     match active_index(fam, nik) {

@@ -53,6 +53,14 @@ fn message(rule: &str) -> Text {
             "Kepala keluarga keluar dari keluarga; pilih anggota yang menjadi kepala keluarga baru.",
             "The head leaves the family; choose the member who becomes the new head.",
         ),
+        "event.new_head_required.died" => Text::new(
+            "Kepala keluarga meninggal; pilih anggota yang menjadi kepala keluarga baru.",
+            "The head died; choose the member who becomes the new head.",
+        ),
+        "event.new_head_required.not_found" => Text::new(
+            "Kepala keluarga tidak ditemukan; pilih anggota yang menjadi kepala keluarga baru.",
+            "The head was not found; choose the member who becomes the new head.",
+        ),
         "event.new_head_unknown" => Text::new(
             "Kepala keluarga baru harus anggota aktif lain dari keluarga ini.",
             "The new head must be another active member of this family.",
@@ -151,6 +159,22 @@ impl Out {
         vals: [(&str, String); N],
     ) {
         self.push(rule, Severity::Error, path, vals);
+    }
+    /// An error of rule `rule` with the message of `words` (one rule, worded for the case).
+    pub(super) fn error_worded<const N: usize>(
+        &mut self,
+        rule: &str,
+        words: &str,
+        path: &str,
+        vals: [(&str, String); N],
+    ) {
+        self.findings.push(Finding::new(
+            rule,
+            Severity::Error,
+            path,
+            &message(words),
+            values(vals),
+        ));
     }
     pub(super) fn warning<const N: usize>(
         &mut self,

@@ -76,19 +76,20 @@ mod tests {
         let born = Date::from_ymd(2026, 10, 1).unwrap_or_else(|| unreachable!());
         let newborn = Anggota::new("1", "Putri", Sex::Female, born, 3);
         let baby = ids(rb, &fam, &newborn, &[]);
-        for id in ["411", "427", "430", "431a"] {
+        for id in ["411", "427", "431a"] {
             assert!(baby.contains(&id.to_owned()), "{id} in {baby:?}");
         }
-        // The form's own fields are never asked, nor questions the age skips.
+        // The form's own fields are never asked, nor questions the age skips (a
+        // newborn is not asked about chronic illness; the health insurance stays).
         for id in [
-            "401", "402", "403", "404", "405", "406", "409", "408", "412",
+            "401", "402", "403", "404", "405", "406", "409", "408", "412", "430",
         ] {
             assert!(!baby.contains(&id.to_owned()), "{id} in {baby:?}");
         }
         let mut adult = newborn.clone();
         adult.birth_date = Date::from_ymd(1995, 3, 1).unwrap_or_else(|| unreachable!());
         let woman = ids(rb, &fam, &adult, &[]);
-        for id in ["408", "412", "416a", "hamil"] {
+        for id in ["408", "412", "416a", "430", "hamil"] {
             assert!(woman.contains(&id.to_owned()), "{id} in {woman:?}");
         }
         let partner = ids(rb, &fam, &adult, &["marital_status"]);

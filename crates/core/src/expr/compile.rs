@@ -49,8 +49,51 @@ pub(super) fn is_null(left: Node, negate: bool) -> Node {
 pub(super) fn in_set(left: Node, set: &[(i64, i64)], negate: bool) -> Node {
     let within = within(set);
     match left {
-        Node::Field(p) => Node::Test(p, within, negate),
+        Node::Field(p) => test(p, within, negate),
         other => Node::In(Box::new(other), within, negate),
+    }
+}
+
+/// `place` tested against `within`: [`Node::MemberIn`] for one range of the member at
+/// hand, else [`Node::Test`].
+fn test(place: Place, within: Within, negate: bool) -> Node {
+    match (place, within) {
+        (Place::Mem(s), Within::Range(lo, hi)) => Node::MemberIn(s, lo, hi, negate),
+        (place, within) => Node::Test(place, within, negate),
+    }
+}
+
+/// A test of one range that is not negated, as its place and bounds.
+fn range_test(node: &Node) -> Option<(Place, i64, i64)> {
+    match *node {
+        Node::Test(p, Within::Range(lo, hi), false) => Some((p, lo, hi)),
+        Node::MemberIn(s, lo, hi, false) => Some((Place::Mem(s), lo, hi)),
+        _ => None,
+    }
+}
+
+/// `a and b and …`, with range tests of one field joined into one test (`age >= 7
+/// and age <= 18` tests `age` once): both are null when the field holds no integer,
+/// else the conjunction is the intersection. One item left is the node itself.
+pub(super) fn and(items: Vec<Node>) -> Node {
+    let mut out: Vec<Node> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some((p, lo, hi)) = range_test(&item) {
+            let same = out.iter_mut().find_map(|n| match range_test(n) {
+                Some((q, a, b)) if q == p => Some((n, a, b)),
+                _ => None,
+            });
+            if let Some((n, a, b)) = same {
+                *n = test(p, Within::Range(a.max(lo), b.min(hi)), false);
+                continue;
+            }
+        }
+        out.push(item);
+    }
+    if out.len() == 1 {
+        out.pop().expect("one item")
+    } else {
+        Node::And(out.into())
     }
 }
 
@@ -119,13 +162,12 @@ pub(super) fn compare(
         ));
     }
     let node = match (l, r) {
-        (Node::Field(p), Node::Const(Value::Int(k))) => match cmp_range(op, k) {
-            Some((lo, hi, negate)) => Node::Test(p, Within::Range(lo, hi), negate),
-            None => Node::Cmp(
-                op,
-                Box::new(Node::Field(p)),
-                Box::new(Node::Const(Value::Int(k))),
-            ),
+        // An integer compared with a constant: a range test, of the field itself when
+        // it is one.
+        (l, Node::Const(Value::Int(k))) => match (cmp_range(op, k), l) {
+            (Some((lo, hi, negate)), Node::Field(p)) => test(p, Within::Range(lo, hi), negate),
+            (Some((lo, hi, negate)), l) => Node::In(Box::new(l), Within::Range(lo, hi), negate),
+            (None, l) => Node::Cmp(op, Box::new(l), Box::new(Node::Const(Value::Int(k)))),
         },
         (l, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
     };
@@ -136,7 +178,12 @@ pub(super) fn compare(
 /// text across all nodes numbered with the same `slots` (one rule set).
 pub(super) fn number_aggregates(node: &mut Node, slots: &mut BTreeMap<Box<str>, u16>) {
     match node {
-        Node::Const(_) | Node::Today | Node::Field(_) | Node::Test(..) | Node::FieldIsNull(..) => {}
+        Node::Const(_)
+        | Node::Today
+        | Node::Field(_)
+        | Node::Test(..)
+        | Node::MemberIn(..)
+        | Node::FieldIsNull(..) => {}
         Node::Neg(a) | Node::IsNull(a, _) | Node::In(a, ..) | Node::Not(a) | Node::Present(a) => {
             number_aggregates(a, slots)
         }
@@ -162,5 +209,52 @@ pub(super) fn number_aggregates(node: &mut Node, slots: &mut BTreeMap<Box<str>, 
                 *slot = *slots.entry(key.clone()).or_insert(next as u16);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::date::Date;
+    use crate::expr::Expr;
+    use crate::fields::{Scope, Value};
+    use crate::model::Keluarga;
+
+    /// Joined range tests give what the unjoined `not (… or …)` form gives, for
+    /// answers inside, at the edges of and outside the range, and unanswered.
+    #[test]
+    fn joined_range_tests_keep_three_valued_and() {
+        let mut k: Keluarga = serde_json::from_str(include_str!(
+            "../../../../tests/vectors/households/sample.json"
+        ))
+        .expect("sample parses");
+        let today = Date::parse("2026-06-30").expect("date");
+        let joined = Expr::compile(
+            "work_hours >= 7 and work_hours <= 18 and work_hours != 10",
+            Scope::Anggota,
+        )
+        .expect("compiles");
+        let plain = Expr::compile(
+            "not (work_hours < 7 or work_hours > 18 or work_hours == 10)",
+            Scope::Anggota,
+        )
+        .expect("compiles");
+        for (hours, want) in [
+            (None, Value::Null),
+            (Some(6), Value::Bool(false)),
+            (Some(7), Value::Bool(true)),
+            (Some(10), Value::Bool(false)),
+            (Some(18), Value::Bool(true)),
+            (Some(19), Value::Bool(false)),
+        ] {
+            k.anggota[0].work_hours = hours;
+            assert_eq!(joined.eval_on(&k, Some(0), today), want, "{hours:?}");
+            assert_eq!(plain.eval_on(&k, Some(0), today), want, "{hours:?}");
+        }
+        let empty =
+            Expr::compile("work_hours > 18 and work_hours < 7", Scope::Anggota).expect("compiles");
+        k.anggota[0].work_hours = Some(10);
+        assert_eq!(empty.eval_on(&k, Some(0), today), Value::Bool(false));
+        k.anggota[0].work_hours = None;
+        assert_eq!(empty.eval_on(&k, Some(0), today), Value::Null);
     }
 }

@@ -262,7 +262,7 @@ impl Parser {
         // A chain is one node: three-valued `and` is associative.
         Ok(match first {
             Some(only) => only,
-            None => (Node::And(items.into()), Type::Bool),
+            None => (compile::and(items), Type::Bool),
         })
     }
 

@@ -84,16 +84,9 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
     let rec = Record::read(k, ctx.today, &rb.layout);
     let mut relevance = Relevance::new();
     let at = rec.family();
+    relevance.fill(rb, &rb.family_relevances, at);
     for c in &rb.family_vars {
-        check_variable(
-            rb,
-            c,
-            &rec.family,
-            at,
-            &mut relevance,
-            &MemberPrefix::FAMILY,
-            out,
-        );
+        check_variable(rb, c, &rec.family, &relevance, &MemberPrefix::FAMILY, out);
     }
     for &i in &rb.family_rules {
         check_rule(rb, i, at, &MemberPrefix::FAMILY, out);
@@ -103,15 +96,17 @@ pub fn validate_into(k: &Keluarga, ctx: &ValidationContext, out: &mut Vec<Findin
         let prefix = &MemberPrefix::new(index);
         structural::check_member(k, index, &ids, &mut known, prefix, out);
         let at = rec.member(index);
-        relevance.clear();
-        for c in &rb.member_vars {
-            if m.active || c.all_members {
-                check_variable(rb, c, &m.slots, at, &mut relevance, prefix, out);
-            }
-        }
+        relevance.fill(rb, &rb.member_relevances, at);
         if m.active {
+            for c in &rb.member_vars {
+                check_variable(rb, c, &m.slots, &relevance, prefix, out);
+            }
             for &i in &rb.member_rules {
                 check_rule(rb, i, at, prefix, out);
+            }
+        } else {
+            for c in rb.member_vars.iter().filter(|c| c.all_members) {
+                check_variable(rb, c, &m.slots, &relevance, prefix, out);
             }
         }
     }

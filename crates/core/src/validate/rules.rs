@@ -28,48 +28,39 @@ fn var_text(v: &Variable, id: &str, en: &str) -> Text {
 const ASKED: u8 = 1;
 const SKIPPED: u8 = 2;
 
-/// Relevance results of one family or member, each condition evaluated at most once.
+/// The relevance conditions of one family or member, evaluated together before its
+/// variables are checked.
 pub(super) struct Relevance {
-    /// 0 not yet evaluated, 1 true, 2 false, 3 unknown (null).
-    state: [u8; RELEVANCE_CACHE],
+    /// By condition: 1 true, 2 false, 3 unknown (null); 0 for another scope's. The
+    /// last entry, [`VarCheck::ALWAYS`], is 1.
+    state: [u8; 256],
 }
 
 impl Relevance {
     pub(super) fn new() -> Relevance {
-        Relevance {
-            state: [0; RELEVANCE_CACHE],
+        let mut state = [0; 256];
+        state[usize::from(VarCheck::ALWAYS)] = ASKED;
+        Relevance { state }
+    }
+
+    /// Evaluates the conditions `list` (the indices of one scope's) at `at`.
+    pub(super) fn fill(&mut self, rb: &Rulebook, list: &[usize], at: At) {
+        for &i in list {
+            let s = match rb.relevances[i].eval(at) {
+                Value::Bool(true) => ASKED,
+                Value::Bool(false) => SKIPPED,
+                _ => 3,
+            };
+            if let Some(cell) = self.state.get_mut(i).filter(|_| i < RELEVANCE_CACHE) {
+                *cell = s;
+            }
         }
     }
 
-    pub(super) fn clear(&mut self) {
-        self.state = [0; RELEVANCE_CACHE];
-    }
-
-    /// The state of variable `cv`'s condition at `at` (1 asked, 2 skipped, 3
-    /// undecided; 1 without a condition), evaluated on first use.
+    /// The state of variable `cv`'s condition (1 asked, 2 skipped, 3 undecided).
     #[inline(always)]
-    fn state(&mut self, rb: &Rulebook, cv: &VarCheck, at: At) -> u8 {
-        if cv.relevant == VarCheck::ALWAYS {
-            return ASKED;
-        }
-        let slot = usize::from(cv.relevant);
-        match self.state.get(slot) {
-            Some(&s) if s != 0 => s,
-            _ => self.evaluate(rb, slot, at),
-        }
-    }
-
-    #[inline(never)]
-    fn evaluate(&mut self, rb: &Rulebook, slot: usize, at: At) -> u8 {
-        let s = match rb.relevances[slot].eval(at) {
-            Value::Bool(true) => 1,
-            Value::Bool(false) => 2,
-            _ => 3,
-        };
-        if let Some(cell) = self.state.get_mut(slot) {
-            *cell = s;
-        }
-        s
+    fn state(&self, cv: &VarCheck) -> u8 {
+        self.state[usize::from(cv.relevant)]
     }
 }
 
@@ -89,20 +80,16 @@ pub(super) fn check_variable(
     rb: &Rulebook,
     cv: &VarCheck,
     slots: &[Value],
-    at: At,
-    cache: &mut Relevance,
+    cache: &Relevance,
     prefix: &MemberPrefix,
     out: &mut Vec<Finding>,
 ) {
-    let value = slots
-        .get(usize::from(cv.slot))
-        .copied()
-        .unwrap_or(Value::Null);
+    let value = slots[usize::from(cv.slot)];
     // Unanswered and optional: nothing to say, whatever the condition.
     if value.is_null() && !cv.required {
         return;
     }
-    let state = cache.state(rb, cv, at);
+    let state = cache.state(cv);
     let problem = match value {
         // An answer to a question not asked.
         Value::Int(_) | Value::Bool(_) | Value::Date(_) | Value::Text if state == SKIPPED => {

@@ -42,7 +42,8 @@ async fn health(State(state): State<AppState>) -> ApiResult<AxumJson<Health>> {
 async fn nik(State(state): State<AppState>, Json(req): Json<NikRequest>) -> Json<NikReport> {
     let ctx = IdContext {
         regions: &state.regions,
-        today: state.today(),
+        // A NIK's first two digits are its province: its own time zone's date.
+        today: state.today_in(&req.nik),
     };
     Json(validate_nik(&req, &ctx))
 }

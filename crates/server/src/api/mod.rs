@@ -11,6 +11,9 @@ use crate::state::{AppState, MAX_BODY_BYTES};
 
 pub mod auth;
 pub mod basic;
+pub mod console;
+pub mod evidence;
+pub mod queue;
 pub mod review;
 pub mod sync;
 pub mod transfer;
@@ -24,6 +27,9 @@ pub fn api_router() -> Router<AppState> {
         .merge(auth::router())
         .merge(sync::router())
         .merge(review::router())
+        .merge(queue::router())
+        .merge(evidence::router())
+        .merge(console::router())
         .merge(transfer::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)

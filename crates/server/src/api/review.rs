@@ -1,10 +1,11 @@
-//! The supervisor's review queue (new members, deaths, moves, splits/merges, conflicts,
-//! confirmed warnings) and the audit log queries.
+//! The supervisor's decisions on the review queue (new members, deaths, moves,
+//! splits/merges, conflicts, confirmed warnings) and the audit log queries. The queue
+//! itself (the list, an item's page, decisions on several items) is `api::queue`.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tepat_core::event::{ChangeRequest, content_hash};
 
@@ -14,139 +15,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::json::{Json, Query};
 use crate::state::AppState;
 use crate::store;
-use crate::validation::{Decision, Valid};
-
-/// The statuses the review queue lists, as the condition of the partial index
-/// `change_requests_review` (migration 0006): a query must repeat it word for word for
-/// SQLite to use that index.
-pub const REVIEW_STATUSES: &str = "c.status IN ('pending_review', 'approved', 'review_rejected')";
-
-/// The review queue's query: `$1` the status, `$2` the limit, `cond` the caller's scope
-/// over `c.village` (binds from `$3`).
-fn queue_sql(cond: &str) -> String {
-    format!(
-        "SELECT c.id, c.household_id, c.village, c.kind, c.outcome, c.status, c.review_reasons, c.findings, \
-         c.base_version, h.version, u.username, c.created_at, c.content_hash, c.payload, c.review_note \
-         FROM change_requests c JOIN users u ON u.id = c.user_id LEFT JOIN households h ON h.id = c.household_id \
-         WHERE c.status = $1 AND {REVIEW_STATUSES} AND {cond} ORDER BY c.created_at, c.id LIMIT $2"
-    )
-}
+use crate::validation::{Approval, Decision, Valid};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/review", get(queue))
         .route("/review/{id}/approve", post(approve))
         .route("/review/{id}/reject", post(reject))
         .route("/audit", get(audit))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueQuery {
-    /// `pending_review` (default), `approved`, `review_rejected`.
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub limit: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-pub struct QueueItem {
-    pub id: String,
-    pub no_kk: String,
-    pub village: String,
-    pub kind: String,
-    pub outcome: String,
-    pub status: String,
-    /// Why it is queued: event kinds, `conflict`, `confirmed_warnings`.
-    pub reasons: Vec<String>,
-    pub findings: Value,
-    pub base_version: Option<i64>,
-    pub current_version: Option<i64>,
-    pub submitted_by: String,
-    pub submitted_at: String,
-    pub content_hash: String,
-    /// The frozen change request, exactly as submitted.
-    pub request: Value,
-    pub review_note: Option<String>,
-}
-
-type QueueRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    String,
-    i64,
-    String,
-    String,
-    Option<String>,
-);
-
-async fn queue(
-    State(state): State<AppState>,
-    Auth(user): Auth,
-    Query(q): Query<QueueQuery>,
-) -> ApiResult<Json<Value>> {
-    if !user.role.can_review() {
-        return Err(ApiError::forbidden(
-            "review queue (supervisors and dinsos admins)",
-        ));
-    }
-    let status = q.status.unwrap_or_else(|| "pending_review".into());
-    if !["pending_review", "approved", "review_rejected"].contains(&status.as_str()) {
-        return Err(ApiError::bad_request(
-            "`status` harus pending_review, approved atau review_rejected. / `status` must be pending_review, approved or review_rejected.",
-            json!({ "path": "status" }),
-        ));
-    }
-    let limit = match q.limit.as_deref().map(str::parse::<i64>) {
-        None => 200,
-        Some(Ok(n)) if (1..=1000).contains(&n) => n,
-        _ => {
-            return Err(ApiError::bad_request(
-                "`limit` harus 1–1000. / `limit` must be 1–1000.",
-                json!({ "path": "limit" }),
-            ));
-        }
-    };
-    let (cond, binds) = crate::api::sync::scope_sql(&user, "c.village", 3);
-    let sql = queue_sql(&cond);
-    let mut query = sqlx::query_as::<_, QueueRow>(&sql)
-        .bind(&status)
-        .bind(limit);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let rows: Vec<QueueRow> = query.fetch_all(&state.db.pool).await?;
-    let items: Vec<QueueItem> = rows
-        .into_iter()
-        .filter(|r| user.covers(&r.2))
-        .map(|r| QueueItem {
-            id: r.0,
-            no_kk: r.1,
-            village: r.2,
-            kind: r.3,
-            outcome: r.4,
-            status: r.5,
-            reasons: serde_json::from_str(&r.6).unwrap_or_default(),
-            findings: serde_json::from_str(&r.7).unwrap_or(Value::Null),
-            base_version: r.8,
-            current_version: r.9,
-            submitted_by: r.10,
-            submitted_at: rfc3339(r.11),
-            content_hash: r.12,
-            request: serde_json::from_str(&r.13).unwrap_or(Value::Null),
-            review_note: r.14,
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
 }
 
 /// Loads a queued request and checks scope and state. Returns (village, payload, hash).
@@ -165,20 +40,57 @@ async fn load_pending(
         row.ok_or_else(|| ApiError::NotFound("change request".into()))?;
     user.require_review(&village)?;
     if status != "pending_review" {
-        return Err(ApiError::Conflict {
-            message: "Perubahan ini sudah ditinjau. / This change was already reviewed.".into(),
-            details: json!({ "status": status }),
-        });
+        return Err(already_reviewed(tx, id, &status).await?);
     }
     Ok((village, payload, hash))
+}
+
+/// The answer to a decision on a change that is no longer waiting: who reviewed it and
+/// when, so the second of two reviewers acting at once knows what happened.
+async fn already_reviewed(tx: &mut store::Tx<'_>, id: &str, status: &str) -> ApiResult<ApiError> {
+    let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT u.username, c.reviewed_at FROM change_requests c LEFT JOIN users u ON u.id = c.reviewed_by WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (by, at) = row.unwrap_or((None, None));
+    let at = at.map(rfc3339);
+    let message = match (&by, &at) {
+        (Some(by), Some(at)) => format!(
+            "Perubahan ini sudah ditinjau oleh {by} pada {at}. / This change was already reviewed by {by} at {at}."
+        ),
+        _ => {
+            "Perubahan ini tidak menunggu tinjauan. / This change is not waiting for review.".into()
+        }
+    };
+    Ok(ApiError::Conflict {
+        message,
+        details: json!({ "status": status, "reviewed_by": by, "reviewed_at": at }),
+    })
 }
 
 async fn approve(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(id): Path<String>,
-    Valid(d): Valid<Decision>,
+    Valid(d): Valid<Approval>,
 ) -> ApiResult<Json<Value>> {
+    approve_change(&state, &user, &id, &d.reason)
+        .await
+        .map(Json)
+}
+
+/// Approves one queued change: applies exactly the submitted request to the family's
+/// current version. An approval that no longer applies is answered with the findings.
+pub async fn approve_change(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    reason: &str,
+) -> ApiResult<Value> {
+    let (user, id) = (user.clone(), id.to_owned());
+    let reason = reason.trim();
     state
         .take_write_token(user.id)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
@@ -212,7 +124,7 @@ async fn approve(
     };
     let registry = state.rulebooks().await?;
     let rb = &registry.current.rulebook;
-    let applied = crate::push::apply_under(&state, &fam, &rebased, rb, state.today(), target.as_ref())
+    let applied = crate::push::apply_under(state, &fam, &rebased, rb, state.today_in(&head.province), target.as_ref())
         .map_err(|findings| ApiError::Conflict {
             message: "Perubahan tidak dapat diterapkan pada versi keluarga saat ini; tolak dengan alasan. / The change cannot be applied to the family's current version; reject it with a reason.".into(),
             details: json!({ "findings": findings, "current_version": fam.version }),
@@ -230,7 +142,7 @@ async fn approve(
     .bind(i64::from(version))
     .bind(user.id)
     .bind(now())
-    .bind(d.reason.trim())
+    .bind(reason)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
@@ -242,15 +154,13 @@ async fn approve(
             province: Some(&head.province),
             household_id: Some(&head.no_kk),
             change_id: Some(&id),
-            details: Some(&json!({ "reason": d.reason.trim(), "version": version }).to_string()),
+            details: Some(&json!({ "reason": reason, "version": version }).to_string()),
             ..Default::default()
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(
-        json!({ "id": id, "status": "approved", "version": version, "findings": applied.findings }),
-    ))
+    Ok(json!({ "id": id, "status": "approved", "version": version, "findings": applied.findings }))
 }
 
 async fn reject(
@@ -259,6 +169,18 @@ async fn reject(
     Path(id): Path<String>,
     Valid(d): Valid<Decision>,
 ) -> ApiResult<Json<Value>> {
+    reject_change(&state, &user, &id, &d.reason).await.map(Json)
+}
+
+/// Rejects one queued change with the reviewer's reason (checked by the caller).
+pub async fn reject_change(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    reason: &str,
+) -> ApiResult<Value> {
+    let (user, id) = (user.clone(), id.to_owned());
+    let reason = reason.trim();
     let mut tx = state.db.pool.begin().await?;
     store::lock(&mut tx).await?;
     let (village, _payload, _hash) = load_pending(&mut tx, &user, &id).await?;
@@ -272,7 +194,7 @@ async fn reject(
     )
     .bind(user.id)
     .bind(now())
-    .bind(d.reason.trim())
+    .bind(reason)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
@@ -284,13 +206,13 @@ async fn reject(
             province: Some(&store::province_of(&village)),
             household_id: Some(&no_kk),
             change_id: Some(&id),
-            details: Some(&json!({ "reason": d.reason.trim() }).to_string()),
+            details: Some(&json!({ "reason": reason }).to_string()),
             ..Default::default()
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(json!({ "id": id, "status": "review_rejected" })))
+    Ok(json!({ "id": id, "status": "review_rejected" }))
 }
 
 #[derive(Deserialize)]
@@ -334,40 +256,4 @@ async fn audit(
         }
     };
     Ok(Json(json!({ "entries": entries })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The queue is read through the partial index of migration 0006 (which only holds
-    /// changes that went to review), for a national and for a scoped caller.
-    #[tokio::test]
-    async fn review_queue_uses_its_partial_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .unwrap();
-        let scoped: &[&str] = &["32.01.%", "32.01.01.2001"];
-        for (cond, binds) in [
-            ("1 = 1", &[][..]),
-            ("(c.village LIKE $3 OR c.village = $4)", scoped),
-        ] {
-            let sql = format!("EXPLAIN QUERY PLAN {}", queue_sql(cond));
-            let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql)
-                .bind("pending_review")
-                .bind(10_i64);
-            for b in binds {
-                q = q.bind(*b);
-            }
-            let plan = q.fetch_all(&db.pool).await.unwrap();
-            let plan: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
-            assert!(
-                plan.iter()
-                    .any(|d| d.contains("c USING INDEX change_requests_review")),
-                "{cond}: {plan:?}"
-            );
-        }
-        db.pool.close().await;
-    }
 }

@@ -177,7 +177,8 @@ async fn store_group_on(
 ) -> ApiResult<()> {
     let registry = state.rulebooks().await?;
     let current = &registry.current.rulebook;
-    let today = state.today();
+    // The instant each family's "today" is judged at (in its province's zone).
+    let instant = state.now();
     let mut tx = sqlx::Connection::begin(conn).await?;
     store::lock(&mut tx).await?;
     // Everything the group reads, in a few queries: the heads of the households it names
@@ -241,7 +242,7 @@ async fn store_group_on(
             user,
             device: &device,
             current,
-            today,
+            now: instant,
         };
         let mut results = Vec::with_capacity(job.items.len());
         let (mut applied, mut queued, mut rejected, mut replayed) = (0, 0, 0, 0);

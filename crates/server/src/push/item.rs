@@ -13,17 +13,25 @@ use crate::audit::NewEntry;
 use crate::auth::User;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::{AppState, today_at};
 use crate::store::{self, Tx, Val};
 
 /// What every item of one push is checked with: the caller as stored now, the
-/// device's and the current rulebook, and the date.
+/// device's and the current rulebook, and the instant (each family's "today" is the
+/// date then in its province's time zone).
 pub struct ItemContext<'a> {
     pub state: &'a AppState,
     pub user: &'a User,
     pub device: &'a Device<'a>,
     pub current: &'a Rulebook,
-    pub today: Date,
+    pub now: i64,
+}
+
+impl ItemContext<'_> {
+    /// "Today" for the family whose head is `h`.
+    fn today(&self, h: &store::Head) -> Date {
+        today_at(self.now, &h.province)
+    }
 }
 
 /// Handles one item inside the batch transaction. Returns (result, was_replay).
@@ -108,12 +116,13 @@ async fn check_on_head(
 ) -> ApiResult<(ItemResult, Option<RulebookChecks>)> {
     // The work done before the writer, if it was done on this very head under the same
     // rulebooks and date.
+    let today = cx.today(h);
     let reuse = prep.and_then(|p| p.applied.as_ref()).filter(|a| {
         a.seq == h.seq
             && a.version == h.version
             && a.registry == cx.device.registry
             && a.device == cx.device.version
-            && a.today == cx.today
+            && a.today == today
     });
     let loaded;
     let fam = match reuse {
@@ -137,7 +146,7 @@ async fn check_on_head(
                 item,
                 cx.device,
                 cx.current,
-                cx.today,
+                today,
                 target.as_ref(),
             );
             fresh = o;
@@ -165,7 +174,15 @@ async fn stale(
         .await?
     {
         Some(base) => {
-            let (r, c) = apply_both(cx.state, &base, item, cx.device, cx.current, cx.today, None);
+            let (r, c) = apply_both(
+                cx.state,
+                &base,
+                item,
+                cx.device,
+                cx.current,
+                cx.today(h),
+                None,
+            );
             (r.err(), Some(c))
         }
         None => (None, None),

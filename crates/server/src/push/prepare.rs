@@ -9,7 +9,7 @@ use tepat_core::event::{ChangeRequest, Event, content_hash};
 use super::RulebookChecks;
 use super::apply::{Device, Outcome, apply_both};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::{AppState, today_at};
 use crate::store;
 
 /// What an item's check gave before the writer ran: its content hash, and its
@@ -73,7 +73,7 @@ pub(super) async fn prepare(
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let current = &registry.current.rulebook;
-        let today = state.today();
+        let now = state.now();
         let device_version = device_version.as_deref().unwrap_or(current.version());
         let device = Device {
             version: device_version,
@@ -91,6 +91,7 @@ pub(super) async fn prepare(
                     })
                     .and_then(|h| {
                         let fam = h.keluarga().ok()?;
+                        let today = today_at(now, &h.province);
                         let (outcome, checks) =
                             apply_both(&state, &fam, item, &device, current, today, None);
                         let encoded = outcome

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::Connection;
 use tepat_server::auth::Role;
 use tepat_server::db::Db;
-use tepat_server::state::{AppState, Settings};
+use tepat_server::state::{AppState, Clock, Settings};
 use tower::ServiceExt;
 
 pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -54,7 +54,8 @@ pub async fn setup(engine: Engine) -> Ctx {
         engine,
         Settings {
             writes_per_minute: 100_000,
-            fixed_today: tepat_core::Date::from_ymd(2026, 11, 23),
+            // 2026-11-23 03:00 UTC: 10:00 WIB, 11:00 WITA, 12:00 WIT, the same date in every zone.
+            clock: Clock::Fixed(1_795_402_800),
             logins_per_minute: 1000,
         },
     )

@@ -1,0 +1,329 @@
+//! The console's calls: the review queue, one change's page, decisions.
+
+use gloo_net::http::Request;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tepat_core::{Finding, GeoPoint, Keluarga};
+
+use super::{ApiError, answer, check};
+
+/// One change in the review queue.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct QueueItem {
+    pub id: String,
+    pub no_kk: String,
+    pub village: String,
+    pub kind: String,
+    pub outcome: String,
+    pub status: String,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    pub submitted_by: String,
+    pub submitted_at: String,
+    pub content_hash: String,
+    #[serde(default)]
+    pub review_note: Option<String>,
+    #[serde(default)]
+    pub rulebook_version: String,
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    #[serde(default)]
+    pub reviewed_at: Option<String>,
+    pub age_days: i64,
+    pub overdue: bool,
+    #[serde(default)]
+    pub base_version: Option<i64>,
+    #[serde(default)]
+    pub current_version: Option<i64>,
+}
+
+/// `GET /api/v1/review` answer.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct QueuePage {
+    pub items: Vec<QueueItem>,
+    pub sla_days: i64,
+    pub overdue: usize,
+    #[serde(default)]
+    pub facilitators: Vec<String>,
+}
+
+/// The queue's filters (empty: any).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueFilter {
+    pub status: String,
+    pub kind: String,
+    pub village: String,
+    pub facilitator: String,
+    pub min_age_days: String,
+}
+
+/// `GET /api/v1/review?…`: the changes in the caller's area, oldest first.
+pub async fn queue(token: &str, f: &QueueFilter) -> Result<QueuePage, ApiError> {
+    let mut params: Vec<(&str, &str)> = vec![("limit", "500")];
+    for (k, v) in [
+        ("status", &f.status),
+        ("kind", &f.kind),
+        ("village", &f.village),
+        ("facilitator", &f.facilitator),
+        ("min_age_days", &f.min_age_days),
+    ] {
+        if !v.is_empty() {
+            params.push((k, v.as_str()));
+        }
+    }
+    let resp = Request::get("/api/v1/review")
+        .query(params)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// One changed field of a family.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Change {
+    pub path: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Photo {
+    pub id: String,
+    pub uploaded: bool,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct GpsEvidence {
+    pub point: GeoPoint,
+    #[serde(default)]
+    pub last_known: Option<GeoPoint>,
+    #[serde(default)]
+    pub distance_m: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Default)]
+pub struct Evidence {
+    #[serde(default)]
+    pub photos: Vec<Photo>,
+    #[serde(default)]
+    pub gps: Vec<GpsEvidence>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Submission {
+    pub by: String,
+    pub at: String,
+    #[serde(default)]
+    pub device_time: String,
+    #[serde(default)]
+    pub reason: String,
+    pub rulebook_version: String,
+    pub content_hash: String,
+    pub hash_ok: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct VersionSince {
+    pub version: i64,
+    pub at: String,
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Conflict {
+    pub base_version: i64,
+    #[serde(default)]
+    pub server_changes: Vec<Change>,
+    #[serde(default)]
+    pub device_changes: Vec<Change>,
+    #[serde(default)]
+    pub versions_since: Vec<VersionSince>,
+}
+
+/// `GET /api/v1/review/{id}` answer.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ReviewPage {
+    pub item: QueueItem,
+    pub sla_days: i64,
+    #[serde(default)]
+    pub village_name: Option<String>,
+    #[serde(default)]
+    pub current: Option<Keluarga>,
+    #[serde(default)]
+    pub proposed: Option<Keluarga>,
+    pub applies: bool,
+    #[serde(default)]
+    pub apply_findings: Vec<Finding>,
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    #[serde(default)]
+    pub evidence: Evidence,
+    pub submission: Submission,
+    #[serde(default)]
+    pub conflict: Option<Conflict>,
+}
+
+/// `GET /api/v1/review/{id}`: one change's page.
+pub async fn review_page(token: &str, id: &str) -> Result<ReviewPage, ApiError> {
+    let resp = Request::get(&format!("/api/v1/review/{id}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// A photo of a change, as an object URL for an `<img>` (the request needs the token).
+pub async fn photo_url(token: &str, url: &str) -> Result<String, ApiError> {
+    let resp = Request::get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let resp = check(resp).await?;
+    let bytes = resp.binary().await.map_err(|_| ApiError::Decode)?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::Decode)?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiError::Decode)
+}
+
+/// Approve or reject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+/// One item's answer to a decision.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DecisionResult {
+    pub id: String,
+    pub ok: bool,
+    #[serde(default)]
+    pub error: Option<DecisionError>,
+}
+
+/// Why a decision did not go through: the server's `{code, message, details}`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DecisionError {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub details: DecisionDetails,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Default)]
+pub struct DecisionDetails {
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    #[serde(default)]
+    pub reviewed_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Decided {
+    pub done: usize,
+    pub failed: usize,
+    pub results: Vec<DecisionResult>,
+}
+
+/// `POST /api/v1/review/decide {ids, decision, reason}`: one decision for one or more
+/// changes, answered item by item.
+pub async fn decide(
+    token: &str,
+    ids: &[String],
+    decision: Verdict,
+    reason: &str,
+) -> Result<Decided, ApiError> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        ids: &'a [String],
+        decision: Verdict,
+        reason: &'a str,
+    }
+    let resp = Request::post("/api/v1/review/decide")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&Body {
+            ids,
+            decision,
+            reason,
+        })
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// One region's ground-check progress.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ProgressRow {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub families: i64,
+    pub visited: i64,
+    pub waiting: i64,
+}
+
+/// `GET /api/v1/progress` answer.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Progress {
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub quarter_start: String,
+    pub rows: Vec<ProgressRow>,
+}
+
+/// `GET /api/v1/progress[?region=]`: the area's figures one level down.
+pub async fn progress(token: &str, region: Option<&str>) -> Result<Progress, ApiError> {
+    let mut req = Request::get("/api/v1/progress");
+    if let Some(r) = region {
+        req = req.query([("region", r)]);
+    }
+    let resp = req
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// An account as the admin list shows it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub role: String,
+    pub disabled: bool,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Accounts {
+    accounts: Vec<Account>,
+}
+
+/// `GET /api/v1/accounts`.
+pub async fn accounts(token: &str) -> Result<Vec<Account>, ApiError> {
+    let resp = Request::get("/api/v1/accounts")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let a: Accounts = answer(&check(resp).await?).await?;
+    Ok(a.accounts)
+}

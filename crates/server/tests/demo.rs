@@ -1,0 +1,61 @@
+//! The demo's worklists look like the field's: each facilitator's families are mostly
+//! beneficiary families in desil 1–5, and most qualify for a program.
+
+mod common;
+
+use serde_json::json;
+use tepat_core::Keluarga;
+use tepat_core::score::{ProgramRules, RankingModel};
+
+both!(
+    each_facilitator_worklist_is_mostly_poor_beneficiaries,
+    |ctx| {
+        let mut banner = Vec::new();
+        assert!(
+            tepat_server::seed::seed_demo(&ctx.state, &mut banner)
+                .await
+                .unwrap()
+        );
+        let model = RankingModel::builtin();
+        let programs = ProgramRules::builtin();
+        for name in ["pendamping1", "pendamping2"] {
+            let r = ctx
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    json!({"username": name, "password": tepat_server::seed::DEMO_PASSWORD}),
+                )
+                .await;
+            let token = r.json["token"].as_str().unwrap().to_owned();
+            let pulled = ctx
+                .get("/api/v1/sync/pull?cursor=0&limit=2000", Some(&token))
+                .await;
+            let families: Vec<Keluarga> = pulled.json["households"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| serde_json::from_value(h["keluarga"].clone()).unwrap())
+                .collect();
+            let n = families.len();
+            assert!(n >= 100, "{name}: {n} families");
+            let (mut poor, mut qualifies, mut beneficiary) = (0, 0, 0);
+            for k in &families {
+                let today = ctx.state.today_in(&k.address.village);
+                let desil = model.predict(k, today).unwrap().desil;
+                poor += usize::from(desil <= 5);
+                let d = programs.decide(k, desil, today);
+                qualifies += usize::from(d.programs.iter().any(|p| p.eligible));
+                let p = &k.assets.programs;
+                beneficiary += usize::from(p.pkh == Some(1) || p.sembako == Some(1));
+            }
+            assert!(poor * 10 >= n * 7, "{name}: {poor} of {n} in desil 1–5");
+            assert!(
+                qualifies * 10 >= n * 6,
+                "{name}: {qualifies} of {n} qualify"
+            );
+            assert_eq!(beneficiary, n, "{name}: every family receives a program");
+            // Not only the poor: a worklist also holds families a ground check may graduate.
+            assert!(poor < n, "{name}: some families in desil 6–10");
+        }
+    }
+);
