@@ -178,7 +178,7 @@ fn Household() -> impl IntoView {
             </section>
             <section class="card">
                 <h2>{tr(l, "Anggota keluarga", "Family members")}</h2>
-                <table class="members">
+                <table class="members member-cards">
                     <thead><tr>
                         <th scope="col">{tr(l, "Nama / NIK", "Name / NIK")}</th>
                         <th scope="col">{tr(l, "Hubungan", "Relationship")}</th>
