@@ -139,6 +139,13 @@ split_fn! { cek_nik;
     }
 }
 
+split_fn! { beranda;
+    /// The facilitator's Beranda once unlocked: the day's work at a glance.
+    pub fn dashboard_view(unlocked: Unlocked) -> AnyView {
+        crate::routes::home::dashboard(unlocked)
+    }
+}
+
 split_fn! { recover;
     /// The unlock screen's rare forms: the account's password after too many wrong
     /// PINs, and "Lupa PIN?" (with the sign-out that keeps the sealed outbox).

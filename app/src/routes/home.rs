@@ -1,6 +1,6 @@
 //! Beranda: what the user can do from where they stand (signed out, locked, unlocked).
 //! A facilitator sees the day's work at a glance (the worklist, the visits done, the
-//! outbox, the last update); other roles a compact summary of their region.
+//! outbox, the last update); every other role has its home in the console.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -39,9 +39,20 @@ pub fn Home() -> impl IntoView {
         AuthState::Unlocked(u) if u.session.user.role != "facilitator" => {
             view! { <leptos_router::components::Redirect path="/konsol"/> }.into_any()
         }
-        AuthState::Unlocked(u) => view! { <Dashboard unlocked=u/> }.into_any(),
+        // In a module of its own: the first screen of a device is sign-in or unlock.
+        AuthState::Unlocked(u) => Suspend::new(async move {
+            crate::lazy::dashboard_view(u)
+                .await
+                .unwrap_or_else(|_| crate::lazy::load_failed())
+        })
+        .into_any(),
     }
     }
+}
+
+/// The facilitator's Beranda (split out of the shell by [`crate::lazy::dashboard_view`]).
+pub fn dashboard(unlocked: Unlocked) -> AnyView {
+    view! { <Dashboard unlocked=unlocked/> }.into_any()
 }
 
 #[component]
@@ -69,12 +80,7 @@ fn Dashboard(unlocked: Unlocked) -> impl IntoView {
             }
         })
     };
-    let facilitator = user.role == "facilitator";
-    let body = if facilitator {
-        view! { <Today villages=user.villages.clone()/> }.into_any()
-    } else {
-        view! { <Region villages=user.villages.clone()/> }.into_any()
-    };
+    let body = view! { <Today villages=user.villages.clone()/> };
     view! {
         <section class="card">
             <h1>{move || tr(lang.get(), "Beranda", "Home")}</h1>
@@ -190,67 +196,5 @@ fn Today(villages: Vec<String>) -> impl IntoView {
         <h2>{move || tr(l(), "Desa tugas", "Assigned villages")}</h2>
         <ul class="villages">{villages}</ul>
         <p><a class="button" href="/tugas">{move || tr(l(), "Buka Daftar Tugas", "Open the worklist")}</a></p>
-    }
-}
-
-/// A reviewer's or Dinsos account's region: how many villages in how many districts,
-/// each district collapsed with its villages inside (a regency has hundreds).
-#[component]
-fn Region(villages: Vec<String>) -> impl IntoView {
-    let lang = use_lang();
-    let regions = use_regions();
-    // The villages by district (a village code is its district's code and a number).
-    let mut villages = villages;
-    villages.sort_unstable();
-    let mut by_district: Vec<(String, Vec<String>)> = Vec::new();
-    for v in villages {
-        let district = v.rsplit_once('.').map_or(v.as_str(), |(d, _)| d).to_owned();
-        match by_district.last_mut() {
-            Some((d, vs)) if *d == district => vs.push(v),
-            _ => by_district.push((district, vec![v])),
-        }
-    }
-    let total: usize = by_district.iter().map(|(_, vs)| vs.len()).sum();
-    let districts = by_district.len();
-    let name = move |code: &str| {
-        regions
-            .table
-            .with(|t| t.as_ref().and_then(|t| t.name(code)).map(str::to_owned))
-            .unwrap_or_else(|| code.to_owned())
-    };
-    let summary = move || match (lang.get(), total) {
-        (Lang::Id, 0) => "Cakupan nasional.".to_owned(),
-        (Lang::En, 0) => "National scope.".to_owned(),
-        (Lang::Id, _) => format!("{total} desa/kelurahan di {districts} kecamatan."),
-        (Lang::En, _) => format!("{total} villages in {districts} districts."),
-    };
-    let list = by_district
-        .into_iter()
-        .map(|(district, vs)| {
-            let n = vs.len();
-            let d = district.clone();
-            view! {
-                <details data-district=district.clone()>
-                    <summary>{move || match lang.get() {
-                        Lang::Id => format!("Kec. {} — {n} desa/kelurahan", name(&d)),
-                        Lang::En => format!("{} district — {n} villages", name(&d)),
-                    }}</summary>
-                    <ul class="villages">
-                        {vs.into_iter().map(|c| {
-                            let code = c.clone();
-                            view! { <li data-code=c>{move || name(&code)}</li> }
-                        }).collect_view()}
-                    </ul>
-                </details>
-            }
-        })
-        .collect_view();
-    view! {
-        <h2>{move || tr(lang.get(), "Wilayah kerja", "Your region")}</h2>
-        <p data-field="region-summary">{summary}</p>
-        <div class="districts">{list}</div>
-        <p class="notice">{move || tr(lang.get(),
-            "Aplikasi ini untuk kunjungan pendamping: daftar tugas dan uji petik ada pada akun pendamping.",
-            "This app is for facilitators' visits: worklists and ground checks belong to facilitator accounts.")}</p>
     }
 }

@@ -15,10 +15,9 @@ use crate::today::today;
 use crate::worklist::{WorkState, derive, state_label};
 
 /// The label of `code` in the rulebook's code list of variable `var`, or the code itself.
-fn code_label(rb: Option<&Rulebook>, var: &str, code: i64, lang: Lang) -> String {
+fn code_label(rb: Option<&Rulebook>, field: &str, code: i64, lang: Lang) -> String {
     rb.and_then(|rb| {
-        let v = rb.variable(var)?;
-        let label = rb.codes_of(v)?.iter().find(|c| c.code == code)?;
+        let label = rb.codes_of_field(field)?.iter().find(|c| c.code == code)?;
         Some(match lang {
             Lang::Id => label.id.clone(),
             Lang::En => label.en.clone(),
@@ -141,9 +140,14 @@ fn Household() -> impl IntoView {
                 .iter()
                 .map(|m| {
                     let age = now.map(|d| m.age_on(d).to_string()).unwrap_or_default();
-                    let rel = code_label(rb, "409", i64::from(m.relationship), l);
+                    // A member who died or left holds no role in the family any more: the
+                    // relationship cell says what happened instead ("Meninggal").
                     let presence = (!m.is_active())
-                        .then(|| code_label(rb, "404", i64::from(m.presence), l));
+                        .then(|| code_label(rb, "presence", i64::from(m.presence), l));
+                    let rel = match &presence {
+                        Some(p) => p.clone(),
+                        None => code_label(rb, "relationship", i64::from(m.relationship), l),
+                    };
                     // On a phone each row is a card; the labels name its cells there.
                     view! {
                         <tr>

@@ -23,7 +23,7 @@ pub(super) struct Autosave {
     generation: RwSignal<u64>,
     saved_gen: RwSignal<u64>,
     /// Device time of the last save.
-    saved: RwSignal<Option<String>>,
+    saved: RwSignal<Option<(String, tepat_core::region::TimeZone)>>,
     error: RwSignal<bool>,
     /// The draft went to the outbox: the form shows that it did.
     pub submitted: RwSignal<bool>,
@@ -108,7 +108,10 @@ impl Autosave {
                 }
                 Ok(()) => {
                     self.error.try_set(false);
-                    self.saved.try_set(Some(d.updated.clone()));
+                    self.saved.try_set(Some((
+                        d.updated.clone(),
+                        tepat_core::region::time_zone_of(&d.no_kk),
+                    )));
                     self.saved_gen.try_set(gen_of_d);
                     let state = data.worklist.with_untracked(|w| {
                         w.as_ref().and_then(|w| w.find(&d.no_kk)).map(|h| h.state)
@@ -148,7 +151,7 @@ pub(super) fn DraftStatus(save: Autosave) -> impl IntoView {
             return view! { <p class="notice" role="status" data-field="draft-status" data-saved="false">{tr(l, "Menyimpan draf di perangkat…", "Saving the draft on the device…")}</p> }.into_any();
         }
         match save.saved.get() {
-            Some(t) => view! { <p class="notice" role="status" data-field="draft-status" data-saved="true">{tr(l, "Draf tersimpan di perangkat ", "Draft saved on the device ")}{t}</p> }.into_any(),
+            Some((t, zone)) => view! { <p class="notice" role="status" data-field="draft-status" data-saved="true">{tr(l, "Draf tersimpan di perangkat ", "Draft saved on the device ")}{crate::history::local_time(&t, zone, l)}</p> }.into_any(),
             None => view! { <p class="notice" role="status" data-field="draft-status">{tr(l, "Perubahan disimpan otomatis sebagai draf.", "Changes are saved automatically as a draft.")}</p> }.into_any(),
         }
     }
