@@ -144,11 +144,12 @@ fn the_rulebook_decides_which_questions_a_new_person_gets() {
         .into_iter()
         .map(|v| v.id)
         .collect();
-    // A baby: nutrition, id document, illness, health insurance; no school, work or marriage.
-    for id in ["411", "427", "430", "431a"] {
+    // A baby: nutrition, id document, health insurance; no chronic illness (asked from
+    // age 1), school, work or marriage.
+    for id in ["411", "427", "431a"] {
         assert!(ids.contains(&id.to_owned()), "{id} in {ids:?}");
     }
-    for id in ["408", "412", "416a", "403", "405", "409"] {
+    for id in ["430", "408", "412", "416a", "403", "405", "409"] {
         assert!(!ids.contains(&id.to_owned()), "{id} in {ids:?}");
     }
     // An adult woman: marriage, school, work, disability and pregnancy; a partner's
