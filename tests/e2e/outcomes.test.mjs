@@ -170,6 +170,7 @@ test("the supervisor's decisions reach the device: approved, and rejected with t
   await page.locator(`a.row[data-kk="${a.kk}"]`).waitFor();
   await noRawIso(page, "worklist");
 
+
   // The accepted list and its outcomes survive a reload.
   await page.reload();
   await page.getByLabel("PIN").fill(PIN);
@@ -187,6 +188,13 @@ test("the supervisor's decisions reach the device: approved, and rejected with t
   await accepted(idB).waitFor({ state: "detached" });
   await filterWorklist(page, "Perlu perbaikan");
   await page.waitForFunction((kk) => !document.querySelector(`a.row[data-kk="${kk}"]`), b.kk);
+
+  // The approved death is in the family the device pulled on unlock: the spouse's row
+  // says what happened in place of the role the spouse no longer holds.
+  await open(page, a.kk);
+  const relation = page.locator("table.members tr", { hasText: a.spouse.name }).locator('td[data-label="Hubungan"]');
+  await relation.waitFor();
+  assert.equal((await relation.innerText()).trim(), "Meninggal", `the row reads: ${await page.locator("table.members tr", { hasText: a.spouse.name }).innerText()}`);
   await context.close();
 });
 
