@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tepat_core::event::{Correction, apply_corrections};
+use tepat_core::event::{ChangeRequest, Correction, Event, EvidenceKind, apply_corrections};
+use tepat_core::ground_check::CONFIRM_REASON;
 use tepat_core::rulebook::{VarType, Variable};
 use tepat_core::{Finding, Keluarga, Severity, Text, ValidationContext, validate_keluarga};
 
@@ -49,6 +50,10 @@ pub struct Draft {
     pub checked: BTreeSet<String>,
     /// Device time of the last change (RFC 3339).
     pub updated: String,
+    /// The id of the change this draft makes again ("Ubah" on a rejected change): once
+    /// the new one is queued, the old one leaves the outbox or is put aside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// The path of `field` for the family (`member` = `None`) or the member at `index`.
@@ -135,6 +140,52 @@ impl Draft {
             rulebook_version: Some(rulebook_version.to_owned()),
             ..Draft::default()
         }
+    }
+
+    /// A draft that makes `req`, a rejected ground check of `family`, again: its
+    /// corrections as answers (a member's by NIK, at the member's place in the family
+    /// now; a member no longer there is left out), its note, GPS fix, photo and
+    /// confirmed warnings. `None` when `req` is not a ground check.
+    pub fn redo(req: &ChangeRequest, family: &Keluarga, rulebook_version: &str) -> Option<Draft> {
+        let corrections = match &req.event {
+            Event::VariableCorrection { corrections, .. } => corrections.as_slice(),
+            Event::GroundCheckConfirmed { .. } => &[],
+            _ => return None,
+        };
+        let mut d = Draft::new(family, rulebook_version);
+        for c in corrections {
+            let member = match &c.nik {
+                None => None,
+                Some(nik) => match family.anggota.iter().position(|a| &a.nik == nik) {
+                    Some(i) => Some(i),
+                    None => continue,
+                },
+            };
+            d.values.insert(key(member, &c.field), c.value.clone());
+        }
+        if req.reason != CONFIRM_REASON {
+            d.reason.clone_from(&req.reason);
+        }
+        for e in &req.evidence {
+            match e.kind {
+                EvidenceKind::Gps => d.gps = e.gps,
+                EvidenceKind::Photo => {
+                    d.photo = e
+                        .reference
+                        .as_deref()
+                        .and_then(|r| r.strip_prefix(crate::evidence::PHOTO_PREFIX))
+                        .map(str::to_owned);
+                }
+                _ => {}
+            }
+        }
+        d.confirmed = req
+            .confirmed_warnings
+            .iter()
+            .map(|w| format!("{}@{}", w.rule, w.path))
+            .collect();
+        d.replaces = Some(req.id.clone());
+        Some(d)
     }
 
     /// The rulebook version the draft opens with: its own, or `current` for a draft

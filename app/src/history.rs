@@ -60,6 +60,11 @@ pub struct Sent {
     /// Put aside by the facilitator after a rejection: it no longer marks the family.
     #[serde(default)]
     pub dismissed: bool,
+    /// The request as it was pushed (its JSON), kept while the supervisor may still
+    /// reject it and after a rejection, so "Ubah" can open it again; dropped once it
+    /// is approved or put aside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 impl Sent {
@@ -168,6 +173,21 @@ pub struct DeviceChange {
     pub note: Option<String>,
 }
 
+impl From<&Sent> for DeviceChange {
+    fn from(s: &Sent) -> DeviceChange {
+        DeviceChange {
+            id: s.id.clone(),
+            kind: s.kind.clone(),
+            time: s.time.clone(),
+            state: s.state(),
+            version: s.version,
+            decided_by: s.decided_by.clone(),
+            decided_at: s.decided_at.clone(),
+            note: s.note.clone(),
+        }
+    }
+}
+
 /// This device's changes to `no_kk`, newest first: what waits in the outbox and what
 /// the server acknowledged. An id in both (acknowledged, then queued again by a
 /// replay) counts as the outbox's.
@@ -195,16 +215,7 @@ pub fn device_changes(no_kk: &str, queued: &[Item], sent: &[Sent]) -> Vec<Device
         if out.iter().any(|c| c.id == s.id) {
             continue;
         }
-        out.push(DeviceChange {
-            id: s.id.clone(),
-            kind: s.kind.clone(),
-            time: s.time.clone(),
-            state: s.state(),
-            version: s.version,
-            decided_by: s.decided_by.clone(),
-            decided_at: s.decided_at.clone(),
-            note: s.note.clone(),
-        });
+        out.push(DeviceChange::from(s));
     }
     // RFC 3339 times of one device compare as text (all UTC from `toISOString`).
     crate::order::sort_by(&mut out, |a, b| {
@@ -359,6 +370,9 @@ pub async fn record_outcomes(
             s.decided_by.clone_from(&o.decided_by);
             s.decided_at.clone_from(&o.decided_at);
             s.note.clone_from(&o.note);
+            if s.state() != DeviceState::ReviewRejected {
+                s.request = None;
+            }
             changed = true;
         }
     }
@@ -373,6 +387,7 @@ pub async fn dismiss(unlocked: &Unlocked, id: &str) {
     let mut log = load(unlocked).await;
     if let Some(s) = log.sent.iter_mut().find(|s| s.id == id) {
         s.dismissed = true;
+        s.request = None;
         let _ = save(unlocked, &log).await;
     }
 }

@@ -317,6 +317,10 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                 continue;
             };
             let request = requests.iter().find(|q| q.id == r.id);
+            let body = requests
+                .iter()
+                .position(|q| q.id == r.id)
+                .map(|i| bodies[i].get().to_owned());
             let kind = request.map(|q| q.kind().to_owned()).unwrap_or_default();
             match r.outcome.as_str() {
                 "accepted" => {
@@ -334,6 +338,8 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                             decided_at: None,
                             note: None,
                             dismissed: false,
+                            // Kept while the supervisor may still reject it ("Ubah").
+                            request: body.filter(|_| r.status == "pending_review"),
                         });
                     }
                 }
@@ -389,7 +395,10 @@ pub(crate) async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> 
         else {
             continue;
         };
-        if let Ok(q) = crypto::open_json::<Summary>(&unlocked.key, &s.request).await {
+        if let Ok(plain) = crypto::open(&unlocked.key, &s.request).await
+            && let Ok(q) = serde_json::from_slice::<Summary>(&plain)
+        {
+            let rejected = o.status == "review_rejected";
             moved.push(history::Sent {
                 id: q.id.clone(),
                 no_kk: q.no_kk.clone(),
@@ -401,6 +410,7 @@ pub(crate) async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> 
                 decided_at: o.decided_at.clone(),
                 note: o.note.clone(),
                 dismissed: false,
+                request: rejected.then(|| String::from_utf8_lossy(&plain).into_owned()),
             });
         }
     }
@@ -410,6 +420,23 @@ pub(crate) async fn fetch_outcomes(unlocked: &Unlocked) -> Result<(), ApiError> 
         let _ = store::outbox_delete(&m.id).await;
     }
     Ok(())
+}
+
+/// The JSON of a change this device made, as it was frozen: from the outbox, else from
+/// the sent changes the supervisor may still reject or has rejected ([`history::Sent::request`]).
+pub async fn request_json(unlocked: &Unlocked, id: &str) -> Option<String> {
+    if let Ok(stored) = store::outbox_all::<Stored>().await
+        && let Some(s) = stored.iter().find(|s| s.id == id)
+    {
+        let plain = crypto::open(&unlocked.key, &s.request).await.ok()?;
+        return String::from_utf8(plain).ok();
+    }
+    history::load(unlocked)
+        .await
+        .sent
+        .into_iter()
+        .find(|s| s.id == id)
+        .and_then(|s| s.request)
 }
 
 /// Removes an item from the outbox (a rejected, refused or conflicting one the

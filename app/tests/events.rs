@@ -473,6 +473,7 @@ fn sent(id: &str, no_kk: &str, time: &str, status: &str, version: Option<u32>) -
         decided_at: None,
         note: None,
         dismissed: false,
+        request: None,
     }
 }
 

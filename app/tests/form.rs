@@ -178,6 +178,95 @@ fn corrections_name_members_by_nik_and_drop_unchanged_answers() {
 }
 
 #[wasm_bindgen_test]
+fn a_rejected_ground_check_opens_again_as_a_draft_of_the_same_answers() {
+    use tepat_core::event::{
+        ChangeRequest, ConfirmedWarning, Correction, Event, Evidence, EvidenceKind,
+    };
+    let base = sample();
+    let base_json = serde_json::to_value(&base).expect("json");
+    let mut d = Draft::new(&base, Rulebook::builtin().version());
+    d.set_text(&base_json, "anggota[1].education_level", VarType::Code, "5");
+    d.set_text(&base_json, "housing.floor", VarType::Code, "8");
+    let gps = tepat_core::GeoPoint {
+        lat: -6.2,
+        lon: 106.8,
+        accuracy_m: Some(8.0),
+    };
+    let mut corrections = d.corrections(&base);
+    // A member who left the family since is not answered for.
+    corrections.push(Correction {
+        nik: Some("3201999999999999".to_owned()),
+        field: "education_level".to_owned(),
+        value: json!(3),
+    });
+    let req = ChangeRequest {
+        id: "0b6f6f0e-3c1a-4c55-9d3e-2a1f5d9e7c11".to_owned(),
+        no_kk: base.no_kk.clone(),
+        base_version: base.version,
+        author: "pendamping1".to_owned(),
+        time: "2026-11-23T08:00:00Z".to_owned(),
+        reason: "lantai diganti keramik".to_owned(),
+        evidence: vec![
+            Evidence {
+                kind: EvidenceKind::Gps,
+                reference: None,
+                gps: Some(gps),
+            },
+            Evidence {
+                kind: EvidenceKind::Photo,
+                reference: Some("device-photo:abc-1".to_owned()),
+                gps: None,
+            },
+        ],
+        event: Event::VariableCorrection {
+            corrections,
+            visited: Some(today()),
+        },
+        confirmed_warnings: vec![ConfirmedWarning {
+            rule: "housing.x".to_owned(),
+            path: "housing.floor".to_owned(),
+        }],
+        hash: None,
+    };
+    // The family now lists the member first: the answer follows the NIK, not the place.
+    let mut now = base.clone();
+    now.anggota.swap(0, 1);
+    let again = Draft::redo(&req, &now, "v9").expect("a ground check opens again");
+    assert_eq!(again.replaces.as_deref(), Some(req.id.as_str()));
+    assert_eq!(again.rulebook_version.as_deref(), Some("v9"));
+    assert_eq!(
+        again.values.get("anggota[0].education_level"),
+        Some(&json!(5))
+    );
+    assert_eq!(again.values.get("housing.floor"), Some(&json!(8)));
+    assert_eq!(again.values.len(), 2);
+    assert_eq!(again.reason, "lantai diganti keramik");
+    assert_eq!(again.gps, Some(gps));
+    assert_eq!(again.photo.as_deref(), Some("abc-1"));
+    assert_eq!(again.confirmed, vec!["housing.x@housing.floor".to_owned()]);
+    let mut same = d.corrections(&base);
+    let mut back = again.corrections(&now);
+    same.sort_by(|a, b| a.field.cmp(&b.field));
+    back.sort_by(|a, b| a.field.cmp(&b.field));
+    assert_eq!(back, same);
+
+    // "Data sesuai" opens again without the stand-in reason; a life event does not open here.
+    let confirmed = ChangeRequest {
+        reason: tepat_core::ground_check::CONFIRM_REASON.to_owned(),
+        event: Event::GroundCheckConfirmed { date: today() },
+        evidence: Vec::new(),
+        ..req.clone()
+    };
+    let again = Draft::redo(&confirmed, &base, "v9").expect("a confirmation opens again");
+    assert!(again.values.is_empty() && again.reason.is_empty());
+    let death = ChangeRequest {
+        event: Event::FamilyNotFound { date: today() },
+        ..req
+    };
+    assert!(Draft::redo(&death, &base, "v9").is_none());
+}
+
+#[wasm_bindgen_test]
 fn photos_shrink_to_the_longest_side() {
     assert_eq!(device::fit(4000, 3000, 1280), (1280, 960));
     assert_eq!(device::fit(1000, 3000, 1280), (427, 1280));

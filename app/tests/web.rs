@@ -425,6 +425,7 @@ fn sent(id: &str, no_kk: &str, time: &str, status: &str) -> tepat_app::history::
         decided_at: None,
         note: None,
         dismissed: false,
+        request: None,
     }
 }
 

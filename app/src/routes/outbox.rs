@@ -61,7 +61,8 @@ fn OutboxList() -> impl IntoView {
                 .map(|r| r.head.clone())
         })
     };
-    let actions = move |id: String, no_kk: String, l: Lang| {
+    // `edit`: where the change opens again to be fixed and sent ("Ubah").
+    let actions = move |id: String, no_kk: String, edit: Option<String>, l: Lang| {
         let asking = {
             let id = id.clone();
             move || confirm.get().as_deref() == Some(id.as_str())
@@ -72,6 +73,10 @@ fn OutboxList() -> impl IntoView {
         };
         view! {
             <p class="actions">
+                {edit.map(|href| view! {
+                    <a class="button" data-field="edit" href=href>{tr(l, "Ubah lalu kirim lagi", "Edit and send again")}</a>
+                    " "
+                })}
                 <a class="button secondary" href=format!("/keluarga/{no_kk}")>{tr(l, "Buka keluarga", "Open the family")}</a>
                 " "
                 <button type="button" class="secondary" on:click=ask>{tr(l, "Buang", "Discard")}</button>
@@ -126,7 +131,10 @@ fn OutboxList() -> impl IntoView {
                         "Ditolak: keluarga ini di luar wilayah tugas akun ini. Buang item ini.",
                         "Refused: this family is outside this account's assigned area. Discard this item."),
                 };
-                let acts = (item.state != ItemState::Pending).then(|| actions(item.id.clone(), no_kk.clone(), l));
+                let edit = (item.state == ItemState::Rejected)
+                    .then(|| edit_href(&no_kk, item.request.kind(), &item.id));
+                let acts = (item.state != ItemState::Pending)
+                    .then(|| actions(item.id.clone(), no_kk.clone(), edit, l));
                 view! {
                     <li class="row card" data-id=item.id.clone() data-state=item.state_key()>
                         <strong>{kind_label(item.request.kind()).get(l).to_owned()}</strong>
@@ -151,16 +159,7 @@ fn OutboxList() -> impl IntoView {
                     {ob.sent.get().into_iter().rev().filter(|s| !s.dismissed).map(|s| {
                         let l = lang.get();
                         let zone = time_zone_of(&s.no_kk);
-                        let change = DeviceChange {
-                            id: s.id.clone(),
-                            kind: s.kind.clone(),
-                            time: s.time.clone(),
-                            state: s.state(),
-                            version: s.version,
-                            decided_by: s.decided_by.clone(),
-                            decided_at: s.decided_at.clone(),
-                            note: s.note.clone(),
-                        };
+                        let change = DeviceChange::from(&s);
                         let rejected = change.state == DeviceState::ReviewRejected;
                         view! {
                             <li class="row card" data-id=s.id.clone() data-state=change.state.key()>
@@ -168,7 +167,10 @@ fn OutboxList() -> impl IntoView {
                                 " · " <span data-field="family">{name_of(&s.no_kk).unwrap_or_default()}</span>
                                 <br/><small>{tr(l, "No. KK ", "Family card ")}{s.no_kk.clone()}" · "{local_time(&s.time, zone, l)}</small>
                                 <br/><span class=format!("state {}", change.state.key()) data-field="outcome">{outcome_text(&change, zone, l)}</span>
-                                {rejected.then(|| actions(s.id.clone(), s.no_kk.clone(), l))}
+                                {rejected.then(|| {
+                            let edit = s.request.is_some().then(|| edit_href(&s.no_kk, &s.kind, &s.id));
+                            actions(s.id.clone(), s.no_kk.clone(), edit, l)
+                        })}
                             </li>
                         }
                     }).take(history::SENT_SHOWN).collect_view()}
@@ -176,6 +178,17 @@ fn OutboxList() -> impl IntoView {
             </section>
         })}
         <StorageInfo/>
+    }
+}
+
+/// Where a rejected change `id` of kind `kind` opens again: the ground-check form for a
+/// ground check, else the household page's form of its event, filled in from it.
+fn edit_href(no_kk: &str, kind: &str, id: &str) -> String {
+    match kind {
+        "variable_correction" | "ground_check_confirmed" => {
+            format!("/keluarga/{no_kk}/uji-petik?ubah={id}")
+        }
+        _ => format!("/keluarga/{no_kk}?ubah={id}"),
     }
 }
 

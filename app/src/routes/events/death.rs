@@ -49,9 +49,29 @@ pub fn Death(keluarga: Keluarga) -> impl IntoView {
 #[component]
 pub fn MemberLeaves(keluarga: Keluarga, leave: Leave) -> impl IntoView {
     let form = Form::new(keluarga, leave.kind);
-    let member = RwSignal::new(String::new());
-    let date = RwSignal::new(String::new());
-    let new_head = RwSignal::new(String::new());
+    // Made again from a rejected change: its answers.
+    let (was_member, was_date, was_head) = match form.again() {
+        Some(
+            Event::MemberDied {
+                nik,
+                date,
+                new_head,
+            }
+            | Event::MemberNotFound {
+                nik,
+                date,
+                new_head,
+            },
+        ) => (
+            form.choice_of(Some(&nik)),
+            date.to_string(),
+            form.choice_of(new_head.as_deref()),
+        ),
+        _ => Default::default(),
+    };
+    let member = RwSignal::new(was_member);
+    let date = RwSignal::new(was_date);
+    let new_head = RwSignal::new(was_head);
     let make = leave.event;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -29,6 +29,25 @@ pub fn Marriage(keluarga: Keluarga) -> impl IntoView {
     let mode = RwSignal::new(String::from("new"));
     let partner = MemberFields::new();
     let partner_member = RwSignal::new(String::new());
+    // Made again from a rejected change: its answers.
+    if let Some(Event::Marriage {
+        nik,
+        date: d,
+        partner: p,
+        partner_nik,
+    }) = form.again()
+    {
+        member.set(form.choice_of(Some(&nik)));
+        date.set(d.to_string());
+        match (p, partner_nik) {
+            (Some(p), _) => partner.fill(&p),
+            (None, Some(n)) => {
+                mode.set("member".to_owned());
+                partner_member.set(form.choice_of(Some(&n)));
+            }
+            (None, None) => mode.set("none".to_owned()),
+        }
+    }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.submit(

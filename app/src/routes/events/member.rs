@@ -37,6 +37,31 @@ impl MemberFields {
         }
     }
 
+    /// The fields filled in with `a` (a person of a rejected change made again): the
+    /// identity as typed, the other answers by model field.
+    pub fn fill(&self, a: &tepat_core::Anggota) {
+        self.nik.set(a.nik.clone());
+        self.name.set(a.name.clone());
+        self.sex.set(a.sex.code().to_string());
+        self.birth_date.set(a.birth_date.to_string());
+        self.relationship.set(a.relationship.to_string());
+        let mut answers = BTreeMap::new();
+        if let Ok(Value::Object(tree)) = serde_json::to_value(a) {
+            flatten("", &tree, &mut answers);
+        }
+        for own in [
+            "nik",
+            "name",
+            "sex",
+            "birth_date",
+            "relationship",
+            "presence",
+        ] {
+            answers.remove(own);
+        }
+        self.answers.set(answers);
+    }
+
     pub fn input(&self) -> MemberInput {
         MemberInput {
             nik: self.nik.get_untracked(),
@@ -45,6 +70,24 @@ impl MemberFields {
             birth_date: self.birth_date.get_untracked(),
             relationship: self.relationship.get_untracked(),
             answers: self.answers.get_untracked(),
+        }
+    }
+}
+
+/// The integer answers of a JSON object by dotted field (`disability.seeing`).
+fn flatten(prefix: &str, tree: &serde_json::Map<String, Value>, out: &mut BTreeMap<String, Value>) {
+    for (k, v) in tree {
+        let field = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(inner) => flatten(&field, inner, out),
+            Value::Number(n) if n.is_i64() => {
+                out.insert(field, v.clone());
+            }
+            _ => {}
         }
     }
 }
@@ -113,6 +156,20 @@ pub fn NewMember(keluarga: Keluarga, birth: bool) -> impl IntoView {
     let m = MemberFields::new();
     let date = RwSignal::new(String::new());
     let from_kk = RwSignal::new(String::new());
+    // Made again from a rejected change: its answers.
+    match form.again() {
+        Some(Event::Birth { anggota }) => m.fill(&anggota),
+        Some(Event::MemberMovedIn {
+            anggota,
+            date: d,
+            from_kk: kk,
+        }) => {
+            m.fill(&anggota);
+            date.set(d.to_string());
+            from_kk.set(kk.unwrap_or_default());
+        }
+        _ => {}
+    }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.submit(

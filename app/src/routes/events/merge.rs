@@ -52,10 +52,26 @@ pub fn Merge(keluarga: Keluarga) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let into = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
+    // Made again from a rejected change: its answers.
+    let mut joining = Vec::new();
+    if let Some(Event::FamilyMerge {
+        into_no_kk,
+        date: d,
+        members,
+    }) = form.again()
+    {
+        query.set(into_no_kk.clone());
+        into.set(into_no_kk);
+        date.set(d.to_string());
+        joining = members;
+    }
     let rows: Vec<(usize, String, RwSignal<String>)> = form
         .members()
         .into_iter()
-        .map(|(i, name)| (i, name, RwSignal::new(String::new())))
+        .map(|(i, name)| {
+            let role = super::role_in(&form, &joining, i).unwrap_or_default();
+            (i, name, RwSignal::new(role))
+        })
         .collect();
     let rows = StoredValue::new(rows);
     let submit = move |ev: leptos::ev::SubmitEvent| {

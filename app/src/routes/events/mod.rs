@@ -154,6 +154,22 @@ pub fn member_roles(
     roles
 }
 
+/// The relationship (as a `<select>` value) that `roles`, a rejected split's or merge's
+/// members made again, gives the member at `index`; `None` when it lists them not.
+pub fn role_in(
+    form: &Form,
+    roles: &[tepat_core::event::MemberRole],
+    index: usize,
+) -> Option<String> {
+    let nik = form
+        .fam
+        .with_value(|f| f.anggota.get(index).map(|a| a.nik.clone()))?;
+    roles
+        .iter()
+        .find(|r| r.nik == nik)
+        .map(|r| r.relationship.to_string())
+}
+
 /// The NIK of the member at index `choice` (a `<select>` value), if any.
 pub fn pick(fam: &Keluarga, choice: &str) -> Option<String> {
     choice
@@ -419,10 +435,36 @@ pub struct Form {
     pub photo: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     kind: EventKind,
+    /// The rejected change this form makes again ("Ubah"), when it is one of its kind.
+    again: StoredValue<Option<ChangeRequest>>,
 }
+
+/// The rejected change the household page was opened to make again (`?ubah=ID`), for
+/// the form of its kind to start from. Each form takes it once.
+#[derive(Clone, Copy)]
+pub struct Redo(pub StoredValue<Option<ChangeRequest>>);
 
 impl Form {
     pub fn new(keluarga: Keluarga, kind: EventKind) -> Form {
+        let again = use_context::<Redo>()
+            .and_then(|Redo(r)| {
+                let mine = r.with_value(|r| r.as_ref().is_some_and(|r| r.event.kind() == kind));
+                if mine {
+                    r.try_update_value(Option::take).flatten()
+                } else {
+                    None
+                }
+            })
+            .filter(|r| r.no_kk == keluarga.no_kk);
+        let reason = again.as_ref().map(|r| r.reason.clone()).unwrap_or_default();
+        let photo = again.as_ref().and_then(|r| {
+            r.evidence.iter().find_map(|e| {
+                e.reference
+                    .as_deref()?
+                    .strip_prefix(crate::evidence::PHOTO_PREFIX)
+                    .map(str::to_owned)
+            })
+        });
         Form {
             lang: use_lang(),
             auth: use_auth(),
@@ -434,11 +476,27 @@ impl Form {
             warnings: RwSignal::new(Vec::new()),
             confirmed: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
-            reason: RwSignal::new(String::new()),
-            photo: RwSignal::new(None),
+            reason: RwSignal::new(reason),
+            photo: RwSignal::new(photo),
             busy: RwSignal::new(false),
             kind,
+            again: StoredValue::new(again),
         }
+    }
+
+    /// The event of the rejected change this form makes again, to fill the fields from.
+    pub fn again(&self) -> Option<Event> {
+        self.again
+            .with_value(|r| r.as_ref().map(|r| r.event.clone()))
+    }
+
+    /// The `<select>` value of the member with `nik` (its place in the family), or "".
+    pub fn choice_of(&self, nik: Option<&str>) -> String {
+        let Some(nik) = nik else { return String::new() };
+        self.fam
+            .with_value(|f| f.anggota.iter().position(|a| a.nik == nik))
+            .map(|i| i.to_string())
+            .unwrap_or_default()
     }
 
     /// The rulebook on the device.
@@ -661,6 +719,14 @@ impl Form {
                             // The button stays disabled: saving again would queue the
                             // same event twice. Another event opens a fresh form.
                             form.confirmed.set(Vec::new());
+                            // Made again from a rejected change: that one is done with.
+                            let old = form.again.with_value(|r| r.as_ref().map(|r| r.id.clone()));
+                            if let Some(old) = old
+                                && let Ok(discarding) =
+                                    crate::lazy::discard(form.outbox, u.clone(), old).await
+                            {
+                                discarding.await;
+                            }
                             sync::set_state(form.data, &u, &no_kk, WorkState::Waiting).await;
                             form.notice.set(Some((done_text(form.kind), true)));
                             if outbox::sync(form.outbox, &u).await.is_ok() {
@@ -840,11 +906,40 @@ pub fn Footer(form: Form, fields: &'static [&'static str]) -> impl IntoView {
     }
 }
 
+/// Brings the event form into view (a change opened again from the outbox).
+fn focus_events() {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("event-kind"))
+    {
+        el.scroll_into_view();
+    }
+}
+
 /// "Catat peristiwa": the event chooser of the household page and the chosen form.
 #[component]
 pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
     let lang = use_lang();
     let chosen = RwSignal::new(String::new());
+    // "Ubah" on a rejected life event (`?ubah=ID`): its form opens filled in.
+    let redo = StoredValue::new(None::<ChangeRequest>);
+    provide_context(Redo(redo));
+    let again = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("ubah"));
+    if let (Some(id), AuthState::Unlocked(u)) = (again, use_auth().get_untracked()) {
+        let no_kk = keluarga.no_kk.clone();
+        spawn_local(async move {
+            let req = outbox::request_json(&u, &id)
+                .await
+                .and_then(|json| serde_json::from_str::<ChangeRequest>(&json).ok())
+                .filter(|r| r.no_kk == no_kk && !r.event.kind().is_ground_check());
+            if let Some(req) = req {
+                let kind = req.event.kind();
+                redo.set_value(Some(req));
+                chosen.set(kind.name().to_owned());
+                focus_events();
+            }
+        });
+    }
     let fam = StoredValue::new(keluarga);
     let form = move || {
         let k = fam.get_value();

@@ -29,6 +29,15 @@ pub fn deepest(levels: &[String]) -> Option<&str> {
         .map(|c| c.trim())
 }
 
+/// The codes of `region` and the regions above it, province first (`32`, `32.04`,
+/// `32.04.10`, `32.04.10.2001`).
+pub fn region_levels(region: &str) -> Vec<String> {
+    let parts: Vec<&str> = region.split('.').collect();
+    (1..=parts.len().min(4))
+        .map(|n| parts[..n].join("."))
+        .collect()
+}
+
 /// The destination of the typed answers: `abroad` or a region code, with a finding at
 /// `event.destination.region` when no region is chosen.
 pub fn destination(
@@ -71,6 +80,29 @@ pub fn MoveOut(keluarga: Keluarga) -> impl IntoView {
     let country = RwSignal::new(String::new());
     // Province, regency, district, village.
     let levels: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    // Made again from a rejected change: its answers.
+    if let Some(Event::MemberMovedOut {
+        nik,
+        date: d,
+        destination,
+        new_head: h,
+    }) = form.again()
+    {
+        member.set(form.choice_of(Some(&nik)));
+        date.set(d.to_string());
+        new_head.set(form.choice_of(h.as_deref()));
+        match destination {
+            Destination::Abroad { country: c } => {
+                abroad.set("abroad".to_owned());
+                country.set(c.unwrap_or_default());
+            }
+            Destination::Domestic { region } => {
+                for (level, code) in levels.iter().zip(region_levels(&region)) {
+                    level.set(code);
+                }
+            }
+        }
+    }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.submit(

@@ -33,7 +33,10 @@ pub fn MemberNotFound(keluarga: Keluarga) -> impl IntoView {
 pub fn FamilyNotFound(keluarga: Keluarga) -> impl IntoView {
     const FIELDS: &[&str] = &["event.date"];
     let form = Form::new(keluarga, EventKind::FamilyNotFound);
-    let date = RwSignal::new(String::new());
+    let date = RwSignal::new(match form.again() {
+        Some(Event::FamilyNotFound { date }) => date.to_string(),
+        _ => String::new(),
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.submit(

@@ -44,10 +44,33 @@ pub fn Split(keluarga: Keluarga) -> impl IntoView {
     let new_kk = RwSignal::new(String::new());
     let date = RwSignal::new(String::new());
     let remaining_head = RwSignal::new(String::new());
+    // Made again from a rejected change: its answers.
+    let mut leaving = Vec::new();
+    if let Some(Event::FamilySplit {
+        new_no_kk,
+        date: d,
+        members,
+        remaining_head: h,
+        ..
+    }) = form.again()
+    {
+        new_kk.set(new_no_kk);
+        date.set(d.to_string());
+        remaining_head.set(form.choice_of(h.as_deref()));
+        leaving = members;
+    }
     let rows: Vec<(usize, String, RwSignal<bool>, RwSignal<String>)> = form
         .members()
         .into_iter()
-        .map(|(i, name)| (i, name, RwSignal::new(false), RwSignal::new(String::new())))
+        .map(|(i, name)| {
+            let role = super::role_in(&form, &leaving, i);
+            (
+                i,
+                name,
+                RwSignal::new(role.is_some()),
+                RwSignal::new(role.unwrap_or_default()),
+            )
+        })
         .collect();
     let rows = StoredValue::new(rows);
     let submit = move |ev: leptos::ev::SubmitEvent| {

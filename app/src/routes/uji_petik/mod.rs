@@ -22,8 +22,9 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use tepat_core::Lang;
+use tepat_core::event::ChangeRequest;
 use tepat_core::rulebook::Rulebook;
 
 use crate::draft::Draft;
@@ -54,12 +55,28 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
     // The draft lives here, so a rebuilt form (new rulebook, language) keeps it.
     let draft = RwSignal::new(Draft::default());
     let loaded = RwSignal::new(false);
+    // "Ubah" on a rejected ground check (`?ubah=ID`): the form opens with that change's
+    // answers, unless a draft of the family is already in progress.
+    let query = use_query_map();
+    let redo = RwSignal::new(None::<ChangeRequest>);
     let key = unlocked.key.clone();
+    let opened = unlocked.clone();
     Effect::new(move |_| {
         let no_kk = kk();
+        let again = query.with(|q| q.get("ubah"));
         let key = key.clone();
+        let opened = opened.clone();
         spawn_local(async move {
             let d = draft_store::get(&key, &no_kk).await.ok().flatten();
+            let fresh = d.as_ref().is_none_or(Draft::is_empty);
+            let req = match again {
+                Some(id) if fresh => crate::outbox::request_json(&opened, &id)
+                    .await
+                    .and_then(|json| serde_json::from_str::<ChangeRequest>(&json).ok())
+                    .filter(|r| r.no_kk == no_kk),
+                _ => None,
+            };
+            redo.set(req);
             draft.set(d.unwrap_or_default());
             loaded.set(true);
         });
@@ -126,7 +143,16 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
             return view! { <p class="notice" role="status">{move || tr(lang.get(), "Membuka draf…", "Opening the draft…")}</p> }
                 .into_any();
         }
-        if draft.with_untracked(|d| d.no_kk != base.no_kk) {
+        if let Some(again) = redo.get_untracked()
+            && let Some(d) = Draft::redo(&again, &base, current.version())
+        {
+            redo.update_untracked(|r| *r = None);
+            draft.update_untracked(|old| *old = d.clone());
+            let key = unlocked.with_value(|u| u.key.clone());
+            spawn_local(async move {
+                let _ = draft_store::save(&key, &d).await;
+            });
+        } else if draft.with_untracked(|d| d.no_kk != base.no_kk) {
             let fresh = Draft::new(&base, current.version());
             draft.update_untracked(|d| *d = fresh);
         } else if draft.with_untracked(|d| d.rulebook_version.is_none()) {

@@ -135,6 +135,12 @@ pub(super) fn on_submit(
                 Ok(()) => {
                     save.stop();
                     let _ = draft_store::remove(&u.key, &no_kk).await;
+                    // Made again from a rejected change: that one is done with.
+                    if let Some(old) = d.replaces.clone()
+                        && let Ok(discarding) = crate::lazy::discard(outbox, u.clone(), old).await
+                    {
+                        discarding.await;
+                    }
                     sync::set_state(data, &u, &no_kk, WorkState::Waiting).await;
                     sending.busy.set(false);
                     if outbox::sync(outbox, &u).await.is_ok() {
