@@ -66,7 +66,14 @@ test("dinsos1 imports an extract with one good and two bad lines, sees the progr
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
   const taken = new Set(existing.flatMap((k) => [k.no_kk, ...k.anggota.map((a) => a.nik)]));
-  const good = structuredClone(existing[0]);
+  // A family as the register has it: active, every member present, no origin.
+  const model = existing.find(
+    (k) => (k.status ?? "active") === "active" && !k.origin_kk && k.anggota.every((a) => (a.presence ?? 1) === 1),
+  );
+  assert.ok(model, "an active family to copy");
+  const good = structuredClone(model);
+  delete good.ground_checked;
+  good.version = 1;
   good.no_kk = fresh(good.no_kk, taken, 9000);
   good.anggota.forEach((a) => (a.nik = fresh(a.nik, taken, 9000)));
   const bad = structuredClone(good);
