@@ -98,8 +98,9 @@ pub fn Tabs() -> impl IntoView {
                 let current = move || {
                     let path = location.pathname.get();
                     let path = path.trim_end_matches('/');
-                    (path == href
-                        || path.starts_with(&format!("{href}/"))
+                    (path
+                        .strip_prefix(href)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
                         || also.contains(&path))
                     .then_some("page")
                 };
