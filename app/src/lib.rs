@@ -47,6 +47,11 @@ pub fn App() -> impl IntoView {
     // Unlocking opens the device data and refreshes it; locking or signing out drops it
     // from memory, so nothing personal stays readable without the PIN.
     Effect::new(move |_| match auth.get() {
+        // Only a facilitator has a worklist on the device: every other role reads its
+        // area from the console's endpoints, and keeps no family on the device.
+        AuthState::Unlocked(u) if u.session.user.role != "facilitator" => {
+            leptos::task::spawn_local(regions::refresh(regions, Some(u.session.token.clone())));
+        }
         AuthState::Unlocked(u) => {
             leptos::task::spawn_local(async move {
                 // Ask the browser not to evict unsynced work; the outbox page shows the answer.
@@ -66,7 +71,7 @@ pub fn App() -> impl IntoView {
         }
     });
     outbox::auto_sync(ob, move || match auth.get_untracked() {
-        AuthState::Unlocked(u) => Some(u),
+        AuthState::Unlocked(u) if u.session.user.role == "facilitator" => Some(u),
         _ => None,
     });
     view! {
@@ -92,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/konsol") view=lazy::console()/>
                     <Route path=path!("/antrean") view=lazy::console()/>
                     <Route path=path!("/antrean/:id") view=lazy::console()/>
+                    <Route path=path!("/impor") view=lazy::console()/>
+                    <Route path=path!("/ekspor") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

@@ -20,6 +20,8 @@ pub fn screen_name(path: &str, locked: bool) -> (&'static str, &'static str) {
         "/tugas" => ("Daftar Tugas", "Worklist"),
         "/kotak-keluar" => ("Kotak Keluar", "Outbox"),
         "/cek-nik" => ("Cek NIK", "Check a NIK"),
+        "/impor" => ("Impor data DTSEN", "Import DTSEN data"),
+        "/ekspor" => ("Ekspor data", "Export data"),
         p if p.starts_with("/keluarga/") && p.ends_with("/uji-petik") => {
             ("Uji Petik", "Ground check")
         }
@@ -45,20 +47,66 @@ pub fn ScreenTitle() -> impl IntoView {
     });
 }
 
-/// The tabs, the current screen's marked with `aria-current="page"`.
+/// A header tab: where it goes, its name (Bahasa Indonesia, English), and the other
+/// paths on which it is the current one.
+type Tab = (&'static str, &'static str, &'static str, &'static [&'static str]);
+
+/// The tabs of a role: the facilitator's (also before sign-in or unlock), or the
+/// console's for every other role (`role` as the server names it).
+pub fn tabs_for(role: Option<&str>) -> Vec<Tab> {
+    let Some(role) = role.filter(|r| *r != "facilitator") else {
+        return vec![
+            ("/tugas", "Tugas", "Worklist", &[]),
+            ("/kotak-keluar", "Kotak Keluar", "Outbox", &[]),
+            ("/cek-nik", "Cek NIK", "NIK", &[]),
+        ];
+    };
+    let mut tabs: Vec<Tab> = vec![("/konsol", "Beranda konsol", "Console home", &[])];
+    if matches!(role, "supervisor" | "dinsos_admin" | "admin") {
+        tabs.push(("/antrean", "Antrean", "Queue", &[]));
+    }
+    if matches!(role, "supervisor" | "dinsos_admin" | "analyst") {
+        tabs.push(("/dasbor", "Dasbor", "Dashboard", &[]));
+    }
+    if matches!(role, "dinsos_admin" | "admin") {
+        tabs.push(("/impor", "Impor/Ekspor", "Import/Export", &["/ekspor"]));
+    } else {
+        tabs.push(("/ekspor", "Ekspor", "Export", &[]));
+    }
+    if matches!(role, "dinsos_admin" | "admin") {
+        tabs.push(("/akun", "Akun", "Accounts", &[]));
+    }
+    tabs
+}
+
+/// The tabs of the signed-in role, the current screen's marked with `aria-current="page"`.
 #[component]
 pub fn Tabs() -> impl IntoView {
     let location = use_location();
     let lang = use_lang();
-    let tab = move |href: &'static str, id: &'static str, en: &'static str| {
-        let current = move || (location.pathname.get() == href).then_some("page");
-        view! { <a href=href aria-current=current>{move || tr(lang.get(), id, en)}</a> }
+    let auth = use_auth();
+    let role = Memo::new(move |_| {
+        auth.with(|a| match a {
+            AuthState::Unlocked(u) => Some(u.session.user.role.clone()),
+            _ => None,
+        })
+    });
+    let tabs = move || {
+        tabs_for(role.get().as_deref())
+            .into_iter()
+            .map(|(href, id, en, also)| {
+                let current = move || {
+                    let path = location.pathname.get();
+                    let path = path.trim_end_matches('/');
+                    (path
+                        .strip_prefix(href)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                        || also.contains(&path))
+                    .then_some("page")
+                };
+                view! { <a href=href aria-current=current>{move || tr(lang.get(), id, en)}</a> }
+            })
+            .collect_view()
     };
-    view! {
-        <nav class="tabs">
-            {tab("/tugas", "Tugas", "Worklist")}
-            {tab("/kotak-keluar", "Kotak Keluar", "Outbox")}
-            {tab("/cek-nik", "Cek NIK", "NIK")}
-        </nav>
-    }
+    view! { <nav class="tabs">{tabs}</nav> }
 }

@@ -18,10 +18,14 @@ use crate::worklist::{Sort, WorkState, derive, last_visit, select_rows, state_la
 const PAGE_ROWS: usize = 100;
 
 /// The route: the worklist when unlocked, else the home screen (sign in or unlock).
+/// Only a facilitator has a worklist; every other role goes to its console home.
 #[component]
 pub fn WorklistPage() -> impl IntoView {
     let auth = use_auth();
     move || match auth.get() {
+        AuthState::Unlocked(u) if u.session.user.role != "facilitator" => {
+            view! { <leptos_router::components::Redirect path="/konsol"/> }.into_any()
+        }
         AuthState::Unlocked(_) => view! { <Worklist/> }.into_any(),
         _ => view! { <crate::routes::home::Home/> }.into_any(),
     }

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use tepat_core::{ValidationContext, parse_and_validate, parse_keluarga};
+use tepat_core::{Text, ValidationContext, parse_and_validate, parse_keluarga};
 
 use crate::auth::User;
 use crate::db::{Db, rfc3339};
@@ -28,8 +28,73 @@ pub struct Reject {
     /// 1-based line number in the file.
     pub line: usize,
     pub reason: String,
+    /// Why, for people, in both languages (never a NIK or a name).
+    pub message: Text,
     #[serde(skip_serializing_if = "Value::is_null")]
     pub details: Value,
+}
+
+impl Reject {
+    fn new(line: usize, reason: &str, details: Value) -> Reject {
+        Reject {
+            line,
+            reason: reason.to_owned(),
+            message: reject_message(reason, &details),
+            details,
+        }
+    }
+}
+
+/// The sentence for a reject: its reason, then the core's own messages (parse problems,
+/// error findings) when there are any.
+fn reject_message(reason: &str, details: &Value) -> Text {
+    let (id, en) = match reason {
+        "parse" => ("Baris tidak dapat dibaca", "The line cannot be read"),
+        "invalid" => ("Data keluarga tidak valid", "The family's data is not valid"),
+        "outside_region" => (
+            "Desa keluarga di luar wilayah impor",
+            "The family's village is outside the import's region",
+        ),
+        "duplicate_no_kk" => (
+            "No. KK muncul lebih dari sekali di berkas",
+            "The No. KK appears more than once in the file",
+        ),
+        "duplicate_nik" => (
+            "NIK aktif juga tercatat di keluarga lain",
+            "An active NIK is also recorded in another family",
+        ),
+        "exists" => (
+            "No. KK sudah ada di register",
+            "The No. KK is already in the register",
+        ),
+        _ => ("Ditolak", "Rejected"),
+    };
+    let messages: Vec<&Value> = details["problems"]
+        .as_array()
+        .or_else(|| details["findings"].as_array())
+        .into_iter()
+        .flatten()
+        .map(|p| &p["message"])
+        .collect();
+    let join = |lang: &str| {
+        messages
+            .iter()
+            .filter_map(|m| m[lang].as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let (more_id, more_en) = match details["message"].as_object() {
+        Some(m) => (
+            m.get("id").and_then(Value::as_str).unwrap_or("").to_owned(),
+            m.get("en").and_then(Value::as_str).unwrap_or("").to_owned(),
+        ),
+        None => (join("id"), join("en")),
+    };
+    if more_id.is_empty() {
+        Text::new(format!("{id}."), format!("{en}."))
+    } else {
+        Text::new(format!("{id}: {more_id}"), format!("{en}: {more_en}"))
+    }
 }
 
 /// Imports JSONL text into `region` (a code at any level). `user` is None from the CLI.
@@ -85,13 +150,8 @@ async fn import_records(
     let mut seen_nik = HashSet::new();
     for (line, raw) in &records {
         let (line, raw) = (*line, raw.as_str());
-        let mut reject = |reason: &str, details: Value| {
-            report.rejected.push(Reject {
-                line,
-                reason: reason.to_owned(),
-                details,
-            })
-        };
+        let mut reject =
+            |reason: &str, details: Value| report.rejected.push(Reject::new(line, reason, details));
         let k = match parse_keluarga(raw.as_bytes()) {
             Ok(k) => k,
             Err(e) => {
@@ -146,20 +206,18 @@ async fn import_records(
     store::lock(&mut tx).await?;
     for (line, mut k) in good {
         if store::head(&mut *tx, &k.no_kk).await?.is_some() {
-            report.rejected.push(Reject {
-                line,
-                reason: "exists".into(),
-                details: json!({ "path": "no_kk" }),
-            });
+            report
+                .rejected
+                .push(Reject::new(line, "exists", json!({ "path": "no_kk" })));
             continue;
         }
         let dups = store::niks_elsewhere(&mut tx, &k, None).await?;
         if !dups.is_empty() {
-            report.rejected.push(Reject {
+            report.rejected.push(Reject::new(
                 line,
-                reason: "duplicate_nik".into(),
-                details: json!({ "count": dups.len() }),
-            });
+                "duplicate_nik",
+                json!({ "count": dups.len() }),
+            ));
             continue;
         }
         if k.version == 0 {
@@ -388,12 +446,8 @@ fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, usize> {
     Ok(rows)
 }
 
-fn parse_reject(line: usize, message: String) -> Reject {
-    Reject {
-        line,
-        reason: "parse".into(),
-        details: json!({ "message": message }),
-    }
+fn parse_reject(line: usize, message: Text) -> Reject {
+    Reject::new(line, "parse", json!({ "message": message }))
 }
 
 /// The CSV column mapping (docs/api.md): one row per member; the header names JSON paths
@@ -409,7 +463,13 @@ pub fn csv_to_records(text: &str) -> (Vec<(usize, String)>, Vec<Reject>) {
         Err(line) => {
             return (
                 Vec::new(),
-                vec![parse_reject(line, "unterminated quoted field".into())],
+                vec![parse_reject(
+                    line,
+                    Text::new(
+                        "tanda kutip dibuka di sini tidak pernah ditutup (berkas terpotong?); tidak ada yang diimpor",
+                        "a quote opened here is never closed (a truncated file?); nothing was imported",
+                    ),
+                )],
             );
         }
     };
@@ -420,7 +480,13 @@ pub fn csv_to_records(text: &str) -> (Vec<(usize, String)>, Vec<Reject>) {
     let Some(kk_col) = header.iter().position(|h| h == "no_kk") else {
         return (
             Vec::new(),
-            vec![parse_reject(1, "the header needs a no_kk column".into())],
+            vec![parse_reject(
+                1,
+                Text::new(
+                    "baris judul harus memuat kolom no_kk",
+                    "the header needs a no_kk column",
+                ),
+            )],
         );
     };
     let mut order: Vec<String> = Vec::new();
@@ -430,7 +496,10 @@ pub fn csv_to_records(text: &str) -> (Vec<(usize, String)>, Vec<Reject>) {
         if row.len() != header.len() {
             rejects.push(parse_reject(
                 line,
-                format!("expected {} columns, found {}", header.len(), row.len()),
+                Text::new(
+                    format!("diharapkan {} kolom, ada {}", header.len(), row.len()),
+                    format!("expected {} columns, found {}", header.len(), row.len()),
+                ),
             ));
             continue;
         }

@@ -6,6 +6,7 @@
 pub mod home;
 pub mod queue;
 pub mod review;
+pub mod transfer;
 
 use leptos::prelude::*;
 use tepat_core::Lang;
@@ -15,7 +16,8 @@ use crate::regions::use_regions;
 use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
-/// The console screen of the current path (`/konsol`, `/antrean`, `/antrean/:id`).
+/// The console screen of the current path (`/konsol`, `/antrean`, `/antrean/:id`,
+/// `/impor`, `/ekspor`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
@@ -23,6 +25,10 @@ pub fn ConsoleScreen() -> impl IntoView {
         let path = location.pathname.get();
         if path == "/konsol" {
             view! { <home::ConsoleHome/> }.into_any()
+        } else if path == "/impor" {
+            view! { <transfer::ImportPage/> }.into_any()
+        } else if path == "/ekspor" {
+            view! { <transfer::ExportPage/> }.into_any()
         } else if path.starts_with("/antrean/") {
             view! { <review::ReviewItemPage/> }.into_any()
         } else {

@@ -104,9 +104,41 @@ async fn export(
     }
     let format = q.format.unwrap_or(Format::Jsonl);
     let body = crate::transfer::export(&state.db, Some(&user), q.what, format).await?;
+    let header = usize::from(format == Format::Csv);
+    let rows = body.lines().count().saturating_sub(header);
+    let what = match q.what {
+        What::Households => "households",
+        What::Changes => "changes",
+    };
+    let format_name = match format {
+        Format::Jsonl => "jsonl",
+        Format::Csv => "csv",
+    };
+    crate::audit::record(
+        &state.db.pool,
+        crate::audit::NewEntry {
+            user: Some(&user),
+            action: "export",
+            details: Some(&json!({ "what": what, "format": format_name, "lines": rows }).to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
     let ct = match format {
         Format::Jsonl => "application/x-ndjson",
         Format::Csv => "text/csv; charset=utf-8",
     };
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response())
+    let name = format!(
+        "attachment; filename=\"tepat-{what}.{}\"",
+        if format == Format::Csv { "csv" } else { "jsonl" }
+    );
+    let disposition = HeaderValue::from_str(&name).map_err(anyhow::Error::from)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(ct)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
