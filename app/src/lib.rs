@@ -92,6 +92,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/konsol") view=lazy::console()/>
                     <Route path=path!("/antrean") view=lazy::console()/>
                     <Route path=path!("/antrean/:id") view=lazy::console()/>
+                    <Route path=path!("/akun") view=lazy::console()/>
+                    <Route path=path!("/akun/:username") view=lazy::console()/>
+                    <Route path=path!("/riwayat") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

@@ -357,6 +357,14 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
                 })
             })
             .collect();
+        if page.reset {
+            // The account's villages changed: what follows is the whole new worklist.
+            // A family it still has unsent work for stays until that work is done.
+            data.states
+                .with_value(|m| apply_states(m, &mut list.households, &mut []));
+            list.households.retain(|h| h.state.has_local_work());
+            changed = true;
+        }
         changed |= list.merge(incoming);
         changed |= list.cursor != page.next_cursor || list.model_version != page.model_version;
         list.cursor = page.next_cursor;

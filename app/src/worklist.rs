@@ -27,6 +27,12 @@ pub enum WorkState {
 }
 
 impl WorkState {
+    /// A draft, or a change the server has not settled (waiting, in review, to fix, in
+    /// conflict): the device still needs the family.
+    pub fn has_local_work(self) -> bool {
+        !matches!(self, WorkState::NotVisited | WorkState::Synced)
+    }
+
     pub const ALL: [WorkState; 7] = [
         WorkState::NotVisited,
         WorkState::Draft,

@@ -7,6 +7,7 @@
 //! method, path, status, ids and counts only.
 
 pub mod api;
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod cli;
