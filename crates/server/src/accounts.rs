@@ -23,7 +23,7 @@ pub enum AccountError {
     #[error("{}", crate::validation::summary(.0))]
     Invalid(validator::ValidationErrors),
     #[error(
-        "Nama pengguna {0} sudah dipakai. / The username {0} is already taken."
+        "Nama pengguna {0} sudah ada. / The username {0} already exists."
     )]
     Duplicate(String),
     #[error("Akun {0} tidak ada. / There is no account {0}.")]

@@ -237,7 +237,7 @@ both!(account_errors_are_specific_and_bilingual, |ctx| {
     let r = create(json!({"username": "p1", "role": "facilitator", "password": "password123"})).await;
     r.assert_error(StatusCode::CONFLICT, "conflict");
     bilingual(&r);
-    assert!(r.json["message"].as_str().unwrap().contains("sudah dipakai"));
+    assert!(r.json["message"].as_str().unwrap().contains("sudah ada"));
     let r = create(json!({"username": "baru", "role": "facilitator", "password": "short"})).await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     assert_eq!(r.json["details"]["path"], "password");
