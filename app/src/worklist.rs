@@ -27,12 +27,6 @@ pub enum WorkState {
 }
 
 impl WorkState {
-    /// A draft, or a change the server has not settled (waiting, in review, to fix, in
-    /// conflict): the device still needs the family.
-    pub fn has_local_work(self) -> bool {
-        !matches!(self, WorkState::NotVisited | WorkState::Synced)
-    }
-
     pub const ALL: [WorkState; 7] = [
         WorkState::NotVisited,
         WorkState::Draft,
@@ -122,6 +116,10 @@ pub struct Worklist {
     pub model_version: String,
     /// Server time of the last completed pull (RFC 3339).
     pub synced_at: Option<String>,
+    /// Families no longer in the account's area (its villages changed) that the device
+    /// keeps while a draft for them is being written.
+    #[serde(default)]
+    pub stale: Vec<String>,
 }
 
 impl Worklist {

@@ -439,7 +439,7 @@ fn One() -> impl IntoView {
     let username = params.with_untracked(|p| p.get("username").unwrap_or_default());
     let token = StoredValue::new(u.session.token.clone());
     let caller = u.session.user.role.clone();
-    let root = picker_root(&caller, &u.session.user.districts);
+    let root = StoredValue::new(picker_root(&caller, &u.session.user.districts));
     let account = RwSignal::new(None::<Result<Option<Account>, ApiError>>);
     let name = StoredValue::new(username.clone());
     let load = move || {
@@ -497,8 +497,8 @@ fn One() -> impl IntoView {
                                 }
                                 Some(list) => {
                                     let items = list.into_iter().map(|(code, label)| {
-                                        let c = code.clone();
-                                        view! { <li data-code=code.clone()>{label}" ("{code}")"" "
+                                        let (c, shown) = (code.clone(), format!("{label} ({code})"));
+                                        view! { <li data-code=code>{shown}" "
                                             <button type="button" class="secondary" on:click=move |_| editing.update(|e| if let Some(e) = e { e.retain(|x| x.0 != c) })>
                                                 {tx("Lepaskan", "Remove")}</button></li> }
                                     }).collect_view();
@@ -517,7 +517,7 @@ fn One() -> impl IntoView {
                                     };
                                     view! {
                                         <ul class="picked" data-field="editing">{items}</ul>
-                                        <RegionPicker token=token.get_value() root=root.clone() len=len on_pick=Callback::new(move |r: RegionName| {
+                                        <RegionPicker token=token.get_value() root=root.get_value() len=len on_pick=Callback::new(move |r: RegionName| {
                                             editing.update(|e| if let Some(e) = e && !e.iter().any(|x| x.0 == r.code) { e.push((r.code, r.name)); });
                                         })/>
                                         <p class="actions">
