@@ -517,3 +517,38 @@ both!(a_familys_history_has_its_versions_and_entries_in_scope, |ctx| {
         ctx.get(&path, Some(&t)).await.assert_error(StatusCode::FORBIDDEN, "forbidden");
     }
 });
+
+both!(region_children_name_the_regions_for_the_console_only, |ctx| {
+    world(&ctx).await;
+    let p1 = ctx.login("p1").await;
+    ctx.get("/api/v1/regions/children?code=11.01.01", Some(&p1))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    ctx.get("/api/v1/regions/children", None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    for who in ["k1", "d1", "a1", "admin"] {
+        let t = ctx.login(who).await;
+        let r = ctx.get("/api/v1/regions/children?code=11.01.01", Some(&t)).await;
+        assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text());
+        let children = r.json["children"].as_array().unwrap();
+        let want: Vec<(String, String)> = ctx
+            .state
+            .regions
+            .children("11.01.01")
+            .map(|(c, n)| (c.to_owned(), n.to_owned()))
+            .collect();
+        assert!(!want.is_empty());
+        let got: Vec<(String, String)> = children
+            .iter()
+            .map(|c| (c["code"].as_str().unwrap().to_owned(), c["name"].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(got[0], (V1.to_owned(), "Keude Bakongan".to_owned()));
+        let top = ctx.get("/api/v1/regions/children", Some(&t)).await;
+        assert!(top.json["children"].as_array().unwrap().iter().any(|c| c["code"] == "32"));
+        ctx.get("/api/v1/regions/children?code=99.99", Some(&t))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    }
+});

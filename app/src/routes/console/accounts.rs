@@ -169,7 +169,6 @@ pub fn Manager() -> impl IntoView {
                     .collect_view();
                 view! {
                     <p data-field="account-count">{count}</p>
-                    <div class="wide-table">
                     <table class="members accounts">
                         <thead><tr>
                             <th>{tr(l, "Akun", "Account")}</th>
@@ -180,7 +179,6 @@ pub fn Manager() -> impl IntoView {
                         </tr></thead>
                         <tbody>{body}</tbody>
                     </table>
-                    </div>
                 }
                 .into_any()
             }
@@ -277,9 +275,10 @@ fn Create(token: String, caller: String, root: Option<String>, on_done: Callback
             })
             .collect_view()
     };
+    // The picker follows the role only, not every keystroke in the form.
+    let role = Memo::new(move |_| form.with(|f| f.role.clone()));
     let picker = move || {
-        let role = form.with(|f| f.role.clone());
-        level_len(&role).map(|len| {
+        level_len(&role.get()).map(|len| {
             view! {
                 <RegionPicker token=token.get_value() root=root.clone() len=len
                     on_pick=Callback::new(move |r: RegionName| form.update(|f| {

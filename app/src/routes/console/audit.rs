@@ -128,7 +128,6 @@ fn History() -> impl IntoView {
                     {versions}
                     <h2>{tr(l, "Catatan audit (terbaru dulu)", "Audit log (newest first)")}</h2>
                     <p data-field="entry-count">{count}</p>
-                    <div class="wide-table">
                     <table class="members audit" data-field="entries">
                         <thead><tr>
                             <th>{tr(l, "Waktu", "Time")}</th>
@@ -138,7 +137,6 @@ fn History() -> impl IntoView {
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
-                    </div>
                 }
                 .into_any()
             }
