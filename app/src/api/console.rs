@@ -374,7 +374,11 @@ pub async fn create_account(token: &str, new: &NewAccount) -> Result<Account, Ap
 }
 
 /// `POST /api/v1/accounts/{username}/disable` or `/enable`.
-pub async fn set_disabled(token: &str, username: &str, disabled: bool) -> Result<Account, ApiError> {
+pub async fn set_disabled(
+    token: &str,
+    username: &str,
+    disabled: bool,
+) -> Result<Account, ApiError> {
     let what = if disabled { "disable" } else { "enable" };
     let resp = Request::post(&format!("/api/v1/accounts/{username}/{what}"))
         .header("Authorization", &bearer(token))

@@ -22,9 +22,7 @@ pub enum AccountError {
     /// The username or password breaks a rule (`validation::NewAccount`).
     #[error("{}", crate::validation::summary(.0))]
     Invalid(validator::ValidationErrors),
-    #[error(
-        "Nama pengguna {0} sudah ada. / The username {0} already exists."
-    )]
+    #[error("Nama pengguna {0} sudah ada. / The username {0} already exists.")]
     Duplicate(String),
     #[error("Akun {0} tidak ada. / There is no account {0}.")]
     UnknownUser(String),
@@ -47,7 +45,9 @@ pub enum AccountError {
     National(&'static str),
     #[error("Di luar wilayah tugas atau peran Anda. / Outside your assigned area or role: {0}")]
     OutOfScope(String),
-    #[error("Anda tidak dapat menonaktifkan akun Anda sendiri. / You cannot disable your own account.")]
+    #[error(
+        "Anda tidak dapat menonaktifkan akun Anda sendiri. / You cannot disable your own account."
+    )]
     OwnAccount,
     #[error("storage: {0}")]
     Db(#[from] sqlx::Error),
@@ -155,8 +155,8 @@ pub async fn find(db: &Db, username: &str) -> AccountResult<Option<Account>> {
     let Some((id, username, display_name, role, disabled, created_at)) = row else {
         return Ok(None);
     };
-    let role = Role::parse(&role)
-        .ok_or_else(|| anyhow::anyhow!("account {id} has an unknown role"))?;
+    let role =
+        Role::parse(&role).ok_or_else(|| anyhow::anyhow!("account {id} has an unknown role"))?;
     let regions: Vec<(String,)> =
         sqlx::query_as("SELECT region FROM assignments WHERE user_id = $1 ORDER BY region")
             .bind(id)
@@ -311,7 +311,11 @@ pub async fn set_disabled(
         &mut *tx,
         crate::audit::NewEntry {
             user: actor,
-            action: if disabled { "user_disable" } else { "user_enable" },
+            action: if disabled {
+                "user_disable"
+            } else {
+                "user_enable"
+            },
             subject: Some(username),
             details: Some(&json!({ "user_id": account.id, "username": username }).to_string()),
             ..Default::default()

@@ -54,8 +54,15 @@ pub async fn assign(
     username: &str,
     codes: &[String],
 ) -> anyhow::Result<()> {
-    crate::accounts::assign(db, regions, None, username, codes, crate::accounts::Assign::Add)
-        .await?;
+    crate::accounts::assign(
+        db,
+        regions,
+        None,
+        username,
+        codes,
+        crate::accounts::Assign::Add,
+    )
+    .await?;
     Ok(())
 }
 

@@ -41,7 +41,13 @@ pub fn AccountPage() -> impl IntoView {
 /// The roles the caller may create: Dinsos facilitators and koordinators only.
 fn creatable(caller: &str) -> &'static [&'static str] {
     if caller == "admin" {
-        &["facilitator", "supervisor", "dinsos_admin", "analyst", "admin"]
+        &[
+            "facilitator",
+            "supervisor",
+            "dinsos_admin",
+            "analyst",
+            "admin",
+        ]
     } else {
         &["facilitator", "supervisor"]
     }
@@ -61,7 +67,12 @@ fn level_len(role: &str) -> Option<usize> {
 /// provinces.
 fn picker_root(role: &str, districts: &[String]) -> Option<String> {
     (role != "admin")
-        .then(|| districts.first().and_then(|d| d.get(..5)).map(str::to_owned))
+        .then(|| {
+            districts
+                .first()
+                .and_then(|d| d.get(..5))
+                .map(str::to_owned)
+        })
         .flatten()
 }
 
@@ -118,16 +129,25 @@ pub fn Manager() -> impl IntoView {
     let state = RwSignal::new(String::new());
     let role_options = move || {
         let l = lang.get();
-        ["facilitator", "supervisor", "dinsos_admin", "analyst", "admin"]
-            .into_iter()
-            .map(|r| view! { <option value=r>{role_label(l, r)}</option> })
-            .collect_view()
+        [
+            "facilitator",
+            "supervisor",
+            "dinsos_admin",
+            "analyst",
+            "admin",
+        ]
+        .into_iter()
+        .map(|r| view! { <option value=r>{role_label(l, r)}</option> })
+        .collect_view()
     };
     let rows = move || {
         let l = lang.get();
         match data.get() {
-            None => view! { <p class="notice" role="status">{tr(l, "Memuat…", "Loading…")}</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="finding error" role="alert">{e.message(l)}</p> }.into_any(),
+            None => view! { <p class="notice" role="status">{tr(l, "Memuat…", "Loading…")}</p> }
+                .into_any(),
+            Some(Err(e)) => {
+                view! { <p class="finding error" role="alert">{e.message(l)}</p> }.into_any()
+            }
             Some(Ok(list)) => {
                 let q = query.get().trim().to_lowercase();
                 let (want_role, want_state) = (role.get(), state.get());
@@ -142,7 +162,9 @@ pub fn Manager() -> impl IntoView {
                     .filter(|a| {
                         q.is_empty()
                             || a.username.contains(&q)
-                            || a.display_name.as_deref().is_some_and(|d| d.to_lowercase().contains(&q))
+                            || a.display_name
+                                .as_deref()
+                                .is_some_and(|d| d.to_lowercase().contains(&q))
                             || area_text(l, a).to_lowercase().contains(&q)
                     })
                     .collect();
@@ -218,7 +240,12 @@ pub fn Manager() -> impl IntoView {
 
 /// The new-account form.
 #[component]
-fn Create(token: String, caller: String, root: Option<String>, on_done: Callback<()>) -> impl IntoView {
+fn Create(
+    token: String,
+    caller: String,
+    root: Option<String>,
+    on_done: Callback<()>,
+) -> impl IntoView {
     let lang = use_lang();
     let token = StoredValue::new(token);
     let roles = creatable(&caller);
@@ -331,7 +358,12 @@ fn Create(token: String, caller: String, root: Option<String>, on_done: Callback
 /// Picks a region of one level by name: from the root (the provinces, or Dinsos's
 /// regency) one level at a time down to regions of `len` (dotted code length).
 #[component]
-fn RegionPicker(token: String, root: Option<String>, len: usize, on_pick: Callback<RegionName>) -> impl IntoView {
+fn RegionPicker(
+    token: String,
+    root: Option<String>,
+    len: usize,
+    on_pick: Callback<RegionName>,
+) -> impl IntoView {
     let lang = use_lang();
     let token = StoredValue::new(token);
     // The chosen path below the root: (code, name) per level.
@@ -346,7 +378,9 @@ fn RegionPicker(token: String, root: Option<String>, len: usize, on_pick: Callba
         options.set(None);
         chosen.set(String::new());
         spawn_local(async move {
-            options.set(Some(region_children(&token.get_value(), parent.as_deref()).await));
+            options.set(Some(
+                region_children(&token.get_value(), parent.as_deref()).await,
+            ));
         });
     });
     let at_level = move || {
@@ -588,7 +622,11 @@ fn One() -> impl IntoView {
 
 /// A new password for the account.
 #[component]
-fn Password(token: String, username: String, message: RwSignal<Option<Result<&'static str, ApiError>>>) -> impl IntoView {
+fn Password(
+    token: String,
+    username: String,
+    message: RwSignal<Option<Result<&'static str, ApiError>>>,
+) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let (token, username) = (StoredValue::new(token), StoredValue::new(username));

@@ -67,12 +67,20 @@ fn History() -> impl IntoView {
     };
     let token = StoredValue::new(u.session.token.clone());
     let query = leptos_router::hooks::use_query_map();
-    let (kk0, user0) = query.with_untracked(|q| (q.get("no_kk").unwrap_or_default(), q.get("user").unwrap_or_default()));
+    let (kk0, user0) = query.with_untracked(|q| {
+        (
+            q.get("no_kk").unwrap_or_default(),
+            q.get("user").unwrap_or_default(),
+        )
+    });
     let kind = RwSignal::new(if user0.is_empty() { "no_kk" } else { "user" });
     let value = RwSignal::new(if user0.is_empty() { kk0 } else { user0 });
     let page = RwSignal::new(None::<Result<AuditPage, ApiError>>);
     let load = move || {
-        let (k, v) = (kind.get_untracked(), value.get_untracked().trim().to_owned());
+        let (k, v) = (
+            kind.get_untracked(),
+            value.get_untracked().trim().to_owned(),
+        );
         if v.is_empty() {
             return;
         }

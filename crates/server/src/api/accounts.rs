@@ -32,7 +32,9 @@ fn require_manager(user: &User) -> ApiResult<()> {
     if matches!(user.role, Role::Admin | Role::DinsosAdmin) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("accounts (admins, dinsos for its regency)"))
+        Err(ApiError::forbidden(
+            "accounts (admins, dinsos for its regency)",
+        ))
     }
 }
 
@@ -70,11 +72,7 @@ async fn families_by_village(
 
 /// An account as the API shows it: its assignments with their names, and for a
 /// facilitator the worklist size (families in its villages).
-fn view(
-    state: &AppState,
-    a: &Account,
-    families: &std::collections::HashMap<String, i64>,
-) -> Value {
+fn view(state: &AppState, a: &Account, families: &std::collections::HashMap<String, i64>) -> Value {
     let assignments: Vec<Value> = a
         .regions
         .iter()
@@ -115,10 +113,21 @@ async fn view_one(state: &AppState, a: &Account) -> ApiResult<Value> {
     Ok(view(state, a, &families))
 }
 
+/// One account and one of its assignments (none: `NULL`), as the list reads them.
+type AccountRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    Option<String>,
+);
+
 /// `GET /accounts`: every account for the admin; for Dinsos those it manages.
 async fn list(State(state): State<AppState>, Auth(user): Auth) -> ApiResult<Json<Value>> {
     require_manager(&user)?;
-    let rows: Vec<(i64, String, Option<String>, String, i64, i64, Option<String>)> =
+    let rows: Vec<AccountRow> =
         sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.created_at, a.region FROM users u \
              LEFT JOIN assignments a ON a.user_id = u.id ORDER BY u.username, a.region",
@@ -178,7 +187,11 @@ async fn create(
     Json(req): Json<CreateRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     begin_write(&state, &user)?;
-    if req.display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
+    if req
+        .display_name
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 100)
+    {
         return Err(ApiError::unprocessable(
             "Nama tampilan paling banyak 100 karakter. / The display name may have at most 100 characters.",
             json!({ "path": "display_name" }),

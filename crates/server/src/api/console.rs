@@ -17,8 +17,7 @@ use crate::json::{Json, Query};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/progress", get(progress))
+    Router::new().route("/progress", get(progress))
 }
 
 /// The console's roles: every role but the facilitator.

@@ -216,7 +216,13 @@ async fn pull(
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    tracing::info!(user = user.id, count = households.len(), cursor, reset, "pull");
+    tracing::info!(
+        user = user.id,
+        count = households.len(),
+        cursor,
+        reset,
+        "pull"
+    );
     Ok(Json(PullResponse {
         households,
         next_cursor: format!("{next}-{tag}"),
