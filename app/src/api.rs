@@ -196,6 +196,9 @@ pub struct PulledHousehold {
 pub struct PullPage {
     pub households: Vec<PulledHousehold>,
     pub next_cursor: String,
+    /// The account's area changed: the page starts again from the beginning.
+    #[serde(default)]
+    pub reset: bool,
     pub has_more: bool,
     pub rulebook_version: String,
     pub model_version: String,

@@ -99,6 +99,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/antrean/:id") view=lazy::console()/>
                     <Route path=path!("/impor") view=lazy::console()/>
                     <Route path=path!("/ekspor") view=lazy::console()/>
+                    <Route path=path!("/akun") view=lazy::console()/>
+                    <Route path=path!("/akun/:username") view=lazy::console()/>
+                    <Route path=path!("/riwayat") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

@@ -2,7 +2,7 @@
 //! rulebook (kept with older ones still needed, see [`crate::rulebooks`]), loaded
 //! after unlock and refreshed from `/api/v1/sync/pull`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -290,6 +290,26 @@ async fn save(data: Data, unlocked: &Unlocked, list: &mut Worklist) -> Result<Ve
     Ok(rows)
 }
 
+/// Drops the families outside the account's area ([`Worklist::stale`]) but those with a
+/// draft being written, which stay until the draft is sent or discarded (the outbox
+/// keeps what was sent without them). True when any was dropped.
+fn drop_stale(data: Data, list: &mut Worklist) -> bool {
+    if list.stale.is_empty() {
+        return false;
+    }
+    data.states
+        .with_value(|m| apply_states(m, &mut list.households, &mut []));
+    let before = list.households.len();
+    let stale = std::mem::take(&mut list.stale);
+    list.households
+        .retain(|h| h.state == WorkState::Draft || !stale.contains(&h.no_kk));
+    list.stale = stale
+        .into_iter()
+        .filter(|k| list.households.iter().any(|h| h.no_kk == *k))
+        .collect();
+    list.households.len() != before
+}
+
 /// Seals and stores [`Data::states`]. Of overlapping calls only the newest writes (it
 /// holds everything the older ones held).
 async fn persist_states(data: Data, unlocked: &Unlocked) {
@@ -330,6 +350,8 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
     let mut list = data.worklist.get_untracked().unwrap_or_default();
     let mut skipped = 0;
     let mut changed = false;
+    // After a reset: the families the new pages carried.
+    let mut fresh: Option<BTreeSet<String>> = None;
     let synced_at;
     loop {
         let page = match api::pull(token, &list.cursor, PAGE).await {
@@ -339,6 +361,13 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
                 return;
             }
         };
+        if page.reset {
+            // The account's villages changed: what follows is the whole new worklist.
+            fresh = Some(BTreeSet::new());
+        }
+        if let Some(f) = &mut fresh {
+            f.extend(page.households.iter().map(|h| h.no_kk.clone()));
+        }
         let incoming = page
             .households
             .into_iter()
@@ -379,6 +408,16 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
             break;
         }
     }
+    if let Some(fresh) = fresh {
+        list.stale = list
+            .households
+            .iter()
+            .filter(|h| !fresh.contains(&h.no_kk))
+            .map(|h| h.no_kk.clone())
+            .collect();
+        changed = true;
+    }
+    changed |= drop_stale(data, &mut list);
     // Kept in the sealed list too, for an older app version reading this device.
     list.synced_at = Some(synced_at.clone());
     if changed {

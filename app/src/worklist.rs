@@ -116,6 +116,10 @@ pub struct Worklist {
     pub model_version: String,
     /// Server time of the last completed pull (RFC 3339).
     pub synced_at: Option<String>,
+    /// Families no longer in the account's area (its villages changed) that the device
+    /// keeps while a draft for them is being written.
+    #[serde(default)]
+    pub stale: Vec<String>,
 }
 
 impl Worklist {

@@ -302,14 +302,33 @@ pub async fn progress(token: &str, region: Option<&str>) -> Result<Progress, Api
     answer(&check(resp).await?).await
 }
 
-/// An account as the admin list shows it.
+/// One assigned region with its name and, for a facilitator, its families.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Assignment {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub families: Option<i64>,
+}
+
+/// An account as `GET /api/v1/accounts` shows it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Account {
     pub username: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
     pub role: String,
     pub disabled: bool,
     #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
     pub regions: Vec<String>,
+    #[serde(default)]
+    pub assignments: Vec<Assignment>,
+    /// A facilitator's worklist size: the families of its villages.
+    #[serde(default)]
+    pub worklist: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -317,13 +336,165 @@ struct Accounts {
     accounts: Vec<Account>,
 }
 
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
 /// `GET /api/v1/accounts`.
 pub async fn accounts(token: &str) -> Result<Vec<Account>, ApiError> {
     let resp = Request::get("/api/v1/accounts")
-        .header("Authorization", &format!("Bearer {token}"))
+        .header("Authorization", &bearer(token))
         .send()
         .await
         .map_err(|_| ApiError::Network)?;
     let a: Accounts = answer(&check(resp).await?).await?;
     Ok(a.accounts)
+}
+
+/// A new account's fields (`POST /api/v1/accounts`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password: String,
+    pub regions: Vec<String>,
+}
+
+/// `POST /api/v1/accounts`: the account as created.
+pub async fn create_account(token: &str, new: &NewAccount) -> Result<Account, ApiError> {
+    let resp = Request::post("/api/v1/accounts")
+        .header("Authorization", &bearer(token))
+        .json(new)
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// `POST /api/v1/accounts/{username}/disable` or `/enable`.
+pub async fn set_disabled(
+    token: &str,
+    username: &str,
+    disabled: bool,
+) -> Result<Account, ApiError> {
+    let what = if disabled { "disable" } else { "enable" };
+    let resp = Request::post(&format!("/api/v1/accounts/{username}/{what}"))
+        .header("Authorization", &bearer(token))
+        .json(&serde_json::json!({}))
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// `POST /api/v1/accounts/{username}/password`.
+pub async fn reset_password(token: &str, username: &str, password: &str) -> Result<(), ApiError> {
+    let resp = Request::post(&format!("/api/v1/accounts/{username}/password"))
+        .header("Authorization", &bearer(token))
+        .json(&serde_json::json!({ "password": password }))
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp).await.map(|_| ())
+}
+
+/// `PUT /api/v1/accounts/{username}/assignments`: the account's regions from now on.
+pub async fn set_assignments(
+    token: &str,
+    username: &str,
+    regions: &[String],
+) -> Result<Account, ApiError> {
+    let resp = Request::put(&format!("/api/v1/accounts/{username}/assignments"))
+        .header("Authorization", &bearer(token))
+        .json(&serde_json::json!({ "regions": regions }))
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
+/// A region and its name.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RegionName {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct Children {
+    children: Vec<RegionName>,
+}
+
+/// `GET /api/v1/regions/children[?code=]`: the regions one level down (the provinces
+/// without a code).
+pub async fn region_children(token: &str, code: Option<&str>) -> Result<Vec<RegionName>, ApiError> {
+    let mut req = Request::get("/api/v1/regions/children");
+    if let Some(c) = code {
+        req = req.query([("code", c)]);
+    }
+    let resp = req
+        .header("Authorization", &bearer(token))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let c: Children = answer(&check(resp).await?).await?;
+    Ok(c.children)
+}
+
+/// One audit entry.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub username: String,
+    pub action: String,
+    #[serde(default)]
+    pub household_id: Option<String>,
+    #[serde(default)]
+    pub change_id: Option<String>,
+    #[serde(default)]
+    pub before: Option<Value>,
+    #[serde(default)]
+    pub after: Option<Value>,
+    #[serde(default)]
+    pub details: Option<Value>,
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+/// One stored version of a family.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct VersionRow {
+    pub version: i64,
+    pub created_at: String,
+    #[serde(default)]
+    pub change_id: Option<String>,
+}
+
+/// `GET /api/v1/audit` answer: a family's (with its versions) or a user's history.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    #[serde(default)]
+    pub versions: Vec<VersionRow>,
+    #[serde(default)]
+    pub village: Option<String>,
+    #[serde(default)]
+    pub village_name: Option<String>,
+}
+
+/// `GET /api/v1/audit?no_kk=` or `?user=`.
+pub async fn audit(token: &str, key: &str, value: &str) -> Result<AuditPage, ApiError> {
+    let resp = Request::get("/api/v1/audit")
+        .query([(key, value)])
+        .header("Authorization", &bearer(token))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
 }

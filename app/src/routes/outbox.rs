@@ -128,8 +128,8 @@ fn OutboxList() -> impl IntoView {
                         "Ditolak: akun ini hanya dapat membaca data dan tidak boleh mengirim perubahan. Buang item ini.",
                         "Refused: this account can only read and may not send changes. Discard this item."),
                     ItemState::Refused => tr(l,
-                        "Ditolak: keluarga ini di luar wilayah tugas akun ini. Buang item ini.",
-                        "Refused: this family is outside this account's assigned area. Discard this item."),
+                        "Ditolak: keluarga ini di luar wilayah tugas akun ini (desanya mungkin dipindahkan ke pendamping lain). Buang item ini.",
+                        "Refused: this family is outside this account's assigned area (its village may have moved to another facilitator). Discard this item."),
                 };
                 let edit = (item.state == ItemState::Rejected)
                     .then(|| edit_href(&no_kk, item.request.kind(), &item.id));

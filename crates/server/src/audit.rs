@@ -22,6 +22,8 @@ pub struct NewEntry<'a> {
     pub after: Option<&'a str>,
     /// Anything else about the action (JSON): a reason, a version, counts.
     pub details: Option<&'a str>,
+    /// The account the action concerns (its username), for account changes.
+    pub subject: Option<&'a str>,
 }
 
 impl NewEntry<'_> {
@@ -37,8 +39,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO audit_log (at, user_id, username, action, province, household_id, change_id, before, after, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO audit_log (at, user_id, username, action, province, household_id, change_id, before, after, details, subject) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(now())
     .bind(entry.user.map(|u| u.id))
@@ -50,6 +52,7 @@ where
     .bind(entry.before)
     .bind(entry.after)
     .bind(entry.details)
+    .bind(entry.subject)
     .execute(exec)
     .await?;
     Ok(())
@@ -68,6 +71,8 @@ pub struct Entry {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub details: Option<serde_json::Value>,
+    /// The account the entry concerns (account changes).
+    pub subject: Option<String>,
 }
 
 type Row = (
@@ -75,6 +80,7 @@ type Row = (
     i64,
     String,
     String,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -96,11 +102,12 @@ fn to_entry(r: Row) -> Entry {
         before: parse(r.7),
         after: parse(r.8),
         details: parse(r.9),
+        subject: r.10,
     }
 }
 
 const COLUMNS: &str =
-    "id, at, username, action, province, household_id, change_id, before, after, details";
+    "id, at, username, action, province, household_id, change_id, before, after, details, subject";
 
 pub async fn by_household(
     db: &Db,
@@ -117,9 +124,11 @@ pub async fn by_household(
     Ok(rows.into_iter().map(to_entry).collect())
 }
 
+/// A user's history: what the account did, and what was done to it (its creation,
+/// assignments, disabling, password resets).
 pub async fn by_user(db: &Db, username: &str, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE username = $1 ORDER BY id LIMIT $2"
+        "SELECT {COLUMNS} FROM audit_log WHERE username = $1 OR subject = $1 ORDER BY id LIMIT $2"
     ))
     .bind(username)
     .bind(limit)

@@ -9,6 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tepat_core::RegionTable;
 use tepat_core::region::Level;
 
 use crate::db::{Db, now};
@@ -212,26 +213,18 @@ pub async fn find_user_id(db: &Db, username: &str) -> Result<Option<i64>, sqlx::
     Ok(row.map(|r| r.0))
 }
 
-/// Creates a user; an error if the username exists.
+/// Creates a user without assignments ([`crate::accounts::create`], as the system); an
+/// error if the username exists or breaks a rule.
 pub async fn add_user(db: &Db, username: &str, role: Role, password: &str) -> anyhow::Result<i64> {
-    let account = crate::validation::NewAccount { username, password };
-    if let Err(e) = validator::Validate::validate(&account) {
-        anyhow::bail!("{}", crate::validation::summary(&e));
-    }
-    if find_user_id(db, username).await?.is_some() {
-        anyhow::bail!("user {username} already exists");
-    }
-    let hash = hash_password(password)?;
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(username)
-    .bind(role.as_str())
-    .bind(hash)
-    .bind(now())
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(id)
+    let table = RegionTable::default();
+    let new = crate::accounts::NewAccount {
+        username,
+        display_name: None,
+        role,
+        password,
+        regions: &[],
+    };
+    Ok(crate::accounts::create(db, &table, None, new).await?)
 }
 
 /// Checks the password and opens a session. Returns (token, expires_at).
@@ -345,6 +338,12 @@ impl SessionCache {
     /// Forgets a session (logout).
     pub fn forget(&self, hash: &str) {
         self.map().remove(hash);
+    }
+
+    /// Forgets every session of an account (disabled, or its assignments changed), so
+    /// that its next request is checked against the database.
+    pub fn forget_user(&self, user_id: i64) {
+        self.map().retain(|_, c| c.user.id != user_id);
     }
 }
 

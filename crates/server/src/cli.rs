@@ -302,18 +302,6 @@ async fn add_user_cli(db: &Db, username: &str, role: Role, password: &str) -> an
     if password.is_empty() {
         bail!("no password given (pass --password, TEPAT_PASSWORD, or one line on stdin)");
     }
-    let id = crate::auth::add_user(db, username, role, password).await?;
-    crate::audit::record(
-        &db.pool,
-        crate::audit::NewEntry {
-            action: "user_add",
-            details: Some(
-                &serde_json::json!({ "user_id": id, "username": username, "role": role.as_str() })
-                    .to_string(),
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
+    crate::auth::add_user(db, username, role, password).await?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! **Invariant:** NIKs, names and request bodies never reach the logs. Tracing records
 //! method, path, status, ids and counts only.
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;

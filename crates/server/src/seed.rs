@@ -3,11 +3,11 @@
 
 use std::io::Write;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use tepat_core::RegionTable;
 use tepat_core::region::Level;
 
-use crate::auth::{Role, add_user, find_user_id};
+use crate::auth::{Role, add_user};
 use crate::db::Db;
 use crate::state::AppState;
 
@@ -46,61 +46,23 @@ pub fn demo_area(regions: &RegionTable) -> anyhow::Result<DemoArea> {
     bail!("no district with at least 4 villages in province {DEMO_PROVINCE}")
 }
 
-/// Assigns regions to a user, checking that each code exists and fits the role's level.
+/// Assigns regions to a user (keeping its others), as the system
+/// ([`crate::accounts::assign`]): each code must exist and fit the role's level.
 pub async fn assign(
     db: &Db,
     regions: &RegionTable,
     username: &str,
     codes: &[String],
 ) -> anyhow::Result<()> {
-    let user_id = find_user_id(db, username)
-        .await?
-        .with_context(|| format!("no user {username}"))?;
-    let user = crate::auth::load_user(db, user_id)
-        .await?
-        .with_context(|| format!("user {username} is disabled"))?;
-    let Some(level) = user.role.assignment_level() else {
-        bail!(
-            "user {username} has the national role {}; it takes no assignments",
-            user.role.as_str()
-        );
-    };
-    for code in codes {
-        if !regions.contains(code) {
-            bail!(
-                "unknown region code {code} (expected a dotted Kemendagri code such as 32.01.01.2001)"
-            );
-        }
-        if Level::of(code) != Some(level) {
-            bail!(
-                "role {} is assigned {:?} codes; {code} is not one",
-                user.role.as_str(),
-                level
-            );
-        }
-    }
-    let mut tx = db.pool.begin().await?;
-    for code in codes {
-        sqlx::query(
-            "INSERT INTO assignments (user_id, region) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(code)
-        .execute(&mut *tx)
-        .await?;
-    }
-    crate::audit::record(
-        &mut *tx,
-        crate::audit::NewEntry {
-            action: "assign",
-            details: Some(
-                &serde_json::json!({ "username": username, "regions": codes }).to_string(),
-            ),
-            ..Default::default()
-        },
+    crate::accounts::assign(
+        db,
+        regions,
+        None,
+        username,
+        codes,
+        crate::accounts::Assign::Add,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

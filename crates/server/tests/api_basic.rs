@@ -249,7 +249,11 @@ both!(supervisor_and_national_scopes, |ctx| {
         &["99.99.99".into()],
     )
     .await;
-    assert!(bad.unwrap_err().to_string().contains("unknown region"));
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("is not in the region table")
+    );
 });
 
 both!(audit_log_is_append_only, |ctx| {

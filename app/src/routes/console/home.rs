@@ -8,7 +8,7 @@ use tepat_core::Lang;
 
 use super::{ConsoleNav, ForRoles, reviews, role_label, use_unlocked};
 use crate::api::ApiError;
-use crate::api::console::{Account, Progress, QueueFilter, QueuePage, accounts, progress, queue};
+use crate::api::console::{Progress, QueueFilter, QueuePage, progress, queue};
 use crate::i18n::{tr, use_lang};
 
 fn console_role(role: &str) -> bool {
@@ -58,7 +58,7 @@ fn Home() -> impl IntoView {
     };
     let token = u.session.token.clone();
     let body = match role.as_str() {
-        "admin" => view! { <Accounts token=token/> }.into_any(),
+        "admin" => view! { <super::accounts::Manager/> }.into_any(),
         "analyst" => view! {
             <p class="notice">{move || tr(lang.get(),
                 "Akun ini membaca data secara nasional dan tidak mengubah apa pun.",
@@ -177,68 +177,6 @@ fn ProgressTable(token: String) -> impl IntoView {
                                 <th>{tr(l, "Keluarga", "Families")}</th>
                                 <th>{tr(l, "Dikunjungi", "Visited")}</th>
                                 <th>{tr(l, "Menunggu tinjauan", "Waiting for review")}</th>
-                            </tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </section>
-                }
-                .into_any()
-            }
-        }
-    }
-}
-
-/// The admin's home: every account with its role, state and area.
-#[component]
-fn Accounts(token: String) -> impl IntoView {
-    let lang = use_lang();
-    let data = RwSignal::new(None::<Result<Vec<Account>, ApiError>>);
-    spawn_local(async move { data.set(Some(accounts(&token).await)) });
-    move || {
-        let l = lang.get();
-        match data.get() {
-            None => view! { <p class="notice" role="status">{tr(l, "Memuat…", "Loading…")}</p> }
-                .into_any(),
-            Some(Err(e)) => {
-                view! { <p class="finding error" role="alert">{e.message(l)}</p> }.into_any()
-            }
-            Some(Ok(list)) => {
-                let rows = list
-                    .into_iter()
-                    .map(|a| {
-                        let state = if a.disabled {
-                            tr(l, "Nonaktif", "Disabled")
-                        } else {
-                            tr(l, "Aktif", "Active")
-                        };
-                        let area = if a.regions.is_empty() {
-                            tr(l, "Nasional", "National").to_owned()
-                        } else {
-                            a.regions
-                                .iter()
-                                .map(|r| super::region_name(r))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        };
-                        view! {
-                            <tr data-username=a.username.clone()>
-                                <td>{a.username.clone()}</td>
-                                <td>{role_label(l, &a.role)}</td>
-                                <td>{area}</td>
-                                <td>{state}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view();
-                view! {
-                    <section class="card" data-field="accounts">
-                        <h2>{tr(l, "Akun", "Accounts")}</h2>
-                        <table class="members">
-                            <thead><tr>
-                                <th>{tr(l, "Nama pengguna", "Username")}</th>
-                                <th>{tr(l, "Peran", "Role")}</th>
-                                <th>{tr(l, "Wilayah", "Area")}</th>
-                                <th>{tr(l, "Status", "State")}</th>
                             </tr></thead>
                             <tbody>{rows}</tbody>
                         </table>

@@ -3,6 +3,8 @@
 //! does not carry them. The server refuses these roles' endpoints to a facilitator; the
 //! screens say so too rather than show an empty console.
 
+pub mod accounts;
+pub mod audit;
 pub mod home;
 pub mod queue;
 pub mod review;
@@ -17,7 +19,7 @@ use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
 /// The console screen of the current path (`/konsol`, `/antrean`, `/antrean/:id`,
-/// `/impor`, `/ekspor`).
+/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
@@ -31,6 +33,12 @@ pub fn ConsoleScreen() -> impl IntoView {
             view! { <transfer::ExportPage/> }.into_any()
         } else if path.starts_with("/antrean/") {
             view! { <review::ReviewItemPage/> }.into_any()
+        } else if path == "/akun" {
+            view! { <accounts::AccountsPage/> }.into_any()
+        } else if path.starts_with("/akun/") {
+            view! { <accounts::AccountPage/> }.into_any()
+        } else if path == "/riwayat" {
+            view! { <audit::AuditScreen/> }.into_any()
         } else {
             view! { <queue::QueuePage/> }.into_any()
         }
@@ -94,10 +102,15 @@ pub fn ConsoleNav(role: String) -> impl IntoView {
     let queue = reviews(&role).then(|| {
         view! { <a class="button secondary" href="/antrean">{tx("Antrean tinjauan", "Review queue")}</a> }
     });
+    let accounts = accounts::manages(&role).then(|| {
+        view! { <a class="button secondary" href="/akun">{tx("Akun", "Accounts")}</a> }
+    });
     view! {
         <nav class="console-nav" aria-label="Konsol">
             <a class="button secondary" href="/konsol">{tx("Beranda konsol", "Console home")}</a>
             {queue}
+            {accounts}
+            <a class="button secondary" href="/riwayat">{tx("Riwayat", "History")}</a>
         </nav>
     }
 }

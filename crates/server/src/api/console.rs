@@ -1,6 +1,6 @@
 //! What the console's homes show besides the queue: the ground-check progress of an
 //! area, region by region one level down (the koordinator's villages, Dinsos's
-//! districts, the analyst's provinces), and the accounts (admin; Dinsos its regency's).
+//! districts, the analyst's provinces). The accounts are `api::accounts`.
 //! Counts only, no personal data; each is computed in SQL and scope-checked.
 
 use axum::Router;
@@ -17,9 +17,7 @@ use crate::json::{Json, Query};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/progress", get(progress))
-        .route("/accounts", get(accounts))
+    Router::new().route("/progress", get(progress))
 }
 
 /// The console's roles: every role but the facilitator.
@@ -164,51 +162,6 @@ async fn progress(
         "quarter_start": rfc3339(since),
         "rows": rows,
     })))
-}
-
-/// `GET /accounts`: the accounts with their role, state and assigned regions — every
-/// account for an admin, those assigned inside its regency for Dinsos.
-async fn accounts(State(state): State<AppState>, Auth(user): Auth) -> ApiResult<Json<Value>> {
-    if !matches!(user.role, Role::Admin | Role::DinsosAdmin) {
-        return Err(ApiError::forbidden(
-            "accounts (admins, dinsos for its regency)",
-        ));
-    }
-    let rows: Vec<(i64, String, String, i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.role, u.disabled, u.created_at, a.region FROM users u \
-         LEFT JOIN assignments a ON a.user_id = u.id ORDER BY u.username, a.region",
-    )
-    .fetch_all(&state.db.pool)
-    .await?;
-    let mut out: Vec<Value> = Vec::new();
-    let mut last: Option<i64> = None;
-    let mut regions: Vec<String> = Vec::new();
-    let mut pending: Option<(String, String, bool, i64)> = None;
-    let flush = |out: &mut Vec<Value>,
-                 p: Option<(String, String, bool, i64)>,
-                 regions: &mut Vec<String>| {
-        if let Some((name, role, disabled, created)) = p {
-            let visible = user.role == Role::Admin
-                || (!regions.is_empty() && regions.iter().all(|r| user.covers(r)));
-            if visible {
-                out.push(json!({
-                    "username": name, "role": role, "disabled": disabled,
-                    "created_at": rfc3339(created), "regions": std::mem::take(regions),
-                }));
-            }
-        }
-        regions.clear();
-    };
-    for (id, name, role, disabled, created, region) in rows {
-        if last != Some(id) {
-            flush(&mut out, pending.take(), &mut regions);
-            last = Some(id);
-            pending = Some((name, role, disabled != 0, created));
-        }
-        regions.extend(region);
-    }
-    flush(&mut out, pending.take(), &mut regions);
-    Ok(Json(json!({ "accounts": out })))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use axum::routing::get;
 use crate::error::ApiError;
 use crate::state::{AppState, MAX_BODY_BYTES};
 
+pub mod accounts;
 pub mod auth;
 pub mod basic;
 pub mod console;
@@ -30,6 +31,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(queue::router())
         .merge(evidence::router())
         .merge(console::router())
+        .merge(accounts::router())
         .merge(transfer::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)

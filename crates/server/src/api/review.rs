@@ -224,13 +224,15 @@ pub struct AuditQuery {
     pub user: Option<String>,
 }
 
-/// `?no_kk=` (a household in the caller's scope) or `?user=` (admins; anyone for themself).
+/// `?no_kk=` (a household in the caller's scope: its audit entries and its versions) or
+/// `?user=` (the admin any account, Dinsos the accounts it manages, anyone itself: what
+/// the account did and what was done to it).
 async fn audit(
     State(state): State<AppState>,
     Auth(user): Auth,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
-    let entries = match (q.no_kk, q.user) {
+    match (q.no_kk, q.user) {
         (Some(no_kk), None) => {
             let head = store::head(&state.db.pool, &no_kk)
                 .await?
@@ -238,22 +240,44 @@ async fn audit(
             if !user.can_read(&head.village) {
                 return Err(ApiError::forbidden(format!("region {}", head.village)));
             }
-            crate::audit::by_household(&state.db, &no_kk, 1000).await?
+            let entries = crate::audit::by_household(&state.db, &no_kk, 1000).await?;
+            let versions = store::history(&state.db, &no_kk).await?;
+            Ok(Json(json!({
+                "no_kk": no_kk,
+                "village": head.village,
+                "village_name": state.regions.name(&head.village),
+                "version": head.version,
+                "versions": versions.into_iter().map(|(v, seq, at, change)| json!({
+                    "version": v, "seq": seq, "created_at": rfc3339(at), "change_id": change
+                })).collect::<Vec<_>>(),
+                "entries": entries,
+            })))
         }
         (None, Some(name)) => {
-            if name != user.username && user.role != crate::auth::Role::Admin {
-                return Err(ApiError::forbidden(
-                    "another user's audit trail (admins only)",
-                ));
+            if name != user.username {
+                let target = crate::accounts::find(&state.db, &name).await?;
+                let allowed = match (&target, user.role) {
+                    (_, crate::auth::Role::Admin) => true,
+                    (Some(t), crate::auth::Role::DinsosAdmin) => {
+                        crate::accounts::manages(Some(&user), t.role, &t.regions)
+                    }
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(ApiError::forbidden(
+                        "another user's audit trail (admins; dinsos for its regency's accounts)",
+                    ));
+                }
+                if target.is_none() {
+                    return Err(ApiError::NotFound("account".into()));
+                }
             }
-            crate::audit::by_user(&state.db, &name, 1000).await?
+            let entries = crate::audit::by_user(&state.db, &name, 1000).await?;
+            Ok(Json(json!({ "user": name, "entries": entries })))
         }
-        _ => {
-            return Err(ApiError::bad_request(
-                "Beri tepat satu dari `no_kk` atau `user`. / Give exactly one of `no_kk` or `user`.",
-                json!({ "path": "no_kk" }),
-            ));
-        }
-    };
-    Ok(Json(json!({ "entries": entries })))
+        _ => Err(ApiError::bad_request(
+            "Beri tepat satu dari `no_kk` atau `user`. / Give exactly one of `no_kk` or `user`.",
+            json!({ "path": "no_kk" }),
+        )),
+    }
 }

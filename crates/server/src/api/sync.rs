@@ -101,8 +101,14 @@ pub struct PulledHousehold {
 #[derive(Serialize, Deserialize, Debug)]
 pub struct PullResponse {
     pub households: Vec<PulledHousehold>,
-    /// Pass back as `cursor` to continue; stable across restarts.
+    /// Pass back as `cursor` to continue; stable across restarts. It names the scope it
+    /// was made for (`SEQ-TAG`).
     pub next_cursor: String,
+    /// The cursor was made for another scope (an assignment changed): this page starts
+    /// again from the beginning. The device replaces its list with what follows,
+    /// keeping only the families it still has unsent work for.
+    #[serde(default)]
+    pub reset: bool,
     pub has_more: bool,
     pub rulebook_version: String,
     pub model_version: String,
@@ -145,12 +151,39 @@ pub fn scope_sql(user: &User, column: &str, first_param: usize) -> (String, Vec<
     (format!("({})", parts.join(" OR ")), binds)
 }
 
+/// The caller's scope (role and assigned regions) as a short tag, carried in the pull
+/// cursor so that a cursor made for another scope is noticed.
+fn scope_tag(user: &User) -> String {
+    use sha2::Digest;
+    let text = format!("{}:{}", user.role.as_str(), user.regions.join(","));
+    crate::auth::hex(&sha2::Sha256::digest(text.as_bytes()))[..12].to_owned()
+}
+
+/// A pull cursor: `SEQ` or `SEQ-TAG`. Returns the sequence to continue from and whether
+/// the cursor was made for another scope (then the pull starts again at 0). A cursor
+/// without a tag is taken as it is (devices from before tags).
+fn parse_cursor(text: Option<&str>, tag: &str) -> ApiResult<(i64, bool)> {
+    let (seq, cursor_tag) = match text {
+        Some(t) => match t.split_once('-') {
+            Some((seq, cursor_tag)) => (Some(seq), Some(cursor_tag)),
+            None => (Some(t), None),
+        },
+        None => (None, None),
+    };
+    let seq = parse_num(seq, "cursor", 0, 0, i64::MAX)?;
+    match cursor_tag {
+        Some(t) if t != tag => Ok((0, true)),
+        _ => Ok((seq, false)),
+    }
+}
+
 async fn pull(
     State(state): State<AppState>,
     Auth(user): Auth,
     Query(q): Query<PullQuery>,
 ) -> ApiResult<crate::json::Json<PullResponse>> {
-    let cursor = parse_num(q.cursor.as_deref(), "cursor", 0, 0, i64::MAX)?;
+    let tag = scope_tag(&user);
+    let (cursor, reset) = parse_cursor(q.cursor.as_deref(), &tag)?;
     let limit = parse_num(q.limit.as_deref(), "limit", 500, 1, 2000)?;
     let (cond, binds) = scope_sql(&user, "h.village", 3);
     let sql = format!(
@@ -183,10 +216,17 @@ async fn pull(
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    tracing::info!(user = user.id, count = households.len(), cursor, "pull");
+    tracing::info!(
+        user = user.id,
+        count = households.len(),
+        cursor,
+        reset,
+        "pull"
+    );
     Ok(Json(PullResponse {
         households,
-        next_cursor: next.to_string(),
+        next_cursor: format!("{next}-{tag}"),
+        reset,
         has_more,
         rulebook_version: state.rulebooks().await?.current.version().to_owned(),
         model_version: RankingModel::builtin().version().to_owned(),

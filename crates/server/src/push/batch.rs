@@ -203,6 +203,7 @@ pub async fn stage_applied(
         before: Some(&before_diff.to_string()),
         after: Some(&after_diff.to_string()),
         details: None,
+        subject: None,
     });
     if let Some(other) = &applied.other {
         let prior = batch.head(tx, &other.no_kk).await?;
@@ -237,6 +238,7 @@ pub async fn stage_applied(
             before: prior_json.as_deref(),
             after: Some(&other_json),
             details: None,
+            subject: None,
         });
     }
     Ok(applied.keluarga.version)
