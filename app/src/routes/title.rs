@@ -74,7 +74,7 @@ pub fn tabs_for(role: Option<&str>) -> Vec<Tab> {
         tabs.push(("/ekspor", "Ekspor", "Export", &[]));
     }
     if matches!(role, "dinsos_admin" | "admin") {
-        tabs.push(("/akun", "Akun", "Accounts", &[]));
+        tabs.push(("/akun", "Akun", "Accounts", &["/riwayat"]));
     }
     tabs
 }
