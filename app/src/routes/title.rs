@@ -49,7 +49,12 @@ pub fn ScreenTitle() -> impl IntoView {
 
 /// A header tab: where it goes, its name (Bahasa Indonesia, English), and the other
 /// paths on which it is the current one.
-type Tab = (&'static str, &'static str, &'static str, &'static [&'static str]);
+type Tab = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
 
 /// The tabs of a role: the facilitator's (also before sign-in or unlock), or the
 /// console's for every other role (`role` as the server names it).

@@ -50,7 +50,10 @@ impl Reject {
 fn reject_message(reason: &str, details: &Value) -> Text {
     let (id, en) = match reason {
         "parse" => ("Baris tidak dapat dibaca", "The line cannot be read"),
-        "invalid" => ("Data keluarga tidak valid", "The family's data is not valid"),
+        "invalid" => (
+            "Data keluarga tidak valid",
+            "The family's data is not valid",
+        ),
         "outside_region" => (
             "Desa keluarga di luar wilayah impor",
             "The family's village is outside the import's region",

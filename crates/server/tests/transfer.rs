@@ -25,7 +25,13 @@ fn one_line(v: &Value) -> String {
     serde_json::to_string(v).unwrap()
 }
 
-async fn import(ctx: &common::Ctx, token: &str, region: &str, body: &str, ct: &str) -> common::Resp {
+async fn import(
+    ctx: &common::Ctx,
+    token: &str,
+    region: &str,
+    body: &str,
+    ct: &str,
+) -> common::Resp {
     ctx.raw(
         Method::POST,
         &format!("/api/v1/import?region={region}"),
@@ -93,7 +99,11 @@ both!(import_rejects_name_their_line_in_both_languages, |ctx| {
         assert!(en.starts_with("The line cannot be read: "), "{line}: {en}");
         assert_ne!(id, en);
     }
-    assert!(rj[1].3.contains("anggota[0].sex") || rj[1].3.contains("sex"), "{}", rj[1].3);
+    assert!(
+        rj[1].3.contains("anggota[0].sex") || rj[1].3.contains("sex"),
+        "{}",
+        rj[1].3
+    );
     // No personal data in a reject: the NIKs and names of the family stay out.
     let nik = good["anggota"][0]["nik"].as_str().unwrap();
     assert!(!r.text().contains(nik));
@@ -124,11 +134,25 @@ both!(import_rejects_name_their_line_in_both_languages, |ctx| {
     assert_eq!(rj.len(), 2, "{}", r.text());
     // The family of line 2 lacks required fields: the core names each by path.
     assert_eq!(rj[0].0, 2, "{}", r.text());
-    assert!(rj[0].3.contains("Field `anggota[0].sex` is required."), "{}", rj[0].3);
-    assert!(rj[0].2.contains("Isian `anggota[0].sex` wajib ada."), "{}", rj[0].2);
+    assert!(
+        rj[0].3.contains("Field `anggota[0].sex` is required."),
+        "{}",
+        rj[0].3
+    );
+    assert!(
+        rj[0].2.contains("Isian `anggota[0].sex` wajib ada."),
+        "{}",
+        rj[0].2
+    );
     assert_eq!(rj[1].0, 3, "{}", r.text());
-    assert_eq!(rj[1].3, "The line cannot be read: expected 3 columns, found 1");
-    assert_eq!(rj[1].2, "Baris tidak dapat dibaca: diharapkan 3 kolom, ada 1");
+    assert_eq!(
+        rj[1].3,
+        "The line cannot be read: expected 3 columns, found 1"
+    );
+    assert_eq!(
+        rj[1].2,
+        "Baris tidak dapat dibaca: diharapkan 3 kolom, ada 1"
+    );
     let cut = "no_kk,address.village,anggota.name\n1101011503120009,11.01.01.2001,\"Siti\n";
     let r = import(&ctx, &d1, "11.01", cut, "text/csv").await;
     assert_eq!(r.json["imported"], 0);

@@ -98,7 +98,8 @@ fn download(name: &str, mime: &str, text: &str) -> Result<(), ()> {
         let _ = web_sys::Url::revoke_object_url(&url);
     });
     if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
     }
     Ok(())
 }
@@ -226,7 +227,11 @@ fn Import() -> impl IntoView {
             }
             .into_any(),
             Step::Running(Phase::Uploading { sent, total }) => {
-                let pct = if total > 0.0 { (sent * 100.0 / total).floor() } else { 0.0 };
+                let pct = if total > 0.0 {
+                    (sent * 100.0 / total).floor()
+                } else {
+                    0.0
+                };
                 view! {
                     <div role="status" data-field="import-status" data-phase="uploading">
                         <p>{match l {
@@ -295,7 +300,9 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
     let csv = rejects_csv(&report.rejected);
     let any = !report.rejected.is_empty();
     let failed = RwSignal::new(false);
-    let save = move |_| failed.set(download("penolakan-impor.csv", "text/csv;charset=utf-8", &csv).is_err());
+    let save = move |_| {
+        failed.set(download("penolakan-impor.csv", "text/csv;charset=utf-8", &csv).is_err())
+    };
     let rejected = report.rejected.len();
     let rows = report
         .rejected
@@ -368,8 +375,19 @@ fn Export() -> impl IntoView {
             let result = export(&token, &w, &f).await.and_then(|text| {
                 let header = usize::from(f == "csv");
                 let lines = text.lines().count().saturating_sub(header);
-                let mime = if f == "csv" { "text/csv;charset=utf-8" } else { "application/x-ndjson" };
-                let name = format!("tepat-{}.{f}", if w == "changes" { "perubahan" } else { "keluarga" });
+                let mime = if f == "csv" {
+                    "text/csv;charset=utf-8"
+                } else {
+                    "application/x-ndjson"
+                };
+                let name = format!(
+                    "tepat-{}.{f}",
+                    if w == "changes" {
+                        "perubahan"
+                    } else {
+                        "keluarga"
+                    }
+                );
                 download(&name, mime, &text).map_err(|_| ApiError::Decode)?;
                 Ok(lines)
             });

@@ -119,7 +119,9 @@ async fn export(
         crate::audit::NewEntry {
             user: Some(&user),
             action: "export",
-            details: Some(&json!({ "what": what, "format": format_name, "lines": rows }).to_string()),
+            details: Some(
+                &json!({ "what": what, "format": format_name, "lines": rows }).to_string(),
+            ),
             ..Default::default()
         },
     )
@@ -130,7 +132,11 @@ async fn export(
     };
     let name = format!(
         "attachment; filename=\"tepat-{what}.{}\"",
-        if format == Format::Csv { "csv" } else { "jsonl" }
+        if format == Format::Csv {
+            "csv"
+        } else {
+            "jsonl"
+        }
     );
     let disposition = HeaderValue::from_str(&name).map_err(anyhow::Error::from)?;
     Ok((
