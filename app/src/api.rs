@@ -188,6 +188,16 @@ pub struct PulledHousehold {
     pub version: i64,
     pub seq: i64,
     pub keluarga: Box<serde_json::value::RawValue>,
+    /// The family's desil in the last published ranking run.
+    #[serde(default)]
+    pub official: Option<crate::worklist::OfficialDesil>,
+}
+
+/// The last published ranking run, as the pull names it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PulledRanking {
+    pub run_id: i64,
+    pub period: String,
 }
 
 /// `GET /api/v1/sync/pull` answer.
@@ -198,6 +208,8 @@ pub struct PullPage {
     pub has_more: bool,
     pub rulebook_version: String,
     pub model_version: String,
+    #[serde(default)]
+    pub ranking: Option<PulledRanking>,
     pub server_time: String,
 }
 

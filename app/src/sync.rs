@@ -354,9 +354,21 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
                     seq: h.seq,
                     state: WorkState::NotVisited,
                     keluarga: parsed?,
+                    official: h.official,
                 })
             })
             .collect();
+        // A newly published ranking run: every family has a new official desil, so the
+        // list is pulled again from the start (families merge by version and desil).
+        let run = page.ranking.as_ref().map(|r| r.run_id);
+        if run != list.ranking_run {
+            list.ranking_run = run;
+            if !list.cursor.is_empty() && list.cursor != "0" {
+                list.cursor = String::new();
+                changed = true;
+                continue;
+            }
+        }
         changed |= list.merge(incoming);
         changed |= list.cursor != page.next_cursor || list.model_version != page.model_version;
         list.cursor = page.next_cursor;
