@@ -240,6 +240,21 @@ pub async fn rulebook(token: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::Decode)
 }
 
+/// `GET /api/v1/model`: the ranking model to score with (the published ranking run's,
+/// with its cut points), as JSON text.
+pub async fn model(token: &str) -> Result<String, ApiError> {
+    let resp = Request::get("/api/v1/model")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}
+
 /// `GET /api/v1/rulebook?version=`: a published rulebook's JSON exactly as published
 /// (a 404 when the server never published that version).
 pub async fn rulebook_version(token: &str, version: &str) -> Result<String, ApiError> {

@@ -25,6 +25,8 @@ const ROWS_KEY: &str = "worklist_rows";
 /// The server time of the last completed pull, in clear (no record data), so a pull
 /// that brought nothing new does not seal and store the worklist again.
 const SYNCED_KEY: &str = "worklist_synced_at";
+/// The ranking model the server serves (`GET /model`, JSON text; not personal data).
+const MODEL_KEY: &str = "ranking_model";
 /// The sealed work states set on the device since the worklist was last stored
 /// (No. KK → [`WorkState`]), applied over [`WORKLIST_KEY`] and [`ROWS_KEY`] when they
 /// are read. A household's first draft or queued change then seals a few bytes
@@ -331,6 +333,12 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
     let mut skipped = 0;
     let mut changed = false;
     let synced_at;
+    // The server's model (with the published cut points), as last fetched.
+    if crate::routes::score::model_version() != list.model_version
+        && let Ok(Some(json)) = store::cache_get::<String>(MODEL_KEY).await
+    {
+        crate::routes::score::set_model(&json);
+    }
     loop {
         let page = match api::pull(token, &list.cursor, PAGE).await {
             Ok(p) => p,
@@ -370,6 +378,12 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
             }
         }
         changed |= list.merge(incoming);
+        if crate::routes::score::model_version() != page.model_version
+            && let Ok(json) = api::model(token).await
+            && crate::routes::score::set_model(&json)
+        {
+            let _ = store::cache_put(MODEL_KEY, &json).await;
+        }
         changed |= list.cursor != page.next_cursor || list.model_version != page.model_version;
         list.cursor = page.next_cursor;
         list.model_version = page.model_version;
