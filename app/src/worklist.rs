@@ -145,7 +145,9 @@ impl Worklist {
         for h in incoming {
             match self.households.iter_mut().find(|x| x.no_kk == h.no_kk) {
                 // A newer version, or the same one with a new official desil.
-                Some(old) if old.seq < h.seq || (old.seq == h.seq && old.official != h.official) => {
+                Some(old)
+                    if old.seq < h.seq || (old.seq == h.seq && old.official != h.official) =>
+                {
                     let state = old.state;
                     *old = Household { state, ..h };
                     changed = true;

@@ -40,7 +40,8 @@ pub fn with_model<R>(f: impl FnOnce(&RankingModel) -> R) -> R {
 
 /// The version of the model previews score with.
 pub fn model_version() -> String {
-    MODEL.with(|m| m.borrow().as_ref().map(|m| m.version().to_owned()))
+    MODEL
+        .with(|m| m.borrow().as_ref().map(|m| m.version().to_owned()))
         .unwrap_or_else(|| RankingModel::builtin().version().to_owned())
 }
 
@@ -59,8 +60,7 @@ pub fn set_model(json: &str) -> bool {
 /// Scores a family with the server's model (else the built-in one) and the program rules. `Err` when the model
 /// cannot rank it (no active member), with the core's message.
 pub fn preview(keluarga: &Keluarga, today: Date) -> Result<Preview, tepat_core::Text> {
-    let score = with_model(|m| m.score(keluarga, today))
-        .map_err(|e| e.text())?;
+    let score = with_model(|m| m.score(keluarga, today)).map_err(|e| e.text())?;
     let rules = ProgramRules::builtin();
     let eligibility = rules.eligibility(keluarga, score.desil, today);
     let graduation = rules.graduation(keluarga, score.desil, today);

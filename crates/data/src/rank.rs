@@ -23,8 +23,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use tepat_core::parse::parse_keluarga;
-use tepat_core::{Date, Keluarga};
 use tepat_core::score::{CUTS, CutPointsSource, RankingModel, desil_of, person_cut_points};
+use tepat_core::{Date, Keluarga};
 
 use crate::cli::{Unreadable, today_utc};
 

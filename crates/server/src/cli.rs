@@ -348,7 +348,10 @@ async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
         } => {
             let model = match model {
                 Some(p) => Some(std::fs::read_to_string(&p).with_context(|| {
-                    format!("--model {}: berkas tidak dapat dibaca / cannot read the file", p.display())
+                    format!(
+                        "--model {}: berkas tidak dapat dibaca / cannot read the file",
+                        p.display()
+                    )
                 })?),
                 None => None,
             };
@@ -360,11 +363,20 @@ async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
             };
             let started = crate::ranking::start(&db, None, req, crate::db::now()).await?;
             let (id, period) = (started.id, started.period.clone());
-            eprintln!("Pemeringkatan {id} ({period}) dimulai. / Ranking run {id} ({period}) started.");
+            eprintln!(
+                "Pemeringkatan {id} ({period}) dimulai. / Ranking run {id} ({period}) started."
+            );
             let s = crate::ranking::execute(&db, started, crate::db::today(), None).await?;
             println!(
                 "Pemeringkatan {id} ({period}) selesai: {} keluarga, {} jiwa, {} tidak dapat diperingkat (snapshot seq {}). / Ranking run {id} ({period}) done: {} families, {} persons, {} could not be ranked (snapshot seq {}).",
-                s.families, s.persons, s.rejected, s.snapshot_seq, s.families, s.persons, s.rejected, s.snapshot_seq
+                s.families,
+                s.persons,
+                s.rejected,
+                s.snapshot_seq,
+                s.families,
+                s.persons,
+                s.rejected,
+                s.snapshot_seq
             );
             if publish {
                 crate::ranking::publish(&db, None, id, crate::db::now()).await?;

@@ -31,7 +31,8 @@ const PAGE: i64 = 1000;
 /// dead (its process was killed): it is marked failed when the next run starts.
 pub const STALE_AFTER_SECS: i64 = 600;
 /// The error of a run whose process died.
-const STOPPED: &str = "Berhenti tanpa selesai (proses mati). / Stopped before finishing (the process died).";
+const STOPPED: &str =
+    "Berhenti tanpa selesai (proses mati). / Stopped before finishing (the process died).";
 
 /// Why a run or a publication is refused. Messages are Bahasa Indonesia first, then
 /// English, and never name a family.
@@ -78,12 +79,12 @@ impl From<RankingError> for crate::error::ApiError {
                 ApiError::unprocessable(e.to_string(), json!({ "path": "model" }))
             }
             RankingError::NotFound(_) => ApiError::NotFound("ranking run".into()),
-            RankingError::Empty
-            | RankingError::Published(_)
-            | RankingError::NotDone(_) => ApiError::Conflict {
-                message: e.to_string(),
-                details: Value::Null,
-            },
+            RankingError::Empty | RankingError::Published(_) | RankingError::NotDone(_) => {
+                ApiError::Conflict {
+                    message: e.to_string(),
+                    details: Value::Null,
+                }
+            }
             RankingError::Internal(e) => ApiError::Internal(e),
         }
     }
@@ -92,7 +93,11 @@ impl From<RankingError> for crate::error::ApiError {
 /// A quarter, `2026Q4`.
 pub fn check_period(period: &str) -> Result<(), RankingError> {
     let b = period.as_bytes();
-    if b.len() == 6 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'Q' && (b'1'..=b'4').contains(&b[5]) {
+    if b.len() == 6
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'Q'
+        && (b'1'..=b'4').contains(&b[5])
+    {
         Ok(())
     } else {
         Err(RankingError::BadPeriod(period.to_owned()))
@@ -139,7 +144,9 @@ pub async fn start(
     check_period(&period)?;
     let model = match req.model.as_deref() {
         None => RankingModel::builtin().clone(),
-        Some(text) => RankingModel::from_json(text).map_err(|e| RankingError::Model(e.to_string()))?,
+        Some(text) => {
+            RankingModel::from_json(text).map_err(|e| RankingError::Model(e.to_string()))?
+        }
     };
     let min_persons = req.min_persons.unwrap_or(DEFAULT_MIN_PERSONS);
     let mut tx = db.pool.begin().await?;
@@ -183,7 +190,8 @@ pub async fn start(
             user,
             action: "ranking_run",
             details: Some(
-                &json!({ "run": id, "period": period, "model_version": model.version() }).to_string(),
+                &json!({ "run": id, "period": period, "model_version": model.version() })
+                    .to_string(),
             ),
             ..Default::default()
         },
@@ -198,7 +206,10 @@ pub async fn start(
     })
 }
 
-async fn published_period(tx: &mut crate::store::Tx<'_>, period: &str) -> Result<bool, sqlx::Error> {
+async fn published_period(
+    tx: &mut crate::store::Tx<'_>,
+    period: &str,
+) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM ranking_runs WHERE period = $1 AND published_at IS NOT NULL",
     )
@@ -208,7 +219,8 @@ async fn published_period(tx: &mut crate::store::Tx<'_>, period: &str) -> Result
     Ok(row.is_some())
 }
 
-fn utc_date(now: i64) -> Date {
+/// The UTC date at `now` (Unix seconds): the reference date of a national run.
+pub fn utc_date(now: i64) -> Date {
     Date::from_days_since_epoch(now.div_euclid(86_400)).unwrap_or_else(crate::db::today)
 }
 
@@ -635,11 +647,12 @@ pub async fn published_id(db: &Db) -> Result<Option<i64>, sqlx::Error> {
 
 /// Loads a published run's model.
 pub async fn load_published(db: &Db, id: i64) -> anyhow::Result<Published> {
-    let (period, model_json): (String, String) =
-        sqlx::query_as("SELECT period, model FROM ranking_runs WHERE id = $1 AND published_at IS NOT NULL")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await?;
+    let (period, model_json): (String, String) = sqlx::query_as(
+        "SELECT period, model FROM ranking_runs WHERE id = $1 AND published_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
     let model = RankingModel::from_json(&model_json)
         .map_err(|e| anyhow::anyhow!("stored model of ranking run {id}: {e}"))?;
     Ok(Published {
@@ -665,7 +678,16 @@ pub struct FamilyResult {
 
 /// A run's results, by No. KK (for tools and tests).
 pub async fn results(db: &Db, id: i64) -> Result<Vec<FamilyResult>, sqlx::Error> {
-    type Row = (String, i64, Option<i64>, Option<f64>, Option<i64>, Option<i64>, Option<i64>, Option<String>);
+    type Row = (
+        String,
+        i64,
+        Option<i64>,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT household_id, version, persons, per_capita, desil, desil_province, desil_regency, error \
          FROM ranking_results WHERE run_id = $1 ORDER BY household_id",

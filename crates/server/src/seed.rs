@@ -183,15 +183,10 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
 /// and the console show official deciles. Returns the period.
 pub async fn seed_ranking(state: &AppState) -> anyhow::Result<String> {
     let now = state.now();
-    let started = crate::ranking::start(
-        &state.db,
-        None,
-        crate::ranking::RunRequest::default(),
-        now,
-    )
-    .await?;
+    let started =
+        crate::ranking::start(&state.db, None, crate::ranking::RunRequest::default(), now).await?;
     let (id, period) = (started.id, started.period.clone());
-    crate::ranking::execute(&state.db, started, state.today_in(DEMO_PROVINCE), None).await?;
+    crate::ranking::execute(&state.db, started, crate::ranking::utc_date(now), None).await?;
     crate::ranking::publish(&state.db, None, id, now).await?;
     Ok(period)
 }

@@ -93,7 +93,8 @@ fn members_model() -> String {
         "id": "members", "label": {"id": "Jumlah anggota", "en": "Members"},
         "expr": "count()", "reference": 3
     }]);
-    m["groups"] = json!([{ "id": "national", "intercept": 13.0, "coefficients": {"members": -0.1} }]);
+    m["groups"] =
+        json!([{ "id": "national", "intercept": 13.0, "coefficients": {"members": -0.1} }]);
     m["cut_points"] = json!({ "national": [1, 2, 3, 4, 5, 6, 7, 8, 9] });
     m.to_string()
 }
@@ -144,7 +145,10 @@ both!(run_is_tepat_rank_on_an_export_of_the_snapshot, |ctx| {
     };
     let summary = tepat_data::rank::rank_inner(&args, &mut Vec::new(), &mut Vec::new()).unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // The score as `tepat rank` wrote it (serde_json's parse of a float may be an ulp off).
     let written: Vec<&str> = text
         .lines()
@@ -207,7 +211,17 @@ both!(cut_points_match_a_hand_computation, |ctx| {
     // 3-person families (cumulative 7, 10); k=6,7,8 → the 2-person ones (12, 14, 16);
     // k=9 → the second 1-person family (18).
     let v = |n: f64| (13.0 - 0.1 * n).exp();
-    let expected = [v(4.0), v(4.0), v(3.0), v(3.0), v(3.0), v(2.0), v(2.0), v(2.0), v(1.0)];
+    let expected = [
+        v(4.0),
+        v(4.0),
+        v(3.0),
+        v(3.0),
+        v(3.0),
+        v(2.0),
+        v(2.0),
+        v(2.0),
+        v(1.0),
+    ];
     let got = ranking::get(&ctx.state.db, s.id)
         .await
         .unwrap()
@@ -216,7 +230,11 @@ both!(cut_points_match_a_hand_computation, |ctx| {
         .unwrap();
     assert_eq!(got.national.len(), 9);
     for (g, e) in got.national.iter().zip(expected) {
-        assert!((g - e).abs() < 1e-6 * e, "{:?} vs {expected:?}", got.national);
+        assert!(
+            (g - e).abs() < 1e-6 * e,
+            "{:?} vs {expected:?}",
+            got.national
+        );
     }
     // Under 1,000 persons a region gets no cut points of its own.
     assert!(got.province.is_empty() && got.regency.is_empty());
@@ -241,16 +259,25 @@ both!(changes_pushed_during_a_run_do_not_change_it, |ctx| {
     store_all(&ctx, &families).await;
     let before = ranking::results(
         &ctx.state.db,
-        run(&ctx, RunRequest { period: Some("2026Q1".into()), ..Default::default() })
-            .await
-            .id,
+        run(
+            &ctx,
+            RunRequest {
+                period: Some("2026Q1".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .id,
     )
     .await
     .unwrap();
     let started = ranking::start(
         &ctx.state.db,
         None,
-        RunRequest { period: Some("2026Q2".into()), ..Default::default() },
+        RunRequest {
+            period: Some("2026Q2".into()),
+            ..Default::default()
+        },
         ctx.state.now(),
     )
     .await
@@ -263,7 +290,10 @@ both!(changes_pushed_during_a_run_do_not_change_it, |ctx| {
             &db,
             started,
             today(),
-            Some(Gate { reached: reached_tx, resume: resume_rx }),
+            Some(Gate {
+                reached: reached_tx,
+                resume: resume_rx,
+            }),
         )
         .await
     });
@@ -289,7 +319,14 @@ both!(changes_pushed_during_a_run_do_not_change_it, |ctx| {
     let sample = during.iter().find(|r| r.no_kk == KK).unwrap();
     assert_eq!(sample.version, 1);
     // The next run sees the change.
-    let after = run(&ctx, RunRequest { period: Some("2026Q3".into()), ..Default::default() }).await;
+    let after = run(
+        &ctx,
+        RunRequest {
+            period: Some("2026Q3".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     let after = ranking::results(&ctx.state.db, after.id).await.unwrap();
     let changed = after.iter().find(|r| r.no_kk == KK).unwrap();
     assert_eq!(changed.version, 2);
@@ -305,26 +342,52 @@ both!(refusals_publication_pull_and_scope, |ctx| {
     let admin = ctx.login("admin").await;
     let body = json!({ "period": "2026Q4" });
     // An empty register is refused.
-    let r = ctx.post("/api/v1/ranking/runs", Some(&admin), body.clone()).await;
+    let r = ctx
+        .post("/api/v1/ranking/runs", Some(&admin), body.clone())
+        .await;
     r.assert_error(StatusCode::CONFLICT, "conflict");
-    assert!(r.json["message"].as_str().unwrap().contains("empty snapshot"), "{}", r.text());
+    assert!(
+        r.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty snapshot"),
+        "{}",
+        r.text()
+    );
     let families: Vec<Keluarga> = (2..=6).map(|i| family_of(i, 2)).collect();
     store_all(&ctx, &families).await;
     store_all(&ctx, &[serde_json::from_str(SAMPLE).unwrap()]).await;
     // A model that fails to load, and a bad period.
     let r = ctx
-        .post("/api/v1/ranking/runs", Some(&admin), json!({ "model": {"format": "tepat-pmt/1"} }))
+        .post(
+            "/api/v1/ranking/runs",
+            Some(&admin),
+            json!({ "model": {"format": "tepat-pmt/1"} }),
+        )
         .await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
-    assert!(r.json["message"].as_str().unwrap().starts_with("Model pemeringkatan tidak dapat dimuat"), "{}", r.text());
+    assert!(
+        r.json["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Model pemeringkatan tidak dapat dimuat"),
+        "{}",
+        r.text()
+    );
     let r = ctx
-        .post("/api/v1/ranking/runs", Some(&admin), json!({ "period": "2026-4" }))
+        .post(
+            "/api/v1/ranking/runs",
+            Some(&admin),
+            json!({ "period": "2026-4" }),
+        )
         .await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     // Only an admin starts and publishes; a facilitator reads nothing; the others read.
     for name in ["p1", "k1", "d1", "a1"] {
         let t = ctx.login(name).await;
-        let r = ctx.post("/api/v1/ranking/runs", Some(&t), body.clone()).await;
+        let r = ctx
+            .post("/api/v1/ranking/runs", Some(&t), body.clone())
+            .await;
         r.assert_error(StatusCode::FORBIDDEN, "forbidden");
     }
     let p1 = ctx.login("p1").await;
@@ -336,15 +399,22 @@ both!(refusals_publication_pull_and_scope, |ctx| {
     assert_eq!(pull.status, StatusCode::OK, "{}", pull.text());
     assert!(pull.json["ranking"].is_null());
     assert!(pull.json["households"][0].get("official").is_none());
-    assert_eq!(pull.json["model_version"], RankingModel::builtin().version());
+    assert_eq!(
+        pull.json["model_version"],
+        RankingModel::builtin().version()
+    );
     // A run, followed to its end.
-    let r = ctx.post("/api/v1/ranking/runs", Some(&admin), body.clone()).await;
+    let r = ctx
+        .post("/api/v1/ranking/runs", Some(&admin), body.clone())
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let id = r.json["id"].as_i64().unwrap();
     assert_eq!(r.json["period"], "2026Q4");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let run = loop {
-        let r = ctx.get(&format!("/api/v1/ranking/runs/{id}"), Some(&admin)).await;
+        let r = ctx
+            .get(&format!("/api/v1/ranking/runs/{id}"), Some(&admin))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         if r.json["status"] != "running" {
             break r.json;
@@ -361,17 +431,44 @@ both!(refusals_publication_pull_and_scope, |ctx| {
         let r = ctx.get("/api/v1/ranking/runs", Some(&t)).await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.text());
         assert_eq!(r.json["runs"][0]["id"], id);
-        let r = ctx.post(&format!("/api/v1/ranking/runs/{id}/publish"), Some(&t), json!({})).await;
+        let r = ctx
+            .post(
+                &format!("/api/v1/ranking/runs/{id}/publish"),
+                Some(&t),
+                json!({}),
+            )
+            .await;
         r.assert_error(StatusCode::FORBIDDEN, "forbidden");
     }
     // Publishing; a period is published once, and a published period is not run again.
-    let r = ctx.post(&format!("/api/v1/ranking/runs/{id}/publish"), Some(&admin), json!({})).await;
+    let r = ctx
+        .post(
+            &format!("/api/v1/ranking/runs/{id}/publish"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["published"], true);
-    let r = ctx.post(&format!("/api/v1/ranking/runs/{id}/publish"), Some(&admin), json!({})).await;
+    let r = ctx
+        .post(
+            &format!("/api/v1/ranking/runs/{id}/publish"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
     r.assert_error(StatusCode::CONFLICT, "conflict");
-    assert!(r.json["message"].as_str().unwrap().contains("already published"), "{}", r.text());
-    let r = ctx.post("/api/v1/ranking/runs", Some(&admin), body.clone()).await;
+    assert!(
+        r.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("already published"),
+        "{}",
+        r.text()
+    );
+    let r = ctx
+        .post("/api/v1/ranking/runs", Some(&admin), body.clone())
+        .await;
     r.assert_error(StatusCode::CONFLICT, "conflict");
     ctx.get("/api/v1/ranking/runs/999", Some(&admin))
         .await
@@ -396,10 +493,21 @@ both!(refusals_publication_pull_and_scope, |ctx| {
     let model = ctx.get("/api/v1/model", None).await;
     let served = RankingModel::from_json(&model.text()).unwrap();
     assert_eq!(served.version(), version);
-    let cuts = ranking::get(&ctx.state.db, id).await.unwrap().unwrap().cut_points.unwrap();
+    let cuts = ranking::get(&ctx.state.db, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .cut_points
+        .unwrap();
     assert_eq!(served.source().cut_points.national, cuts.national);
     // A later run of another period is not published until asked.
-    let r = ctx.post("/api/v1/ranking/runs", Some(&admin), json!({"period": "2027Q1"})).await;
+    let r = ctx
+        .post(
+            "/api/v1/ranking/runs",
+            Some(&admin),
+            json!({"period": "2027Q1"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let pull = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
     assert_eq!(pull.json["ranking"]["run_id"], id);
@@ -426,7 +534,14 @@ async fn a_run_killed_half_way_leaves_nothing_published() {
     }
     drop(state);
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
-        .args(["ranking", "run", "--period", "2026Q4", "--database-url", &url])
+        .args([
+            "ranking",
+            "run",
+            "--period",
+            "2026Q4",
+            "--database-url",
+            &url,
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -446,7 +561,10 @@ async fn a_run_killed_half_way_leaves_nothing_published() {
             }
             _ => {}
         }
-        assert!(std::time::Instant::now() < deadline, "the run never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     child.start_kill().unwrap();
@@ -462,9 +580,17 @@ async fn a_run_killed_half_way_leaves_nothing_published() {
     ));
     // Started again, long after: the dead run is marked failed; the new one finishes.
     let later = tepat_server::db::now() + ranking::STALE_AFTER_SECS + 1;
-    let started = ranking::start(&db, None, RunRequest { period: Some("2026Q4".into()), ..Default::default() }, later)
-        .await
-        .unwrap();
+    let started = ranking::start(
+        &db,
+        None,
+        RunRequest {
+            period: Some("2026Q4".into()),
+            ..Default::default()
+        },
+        later,
+    )
+    .await
+    .unwrap();
     let s = ranking::execute(&db, started, today(), None).await.unwrap();
     assert_eq!(s.families as usize, ctx_families.len());
     ranking::publish(&db, None, s.id, later).await.unwrap();

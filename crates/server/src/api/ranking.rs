@@ -26,7 +26,9 @@ fn require_admin(user: &User) -> ApiResult<()> {
     if user.role == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden("ranking runs are started and published by an admin"))
+        Err(ApiError::forbidden(
+            "ranking runs are started and published by an admin",
+        ))
     }
 }
 
@@ -79,7 +81,7 @@ async fn start(
     let started = ranking::start(&state.db, Some(&user), req, state.now()).await?;
     let id = started.id;
     let db = state.db.clone();
-    let today = crate::db::today();
+    let today = ranking::utc_date(state.now());
     tokio::spawn(async move {
         if let Err(e) = ranking::execute(&db, started, today, None).await {
             tracing::warn!(run = id, error = %e, "ranking run failed");

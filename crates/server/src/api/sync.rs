@@ -196,7 +196,16 @@ async fn pull(
          WHERE h.seq > $1 AND {cond} ORDER BY h.seq LIMIT $2",
         store::HEAD_FROM
     );
-    type Row = (String, String, i64, i64, String, Option<i64>, Option<i64>, Option<i64>);
+    type Row = (
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
     let mut query = sqlx::query_as::<_, Row>(&sql)
         .bind(cursor)
         .bind(limit + 1)
@@ -210,24 +219,29 @@ async fn pull(
     let next = rows.last().map_or(cursor, |r| r.3);
     let households = rows
         .into_iter()
-        .map(|(no_kk, village, version, seq, payload, desil, desil_province, desil_regency)| {
-            let keluarga = serde_json::from_str(&payload).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
-            })?;
-            Ok(PulledHousehold {
-                no_kk,
-                village,
-                version,
-                seq,
-                keluarga,
-                official: published.as_ref().zip(desil).map(|(p, desil)| OfficialDesil {
-                    period: p.period.clone(),
-                    desil,
-                    desil_province,
-                    desil_regency,
-                }),
-            })
-        })
+        .map(
+            |(no_kk, village, version, seq, payload, desil, desil_province, desil_regency)| {
+                let keluarga = serde_json::from_str(&payload).map_err(|e| {
+                    ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
+                })?;
+                Ok(PulledHousehold {
+                    no_kk,
+                    village,
+                    version,
+                    seq,
+                    keluarga,
+                    official: published
+                        .as_ref()
+                        .zip(desil)
+                        .map(|(p, desil)| OfficialDesil {
+                            period: p.period.clone(),
+                            desil,
+                            desil_province,
+                            desil_regency,
+                        }),
+                })
+            },
+        )
         .collect::<ApiResult<Vec<_>>>()?;
     tracing::info!(user = user.id, count = households.len(), cursor, "pull");
     Ok(Json(PullResponse {
