@@ -189,6 +189,16 @@ pub struct PulledHousehold {
     pub version: i64,
     pub seq: i64,
     pub keluarga: Box<serde_json::value::RawValue>,
+    /// The family's desil in the last published ranking run.
+    #[serde(default)]
+    pub official: Option<crate::worklist::OfficialDesil>,
+}
+
+/// The last published ranking run, as the pull names it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PulledRanking {
+    pub run_id: i64,
+    pub period: String,
 }
 
 /// `GET /api/v1/sync/pull` answer.
@@ -202,6 +212,8 @@ pub struct PullPage {
     pub has_more: bool,
     pub rulebook_version: String,
     pub model_version: String,
+    #[serde(default)]
+    pub ranking: Option<PulledRanking>,
     pub server_time: String,
 }
 
@@ -221,6 +233,21 @@ pub async fn pull(token: &str, cursor: &str, limit: u32) -> Result<PullPage, Api
 /// `GET /api/v1/rulebook`: the current rulebook JSON, loaded with `Rulebook::from_json`.
 pub async fn rulebook(token: &str) -> Result<String, ApiError> {
     let resp = Request::get("/api/v1/rulebook")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}
+
+/// `GET /api/v1/model`: the ranking model to score with (the published ranking run's,
+/// with its cut points), as JSON text.
+pub async fn model(token: &str) -> Result<String, ApiError> {
+    let resp = Request::get("/api/v1/model")
         .header("Authorization", &format!("Bearer {token}"))
         .send()
         .await

@@ -25,6 +25,8 @@ const ROWS_KEY: &str = "worklist_rows";
 /// The server time of the last completed pull, in clear (no record data), so a pull
 /// that brought nothing new does not seal and store the worklist again.
 const SYNCED_KEY: &str = "worklist_synced_at";
+/// The ranking model the server serves (`GET /model`, JSON text; not personal data).
+const MODEL_KEY: &str = "ranking_model";
 /// The sealed work states set on the device since the worklist was last stored
 /// (No. KK → [`WorkState`]), applied over [`WORKLIST_KEY`] and [`ROWS_KEY`] when they
 /// are read. A household's first draft or queued change then seals a few bytes
@@ -353,6 +355,12 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
     // After a reset: the families the new pages carried.
     let mut fresh: Option<BTreeSet<String>> = None;
     let synced_at;
+    // The server's model (with the published cut points), as last fetched.
+    if crate::routes::score::model_version() != list.model_version
+        && let Ok(Some(json)) = store::cache_get::<String>(MODEL_KEY).await
+    {
+        crate::routes::score::set_model(&json);
+    }
     loop {
         let page = match api::pull(token, &list.cursor, PAGE).await {
             Ok(p) => p,
@@ -383,10 +391,28 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
                     seq: h.seq,
                     state: WorkState::NotVisited,
                     keluarga: parsed?,
+                    official: h.official,
                 })
             })
             .collect();
+        // A newly published ranking run: every family has a new official desil, so the
+        // list is pulled again from the start (families merge by version and desil).
+        let run = page.ranking.as_ref().map(|r| r.run_id);
+        if run != list.ranking_run {
+            list.ranking_run = run;
+            if !list.cursor.is_empty() && list.cursor != "0" {
+                list.cursor = String::new();
+                changed = true;
+                continue;
+            }
+        }
         changed |= list.merge(incoming);
+        if crate::routes::score::model_version() != page.model_version
+            && let Ok(json) = api::model(token).await
+            && crate::routes::score::set_model(&json)
+        {
+            let _ = store::cache_put(MODEL_KEY, &json).await;
+        }
         changed |= list.cursor != page.next_cursor || list.model_version != page.model_version;
         list.cursor = page.next_cursor;
         list.model_version = page.model_version;

@@ -66,6 +66,18 @@ impl WorkState {
     }
 }
 
+/// A family's desil in the last published ranking run (the server's, not a preview).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficialDesil {
+    /// The run's quarter, e.g. `2026Q4`.
+    pub period: String,
+    pub desil: u8,
+    #[serde(default)]
+    pub desil_province: Option<u8>,
+    #[serde(default)]
+    pub desil_regency: Option<u8>,
+}
+
 /// One household as the server last sent it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Household {
@@ -75,6 +87,9 @@ pub struct Household {
     pub seq: i64,
     pub state: WorkState,
     pub keluarga: Keluarga,
+    /// Its official desil, when a ranking run was published and ranked it.
+    #[serde(default)]
+    pub official: Option<OfficialDesil>,
 }
 
 impl Household {
@@ -114,6 +129,9 @@ pub struct Worklist {
     pub cursor: String,
     pub rulebook_version: String,
     pub model_version: String,
+    /// The last published ranking run the list holds the official desil of.
+    #[serde(default)]
+    pub ranking_run: Option<i64>,
     /// Server time of the last completed pull (RFC 3339).
     pub synced_at: Option<String>,
     /// Families no longer in the account's area (its villages changed) that the device
@@ -130,7 +148,10 @@ impl Worklist {
         let mut changed = false;
         for h in incoming {
             match self.households.iter_mut().find(|x| x.no_kk == h.no_kk) {
-                Some(old) if old.seq < h.seq => {
+                // A newer version, or the same one with a new official desil.
+                Some(old)
+                    if old.seq < h.seq || (old.seq == h.seq && old.official != h.official) =>
+                {
                     let state = old.state;
                     *old = Household { state, ..h };
                     changed = true;

@@ -26,6 +26,7 @@ fn household(kk: &str, village: &str, seq: i64, head: &str, nik: &str, street: &
         seq,
         state: WorkState::NotVisited,
         keluarga,
+        official: None,
     }
 }
 

@@ -100,6 +100,49 @@ fn Household() -> impl IntoView {
         }
     };
     let preview = Signal::derive(move || family.get());
+    // The official desil (the published ranking run's, from the server) beside the
+    // preview the device computes from the family as it holds it: two numbers, each
+    // named for what it is.
+    let preview_result = crate::routes::score::preview_of(preview);
+    let official = move || {
+        let l = lang.get();
+        let official = data.worklist.with(|w| {
+            w.as_ref()
+                .and_then(|w| w.find(&kk()))
+                .and_then(|h| h.official.clone())
+        });
+        let preview_desil = preview_result.with(crate::routes::score::desil_of);
+        let (label, value) = match official {
+            Some(o) => (
+                format!(
+                    "{} {}",
+                    tr(l, "Desil resmi (triwulan", "Official desil (quarter"),
+                    o.period
+                ) + ")",
+                o.desil.to_string(),
+            ),
+            None => (
+                tr(l, "Desil resmi", "Official desil").to_owned(),
+                tr(
+                    l,
+                    "belum ada (belum diperingkat dalam pemeringkatan yang diterbitkan)",
+                    "none yet (not ranked in a published ranking)",
+                )
+                .to_owned(),
+            ),
+        };
+        view! {
+            <section class="card">
+                <dl class="decoded">
+                    <dt>{label}</dt>
+                    <dd data-field="official-desil">{value}</dd>
+                    <dt>{tr(l, "Desil pratinjau (dihitung di perangkat, bukan hasil resmi)",
+                        "Preview desil (computed on this device, not official)")}</dt>
+                    <dd data-field="preview-desil">{preview_desil.map_or_else(|| "–".to_owned(), |d| d.to_string())}</dd>
+                </dl>
+            </section>
+        }
+    };
     let card = move || {
         let l = lang.get();
         let Some(h) = data
@@ -204,6 +247,7 @@ fn Household() -> impl IntoView {
                 <WritersOnly>
                     <p><a class="button" data-field="uji-petik" href=uji_petik>{draft_label}</a></p>
                 </WritersOnly>
+                {official}
                 <ScorePreview keluarga=preview/>
                 <WritersOnly>{form}</WritersOnly>
                 {move || view! { <crate::routes::history::History no_kk=kk()/> }}

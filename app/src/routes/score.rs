@@ -1,7 +1,9 @@
 //! Pratinjau skor: what tepat-core's ranking model, program rules and graduation
 //! checks say about a family (as recorded, or as being corrected in the ground check).
-//! The model and the program rules are the core's built-in ones, the same the server
-//! uses (the pull reports the model version).
+//! The model is the one the server serves (`GET /model`: the published ranking run's,
+//! with its cut points), once the device has it ([`set_model`]); until then the core's
+//! built-in model (its static cut points are the fallback). The program rules are the
+//! core's built-in ones.
 
 use leptos::prelude::*;
 use tepat_core::score::{Eligibility, Graduation, GraduationKind, rupiah};
@@ -21,12 +23,44 @@ pub struct Preview {
     pub graduation: Graduation,
 }
 
-/// Scores a family with the built-in model and program rules. `Err` when the model
+thread_local! {
+    /// The server's model, once a pull fetched it (or it was read from the cache).
+    static MODEL: std::cell::RefCell<Option<std::rc::Rc<RankingModel>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Calls `f` with the model previews score with: the server's ([`set_model`]), else
+/// the built-in one.
+pub fn with_model<R>(f: impl FnOnce(&RankingModel) -> R) -> R {
+    match MODEL.with(|m| m.borrow().clone()) {
+        Some(m) => f(&m),
+        None => f(RankingModel::builtin()),
+    }
+}
+
+/// The version of the model previews score with.
+pub fn model_version() -> String {
+    MODEL
+        .with(|m| m.borrow().as_ref().map(|m| m.version().to_owned()))
+        .unwrap_or_else(|| RankingModel::builtin().version().to_owned())
+}
+
+/// Makes `json` (the server's `GET /model`) the model previews score with; false when
+/// it does not load (the previous model stays).
+pub fn set_model(json: &str) -> bool {
+    match RankingModel::from_json(json) {
+        Ok(m) => {
+            MODEL.with(|slot| *slot.borrow_mut() = Some(std::rc::Rc::new(m)));
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Scores a family with the server's model (else the built-in one) and the program rules. `Err` when the model
 /// cannot rank it (no active member), with the core's message.
 pub fn preview(keluarga: &Keluarga, today: Date) -> Result<Preview, tepat_core::Text> {
-    let score = RankingModel::builtin()
-        .score(keluarga, today)
-        .map_err(|e| e.text())?;
+    let score = with_model(|m| m.score(keluarga, today)).map_err(|e| e.text())?;
     let rules = ProgramRules::builtin();
     let eligibility = rules.eligibility(keluarga, score.desil, today);
     let graduation = rules.graduation(keluarga, score.desil, today);
@@ -186,6 +220,6 @@ fn PreviewBody(p: Preview, lang: Lang) -> impl IntoView {
         <h3>{tr(l, "Graduasi", "Graduation")}</h3>
         {graduation}
         <p class="muted">{tr(l, "Model: ", "Model: ")}{s.model_version.clone()}
-            {if RankingModel::builtin().is_official() { "" } else { tr(l, " (ilustratif, bukan model resmi BPS)", " (illustrative, not the official BPS model)") }}</p>
+            {if with_model(RankingModel::is_official) { "" } else { tr(l, " (ilustratif, bukan model resmi BPS)", " (illustrative, not the official BPS model)") }}</p>
     }
 }

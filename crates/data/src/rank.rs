@@ -22,9 +22,9 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use tepat_core::Date;
 use tepat_core::parse::parse_keluarga;
 use tepat_core::score::{CUTS, CutPointsSource, RankingModel, desil_of, person_cut_points};
+use tepat_core::{Date, Keluarga};
 
 use crate::cli::{Unreadable, today_utc};
 
@@ -105,17 +105,54 @@ pub fn rank_with(args: &RankArgs, stdout: &mut dyn Write, stderr: &mut dyn Write
 }
 
 /// One ranked family, as kept in memory (32 bytes).
-#[derive(Clone, Copy)]
-struct Ranked {
-    per_capita: f64,
-    /// 1-based line in the input file.
-    line: u32,
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RankedFamily {
+    /// Predicted per-capita expenditure (Rupiah per person per month).
+    pub per_capita: f64,
     /// No. KK as a number; `u64::MAX` when it is not 16 digits.
-    kk: u64,
-    persons: u32,
-    /// Index into the regency names; `u32::MAX` when the code is malformed.
-    regency: u32,
+    pub kk: u64,
+    /// The caller's key for the family (a line number, an ordinal).
+    pub key: u32,
+    /// Index into [`Ranking::regencies`]; `u32::MAX` when the code is malformed.
+    pub regency: u32,
+    /// Active members.
+    pub persons: u32,
+    /// National desil (1–10).
+    pub desil: u8,
+    /// Desil within the province, when the province has cut points (else 0).
+    pub desil_province: u8,
+    /// Desil within the regency, when the regency has cut points (else 0).
+    pub desil_regency: u8,
 }
+
+impl RankedFamily {
+    pub fn desil_province(&self) -> Option<u8> {
+        (self.desil_province != 0).then_some(self.desil_province)
+    }
+    pub fn desil_regency(&self) -> Option<u8> {
+        (self.desil_regency != 0).then_some(self.desil_regency)
+    }
+}
+
+/// What [`rank_families`] computed: every family's desil, in input order, and the
+/// cut points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranking {
+    /// The ranked families, in input order.
+    pub ranked: Vec<RankedFamily>,
+    /// Families that could not be ranked: (key, reason in English), in input order.
+    pub rejects: Vec<(u32, String)>,
+    /// Regency codes, indexed by [`RankedFamily::regency`].
+    pub regencies: Vec<String>,
+    /// Active members of the ranked families.
+    pub persons: u64,
+    /// National, province and regency cut points (`basis` unset).
+    pub cut_points: CutPointsSource,
+}
+
+/// [`rank_families`] found no family to rank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NothingToRank;
 
 fn kk_number(s: &str) -> u64 {
     if s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -123,11 +160,6 @@ fn kk_number(s: &str) -> u64 {
     } else {
         u64::MAX
     }
-}
-
-fn is_regency(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 5 && b[2] == b'.' && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit())
 }
 
 /// Counts bytes read, for the progress bar.
@@ -146,12 +178,151 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+fn is_regency(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5 && b[2] == b'.' && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit())
+}
+
 fn regional_cuts(values: &mut [(f64, u32)], min_persons: u64) -> Option<[f64; CUTS]> {
     let persons: u64 = values.iter().map(|&(_, w)| u64::from(w)).sum();
     if persons < min_persons.max(1) {
         return None;
     }
     person_cut_points(values)
+}
+
+/// The one batch ranking, for `tepat rank` and the server's ranking run: scores every
+/// family with `model`, computes the national person-weighted cut points and those of
+/// every province and regency with at least `min_persons` persons, and gives each
+/// family its desil. `families` yields `(key, family or the reason it is unreadable)`.
+pub fn rank_families<I>(
+    model: &RankingModel,
+    today: Date,
+    min_persons: u64,
+    families: I,
+) -> Result<Ranking, NothingToRank>
+where
+    I: IntoIterator<Item = (u32, Result<Keluarga, String>)>,
+{
+    // Pass 1: score.
+    let mut ranked: Vec<RankedFamily> = Vec::new();
+    let mut rejects: Vec<(u32, String)> = Vec::new();
+    let mut regency_index: HashMap<String, u32> = HashMap::new();
+    let mut regency_names: Vec<String> = Vec::new();
+    let mut persons = 0u64;
+    for (key, family) in families {
+        let k = match family {
+            Ok(k) => k,
+            Err(reason) => {
+                rejects.push((key, reason));
+                continue;
+            }
+        };
+        match model.predict(&k, today) {
+            Ok(p) => {
+                let regency = if is_regency(&k.address.regency) {
+                    match regency_index.get(k.address.regency.as_str()) {
+                        Some(&r) => r,
+                        None => {
+                            let r = regency_names.len() as u32;
+                            regency_names.push(k.address.regency.clone());
+                            regency_index.insert(k.address.regency.clone(), r);
+                            r
+                        }
+                    }
+                } else {
+                    u32::MAX
+                };
+                persons += u64::from(p.members);
+                ranked.push(RankedFamily {
+                    per_capita: p.per_capita,
+                    kk: kk_number(&k.no_kk),
+                    key,
+                    regency,
+                    persons: p.members,
+                    desil: 0,
+                    desil_province: 0,
+                    desil_regency: 0,
+                });
+            }
+            Err(e) => rejects.push((key, e.to_string())),
+        }
+    }
+
+    // Cut points: national, then per regency and province.
+    let mut scratch: Vec<(f64, u32)> = ranked.iter().map(|r| (r.per_capita, r.persons)).collect();
+    let national = person_cut_points(&mut scratch).ok_or(NothingToRank)?;
+    scratch.clear();
+    scratch.shrink_to_fit();
+    let mut by_regency: Vec<(u32, f64, u32)> = ranked
+        .iter()
+        .filter(|r| r.regency != u32::MAX)
+        .map(|r| (r.regency, r.per_capita, r.persons))
+        .collect();
+    // Group by regency code so provinces are contiguous too.
+    by_regency
+        .sort_unstable_by(|a, b| regency_names[a.0 as usize].cmp(&regency_names[b.0 as usize]));
+    let mut regency_cuts: Vec<Option<[f64; CUTS]>> = vec![None; regency_names.len()];
+    let mut cut_points = CutPointsSource {
+        national: national.to_vec(),
+        ..CutPointsSource::default()
+    };
+    let mut province_cuts: HashMap<String, [f64; CUTS]> = HashMap::new();
+    let mut buf: Vec<(f64, u32)> = Vec::new();
+    let mut start = 0;
+    while start < by_regency.len() {
+        let prov = &regency_names[by_regency[start].0 as usize][..2];
+        let mut end = start;
+        while end < by_regency.len() && &regency_names[by_regency[end].0 as usize][..2] == prov {
+            end += 1;
+        }
+        buf.clear();
+        buf.extend(by_regency[start..end].iter().map(|&(_, v, w)| (v, w)));
+        if let Some(c) = regional_cuts(&mut buf, min_persons) {
+            province_cuts.insert(prov.to_owned(), c);
+            cut_points.province.insert(prov.to_owned(), c.to_vec());
+        }
+        let mut rs = start;
+        while rs < end {
+            let reg = by_regency[rs].0;
+            let mut re = rs;
+            while re < end && by_regency[re].0 == reg {
+                re += 1;
+            }
+            buf.clear();
+            buf.extend(by_regency[rs..re].iter().map(|&(_, v, w)| (v, w)));
+            if let Some(c) = regional_cuts(&mut buf, min_persons) {
+                regency_cuts[reg as usize] = Some(c);
+                cut_points
+                    .regency
+                    .insert(regency_names[reg as usize].clone(), c.to_vec());
+            }
+            rs = re;
+        }
+        start = end;
+    }
+    drop(by_regency);
+
+    // Pass 2: each family's desil under the new cut points.
+    for r in &mut ranked {
+        r.desil = desil_of(&national, r.per_capita);
+        if r.regency != u32::MAX {
+            let code = &regency_names[r.regency as usize];
+            if let Some(c) = province_cuts.get(&code[..2]) {
+                r.desil_province = desil_of(c, r.per_capita);
+            }
+            if let Some(c) = &regency_cuts[r.regency as usize] {
+                r.desil_regency = desil_of(c, r.per_capita);
+            }
+        }
+    }
+    Ok(Ranking {
+        ranked,
+        rejects,
+        regencies: regency_names,
+        persons,
+        cut_points,
+    })
 }
 
 /// Scores and ranks every line; returns the summary.
@@ -214,131 +385,51 @@ pub fn rank_inner(
         },
     );
 
-    // Pass 1: score.
-    let mut ranked: Vec<Ranked> = Vec::new();
-    let mut rejects: Vec<(u64, String)> = Vec::new();
-    let mut regency_index: HashMap<String, u32> = HashMap::new();
-    let mut regency_names: Vec<String> = Vec::new();
-    let mut rejected = 0u64;
-    let mut persons = 0u64;
-    for (i, line) in input.split(b'\n').enumerate() {
+    // The lines as families, keyed by line number; a read error ends the input and is
+    // reported after.
+    let mut read_error: Option<Unreadable> = None;
+    let lines = input.split(b'\n').enumerate().map_while(|(i, line)| {
         let line_no = i as u64 + 1;
-        let line = line.map_err(|e| {
-            Unreadable(format!(
-                "{} baris / line {line_no}: {e}",
-                args.file.display()
-            ))
-        })?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let k = match parse_keluarga(&line) {
-            Ok(k) => k,
+        match line {
+            Ok(line) => Some((line_no, line)),
             Err(e) => {
-                rejected += 1;
-                let reason = e
-                    .problems
+                read_error = Some(Unreadable(format!(
+                    "{} baris / line {line_no}: {e}",
+                    args.file.display()
+                )));
+                None
+            }
+        }
+    });
+    let families = lines
+        .filter(|(_, line): &(u64, Vec<u8>)| !line.iter().all(u8::is_ascii_whitespace))
+        .map(|(line_no, line)| {
+            let key = u32::try_from(line_no).unwrap_or(u32::MAX);
+            let family = parse_keluarga(&line).map_err(|e| {
+                e.problems
                     .first()
                     .map(|p| p.message.en.clone())
-                    .unwrap_or_else(|| "malformed".into());
-                rejects.push((line_no, reason));
-                continue;
-            }
-        };
-        match model.predict(&k, today) {
-            Ok(p) => {
-                let regency = if is_regency(&k.address.regency) {
-                    match regency_index.get(k.address.regency.as_str()) {
-                        Some(&r) => r,
-                        None => {
-                            let r = regency_names.len() as u32;
-                            regency_names.push(k.address.regency.clone());
-                            regency_index.insert(k.address.regency.clone(), r);
-                            r
-                        }
-                    }
-                } else {
-                    u32::MAX
-                };
-                persons += u64::from(p.members);
-                ranked.push(Ranked {
-                    per_capita: p.per_capita,
-                    line: u32::try_from(line_no).unwrap_or(u32::MAX),
-                    kk: kk_number(&k.no_kk),
-                    persons: p.members,
-                    regency,
-                });
-            }
-            Err(e) => {
-                rejected += 1;
-                rejects.push((line_no, e.to_string()));
-            }
-        }
-    }
+                    .unwrap_or_else(|| "malformed".into())
+            });
+            (key, family)
+        });
+    let ranking = rank_families(model, today, args.min_persons, families);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-
-    // Cut points: national, then per regency and province.
-    let mut scratch: Vec<(f64, u32)> = ranked.iter().map(|r| (r.per_capita, r.persons)).collect();
-    let Some(national) = person_cut_points(&mut scratch) else {
+    if let Some(e) = read_error {
+        return Err(e);
+    }
+    let Ok(mut ranking) = ranking else {
         return Err(Unreadable(format!(
             "{}: tidak ada keluarga yang dapat diperingkat / no family could be ranked",
             args.file.display()
         )));
     };
-    scratch.clear();
-    scratch.shrink_to_fit();
-    let mut by_regency: Vec<(u32, f64, u32)> = ranked
-        .iter()
-        .filter(|r| r.regency != u32::MAX)
-        .map(|r| (r.regency, r.per_capita, r.persons))
-        .collect();
-    // Group by regency code so provinces are contiguous too.
-    by_regency
-        .sort_unstable_by(|a, b| regency_names[a.0 as usize].cmp(&regency_names[b.0 as usize]));
-    let mut regency_cuts: Vec<Option<[f64; CUTS]>> = vec![None; regency_names.len()];
-    let mut cut_points = CutPointsSource {
-        national: national.to_vec(),
-        ..CutPointsSource::default()
-    };
-    let mut province_cuts: HashMap<String, [f64; CUTS]> = HashMap::new();
-    let mut buf: Vec<(f64, u32)> = Vec::new();
-    let mut start = 0;
-    while start < by_regency.len() {
-        let prov = &regency_names[by_regency[start].0 as usize][..2];
-        let mut end = start;
-        while end < by_regency.len() && &regency_names[by_regency[end].0 as usize][..2] == prov {
-            end += 1;
-        }
-        buf.clear();
-        buf.extend(by_regency[start..end].iter().map(|&(_, v, w)| (v, w)));
-        if let Some(c) = regional_cuts(&mut buf, args.min_persons) {
-            province_cuts.insert(prov.to_owned(), c);
-            cut_points.province.insert(prov.to_owned(), c.to_vec());
-        }
-        let mut rs = start;
-        while rs < end {
-            let reg = by_regency[rs].0;
-            let mut re = rs;
-            while re < end && by_regency[re].0 == reg {
-                re += 1;
-            }
-            buf.clear();
-            buf.extend(by_regency[rs..re].iter().map(|&(_, v, w)| (v, w)));
-            if let Some(c) = regional_cuts(&mut buf, args.min_persons) {
-                regency_cuts[reg as usize] = Some(c);
-                cut_points
-                    .regency
-                    .insert(regency_names[reg as usize].clone(), c.to_vec());
-            }
-            rs = re;
-        }
-        start = end;
-    }
-    drop(by_regency);
-    let families = ranked.len() as u64;
-    cut_points.basis = Some(format!(
+    let families = ranking.ranked.len() as u64;
+    let persons = ranking.persons;
+    let rejected = ranking.rejects.len() as u64;
+    ranking.cut_points.basis = Some(format!(
         "tepat rank {}: {families} keluarga / families, {persons} jiwa / persons, model {}, {today}",
         args.file
             .file_name()
@@ -349,15 +440,12 @@ pub fn rank_inner(
 
     // The new model version, checked by loading it before it is written.
     if let Some(path) = &args.write_model {
-        let mut source = model.source().clone();
-        source.version = args
+        let version = args
             .new_version
             .clone()
             .unwrap_or_else(|| format!("{}+{today}", model.version()));
-        source.effective_date = today;
-        source.cut_points = cut_points.clone();
-        let checked =
-            RankingModel::compile(source).map_err(|e| Unreadable(format!("--write-model: {e}")))?;
+        let checked = with_cut_points(model, version, today, ranking.cut_points.clone())
+            .map_err(|e| Unreadable(format!("--write-model: {e}")))?;
         let text = serde_json::to_string_pretty(checked.source())
             .map_err(|e| Unreadable(format!("--write-model: {e}")))?;
         std::fs::write(path, text + "\n")
@@ -370,7 +458,7 @@ pub fn rank_inner(
         );
     }
 
-    // Pass 2: each family's desil under the new cut points, in file order.
+    // Each family's desil, and the rejected lines, merged back into file order.
     let write_err = |e: io::Error| Unreadable(format!("menulis keluaran / writing output: {e}"));
     let mut sink: Box<dyn Write + '_> = match &args.out {
         Some(p) => {
@@ -380,35 +468,19 @@ pub fn rank_inner(
         }
         None => Box::new(BufWriter::new(stdout)),
     };
-    // Ranked families and rejected lines, merged back into file order.
+    let rejects = &ranking.rejects;
     let mut next_reject = 0;
     let write_line = |v: serde_json::Value, sink: &mut Box<dyn Write + '_>| {
         serde_json::to_writer(&mut *sink, &v).map_err(|e| write_err(e.into()))?;
         sink.write_all(b"\n").map_err(write_err)
     };
-    for r in &ranked {
-        while next_reject < rejects.len() && rejects[next_reject].0 < u64::from(r.line) {
+    for r in &ranking.ranked {
+        while next_reject < rejects.len() && rejects[next_reject].0 < r.key {
             let (line, reason) = &rejects[next_reject];
             write_line(json!({ "line": line, "error": reason }), &mut sink)?;
             next_reject += 1;
         }
-        let mut v = json!({
-            "line": r.line,
-            "no_kk": (r.kk != u64::MAX).then(|| format!("{:016}", r.kk)),
-            "persons": r.persons,
-            "per_capita": r.per_capita,
-            "desil": desil_of(&national, r.per_capita),
-        });
-        if r.regency != u32::MAX {
-            let code = &regency_names[r.regency as usize];
-            if let Some(c) = province_cuts.get(&code[..2]) {
-                v["desil_province"] = json!(desil_of(c, r.per_capita));
-            }
-            if let Some(c) = &regency_cuts[r.regency as usize] {
-                v["desil_regency"] = json!(desil_of(c, r.per_capita));
-            }
-        }
-        write_line(v, &mut sink)?;
+        write_line(rank_line(r, u64::from(r.key)), &mut sink)?;
     }
     for (line, reason) in &rejects[next_reject..] {
         write_line(json!({ "line": line, "error": reason }), &mut sink)?;
@@ -418,9 +490,42 @@ pub fn rank_inner(
         families,
         persons,
         rejected,
-        cut_points,
+        cut_points: ranking.cut_points,
         model_version: model.version().to_owned(),
     })
+}
+
+/// A copy of `model` with new cut points, version and effective date, checked by
+/// compiling it (what `--write-model` writes and a published ranking run serves).
+pub fn with_cut_points(
+    model: &RankingModel,
+    version: String,
+    effective_date: Date,
+    cut_points: CutPointsSource,
+) -> Result<RankingModel, tepat_core::score::ModelError> {
+    let mut source = model.source().clone();
+    source.version = version;
+    source.effective_date = effective_date;
+    source.cut_points = cut_points;
+    RankingModel::compile(source)
+}
+
+/// One family's output line of `tepat rank` (`line` is its key).
+pub fn rank_line(r: &RankedFamily, line: u64) -> serde_json::Value {
+    let mut v = json!({
+        "line": line,
+        "no_kk": (r.kk != u64::MAX).then(|| format!("{:016}", r.kk)),
+        "persons": r.persons,
+        "per_capita": r.per_capita,
+        "desil": r.desil,
+    });
+    if let Some(d) = r.desil_province() {
+        v["desil_province"] = json!(d);
+    }
+    if let Some(d) = r.desil_regency() {
+        v["desil_regency"] = json!(d);
+    }
+    v
 }
 
 /// Reads a JSONL rank output back (for tests and tools): `(no_kk, persons, desil)`.

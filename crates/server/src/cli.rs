@@ -91,6 +91,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RulebookCommand,
     },
+    /// The quarterly ranking of the register: run, publish and list ranking runs.
+    Ranking {
+        #[command(subcommand)]
+        command: RankingCommand,
+    },
     /// Generate synthetic families (tepat-data).
     Gen(tepat_data::GenArgs),
     /// Validate a JSONL file of families (tepat-data).
@@ -109,6 +114,39 @@ pub enum UserCommand {
         role: String,
         #[arg(long, env = "TEPAT_PASSWORD")]
         password: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RankingCommand {
+    /// Rank every current family (a snapshot), compute the cut points and store each
+    /// family's desil as a new run. The run is not published until `ranking publish`.
+    Run {
+        /// The quarter, e.g. 2026Q4 (default: the current quarter, UTC).
+        #[arg(long)]
+        period: Option<String>,
+        /// Ranking model JSON file (default: the built-in model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Province and regency cut points only for regions with this many persons.
+        #[arg(long)]
+        min_persons: Option<u64>,
+        /// Publish the run when it is done.
+        #[arg(long)]
+        publish: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Publish a finished run: its cut points become the ones devices and previews use.
+    Publish {
+        id: i64,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List the runs, newest first.
+    List {
         #[command(flatten)]
         db: DbArg,
     },
@@ -284,6 +322,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Ranking { command } => ranking(command).await,
         Command::Assign {
             username,
             regions,
@@ -293,6 +332,81 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             let table = crate::state::region_table()?;
             crate::seed::assign(&db, &table, &username, &regions).await?;
             println!("Assigned {} region(s) to {username}.", regions.len());
+            Ok(())
+        }
+    }
+}
+
+async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
+    match command {
+        RankingCommand::Run {
+            period,
+            model,
+            min_persons,
+            publish,
+            db,
+        } => {
+            let model = match model {
+                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| {
+                    format!(
+                        "--model {}: berkas tidak dapat dibaca / cannot read the file",
+                        p.display()
+                    )
+                })?),
+                None => None,
+            };
+            let db = Db::connect(&db.database_url).await?;
+            let req = crate::ranking::RunRequest {
+                period,
+                model,
+                min_persons,
+            };
+            let started = crate::ranking::start(&db, None, req, crate::db::now()).await?;
+            let (id, period) = (started.id, started.period.clone());
+            eprintln!(
+                "Pemeringkatan {id} ({period}) dimulai. / Ranking run {id} ({period}) started."
+            );
+            let s = crate::ranking::execute(&db, started, crate::db::today(), None).await?;
+            println!(
+                "Pemeringkatan {id} ({period}) selesai: {} keluarga, {} jiwa, {} tidak dapat diperingkat (snapshot seq {}). / Ranking run {id} ({period}) done: {} families, {} persons, {} could not be ranked (snapshot seq {}).",
+                s.families,
+                s.persons,
+                s.rejected,
+                s.snapshot_seq,
+                s.families,
+                s.persons,
+                s.rejected,
+                s.snapshot_seq
+            );
+            if publish {
+                crate::ranking::publish(&db, None, id, crate::db::now()).await?;
+                println!("Pemeringkatan {id} diterbitkan. / Ranking run {id} published.");
+            }
+            Ok(())
+        }
+        RankingCommand::Publish { id, db } => {
+            let db = Db::connect(&db.database_url).await?;
+            let run = crate::ranking::publish(&db, None, id, crate::db::now()).await?;
+            println!(
+                "Pemeringkatan {id} ({}) diterbitkan. / Ranking run {id} ({}) published.",
+                run.period, run.period
+            );
+            Ok(())
+        }
+        RankingCommand::List { db } => {
+            let db = Db::connect(&db.database_url).await?;
+            for r in crate::ranking::list(&db).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}{}",
+                    r.id,
+                    r.period,
+                    r.status,
+                    r.model_version,
+                    r.families.unwrap_or(0),
+                    r.started_at,
+                    if r.published { "\tpublished" } else { "" }
+                );
+            }
             Ok(())
         }
     }

@@ -105,6 +105,7 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     }
     let families = crate::demo_families::seed(state, &area).await?;
     let queued = seed_review_queue(state).await?;
+    let ranked = seed_ranking(state).await?;
     let name = |c: &str| state.regions.name(c).unwrap_or("?").to_owned();
     writeln!(
         out,
@@ -118,6 +119,10 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     writeln!(
         out,
         "Demo: {queued} perubahan menunggu tinjauan koordinator / changes waiting for review."
+    )?;
+    writeln!(
+        out,
+        "Demo: pemeringkatan {ranked} diterbitkan (desil resmi) / ranking {ranked} published (official deciles)."
     )?;
     writeln!(out, "Demo accounts (password {DEMO_PASSWORD}):")?;
     for (name_, role, codes) in &accounts {
@@ -134,6 +139,18 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     }
     out.flush()?;
     Ok(true)
+}
+
+/// Runs and publishes the current quarter's ranking of the demo register, so devices
+/// and the console show official deciles. Returns the period.
+pub async fn seed_ranking(state: &AppState) -> anyhow::Result<String> {
+    let now = state.now();
+    let started =
+        crate::ranking::start(&state.db, None, crate::ranking::RunRequest::default(), now).await?;
+    let (id, period) = (started.id, started.period.clone());
+    crate::ranking::execute(&state.db, started, crate::ranking::utc_date(now), None).await?;
+    crate::ranking::publish(&state.db, None, id, now).await?;
+    Ok(period)
 }
 
 /// How many deaths each demo facilitator has waiting in the review queue.

@@ -102,6 +102,8 @@ pub struct Inner {
     pub sessions: crate::auth::SessionCache,
     /// The published rulebooks; see [`AppState::rulebooks`].
     rulebooks: RwLock<Arc<crate::rulebooks::Registry>>,
+    /// The last published ranking run's model, as last loaded; see [`AppState::ranking`].
+    published: RwLock<Option<Arc<crate::ranking::Published>>>,
     buckets: Mutex<HashMap<i64, Bucket>>,
     login_buckets: Mutex<HashMap<String, Bucket>>,
 }
@@ -137,6 +139,7 @@ impl AppState {
             push_group: crate::push::PushGroup::default(),
             sessions: crate::auth::SessionCache::default(),
             rulebooks: RwLock::new(Arc::new(crate::rulebooks::Registry::builtin())),
+            published: RwLock::new(None),
             buckets: Mutex::new(HashMap::new()),
             login_buckets: Mutex::new(HashMap::new()),
         })))
@@ -159,6 +162,27 @@ impl AppState {
             *slot = fresh.clone();
         }
         Ok(fresh)
+    }
+
+    /// The last published ranking run (its model carries the run's cut points), or
+    /// `None` before the first publication: then the built-in model's static cut points
+    /// are the fallback. One cheap query; the model is loaded again only when another
+    /// run was published (also by the CLI).
+    pub async fn ranking(&self) -> anyhow::Result<Option<Arc<crate::ranking::Published>>> {
+        let Some(id) = crate::ranking::published_id(&self.db).await? else {
+            return Ok(None);
+        };
+        let cached = self
+            .published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(p) = cached.filter(|p| p.run_id == id) {
+            return Ok(Some(p));
+        }
+        let fresh = Arc::new(crate::ranking::load_published(&self.db, id).await?);
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(Some(fresh))
     }
 
     /// The rulebooks as last loaded, without asking the database (for work that is

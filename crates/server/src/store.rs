@@ -133,6 +133,7 @@ pub enum Val {
     OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
+    OptFloat(Option<f64>),
 }
 
 /// Rows for one multi-row `INSERT`, sent in chunks by [`Rows::flush`].
@@ -244,6 +245,7 @@ fn bind_all<'q>(
             Val::OptText(t) => q.bind(t.as_deref()),
             Val::Int(n) => q.bind(*n),
             Val::OptInt(n) => q.bind(*n),
+            Val::OptFloat(x) => q.bind(*x),
         };
     }
     q

@@ -38,6 +38,12 @@ both!(
                 .collect();
             let n = families.len();
             assert!(n >= 100, "{name}: {n} families");
+            // The demo's published ranking: every family has its official desil.
+            let period = pulled.json["ranking"]["period"].as_str().unwrap();
+            for h in pulled.json["households"].as_array().unwrap() {
+                assert_eq!(h["official"]["period"], period, "{name}");
+                assert!((1..=10).contains(&h["official"]["desil"].as_i64().unwrap()));
+            }
             let (mut poor, mut qualifies, mut beneficiary) = (0, 0, 0);
             for k in &families {
                 let today = ctx.state.today_in(&k.address.village);

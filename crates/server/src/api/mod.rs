@@ -15,6 +15,7 @@ pub mod basic;
 pub mod console;
 pub mod evidence;
 pub mod queue;
+pub mod ranking;
 pub mod review;
 pub mod sync;
 pub mod transfer;
@@ -33,6 +34,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(console::router())
         .merge(accounts::router())
         .merge(transfer::router())
+        .merge(ranking::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

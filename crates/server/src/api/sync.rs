@@ -67,14 +67,21 @@ async fn rulebook(
         .into_response())
 }
 
-async fn model() -> impl IntoResponse {
-    (
+/// `GET /model`: the ranking model devices score with: the last published ranking
+/// run's (the run's model with its cut points), else the built-in model.
+async fn model(State(state): State<AppState>) -> ApiResult<Response> {
+    let body = match state.ranking().await? {
+        Some(p) => p.model_json.clone(),
+        None => RankingModel::builtin_json().to_owned(),
+    };
+    Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        RankingModel::builtin_json(),
+        body,
     )
+        .into_response())
 }
 
 // ---------------------------------------------------------------------------
@@ -96,6 +103,29 @@ pub struct PulledHousehold {
     pub version: i64,
     pub seq: i64,
     pub keluarga: Value,
+    /// The family's official desil from the last published ranking run; absent before
+    /// the first publication and for a family the run did not rank (new since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official: Option<OfficialDesil>,
+}
+
+/// A family's desil in a published ranking run.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct OfficialDesil {
+    /// The run's quarter, e.g. `2026Q4`.
+    pub period: String,
+    pub desil: i64,
+    #[serde(default)]
+    pub desil_province: Option<i64>,
+    #[serde(default)]
+    pub desil_regency: Option<i64>,
+}
+
+/// The last published ranking run, as a pull names it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct PulledRanking {
+    pub run_id: i64,
+    pub period: String,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -111,7 +141,13 @@ pub struct PullResponse {
     pub reset: bool,
     pub has_more: bool,
     pub rulebook_version: String,
+    /// The model devices score with (`GET /model`): the published run's, else the
+    /// built-in one.
     pub model_version: String,
+    /// The last published ranking run; when it changes, a device pulls again from the
+    /// start to get every family's new official desil.
+    #[serde(default)]
+    pub ranking: Option<PulledRanking>,
     pub server_time: String,
 }
 
@@ -185,15 +221,28 @@ async fn pull(
     let tag = scope_tag(&user);
     let (cursor, reset) = parse_cursor(q.cursor.as_deref(), &tag)?;
     let limit = parse_num(q.limit.as_deref(), "limit", 500, 1, 2000)?;
-    let (cond, binds) = scope_sql(&user, "h.village", 3);
+    let published = state.ranking().await?;
+    let (cond, binds) = scope_sql(&user, "h.village", 4);
     let sql = format!(
-        "SELECT h.id, h.village, h.version, h.seq, v.payload FROM {} \
+        "SELECT h.id, h.village, h.version, h.seq, v.payload, r.desil, r.desil_province, r.desil_regency FROM {} \
+         LEFT JOIN ranking_results r ON r.province = h.province AND r.run_id = $3 AND r.household_id = h.id \
          WHERE h.seq > $1 AND {cond} ORDER BY h.seq LIMIT $2",
         store::HEAD_FROM
     );
-    let mut query = sqlx::query_as::<_, (String, String, i64, i64, String)>(&sql)
+    type Row = (
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let mut query = sqlx::query_as::<_, Row>(&sql)
         .bind(cursor)
-        .bind(limit + 1);
+        .bind(limit + 1)
+        .bind(published.as_ref().map_or(0, |p| p.run_id));
     for b in &binds {
         query = query.bind(b);
     }
@@ -203,18 +252,29 @@ async fn pull(
     let next = rows.last().map_or(cursor, |r| r.3);
     let households = rows
         .into_iter()
-        .map(|(no_kk, village, version, seq, payload)| {
-            let keluarga = serde_json::from_str(&payload).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
-            })?;
-            Ok(PulledHousehold {
-                no_kk,
-                village,
-                version,
-                seq,
-                keluarga,
-            })
-        })
+        .map(
+            |(no_kk, village, version, seq, payload, desil, desil_province, desil_regency)| {
+                let keluarga = serde_json::from_str(&payload).map_err(|e| {
+                    ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
+                })?;
+                Ok(PulledHousehold {
+                    no_kk,
+                    village,
+                    version,
+                    seq,
+                    keluarga,
+                    official: published
+                        .as_ref()
+                        .zip(desil)
+                        .map(|(p, desil)| OfficialDesil {
+                            period: p.period.clone(),
+                            desil,
+                            desil_province,
+                            desil_regency,
+                        }),
+                })
+            },
+        )
         .collect::<ApiResult<Vec<_>>>()?;
     tracing::info!(
         user = user.id,
@@ -229,7 +289,14 @@ async fn pull(
         reset,
         has_more,
         rulebook_version: state.rulebooks().await?.current.version().to_owned(),
-        model_version: RankingModel::builtin().version().to_owned(),
+        model_version: published
+            .as_ref()
+            .map_or_else(|| RankingModel::builtin().version(), |p| p.model.version())
+            .to_owned(),
+        ranking: published.as_ref().map(|p| PulledRanking {
+            run_id: p.run_id,
+            period: p.period.clone(),
+        }),
         server_time: rfc3339(now()),
     }))
 }

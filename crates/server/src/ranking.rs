@@ -1,0 +1,711 @@
+//! The quarterly ranking run: a consistent snapshot of every current family, scored
+//! with the ranking model by the one batch ranking of `tepat rank`
+//! ([`tepat_data::rank::rank_families`]), national person-weighted cut points and the
+//! province and regency deciles, each family's desil stored for the run. Runs are
+//! append-only; a run is published explicitly, and the last published run's cut points
+//! (in a copy of its model) are what devices and previews use. Method: docs/scoring.md.
+//!
+//! A run is started ([`start`]: checks and the run's row), then executed ([`execute`]):
+//! the snapshot is one read transaction (REPEATABLE READ on PostgreSQL; on SQLite a
+//! read transaction is a snapshot in WAL mode), read page by page and handed to the
+//! ranking on the blocking pool. The results are stored in chunks, and the run is
+//! marked `done` last, so a run that dies half-way is never `done` and never published.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tepat_core::Date;
+use tepat_core::parse::parse_keluarga;
+use tepat_core::score::{CutPointsSource, RankingModel};
+use tepat_data::rank::{DEFAULT_MIN_PERSONS, rank_families, with_cut_points};
+
+use crate::auth::User;
+use crate::db::{Db, Engine};
+use crate::store::{Rows, Val};
+
+/// Families read from the snapshot per query.
+const PAGE: i64 = 1000;
+/// A running run whose progress has not moved for this long (seconds) is taken as
+/// dead (its process was killed): it is marked failed when the next run starts.
+pub const STALE_AFTER_SECS: i64 = 600;
+/// The error of a run whose process died.
+const STOPPED: &str =
+    "Berhenti tanpa selesai (proses mati). / Stopped before finishing (the process died).";
+
+/// Why a run or a publication is refused. Messages are Bahasa Indonesia first, then
+/// English, and never name a family.
+#[derive(Debug, thiserror::Error)]
+pub enum RankingError {
+    #[error(
+        "Periode {0:?} tidak sah: tulis tahun dan triwulan, mis. 2026Q4. / Period {0:?} is invalid: write the year and quarter, e.g. 2026Q4."
+    )]
+    BadPeriod(String),
+    #[error("Model pemeringkatan tidak dapat dimuat: {0} / The ranking model failed to load: {0}")]
+    Model(String),
+    #[error(
+        "Tidak ada keluarga yang dapat diperingkat dalam register. / No family in the register can be ranked (empty snapshot)."
+    )]
+    Empty,
+    #[error(
+        "Periode {0} sudah diterbitkan; hasil terbitan tidak diubah. / Period {0} is already published; a published ranking is never replaced."
+    )]
+    Published(String),
+    #[error("Pemeringkatan {0} tidak ada. / Ranking run {0} does not exist.")]
+    NotFound(i64),
+    #[error(
+        "Pemeringkatan {0} belum selesai atau gagal; hanya hasil yang selesai dapat diterbitkan. / Ranking run {0} is not done (running or failed); only a finished run can be published."
+    )]
+    NotDone(i64),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for RankingError {
+    fn from(e: sqlx::Error) -> RankingError {
+        RankingError::Internal(e.into())
+    }
+}
+
+impl From<RankingError> for crate::error::ApiError {
+    fn from(e: RankingError) -> crate::error::ApiError {
+        use crate::error::ApiError;
+        match e {
+            RankingError::BadPeriod(_) => {
+                ApiError::unprocessable(e.to_string(), json!({ "path": "period" }))
+            }
+            RankingError::Model(_) => {
+                ApiError::unprocessable(e.to_string(), json!({ "path": "model" }))
+            }
+            RankingError::NotFound(_) => ApiError::NotFound("ranking run".into()),
+            RankingError::Empty | RankingError::Published(_) | RankingError::NotDone(_) => {
+                ApiError::Conflict {
+                    message: e.to_string(),
+                    details: Value::Null,
+                }
+            }
+            RankingError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// A quarter, `2026Q4`.
+pub fn check_period(period: &str) -> Result<(), RankingError> {
+    let b = period.as_bytes();
+    if b.len() == 6
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'Q'
+        && (b'1'..=b'4').contains(&b[5])
+    {
+        Ok(())
+    } else {
+        Err(RankingError::BadPeriod(period.to_owned()))
+    }
+}
+
+/// The quarter `today` lies in.
+pub fn period_of(today: Date) -> String {
+    format!("{}Q{}", today.year(), (today.month() - 1) / 3 + 1)
+}
+
+/// What a run is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct RunRequest {
+    /// The quarter; the current one (UTC) when absent.
+    pub period: Option<String>,
+    /// The ranking model's JSON text; the built-in model when absent.
+    pub model: Option<String>,
+    /// Province and regency cut points only for regions with this many persons
+    /// (default [`DEFAULT_MIN_PERSONS`]).
+    pub min_persons: Option<u64>,
+}
+
+/// A run that was started and is ready to execute.
+pub struct Started {
+    pub id: i64,
+    pub period: String,
+    pub model: Arc<RankingModel>,
+    pub min_persons: u64,
+}
+
+/// Checks the request and records the run (`running`). Refuses a bad period or model,
+/// a period already published and an empty register.
+pub async fn start(
+    db: &Db,
+    user: Option<&User>,
+    req: RunRequest,
+    now: i64,
+) -> Result<Started, RankingError> {
+    let period = match req.period {
+        Some(p) => p,
+        None => period_of(utc_date(now)),
+    };
+    check_period(&period)?;
+    let model = match req.model.as_deref() {
+        None => RankingModel::builtin().clone(),
+        Some(text) => {
+            RankingModel::from_json(text).map_err(|e| RankingError::Model(e.to_string()))?
+        }
+    };
+    let min_persons = req.min_persons.unwrap_or(DEFAULT_MIN_PERSONS);
+    let mut tx = db.pool.begin().await?;
+    crate::store::lock(&mut tx).await?;
+    if published_period(&mut tx, &period).await? {
+        return Err(RankingError::Published(period));
+    }
+    // A run whose process died (killed, the machine stopped) stops moving: it is
+    // marked failed, and is never published. Runs that are alive are left alone (two
+    // runs may run at once: each is its own, and only one is published per period).
+    sqlx::query(
+        "UPDATE ranking_runs SET status = 'failed', error = $1, finished_at = $2 WHERE status = 'running' AND heartbeat_at < $3",
+    )
+    .bind(STOPPED)
+    .bind(now)
+    .bind(now - STALE_AFTER_SECS)
+    .execute(&mut *tx)
+    .await?;
+    let (families,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households WHERE deleted = 0")
+        .fetch_one(&mut *tx)
+        .await?;
+    if families == 0 {
+        return Err(RankingError::Empty);
+    }
+    let name = user.map_or("cli", |u| u.username.as_str());
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO ranking_runs (period, model_version, status, stage, heartbeat_at, min_persons, started_at, started_by, started_by_name) \
+         VALUES ($1, $2, 'running', 'snapshot', $3, $4, $3, $5, $6) RETURNING id",
+    )
+    .bind(&period)
+    .bind(model.version())
+    .bind(now)
+    .bind(min_persons as i64)
+    .bind(user.map(|u| u.id))
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut *tx,
+        crate::audit::NewEntry {
+            user,
+            action: "ranking_run",
+            details: Some(
+                &json!({ "run": id, "period": period, "model_version": model.version() })
+                    .to_string(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Started {
+        id,
+        period,
+        model: Arc::new(model),
+        min_persons,
+    })
+}
+
+async fn published_period(
+    tx: &mut crate::store::Tx<'_>,
+    period: &str,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM ranking_runs WHERE period = $1 AND published_at IS NOT NULL",
+    )
+    .bind(period)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// The UTC date at `now` (Unix seconds): the reference date of a national run.
+pub fn utc_date(now: i64) -> Date {
+    Date::from_days_since_epoch(now.div_euclid(86_400)).unwrap_or_else(crate::db::today)
+}
+
+/// Pauses a run after its snapshot's first page, for tests of what happens during a
+/// run: `reached` is sent, then the run waits for `resume`.
+pub struct Gate {
+    pub reached: tokio::sync::oneshot::Sender<()>,
+    pub resume: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// What a finished run computed.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub id: i64,
+    pub families: u64,
+    pub persons: u64,
+    pub rejected: u64,
+    pub snapshot_seq: i64,
+}
+
+/// Runs a started run to its end: snapshot, scoring, cut points, storing. A failure
+/// marks the run `failed` with the reason.
+pub async fn execute(
+    db: &Db,
+    run: Started,
+    today: Date,
+    gate: Option<Gate>,
+) -> Result<Summary, RankingError> {
+    let id = run.id;
+    match execute_inner(db, run, today, gate).await {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let message = match &e {
+                RankingError::Internal(_) => "Kesalahan server. / Server error.".to_owned(),
+                other => other.to_string(),
+            };
+            let _ = sqlx::query(
+                "UPDATE ranking_runs SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
+            )
+            .bind(message)
+            .bind(crate::db::now())
+            .bind(id)
+            .execute(&db.pool)
+            .await;
+            Err(e)
+        }
+    }
+}
+
+/// The household a result belongs to.
+struct Key {
+    id: String,
+    province: String,
+    village: String,
+    version: i64,
+}
+
+async fn execute_inner(
+    db: &Db,
+    run: Started,
+    today: Date,
+    mut gate: Option<Gate>,
+) -> Result<Summary, RankingError> {
+    let Started {
+        id,
+        period,
+        model,
+        min_persons,
+    } = run;
+    let progress = |stage: &'static str, done: u64, total: i64| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query("UPDATE ranking_runs SET stage = $1, done = $2, total = $3, heartbeat_at = $4 WHERE id = $5")
+                .bind(stage)
+                .bind(done as i64)
+                .bind(total)
+                .bind(crate::db::now())
+                .bind(id)
+                .execute(&pool)
+                .await
+        }
+    };
+
+    // The snapshot: one read transaction.
+    let mut snap = db.pool.begin().await?;
+    if db.engine == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *snap)
+            .await?;
+    }
+    let (snapshot_seq,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM household_versions")
+            .fetch_one(&mut *snap)
+            .await?;
+    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households WHERE deleted = 0")
+        .fetch_one(&mut *snap)
+        .await?;
+    sqlx::query("UPDATE ranking_runs SET snapshot_seq = $1, total = $2 WHERE id = $3")
+        .bind(snapshot_seq)
+        .bind(total)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    progress("scoring", 0, total).await?;
+
+    // Scoring on the blocking pool, fed page by page.
+    let (pages_tx, mut pages_rx) = tokio::sync::mpsc::channel::<Vec<(u32, String)>>(4);
+    let scored = Arc::new(AtomicU64::new(0));
+    let ranking = {
+        let model = model.clone();
+        let scored = scored.clone();
+        tokio::task::spawn_blocking(move || {
+            let families = std::iter::from_fn(move || pages_rx.blocking_recv())
+                .flatten()
+                .map(|(key, payload)| {
+                    scored.fetch_add(1, Ordering::Relaxed);
+                    let family = parse_keluarga(payload.as_bytes()).map_err(|e| {
+                        e.problems
+                            .first()
+                            .map(|p| p.message.en.clone())
+                            .unwrap_or_else(|| "malformed".into())
+                    });
+                    (key, family)
+                });
+            rank_families(&model, today, min_persons, families)
+        })
+    };
+    let mut keys: Vec<Key> = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let sql = format!(
+        "SELECT h.id, h.province, h.village, h.version, v.payload FROM {} \
+         WHERE h.deleted = 0 AND h.id > $1 ORDER BY h.id LIMIT $2",
+        crate::store::HEAD_FROM
+    );
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(&sql)
+            .bind(&after)
+            .bind(PAGE)
+            .fetch_all(&mut *snap)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        let full = rows.len() as i64 == PAGE;
+        let mut page = Vec::with_capacity(rows.len());
+        for (hid, province, village, version, payload) in rows {
+            let key = u32::try_from(keys.len())
+                .map_err(|_| anyhow::anyhow!("more than 4 billion families"))?;
+            keys.push(Key {
+                id: hid,
+                province,
+                village,
+                version,
+            });
+            page.push((key, payload));
+        }
+        if pages_tx.send(page).await.is_err() {
+            break;
+        }
+        progress("scoring", scored.load(Ordering::Relaxed), total).await?;
+        if let Some(g) = gate.take() {
+            let _ = g.reached.send(());
+            let _ = g.resume.await;
+        }
+        if !full {
+            break;
+        }
+    }
+    drop(pages_tx);
+    snap.commit().await?;
+    let ranking = ranking
+        .await
+        .map_err(|e| anyhow::anyhow!("ranking task: {e}"))?
+        .map_err(|_| RankingError::Empty)?;
+
+    // Storing: in chunks, then the run is marked done (last).
+    let stored = ranking.ranked.len() + ranking.rejects.len();
+    progress("storing", 0, stored as i64).await?;
+    let head = "INSERT INTO ranking_results (province, run_id, household_id, version, village, persons, per_capita, desil, desil_province, desil_regency, error) VALUES";
+    let mut rows = Rows::new(head, 11, "");
+    let mut written = 0u64;
+    let row_of = |k: &Key| {
+        [
+            Val::Text(k.province.clone()),
+            Val::Int(id),
+            Val::Text(k.id.clone()),
+            Val::Int(k.version),
+            Val::Text(k.village.clone()),
+        ]
+    };
+    let mut pending = 0usize;
+    let results = ranking
+        .ranked
+        .iter()
+        .map(|r| {
+            let k = &keys[r.key as usize];
+            let mut v = row_of(k).to_vec();
+            v.extend([
+                Val::OptInt(Some(i64::from(r.persons))),
+                Val::OptFloat(Some(r.per_capita)),
+                Val::OptInt(Some(i64::from(r.desil))),
+                Val::OptInt(r.desil_province().map(i64::from)),
+                Val::OptInt(r.desil_regency().map(i64::from)),
+                Val::OptText(None),
+            ]);
+            v
+        })
+        .chain(ranking.rejects.iter().map(|(key, reason)| {
+            let mut v = row_of(&keys[*key as usize]).to_vec();
+            v.extend([
+                Val::OptInt(None),
+                Val::OptFloat(None),
+                Val::OptInt(None),
+                Val::OptInt(None),
+                Val::OptInt(None),
+                Val::OptText(Some(reason.clone())),
+            ]);
+            v
+        }));
+    for row in results {
+        rows.push(row);
+        pending += 1;
+        if pending == 4000 {
+            let mut tx = db.pool.begin().await?;
+            rows.flush_count(&mut tx).await?;
+            tx.commit().await?;
+            written += pending as u64;
+            pending = 0;
+            progress("storing", written, stored as i64).await?;
+        }
+    }
+    let families = ranking.ranked.len() as u64;
+    let persons = ranking.persons;
+    let rejected = ranking.rejects.len() as u64;
+    let mut cut_points = ranking.cut_points;
+    cut_points.basis = Some(format!(
+        "tepat ranking run {id} ({period}): {families} keluarga / families, {persons} jiwa / persons, model {}, snapshot seq {snapshot_seq}, {today}",
+        model.version()
+    ));
+    let served = with_cut_points(
+        &model,
+        format!("{}+{period}", model.version()),
+        today,
+        cut_points.clone(),
+    )
+    .map_err(|e| RankingError::Model(e.to_string()))?;
+    let mut tx = db.pool.begin().await?;
+    rows.flush_count(&mut tx).await?;
+    let finished = sqlx::query(
+        "UPDATE ranking_runs SET status = 'done', stage = 'done', done = $1, total = $1, families = $2, persons = $3, rejected = $4, \
+         cut_points = $5, model = $6, finished_at = $7, heartbeat_at = $7 WHERE id = $8 AND status = 'running'",
+    )
+    .bind(stored as i64)
+    .bind(families as i64)
+    .bind(persons as i64)
+    .bind(rejected as i64)
+    .bind(serde_json::to_string(&cut_points).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_string(served.source()).map_err(anyhow::Error::from)?)
+    .bind(crate::db::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if finished != 1 {
+        return Err(anyhow::anyhow!("ranking run {id} was marked failed while it ran").into());
+    }
+    tx.commit().await?;
+    Ok(Summary {
+        id,
+        families,
+        persons,
+        rejected,
+        snapshot_seq,
+    })
+}
+
+/// Publishes a finished run: its cut points become the ones devices and previews use.
+/// A period is published once.
+pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<Run, RankingError> {
+    let mut tx = db.pool.begin().await?;
+    crate::store::lock(&mut tx).await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT period, status FROM ranking_runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((period, status)) = row else {
+        return Err(RankingError::NotFound(id));
+    };
+    if published_period(&mut tx, &period).await? {
+        return Err(RankingError::Published(period));
+    }
+    if status != "done" {
+        return Err(RankingError::NotDone(id));
+    }
+    sqlx::query("UPDATE ranking_runs SET published_at = $1, published_by = $2 WHERE id = $3")
+        .bind(now)
+        .bind(user.map(|u| u.id))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(
+        &mut *tx,
+        crate::audit::NewEntry {
+            user,
+            action: "ranking_publish",
+            details: Some(&json!({ "run": id, "period": period }).to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, id).await?.ok_or(RankingError::NotFound(id))
+}
+
+/// A run as the API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    pub id: i64,
+    pub period: String,
+    pub model_version: String,
+    pub snapshot_seq: i64,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    pub progress: Progress,
+    pub min_persons: i64,
+    pub families: Option<i64>,
+    pub persons: Option<i64>,
+    pub rejected: Option<i64>,
+    pub cut_points: Option<CutPointsSource>,
+    pub error: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub started_by: String,
+    pub published_at: Option<String>,
+    pub published: bool,
+}
+
+/// How far a run is: `stage` (`snapshot`, `scoring`, `storing`, `done`) and the
+/// families done of the stage's total.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Progress {
+    pub stage: String,
+    pub done: i64,
+    pub total: i64,
+}
+
+const RUN_COLUMNS: &str = "id, period, model_version, snapshot_seq, status, stage, done, total, min_persons, families, persons, rejected, cut_points, error, started_at, finished_at, started_by_name, published_at";
+
+fn run_of(row: sqlx::any::AnyRow) -> Result<Run, RankingError> {
+    use sqlx::Row;
+    let id: i64 = row.try_get(0)?;
+    let cut_points: Option<String> = row.try_get(12)?;
+    let cut_points = cut_points
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("stored cut points of run {id}: {e}"))?;
+    let published_at: Option<i64> = row.try_get(17)?;
+    Ok(Run {
+        id,
+        period: row.try_get(1)?,
+        model_version: row.try_get(2)?,
+        snapshot_seq: row.try_get(3)?,
+        status: row.try_get(4)?,
+        progress: Progress {
+            stage: row.try_get(5)?,
+            done: row.try_get(6)?,
+            total: row.try_get(7)?,
+        },
+        min_persons: row.try_get(8)?,
+        families: row.try_get(9)?,
+        persons: row.try_get(10)?,
+        rejected: row.try_get(11)?,
+        cut_points,
+        error: row.try_get(13)?,
+        started_at: crate::db::rfc3339(row.try_get(14)?),
+        finished_at: row.try_get::<Option<i64>, _>(15)?.map(crate::db::rfc3339),
+        started_by: row.try_get(16)?,
+        published: published_at.is_some(),
+        published_at: published_at.map(crate::db::rfc3339),
+    })
+}
+
+/// Every run, newest first.
+pub async fn list(db: &Db) -> Result<Vec<Run>, RankingError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {RUN_COLUMNS} FROM ranking_runs ORDER BY id DESC"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(run_of).collect()
+}
+
+/// One run.
+pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, RankingError> {
+    let row = sqlx::query(&format!(
+        "SELECT {RUN_COLUMNS} FROM ranking_runs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(run_of).transpose()
+}
+
+/// The last published run (the latest period): the model with its cut points.
+#[derive(Debug)]
+pub struct Published {
+    pub run_id: i64,
+    pub period: String,
+    /// The served model's JSON (the run's model with the run's cut points).
+    pub model_json: String,
+    pub model: RankingModel,
+}
+
+/// The id of the last published run, if any.
+pub async fn published_id(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM ranking_runs WHERE published_at IS NOT NULL ORDER BY period DESC, id DESC LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Loads a published run's model.
+pub async fn load_published(db: &Db, id: i64) -> anyhow::Result<Published> {
+    let (period, model_json): (String, String) = sqlx::query_as(
+        "SELECT period, model FROM ranking_runs WHERE id = $1 AND published_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    let model = RankingModel::from_json(&model_json)
+        .map_err(|e| anyhow::anyhow!("stored model of ranking run {id}: {e}"))?;
+    Ok(Published {
+        run_id: id,
+        period,
+        model_json,
+        model,
+    })
+}
+
+/// One family's result in a run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FamilyResult {
+    pub no_kk: String,
+    pub version: i64,
+    pub persons: Option<i64>,
+    pub per_capita: Option<f64>,
+    pub desil: Option<i64>,
+    pub desil_province: Option<i64>,
+    pub desil_regency: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A run's results, by No. KK (for tools and tests).
+pub async fn results(db: &Db, id: i64) -> Result<Vec<FamilyResult>, sqlx::Error> {
+    type Row = (
+        String,
+        i64,
+        Option<i64>,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT household_id, version, persons, per_capita, desil, desil_province, desil_regency, error \
+         FROM ranking_results WHERE run_id = $1 ORDER BY household_id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FamilyResult {
+            no_kk: r.0,
+            version: r.1,
+            persons: r.2,
+            per_capita: r.3,
+            desil: r.4,
+            desil_province: r.5,
+            desil_regency: r.6,
+            error: r.7,
+        })
+        .collect())
+}
