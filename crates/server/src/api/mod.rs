@@ -12,6 +12,7 @@ use crate::state::{AppState, MAX_BODY_BYTES};
 pub mod auth;
 pub mod basic;
 pub mod console;
+pub mod dashboard;
 pub mod evidence;
 pub mod queue;
 pub mod review;
@@ -30,6 +31,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(queue::router())
         .merge(evidence::router())
         .merge(console::router())
+        .merge(dashboard::router())
         .merge(transfer::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
