@@ -69,10 +69,13 @@ impl Quarter {
 
     /// `YYYYQn` (e.g. `2026Q4`).
     pub fn parse(text: &str) -> Option<Quarter> {
-        let (y, q) = text.split_once(['Q', 'q'])?;
+        let (y, n) = text.split_once(['Q', 'q'])?;
+        if y.len() != 4 || n.len() != 1 {
+            return None;
+        }
         let year: i32 = y.parse().ok().filter(|y| (1900..=9999).contains(y))?;
-        let q: u8 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
-        (y.len() == 4 && q.to_string().len() == 1).then_some(Quarter { year, q })
+        let q: u8 = n.parse().ok().filter(|q| (1..=4).contains(q))?;
+        Some(Quarter { year, q })
     }
 
     pub fn first_day(self) -> Date {
