@@ -3,6 +3,7 @@
 //! does not carry them. The server refuses these roles' endpoints to a facilitator; the
 //! screens say so too rather than show an empty console.
 
+pub mod dashboard;
 pub mod home;
 pub mod queue;
 pub mod review;
@@ -15,13 +16,15 @@ use crate::regions::use_regions;
 use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
-/// The console screen of the current path (`/konsol`, `/antrean`, `/antrean/:id`).
+/// The console screen of the current path (`/konsol`, `/dasbor`, `/antrean`, `/antrean/:id`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     move || {
         let path = location.pathname.get();
-        if path == "/konsol" {
+        if path == "/dasbor" {
+            view! { <dashboard::DashboardPage/> }.into_any()
+        } else if path == "/konsol" {
             view! { <home::ConsoleHome/> }.into_any()
         } else if path.starts_with("/antrean/") {
             view! { <review::ReviewItemPage/> }.into_any()
@@ -88,9 +91,13 @@ pub fn ConsoleNav(role: String) -> impl IntoView {
     let queue = reviews(&role).then(|| {
         view! { <a class="button secondary" href="/antrean">{tx("Antrean tinjauan", "Review queue")}</a> }
     });
+    let dashboard = matches!(role.as_str(), "supervisor" | "dinsos_admin" | "analyst").then(|| {
+        view! { <a class="button secondary" href="/dasbor">{tx("Dasbor", "Dashboard")}</a> }
+    });
     view! {
         <nav class="console-nav" aria-label="Konsol">
             <a class="button secondary" href="/konsol">{tx("Beranda konsol", "Console home")}</a>
+            {dashboard}
             {queue}
         </nav>
     }
