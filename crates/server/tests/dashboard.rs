@@ -39,7 +39,14 @@ fn families() -> Vec<Value> {
         a["nik"] = json!(format!("{nik}9{i:03}"));
     }
     let m = &mut second["assets"]["movable"];
-    for k in ["car", "air_conditioner", "refrigerator", "computer", "flat_tv", "gold"] {
+    for k in [
+        "car",
+        "air_conditioner",
+        "refrigerator",
+        "computer",
+        "flat_tv",
+        "gold",
+    ] {
         m[k] = json!(1);
     }
     second["housing"]["floor_area_m2"] = json!(180);
@@ -127,7 +134,11 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
     let items: Vec<Value> = deaths
         .iter()
         .map(|(kk, nik, _)| {
-            push_item(kk, 2, json!({"type": "member_died", "nik": nik, "date": "2026-11-01"}))
+            push_item(
+                kk,
+                2,
+                json!({"type": "member_died", "nik": nik, "date": "2026-11-01"}),
+            )
         })
         .collect();
     let r = ctx
@@ -172,7 +183,10 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         .iter()
         .filter(|s| s.2 == Some(GraduationKind::Mandiri))
         .count();
-    assert!(natural + mandiri > 0, "the seeded families include a graduation: {scored:?}");
+    assert!(
+        natural + mandiri > 0,
+        "the seeded families include a graduation: {scored:?}"
+    );
     // The week of the changes: all six were made now, but the deaths were backdated.
     let mut week_counts: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
     let quarter_start = {
@@ -221,7 +235,12 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| (r["program"].as_str().unwrap().to_owned(), r["max"].as_i64().unwrap()))
+            .map(|r| {
+                (
+                    r["program"].as_str().unwrap().to_owned(),
+                    r["max"].as_i64().unwrap(),
+                )
+            })
             .collect();
         let data: Vec<(String, i64)> = ProgramRules::builtin()
             .source()
@@ -229,7 +248,10 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
             .iter()
             .map(|p| (p.id.clone(), i64::from(p.desil.max)))
             .collect();
-        assert_eq!(ranges, data, "{label}: the ranges of the program rules data");
+        assert_eq!(
+            ranges, data,
+            "{label}: the ranges of the program rules data"
+        );
         assert!(ranges.contains(&("pkh".into(), 4)), "{label}: {ranges:?}");
         // Ground checks: both families of p1's village, against 5; p2 none against 20
         // (p2's village is outside the village view).
@@ -269,7 +291,10 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         for w in weeks {
             let expect = week_counts.get(w["week"].as_str().unwrap());
             for (kind, n) in w["counts"].as_object().unwrap() {
-                let want = expect.and_then(|e| e.get(kind.as_str())).copied().unwrap_or(0);
+                let want = expect
+                    .and_then(|e| e.get(kind.as_str()))
+                    .copied()
+                    .unwrap_or(0);
                 assert_eq!(n, want, "{label} {} {kind}", w["week"]);
             }
         }
@@ -292,7 +317,11 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
             .collect();
         assert_eq!(counts, [1, 1, 1, 1], "{label}");
         assert_eq!(
-            (d["queue_age"]["pending"].clone(), d["queue_age"]["overdue"].clone(), d["queue_age"]["sla_days"].clone()),
+            (
+                d["queue_age"]["pending"].clone(),
+                d["queue_age"]["overdue"].clone(),
+                d["queue_age"]["sla_days"].clone()
+            ),
             (json!(4), json!(2), json!(7)),
             "{label}"
         );
@@ -315,7 +344,10 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         .get(&format!("/api/v1/dashboard?period={period}"), Some(&d1))
         .await
         .json;
-    assert_eq!((d["region"].clone(), d["level"].clone()), (json!("11.01"), json!("regency")));
+    assert_eq!(
+        (d["region"].clone(), d["level"].clone()),
+        (json!("11.01"), json!("regency"))
+    );
     let kids = d["children"].as_array().unwrap();
     assert_eq!(kids.len(), ctx.state.regions.children("11.01").count());
     let row = kids.iter().find(|c| c["code"] == "11.01.01").unwrap();
@@ -323,7 +355,11 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         row,
         &json!({"code": "11.01.01", "name": ctx.state.regions.name("11.01.01"), "families": 2, "persons": persons, "visited": 2})
     );
-    assert_eq!(d["parent"], Value::Null, "Dinsos may not go above its regency");
+    assert_eq!(
+        d["parent"],
+        Value::Null,
+        "Dinsos may not go above its regency"
+    );
     let k1 = ctx.login("k1").await;
     let d = ctx
         .get(&format!("/api/v1/dashboard?period={period}"), Some(&k1))
@@ -342,9 +378,16 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         .get(&format!("/api/v1/dashboard?region={VILLAGE}"), Some(&k1))
         .await
         .json;
-    assert_eq!((d["level"].clone(), d["children"].clone()), (json!("village"), json!([])));
+    assert_eq!(
+        (d["level"].clone(), d["children"].clone()),
+        (json!("village"), json!([]))
+    );
     assert_eq!(d["parent"], "11.01.01");
-    assert_eq!(d["period"], period.as_str(), "the current quarter by default");
+    assert_eq!(
+        d["period"],
+        period.as_str(),
+        "the current quarter by default"
+    );
 
     // Another quarter: the register's desil stays, this quarter's work does not show.
     let d = ctx
@@ -366,7 +409,13 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
     // An area without the families: k2's district is all zeros.
     let k2 = ctx.login("k2").await;
     let d = ctx.get("/api/v1/dashboard", Some(&k2)).await.json;
-    assert!(d["desil"]["rows"].as_array().unwrap().iter().all(|r| r["families"] == 0));
+    assert!(
+        d["desil"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["families"] == 0)
+    );
     assert_eq!(d["queue_age"]["pending"], 0);
     assert_eq!(d["ground_check"]["facilitators"], json!([]));
 

@@ -262,7 +262,12 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
             target: None,
             color: if in_range(r.desil, "pkh") {
                 BLUE
-            } else if d.desil.ranges.iter().any(|g| g.program != "pkh" && (g.min..=g.max).contains(&r.desil)) {
+            } else if d
+                .desil
+                .ranges
+                .iter()
+                .any(|g| g.program != "pkh" && (g.min..=g.max).contains(&r.desil))
+            {
                 TEAL
             } else {
                 GREY
@@ -290,7 +295,14 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
             .desil
             .rows
             .iter()
-            .map(|r| vec![n(i64::from(r.desil)), n(r.persons), n(r.families), mark(r.desil)])
+            .map(|r| {
+                vec![
+                    n(i64::from(r.desil)),
+                    n(r.persons),
+                    n(r.families),
+                    mark(r.desil),
+                ]
+            })
             .collect(),
     };
     let ranges = d
@@ -301,8 +313,14 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
         .collect::<Vec<_>>()
         .join("; ");
     let desil_note = match l {
-        Lang::Id => format!("Biru: rentang PKH; hijau: rentang Sembako/PBI. Rentang: {ranges}. Belum dinilai: {} keluarga.", d.desil.unscored_families),
-        Lang::En => format!("Blue: the PKH range; green: the Sembako/PBI range. Ranges: {ranges}. Not scored: {} families.", d.desil.unscored_families),
+        Lang::Id => format!(
+            "Biru: rentang PKH; hijau: rentang Sembako/PBI. Rentang: {ranges}. Belum dinilai: {} keluarga.",
+            d.desil.unscored_families
+        ),
+        Lang::En => format!(
+            "Blue: the PKH range; green: the Sembako/PBI range. Ranges: {ranges}. Not scored: {} families.",
+            d.desil.unscored_families
+        ),
     };
     let desil_title = tr(l, "Sebaran desil (jiwa)", "Desil distribution (persons)").to_owned();
 
@@ -313,7 +331,10 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
                 label: if by_name {
                     r.username.clone().unwrap_or_default()
                 } else {
-                    r.name.clone().or_else(|| r.code.clone()).unwrap_or_default()
+                    r.name
+                        .clone()
+                        .or_else(|| r.code.clone())
+                        .unwrap_or_default()
                 },
                 value: r.visited,
                 target: Some(r.target),
@@ -321,31 +342,61 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
             })
             .collect()
     };
-    let visit_table = |id: &'static str, first: String, rows: &[crate::api::console::VisitRow], by_name: bool| Table {
+    let visit_table = |id: &'static str,
+                       first: String,
+                       rows: &[crate::api::console::VisitRow],
+                       by_name: bool| Table {
         id,
-        head: vec![first, tr(l, "Dikunjungi", "Visited").into(), tr(l, "Target triwulan", "Quarterly target").into()],
+        head: vec![
+            first,
+            tr(l, "Dikunjungi", "Visited").into(),
+            tr(l, "Target triwulan", "Quarterly target").into(),
+        ],
         rows: rows
             .iter()
             .map(|r| {
                 let who = if by_name {
                     r.username.clone().unwrap_or_default()
                 } else {
-                    r.name.clone().or_else(|| r.code.clone()).unwrap_or_default()
+                    r.name
+                        .clone()
+                        .or_else(|| r.code.clone())
+                        .unwrap_or_default()
                 };
                 vec![who, n(r.visited), n(r.target)]
             })
             .collect(),
     };
-    let target_note = tr(l, "Garis hitam: target kunjungan triwulan.", "Black line: the quarterly visit target.").to_owned();
-    let gv_title = tr(l, "Uji petik per desa/kelurahan", "Ground checks per village").to_owned();
-    let gf_title = tr(l, "Uji petik per pendamping", "Ground checks per facilitator").to_owned();
+    let target_note = tr(
+        l,
+        "Garis hitam: target kunjungan triwulan.",
+        "Black line: the quarterly visit target.",
+    )
+    .to_owned();
+    let gv_title = tr(
+        l,
+        "Uji petik per desa/kelurahan",
+        "Ground checks per village",
+    )
+    .to_owned();
+    let gf_title = tr(
+        l,
+        "Uji petik per pendamping",
+        "Ground checks per facilitator",
+    )
+    .to_owned();
 
     // Graduations this year.
     let g = &d.graduation;
     let grad_bars: Vec<Bar> = g
         .facilitators
         .iter()
-        .map(|f| Bar { label: f.username.clone(), value: f.total, target: Some(f.target), color: TEAL })
+        .map(|f| Bar {
+            label: f.username.clone(),
+            value: f.total,
+            target: Some(f.target),
+            color: TEAL,
+        })
         .collect();
     let grad_table = Table {
         id: "graduation",
@@ -359,13 +410,32 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
         rows: g
             .facilitators
             .iter()
-            .map(|f| vec![f.username.clone(), n(f.natural), n(f.self_sufficient), n(f.total), n(f.target)])
+            .map(|f| {
+                vec![
+                    f.username.clone(),
+                    n(f.natural),
+                    n(f.self_sufficient),
+                    n(f.total),
+                    n(f.target),
+                ]
+            })
             .collect(),
     };
-    let grad_title = tr(l, "Graduasi tahun ini per pendamping", "Graduations this year per facilitator").to_owned();
+    let grad_title = tr(
+        l,
+        "Graduasi tahun ini per pendamping",
+        "Graduations this year per facilitator",
+    )
+    .to_owned();
     let grad_note = match l {
-        Lang::Id => format!("Target {} KPM per pendamping per tahun (garis hitam).", g.yearly_target),
-        Lang::En => format!("Target {} KPM per facilitator per year (black line).", g.yearly_target),
+        Lang::Id => format!(
+            "Target {} KPM per pendamping per tahun (garis hitam).",
+            g.yearly_target
+        ),
+        Lang::En => format!(
+            "Target {} KPM per facilitator per year (black line).",
+            g.yearly_target
+        ),
     };
 
     // Changes per week by kind.
@@ -374,7 +444,12 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
         .changes
         .weeks
         .iter()
-        .map(|w| Bar { label: w.week.clone(), value: w.counts.values().sum(), target: None, color: BLUE })
+        .map(|w| Bar {
+            label: w.week.clone(),
+            value: w.counts.values().sum(),
+            target: None,
+            color: BLUE,
+        })
         .collect();
     let mut head = vec![tr(l, "Minggu", "Week").to_owned()];
     head.extend(kinds.iter().map(|k| k.label.get(l).to_owned()));
@@ -388,7 +463,11 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
             .iter()
             .map(|w| {
                 let mut row = vec![format!("{} ({})", w.week, w.start)];
-                row.extend(kinds.iter().map(|k| n(w.counts.get(&k.kind).copied().unwrap_or(0))));
+                row.extend(
+                    kinds
+                        .iter()
+                        .map(|k| n(w.counts.get(&k.kind).copied().unwrap_or(0))),
+                );
                 row.push(n(w.counts.values().sum()));
                 row
             })
@@ -401,17 +480,35 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
     let age_bars: Vec<Bar> = qa
         .buckets
         .iter()
-        .map(|b| Bar { label: b.label.get(l).to_owned(), value: b.count, target: None, color: if b.overdue { RED } else { BLUE } })
+        .map(|b| Bar {
+            label: b.label.get(l).to_owned(),
+            value: b.count,
+            target: None,
+            color: if b.overdue { RED } else { BLUE },
+        })
         .collect();
     let age_table = Table {
         id: "queue-age",
-        head: vec![tr(l, "Umur", "Age").into(), tr(l, "Perubahan menunggu", "Changes waiting").into()],
-        rows: qa.buckets.iter().map(|b| vec![b.label.get(l).to_owned(), n(b.count)]).collect(),
+        head: vec![
+            tr(l, "Umur", "Age").into(),
+            tr(l, "Perubahan menunggu", "Changes waiting").into(),
+        ],
+        rows: qa
+            .buckets
+            .iter()
+            .map(|b| vec![b.label.get(l).to_owned(), n(b.count)])
+            .collect(),
     };
     let age_title = tr(l, "Umur antrean tinjauan", "Review queue age").to_owned();
     let age_note = match l {
-        Lang::Id => format!("{} menunggu, {} lewat batas {} hari (merah).", qa.pending, qa.overdue, qa.sla_days),
-        Lang::En => format!("{} waiting, {} past the {}-day target (red).", qa.pending, qa.overdue, qa.sla_days),
+        Lang::Id => format!(
+            "{} menunggu, {} lewat batas {} hari (merah).",
+            qa.pending, qa.overdue, qa.sla_days
+        ),
+        Lang::En => format!(
+            "{} waiting, {} past the {}-day target (red).",
+            qa.pending, qa.overdue, qa.sla_days
+        ),
     };
 
     let period = match l {

@@ -175,7 +175,11 @@ async fn dashboard(
         .fetch_all(pool)
         .await?;
         let mut codes: BTreeSet<String> = match &region {
-            Some(r) => state.regions.children(r).map(|(c, _)| c.to_owned()).collect(),
+            Some(r) => state
+                .regions
+                .children(r)
+                .map(|(c, _)| c.to_owned())
+                .collect(),
             None => BTreeSet::new(),
         };
         codes.extend(fam.iter().map(|f| f.0.clone()));
@@ -437,9 +441,14 @@ mod tests {
     #[test]
     fn quarters_parse_and_bound() {
         let q = Quarter::parse("2026Q4").unwrap();
-        assert_eq!((q.first_day(), q.end_day()), (d(2026, 10, 1), d(2027, 1, 1)));
+        assert_eq!(
+            (q.first_day(), q.end_day()),
+            (d(2026, 10, 1), d(2027, 1, 1))
+        );
         assert_eq!(Quarter::parse("2026Q1").unwrap().end_day(), d(2026, 4, 1));
-        for bad in ["2026Q5", "2026Q0", "26Q1", "2026-Q1", "2026Q", "Q1", "", "2026Q01"] {
+        for bad in [
+            "2026Q5", "2026Q0", "26Q1", "2026-Q1", "2026Q", "Q1", "", "2026Q01",
+        ] {
             assert_eq!(Quarter::parse(bad), None, "{bad}");
         }
         assert_eq!(Quarter::of(d(2026, 12, 7)).label(), "2026Q4");
