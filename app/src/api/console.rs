@@ -498,3 +498,134 @@ pub async fn audit(token: &str, key: &str, value: &str) -> Result<AuditPage, Api
         .map_err(|_| ApiError::Network)?;
     answer(&check(resp).await?).await
 }
+
+use tepat_core::Text as Label;
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DashChild {
+    pub code: String,
+    pub name: Option<String>,
+    pub families: i64,
+    pub persons: i64,
+    pub visited: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DesilRow {
+    pub desil: u8,
+    pub families: i64,
+    pub persons: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DesilRange {
+    pub program: String,
+    pub name: Label,
+    pub min: u8,
+    pub max: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Desil {
+    pub rows: Vec<DesilRow>,
+    pub unscored_families: i64,
+    pub ranges: Vec<DesilRange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct VisitRow {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub visited: i64,
+    pub target: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct GroundChecks {
+    pub villages: Vec<VisitRow>,
+    pub facilitators: Vec<VisitRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct GraduationRow {
+    pub username: String,
+    pub natural: i64,
+    pub self_sufficient: i64,
+    pub total: i64,
+    pub target: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Graduations {
+    pub yearly_target: i64,
+    pub facilitators: Vec<GraduationRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct KindLabel {
+    pub kind: String,
+    pub label: Label,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Week {
+    pub week: String,
+    pub start: String,
+    pub counts: std::collections::BTreeMap<String, i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Changes {
+    pub kinds: Vec<KindLabel>,
+    pub weeks: Vec<Week>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AgeBucket {
+    pub bucket: String,
+    pub overdue: bool,
+    pub count: i64,
+    pub label: Label,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct QueueAge {
+    pub sla_days: i64,
+    pub pending: i64,
+    pub overdue: i64,
+    pub buckets: Vec<AgeBucket>,
+}
+
+/// `GET /api/v1/dashboard` answer.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Dashboard {
+    pub region: Option<String>,
+    pub name: Option<String>,
+    pub level: Option<String>,
+    pub parent: Option<String>,
+    pub period: String,
+    pub children: Vec<DashChild>,
+    pub desil: Desil,
+    pub ground_check: GroundChecks,
+    pub graduation: Graduations,
+    pub changes: Changes,
+    pub queue_age: QueueAge,
+}
+
+/// `GET /api/v1/dashboard?region=`: the area's figures for the current quarter.
+pub async fn dashboard(token: &str, region: Option<&str>) -> Result<Dashboard, ApiError> {
+    let mut req = Request::get("/api/v1/dashboard");
+    if let Some(r) = region.filter(|r| !r.is_empty()) {
+        req = req.query([("region", r)]);
+    }
+    let resp = req
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}

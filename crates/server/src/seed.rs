@@ -103,6 +103,13 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
             assign(&state.db, &state.regions, name, codes).await?;
         }
     }
+    // The demo facilitators' quarterly ground-check target, per village (data).
+    sqlx::query(
+        "UPDATE assignments SET visit_target = $1 WHERE user_id IN (SELECT id FROM users WHERE role = 'facilitator')",
+    )
+    .bind(DEMO_VISIT_TARGET)
+    .execute(&state.db.pool)
+    .await?;
     let families = crate::demo_families::seed(state, &area).await?;
     let queued = seed_review_queue(state).await?;
     let ranked = seed_ranking(state).await?;
@@ -140,6 +147,9 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     out.flush()?;
     Ok(true)
 }
+
+/// Ground checks (uji petik) a quarter each demo facilitator is to make per village.
+pub const DEMO_VISIT_TARGET: i64 = 15;
 
 /// Runs and publishes the current quarter's ranking of the demo register, so devices
 /// and the console show official deciles. Returns the period.

@@ -266,6 +266,46 @@ impl Encoded {
     }
 }
 
+/// What the core's scoring says of a version when it is written, stored with it for the
+/// dashboard's figures (migration 0008): the desil under the ranking model, the active
+/// members, and the graduation flag of the program rules (`alamiah` when any program
+/// the family receives graduates naturally, else `mandiri` when self-sufficient).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scored {
+    /// `None` when the model cannot score the family.
+    pub desil: Option<i64>,
+    pub persons: i64,
+    pub graduation: Option<&'static str>,
+}
+
+impl Scored {
+    pub fn of(k: &Keluarga, today: tepat_core::Date) -> Scored {
+        use tepat_core::score::{GraduationKind, ProgramRules, RankingModel};
+        let persons = k.active_members().count() as i64;
+        let Ok(p) = RankingModel::builtin().predict(k, today) else {
+            return Scored {
+                desil: None,
+                persons,
+                graduation: None,
+            };
+        };
+        let g = ProgramRules::builtin().graduation(k, p.desil, today);
+        let kinds: Vec<GraduationKind> = g.programs.iter().filter_map(|p| p.kind).collect();
+        let graduation = if kinds.contains(&GraduationKind::Alamiah) {
+            Some("alamiah")
+        } else if kinds.contains(&GraduationKind::Mandiri) {
+            Some("mandiri")
+        } else {
+            None
+        };
+        Scored {
+            desil: Some(i64::from(p.desil)),
+            persons,
+            graduation,
+        }
+    }
+}
+
 /// A version waiting in [`Writes`].
 #[derive(Debug)]
 struct NewVersion {
@@ -294,8 +334,9 @@ impl Default for Writes {
             // No `RETURNING seq`: the heads take their `seq` from the inserted rows in
             // SQL ([`Writes::flush`]), so no row comes back to the writer per version.
             version_rows: Rows::new(
-                "INSERT INTO household_versions (province, household_id, version, village, hash, payload, created_at, created_by, change_id) VALUES",
-                9,
+                "INSERT INTO household_versions (province, household_id, version, village, hash, payload, created_at, created_by, change_id, \
+                 desil, persons, graduation) VALUES",
+                12,
                 "",
             ),
             audit: Rows::new(
@@ -348,6 +389,7 @@ impl Writes {
         let province = province_of(&village);
         let at = now();
         let version = i64::from(k.version);
+        let scored = Scored::of(k, crate::state::today_at(at, &village));
         self.version_rows.push([
             Val::Text(province.clone()),
             Val::Text(k.no_kk.clone()),
@@ -358,6 +400,9 @@ impl Writes {
             Val::Int(at),
             Val::OptInt(user_id),
             Val::OptText(change_id.map(str::to_owned)),
+            Val::OptInt(scored.desil),
+            Val::Int(scored.persons),
+            Val::OptText(scored.graduation.map(str::to_owned)),
         ]);
         self.versions.push(NewVersion {
             province: province.clone(),

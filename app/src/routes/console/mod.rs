@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod dashboard;
 pub mod home;
 pub mod queue;
 pub mod review;
@@ -18,14 +19,16 @@ use crate::regions::use_regions;
 use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
-/// The console screen of the current path (`/konsol`, `/antrean`, `/antrean/:id`,
+/// The console screen of the current path (`/konsol`, `/dasbor`, `/antrean`, `/antrean/:id`,
 /// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     move || {
         let path = location.pathname.get();
-        if path == "/konsol" {
+        if path == "/dasbor" {
+            view! { <dashboard::DashboardPage/> }.into_any()
+        } else if path == "/konsol" {
             view! { <home::ConsoleHome/> }.into_any()
         } else if path == "/impor" {
             view! { <transfer::ImportPage/> }.into_any()
@@ -105,9 +108,13 @@ pub fn ConsoleNav(role: String) -> impl IntoView {
     let accounts = accounts::manages(&role).then(|| {
         view! { <a class="button secondary" href="/akun">{tx("Akun", "Accounts")}</a> }
     });
+    let dashboard = matches!(role.as_str(), "supervisor" | "dinsos_admin" | "analyst").then(|| {
+        view! { <a class="button secondary" href="/dasbor">{tx("Dasbor", "Dashboard")}</a> }
+    });
     view! {
         <nav class="console-nav" aria-label="Konsol">
             <a class="button secondary" href="/konsol">{tx("Beranda konsol", "Console home")}</a>
+            {dashboard}
             {queue}
             {accounts}
             <a class="button secondary" href="/riwayat">{tx("Riwayat", "History")}</a>

@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The console's roles: every role but the facilitator.
-fn require_console(user: &User) -> ApiResult<()> {
+pub(crate) fn require_console(user: &User) -> ApiResult<()> {
     if user.role == Role::Facilitator {
         Err(ApiError::forbidden(
             "console (supervisors, dinsos, analysts, admins)",
@@ -53,13 +53,19 @@ pub struct ProgressRow {
 }
 
 /// The first day of `today`'s quarter, as Unix seconds (UTC).
-fn quarter_start(today: tepat_core::Date) -> i64 {
+pub(crate) fn quarter_start(today: tepat_core::Date) -> i64 {
     let month = (today.month() - 1) / 3 * 3 + 1;
     tepat_core::Date::from_ymd(today.year(), month, 1).map_or(0, |d| d.days_since_epoch() * 86_400)
 }
 
-/// The area the caller asks for, checked against its scope: `None` is national.
-fn area(state: &AppState, user: &User, region: Option<&str>) -> ApiResult<Option<String>> {
+/// The area the caller asks for (a province, regency or district code; a village too
+/// with `villages`), checked against its scope: `None` is national.
+pub(crate) fn area(
+    state: &AppState,
+    user: &User,
+    region: Option<&str>,
+    villages: bool,
+) -> ApiResult<Option<String>> {
     let region = match region.filter(|r| !r.is_empty()) {
         Some(r) => r.to_owned(),
         None if user.role.is_national() => return Ok(None),
@@ -73,6 +79,13 @@ fn area(state: &AppState, user: &User, region: Option<&str>) -> ApiResult<Option
     match Level::of(&region) {
         Some(Level::Province | Level::Regency | Level::District)
             if state.regions.contains(&region) => {}
+        Some(Level::Village) if villages && state.regions.contains(&region) => {}
+        _ if villages => {
+            return Err(ApiError::bad_request(
+                "`region` harus kode provinsi, kabupaten/kota, kecamatan atau desa/kelurahan yang ada (mis. 32.01). / `region` must be an existing province, regency, district or village code (e.g. 32.01).",
+                json!({ "path": "region" }),
+            ));
+        }
         _ => {
             return Err(ApiError::bad_request(
                 "`region` harus kode provinsi, kabupaten/kota atau kecamatan yang ada (mis. 32.01). / `region` must be an existing province, regency or district code (e.g. 32.01).",
@@ -94,7 +107,7 @@ async fn progress(
     Query(q): Query<ProgressQuery>,
 ) -> ApiResult<Json<Value>> {
     require_console(&user)?;
-    let region = area(&state, &user, q.region.as_deref())?;
+    let region = area(&state, &user, q.region.as_deref(), false)?;
     // The child level's code length (dotted): province 2, regency 5, district 8, village 13.
     let len = match region.as_deref().map(Level::of) {
         None => 2,

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod auth;
 pub mod basic;
 pub mod console;
+pub mod dashboard;
 pub mod evidence;
 pub mod queue;
 pub mod ranking;
@@ -33,6 +34,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(evidence::router())
         .merge(console::router())
         .merge(accounts::router())
+        .merge(dashboard::router())
         .merge(transfer::router())
         .merge(ranking::router())
         .route("/openapi.json", get(openapi))
