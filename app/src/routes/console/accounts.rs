@@ -94,14 +94,14 @@ fn area_text(l: Lang, a: &Account) -> String {
 /// `/akun`: the list and the new-account form under the console's header.
 #[component]
 fn List() -> impl IntoView {
-    let Some(u) = use_unlocked() else {
+    if use_unlocked().is_none() {
         return ().into_any();
-    };
+    }
     view! {
         <div class="console">
             <section class="card">
                 <h1>{tx("Akun", "Accounts")}</h1>
-                <ConsoleNav role=u.session.user.role.clone()/>
+                <ConsoleNav/>
             </section>
             <Manager/>
         </div>
@@ -610,7 +610,7 @@ fn One() -> impl IntoView {
         <div class="console">
             <section class="card">
                 <h1>{tx("Akun", "Account")}" "{username}</h1>
-                <ConsoleNav role=caller/>
+                <ConsoleNav/>
                 <p><a href="/akun">{tx("← Semua akun", "← All accounts")}</a></p>
             </section>
             {note}

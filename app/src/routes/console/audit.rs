@@ -154,7 +154,7 @@ fn History() -> impl IntoView {
         <div class="console">
             <section class="card">
                 <h1>{tx("Riwayat", "History")}</h1>
-                <ConsoleNav role=u.session.user.role.clone()/>
+                <ConsoleNav/>
                 <form class="filters" on:submit=submit>
                     <div>
                         <label for="h-kind">{tx("Riwayat dari", "History of")}</label>

@@ -175,7 +175,6 @@ fn Page() -> impl IntoView {
         return ().into_any();
     };
     let token = u.session.token.clone();
-    let role = u.session.user.role.clone();
     let query = use_query_map();
     let data = RwSignal::new(None::<Result<Dashboard, ApiError>>);
     Effect::new(move |_| {
@@ -188,7 +187,7 @@ fn Page() -> impl IntoView {
         <div class="console">
             <section class="card">
                 <h1>{move || tr(lang.get(), "Dasbor", "Dashboard")}</h1>
-                <ConsoleNav role=role/>
+                <ConsoleNav/>
             </section>
             {move || {
                 let l = lang.get();

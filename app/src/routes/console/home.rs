@@ -85,7 +85,7 @@ fn Home() -> impl IntoView {
                     <dt>{move || tr(lang.get(), "Wilayah", "Area")}</dt>
                     <dd data-field="scope">{scope}</dd>
                 </dl>
-                <ConsoleNav role=user.role.clone()/>
+                <ConsoleNav/>
             </section>
             {body}
         </div>

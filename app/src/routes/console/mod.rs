@@ -99,24 +99,12 @@ pub fn local_time(lang: Lang, rfc3339: &str) -> String {
         .into()
 }
 
-/// The console's own navigation: the role's home and, for reviewers, the queue.
+/// What the console's screens link to beside the header's tabs (`routes/title.rs`, the
+/// role's home, queue, dashboard, import/export and accounts): the history page.
 #[component]
-pub fn ConsoleNav(role: String) -> impl IntoView {
-    let queue = reviews(&role).then(|| {
-        view! { <a class="button secondary" href="/antrean">{tx("Antrean tinjauan", "Review queue")}</a> }
-    });
-    let accounts = accounts::manages(&role).then(|| {
-        view! { <a class="button secondary" href="/akun">{tx("Akun", "Accounts")}</a> }
-    });
-    let dashboard = matches!(role.as_str(), "supervisor" | "dinsos_admin" | "analyst").then(|| {
-        view! { <a class="button secondary" href="/dasbor">{tx("Dasbor", "Dashboard")}</a> }
-    });
+pub fn ConsoleNav() -> impl IntoView {
     view! {
         <nav class="console-nav" aria-label="Konsol">
-            <a class="button secondary" href="/konsol">{tx("Beranda konsol", "Console home")}</a>
-            {dashboard}
-            {queue}
-            {accounts}
             <a class="button secondary" href="/riwayat">{tx("Riwayat", "History")}</a>
         </nav>
     }

@@ -194,12 +194,11 @@ fn Queue() -> impl IntoView {
             }
         })
     };
-    let role = u.session.user.role.clone();
     view! {
         <div class="console">
             <section class="card">
                 <h1>{tx("Antrean tinjauan", "Review queue")}</h1>
-                <ConsoleNav role=role/>
+                <ConsoleNav/>
                 <div class="filters">
                     <div>
                         <label for="q-status">{tx("Status", "Status")}</label>

@@ -209,7 +209,6 @@ fn Item() -> impl IntoView {
         return ().into_any();
     };
     let token = StoredValue::new(u.session.token.clone());
-    let role = u.session.user.role.clone();
     let page = RwSignal::new(None::<Result<ReviewPage, ApiError>>);
     let reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -427,7 +426,7 @@ fn Item() -> impl IntoView {
             <p><a href="/antrean">{tx("← Kembali ke antrean", "← Back to the queue")}</a></p>
             {result}
             {body}
-            <ConsoleNav role=role/>
+            <ConsoleNav/>
         </div>
     }
     .into_any()
