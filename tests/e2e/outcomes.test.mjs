@@ -245,16 +245,21 @@ test("a conflict shows the family's name, is found by the Konflik filter, opens 
   await context.close();
 });
 
-test("an analyst is offered no change: no Uji Petik, no event form", async () => {
+test("an analyst is offered no change: no worklist, no Uji Petik, no event form", async () => {
   const context = await phone(browser);
   const page = await context.newPage();
-  await signIn(page, { username: "analis1", pin: PIN });
-  const kk = await page.locator(".worklist a.row").first().getAttribute("data-kk");
-  await openHousehold(page, kk);
-  await page.locator('[data-field="read-only"]').first().getByText("hanya dapat membaca data").waitFor();
+  await signIn(page, { username: "analis1", pin: PIN, worklist: false });
+  // The analyst reads the register from the console; the device keeps no family.
+  assert.equal(await page.getByRole("link", { name: "Tugas", exact: true }).count(), 0);
+  const [h] = (await api(page, "pendamping1", "/api/v1/sync/pull?cursor=0&limit=1")).households;
+  await page.goto(`/keluarga/${h.no_kk}`);
+  await page.getByLabel("PIN").fill(PIN);
+  await page.getByRole("button", { name: "Buka" }).click();
+  // The family opens in the console's history, read only.
+  await page.waitForURL(`**/riwayat?no_kk=${h.no_kk}`);
   assert.equal(await page.locator('[data-field="uji-petik"]').count(), 0);
   assert.equal(await page.getByLabel("Jenis peristiwa").count(), 0);
-  await page.goto(`/keluarga/${kk}/uji-petik`);
+  await page.goto(`/keluarga/${h.no_kk}/uji-petik`);
   await page.getByLabel("PIN").fill(PIN);
   await page.getByRole("button", { name: "Buka" }).click();
   await page.locator('[data-field="read-only"]').getByText("hanya dapat membaca data").waitFor();

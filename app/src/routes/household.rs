@@ -29,7 +29,15 @@ fn code_label(rb: Option<&Rulebook>, field: &str, code: i64, lang: Lang) -> Stri
 #[component]
 pub fn HouseholdPage() -> impl IntoView {
     let auth = use_auth();
+    let params = use_params_map();
     move || match auth.get() {
+        // Only a facilitator's device holds families; every other role reads a family
+        // in the console, from the server, in its own scope.
+        AuthState::Unlocked(u) if u.session.user.role != "facilitator" => {
+            let kk = params.with(|p| p.get("kk").unwrap_or_default());
+            let path = format!("/riwayat?no_kk={kk}");
+            view! { <leptos_router::components::Redirect path=path/> }.into_any()
+        }
         AuthState::Unlocked(_) => view! { <Household/> }.into_any(),
         _ => view! { <crate::routes::home::Home/> }.into_any(),
     }
