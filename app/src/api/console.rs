@@ -71,13 +71,7 @@ pub async fn queue(token: &str, f: &QueueFilter) -> Result<QueuePage, ApiError> 
             params.push((k, v.as_str()));
         }
     }
-    let resp = Request::get("/api/v1/review")
-        .query(params)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    answer(&check(resp).await?).await
+    get(token, "/api/v1/review", &params).await
 }
 
 /// One changed field of a family.
@@ -170,12 +164,7 @@ pub struct ReviewPage {
 
 /// `GET /api/v1/review/{id}`: one change's page.
 pub async fn review_page(token: &str, id: &str) -> Result<ReviewPage, ApiError> {
-    let resp = Request::get(&format!("/api/v1/review/{id}"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    answer(&check(resp).await?).await
+    get(token, &format!("/api/v1/review/{id}"), &[]).await
 }
 
 /// A photo of a change, as an object URL for an `<img>` (the request needs the token).
@@ -290,16 +279,8 @@ pub struct Progress {
 
 /// `GET /api/v1/progress[?region=]`: the area's figures one level down.
 pub async fn progress(token: &str, region: Option<&str>) -> Result<Progress, ApiError> {
-    let mut req = Request::get("/api/v1/progress");
-    if let Some(r) = region {
-        req = req.query([("region", r)]);
-    }
-    let resp = req
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    answer(&check(resp).await?).await
+    let query: Vec<(&str, &str)> = region.map(|r| ("region", r)).into_iter().collect();
+    get(token, "/api/v1/progress", &query).await
 }
 
 /// One assigned region with its name and, for a facilitator, its families.
@@ -340,14 +321,24 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-/// `GET /api/v1/accounts`.
-pub async fn accounts(token: &str) -> Result<Vec<Account>, ApiError> {
-    let resp = Request::get("/api/v1/accounts")
+/// `GET path?query` with the account's token: the JSON answer.
+async fn get<T: serde::de::DeserializeOwned>(
+    token: &str,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<T, ApiError> {
+    let resp = Request::get(path)
+        .query(query.iter().copied())
         .header("Authorization", &bearer(token))
         .send()
         .await
         .map_err(|_| ApiError::Network)?;
-    let a: Accounts = answer(&check(resp).await?).await?;
+    answer(&check(resp).await?).await
+}
+
+/// `GET /api/v1/accounts`.
+pub async fn accounts(token: &str) -> Result<Vec<Account>, ApiError> {
+    let a: Accounts = get(token, "/api/v1/accounts", &[]).await?;
     Ok(a.accounts)
 }
 
@@ -433,16 +424,8 @@ struct Children {
 /// `GET /api/v1/regions/children[?code=]`: the regions one level down (the provinces
 /// without a code).
 pub async fn region_children(token: &str, code: Option<&str>) -> Result<Vec<RegionName>, ApiError> {
-    let mut req = Request::get("/api/v1/regions/children");
-    if let Some(c) = code {
-        req = req.query([("code", c)]);
-    }
-    let resp = req
-        .header("Authorization", &bearer(token))
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    let c: Children = answer(&check(resp).await?).await?;
+    let query: Vec<(&str, &str)> = code.map(|c| ("code", c)).into_iter().collect();
+    let c: Children = get(token, "/api/v1/regions/children", &query).await?;
     Ok(c.children)
 }
 
@@ -490,13 +473,7 @@ pub struct AuditPage {
 
 /// `GET /api/v1/audit?no_kk=` or `?user=`.
 pub async fn audit(token: &str, key: &str, value: &str) -> Result<AuditPage, ApiError> {
-    let resp = Request::get("/api/v1/audit")
-        .query([(key, value)])
-        .header("Authorization", &bearer(token))
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    answer(&check(resp).await?).await
+    get(token, "/api/v1/audit", &[(key, value)]).await
 }
 
 use tepat_core::Text as Label;
@@ -618,14 +595,10 @@ pub struct Dashboard {
 
 /// `GET /api/v1/dashboard?region=`: the area's figures for the current quarter.
 pub async fn dashboard(token: &str, region: Option<&str>) -> Result<Dashboard, ApiError> {
-    let mut req = Request::get("/api/v1/dashboard");
-    if let Some(r) = region.filter(|r| !r.is_empty()) {
-        req = req.query([("region", r)]);
-    }
-    let resp = req
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    answer(&check(resp).await?).await
+    let query: Vec<(&str, &str)> = region
+        .filter(|r| !r.is_empty())
+        .map(|r| ("region", r))
+        .into_iter()
+        .collect();
+    get(token, "/api/v1/dashboard", &query).await
 }
