@@ -504,9 +504,24 @@ pub struct DesilRange {
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Desil {
+    pub run: DesilRun,
     pub rows: Vec<DesilRow>,
     pub unscored_families: i64,
     pub ranges: Vec<DesilRange>,
+}
+
+/// The published ranking run the desil distribution comes from.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DesilRun {
+    pub id: i64,
+    pub period: String,
+}
+
+/// Why there is no desil distribution (no ranking published for the period).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DesilMissing {
+    pub reason: String,
+    pub message: Label,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -586,7 +601,10 @@ pub struct Dashboard {
     pub parent: Option<String>,
     pub period: String,
     pub children: Vec<DashChild>,
-    pub desil: Desil,
+    /// The official desil, from the period's published ranking run (`None`: not yet).
+    pub desil: Option<Desil>,
+    #[serde(default)]
+    pub desil_missing: Option<DesilMissing>,
     pub ground_check: GroundChecks,
     pub graduation: Graduations,
     pub changes: Changes,

@@ -1,7 +1,8 @@
 //! The console dashboard on both engines: every figure of `GET /dashboard` compared with
-//! a count made here from the families and changes the test seeded (the desil and the
-//! graduation flag by the core's scoring of the seeded families, not by the server's
-//! SQL), and the endpoint refused out of scope and to facilitators.
+//! a count made here from the families and changes the test seeded (the official desil
+//! by tepat-data's batch ranking of the seeded families and the graduation flag by the
+//! core's scoring, not by the server's SQL), the desil only from the period's published
+//! ranking run, and the endpoint refused out of scope and to facilitators.
 
 mod common;
 
@@ -82,13 +83,24 @@ async fn world(ctx: &common::Ctx) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
-/// The figures expected from the seeded families: (desil, persons) per family and
-/// whether the core flags it for graduation, natural or self-sufficient.
-fn scored() -> Vec<(u8, i64, Option<GraduationKind>)> {
-    let today = tepat_server::state::today_at(tepat_server::db::now(), VILLAGE);
+/// The figures expected from the seeded families: (official desil, persons) per family,
+/// as the batch ranking gives them, and whether the core flags it for graduation,
+/// natural or self-sufficient.
+fn scored(today: tepat_core::Date) -> Vec<(u8, i64, Option<GraduationKind>)> {
+    let ranking = tepat_data::rank::rank_families(
+        RankingModel::builtin(),
+        today,
+        tepat_data::rank::DEFAULT_MIN_PERSONS,
+        families()
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32, Ok(serde_json::from_value(f).unwrap()))),
+    )
+    .unwrap();
     families()
         .into_iter()
-        .map(|f| {
+        .zip(&ranking.ranked)
+        .map(|(f, r)| {
             let k: Keluarga = serde_json::from_value(f).unwrap();
             let p = RankingModel::builtin().predict(&k, today).unwrap();
             let g = ProgramRules::builtin().graduation(&k, p.desil, today);
@@ -98,7 +110,8 @@ fn scored() -> Vec<(u8, i64, Option<GraduationKind>)> {
             } else {
                 kinds.first().copied()
             };
-            (p.desil, k.active_members().count() as i64, kind)
+            assert_eq!(r.persons as usize, k.active_members().count());
+            (r.desil, i64::from(r.persons), kind)
         })
         .collect()
 }
@@ -162,8 +175,46 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
     let today = tepat_server::state::today_at(now, VILLAGE);
     let period = format!("{}Q{}", today.year(), (today.month() - 1) / 3 + 1);
 
+    // No ranking published for the quarter: no desil, and the answer says why.
+    let k1 = ctx.login("k1").await;
+    let d = ctx
+        .get(&format!("/api/v1/dashboard?period={period}"), Some(&k1))
+        .await
+        .json;
+    assert_eq!(d["desil"], Value::Null, "{d}");
+    assert_eq!(d["desil_missing"]["reason"], "no_published_run", "{d}");
+    assert!(
+        d["desil_missing"]["message"]["id"]
+            .as_str()
+            .unwrap()
+            .contains("Belum ada peringkat resmi")
+    );
+    // A run that is not published does not count either.
+    let started = tepat_server::ranking::start(
+        &ctx.state.db,
+        None,
+        tepat_server::ranking::RunRequest {
+            period: Some(period.clone()),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let run = tepat_server::ranking::execute(&ctx.state.db, started, today, None)
+        .await
+        .unwrap();
+    let d = ctx
+        .get(&format!("/api/v1/dashboard?period={period}"), Some(&k1))
+        .await
+        .json;
+    assert_eq!(d["desil"], Value::Null, "not published yet: {d}");
+    tepat_server::ranking::publish(&ctx.state.db, None, run.id, now)
+        .await
+        .unwrap();
+
     // What every figure must be, from what was seeded above.
-    let scored = scored();
+    let scored = scored(today);
     let mut desil: BTreeMap<u8, (i64, i64)> = (1..=10).map(|d| (d, (0, 0))).collect();
     for (d, persons, _) in &scored {
         let e = desil.get_mut(d).unwrap();
@@ -231,6 +282,9 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         assert_eq!(d["period"], period.as_str(), "{label}");
         assert_eq!(d["desil"]["rows"], json!(desil_rows), "{label}");
         assert_eq!(d["desil"]["unscored_families"], 0, "{label}");
+        assert_eq!(d["desil"]["run"]["id"], run.id, "{label}");
+        assert_eq!(d["desil"]["run"]["period"], period.as_str(), "{label}");
+        assert_eq!(d["desil_missing"], Value::Null, "{label}");
         let ranges: Vec<(String, i64)> = d["desil"]["ranges"]
             .as_array()
             .unwrap()
@@ -389,12 +443,14 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         "the current quarter by default"
     );
 
-    // Another quarter: the register's desil stays, this quarter's work does not show.
+    // Another quarter: no ranking was published for it, and this quarter's work does
+    // not show.
     let d = ctx
         .get("/api/v1/dashboard?period=2025Q1", Some(&k1))
         .await
         .json;
-    assert_eq!(d["desil"]["rows"], json!(desil_rows));
+    assert_eq!(d["desil"], Value::Null);
+    assert_eq!(d["desil_missing"]["reason"], "no_published_run");
     assert_eq!(d["ground_check"]["facilitators"][0]["visited"], 0);
     assert_eq!(d["graduation"]["facilitators"][0]["total"], 0);
     assert!(
@@ -418,6 +474,43 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
     );
     assert_eq!(d["queue_age"]["pending"], 0);
     assert_eq!(d["ground_check"]["facilitators"], json!([]));
+
+    // A family imported after the run is in the register but not in the official desil
+    // until the next run.
+    let mut third = families().remove(0);
+    third["no_kk"] = json!("1101011503120003");
+    for (i, a) in third["anggota"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let nik = a["nik"].as_str().unwrap()[..12].to_owned();
+        a["nik"] = json!(format!("{nik}8{i:03}"));
+    }
+    let d1 = ctx.login("d1").await;
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(format!("{third}\n").into_bytes()),
+            "application/x-ndjson",
+        )
+        .await;
+    assert_eq!(r.json["imported"], 1, "{}", r.text());
+    let d = ctx
+        .get(&format!("/api/v1/dashboard?period={period}"), Some(&k1))
+        .await
+        .json;
+    assert_eq!(d["desil"]["rows"], json!(desil_rows));
+    let here = d["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == VILLAGE)
+        .unwrap();
+    assert_eq!(here["families"], 3);
 
     // Out of scope and refused: no family is named anywhere in the answer.
     let text = ctx.get("/api/v1/dashboard", Some(&a1)).await.text();

@@ -244,84 +244,7 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
         }
     });
 
-    // Desil, person-weighted, with the programs' ranges marked.
-    let in_range = |desil: u8, program: &str| {
-        d.desil
-            .ranges
-            .iter()
-            .any(|r| r.program == program && (r.min..=r.max).contains(&desil))
-    };
-    let desil_bars: Vec<Bar> = d
-        .desil
-        .rows
-        .iter()
-        .map(|r| Bar {
-            label: format!("Desil {}", r.desil),
-            value: r.persons,
-            target: None,
-            color: if in_range(r.desil, "pkh") {
-                BLUE
-            } else if d
-                .desil
-                .ranges
-                .iter()
-                .any(|g| g.program != "pkh" && (g.min..=g.max).contains(&r.desil))
-            {
-                TEAL
-            } else {
-                GREY
-            },
-        })
-        .collect();
-    let mark = |desil: u8| {
-        d.desil
-            .ranges
-            .iter()
-            .filter(|g| (g.min..=g.max).contains(&desil))
-            .map(|g| g.name.get(l).to_owned())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let desil_table = Table {
-        id: "desil",
-        head: vec![
-            "Desil".into(),
-            tr(l, "Jiwa", "Persons").into(),
-            tr(l, "Keluarga", "Families").into(),
-            tr(l, "Rentang program", "Program range").into(),
-        ],
-        rows: d
-            .desil
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    n(i64::from(r.desil)),
-                    n(r.persons),
-                    n(r.families),
-                    mark(r.desil),
-                ]
-            })
-            .collect(),
-    };
-    let ranges = d
-        .desil
-        .ranges
-        .iter()
-        .map(|r| format!("{} {}–{}", r.name.get(l), r.min, r.max))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let desil_note = match l {
-        Lang::Id => format!(
-            "Biru: rentang PKH; hijau: rentang Sembako/PBI. Rentang: {ranges}. Belum dinilai: {} keluarga.",
-            d.desil.unscored_families
-        ),
-        Lang::En => format!(
-            "Blue: the PKH range; green: the Sembako/PBI range. Ranges: {ranges}. Not scored: {} families.",
-            d.desil.unscored_families
-        ),
-    };
-    let desil_title = tr(l, "Sebaran desil (jiwa)", "Desil distribution (persons)").to_owned();
+    let desil = desil_figure(l, d.desil.as_ref(), d.desil_missing.as_ref());
 
     // Ground checks against the quarterly target.
     let visit_bars = |rows: &[crate::api::console::VisitRow], by_name: bool| -> Vec<Bar> {
@@ -521,7 +444,7 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
             {up}
         </section>
         {children}
-        {figure(l, desil_title.clone(), Some(desil_note), bar_chart(desil_title, &desil_bars).into_any(), desil_table)}
+        {desil}
         {figure(l, gv_title.clone(), Some(target_note.clone()), bar_chart(gv_title, &visit_bars(&d.ground_check.villages, false)).into_any(),
             visit_table("ground-check-villages", tr(l, "Desa/kelurahan", "Village").into(), &d.ground_check.villages, false))}
         {figure(l, gf_title.clone(), Some(target_note), bar_chart(gf_title, &visit_bars(&d.ground_check.facilitators, true)).into_any(),
@@ -530,4 +453,109 @@ fn figures(l: Lang, d: Dashboard) -> impl IntoView {
         {figure(l, week_title.clone(), None, bar_chart(week_title, &week_bars).into_any(), week_table)}
         {figure(l, age_title.clone(), Some(age_note), bar_chart(age_title, &age_bars).into_any(), age_table)}
     }
+}
+
+/// The official desil of the period's published ranking run, person-weighted, with the
+/// programs' ranges marked; without a published run, the server's reason.
+fn desil_figure(
+    l: Lang,
+    desil: Option<&crate::api::console::Desil>,
+    missing: Option<&crate::api::console::DesilMissing>,
+) -> AnyView {
+    let Some(ds) = desil else {
+        let text = missing.map_or_else(
+            || tr(l, "Belum ada peringkat resmi.", "No official ranking yet.").to_owned(),
+            |m| m.message.get(l).to_owned(),
+        );
+        return view! {
+            <section class="card" data-figure="desil">
+                <h2>{tr(l, "Sebaran desil (jiwa)", "Desil distribution (persons)")}</h2>
+                <p class="notice" role="status" data-field="desil-missing">{text}" "
+                    {tr(l, "Sebaran desil tampil setelah peringkat triwulan ini diterbitkan.",
+                        "The desil distribution shows once this quarter's ranking is published.")}</p>
+            </section>
+        }
+        .into_any();
+    };
+    let n = |x: i64| x.to_string();
+    // Desil, person-weighted, with the programs' ranges marked.
+    let in_range = |x: u8, program: &str| {
+        ds.ranges
+            .iter()
+            .any(|r| r.program == program && (r.min..=r.max).contains(&x))
+    };
+    let desil_bars: Vec<Bar> = ds
+        .rows
+        .iter()
+        .map(|r| Bar {
+            label: format!("Desil {}", r.desil),
+            value: r.persons,
+            target: None,
+            color: if in_range(r.desil, "pkh") {
+                BLUE
+            } else if ds
+                .ranges
+                .iter()
+                .any(|g| g.program != "pkh" && (g.min..=g.max).contains(&r.desil))
+            {
+                TEAL
+            } else {
+                GREY
+            },
+        })
+        .collect();
+    let mark = |x: u8| {
+        ds.ranges
+            .iter()
+            .filter(|g| (g.min..=g.max).contains(&x))
+            .map(|g| g.name.get(l).to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let desil_table = Table {
+        id: "desil",
+        head: vec![
+            "Desil".into(),
+            tr(l, "Jiwa", "Persons").into(),
+            tr(l, "Keluarga", "Families").into(),
+            tr(l, "Rentang program", "Program range").into(),
+        ],
+        rows: ds
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    n(i64::from(r.desil)),
+                    n(r.persons),
+                    n(r.families),
+                    mark(r.desil),
+                ]
+            })
+            .collect(),
+    };
+    let ranges = ds
+        .ranges
+        .iter()
+        .map(|r| format!("{} {}–{}", r.name.get(l), r.min, r.max))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let desil_note = match l {
+        Lang::Id => format!(
+            "Peringkat resmi triwulan {}. Biru: rentang PKH; hijau: rentang Sembako/PBI. Rentang: {ranges}. Tidak dapat diperingkat: {} keluarga.",
+            ds.run.period, ds.unscored_families
+        ),
+        Lang::En => format!(
+            "Official ranking of {}. Blue: the PKH range; green: the Sembako/PBI range. Ranges: {ranges}. Not rankable: {} families.",
+            ds.run.period, ds.unscored_families
+        ),
+    };
+    let desil_title = tr(l, "Sebaran desil (jiwa)", "Desil distribution (persons)").to_owned();
+    figure(
+        l,
+        desil_title.clone(),
+        Some(desil_note),
+        bar_chart(desil_title, &desil_bars).into_any(),
+        desil_table,
+    )
+    .into_any()
 }

@@ -2,7 +2,8 @@
 //! quarter, each computed in SQL on both engines and scope-checked, counts only (no
 //! family is named). See docs/api.md, `GET /dashboard`.
 //!
-//! - the desil distribution, person-weighted, of the families in the register, with the
+//! - the official desil distribution, person-weighted, from the period's published
+//!   ranking run (none published: `desil` is null, `desil_missing` says why), with the
 //!   programs' desil ranges from the program rules data;
 //! - ground checks (uji petik) this quarter per village and per facilitator against the
 //!   quarterly visit target set per assignment (`assignments.visit_target`);
@@ -195,29 +196,53 @@ async fn dashboard(
         }
     }
 
-    // Desil distribution of the families in the register (their current versions).
-    let desil_rows: Vec<(Option<i64>, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT v.desil, COUNT(*), CAST(SUM(v.persons) AS BIGINT) FROM households h \
-         JOIN household_versions v ON v.province = h.province AND v.seq = h.seq \
-         WHERE h.deleted = 0 AND h.village LIKE $1 GROUP BY v.desil",
+    // Desil distribution: the official one, from the period's published ranking run
+    // (each family as the run ranked it, weighted by its active members then).
+    let run: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, model_version, published_at FROM ranking_runs \
+         WHERE period = $1 AND published_at IS NOT NULL ORDER BY id DESC LIMIT 1",
     )
-    .bind(&like)
-    .fetch_all(pool)
+    .bind(period.label())
+    .fetch_optional(pool)
     .await?;
-    let desil: Vec<Value> = (1..=10)
-        .map(|d| {
-            let r = desil_rows.iter().find(|r| r.0 == Some(d));
-            json!({
-                "desil": d,
-                "families": r.map_or(0, |r| r.1),
-                "persons": r.and_then(|r| r.2).unwrap_or(0),
-            })
-        })
-        .collect();
-    let unscored = desil_rows
-        .iter()
-        .find(|r| r.0.is_none_or(|d| !(1..=10).contains(&d)))
-        .map_or(0, |r| r.1);
+    let official = match &run {
+        None => None,
+        Some((run_id, model_version, published_at)) => {
+            let desil_rows: Vec<(Option<i64>, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT r.desil, COUNT(*), CAST(SUM(r.persons) AS BIGINT) FROM ranking_results r \
+                 WHERE r.run_id = $1 AND r.village LIKE $2 GROUP BY r.desil",
+            )
+            .bind(run_id)
+            .bind(&like)
+            .fetch_all(pool)
+            .await?;
+            let rows: Vec<Value> = (1..=10)
+                .map(|d| {
+                    let r = desil_rows.iter().find(|r| r.0 == Some(d));
+                    json!({
+                        "desil": d,
+                        "families": r.map_or(0, |r| r.1),
+                        "persons": r.and_then(|r| r.2).unwrap_or(0),
+                    })
+                })
+                .collect();
+            let unscored: i64 = desil_rows
+                .iter()
+                .filter(|r| r.0.is_none_or(|d| !(1..=10).contains(&d)))
+                .map(|r| r.1)
+                .sum();
+            Some((
+                rows,
+                unscored,
+                json!({
+                    "id": run_id,
+                    "period": period.label(),
+                    "model_version": model_version,
+                    "published_at": published_at.map(rfc3339),
+                }),
+            ))
+        }
+    };
     let rules = ProgramRules::builtin();
     let ranges: Vec<Value> = rules
         .source()
@@ -395,7 +420,16 @@ async fn dashboard(
         "quarter_end": rfc3339(q_end),
         "year_start": rfc3339(y_start),
         "children": children,
-        "desil": { "rows": desil, "unscored_families": unscored, "ranges": ranges },
+        "desil": official.map(|(rows, unscored, run)| json!({
+            "run": run, "rows": rows, "unscored_families": unscored, "ranges": ranges,
+        })),
+        "desil_missing": run.is_none().then(|| json!({
+            "reason": "no_published_run",
+            "message": {
+                "id": format!("Belum ada peringkat resmi untuk triwulan {}.", period.label()),
+                "en": format!("No official ranking for {} yet.", period.label()),
+            },
+        })),
         "ground_check": { "villages": gc_villages, "facilitators": gc_facilitators },
         "graduation": { "yearly_target": yearly, "facilitators": graduation },
         "changes": { "kinds": kind_labels, "weeks": weeks },
