@@ -46,6 +46,10 @@ pub enum AccountError {
     #[error("Di luar wilayah tugas atau peran Anda. / Outside your assigned area or role: {0}")]
     OutOfScope(String),
     #[error(
+        "Akun {0} bukan pendamping; desa hanya dipindahkan ke pendamping. / The account {0} is not a facilitator; villages move to facilitators only."
+    )]
+    NotFacilitator(String),
+    #[error(
         "Anda tidak dapat menonaktifkan akun Anda sendiri. / You cannot disable your own account."
     )]
     OwnAccount,
@@ -71,6 +75,9 @@ impl From<AccountError> for ApiError {
             }
             AccountError::OwnAccount => {
                 ApiError::unprocessable(e.to_string(), json!({ "path": "username" }))
+            }
+            AccountError::NotFacilitator(_) => {
+                ApiError::unprocessable(e.to_string(), json!({ "path": "facilitator" }))
             }
             AccountError::OutOfScope(what) => ApiError::Forbidden(what),
             AccountError::Db(e) => ApiError::from(e),
@@ -454,3 +461,107 @@ pub async fn assign(
     account.regions = wanted;
     Ok(account)
 }
+
+/// What [`move_village`] did: the village, the facilitators it was taken from, and the
+/// facilitator that has it now (as stored afterwards).
+#[derive(Clone, Debug)]
+pub struct VillageMove {
+    pub village: String,
+    pub from: Vec<Account>,
+    pub to: Account,
+}
+
+/// Moves a village to one facilitator in one transaction: it is taken from every other
+/// facilitator assigned it and given to `to` (with the quarterly visit target it had), so
+/// there is never a moment with the village assigned to none or to both. Under the write
+/// lock, so a push is checked against the assignments before or after the move, never
+/// half-way. Every account touched gets an audit entry (`village_move`). Dinsos moves only
+/// between facilitators it manages, inside its regency.
+pub async fn move_village(
+    db: &Db,
+    table: &RegionTable,
+    actor: Option<&User>,
+    village: &str,
+    to: &str,
+) -> AccountResult<VillageMove> {
+    check_regions(table, Role::Facilitator, &[village.to_owned()])?;
+    if let Some(a) = actor
+        && a.role != Role::Admin
+        && !a.covers(village)
+    {
+        return Err(AccountError::OutOfScope(format!("region {village}")));
+    }
+    let mut target = managed(db, actor, to).await?;
+    if target.role != Role::Facilitator {
+        return Err(AccountError::NotFacilitator(to.to_owned()));
+    }
+    let mut tx = db.pool.begin().await?;
+    crate::store::lock(&mut tx).await?;
+    let holders: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.username, a.visit_target FROM assignments a JOIN users u ON u.id = a.user_id \
+         WHERE a.region = $1 AND u.role = 'facilitator' ORDER BY u.username",
+    )
+    .bind(village)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut from = Vec::new();
+    for (id, username, _) in holders.iter().filter(|h| h.0 != target.id) {
+        // The accounts as they are now (read again: the transaction holds the lock).
+        let account = find(db, username)
+            .await?
+            .ok_or_else(|| AccountError::UnknownUser(username.clone()))?;
+        if !manages(actor, account.role, &account.regions) {
+            return Err(out_of_scope(username));
+        }
+        sqlx::query("DELETE FROM assignments WHERE user_id = $1 AND region = $2")
+            .bind(id)
+            .bind(village)
+            .execute(&mut *tx)
+            .await?;
+        from.push(account);
+    }
+    let visit_target = holders.first().map(|h| h.2);
+    if !holders.iter().any(|h| h.0 == target.id) {
+        sqlx::query(
+            "INSERT INTO assignments (user_id, region, visit_target) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(target.id)
+        .bind(village)
+        .bind(visit_target.unwrap_or(DEFAULT_VISIT_TARGET))
+        .execute(&mut *tx)
+        .await?;
+        target.regions.push(village.to_owned());
+        target.regions.sort();
+    }
+    for a in &mut from {
+        a.regions.retain(|r| r != village);
+    }
+    let details = json!({
+        "village": village,
+        "from": from.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(),
+        "to": target.username,
+    })
+    .to_string();
+    for subject in from.iter().map(|a| &a.username).chain([&target.username]) {
+        crate::audit::record(
+            &mut *tx,
+            crate::audit::NewEntry {
+                user: actor,
+                action: "village_move",
+                subject: Some(subject),
+                details: Some(&details),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(VillageMove {
+        village: village.to_owned(),
+        from,
+        to: target,
+    })
+}
+
+/// The quarterly visit target of a new assignment (the column's default, migration 0008).
+const DEFAULT_VISIT_TARGET: i64 = 20;

@@ -830,3 +830,141 @@ both!(
         }
     }
 );
+
+/// The facilitators assigned a village, by username.
+async fn holders(ctx: &common::Ctx, village: &str) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT u.username, a.visit_target FROM assignments a JOIN users u ON u.id = a.user_id \
+         WHERE a.region = $1 ORDER BY u.username",
+    )
+    .bind(village)
+    .fetch_all(&ctx.state.db.pool)
+    .await
+    .unwrap()
+}
+
+both!(a_village_moves_to_another_facilitator_in_one_call, |ctx| {
+    world(&ctx).await;
+    sqlx::query("UPDATE assignments SET visit_target = 7 WHERE region = $1")
+        .bind(V1)
+        .execute(&ctx.state.db.pool)
+        .await
+        .unwrap();
+    let admin = ctx.login("admin").await;
+    let p1 = ctx.login("p1").await;
+    let p2 = ctx.login("p2").await;
+    let b = ctx.get("/api/v1/sync/pull?cursor=0", Some(&p2)).await;
+    assert_eq!(b.json["households"], json!([]), "{}", b.text());
+    let cursor_b = b.json["next_cursor"].as_str().unwrap().to_owned();
+
+    // Refused, and nothing changes: roles that manage no account, Dinsos of another
+    // regency, a target that is not a facilitator, codes that are not villages.
+    let path = format!("/api/v1/assignments/village/{V1}");
+    for who in ["p1", "k1", "a1", "d2"] {
+        let t = ctx.login(who).await;
+        let r = put(&ctx, &path, &t, json!({"facilitator": "p2"})).await;
+        r.assert_error(StatusCode::FORBIDDEN, "forbidden");
+        bilingual(&r);
+    }
+    let r = put(&ctx, &path, &admin, json!({"facilitator": "k1"})).await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    assert_eq!(r.json["details"]["path"], "facilitator");
+    bilingual(&r);
+    for code in ["11.01.01", "11.01.01.9999", "x"] {
+        let r = put(
+            &ctx,
+            &format!("/api/v1/assignments/village/{code}"),
+            &admin,
+            json!({"facilitator": "p2"}),
+        )
+        .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    }
+    put(&ctx, &path, &admin, json!({"facilitator": "nobody"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    put(&ctx, &path, &admin, json!({"regions": [V1]}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    assert_eq!(holders(&ctx, V1).await, [("p1".to_owned(), 7)]);
+
+    // One call: p1 loses the village, p2 has it, with its visit target.
+    let r = put(&ctx, &path, &admin, json!({"facilitator": "p2"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["village"], V1);
+    assert_eq!(r.json["from"][0]["username"], "p1");
+    assert_eq!(r.json["from"][0]["regions"], json!([]));
+    assert_eq!(r.json["from"][0]["worklist"], 0);
+    assert_eq!(r.json["to"]["regions"], json!([V1, V2]));
+    assert_eq!(r.json["to"]["worklist"], 1);
+    assert_eq!(holders(&ctx, V1).await, [("p2".to_owned(), 7)]);
+
+    // The worklists follow on the next pulls; p1's late push is refused, p2's accepted.
+    let b = ctx
+        .get(&format!("/api/v1/sync/pull?cursor={cursor_b}"), Some(&p2))
+        .await;
+    assert_eq!(b.json["reset"], true, "{}", b.text());
+    assert_eq!(b.json["households"][0]["no_kk"], KK);
+    let r = ctx
+        .post(
+            "/api/v1/sync/push",
+            Some(&p1),
+            json!({"items": [correction(&uuid(), 1, 8)]}),
+        )
+        .await;
+    r.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let r = ctx
+        .post(
+            "/api/v1/sync/push",
+            Some(&p2),
+            json!({"items": [correction(&uuid(), 1, 8)]}),
+        )
+        .await;
+    assert_eq!(r.json["results"][0]["outcome"], "accepted", "{}", r.text());
+
+    // Both accounts' histories have the move, once.
+    for who in ["p1", "p2"] {
+        let h = ctx
+            .get(&format!("/api/v1/audit?user={who}"), Some(&admin))
+            .await;
+        let moves: Vec<&Value> = h.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "village_move")
+            .collect();
+        assert_eq!(moves.len(), 1, "{}", h.text());
+        assert_eq!(moves[0]["subject"], who);
+        assert_eq!(moves[0]["username"], "admin");
+        assert_eq!(
+            moves[0]["details"],
+            json!({"village": V1, "from": ["p1"], "to": "p2"})
+        );
+    }
+
+    // Moving it to whoever has it changes nothing but the log. Dinsos does not see an
+    // account without assignments (only the admin does), so it cannot move a village to
+    // p1 now; once the admin gave it back, Dinsos moves it inside its regency.
+    let r = put(&ctx, &path, &admin, json!({"facilitator": "p2"})).await;
+    assert_eq!(r.json["from"], json!([]), "{}", r.text());
+    let d1 = ctx.login("d1").await;
+    put(&ctx, &path, &d1, json!({"facilitator": "p1"}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let r = put(&ctx, &path, &admin, json!({"facilitator": "p1"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = put(&ctx, &path, &d1, json!({"facilitator": "p2"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(holders(&ctx, V1).await, [("p2".to_owned(), 7)]);
+
+    // Two moves at once: the village ends with exactly one of them, never both or none.
+    for _ in 0..5 {
+        let (a, b) = tokio::join!(
+            put(&ctx, &path, &admin, json!({"facilitator": "p1"})),
+            put(&ctx, &path, &d1, json!({"facilitator": "p2"})),
+        );
+        assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
+        let h = holders(&ctx, V1).await;
+        assert_eq!(h.len(), 1, "{h:?}");
+    }
+});

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{username}/enable", post(enable))
         .route("/accounts/{username}/password", post(password))
         .route("/accounts/{username}/assignments", put(assignments))
+        .route("/assignments/village/{code}", put(move_village))
         .route("/regions/children", get(children))
 }
 
@@ -291,6 +292,45 @@ async fn assignments(
     .await?;
     state.sessions.forget_user(account.id);
     Ok(Json(view_one(&state, &account).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// The facilitator who has the village from now on.
+    pub facilitator: String,
+}
+
+/// `PUT /assignments/village/{code}`: the village moves to one facilitator in one
+/// transaction, taken from whoever had it.
+async fn move_village(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(code): Path<String>,
+    Json(req): Json<MoveRequest>,
+) -> ApiResult<Json<Value>> {
+    begin_write(&state, &user)?;
+    let moved = accounts::move_village(
+        &state.db,
+        &state.regions,
+        Some(&user),
+        &code,
+        &req.facilitator,
+    )
+    .await?;
+    for a in moved.from.iter().chain([&moved.to]) {
+        state.sessions.forget_user(a.id);
+    }
+    let mut from = Vec::with_capacity(moved.from.len());
+    for a in &moved.from {
+        from.push(view_one(&state, a).await?);
+    }
+    Ok(Json(json!({
+        "village": moved.village,
+        "name": state.regions.name(&moved.village),
+        "from": from,
+        "to": view_one(&state, &moved.to).await?,
+    })))
 }
 
 #[derive(Deserialize)]
