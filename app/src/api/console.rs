@@ -409,6 +409,30 @@ pub async fn set_assignments(
     answer(&check(resp).await?).await
 }
 
+/// `PUT /api/v1/assignments/village/{code}` answer: the facilitator that has the village now.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct VillageMove {
+    pub village: String,
+    pub to: Account,
+}
+
+/// `PUT /api/v1/assignments/village/{code}`: the village moves to `facilitator` in one
+/// transaction, taken from whoever had it.
+pub async fn move_village(
+    token: &str,
+    village: &str,
+    facilitator: &str,
+) -> Result<VillageMove, ApiError> {
+    let resp = Request::put(&format!("/api/v1/assignments/village/{village}"))
+        .header("Authorization", &bearer(token))
+        .json(&serde_json::json!({ "facilitator": facilitator }))
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    answer(&check(resp).await?).await
+}
+
 /// A region and its name.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct RegionName {

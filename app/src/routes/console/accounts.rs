@@ -10,8 +10,8 @@ use tepat_core::Lang;
 use super::{ConsoleNav, ForRoles, role_label, use_unlocked};
 use crate::api::ApiError;
 use crate::api::console::{
-    Account, NewAccount, RegionName, accounts, create_account, region_children, reset_password,
-    set_assignments, set_disabled,
+    Account, NewAccount, RegionName, accounts, create_account, move_village, region_children,
+    reset_password, set_assignments, set_disabled,
 };
 use crate::i18n::{tr, tx, use_lang};
 
@@ -474,12 +474,22 @@ fn One() -> impl IntoView {
     let caller = u.session.user.role.clone();
     let root = StoredValue::new(picker_root(&caller, &u.session.user.districts));
     let account = RwSignal::new(None::<Result<Option<Account>, ApiError>>);
+    // The other active facilitators the caller manages: where a village can move to.
+    let others = RwSignal::new(Vec::<String>::new());
     let name = StoredValue::new(username.clone());
     let load = move || {
         spawn_local(async move {
-            let r = accounts(&token.get_value())
-                .await
-                .map(|list| list.into_iter().find(|a| a.username == name.get_value()));
+            let r = accounts(&token.get_value()).await.map(|list| {
+                others.set(
+                    list.iter()
+                        .filter(|a| {
+                            a.role == "facilitator" && !a.disabled && a.username != name.get_value()
+                        })
+                        .map(|a| a.username.clone())
+                        .collect(),
+                );
+                list.into_iter().find(|a| a.username == name.get_value())
+            });
             account.set(Some(r));
         });
     };
@@ -512,9 +522,12 @@ fn One() -> impl IntoView {
                 });
                 let current: Vec<(String, String)> = a.assignments.iter()
                     .map(|r| (r.code.clone(), r.name.clone().unwrap_or_else(|| r.code.clone()))).collect();
+                let facilitator = a.role == "facilitator";
                 let assigned = a.assignments.iter().map(|r| {
                     let families = r.families.map(|n| match l { Lang::Id => format!(" · {n} keluarga"), Lang::En => format!(" · {n} families") });
-                    view! { <li data-code=r.code.clone()>{r.name.clone().unwrap_or_else(|| r.code.clone())}" ("{r.code.clone()}")"{families}</li> }
+                    let mover = facilitator.then(|| view! { <MoveVillage code=r.code.clone() token=token.get_value() message=message busy=busy
+                        others=others on_done=Callback::new(move |()| load())/> });
+                    view! { <li data-code=r.code.clone()>{r.name.clone().unwrap_or_else(|| r.code.clone())}" ("{r.code.clone()}")"{families}{mover}</li> }
                 }).collect_view();
                 let editor = level_len(&a.role).map(|len| {
                     let start = current.clone();
@@ -599,6 +612,7 @@ fn One() -> impl IntoView {
                     "enabled" => tr(l, "Akun diaktifkan lagi.", "The account is enabled again."),
                     "disabled" => tr(l, "Akun dinonaktifkan; sesinya berakhir.", "The account is disabled; its sessions ended."),
                     "password" => tr(l, "Kata sandi baru disimpan.", "The new password is saved."),
+                    "moved" => tr(l, "Desa dipindahkan ke pendamping lain.", "The village moved to another facilitator."),
                     _ => tr(l, "Penugasan disimpan.", "The assignments are saved."),
                 };
                 view! { <p class="notice" role="status" data-field="account-message">{text}</p> }.into_any()
@@ -618,6 +632,55 @@ fn One() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Moves one village of this facilitator to another facilitator, in one request.
+#[component]
+fn MoveVillage(
+    code: String,
+    token: String,
+    message: RwSignal<Option<Result<&'static str, ApiError>>>,
+    busy: RwSignal<bool>,
+    others: RwSignal<Vec<String>>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let chosen = RwSignal::new(String::new());
+    let (code, token) = (StoredValue::new(code), StoredValue::new(token));
+    let go = move |_| {
+        let to = chosen.get_untracked();
+        if to.is_empty() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let r = move_village(&token.get_value(), &code.get_value(), &to).await;
+            message.set(Some(r.map(|_| "moved")));
+            busy.set(false);
+            on_done.run(());
+        });
+    };
+    let options = move || {
+        others
+            .get()
+            .into_iter()
+            .map(|u| view! { <option value=u.clone()>{u.clone()}</option> })
+            .collect_view()
+    };
+    view! {
+        " "
+        <span class="move" data-field="move-village">
+            <select aria-label=move || format!("{} {}", tr(lang.get(), "Pindahkan desa", "Move the village"), code.get_value())
+                on:change=move |ev| chosen.set(event_target_value(&ev))>
+                <option value="">{tx("Pindahkan ke…", "Move to…")}</option>
+                {options}
+            </select>
+            " "
+            <button type="button" class="secondary" data-field="move-village-go"
+                disabled=move || busy.get() || chosen.with(String::is_empty) on:click=go>
+                {tx("Pindahkan", "Move")}</button>
+        </span>
+    }
 }
 
 /// A new password for the account.

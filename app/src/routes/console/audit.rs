@@ -33,6 +33,7 @@ fn action_label(l: Lang, action: &str) -> String {
         "user_enable" => Some(tr(l, "Akun diaktifkan lagi", "Account enabled again")),
         "password_reset" => Some(tr(l, "Kata sandi diatur ulang", "Password reset")),
         "assign" => Some(tr(l, "Penugasan wilayah diubah", "Assignments changed")),
+        "village_move" => Some(tr(l, "Desa dipindahkan", "Village moved")),
         "import" => Some(tr(l, "Impor", "Import")),
         "queue" => Some(tr(l, "Masuk antrean tinjauan", "Queued for review")),
         "approve" => Some(tr(l, "Disetujui", "Approved")),
