@@ -126,11 +126,27 @@ impl User {
         }
     }
 
-    pub fn require_review(&self, village: &str) -> Result<(), ApiError> {
-        if self.role.can_review() && self.covers(village) {
+    /// Review of a change made in `village`. A role that cannot review is refused
+    /// whatever the change (403); a change outside the reviewer's area is answered as one
+    /// that does not exist (404 `what`), so a change's id tells nothing of where it is.
+    pub fn require_review(&self, village: &str, what: &str) -> Result<(), ApiError> {
+        if !self.role.can_review() {
+            Err(ApiError::forbidden("review (koordinator, dinsos, admin)"))
+        } else if self.covers(village) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("review in region {village}")))
+            Err(ApiError::NotFound(what.to_owned()))
+        }
+    }
+
+    /// Reading a household in `village`: outside the caller's area it is answered as a
+    /// household that does not exist, the same status, code and message, with no region
+    /// named, so no one learns a No. KK's existence or village from the answer.
+    pub fn require_read(&self, village: &str) -> Result<(), ApiError> {
+        if self.can_read(village) {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound("household".into()))
         }
     }
 }

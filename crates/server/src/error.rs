@@ -29,6 +29,9 @@ pub enum ApiError {
     /// 403: authenticated, but outside the caller's scope or role.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// 403: a reviewer deciding on a change it submitted itself (four eyes).
+    #[error("own change")]
+    OwnChange,
     /// 404: no such resource (or API route).
     #[error("not found: {0}")]
     NotFound(String),
@@ -85,7 +88,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::OwnChange => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -117,6 +120,11 @@ impl ApiError {
             ApiError::Forbidden(what) => (
                 "forbidden",
                 format!("Di luar wilayah tugas atau peran Anda. / Outside your assigned area or role: {what}"),
+                Value::Null,
+            ),
+            ApiError::OwnChange => (
+                "own_change",
+                "Anda tidak dapat meninjau perubahan yang Anda kirim sendiri (prinsip empat mata); peninjau lain harus memutuskannya. / You cannot review a change you submitted yourself (four eyes); another reviewer must decide it.".into(),
                 Value::Null,
             ),
             ApiError::NotFound(what) => (

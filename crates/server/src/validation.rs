@@ -122,6 +122,10 @@ fn username_chars(u: &str) -> Result<(), ValidationError> {
 pub struct Decision {
     #[validate(custom(function = "reason_text"))]
     pub reason: String,
+    /// An admin deciding on a change it submitted itself: why (recorded in the audit log).
+    #[serde(default)]
+    #[validate(custom(function = "reason_text"))]
+    pub override_reason: Option<String>,
 }
 
 fn reason_text(reason: &str) -> Result<(), ValidationError> {
@@ -143,6 +147,10 @@ pub struct Approval {
     #[serde(default)]
     #[validate(custom(function = "note_text"))]
     pub reason: String,
+    /// An admin deciding on a change it submitted itself: why (recorded in the audit log).
+    #[serde(default)]
+    #[validate(custom(function = "reason_text"))]
+    pub override_reason: Option<String>,
 }
 
 fn note_text(reason: &str) -> Result<(), ValidationError> {
@@ -239,11 +247,13 @@ mod tests {
     fn decisions() {
         let ok = Decision {
             reason: "Akta kematian sudah diperiksa".into(),
+            override_reason: None,
         };
         assert!(ok.validate().is_ok());
         for reason in ["", "   ", &"x".repeat(2001)] {
             let e = Decision {
                 reason: reason.to_owned(),
+                override_reason: None,
             }
             .validate()
             .unwrap_err();
@@ -251,10 +261,22 @@ mod tests {
         }
         assert!(
             Decision {
-                reason: "é".repeat(2000)
+                reason: "é".repeat(2000),
+                override_reason: None,
             }
             .validate()
             .is_ok()
+        );
+        // An override's reason, when given, is a reason like any other.
+        let e = Decision {
+            reason: "Sesuai".into(),
+            override_reason: Some("  ".into()),
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            codes(&e),
+            [("override_reason".to_owned(), "reason".to_owned())]
         );
     }
 }

@@ -771,11 +771,17 @@ both!(
             assert_eq!(e["after"]["housing"]["floor"], 8);
             assert_eq!(e["change_id"], h.json["versions"][1]["change_id"]);
         }
+        // Outside the area the family is answered as one that does not exist.
+        let admin = ctx.login("admin").await;
+        let unknown = ctx
+            .get("/api/v1/audit?no_kk=1101019999990001", Some(&admin))
+            .await;
+        unknown.assert_error(StatusCode::NOT_FOUND, "not_found");
         for who in ["p2", "k2", "d2"] {
             let t = ctx.login(who).await;
-            ctx.get(&path, Some(&t))
-                .await
-                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+            let r = ctx.get(&path, Some(&t)).await;
+            r.assert_error(StatusCode::NOT_FOUND, "not_found");
+            assert_eq!(r.json, unknown.json);
         }
     }
 );

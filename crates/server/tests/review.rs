@@ -461,22 +461,38 @@ both!(every_review_endpoint_is_scoped_for_every_role, |ctx| {
             "{name}"
         );
     }
-    // Reviewers elsewhere see an empty queue and are refused the item, the photo and
-    // any decision.
+    // Reviewers elsewhere see an empty queue, and the item, the photo and any decision
+    // are answered as for a change that does not exist: the same 404, word for word.
+    let none = uuid();
     for name in ["k2", "d2"] {
         let t = ctx.login(name).await;
         assert!(
             ids(&ctx.get("/api/v1/review", Some(&t)).await).is_empty(),
             "{name}"
         );
-        for url in [&item_url, &photo_url] {
-            ctx.get(url, Some(&t))
-                .await
-                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        for (url, unknown) in [
+            (item_url.clone(), format!("/api/v1/review/{none}")),
+            (
+                photo_url.clone(),
+                format!("/api/v1/review/{none}/photos/{photo}"),
+            ),
+        ] {
+            let r = ctx.get(&url, Some(&t)).await;
+            r.assert_error(StatusCode::NOT_FOUND, "not_found");
+            assert_eq!(r.json, ctx.get(&unknown, Some(&t)).await.json, "{url}");
         }
-        ctx.post(&format!("{item_url}/approve"), Some(&t), json!({}))
-            .await
-            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let r = ctx
+            .post(&format!("{item_url}/approve"), Some(&t), json!({}))
+            .await;
+        r.assert_error(StatusCode::NOT_FOUND, "not_found");
+        let u = ctx
+            .post(
+                &format!("/api/v1/review/{none}/approve"),
+                Some(&t),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.json, u.json);
         let r = ctx
             .post(
                 "/api/v1/review/decide",
@@ -486,7 +502,7 @@ both!(every_review_endpoint_is_scoped_for_every_role, |ctx| {
             .await;
         assert_eq!(
             r.json["results"][0]["error"]["code"],
-            "forbidden",
+            "not_found",
             "{}",
             r.text()
         );

@@ -137,6 +137,10 @@ async fn photo(
     Path((id, photo)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    // The role first, so that a role that cannot review learns nothing of the change.
+    if !user.role.can_review() {
+        return Err(ApiError::forbidden("review (koordinator, dinsos, admin)"));
+    }
     let row: Option<(String, String, i64)> =
         sqlx::query_as("SELECT village, payload, user_id FROM change_requests WHERE id = $1")
             .bind(&id)
@@ -144,7 +148,7 @@ async fn photo(
             .await?;
     let (village, payload, submitter) =
         row.ok_or_else(|| ApiError::NotFound("change request".into()))?;
-    user.require_review(&village)?;
+    user.require_review(&village, "change request")?;
     let request: ChangeRequest = serde_json::from_str(&payload)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen request: {e}")))?;
     if !crate::api::queue::photo_ids(&request).contains(&photo) {

@@ -471,12 +471,7 @@ async fn item(
         .ok_or_else(|| ApiError::NotFound("change request".into()))?;
     let sla = sla_days(&state).await?;
     let item = to_item(read_row(&row)?, at, sla);
-    if !user.covers(&item.village) {
-        return Err(ApiError::forbidden(format!(
-            "review in region {}",
-            item.village
-        )));
-    }
+    user.require_review(&item.village, "change request")?;
     let request: ChangeRequest = serde_json::from_value(item.request.clone())
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen request: {e}")))?;
     let hash_ok = content_hash(&request) == item.content_hash;
@@ -613,10 +608,10 @@ async fn decide(
     for id in &ids {
         let r = match d.decision {
             Verdict::Approve => {
-                crate::api::review::approve_change(&state, &user, id, &d.reason).await
+                crate::api::review::approve_change(&state, &user, id, &d.reason, None).await
             }
             Verdict::Reject => {
-                crate::api::review::reject_change(&state, &user, id, &d.reason).await
+                crate::api::review::reject_change(&state, &user, id, &d.reason, None).await
             }
         };
         match r {

@@ -24,25 +24,62 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit))
 }
 
-/// Loads a queued request and checks scope and state. Returns (village, payload, hash).
+/// A queued request as a decision reads it.
+struct Pending {
+    village: String,
+    payload: String,
+    hash: String,
+    /// Set when an admin overrode four eyes on its own change: the reason it gave.
+    overridden: Option<String>,
+}
+
+/// Loads a queued request and checks role, scope, four eyes and state.
 async fn load_pending(
     tx: &mut store::Tx<'_>,
     user: &User,
     id: &str,
-) -> ApiResult<(String, String, String)> {
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT village, status, payload, content_hash FROM change_requests WHERE id = $1",
+    override_reason: Option<&str>,
+) -> ApiResult<Pending> {
+    // The role first, so that a role that cannot review learns nothing of the change.
+    if !user.role.can_review() {
+        return Err(ApiError::forbidden("review (koordinator, dinsos, admin)"));
+    }
+    let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT village, status, payload, content_hash, user_id FROM change_requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    let (village, status, payload, hash) =
+    let (village, status, payload, hash, submitter) =
         row.ok_or_else(|| ApiError::NotFound("change request".into()))?;
-    user.require_review(&village)?;
+    user.require_review(&village, "change request")?;
+    let overridden = four_eyes(user, submitter, override_reason)?;
     if status != "pending_review" {
         return Err(already_reviewed(tx, id, &status).await?);
     }
-    Ok((village, payload, hash))
+    Ok(Pending {
+        village,
+        payload,
+        hash,
+        overridden,
+    })
+}
+
+/// Four eyes: the reviewer is never the submitter. Only an admin may decide on a change
+/// it submitted, and only with an explicit reason, which the audit entry records
+/// (returned here). Someone else's change needs no reason beyond the decision's.
+fn four_eyes(
+    user: &User,
+    submitter: i64,
+    override_reason: Option<&str>,
+) -> ApiResult<Option<String>> {
+    if submitter != user.id {
+        return Ok(None);
+    }
+    match override_reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) if user.role == crate::auth::Role::Admin => Ok(Some(reason.to_owned())),
+        _ => Err(ApiError::OwnChange),
+    }
 }
 
 /// The answer to a decision on a change that is no longer waiting: who reviewed it and
@@ -76,18 +113,20 @@ async fn approve(
     Path(id): Path<String>,
     Valid(d): Valid<Approval>,
 ) -> ApiResult<Json<Value>> {
-    approve_change(&state, &user, &id, &d.reason)
+    approve_change(&state, &user, &id, &d.reason, d.override_reason.as_deref())
         .await
         .map(Json)
 }
 
 /// Approves one queued change: applies exactly the submitted request to the family's
 /// current version. An approval that no longer applies is answered with the findings.
+/// `override_reason`: an admin approving its own change (four eyes) says why.
 pub async fn approve_change(
     state: &AppState,
     user: &User,
     id: &str,
     reason: &str,
+    override_reason: Option<&str>,
 ) -> ApiResult<Value> {
     let (user, id) = (user.clone(), id.to_owned());
     let reason = reason.trim();
@@ -96,7 +135,12 @@ pub async fn approve_change(
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let mut tx = state.db.pool.begin().await?;
     store::lock(&mut tx).await?;
-    let (_village, payload, stored_hash) = load_pending(&mut tx, &user, &id).await?;
+    let Pending {
+        payload,
+        hash: stored_hash,
+        overridden,
+        ..
+    } = load_pending(&mut tx, &user, &id, override_reason).await?;
     let submitted: ChangeRequest = serde_json::from_str(&payload)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen request: {e}")))?;
     // Frozen: the approval applies exactly what was submitted.
@@ -154,7 +198,10 @@ pub async fn approve_change(
             province: Some(&head.province),
             household_id: Some(&head.no_kk),
             change_id: Some(&id),
-            details: Some(&json!({ "reason": reason, "version": version }).to_string()),
+            details: Some(
+                &json!({ "reason": reason, "version": version, "four_eyes_override": overridden })
+                    .to_string(),
+            ),
             ..Default::default()
         },
     )
@@ -169,21 +216,29 @@ async fn reject(
     Path(id): Path<String>,
     Valid(d): Valid<Decision>,
 ) -> ApiResult<Json<Value>> {
-    reject_change(&state, &user, &id, &d.reason).await.map(Json)
+    reject_change(&state, &user, &id, &d.reason, d.override_reason.as_deref())
+        .await
+        .map(Json)
 }
 
-/// Rejects one queued change with the reviewer's reason (checked by the caller).
+/// Rejects one queued change with the reviewer's reason (checked by the caller);
+/// `override_reason` as for [`approve_change`].
 pub async fn reject_change(
     state: &AppState,
     user: &User,
     id: &str,
     reason: &str,
+    override_reason: Option<&str>,
 ) -> ApiResult<Value> {
     let (user, id) = (user.clone(), id.to_owned());
     let reason = reason.trim();
     let mut tx = state.db.pool.begin().await?;
     store::lock(&mut tx).await?;
-    let (village, _payload, _hash) = load_pending(&mut tx, &user, &id).await?;
+    let Pending {
+        village,
+        overridden,
+        ..
+    } = load_pending(&mut tx, &user, &id, override_reason).await?;
     let (no_kk,): (String,) =
         sqlx::query_as("SELECT household_id FROM change_requests WHERE id = $1")
             .bind(&id)
@@ -206,7 +261,9 @@ pub async fn reject_change(
             province: Some(&store::province_of(&village)),
             household_id: Some(&no_kk),
             change_id: Some(&id),
-            details: Some(&json!({ "reason": reason }).to_string()),
+            details: Some(
+                &json!({ "reason": reason, "four_eyes_override": overridden }).to_string(),
+            ),
             ..Default::default()
         },
     )
@@ -237,9 +294,7 @@ async fn audit(
             let head = store::head(&state.db.pool, &no_kk)
                 .await?
                 .ok_or_else(|| ApiError::NotFound("household".into()))?;
-            if !user.can_read(&head.village) {
-                return Err(ApiError::forbidden(format!("region {}", head.village)));
-            }
+            user.require_read(&head.village)?;
             let entries = crate::audit::by_household(&state.db, &no_kk, 1000).await?;
             let versions = store::history(&state.db, &no_kk).await?;
             Ok(Json(json!({

@@ -318,9 +318,7 @@ async fn household(
     let head = store::head(&state.db.pool, &q.no_kk)
         .await?
         .ok_or_else(|| ApiError::NotFound("household".into()))?;
-    if !user.can_read(&head.village) {
-        return Err(ApiError::forbidden(format!("region {}", head.village)));
-    }
+    user.require_read(&head.village)?;
     let history = store::history(&state.db, &q.no_kk).await?;
     let keluarga: Value =
         serde_json::from_str(head.json()?).map_err(|e| ApiError::Internal(e.into()))?;

@@ -207,19 +207,21 @@ async fn store_group_on(
             out.push(Err(ApiError::forbidden("push (read-only role)")));
             continue;
         }
-        // Scope first, for every item of the push, before anything of it is stored.
+        // Scope first, for every item of the push, before anything of it is stored. A
+        // No. KK the server does not know is refused exactly like one outside the area
+        // (the same answer, no region named): the answer is no oracle of existence or
+        // location.
         let mut outside = Vec::new();
         for (i, item) in job.items.iter().enumerate() {
             let mut codes = Vec::new();
-            if let Some(h) = batch.head(&mut tx, &item.no_kk).await? {
-                codes.push(h.village);
+            codes.push(batch.head(&mut tx, &item.no_kk).await?.map(|h| h.village));
+            if let Event::FamilyMerge { into_no_kk, .. } = &item.event {
+                codes.push(batch.head(&mut tx, into_no_kk).await?.map(|h| h.village));
             }
-            if let Event::FamilyMerge { into_no_kk, .. } = &item.event
-                && let Some(h) = batch.head(&mut tx, into_no_kk).await?
+            if codes
+                .iter()
+                .any(|c| c.as_ref().is_none_or(|c| !user.can_write(c)))
             {
-                codes.push(h.village);
-            }
-            if codes.iter().any(|c| !user.can_write(c)) {
                 outside.push(json!({ "index": i, "id": item.id }));
             }
         }

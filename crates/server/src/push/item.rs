@@ -404,8 +404,9 @@ pub fn split_blocked(
             &[],
         ));
     }
-    if !user.role.is_national() && !user.covers(store::village_of(other)) && !user.role.can_review()
-    {
+    // Every role, reviewers too: a koordinator's split cannot create a family outside
+    // its district, nor Dinsos's outside its regency.
+    if !user.covers(store::village_of(other)) {
         return Some(finding(
             "sync.region_outside",
             Severity::Error,
