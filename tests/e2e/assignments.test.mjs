@@ -165,3 +165,42 @@ test("a village moved between facilitators with a death in flight: the late push
   await openHousehold(p2, fam.kk);
   await Promise.all([field.close(), field2.close(), desk.close()]);
 });
+
+test("the admin moves a village back in one step from the account page: one request, both worklists follow, the move is in both histories", async () => {
+  const before = await accounts();
+  // After the test above pendamping2 has the village that was pendamping1's.
+  const village = original.pendamping1.find((r) => !before.pendamping1.regions.includes(r));
+  assert.ok(village && before.pendamping2.regions.includes(village), "the moved village is pendamping2's");
+  const families = before.pendamping2.assignments.find((a) => a.code === village).families;
+
+  const desk = await laptop(browser);
+  const ad = await desk.newPage();
+  await signIn(ad, { username: "admin", pin: PIN, worklist: false });
+  await ad.locator('[data-field="accounts"] tr[data-username="pendamping2"]').getByRole("link", { name: "pendamping2" }).click();
+  const row = ad.locator(`[data-field="assignments"] li[data-code="${village}"]`);
+  const puts = [];
+  ad.on("request", (r) => {
+    if (r.method() === "PUT") puts.push(new URL(r.url()).pathname);
+  });
+  await row.getByLabel(`Pindahkan desa ${village}`).selectOption("pendamping1");
+  await row.getByRole("button", { name: "Pindahkan", exact: true }).click();
+  await ad.locator('[data-field="account-message"]').getByText("Desa dipindahkan ke pendamping lain.").waitFor();
+  await ad.locator(`[data-field="assignments"] li[data-code="${village}"]`).waitFor({ state: "detached" });
+  await ad.locator('[data-field="worklist"]').getByText(`${before.pendamping2.worklist - families} keluarga`).waitFor();
+  assert.deepEqual(puts, [`/api/v1/assignments/village/${village}`], "one request");
+  await noHorizontalScroll(ad);
+
+  const now = await accounts();
+  assert.ok(now.pendamping1.regions.includes(village));
+  assert.ok(!now.pendamping2.regions.includes(village));
+  assert.equal(now.pendamping1.worklist, before.pendamping1.worklist + families);
+  for (const who of ["pendamping1", "pendamping2"]) {
+    const h = await call("admin", "GET", `/api/v1/audit?user=${who}`);
+    const move = h.json.entries.find((e) => e.action === "village_move");
+    assert.ok(move, `${who}'s history has the move`);
+    assert.deepEqual(move.details, { village, from: ["pendamping2"], to: "pendamping1" });
+  }
+  await ad.getByRole("link", { name: "Riwayat akun" }).click();
+  await ad.locator('[data-field="entries"] tr[data-action="village_move"]').first().waitFor();
+  await desk.close();
+});

@@ -20,7 +20,8 @@ enum Source {
     Server,
     /// The server could not be reached; the device's copy is shown.
     Device,
-    /// The server answered that it holds no such family (404).
+    /// The server answered that it holds no such family in the account's area (404: an
+    /// unknown family and one outside the area get the same answer).
     NotFound,
 }
 
@@ -107,8 +108,8 @@ pub fn History(no_kk: String) -> impl IntoView {
                     "Tidak ada sambungan: riwayat yang tersimpan di perangkat.",
                     "No connection: the history stored on the device."),
                 Source::NotFound => tr(lang.get(),
-                    "Keluarga tidak ditemukan di server.",
-                    "The family is not found on the server."),
+                    "Keluarga tidak ada di wilayah tugas Anda di server.",
+                    "The family is not in your area on the server."),
             }}</p>
             <ul class="history" data-field="versions">{versions}</ul>
             <h3>{tx("Perubahan dari perangkat ini", "Changes from this device")}</h3>

@@ -266,10 +266,13 @@ impl Encoded {
     }
 }
 
-/// What the core's scoring says of a version when it is written, stored with it for the
-/// dashboard's figures (migration 0008): the desil under the ranking model, the active
-/// members, and the graduation flag of the program rules (`alamiah` when any program
-/// the family receives graduates naturally, else `mandiri` when self-sufficient).
+/// What the core's scoring says of a version when it is written, stored with it
+/// (migration 0008): the desil under the ranking model, the active members (the
+/// dashboard's persons per region), and the graduation flag of the program rules
+/// (`alamiah` when any program the family receives graduates naturally, else `mandiri`
+/// when self-sufficient), which the dashboard's graduation chart counts. The dashboard's
+/// desil distribution is the published ranking run's, not this column; the prediction is
+/// still made because the graduation flag needs its desil.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scored {
     /// `None` when the model cannot score the family.
