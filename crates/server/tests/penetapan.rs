@@ -319,6 +319,28 @@ both!(
         assert!(lines[2].contains(",4,6,4,5000000,0,pkh.desil,"), "{csv}");
         // No name in the diff.
         assert!(!csv.contains(&head_name(4)));
+        // Every program: Sembako (desil 1–4, no component) and PBI JKN (1–5) too, each one
+        // family in (5; 6 for PBI) and one out (4).
+        let r = ctx
+            .get("/api/v1/penetapan/diff.csv?period=2026Q4", Some(&admin))
+            .await;
+        let all: Vec<String> = r
+            .text()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                format!("masuk,pbi_jkn,{}", kk(6)),
+                format!("masuk,pkh,{}", kk(5)),
+                format!("masuk,sembako,{}", kk(5)),
+                format!("keluar,pbi_jkn,{}", kk(4)),
+                format!("keluar,pkh,{}", kk(4)),
+                format!("keluar,sembako,{}", kk(4)),
+            ]
+        );
 
         // The supervisor's own district (village A only): its figures, a direct count.
         let k1 = ctx.login("k1").await;
