@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cek-nik") view=lazy::nik()/>
                     <Route path=path!("/konsol") view=lazy::console()/>
                     <Route path=path!("/dasbor") view=lazy::console()/>
+                    <Route path=path!("/penetapan") view=lazy::console()/>
                     <Route path=path!("/antrean") view=lazy::console()/>
                     <Route path=path!("/antrean/:id") view=lazy::console()/>
                     <Route path=path!("/impor") view=lazy::console()/>

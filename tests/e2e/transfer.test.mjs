@@ -57,7 +57,7 @@ test("dinsos1 imports an extract with one good and two bad lines, sees the progr
   const d1 = await office.newPage();
   await signIn(d1, { username: "dinsos1", pin: PIN, worklist: false });
   assert.equal(new URL(d1.url()).pathname, "/konsol");
-  assert.deepEqual(await tabs(d1), ["Beranda konsol", "Antrean", "Dasbor", "Impor/Ekspor", "Akun"]);
+  assert.deepEqual(await tabs(d1), ["Beranda konsol", "Antrean", "Dasbor", "Penetapan", "Impor/Ekspor", "Akun"]);
 
   // The extract: a family of the regency under a new No. KK and new NIKs (line 1), a line
   // cut short (line 2), a family with a sex code that does not exist (line 3).
@@ -177,7 +177,7 @@ test("koordinator1 lands on the queue and the district's progress with the conso
   await k1.locator('[data-field="queue-summary"]').waitFor();
   await k1.locator('[data-field="progress"]').waitFor();
   await k1.getByRole("link", { name: "Buka antrean" }).waitFor();
-  assert.deepEqual(await tabs(k1), ["Beranda konsol", "Antrean", "Dasbor", "Ekspor"]);
+  assert.deepEqual(await tabs(k1), ["Beranda konsol", "Antrean", "Dasbor", "Penetapan", "Ekspor"]);
   assert.equal(await k1.locator('header nav.tabs a[aria-current="page"]').innerText(), "Beranda konsol");
   // The facilitator's Beranda and worklist are not its: /tugas goes to the console.
   assert.equal(await k1.getByRole("heading", { name: "Desa tugas" }).count(), 0);

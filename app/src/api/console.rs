@@ -644,3 +644,105 @@ pub async fn dashboard(token: &str, region: Option<&str>) -> Result<Dashboard, A
         .collect();
     get(token, "/api/v1/dashboard", &query).await
 }
+
+/// Families, persons and Rupiah per year.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+pub struct Totals {
+    pub families: i64,
+    pub persons: i64,
+    pub amount: i64,
+}
+
+/// A program's figures in an area or one child region of it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Figures {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub current: Totals,
+    pub previous: Option<Totals>,
+    pub entering: Option<Totals>,
+    pub leaving: Option<Totals>,
+    pub net: Option<Totals>,
+}
+
+/// Families counted by a reason.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub label: Label,
+    pub families: i64,
+}
+
+/// One program's determination in an area.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ProgramFigures {
+    pub program: String,
+    pub name: Label,
+    #[serde(flatten)]
+    pub totals: Figures,
+    pub children: Vec<Figures>,
+    pub excluded: Vec<ReasonCount>,
+    pub leaving_reasons: Vec<ReasonCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PreviousPeriod {
+    pub period: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct NotChecked {
+    pub reason: String,
+    pub text: Label,
+}
+
+/// `GET /api/v1/penetapan` answer.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Penetapan {
+    pub period: String,
+    pub previous: Option<PreviousPeriod>,
+    pub periods: Vec<String>,
+    pub programs_version: String,
+    pub region: Option<String>,
+    pub name: Option<String>,
+    pub level: Option<String>,
+    pub parent: Option<String>,
+    pub programs: Vec<ProgramFigures>,
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// The non-empty `(key, value)` pairs of a query.
+fn non_empty<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    pairs
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+/// `GET /api/v1/penetapan?period=&region=`: every program's determination.
+pub async fn penetapan(token: &str, period: &str, region: &str) -> Result<Penetapan, ApiError> {
+    let q = non_empty(&[("period", period), ("region", region)]);
+    get(token, "/api/v1/penetapan", &q).await
+}
+
+/// A CSV of the determination (`diff.csv`, `bnba.csv`) as text.
+pub async fn penetapan_csv(
+    token: &str,
+    file: &str,
+    query: &[(&str, &str)],
+) -> Result<String, ApiError> {
+    let resp = Request::get(&format!("/api/v1/penetapan/{file}"))
+        .query(non_empty(query))
+        .header("Authorization", &bearer(token))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp)
+        .await?
+        .text()
+        .await
+        .map_err(|_| ApiError::Decode)
+}

@@ -22,6 +22,7 @@ pub fn screen_name(path: &str, locked: bool) -> (&'static str, &'static str) {
         "/cek-nik" => ("Cek NIK", "Check a NIK"),
         "/impor" => ("Impor data DTSEN", "Import DTSEN data"),
         "/ekspor" => ("Ekspor data", "Export data"),
+        "/penetapan" => ("Penetapan program", "Program determination"),
         p if p.starts_with("/keluarga/") && p.ends_with("/uji-petik") => {
             ("Uji Petik", "Ground check")
         }
@@ -73,6 +74,7 @@ pub fn tabs_for(role: Option<&str>) -> Vec<Tab> {
     if matches!(role, "supervisor" | "dinsos_admin" | "analyst") {
         tabs.push(("/dasbor", "Dasbor", "Dashboard", &[]));
     }
+    tabs.push(("/penetapan", "Penetapan", "Determination", &[]));
     if matches!(role, "dinsos_admin" | "admin") {
         tabs.push(("/impor", "Impor/Ekspor", "Import/Export", &["/ekspor"]));
     } else {

@@ -496,8 +496,9 @@ async fn execute_inner(
     })
 }
 
-/// Publishes a finished run: its cut points become the ones devices and previews use.
-/// A period is published once.
+/// Publishes a finished run: its cut points become the ones devices and previews use,
+/// and its program determination is computed ([`crate::penetapan::compute`]) in the
+/// same transaction. A period is published once.
 pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<Run, RankingError> {
     let mut tx = db.pool.begin().await?;
     crate::store::lock(&mut tx).await?;
@@ -521,12 +522,17 @@ pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // The program determination of the run, in the same transaction.
+    let determined = crate::penetapan::compute(&mut tx, id).await?;
     crate::audit::record(
         &mut *tx,
         crate::audit::NewEntry {
             user,
             action: "ranking_publish",
-            details: Some(&json!({ "run": id, "period": period }).to_string()),
+            details: Some(
+                &json!({ "run": id, "period": period, "determined_families": determined })
+                    .to_string(),
+            ),
             ..Default::default()
         },
     )

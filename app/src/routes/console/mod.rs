@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod dashboard;
 pub mod home;
+pub mod penetapan;
 pub mod queue;
 pub mod review;
 pub mod transfer;
@@ -20,7 +21,7 @@ use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
 /// The console screen of the current path (`/konsol`, `/dasbor`, `/antrean`, `/antrean/:id`,
-/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`).
+/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`, `/penetapan`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
@@ -28,6 +29,8 @@ pub fn ConsoleScreen() -> impl IntoView {
         let path = location.pathname.get();
         if path == "/dasbor" {
             view! { <dashboard::DashboardPage/> }.into_any()
+        } else if path == "/penetapan" {
+            view! { <penetapan::PenetapanPage/> }.into_any()
         } else if path == "/konsol" {
             view! { <home::ConsoleHome/> }.into_any()
         } else if path == "/impor" {

@@ -77,7 +77,7 @@ pub fn rejects_csv(rejects: &[Reject]) -> String {
 }
 
 /// Hands `text` to the browser as a file download named `name`.
-fn download(name: &str, mime: &str, text: &str) -> Result<(), ()> {
+pub(crate) fn download(name: &str, mime: &str, text: &str) -> Result<(), ()> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);

@@ -233,6 +233,32 @@ pub struct ProgramResult {
     pub annual_benefit: u64,
 }
 
+/// A component counted in a determination: the persons counted and their amount.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountedComponent {
+    pub id: String,
+    pub label: Text,
+    pub persons: u32,
+    /// Rupiah per year.
+    pub amount: u64,
+}
+
+/// One program's determination (penetapan) for a family ([`ProgramRules::determine`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Determination {
+    pub program: String,
+    pub eligible: bool,
+    /// Why the family is not eligible (empty when it is), in the order of
+    /// [`ProgramRules::eligibility`]'s reasons.
+    pub exclusions: Vec<Reason>,
+    /// The counted components (programs with components, when eligible).
+    pub components: Vec<CountedComponent>,
+    /// Rupiah per year, as the program rules give amounts (0 when not eligible).
+    pub amount: u64,
+    /// Persons paid for (`unit: person`, when eligible), else 0.
+    pub persons: u32,
+}
+
 /// Eligibility for every program.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Eligibility {
@@ -478,6 +504,71 @@ impl ProgramRules {
     /// Eligibility for every program, with reasons and estimated annual benefits.
     pub fn eligibility(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Eligibility {
         let d = self.decide_with(keluarga, desil, today, true);
+        self.explain_decisions(keluarga, desil, &d)
+    }
+
+    /// The program determination (penetapan) of a family at its official desil, one
+    /// per program in file order: eligible or not, why not (every rule that keeps the
+    /// family out: the desil outside the range, an exclusion, no component, ...), the
+    /// counted components and the amount. The reasons are [`ProgramRules::eligibility`]'s,
+    /// so a rule added there reaches the determination too.
+    pub fn determine(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Vec<Determination> {
+        let d = self.decide_with(keluarga, desil, today, true);
+        let e = self.explain_decisions(keluarga, desil, &d);
+        self.source
+            .programs
+            .iter()
+            .zip(&d.programs)
+            .zip(e.programs)
+            .map(|((p, dec), res)| {
+                let desil_rule = format!("{}.desil", p.id);
+                let component_rule = format!("{}.komponen.", p.id);
+                let max_rule = format!("{}.max_counted", p.id);
+                let amount_rule = format!("{}.amount", p.id);
+                let exclusions = if res.eligible {
+                    Vec::new()
+                } else {
+                    res.reasons
+                        .into_iter()
+                        .filter(|r| {
+                            if r.rule == desil_rule {
+                                !dec.in_range
+                            } else {
+                                !r.rule.starts_with(&component_rule)
+                                    && r.rule != max_rule
+                                    && r.rule != amount_rule
+                            }
+                        })
+                        .collect()
+                };
+                let components = if res.eligible {
+                    p.components
+                        .iter()
+                        .zip(dec.counted)
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(c, n)| CountedComponent {
+                            id: c.id.clone(),
+                            label: c.label.clone(),
+                            persons: u32::from(n),
+                            amount: c.amount * u64::from(n),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Determination {
+                    program: p.id.clone(),
+                    eligible: res.eligible,
+                    exclusions,
+                    components,
+                    amount: res.annual_benefit,
+                    persons: if res.eligible { dec.persons } else { 0 },
+                }
+            })
+            .collect()
+    }
+
+    fn explain_decisions(&self, keluarga: &Keluarga, desil: u8, d: &Decisions) -> Eligibility {
         let exclusion = d.excluded.map(|(xi, mi)| {
             let x = &self.source.exclusions[xi];
             let rel = keluarga.anggota[mi].relationship;

@@ -20,9 +20,10 @@ mod scoring;
 
 pub use cutpoints::person_cut_points;
 pub use eligibility::{
-    ComponentSource, Decision, Decisions, DesilRange, Eligibility, ExclusionSource,
-    GraduationSource, IndicatorSource, MAX_COMPONENTS, PROGRAMS_FORMAT, ProgramResult,
-    ProgramRules, ProgramRulesError, ProgramRulesSource, ProgramSource, Reason, Unit,
+    ComponentSource, CountedComponent, Decision, Decisions, DesilRange, Determination, Eligibility,
+    ExclusionSource, GraduationSource, IndicatorSource, MAX_COMPONENTS, PROGRAMS_FORMAT,
+    ProgramResult, ProgramRules, ProgramRulesError, ProgramRulesSource, ProgramSource, Reason,
+    Unit,
 };
 pub use graduation::{FacilitatorTally, Graduation, GraduationKind, ProgramGraduation};
 pub use model::{

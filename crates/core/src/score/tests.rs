@@ -377,3 +377,49 @@ fn decide_into_reuses_its_storage_and_agrees_with_decide() {
         "the sample family is eligible for something in some desil"
     );
 }
+
+#[test]
+fn determination_gives_the_reasons_of_exclusion_and_the_counted_components() {
+    let rules = ProgramRules::builtin();
+    let k = sample();
+    // Eligible at desil 2: PKH by component, Sembako per family, PBI per person.
+    let d = rules.determine(&k, 2, today());
+    let e = rules.eligibility(&k, 2, today());
+    assert_eq!(d.len(), e.programs.len());
+    for (d, e) in d.iter().zip(&e.programs) {
+        assert_eq!((d.eligible, d.amount), (e.eligible, e.annual_benefit));
+        assert!(d.exclusions.is_empty(), "{d:?}");
+    }
+    let pkh = &d[0];
+    assert!(!pkh.components.is_empty());
+    assert_eq!(
+        pkh.components.iter().map(|c| c.amount).sum::<u64>(),
+        pkh.amount
+    );
+    let active = k.active_members().count() as u32;
+    assert_eq!(d[2].persons, active);
+    assert_eq!(d[2].amount, u64::from(active) * 504_000);
+    // At desil 6: out of every range but PBI's (1–5), and only the desil is the reason.
+    let d = rules.determine(&k, 6, today());
+    for p in &d {
+        assert!(!p.eligible && p.amount == 0 && p.components.is_empty());
+        let rules: Vec<&str> = p.exclusions.iter().map(|r| r.rule.as_str()).collect();
+        assert_eq!(rules, [format!("{}.desil", p.program)], "{p:?}");
+    }
+    // An ASN member: the exclusion, and the desil in range is no reason.
+    let mut asn = sample();
+    asn.anggota[1].employment_status = Some(5);
+    for p in rules.determine(&asn, 1, today()) {
+        let rules: Vec<&str> = p.exclusions.iter().map(|r| r.rule.as_str()).collect();
+        assert_eq!(rules, ["exclusion.asn_tni_polri_bumn"], "{p:?}");
+    }
+    // No component: PKH only.
+    let mut couple = sample();
+    couple.anggota.truncate(2);
+    let d = rules.determine(&couple, 1, today());
+    let rules_of = |p: &Determination| -> Vec<String> {
+        p.exclusions.iter().map(|r| r.rule.clone()).collect()
+    };
+    assert_eq!(rules_of(&d[0]), ["pkh.no_component"]);
+    assert!(d[1].eligible && d[2].eligible);
+}

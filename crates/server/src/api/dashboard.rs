@@ -446,7 +446,7 @@ fn count_of(rows: &[(String, i64)], code: &str) -> i64 {
     rows.iter().find(|r| r.0 == code).map_or(0, |r| r.1)
 }
 
-fn level_name(l: Level) -> &'static str {
+pub(crate) fn level_name(l: Level) -> &'static str {
     match l {
         Level::Province => "province",
         Level::Regency => "regency",
@@ -456,7 +456,7 @@ fn level_name(l: Level) -> &'static str {
 }
 
 /// The region one level up, when the caller may see it (`""` for the national view).
-fn parent(user: &crate::auth::User, region: &str) -> Option<String> {
+pub(crate) fn parent(user: &crate::auth::User, region: &str) -> Option<String> {
     let up = region.rfind('.').map_or("", |i| &region[..i]);
     if up.is_empty() {
         return user.role.is_national().then(String::new);

@@ -15,6 +15,7 @@ pub mod basic;
 pub mod console;
 pub mod dashboard;
 pub mod evidence;
+pub mod penetapan;
 pub mod queue;
 pub mod ranking;
 pub mod review;
@@ -37,6 +38,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(transfer::router())
         .merge(ranking::router())
+        .merge(penetapan::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
