@@ -27,6 +27,7 @@ fn household(kk: &str, village: &str, seq: i64, head: &str, nik: &str, street: &
         state: WorkState::NotVisited,
         keluarga,
         official: None,
+        graduation: None,
     }
 }
 
@@ -492,6 +493,7 @@ fn the_list_filters_by_state_and_village_and_sorts() {
         state,
         village: village.map(str::to_owned),
         sort,
+        graduation: false,
     };
     assert_eq!(
         select_rows(&rows, &f(Some(WorkState::NeedsFix), None, Sort::Name), &o),
