@@ -192,6 +192,9 @@ pub struct PulledHousehold {
     /// The family's desil in the last published ranking run.
     #[serde(default)]
     pub official: Option<crate::worklist::OfficialDesil>,
+    /// A PKH graduation candidate (calon graduasi), as the server's core says.
+    #[serde(default)]
+    pub graduation: Option<tepat_core::GraduationKind>,
 }
 
 /// The last published ranking run, as the pull names it.

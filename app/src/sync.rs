@@ -392,6 +392,7 @@ pub(crate) async fn pull_pages(data: Data, unlocked: Unlocked) {
                     state: WorkState::NotVisited,
                     keluarga: parsed?,
                     official: h.official,
+                    graduation: h.graduation,
                 })
             })
             .collect();

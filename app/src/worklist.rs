@@ -90,6 +90,10 @@ pub struct Household {
     /// Its official desil, when a ranking run was published and ranked it.
     #[serde(default)]
     pub official: Option<OfficialDesil>,
+    /// A PKH graduation candidate (calon graduasi) at the official desil, as the
+    /// server's core check says (the device computes no rule for it).
+    #[serde(default)]
+    pub graduation: Option<tepat_core::GraduationKind>,
 }
 
 impl Household {
@@ -150,7 +154,9 @@ impl Worklist {
             match self.households.iter_mut().find(|x| x.no_kk == h.no_kk) {
                 // A newer version, or the same one with a new official desil.
                 Some(old)
-                    if old.seq < h.seq || (old.seq == h.seq && old.official != h.official) =>
+                    if old.seq < h.seq
+                        || (old.seq == h.seq
+                            && (old.official != h.official || old.graduation != h.graduation)) =>
                 {
                     let state = old.state;
                     *old = Household { state, ..h };
@@ -217,6 +223,9 @@ pub struct Row {
     /// The last ground check the server knows of (`YYYY-MM-DD`).
     #[serde(default)]
     pub visited: Option<String>,
+    /// [`Household::graduation`].
+    #[serde(default)]
+    pub graduation: Option<tepat_core::GraduationKind>,
 }
 
 impl Row {
@@ -232,6 +241,7 @@ impl Row {
             names: k.anggota.iter().map(|m| m.name.to_lowercase()).collect(),
             niks: k.anggota.iter().map(|m| m.nik.clone()).collect(),
             visited: k.ground_checked.map(|d| d.to_string()),
+            graduation: h.graduation,
         }
     }
 
@@ -377,6 +387,8 @@ pub struct Filter {
     /// A village code.
     pub village: Option<String>,
     pub sort: Sort,
+    /// Only the graduation candidates (calon graduasi).
+    pub graduation: bool,
 }
 
 /// The last visit of a row: the server's last ground check or this device's newest
@@ -399,6 +411,7 @@ pub fn select_rows(rows: &[Row], filter: &Filter, overlay: &Overlay) -> Vec<usiz
         .filter(|(_, r)| {
             filter.village.as_ref().is_none_or(|v| &r.village == v)
                 && filter.state.is_none_or(|s| state_of(r) == s)
+                && (!filter.graduation || r.graduation.is_some())
                 && r.matches(&filter.query)
         })
         .map(|(i, _)| i)

@@ -755,6 +755,7 @@ fn merge_candidates_are_the_other_active_families_and_every_member_needs_a_relat
         state: WorkState::NotVisited,
         keluarga: k.clone(),
         official: None,
+        graduation: None,
     };
     let list = Worklist {
         households: vec![row(&fam, 1), row(&other, 2), row(&gone, 3)],

@@ -27,6 +27,7 @@ fn household(kk: &str, village: &str, seq: i64, head: &str, nik: &str, street: &
         state: WorkState::NotVisited,
         keluarga,
         official: None,
+        graduation: None,
     }
 }
 
@@ -492,6 +493,7 @@ fn the_list_filters_by_state_and_village_and_sorts() {
         state,
         village: village.map(str::to_owned),
         sort,
+        graduation: false,
     };
     assert_eq!(
         select_rows(&rows, &f(Some(WorkState::NeedsFix), None, Sort::Name), &o),
@@ -510,6 +512,19 @@ fn the_list_filters_by_state_and_village_and_sorts() {
         select_rows(&rows, &f(None, None, Sort::State), &o),
         vec![1, 0]
     );
+    // Calon graduasi: only the families the pull flagged, whatever else is chosen.
+    let mut w2 = sample();
+    let mut flagged = w2.households[1].clone();
+    flagged.graduation = Some(tepat_core::GraduationKind::Alamiah);
+    flagged.seq += 1;
+    assert!(w2.merge(vec![flagged]), "a new flag replaces the household");
+    let grad_rows = worklist::rows(&w2);
+    let g = Filter {
+        graduation: true,
+        ..Filter::default()
+    };
+    assert_eq!(select_rows(&grad_rows, &g, &o), vec![1]);
+    assert_eq!(select_rows(&grad_rows, &Filter::default(), &o), vec![0, 1]);
     // Last visit: row 0 visited in January, row 1 by this device in December.
     assert_eq!(
         select_rows(&rows, &f(None, None, Sort::LastVisit), &o),

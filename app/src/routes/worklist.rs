@@ -94,6 +94,7 @@ fn Worklist() -> impl IntoView {
             usize::from(f.state.is_some())
                 + usize::from(f.village.is_some())
                 + usize::from(f.sort != Sort::Name)
+                + usize::from(f.graduation)
         })
     };
 
@@ -126,6 +127,16 @@ fn Worklist() -> impl IntoView {
                     let base = tr(l, "Saring dan urutkan", "Filter and sort");
                     if n == 0 { base.to_owned() } else { format!("{base} ({n})") }
                 }}</summary>
+                <label class="check">
+                    <input type="checkbox" id="graduation"
+                        prop:checked=move || filter.with(|f| f.graduation)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            filter.update(|f| f.graduation = on);
+                            shown.set(PAGE_ROWS);
+                        }/>
+                    {move || tr(lang.get(), "Calon graduasi", "Graduation candidates")}
+                </label>
                 <label for="state">{move || tr(lang.get(), "Status", "State")}</label>
                 <select id="state"
                     prop:value=move || filter.with(|f| f.state.map_or("", |s| s.key()).to_owned())

@@ -28,8 +28,8 @@ pub mod validate;
 pub use date::Date;
 pub use finding::{Finding, Lang, Severity, Text};
 pub use model::{
-    Address, Anggota, Assets, Code, Disability, FamilyStatus, GeoPoint, Housing, ImmovableAssets,
-    Keluarga, Livestock, MovableAssets, Programs,
+    Address, Anggota, Assets, Code, Disability, FamilyStatus, GeoPoint, Graduated, GraduationKind,
+    Housing, ImmovableAssets, Keluarga, Livestock, MovableAssets, PkhStatus, Programs,
 };
 pub use nik::{IdContext, NikInfo, NikReport, NikRequest, Sex, check_kk, check_nik, validate_nik};
 #[cfg(feature = "error-paths")]

@@ -469,6 +469,58 @@ impl Anggota {
     }
 }
 
+/// The kind of a graduation (graduasi) from PKH.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum GraduationKind {
+    /// Graduasi alamiah (natural): no PKH component left, or the desil above the
+    /// program's range.
+    Alamiah,
+    /// Graduasi sejahtera mandiri (self-sufficient): the facilitator's record that the
+    /// family is ready to leave.
+    Mandiri,
+}
+
+impl GraduationKind {
+    /// The wire name (`alamiah`, `mandiri`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GraduationKind::Alamiah => "alamiah",
+            GraduationKind::Mandiri => "mandiri",
+        }
+    }
+}
+
+/// A recorded graduation: the family left PKH.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Graduated {
+    pub kind: GraduationKind,
+    /// The date the graduation took effect.
+    pub date: Date,
+    /// The facilitator's account of the family's readiness (free text).
+    pub reason: String,
+}
+
+/// The family's PKH status as Tepat records it, beside the questionnaire's 501b answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PkhStatus {
+    /// Set by an approved graduation (graduasi) change; the core's eligibility then
+    /// excludes the family from PKH (`pkh.graduated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graduated: Option<Graduated>,
+}
+
+impl PkhStatus {
+    pub fn is_empty(&self) -> bool {
+        self.graduated.is_none()
+    }
+}
+
 /// A family (keluarga), keyed by the 16-digit No. KK: one Regsosek family form.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -516,6 +568,9 @@ pub struct Keluarga {
     /// Block IV: members, in questionnaire order (401).
     #[serde(default)]
     pub anggota: Vec<Anggota>,
+    /// PKH status recorded by Tepat (a graduation); absent when nothing is recorded.
+    #[serde(default, skip_serializing_if = "PkhStatus::is_empty")]
+    pub pkh: PkhStatus,
 }
 
 impl Keluarga {

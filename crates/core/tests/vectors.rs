@@ -449,6 +449,7 @@ fn event_vectors() {
         "variable_correction",
         "member_not_found",
         "family_not_found",
+        "graduation",
         "ground_check_confirmed",
     ] {
         for result in ["applied", "rejected"] {

@@ -314,6 +314,7 @@ impl Generator {
             housing,
             assets,
             anggota,
+            pkh: Default::default(),
         }
     }
 

@@ -150,7 +150,7 @@ pub fn diff_keluarga(
     macro_rules! parts {
         ($($field:ident),*) => {{
             // Naming every field makes a new one a compile error here.
-            let tepat_core::Keluarga { $($field: _,)* anggota: _ } = before;
+            let tepat_core::Keluarga { $($field: _,)* anggota: _, pkh: _ } = before;
             $(
                 if before.$field != after.$field {
                     let (x, y) = (to_value(&before.$field)?, to_value(&after.$field)?);
@@ -176,6 +176,17 @@ pub fn diff_keluarga(
         housing,
         assets
     );
+    if before.pkh != after.pkh {
+        // An empty status is not written: as absent, `null`.
+        let of = |p: &tepat_core::PkhStatus| {
+            if p.is_empty() {
+                Ok(Value::Null)
+            } else {
+                to_value(p)
+            }
+        };
+        parts.insert("pkh", diff(&of(&before.pkh)?, &of(&after.pkh)?));
+    }
     if before.anggota.len() == after.anggota.len() {
         // Member by member, as `diff` does for arrays of equal length.
         let (mut ma, mut mb) = (Map::new(), Map::new());
@@ -259,6 +270,12 @@ mod tests {
         let mut k = base.clone();
         k.version += 1;
         k.housing.floor = Some(8);
+        variants.push(k.clone());
+        k.pkh.graduated = Some(tepat_core::Graduated {
+            kind: tepat_core::GraduationKind::Mandiri,
+            date: tepat_core::Date::parse("2026-11-20").unwrap(),
+            reason: "usaha stabil".into(),
+        });
         variants.push(k.clone());
         k.anggota[1].presence = 2;
         k.ground_checked = tepat_core::Date::parse("2026-11-20").ok();

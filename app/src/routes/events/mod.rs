@@ -9,6 +9,7 @@
 //! date, no member chosen), reported as `input.*` findings at the event's own paths.
 
 pub mod death;
+pub mod graduation;
 pub mod marriage;
 pub mod member;
 pub mod merge;
@@ -74,6 +75,10 @@ fn done_text(kind: EventKind) -> (&'static str, &'static str) {
         EventKind::FamilyMerge => (
             "Gabung KK dicatat dan menunggu di Kotak Keluar.",
             "The household merge is recorded and waits in the outbox.",
+        ),
+        EventKind::Graduation => (
+            "Graduasi dicatat dan menunggu di Kotak Keluar.",
+            "The graduation is recorded and waits in the outbox.",
         ),
         _ => (
             "Peristiwa dicatat dan menunggu di Kotak Keluar.",
@@ -962,6 +967,7 @@ pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
             EventKind::FamilyNotFound => {
                 view! { <not_found::FamilyNotFound keluarga=k/> }.into_any()
             }
+            EventKind::Graduation => view! { <graduation::Graduation keluarga=k/> }.into_any(),
             // Recorded from the ground-check form, not offered here.
             EventKind::VariableCorrection | EventKind::GroundCheckConfirmed => ().into_any(),
         }

@@ -7,8 +7,9 @@ use super::{Applied, ChangeRequest, Correction, Destination, Event, EventContext
 use crate::codes::{marital, presence, relationship as rel};
 use crate::date::Date;
 use crate::finding::Finding;
-use crate::model::{Anggota, Code, FamilyStatus, Keluarga};
+use crate::model::{Anggota, Code, FamilyStatus, Graduated, GraduationKind, Keluarga};
 use crate::region::Level;
+use crate::score::ProgramRules;
 use crate::validate::validate_into;
 
 /// Applies a change request to a family. See the module documentation.
@@ -141,8 +142,57 @@ fn apply_event(
             check_date(out, *date, None, today, "event.date");
             next.status = FamilyStatus::NotFound;
         }
+        Event::Graduation { kind, date, reason } => {
+            graduation(out, fam, next, today, *kind, *date, reason);
+        }
     }
     None
+}
+
+/// The longest graduation reason, in characters.
+pub const GRADUATION_REASON_MAX: usize = 500;
+
+/// Graduasi: only a family that receives PKH (the program rules' `receiving`) and has
+/// no graduation recorded; the reason is required and capped.
+fn graduation(
+    out: &mut Out,
+    fam: &Keluarga,
+    next: &mut Keluarga,
+    today: Date,
+    kind: GraduationKind,
+    date: Date,
+    reason: &str,
+) {
+    check_date(out, date, None, today, "event.date");
+    let reason = reason.trim();
+    if reason.is_empty() {
+        out.error("event.graduation_reason", "event.reason", []);
+    }
+    let chars = reason.chars().count();
+    if chars > GRADUATION_REASON_MAX {
+        out.error(
+            "event.graduation_reason_long",
+            "event.reason",
+            [
+                ("max", GRADUATION_REASON_MAX.to_string()),
+                ("length", chars.to_string()),
+            ],
+        );
+    }
+    if let Some(g) = &fam.pkh.graduated {
+        out.error(
+            "event.already_graduated",
+            "pkh.graduated",
+            [("date", g.date.to_string())],
+        );
+    } else if !ProgramRules::builtin().receives_pkh(fam, today) {
+        out.error("event.graduation_not_kpm", "assets.programs.pkh", []);
+    }
+    next.pkh.graduated = Some(Graduated {
+        kind,
+        date,
+        reason: reason.to_owned(),
+    });
 }
 
 /// Meninggal: 404 = 2 on the date; the surviving partner of a head–spouse couple is
@@ -359,6 +409,7 @@ fn split(
         housing: housing.clone().unwrap_or_else(|| fam.housing.clone()),
         assets: assets.clone().unwrap_or_else(|| fam.assets.clone()),
         anggota: Vec::with_capacity(leaving.len()),
+        pkh: Default::default(),
     };
     for (n, &(i, relationship)) in leaving.iter().enumerate() {
         let mut a = fam.anggota[i].clone();

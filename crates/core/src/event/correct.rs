@@ -30,6 +30,7 @@ const FAMILY_LOCKED: &[&str] = &[
     "merged_into",
     "ground_checked",
     "anggota",
+    "pkh",
     "address.province",
     "address.regency",
     "address.district",

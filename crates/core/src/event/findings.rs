@@ -141,6 +141,22 @@ fn message(rule: &str) -> Text {
             "Keluarga tidak aktif (status {status}).",
             "The family is not active (status {status}).",
         ),
+        "event.graduation_reason" => Text::new(
+            "Alasan graduasi harus diisi: jelaskan kesiapan keluarga keluar dari PKH.",
+            "A graduation reason is required: describe why the family is ready to leave PKH.",
+        ),
+        "event.graduation_reason_long" => Text::new(
+            "Alasan graduasi paling banyak {max} karakter; yang diisi {length}.",
+            "The graduation reason is at most {max} characters; found {length}.",
+        ),
+        "event.already_graduated" => Text::new(
+            "Graduasi keluarga ini sudah dicatat (tanggal {date}).",
+            "This family's graduation is already recorded (date {date}).",
+        ),
+        "event.graduation_not_kpm" => Text::new(
+            "Keluarga ini tidak tercatat sebagai penerima PKH (501b), jadi graduasi tidak dapat dicatat.",
+            "This family is not recorded as receiving PKH (501b), so a graduation cannot be recorded.",
+        ),
         _ => Text::new(rule, rule),
     }
 }

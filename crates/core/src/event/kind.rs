@@ -16,6 +16,7 @@ pub enum EventKind {
     FamilyMerge,
     MemberNotFound,
     FamilyNotFound,
+    Graduation,
     VariableCorrection,
     GroundCheckConfirmed,
 }
@@ -23,7 +24,7 @@ pub enum EventKind {
 impl EventKind {
     /// Every kind: the life events in the order a facilitator is offered them, then the
     /// two ground-check (uji petik) kinds.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::MemberDied,
         EventKind::MemberMovedOut,
         EventKind::MemberMovedIn,
@@ -33,6 +34,7 @@ impl EventKind {
         EventKind::FamilyMerge,
         EventKind::MemberNotFound,
         EventKind::FamilyNotFound,
+        EventKind::Graduation,
         EventKind::VariableCorrection,
         EventKind::GroundCheckConfirmed,
     ];
@@ -49,6 +51,7 @@ impl EventKind {
             EventKind::FamilyMerge => "family_merge",
             EventKind::MemberNotFound => "member_not_found",
             EventKind::FamilyNotFound => "family_not_found",
+            EventKind::Graduation => "graduation",
             EventKind::VariableCorrection => "variable_correction",
             EventKind::GroundCheckConfirmed => "ground_check_confirmed",
         }
@@ -71,6 +74,7 @@ impl EventKind {
             EventKind::FamilyMerge => Text::new("Gabung KK", "Household merge"),
             EventKind::MemberNotFound => Text::new("Anggota tidak ditemukan", "Member not found"),
             EventKind::FamilyNotFound => Text::new("Keluarga tidak ditemukan", "Family not found"),
+            EventKind::Graduation => Text::new("Graduasi PKH", "PKH graduation"),
             EventKind::VariableCorrection => {
                 Text::new("Uji petik: koreksi", "Ground check: corrections")
             }
@@ -110,13 +114,14 @@ impl Event {
             Event::VariableCorrection { .. } => EventKind::VariableCorrection,
             Event::MemberNotFound { .. } => EventKind::MemberNotFound,
             Event::FamilyNotFound { .. } => EventKind::FamilyNotFound,
+            Event::Graduation { .. } => EventKind::Graduation,
             Event::GroundCheckConfirmed { .. } => EventKind::GroundCheckConfirmed,
         }
     }
 
     /// True when a supervisor reviews the event before it changes the register: every
     /// change of who belongs to a family (death, moves, birth, split, merge, a marriage
-    /// that brings in a new partner). A marriage between members, a member or family
+    /// that brings in a new partner) and a graduation (graduasi). A marriage between members, a member or family
     /// not found and the ground-check kinds apply without review unless they carry
     /// warnings.
     pub fn needs_review(&self) -> bool {
@@ -130,6 +135,7 @@ impl Event {
                     | EventKind::Birth
                     | EventKind::FamilySplit
                     | EventKind::FamilyMerge
+                    | EventKind::Graduation
             ),
         }
     }
@@ -156,6 +162,13 @@ mod tests {
         };
         assert_eq!(serde_json::to_value(&e).unwrap()["type"], e.kind().name());
         assert!(!e.needs_review());
+        let g = Event::Graduation {
+            kind: crate::model::GraduationKind::Mandiri,
+            date: crate::Date::from_ymd(2026, 1, 2).unwrap_or_else(|| unreachable!()),
+            reason: "usaha stabil".into(),
+        };
+        assert_eq!(serde_json::to_value(&g).unwrap()["type"], "graduation");
+        assert!(g.needs_review(), "a graduation is reviewed");
     }
 
     #[cfg(feature = "schema")]

@@ -5,7 +5,8 @@
 //! time, reason and optional evidence. The event kinds mirror question 404's presence
 //! codes (DTSEN.md §4): died (2), moved within Indonesia (3) or abroad (4), new member
 //! (5: moved in, birth), not found (6); plus marriage, family split (pecah KK), family
-//! merge, family not found and variable corrections from the ground check (uji petik).
+//! merge, family not found, graduation from PKH (graduasi) and variable corrections
+//! from the ground check (uji petik).
 //! [`EventKind`] lists the kinds once, with their wire names, labels and review rule.
 //!
 //! [`apply`] is pure: a valid event gives the family's next version (`version + 1`) and,
@@ -40,7 +41,7 @@ mod kind;
 mod questions;
 mod types;
 
-pub use apply::{apply, is_rfc3339};
+pub use apply::{GRADUATION_REASON_MAX, apply, is_rfc3339};
 pub use correct::{apply_corrections, correctable};
 pub use hash::{HashError, canonical_json, content_hash, seal, verify_hash};
 pub use kind::EventKind;

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::date::Date;
 use crate::finding::Finding;
-use crate::model::{Address, Anggota, Assets, Code, GeoPoint, Housing, Keluarga};
+use crate::model::{Address, Anggota, Assets, Code, GeoPoint, GraduationKind, Housing, Keluarga};
 use crate::validate::ValidationContext;
 
 /// What a piece of evidence is.
@@ -166,6 +166,17 @@ pub enum Event {
     },
     /// The family is not found at the address (status `not_found`).
     FamilyNotFound { date: Date },
+    /// Graduasi: the family leaves PKH on `date`. `kind` `mandiri` is the
+    /// facilitator's record that the family is self-sufficient; `alamiah` confirms a
+    /// natural graduation. `reason` is the facilitator's account (required, at most
+    /// [`super::GRADUATION_REASON_MAX`] characters). Only a family that receives PKH
+    /// and has no graduation recorded; the family's `pkh.graduated` becomes
+    /// `{kind, date, reason}`.
+    Graduation {
+        kind: GraduationKind,
+        date: Date,
+        reason: String,
+    },
 }
 
 /// A change request: one event about one family, as submitted by a device.

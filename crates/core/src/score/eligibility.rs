@@ -13,12 +13,15 @@ use crate::date::Date;
 use crate::expr::{Expr, Layout, Record};
 use crate::fields::Scope;
 use crate::finding::Text;
-use crate::model::Keluarga;
+use crate::model::{Graduated, GraduationKind, Keluarga};
 
 /// The file format this code reads (`format` field).
 pub const PROGRAMS_FORMAT: &str = "tepat-programs/1";
 /// Components per program that the compact decision can count.
 pub const MAX_COMPONENTS: usize = 16;
+/// The program a recorded graduation (the family's `pkh.graduated`) ends, and the one
+/// graduation candidates are found for.
+pub const GRADUATION_PROGRAM: &str = "pkh";
 
 const BUILTIN_TEXT: &str = include_str!("../../model/programs-2025.json");
 
@@ -202,6 +205,9 @@ pub struct Decision {
     pub counted: [u8; MAX_COMPONENTS],
     /// True when `max_counted` cut the count.
     pub capped: bool,
+    /// True when a recorded graduation ends this program for the family
+    /// (`pkh.graduated`): not eligible whatever the desil and components.
+    pub graduated: bool,
     /// Persons paid for (`unit: person`).
     pub persons: u32,
 }
@@ -278,6 +284,7 @@ impl Decision {
         matched: [0; MAX_COMPONENTS],
         counted: [0; MAX_COMPONENTS],
         capped: false,
+        graduated: false,
         persons: 0,
     };
 }
@@ -470,13 +477,22 @@ impl ProgramRules {
         self.decide_record(
             &Record::read(keluarga, today, &self.layout),
             desil,
+            keluarga.pkh.graduated.is_some(),
             full,
             out,
         );
     }
 
-    /// The decision for a family read into `rec`.
-    pub(crate) fn decide_record(&self, rec: &Record, desil: u8, full: bool, out: &mut Decisions) {
+    /// The decision for a family read into `rec`; `graduated`: the family has a
+    /// recorded graduation.
+    pub(crate) fn decide_record(
+        &self,
+        rec: &Record,
+        desil: u8,
+        graduated: bool,
+        full: bool,
+        out: &mut Decisions,
+    ) {
         let mut excluded = None;
         'outer: for (xi, x) in self.exclusions.iter().enumerate() {
             for (mi, at) in rec.active() {
@@ -497,6 +513,11 @@ impl ProgramRules {
             if let Some(d) = out.programs.last_mut() {
                 let excluded = excluded.is_some();
                 decide_one(p, c, rec, desil, persons, excluded, full, d);
+                if graduated && p.id == GRADUATION_PROGRAM {
+                    d.graduated = true;
+                    d.eligible = false;
+                    d.benefit = 0;
+                }
             }
         }
     }
@@ -594,13 +615,40 @@ impl ProgramRules {
             .programs
             .iter()
             .zip(&d.programs)
-            .map(|(p, dec)| explain(p, dec, desil, exclusion.as_ref()))
+            .map(|(p, dec)| {
+                let mut r = explain(p, dec, desil, exclusion.as_ref());
+                if let (true, Some(g)) = (dec.graduated, &keluarga.pkh.graduated) {
+                    r.reasons.push(graduated_reason(p, g));
+                }
+                r
+            })
             .collect();
         Eligibility {
             programs_version: self.version().to_owned(),
             desil,
             programs,
         }
+    }
+}
+
+/// Why a graduated family is out of the program (`pkh.graduated`).
+fn graduated_reason(p: &ProgramSource, g: &Graduated) -> Reason {
+    let (id, en) = match g.kind {
+        GraduationKind::Alamiah => ("alamiah", "natural"),
+        GraduationKind::Mandiri => ("sejahtera mandiri", "self-sufficient"),
+    };
+    Reason {
+        rule: format!("{}.graduated", p.id),
+        text: Text::new(
+            format!(
+                "Keluarga sudah graduasi {id} dari {} pada {}: tidak lagi berhak",
+                p.name.id, g.date
+            ),
+            format!(
+                "The family graduated ({en}) from {} on {}: no longer entitled",
+                p.name.en, g.date
+            ),
+        ),
     }
 }
 

@@ -10,20 +10,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::eligibility::{Decisions, ProgramRules, Reason};
+use super::eligibility::{Decisions, GRADUATION_PROGRAM, ProgramRules, Reason};
 use crate::date::Date;
 use crate::expr::Record;
 use crate::finding::Text;
+pub use crate::model::GraduationKind;
 use crate::model::Keluarga;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GraduationKind {
-    /// Graduasi alamiah.
-    Alamiah,
-    /// Graduasi sejahtera mandiri.
-    Mandiri,
-}
 
 /// The graduation check for one program the family receives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +67,8 @@ impl ProgramRules {
             excluded: None,
             programs: Vec::new(),
         };
-        self.decide_record(&rec, desil, true, &mut decisions);
+        let graduated = keluarga.pkh.graduated.is_some();
+        self.decide_record(&rec, desil, graduated, true, &mut decisions);
         let mut programs = Vec::new();
         for ((p, c), d) in self
             .source()
@@ -166,6 +159,43 @@ impl ProgramRules {
                 .collect(),
             graduate,
         }
+    }
+
+    /// True when the family receives PKH now: the program's `receiving` rule holds
+    /// (a recorded graduation does not change it; see [`ProgramRules::graduation_candidate`]).
+    pub fn receives_pkh(&self, keluarga: &Keluarga, today: Date) -> bool {
+        let Some(recv) = self
+            .source()
+            .programs
+            .iter()
+            .zip(&self.programs)
+            .find(|(p, _)| p.id == GRADUATION_PROGRAM)
+            .and_then(|(_, c)| c.receiving.as_ref())
+        else {
+            return false;
+        };
+        recv.holds(Record::read(keluarga, today, &self.layout).family())
+    }
+
+    /// Whether a family is a PKH graduation candidate at its (official) `desil`: it
+    /// receives PKH and has no graduation recorded, and either graduates naturally
+    /// (`Alamiah`: the desil above PKH's range, or no PKH component left) or meets the
+    /// self-sufficiency indicators (`Mandiri`, a suggestion the facilitator confirms by
+    /// recording the graduation). `None` otherwise.
+    pub fn graduation_candidate(
+        &self,
+        keluarga: &Keluarga,
+        desil: u8,
+        today: Date,
+    ) -> Option<GraduationKind> {
+        if keluarga.pkh.graduated.is_some() {
+            return None;
+        }
+        self.graduation(keluarga, desil, today)
+            .programs
+            .into_iter()
+            .find(|p| p.program == GRADUATION_PROGRAM)
+            .and_then(|p| p.kind)
     }
 
     /// Graduated KPM per facilitator against the yearly target in the programs file.

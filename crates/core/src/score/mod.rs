@@ -6,7 +6,8 @@
 //!   from JSON; [`RankingModel::score`] explains, [`RankingModel::predict`] is the
 //!   allocation-free path for ranking a population.
 //! - [`ProgramRules`]: program rules as data; [`ProgramRules::eligibility`] with reasons,
-//!   [`ProgramRules::decide`] compact; [`ProgramRules::graduation`] and [`ProgramRules::tally`].
+//!   [`ProgramRules::decide`] compact; [`ProgramRules::graduation`], [`ProgramRules::graduation_candidate`] and
+//!   [`ProgramRules::tally`].
 //! - [`person_cut_points`]: exact person-weighted desil cut points.
 //!
 //! **Invariant:** no ranges, amounts, caps or coefficients in code; they are in the
@@ -21,9 +22,9 @@ mod scoring;
 pub use cutpoints::person_cut_points;
 pub use eligibility::{
     ComponentSource, CountedComponent, Decision, Decisions, DesilRange, Determination, Eligibility,
-    ExclusionSource, GraduationSource, IndicatorSource, MAX_COMPONENTS, PROGRAMS_FORMAT,
-    ProgramResult, ProgramRules, ProgramRulesError, ProgramRulesSource, ProgramSource, Reason,
-    Unit,
+    ExclusionSource, GRADUATION_PROGRAM, GraduationSource, IndicatorSource, MAX_COMPONENTS,
+    PROGRAMS_FORMAT, ProgramResult, ProgramRules, ProgramRulesError, ProgramRulesSource,
+    ProgramSource, Reason, Unit,
 };
 pub use graduation::{FacilitatorTally, Graduation, GraduationKind, ProgramGraduation};
 pub use model::{

@@ -423,3 +423,94 @@ fn determination_gives_the_reasons_of_exclusion_and_the_counted_components() {
     assert_eq!(rules_of(&d[0]), ["pkh.no_component"]);
     assert!(d[1].eligible && d[2].eligible);
 }
+
+#[test]
+fn a_recorded_graduation_excludes_the_family_from_pkh_only() {
+    use crate::model::{Graduated, GraduationKind};
+    let rules = ProgramRules::builtin();
+    let mut k = sample();
+    assert!(rules.eligibility(&k, 2, today()).programs[0].eligible);
+    k.pkh.graduated = Some(Graduated {
+        kind: GraduationKind::Mandiri,
+        date: Date::parse("2026-10-01").unwrap(),
+        reason: "usaha stabil".into(),
+    });
+    let e = rules.eligibility(&k, 2, today());
+    let pkh = &e.programs[0];
+    assert!(!pkh.eligible);
+    assert_eq!(pkh.annual_benefit, 0);
+    let r = pkh
+        .reasons
+        .iter()
+        .find(|r| r.rule == "pkh.graduated")
+        .expect("the graduation is the reason");
+    assert!(r.text.id.contains("2026-10-01") && r.text.en.contains("self-sufficient"));
+    assert!(
+        e.programs[1].eligible,
+        "Sembako is not ended by a PKH graduation"
+    );
+    let d = rules.decide(&k, 2, today());
+    assert!(d.programs[0].graduated && !d.programs[0].eligible);
+    assert!(!d.programs[1].graduated && d.programs[1].eligible);
+}
+
+#[test]
+fn natural_candidates_need_pkh_and_a_desil_above_the_range_or_no_component() {
+    use crate::model::{Graduated, GraduationKind};
+    let rules = ProgramRules::builtin();
+    let k = sample(); // receives PKH, has components
+    assert!(rules.receives_pkh(&k, today()));
+    assert_eq!(rules.graduation_candidate(&k, 4, today()), None);
+    assert_eq!(
+        rules.graduation_candidate(&k, 6, today()),
+        Some(GraduationKind::Alamiah)
+    );
+    // No component left: only the head and spouse, aged 30–60.
+    let mut adults = k.clone();
+    adults.anggota.truncate(2);
+    assert_eq!(
+        rules.graduation_candidate(&adults, 2, today()),
+        Some(GraduationKind::Alamiah)
+    );
+    // Not receiving PKH: never a candidate.
+    let mut other = k.clone();
+    other.assets.programs.pkh = Some(2);
+    assert!(!rules.receives_pkh(&other, today()));
+    assert_eq!(rules.graduation_candidate(&other, 9, today()), None);
+    // Already graduated: no longer a candidate.
+    let mut done = k.clone();
+    done.pkh.graduated = Some(Graduated {
+        kind: GraduationKind::Alamiah,
+        date: Date::parse("2026-10-01").unwrap(),
+        reason: "desil 6".into(),
+    });
+    assert_eq!(rules.graduation_candidate(&done, 6, today()), None);
+    // Self-sufficient by the indicators, within the range.
+    let mut rich = k.clone();
+    rich.housing.power = Some(4);
+    rich.assets.movable.gold = Some(1);
+    rich.anggota[0].employment_status = Some(4);
+    assert_eq!(
+        rules.graduation_candidate(&rich, 2, today()),
+        Some(GraduationKind::Mandiri)
+    );
+}
+
+#[test]
+fn old_records_without_a_pkh_status_still_parse_and_round_trip() {
+    let k = sample();
+    assert!(k.pkh.graduated.is_none());
+    let text = serde_json::to_string(&k).unwrap();
+    assert!(
+        !text.contains("\"pkh\":{"),
+        "an empty status is not written"
+    );
+    let mut g = k.clone();
+    g.pkh.graduated = Some(crate::model::Graduated {
+        kind: crate::model::GraduationKind::Mandiri,
+        date: Date::parse("2026-10-01").unwrap(),
+        reason: "r".into(),
+    });
+    let back: Keluarga = serde_json::from_str(&serde_json::to_string(&g).unwrap()).unwrap();
+    assert_eq!(back, g);
+}

@@ -305,41 +305,10 @@ async fn dashboard(
         .map(|f| json!({ "username": f, "visited": count_of(&fac_visits, f), "target": count_of(&fac_targets, f) }))
         .collect();
 
-    // Graduations this year (to the end of the period): a family counts for the
-    // facilitator whose change wrote its current version, when the core flags that
-    // version for graduation.
-    let grads: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT u.username, v.graduation, COUNT(*) FROM households h \
-         JOIN household_versions v ON v.province = h.province AND v.seq = h.seq \
-         JOIN users u ON u.id = v.created_by \
-         WHERE h.deleted = 0 AND h.village LIKE $1 AND u.role = 'facilitator' AND v.graduation IS NOT NULL \
-         AND v.created_at >= $2 AND v.created_at < $3 GROUP BY u.username, v.graduation",
-    )
-    .bind(&like)
-    .bind(y_start)
-    .bind(q_end)
-    .fetch_all(pool)
-    .await?;
+    // Graduations this year (to the end of the period), per facilitator and district.
     let yearly = rules.source().graduation.yearly_target_per_facilitator;
-    let mut grad_names: BTreeSet<String> = fac_targets.iter().map(|r| r.0.clone()).collect();
-    grad_names.extend(grads.iter().map(|r| r.0.clone()));
-    let grad_of = |f: &str, kind: &str| {
-        grads
-            .iter()
-            .find(|g| g.0 == f && g.1 == kind)
-            .map_or(0, |g| g.2)
-    };
-    let graduation: Vec<Value> = grad_names
-        .iter()
-        .map(|f| {
-            let natural = grad_of(f, "alamiah");
-            let mandiri = grad_of(f, "mandiri");
-            json!({
-                "username": f, "natural": natural, "self_sufficient": mandiri,
-                "total": natural + mandiri, "target": yearly,
-            })
-        })
-        .collect();
+    let (graduation, grad_districts) =
+        graduations(&state, &like, period, y_start, q_end, &fac_targets).await?;
 
     // Changes by kind per ISO week of the quarter (weeks from the Monday on or before
     // the quarter's first day).
@@ -431,7 +400,7 @@ async fn dashboard(
             },
         })),
         "ground_check": { "villages": gc_villages, "facilitators": gc_facilitators },
-        "graduation": { "yearly_target": yearly, "facilitators": graduation },
+        "graduation": { "yearly_target": yearly, "facilitators": graduation, "districts": grad_districts },
         "changes": { "kinds": kind_labels, "weeks": weeks },
         "queue_age": {
             "sla_days": sla,
@@ -440,6 +409,157 @@ async fn dashboard(
             "buckets": buckets,
         },
     })))
+}
+
+/// Graduations of the year: the graduation changes approved from `y_start` to `q_end`
+/// (their kind read from the frozen request), and the natural candidates (alamiah) of the
+/// year's last published run up to the period, the core's `graduation_candidate` of each
+/// family's current version at its official desil. A recorded graduation counts for the
+/// facilitator who recorded it; a candidate for the facilitators assigned to its village.
+/// Per district: the same against the yearly target of its facilitators, with the
+/// families receiving PKH at the run (`kpm`).
+async fn graduations(
+    state: &AppState,
+    like: &str,
+    period: Quarter,
+    y_start: i64,
+    q_end: i64,
+    fac_targets: &Rows2,
+) -> ApiResult<(Vec<Value>, Vec<Value>)> {
+    use tepat_core::GraduationKind;
+    use tepat_core::event::ChangeRequest;
+    let pool = &state.db.pool;
+    let rules = ProgramRules::builtin();
+    let yearly = i64::from(rules.source().graduation.yearly_target_per_facilitator);
+    let recorded: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT u.username, c.village, c.payload FROM change_requests c JOIN users u ON u.id = c.user_id \
+         WHERE c.village LIKE $1 AND c.kind = 'graduation' AND c.status = 'approved' \
+         AND c.reviewed_at >= $2 AND c.reviewed_at < $3",
+    )
+    .bind(like)
+    .bind(y_start)
+    .bind(q_end)
+    .fetch_all(pool)
+    .await?;
+    // (facilitator or district, kind) -> families
+    let mut by_fac: BTreeMap<(String, GraduationKind), i64> = BTreeMap::new();
+    let mut by_district: BTreeMap<(String, GraduationKind), i64> = BTreeMap::new();
+    for (user, village, payload) in &recorded {
+        let Ok(req) = serde_json::from_str::<ChangeRequest>(payload) else {
+            continue;
+        };
+        if let tepat_core::event::Event::Graduation { kind, .. } = req.event {
+            *by_fac.entry((user.clone(), kind)).or_default() += 1;
+            *by_district.entry((district_of(village), kind)).or_default() += 1;
+        }
+    }
+    // The year's last published run up to the period.
+    let run: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM ranking_runs WHERE published_at IS NOT NULL AND period >= $1 AND period <= $2 \
+         ORDER BY period DESC, id DESC LIMIT 1",
+    )
+    .bind(format!("{}Q1", period.year))
+    .bind(period.label())
+    .fetch_optional(pool)
+    .await?;
+    let mut kpm: BTreeMap<String, i64> = BTreeMap::new();
+    if let Some((run_id,)) = run {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT h.village, v.payload, r.desil FROM {} \
+             JOIN ranking_results r ON r.province = h.province AND r.run_id = $2 AND r.household_id = h.id \
+             WHERE h.deleted = 0 AND h.village LIKE $1 AND r.desil IS NOT NULL",
+            crate::store::HEAD_FROM
+        ))
+        .bind(like)
+        .bind(run_id)
+        .fetch_all(pool)
+        .await?;
+        let today = state.today_in("");
+        let checked = tokio::task::spawn_blocking(move || {
+            rows.into_iter()
+                .filter_map(|(village, payload, desil)| {
+                    let k: tepat_core::Keluarga = serde_json::from_str(&payload).ok()?;
+                    let desil = u8::try_from(desil).ok()?;
+                    let receives = rules.receives_pkh(&k, today) && k.pkh.graduated.is_none();
+                    let natural = rules.graduation_candidate(&k, desil, today)
+                        == Some(GraduationKind::Alamiah);
+                    Some((village, receives, natural))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("graduation check: {e}")))?;
+        let villages: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.region, u.username FROM assignments a JOIN users u ON u.id = a.user_id \
+             WHERE u.role = 'facilitator' AND u.disabled = 0 AND a.region LIKE $1",
+        )
+        .bind(like)
+        .fetch_all(pool)
+        .await?;
+        for (village, receives, natural) in checked {
+            if receives {
+                *kpm.entry(district_of(&village)).or_default() += 1;
+            }
+            if !natural {
+                continue;
+            }
+            *by_district
+                .entry((district_of(&village), GraduationKind::Alamiah))
+                .or_default() += 1;
+            for (_, user) in villages.iter().filter(|(v, _)| *v == village) {
+                *by_fac
+                    .entry((user.clone(), GraduationKind::Alamiah))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let of = |m: &BTreeMap<(String, GraduationKind), i64>, k: &str, kind| {
+        m.get(&(k.to_owned(), kind)).copied().unwrap_or(0)
+    };
+    let mut names: BTreeSet<String> = fac_targets.iter().map(|r| r.0.clone()).collect();
+    names.extend(by_fac.keys().map(|k| k.0.clone()));
+    let facilitators = names
+        .iter()
+        .map(|f| {
+            let natural = of(&by_fac, f, GraduationKind::Alamiah);
+            let mandiri = of(&by_fac, f, GraduationKind::Mandiri);
+            json!({
+                "username": f, "natural": natural, "self_sufficient": mandiri,
+                "total": natural + mandiri, "target": yearly,
+            })
+        })
+        .collect();
+    // Facilitators per district, for its target.
+    let per_district: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT SUBSTR(a.region, 1, 8), u.username FROM assignments a JOIN users u ON u.id = a.user_id \
+         WHERE u.role = 'facilitator' AND u.disabled = 0 AND a.region LIKE $1",
+    )
+    .bind(like)
+    .fetch_all(pool)
+    .await?;
+    let mut districts: BTreeSet<String> = per_district.iter().map(|r| r.0.clone()).collect();
+    districts.extend(by_district.keys().map(|k| k.0.clone()));
+    districts.extend(kpm.keys().cloned());
+    let districts = districts
+        .iter()
+        .map(|d| {
+            let natural = of(&by_district, d, GraduationKind::Alamiah);
+            let mandiri = of(&by_district, d, GraduationKind::Mandiri);
+            let facilitators = per_district.iter().filter(|r| r.0 == *d).count() as i64;
+            json!({
+                "code": d, "name": state.regions.name(d), "natural": natural,
+                "self_sufficient": mandiri, "total": natural + mandiri,
+                "facilitators": facilitators, "target": facilitators * yearly,
+                "kpm": kpm.get(d).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    Ok((facilitators, districts))
+}
+
+/// The district (kecamatan) code of a village code.
+fn district_of(village: &str) -> String {
+    village.get(..8).unwrap_or(village).to_owned()
 }
 
 fn count_of(rows: &[(String, i64)], code: &str) -> i64 {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tepat_core::event::ChangeRequest;
-use tepat_core::score::RankingModel;
+use tepat_core::score::{GraduationKind, ProgramRules, RankingModel};
 
 use crate::auth::{Auth, PushAuth, User};
 use crate::db::{now, rfc3339};
@@ -107,6 +107,13 @@ pub struct PulledHousehold {
     /// the first publication and for a family the run did not rank (new since).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub official: Option<OfficialDesil>,
+    /// The family is a PKH graduation candidate (calon graduasi) at its official desil,
+    /// as the core's `graduation_candidate` says: `alamiah` (natural: no PKH component
+    /// left, or the desil above PKH's range) or `mandiri` (meets the self-sufficiency
+    /// indicators). Absent otherwise, without an official desil, and once a graduation
+    /// is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graduation: Option<GraduationKind>,
 }
 
 /// A family's desil in a published ranking run.
@@ -254,10 +261,25 @@ async fn pull(
         .into_iter()
         .map(
             |(no_kk, village, version, seq, payload, desil, desil_province, desil_regency)| {
-                let keluarga = serde_json::from_str(&payload).map_err(|e| {
+                let stored = |e: serde_json::Error| {
                     ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
-                })?;
+                };
+                let keluarga: Value = serde_json::from_str(&payload).map_err(stored)?;
+                let graduation =
+                    match (published.as_ref(), desil.and_then(|d| u8::try_from(d).ok())) {
+                        (Some(_), Some(d)) => {
+                            let k: tepat_core::Keluarga =
+                                serde_json::from_value(keluarga.clone()).map_err(stored)?;
+                            ProgramRules::builtin().graduation_candidate(
+                                &k,
+                                d,
+                                state.today_in(&village),
+                            )
+                        }
+                        _ => None,
+                    };
                 Ok(PulledHousehold {
+                    graduation,
                     no_kk,
                     village,
                     version,
