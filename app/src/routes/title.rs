@@ -22,6 +22,7 @@ pub fn screen_name(path: &str, locked: bool) -> (&'static str, &'static str) {
         "/cek-nik" => ("Cek NIK", "Check a NIK"),
         "/impor" => ("Impor data DTSEN", "Import DTSEN data"),
         "/ekspor" => ("Ekspor data", "Export data"),
+        "/peringkat" => ("Pemeringkatan triwulanan", "Quarterly ranking"),
         p if p.starts_with("/keluarga/") && p.ends_with("/uji-petik") => {
             ("Uji Petik", "Ground check")
         }
@@ -77,6 +78,9 @@ pub fn tabs_for(role: Option<&str>) -> Vec<Tab> {
         tabs.push(("/impor", "Impor/Ekspor", "Import/Export", &["/ekspor"]));
     } else {
         tabs.push(("/ekspor", "Ekspor", "Export", &[]));
+    }
+    if matches!(role, "dinsos_admin" | "analyst" | "admin") {
+        tabs.push(("/peringkat", "Peringkat", "Ranking", &[]));
     }
     if matches!(role, "dinsos_admin" | "admin") {
         tabs.push(("/akun", "Akun", "Accounts", &["/riwayat"]));

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod dashboard;
 pub mod home;
+pub mod peringkat;
 pub mod queue;
 pub mod review;
 pub mod transfer;
@@ -20,7 +21,7 @@ use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
 /// The console screen of the current path (`/konsol`, `/dasbor`, `/antrean`, `/antrean/:id`,
-/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`).
+/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`, `/peringkat`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
@@ -42,6 +43,8 @@ pub fn ConsoleScreen() -> impl IntoView {
             view! { <accounts::AccountPage/> }.into_any()
         } else if path == "/riwayat" {
             view! { <audit::AuditScreen/> }.into_any()
+        } else if path == "/peringkat" {
+            view! { <peringkat::PeringkatPage/> }.into_any()
         } else {
             view! { <queue::QueuePage/> }.into_any()
         }
