@@ -144,7 +144,7 @@ impl Screen {
             let got = runs(&token).await;
             if let Ok(r) = &got {
                 if self.period.try_with_untracked(String::is_empty) == Some(true) {
-                    self.period.set(r.current_period.clone());
+                    let _ = self.period.try_set(r.current_period.clone());
                 }
                 if let Some(running) = r
                     .runs
@@ -160,12 +160,17 @@ impl Screen {
 
     /// Polls one run's progress until it is no longer running, then reloads the list.
     fn follow(self, r: Run) {
-        if self.following.get_value() == Some(r.id) {
+        // The screen may be gone (another page opened) by the time an answer comes.
+        match self.following.try_get_value() {
+            None => return,
+            Some(Some(id)) if id == r.id => return,
+            Some(_) => {}
+        }
+        self.following.try_set_value(Some(r.id));
+        let id = r.id;
+        if self.active.try_set(Some(r)).is_some() {
             return;
         }
-        self.following.set_value(Some(r.id));
-        let id = r.id;
-        self.active.set(Some(r));
         spawn_local(async move {
             loop {
                 pause(700).await;
@@ -229,9 +234,11 @@ fn RankingRuns() -> impl IntoView {
         spawn_local(async move {
             match start(&token.get_value(), &p).await {
                 Ok(r) => screen.follow(r),
-                Err(e) => failure.set(Some(e)),
+                Err(e) => {
+                    let _ = failure.try_set(Some(e));
+                }
             }
-            busy.set(false);
+            let _ = busy.try_set(false);
         });
     };
     let do_publish = move |id: i64| {
@@ -241,9 +248,11 @@ fn RankingRuns() -> impl IntoView {
         spawn_local(async move {
             match publish(&token.get_value(), id).await {
                 Ok(_) => screen.load(),
-                Err(e) => failure.set(Some(e)),
+                Err(e) => {
+                    let _ = failure.try_set(Some(e));
+                }
             }
-            busy.set(false);
+            let _ = busy.try_set(false);
         });
     };
 
