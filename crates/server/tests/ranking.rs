@@ -794,3 +794,60 @@ both!(
         assert_eq!(alive.status, "running", "a live run is left alone");
     }
 );
+
+/// `tepat ranking run` prints the run's time per stage, and `tepat ranking list` the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_the_time_per_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = tepat_server::db::Db::connect(&url).await.unwrap();
+    {
+        let mut tx = db.pool.begin().await.unwrap();
+        store::lock(&mut tx).await.unwrap();
+        for k in generated(20) {
+            let mut k = k.clone();
+            k.version = 1;
+            store::save(&mut tx, &k, None, None).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    db.pool.close().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
+        .args([
+            "ranking",
+            "run",
+            "--period",
+            "2026Q4",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Waktu per tahap / time per stage: "))
+        .unwrap_or_else(|| panic!("no timings in {text:?}"));
+    for part in [
+        "snapshot ",
+        "reading ",
+        "parsing ",
+        "scoring ",
+        "cut points ",
+        "storing ",
+        "total ",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line:?}");
+    }
+    let db = tepat_server::db::Db::connect(&url).await.unwrap();
+    let runs = ranking::list(&db, tepat_server::db::now()).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "done");
+    assert!(runs[0].timings.is_some());
+}
