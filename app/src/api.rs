@@ -10,6 +10,7 @@ use crate::i18n::tr;
 
 pub mod console;
 pub mod evidence;
+pub mod ranking;
 pub mod transfer;
 
 /// Why a call to the server did not give the expected answer.

@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/akun") view=lazy::console()/>
                     <Route path=path!("/akun/:username") view=lazy::console()/>
                     <Route path=path!("/riwayat") view=lazy::console()/>
+                    <Route path=path!("/peringkat") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

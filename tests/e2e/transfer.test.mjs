@@ -57,7 +57,7 @@ test("dinsos1 imports an extract with one good and two bad lines, sees the progr
   const d1 = await office.newPage();
   await signIn(d1, { username: "dinsos1", pin: PIN, worklist: false });
   assert.equal(new URL(d1.url()).pathname, "/konsol");
-  assert.deepEqual(await tabs(d1), ["Beranda konsol", "Antrean", "Dasbor", "Penetapan", "Impor/Ekspor", "Akun"]);
+  assert.deepEqual(await tabs(d1), ["Beranda konsol", "Antrean", "Dasbor", "Peringkat", "Penetapan", "Impor/Ekspor", "Akun"]);
 
   // The extract: a family of the regency under a new No. KK and new NIKs (line 1), a line
   // cut short (line 2), a family with a sex code that does not exist (line 3).

@@ -23,6 +23,7 @@ pub fn screen_name(path: &str, locked: bool) -> (&'static str, &'static str) {
         "/impor" => ("Impor data DTSEN", "Import DTSEN data"),
         "/ekspor" => ("Ekspor data", "Export data"),
         "/penetapan" => ("Penetapan program", "Program determination"),
+        "/peringkat" => ("Pemeringkatan triwulanan", "Quarterly ranking"),
         p if p.starts_with("/keluarga/") && p.ends_with("/uji-petik") => {
             ("Uji Petik", "Ground check")
         }
@@ -73,6 +74,9 @@ pub fn tabs_for(role: Option<&str>) -> Vec<Tab> {
     }
     if matches!(role, "supervisor" | "dinsos_admin" | "analyst") {
         tabs.push(("/dasbor", "Dasbor", "Dashboard", &[]));
+    }
+    if matches!(role, "dinsos_admin" | "analyst" | "admin") {
+        tabs.push(("/peringkat", "Peringkat", "Ranking", &[]));
     }
     tabs.push(("/penetapan", "Penetapan", "Determination", &[]));
     if matches!(role, "dinsos_admin" | "admin") {

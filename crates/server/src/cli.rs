@@ -378,6 +378,7 @@ async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
                 s.rejected,
                 s.snapshot_seq
             );
+            println!("Waktu per tahap / time per stage: {}", s.timings);
             if publish {
                 crate::ranking::publish(&db, None, id, crate::db::now()).await?;
                 println!("Pemeringkatan {id} diterbitkan. / Ranking run {id} published.");
@@ -395,12 +396,16 @@ async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
         }
         RankingCommand::List { db } => {
             let db = Db::connect(&db.database_url).await?;
-            for r in crate::ranking::list(&db).await? {
+            for r in crate::ranking::list(&db, crate::db::now()).await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}{}",
                     r.id,
                     r.period,
-                    r.status,
+                    if r.interrupted {
+                        "interrupted"
+                    } else {
+                        &r.status
+                    },
                     r.model_version,
                     r.families.unwrap_or(0),
                     r.started_at,

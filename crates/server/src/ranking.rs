@@ -27,9 +27,13 @@ use crate::store::{Rows, Val};
 
 /// Families read from the snapshot per query.
 const PAGE: i64 = 1000;
-/// A running run whose progress has not moved for this long (seconds) is taken as
-/// dead (its process was killed): it is marked failed when the next run starts.
-pub const STALE_AFTER_SECS: i64 = 600;
+/// A running run writes its heartbeat (`heartbeat_at`) this often (seconds), whatever
+/// stage it is in, the cut points included.
+pub const HEARTBEAT_SECS: u64 = 10;
+/// A running run whose heartbeat is older than this (seconds) is reported
+/// `interrupted` (its process died or hangs), and is marked failed when the next run
+/// starts, so a dead run never blocks a new one.
+pub const STALE_AFTER_SECS: i64 = 120;
 /// The error of a run whose process died.
 const STOPPED: &str =
     "Berhenti tanpa selesai (proses mati). / Stopped before finishing (the process died).";
@@ -127,6 +131,8 @@ pub struct Started {
     pub period: String,
     pub model: Arc<RankingModel>,
     pub min_persons: u64,
+    /// How often the heartbeat is written ([`HEARTBEAT_SECS`]).
+    pub heartbeat: std::time::Duration,
 }
 
 /// Checks the request and records the run (`running`). Refuses a bad period or model,
@@ -203,6 +209,7 @@ pub async fn start(
         period,
         model: Arc::new(model),
         min_persons,
+        heartbeat: std::time::Duration::from_secs(HEARTBEAT_SECS),
     })
 }
 
@@ -239,6 +246,87 @@ pub struct Summary {
     pub persons: u64,
     pub rejected: u64,
     pub snapshot_seq: i64,
+    pub timings: Timings,
+}
+
+/// Where a run's time went, in milliseconds. Reading and scoring overlap (the register
+/// is read page by page while the pages before are scored), so the stages add up to
+/// more than the run's wall time; the waits tell which side held the other up.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Timings {
+    /// Opening the snapshot: the read transaction, its version seq and count.
+    pub snapshot_ms: u64,
+    /// Reading the families' pages from the database.
+    pub reading_ms: u64,
+    /// Parsing the families' stored JSON.
+    pub parsing_ms: u64,
+    /// Scoring the families with the model (pass 1 of the ranking, parsing excluded).
+    pub scoring_ms: u64,
+    /// The cut points (national, province, regency) and each family's desil.
+    pub cut_points_ms: u64,
+    /// Storing each family's result and finishing the run.
+    pub storing_ms: u64,
+    /// Scoring waiting for the next page to be read (the run is bound by reading).
+    pub wait_reading_ms: u64,
+    /// Reading waiting for scoring to take the pages read (the run is bound by scoring).
+    pub wait_scoring_ms: u64,
+    /// The whole run, from the snapshot to the end.
+    pub total_ms: u64,
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "snapshot {} ms, membaca / reading {} ms, mengurai / parsing {} ms, menilai / scoring {} ms, titik potong / cut points {} ms, menyimpan / storing {} ms, menunggu bacaan / waiting for reading {} ms, menunggu penilaian / waiting for scoring {} ms, total {} ms",
+            self.snapshot_ms,
+            self.reading_ms,
+            self.parsing_ms,
+            self.scoring_ms,
+            self.cut_points_ms,
+            self.storing_ms,
+            self.wait_reading_ms,
+            self.wait_scoring_ms,
+            self.total_ms
+        )
+    }
+}
+
+fn ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Writes a running run's heartbeat every `every` until dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(db: &Db, id: i64, every: std::time::Duration) -> Heartbeat {
+        let pool = db.pool.clone();
+        Heartbeat(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let beat = sqlx::query(
+                    "UPDATE ranking_runs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'",
+                )
+                .bind(crate::db::now())
+                .bind(id)
+                .execute(&pool)
+                .await;
+                if let Err(e) = beat {
+                    tracing::warn!(run = id, error = %e, "ranking run heartbeat not written");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Runs a started run to its end: snapshot, scoring, cut points, storing. A failure
@@ -289,7 +377,11 @@ async fn execute_inner(
         period,
         model,
         min_persons,
+        heartbeat,
     } = run;
+    let _heartbeat = Heartbeat::start(db, id, heartbeat);
+    let began = std::time::Instant::now();
+    let mut timings = Timings::default();
     let progress = |stage: &'static str, done: u64, total: i64| {
         let pool = db.pool.clone();
         async move {
@@ -325,29 +417,60 @@ async fn execute_inner(
         .execute(&db.pool)
         .await?;
     progress("scoring", 0, total).await?;
+    timings.snapshot_ms = ms(began.elapsed());
 
-    // Scoring on the blocking pool, fed page by page.
+    // Scoring on the blocking pool, fed page by page. It times its own parts: waiting
+    // for pages, parsing, and the rest of pass 1 (scoring) until the input ends; what
+    // follows the input's end is the cut points.
     let (pages_tx, mut pages_rx) = tokio::sync::mpsc::channel::<Vec<(u32, String)>>(4);
     let scored = Arc::new(AtomicU64::new(0));
     let ranking = {
         let model = model.clone();
         let scored = scored.clone();
         tokio::task::spawn_blocking(move || {
-            let families = std::iter::from_fn(move || pages_rx.blocking_recv())
-                .flatten()
-                .map(|(key, payload)| {
-                    scored.fetch_add(1, Ordering::Relaxed);
-                    let family = parse_keluarga(payload.as_bytes()).map_err(|e| {
-                        e.problems
-                            .first()
-                            .map(|p| p.message.en.clone())
-                            .unwrap_or_else(|| "malformed".into())
-                    });
-                    (key, family)
+            let t0 = std::time::Instant::now();
+            let waited = std::cell::Cell::new(std::time::Duration::ZERO);
+            let parsed = std::cell::Cell::new(std::time::Duration::ZERO);
+            let input_end = std::cell::Cell::new(None::<std::time::Instant>);
+            let families = std::iter::from_fn(|| {
+                let w = std::time::Instant::now();
+                let page = pages_rx.blocking_recv();
+                waited.set(waited.get() + w.elapsed());
+                if page.is_none() {
+                    input_end.set(Some(std::time::Instant::now()));
+                }
+                page
+            })
+            .flatten()
+            .map(|(key, payload)| {
+                scored.fetch_add(1, Ordering::Relaxed);
+                let p = std::time::Instant::now();
+                let family = parse_keluarga(payload.as_bytes()).map_err(|e| {
+                    e.problems
+                        .first()
+                        .map(|p| p.message.en.clone())
+                        .unwrap_or_else(|| "malformed".into())
                 });
-            rank_families(&model, today, min_persons, families)
+                parsed.set(parsed.get() + p.elapsed());
+                (key, family)
+            });
+            let ranking = rank_families(&model, today, min_persons, families);
+            let end = std::time::Instant::now();
+            let input_end = input_end.get().unwrap_or(end);
+            let pass1 = input_end.duration_since(t0);
+            let split = Timings {
+                parsing_ms: ms(parsed.get()),
+                scoring_ms: ms(pass1.saturating_sub(waited.get() + parsed.get())),
+                cut_points_ms: ms(end.duration_since(input_end)),
+                wait_reading_ms: ms(waited.get()),
+                ..Timings::default()
+            };
+            (ranking, split)
         })
     };
+    let mut reading = std::time::Duration::ZERO;
+    let mut wait_scoring = std::time::Duration::ZERO;
+    let mut last_progress: Option<std::time::Instant> = None;
     let mut keys: Vec<Key> = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let sql = format!(
         "SELECT h.id, h.province, h.village, h.version, v.payload FROM {} \
@@ -356,11 +479,13 @@ async fn execute_inner(
     );
     let mut after = String::new();
     loop {
+        let r = std::time::Instant::now();
         let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(&sql)
             .bind(&after)
             .bind(PAGE)
             .fetch_all(&mut *snap)
             .await?;
+        reading += r.elapsed();
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
         let full = rows.len() as i64 == PAGE;
@@ -376,10 +501,18 @@ async fn execute_inner(
             });
             page.push((key, payload));
         }
+        let w = std::time::Instant::now();
         if pages_tx.send(page).await.is_err() {
             break;
         }
-        progress("scoring", scored.load(Ordering::Relaxed), total).await?;
+        wait_scoring += w.elapsed();
+        // Progress at most about four times a second (the first page at once).
+        if gate.is_some()
+            || last_progress.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(250))
+        {
+            progress("scoring", scored.load(Ordering::Relaxed), total).await?;
+            last_progress = Some(std::time::Instant::now());
+        }
         if let Some(g) = gate.take() {
             let _ = g.reached.send(());
             let _ = g.resume.await;
@@ -390,12 +523,20 @@ async fn execute_inner(
     }
     drop(pages_tx);
     snap.commit().await?;
-    let ranking = ranking
+    progress("cut_points", scored.load(Ordering::Relaxed), total).await?;
+    let (ranking, split) = ranking
         .await
-        .map_err(|e| anyhow::anyhow!("ranking task: {e}"))?
-        .map_err(|_| RankingError::Empty)?;
+        .map_err(|e| anyhow::anyhow!("ranking task: {e}"))?;
+    let ranking = ranking.map_err(|_| RankingError::Empty)?;
+    timings.reading_ms = ms(reading);
+    timings.wait_scoring_ms = ms(wait_scoring);
+    timings.parsing_ms = split.parsing_ms;
+    timings.scoring_ms = split.scoring_ms;
+    timings.cut_points_ms = split.cut_points_ms;
+    timings.wait_reading_ms = split.wait_reading_ms;
 
     // Storing: in chunks, then the run is marked done (last).
+    let storing = std::time::Instant::now();
     let stored = ranking.ranked.len() + ranking.rejects.len();
     progress("storing", 0, stored as i64).await?;
     let head = "INSERT INTO ranking_results (province, run_id, household_id, version, village, persons, per_capita, desil, desil_province, desil_regency, error) VALUES";
@@ -468,9 +609,11 @@ async fn execute_inner(
     .map_err(|e| RankingError::Model(e.to_string()))?;
     let mut tx = db.pool.begin().await?;
     rows.flush_count(&mut tx).await?;
+    timings.storing_ms = ms(storing.elapsed());
+    timings.total_ms = ms(began.elapsed());
     let finished = sqlx::query(
         "UPDATE ranking_runs SET status = 'done', stage = 'done', done = $1, total = $1, families = $2, persons = $3, rejected = $4, \
-         cut_points = $5, model = $6, finished_at = $7, heartbeat_at = $7 WHERE id = $8 AND status = 'running'",
+         cut_points = $5, model = $6, finished_at = $7, heartbeat_at = $7, timings = $9 WHERE id = $8 AND status = 'running'",
     )
     .bind(stored as i64)
     .bind(families as i64)
@@ -480,6 +623,7 @@ async fn execute_inner(
     .bind(serde_json::to_string(served.source()).map_err(anyhow::Error::from)?)
     .bind(crate::db::now())
     .bind(id)
+    .bind(serde_json::to_string(&timings).map_err(anyhow::Error::from)?)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -487,12 +631,31 @@ async fn execute_inner(
         return Err(anyhow::anyhow!("ranking run {id} was marked failed while it ran").into());
     }
     tx.commit().await?;
+    // Counts and times only: no family, no name.
+    tracing::info!(
+        run = id,
+        period = %period,
+        families,
+        persons,
+        rejected,
+        snapshot_ms = timings.snapshot_ms,
+        reading_ms = timings.reading_ms,
+        parsing_ms = timings.parsing_ms,
+        scoring_ms = timings.scoring_ms,
+        cut_points_ms = timings.cut_points_ms,
+        storing_ms = timings.storing_ms,
+        wait_reading_ms = timings.wait_reading_ms,
+        wait_scoring_ms = timings.wait_scoring_ms,
+        total_ms = timings.total_ms,
+        "ranking run done"
+    );
     Ok(Summary {
         id,
         families,
         persons,
         rejected,
         snapshot_seq,
+        timings,
     })
 }
 
@@ -538,7 +701,7 @@ pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<
     )
     .await?;
     tx.commit().await?;
-    get(db, id).await?.ok_or(RankingError::NotFound(id))
+    get(db, id, now).await?.ok_or(RankingError::NotFound(id))
 }
 
 /// A run as the API shows it.
@@ -562,10 +725,18 @@ pub struct Run {
     pub started_by: String,
     pub published_at: Option<String>,
     pub published: bool,
+    /// The run's last sign of life (written every ~10 s while it runs).
+    pub heartbeat_at: String,
+    /// A running run whose heartbeat is older than [`STALE_AFTER_SECS`]: its process
+    /// died or hangs. Its status stays `running` until the next run starts and marks
+    /// it failed.
+    pub interrupted: bool,
+    /// Where the time went, once the run is done.
+    pub timings: Option<Timings>,
 }
 
-/// How far a run is: `stage` (`snapshot`, `scoring`, `storing`, `done`) and the
-/// families done of the stage's total.
+/// How far a run is: `stage` (`snapshot`, `scoring`, `cut_points`, `storing`, `done`)
+/// and the families done of the stage's total.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Progress {
     pub stage: String,
@@ -573,9 +744,9 @@ pub struct Progress {
     pub total: i64,
 }
 
-const RUN_COLUMNS: &str = "id, period, model_version, snapshot_seq, status, stage, done, total, min_persons, families, persons, rejected, cut_points, error, started_at, finished_at, started_by_name, published_at";
+const RUN_COLUMNS: &str = "id, period, model_version, snapshot_seq, status, stage, done, total, min_persons, families, persons, rejected, cut_points, error, started_at, finished_at, started_by_name, published_at, heartbeat_at, timings";
 
-fn run_of(row: sqlx::any::AnyRow) -> Result<Run, RankingError> {
+fn run_of(row: sqlx::any::AnyRow, now: i64) -> Result<Run, RankingError> {
     use sqlx::Row;
     let id: i64 = row.try_get(0)?;
     let cut_points: Option<String> = row.try_get(12)?;
@@ -585,12 +756,23 @@ fn run_of(row: sqlx::any::AnyRow) -> Result<Run, RankingError> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("stored cut points of run {id}: {e}"))?;
     let published_at: Option<i64> = row.try_get(17)?;
+    let heartbeat_at: i64 = row.try_get(18)?;
+    let timings: Option<String> = row.try_get(19)?;
+    let timings = timings
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("stored timings of run {id}: {e}"))?;
+    let status: String = row.try_get(4)?;
     Ok(Run {
+        interrupted: status == "running" && heartbeat_at < now - STALE_AFTER_SECS,
+        heartbeat_at: crate::db::rfc3339(heartbeat_at),
+        timings,
         id,
         period: row.try_get(1)?,
         model_version: row.try_get(2)?,
         snapshot_seq: row.try_get(3)?,
-        status: row.try_get(4)?,
+        status,
         progress: Progress {
             stage: row.try_get(5)?,
             done: row.try_get(6)?,
@@ -610,25 +792,25 @@ fn run_of(row: sqlx::any::AnyRow) -> Result<Run, RankingError> {
     })
 }
 
-/// Every run, newest first.
-pub async fn list(db: &Db) -> Result<Vec<Run>, RankingError> {
+/// Every run, newest first; `now` (Unix seconds) tells which are interrupted.
+pub async fn list(db: &Db, now: i64) -> Result<Vec<Run>, RankingError> {
     let rows = sqlx::query(&format!(
         "SELECT {RUN_COLUMNS} FROM ranking_runs ORDER BY id DESC"
     ))
     .fetch_all(&db.pool)
     .await?;
-    rows.into_iter().map(run_of).collect()
+    rows.into_iter().map(|r| run_of(r, now)).collect()
 }
 
-/// One run.
-pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, RankingError> {
+/// One run; `now` (Unix seconds) tells whether it is interrupted.
+pub async fn get(db: &Db, id: i64, now: i64) -> Result<Option<Run>, RankingError> {
     let row = sqlx::query(&format!(
         "SELECT {RUN_COLUMNS} FROM ranking_runs WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(run_of).transpose()
+    row.map(|r| run_of(r, now)).transpose()
 }
 
 /// The last published run (the latest period): the model with its cut points.

@@ -174,7 +174,10 @@ both!(run_is_tepat_rank_on_an_export_of_the_snapshot, |ctx| {
         assert_eq!(r.desil_province, l["desil_province"].as_i64());
         assert_eq!(r.desil_regency, l["desil_regency"].as_i64());
     }
-    let stored = ranking::get(&ctx.state.db, s.id).await.unwrap().unwrap();
+    let stored = ranking::get(&ctx.state.db, s.id, ctx.state.now())
+        .await
+        .unwrap()
+        .unwrap();
     let cuts = stored.cut_points.unwrap();
     assert_eq!(cuts.national, summary.cut_points.national);
     assert_eq!(cuts.province, summary.cut_points.province);
@@ -222,7 +225,7 @@ both!(cut_points_match_a_hand_computation, |ctx| {
         v(2.0),
         v(1.0),
     ];
-    let got = ranking::get(&ctx.state.db, s.id)
+    let got = ranking::get(&ctx.state.db, s.id, ctx.state.now())
         .await
         .unwrap()
         .unwrap()
@@ -493,7 +496,7 @@ both!(refusals_publication_pull_and_scope, |ctx| {
     let model = ctx.get("/api/v1/model", None).await;
     let served = RankingModel::from_json(&model.text()).unwrap();
     assert_eq!(served.version(), version);
-    let cuts = ranking::get(&ctx.state.db, id)
+    let cuts = ranking::get(&ctx.state.db, id, ctx.state.now())
         .await
         .unwrap()
         .unwrap()
@@ -569,10 +572,12 @@ async fn a_run_killed_half_way_leaves_nothing_published() {
     }
     child.start_kill().unwrap();
     child.wait().await.unwrap();
-    let runs = ranking::list(&db).await.unwrap();
+    let runs = ranking::list(&db, tepat_server::db::now()).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, "running");
     assert!(!runs[0].published);
+    assert!(!runs[0].interrupted, "its heartbeat is fresh");
+    assert!(runs[0].timings.is_none());
     let killed = runs[0].id;
     assert!(matches!(
         ranking::publish(&db, None, killed, tepat_server::db::now()).await,
@@ -594,8 +599,255 @@ async fn a_run_killed_half_way_leaves_nothing_published() {
     let s = ranking::execute(&db, started, today(), None).await.unwrap();
     assert_eq!(s.families as usize, ctx_families.len());
     ranking::publish(&db, None, s.id, later).await.unwrap();
-    let killed = ranking::get(&db, killed).await.unwrap().unwrap();
+    let killed = ranking::get(&db, killed, later).await.unwrap().unwrap();
     assert_eq!(killed.status, "failed");
     assert!(!killed.published);
+    assert!(!killed.interrupted, "a failed run is no longer interrupted");
     assert_eq!(ranking::published_id(&db).await.unwrap(), Some(s.id));
+}
+
+both!(a_run_records_its_time_per_stage, |ctx| {
+    store_all(&ctx, &generated(60)).await;
+    let s = run(
+        &ctx,
+        RunRequest {
+            period: Some("2026Q4".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let stored = ranking::get(&ctx.state.db, s.id, ctx.state.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.timings, Some(s.timings));
+    let t = s.timings;
+    // The parts of the run end within its wall time (reading and scoring overlap).
+    for part in [
+        t.snapshot_ms,
+        t.reading_ms,
+        t.parsing_ms + t.scoring_ms + t.wait_reading_ms,
+        t.cut_points_ms,
+        t.storing_ms,
+    ] {
+        assert!(part <= t.total_ms, "{t:?}");
+    }
+    assert!(
+        t.snapshot_ms + t.storing_ms + t.cut_points_ms <= t.total_ms,
+        "{t:?}"
+    );
+    // The API returns them.
+    let admin = {
+        ctx.user("adm", Role::Admin, &[]).await;
+        ctx.login("adm").await
+    };
+    let r = ctx
+        .get(&format!("/api/v1/ranking/runs/{}", s.id), Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    for key in [
+        "snapshot_ms",
+        "reading_ms",
+        "parsing_ms",
+        "scoring_ms",
+        "cut_points_ms",
+        "storing_ms",
+        "wait_reading_ms",
+        "wait_scoring_ms",
+        "total_ms",
+    ] {
+        assert!(r.json["timings"][key].is_u64(), "{key}: {}", r.text());
+    }
+    assert_eq!(r.json["interrupted"], false);
+    assert!(r.json["heartbeat_at"].is_string(), "{}", r.text());
+});
+
+both!(
+    a_run_beats_while_it_waits_and_a_silent_one_is_interrupted,
+    |ctx| {
+        store_all(&ctx, &generated(40)).await;
+        let db = ctx.state.db.clone();
+        let mut started = ranking::start(
+            &db,
+            None,
+            RunRequest {
+                period: Some("2026Q4".into()),
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        let id = started.id;
+        started.heartbeat = std::time::Duration::from_millis(20);
+        let (reached_tx, reached) = tokio::sync::oneshot::channel();
+        let (resume, resume_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn({
+            let db = db.clone();
+            async move {
+                ranking::execute(
+                    &db,
+                    started,
+                    today(),
+                    Some(Gate {
+                        reached: reached_tx,
+                        resume: resume_rx,
+                    }),
+                )
+                .await
+            }
+        });
+        reached.await.unwrap();
+        // Held after its first page, nothing moves its progress: the heartbeat alone is
+        // written again.
+        sqlx::query("UPDATE ranking_runs SET heartbeat_at = 0 WHERE id = $1")
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (beat,): (i64,) =
+                sqlx::query_as("SELECT heartbeat_at FROM ranking_runs WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap();
+            if beat > 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no heartbeat");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        resume.send(()).unwrap();
+        task.await.unwrap().unwrap();
+
+        // A run that stopped beating (its process died): interrupted in the list and in
+        // its progress, still running; the next start marks it failed.
+        let now = ctx.state.now();
+        let dead = ranking::start(
+            &db,
+            None,
+            RunRequest {
+                period: Some("2026Q3".into()),
+                ..Default::default()
+            },
+            now - ranking::STALE_AFTER_SECS - 5,
+        )
+        .await
+        .unwrap()
+        .id;
+        let alive = ranking::start(
+            &db,
+            None,
+            RunRequest {
+                period: Some("2026Q2".into()),
+                ..Default::default()
+            },
+            now - 30,
+        )
+        .await
+        .unwrap()
+        .id;
+        ctx.user("adm", Role::Admin, &[]).await;
+        let admin = ctx.login("adm").await;
+        let list = ctx.get("/api/v1/ranking/runs", Some(&admin)).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+        assert_eq!(list.json["current_period"], "2026Q4");
+        let of = |id: i64| {
+            list.json["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(of(dead)["status"], "running");
+        assert_eq!(of(dead)["interrupted"], true);
+        assert_eq!(
+            of(dead)["heartbeat_at"],
+            tepat_server::db::rfc3339(now - ranking::STALE_AFTER_SECS - 5)
+        );
+        assert_eq!(of(alive)["interrupted"], false);
+        assert_eq!(
+            of(id)["interrupted"],
+            false,
+            "a done run is not interrupted"
+        );
+        let one = ctx
+            .get(&format!("/api/v1/ranking/runs/{dead}"), Some(&admin))
+            .await;
+        assert_eq!(one.json["interrupted"], true, "{}", one.text());
+        let r = ctx
+            .post(
+                "/api/v1/ranking/runs",
+                Some(&admin),
+                json!({"period": "2027Q1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+        let dead = ranking::get(&db, dead, now).await.unwrap().unwrap();
+        assert_eq!(dead.status, "failed");
+        assert!(!dead.interrupted);
+        let alive = ranking::get(&db, alive, now).await.unwrap().unwrap();
+        assert_eq!(alive.status, "running", "a live run is left alone");
+    }
+);
+
+/// `tepat ranking run` prints the run's time per stage, and `tepat ranking list` the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_the_time_per_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = tepat_server::db::Db::connect(&url).await.unwrap();
+    {
+        let mut tx = db.pool.begin().await.unwrap();
+        store::lock(&mut tx).await.unwrap();
+        for k in generated(20) {
+            let mut k = k.clone();
+            k.version = 1;
+            store::save(&mut tx, &k, None, None).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    db.pool.close().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
+        .args([
+            "ranking",
+            "run",
+            "--period",
+            "2026Q4",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Waktu per tahap / time per stage: "))
+        .unwrap_or_else(|| panic!("no timings in {text:?}"));
+    for part in [
+        "snapshot ",
+        "reading ",
+        "parsing ",
+        "scoring ",
+        "cut points ",
+        "storing ",
+        "total ",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line:?}");
+    }
+    let db = tepat_server::db::Db::connect(&url).await.unwrap();
+    let runs = ranking::list(&db, tepat_server::db::now()).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "done");
+    assert!(runs[0].timings.is_some());
 }

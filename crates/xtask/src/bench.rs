@@ -2,6 +2,9 @@
 //! with date and machine, into docs/benchmarks.md; nothing here asserts a speed.
 //!
 //! `cargo xtask bench load` runs only the server load test (SQLite, then PostgreSQL);
+//! `cargo xtask bench ranking` only the ranking run over a generated register
+//! (1,000,000 families by default, `--families N`; SQLite, then PostgreSQL, or
+//! `--engine sqlite|postgres`), timed per stage (`crates/server/examples/ranking.rs`);
 //! `cargo xtask bench app` only the PWA's budgets in Chromium (Lighthouse, worklist,
 //! Uji Petik form; `tests/bench/app.mjs`).
 
@@ -22,9 +25,10 @@ pub fn run(args: &[String]) -> bool {
         None => {}
         Some("load") => return load(&args[1..]),
         Some("app") => return app(&args[1..]),
+        Some("ranking") => return ranking(&args[1..]),
         Some(other) => {
             eprintln!(
-                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load` or `cargo xtask bench app`"
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app` or `cargo xtask bench ranking`"
             );
             return false;
         }
@@ -267,6 +271,85 @@ fn load_one(bin: &Path, loader: &Path, engine: &str, pass: &[String]) -> Result<
         util::run(std::process::Command::new(loader).args(["drop", "--database-url", &u]));
     }
     result
+}
+
+/// The ranking-run benchmark: `crates/server/examples/ranking.rs` (release) on a fresh
+/// SQLite database, then on a throwaway PostgreSQL database. `--families N` (default
+/// 1,000,000) and `--chunk N` go to the example; `--engine sqlite|postgres` picks one.
+/// Not part of `cargo xtask bench`'s default run (it takes many minutes at 1 M).
+pub fn ranking(args: &[String]) -> bool {
+    if !util::run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "tepat-server",
+        "--example",
+        "ranking",
+    ])) {
+        eprintln!("xtask: building the ranking benchmark failed");
+        return false;
+    }
+    let bench = build::target_dir().join("release/examples/ranking");
+    let engine = crate::flag(args, "--engine");
+    let mut pass: Vec<String> = Vec::new();
+    for name in ["--families", "--chunk"] {
+        if let Some(v) = crate::flag(args, name) {
+            pass.extend([name.to_owned(), v]);
+        }
+    }
+    let mut ok = true;
+    let mut summary = Vec::new();
+    for name in ["sqlite", "postgres"] {
+        if engine.as_deref().is_some_and(|e| e != name) {
+            continue;
+        }
+        eprintln!(
+            "xtask: ranking benchmark on {name}; load average {}",
+            load_average()
+        );
+        let dir = server::TempDir::new("tepat-bench-ranking");
+        let _pg;
+        let mut c = std::process::Command::new(&bench);
+        if name == "sqlite" {
+            c.args([
+                "--database-url",
+                &format!("sqlite://{}/tepat.db", dir.0.display()),
+            ]);
+        } else {
+            _pg = match pg::ensure() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("xtask: {e}");
+                    ok = false;
+                    continue;
+                }
+            };
+            let url = with_db_name(&_pg.url, &format!("tepat_rank_{}", std::process::id()));
+            c.args(["--database-url", &url, "--create", "--drop"]);
+        }
+        c.args(&pass);
+        let mut result = None;
+        let status = util::run_streaming(&mut c, |line| {
+            if let Some(r) = line.strip_prefix("RANKING-RESULT ") {
+                result = Some(r.to_owned());
+            }
+        });
+        match (status, result) {
+            (Some(s), Some(r)) if s.success() => summary.push((name, r)),
+            _ => {
+                eprintln!("xtask: the ranking benchmark on {name} failed");
+                ok = false;
+            }
+        }
+    }
+    println!(
+        "\nranking benchmark summary (load average now {}):",
+        load_average()
+    );
+    for (name, line) in summary {
+        println!("  {name:<9} {line}");
+    }
+    ok
 }
 
 /// A one-line summary of the `LOAD-RESULT` JSON (xtask has no JSON parser: numbers are

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod home;
 pub mod penetapan;
+pub mod peringkat;
 pub mod queue;
 pub mod review;
 pub mod transfer;
@@ -21,7 +22,7 @@ use crate::routes::events::kind_label;
 use crate::session::{AuthState, Unlocked, use_auth};
 
 /// The console screen of the current path (`/konsol`, `/dasbor`, `/antrean`, `/antrean/:id`,
-/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`, `/penetapan`).
+/// `/impor`, `/ekspor`, `/akun`, `/akun/:username`, `/riwayat`, `/peringkat`, `/penetapan`).
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
@@ -45,6 +46,8 @@ pub fn ConsoleScreen() -> impl IntoView {
             view! { <accounts::AccountPage/> }.into_any()
         } else if path == "/riwayat" {
             view! { <audit::AuditScreen/> }.into_any()
+        } else if path == "/peringkat" {
+            view! { <peringkat::PeringkatPage/> }.into_any()
         } else {
             view! { <queue::QueuePage/> }.into_any()
         }

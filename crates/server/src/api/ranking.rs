@@ -87,7 +87,7 @@ async fn start(
             tracing::warn!(run = id, error = %e, "ranking run failed");
         }
     });
-    let run = ranking::get(&state.db, id)
+    let run = ranking::get(&state.db, id, state.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("ranking run".into()))?;
     Ok((StatusCode::ACCEPTED, Json(run)))
@@ -95,9 +95,14 @@ async fn start(
 
 async fn list(State(state): State<AppState>, Auth(user): Auth) -> ApiResult<Json<Value>> {
     require_console(&user)?;
-    let runs = ranking::list(&state.db).await?;
+    let now = state.now();
+    let runs = ranking::list(&state.db, now).await?;
     let published = ranking::published_id(&state.db).await?;
-    Ok(Json(json!({ "runs": runs, "published": published })))
+    Ok(Json(json!({
+        "runs": runs,
+        "published": published,
+        "current_period": ranking::period_of(ranking::utc_date(now)),
+    })))
 }
 
 async fn one(
@@ -107,7 +112,7 @@ async fn one(
 ) -> ApiResult<Json<Run>> {
     require_console(&user)?;
     let id = run_id(&id)?;
-    ranking::get(&state.db, id)
+    ranking::get(&state.db, id, state.now())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("ranking run".into()))
