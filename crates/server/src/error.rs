@@ -44,6 +44,9 @@ pub enum ApiError {
     /// 429: the account's request rate is over the cap.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503: the server is busy (the login queue is full); retry after the given seconds.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     /// 500: a bug or a storage failure; logged, never detailed to the client.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,6 +144,13 @@ impl ApiError {
                 ),
                 json!({ "retry_after_secs": retry_after_secs }),
             ),
+            ApiError::Busy { retry_after_secs } => (
+                "busy",
+                format!(
+                    "Server sedang sibuk; coba lagi dalam {retry_after_secs} detik. / The server is busy; retry in {retry_after_secs} s."
+                ),
+                json!({ "retry_after_secs": retry_after_secs }),
+            ),
             ApiError::Internal(_) => (
                 "internal",
                 "Kesalahan server; perubahan Anda tidak hilang, coba lagi. / Server error; your changes are not lost, please retry.".into(),
@@ -161,7 +172,8 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let mut resp = (status, axum::Json(self.body())).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } =
+            self
             && let Ok(v) = retry_after_secs.to_string().parse()
         {
             resp.headers_mut()

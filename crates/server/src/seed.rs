@@ -179,7 +179,7 @@ pub async fn seed_review_queue(state: &AppState) -> anyhow::Result<usize> {
     use tepat_core::event::{ChangeRequest, Event, seal};
     let mut queued = Vec::new();
     for facilitator in ["pendamping1", "pendamping2"] {
-        let (token, _, user) = crate::auth::login(&state.db, facilitator, DEMO_PASSWORD)
+        let (token, _, user) = crate::auth::login(state, facilitator, DEMO_PASSWORD)
             .await
             .map_err(|e| anyhow::anyhow!("demo login {facilitator}: {e:?}"))?;
         let today = state.today_in(user.regions.first().map_or("", String::as_str));

@@ -473,6 +473,7 @@ async fn account_writes_are_rate_limited() {
             writes_per_minute: 2,
             clock: tepat_server::state::Clock::System,
             logins_per_minute: 100,
+            ..tepat_server::state::Settings::default()
         },
     )
     .await;
