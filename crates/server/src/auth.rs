@@ -601,8 +601,8 @@ mod tests {
 
     #[test]
     fn password_round_trip_and_dummy_hash_parses() {
-        let h = hash_password("demo12345").unwrap();
-        assert!(verify_password("demo12345", &h));
+        let h = hash_password("tepat-demo-2026").unwrap();
+        assert!(verify_password("tepat-demo-2026", &h));
         assert!(!verify_password("demo12346", &h));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
     }

@@ -11,7 +11,7 @@ use crate::auth::{Role, add_user};
 use crate::db::Db;
 use crate::state::AppState;
 
-pub const DEMO_PASSWORD: &str = "demo12345";
+pub const DEMO_PASSWORD: &str = "tepat-demo-2026";
 /// How many villages of the demo district the facilitators cover.
 pub const DEMO_VILLAGES: usize = 6;
 /// The province the demo district is taken from (Jawa Barat).

@@ -142,3 +142,132 @@ async fn login_limiters_stay_bounded() {
     assert!(pairs <= cap && addresses <= cap, "{pairs} {addresses}");
     ctx.teardown().await;
 }
+
+/// An attacker's failures from one address never lock the owner out from another: the
+/// limit is per (username, client address), beside one per address.
+#[tokio::test]
+async fn bad_passwords_from_one_address_do_not_lock_the_owner_out() {
+    let ctx = common::setup_with(
+        common::Engine::Sqlite,
+        Settings {
+            logins_per_minute: 5,
+            logins_per_address_per_minute: 1000,
+            ..flood_settings(1, 32)
+        },
+    )
+    .await;
+    ctx.user("p1", tepat_server::auth::Role::Facilitator, &[])
+        .await;
+    let attempt = |ip: &'static str, password: &'static str| {
+        let ctx = &ctx;
+        async move {
+            ctx.post_from(
+                ip,
+                "/api/v1/auth/login",
+                json!({"username": "p1", "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        attempt("203.0.113.9", "wrong-guess-1")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    }
+    let r = attempt("203.0.113.9", "wrong-guess-1").await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    assert!(r.header("retry-after").parse::<u64>().unwrap() >= 1);
+    // The attacker is slowed even with the right password …
+    attempt("203.0.113.9", "sandi-uji-2026")
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    // … and the owner, from their own address, is not.
+    let r = attempt("198.51.100.7", "sandi-uji-2026").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // An IPv6 client counts by its /64.
+    for _ in 0..5 {
+        attempt("2001:db8:1:2::10", "wrong-guess-1").await;
+    }
+    attempt("2001:db8:1:2::99", "wrong-guess-1")
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    ctx.teardown().await;
+}
+
+/// One address trying many usernames meets the per-address limit; other addresses do not.
+#[tokio::test]
+async fn one_address_is_limited_across_usernames() {
+    let ctx = common::setup_with(
+        common::Engine::Sqlite,
+        Settings {
+            logins_per_minute: 1000,
+            logins_per_address_per_minute: 10,
+            ..flood_settings(1, 32)
+        },
+    )
+    .await;
+    for i in 0..10 {
+        ctx.post_from(
+            "203.0.113.9",
+            "/api/v1/auth/login",
+            json!({"username": format!("user{i}"), "password": "wrong-guess-1"}),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    }
+    ctx.post_from(
+        "203.0.113.9",
+        "/api/v1/auth/login",
+        json!({"username": "user-new", "password": "wrong-guess-1"}),
+    )
+    .await
+    .assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    ctx.post_from(
+        "198.51.100.7",
+        "/api/v1/auth/login",
+        json!({"username": "user-new", "password": "wrong-guess-1"}),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    ctx.teardown().await;
+}
+
+/// New and reset passwords: at least 10 characters and not a common one.
+#[tokio::test]
+async fn common_passwords_are_refused_for_new_and_reset_passwords() {
+    let ctx = common::setup(common::Engine::Sqlite).await;
+    ctx.user("admin", tepat_server::auth::Role::Admin, &[])
+        .await;
+    ctx.user("p1", tepat_server::auth::Role::Facilitator, &[])
+        .await;
+    let admin = ctx.login("admin").await;
+    for bad in ["12345678", "aaaaaaaaaa", "password123", "1234567890"] {
+        let r = ctx
+            .post(
+                "/api/v1/accounts",
+                Some(&admin),
+                json!({"username": "baru", "role": "analyst", "password": bad}),
+            )
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+        assert_eq!(r.json["details"]["path"], "password", "{}", r.text());
+        assert!(!r.text().contains(bad), "the password is not echoed");
+        let r = ctx
+            .post(
+                "/api/v1/accounts/p1/password",
+                Some(&admin),
+                json!({"password": bad}),
+            )
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
+    }
+    let r = ctx
+        .post(
+            "/api/v1/accounts",
+            Some(&admin),
+            json!({"username": "baru", "role": "analyst", "password": "kopi tubruk pagi"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    ctx.teardown().await;
+}

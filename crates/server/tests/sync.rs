@@ -613,7 +613,7 @@ async fn push_over_the_rate_cap_is_429() {
         .post(
             "/api/v1/auth/login",
             None,
-            json!({"username": "p1", "password": "password123"}),
+            json!({"username": "p1", "password": "sandi-uji-2026"}),
         )
         .await;
     r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");

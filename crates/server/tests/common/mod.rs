@@ -192,7 +192,7 @@ impl Ctx {
 
     /// A JSON POST as if from the client address `ip` (the connection's peer).
     pub async fn post_from(&self, ip: &str, path: &str, body: Value) -> Resp {
-        let peer: std::net::SocketAddr = format!("{ip}:40000").parse().expect("address");
+        let peer = std::net::SocketAddr::new(ip.parse().expect("address"), 40000);
         let req = Request::builder()
             .method(Method::POST)
             .uri(path)
@@ -211,9 +211,9 @@ impl Ctx {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
-    /// Adds a user with password `password123` and the given assignments.
+    /// Adds a user with password `sandi-uji-2026` and the given assignments.
     pub async fn user(&self, name: &str, role: Role, regions: &[&str]) {
-        tepat_server::auth::add_user(&self.state.db, name, role, "password123")
+        tepat_server::auth::add_user(&self.state.db, name, role, "sandi-uji-2026")
             .await
             .expect("add user");
         if !regions.is_empty() {
@@ -230,7 +230,7 @@ impl Ctx {
             .post(
                 "/api/v1/auth/login",
                 None,
-                serde_json::json!({"username": name, "password": "password123"}),
+                serde_json::json!({"username": name, "password": "sandi-uji-2026"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.text());
