@@ -35,6 +35,9 @@ pub enum ApiError {
     /// 405: the route exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 408: the request body paused longer than the body timeout.
+    #[error("request timeout")]
+    RequestTimeout,
     /// 409: the request conflicts with the current state (e.g. already reviewed).
     #[error("conflict: {message}")]
     Conflict { message: String, details: Value },
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -133,6 +137,11 @@ impl ApiError {
                 "Metode HTTP tidak didukung di sini. / HTTP method not allowed here.".into(),
                 Value::Null,
             ),
+            ApiError::RequestTimeout => (
+                "request_timeout",
+                "Isi permintaan berhenti terkirim; kirim lagi. / The request body stopped arriving; send it again.".into(),
+                Value::Null,
+            ),
             ApiError::Conflict { message, details } => ("conflict", message.clone(), details.clone()),
             ApiError::PayloadTooLarge { message, details } => {
                 ("payload_too_large", message.clone(), details.clone())
@@ -172,6 +181,13 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let mut resp = (status, axum::Json(self.body())).into_response();
+        if let ApiError::RequestTimeout = self {
+            // The rest of that body is not waited for: the connection closes.
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
         if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } =
             self
             && let Ok(v) = retry_after_secs.to_string().parse()

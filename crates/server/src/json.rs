@@ -35,18 +35,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::bad_request(
-                    "Isi permintaan tidak terbaca. / The request body could not be read.",
-                    json!({ "reason": rej.body_text() }),
-                )
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         parse(&bytes).map(Json)
     }
+}
+
+/// A body that could not be read: over the cap (413), paused past the body timeout
+/// (408), or cut off (400).
+fn body_error(rej: axum::extract::rejection::BytesRejection) -> ApiError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&rej);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::RequestTimeout;
+        }
+        source = e.source();
+    }
+    ApiError::bad_request(
+        "Isi permintaan tidak terbaca. / The request body could not be read.",
+        serde_json::Value::Null,
+    )
 }
 
 pub fn too_large() -> ApiError {
@@ -153,15 +163,6 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         Bytes::from_request(req, state)
             .await
             .map(RawBody)
-            .map_err(|rej| {
-                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large()
-                } else {
-                    ApiError::bad_request(
-                        "Isi permintaan tidak terbaca. / The request body could not be read.",
-                        json!({ "reason": rej.body_text() }),
-                    )
-                }
-            })
+            .map_err(body_error)
     }
 }

@@ -271,3 +271,107 @@ async fn common_passwords_are_refused_for_new_and_reset_passwords() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     ctx.teardown().await;
 }
+
+/// One plain request on its own connection: the status line's code.
+async fn plain_get(addr: std::net::SocketAddr, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    text.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Slow and idle sockets: headers sent one byte at a time, connections that send
+/// nothing, a body that stops half-way. Each is dropped after the header (or body)
+/// timeout, and other clients keep being served even past the connection cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_sockets_are_dropped_and_others_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ctx = common::setup(common::Engine::Sqlite).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = tepat_server::server::Limits {
+        header_read: Duration::from_secs(1),
+        body_pause: Duration::from_secs(1),
+        max_connections: 16,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(tepat_server::server::serve_on(
+        listener,
+        tepat_server::server::app_with(ctx.state.clone(), limits.body_pause),
+        limits,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    assert_eq!(plain_get(addr, "/api/v1/health").await, 200);
+    let mut hostile = Vec::new();
+    for i in 0..30 {
+        hostile.push(tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (mut rd, mut wr) = s.split();
+            let trickle = async {
+                match i % 3 {
+                    // Headers one byte at a time, forever.
+                    0 => {
+                        let head = b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+                        for b in head.iter().chain(std::iter::repeat(&b'a')) {
+                            if wr.write_all(&[*b]).await.is_err() {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                    // Nothing at all.
+                    1 => std::future::pending::<()>().await,
+                    // A body promised and never finished.
+                    _ => {
+                        let _ = wr
+                            .write_all(
+                                b"POST /api/v1/validate/nik HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"nik\":",
+                            )
+                            .await;
+                        std::future::pending::<()>().await
+                    }
+                }
+            };
+            let mut buf = Vec::new();
+            // The server closes the connection (after a 408 for the body).
+            tokio::select! {
+                _ = rd.read_to_end(&mut buf) => {},
+                () = trickle => {},
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        }));
+    }
+    // Others are served meanwhile, though the slow sockets are more than the cap.
+    for _ in 0..10 {
+        let code = tokio::time::timeout(Duration::from_secs(30), plain_get(addr, "/api/v1/health"))
+            .await
+            .expect("served");
+        assert_eq!(code, 200);
+    }
+    let mut dropped = 0;
+    for h in hostile {
+        let text = tokio::time::timeout(Duration::from_secs(30), h)
+            .await
+            .expect("the slow socket was dropped")
+            .unwrap();
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 408"),
+            "{text}"
+        );
+        dropped += 1;
+    }
+    assert_eq!(dropped, 30);
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
+    ctx.teardown().await;
+}
