@@ -29,6 +29,10 @@ pub fn app_with(state: AppState, body_pause: Duration) -> Router {
         .fallback(crate::static_files::serve)
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(RequestBodyTimeoutLayer::new(body_pause))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         // Logs method, path and status only: never bodies, which carry NIKs and names.
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -36,6 +40,47 @@ pub fn app_with(state: AppState, body_pause: Duration) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Headers on every response: no MIME sniffing, no referrer, no framing, a
+/// Content-Security-Policy (the app page sets its own, [`crate::static_files`]; anything
+/// else may load nothing), HSTS when the server is reached over TLS (`TEPAT_HSTS`), and
+/// `Cache-Control: no-store` on every API answer that does not set its own (families,
+/// names and NIKs must not stay in a browser's or a proxy's cache).
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let api = req.uri().path().starts_with("/api");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if state.settings.hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if api && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
 }
 
 async fn api_root() -> crate::error::ApiError {

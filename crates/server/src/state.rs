@@ -78,6 +78,9 @@ pub struct Settings {
     /// Read the client address from the last `X-Forwarded-For` entry (only behind a
     /// reverse proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Send `Strict-Transport-Security` (the server is reached over TLS, e.g. behind a
+    /// TLS proxy): `TEPAT_HSTS=1`.
+    pub hsts: bool,
 }
 
 fn env_num<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
@@ -106,6 +109,7 @@ impl Default for Settings {
             login_queue: env_num("TEPAT_LOGIN_QUEUE").unwrap_or(32),
             trust_forwarded_for: std::env::var("TEPAT_TRUST_FORWARDED_FOR")
                 .is_ok_and(|v| v == "1" || v == "true"),
+            hsts: std::env::var("TEPAT_HSTS").is_ok_and(|v| v == "1" || v == "true"),
         }
     }
 }

@@ -17,6 +17,7 @@ fn flood_settings(workers: usize, queue: usize) -> Settings {
         login_hash_workers: workers,
         login_queue: queue,
         trust_forwarded_for: false,
+        hsts: false,
     }
 }
 
@@ -373,5 +374,99 @@ async fn slow_and_idle_sockets_are_dropped_and_others_served() {
     assert_eq!(dropped, 30);
     let _ = stop_tx.send(());
     server.await.unwrap().unwrap();
+    ctx.teardown().await;
+}
+
+/// Every response carries nosniff, no referrer, no framing and a CSP; every API answer
+/// with personal data is `no-store`; the app page's CSP allows its own inline scripts by
+/// hash and wasm, nothing else inline.
+#[tokio::test]
+async fn security_headers_and_no_store() {
+    common::run(common::Engine::Sqlite, |ctx| async move {
+        headers_on(&ctx).await;
+    })
+    .await;
+    common::run(common::Engine::Postgres, |ctx| async move {
+        headers_on(&ctx).await;
+    })
+    .await;
+}
+
+async fn headers_on(ctx: &common::Ctx) {
+    use tepat_server::auth::Role;
+    ctx.user("p1", Role::Facilitator, &["11.01.01.2001"]).await;
+    ctx.user("k1", Role::Supervisor, &["11.01.01"]).await;
+    let p1 = ctx.login("p1").await;
+    let k1 = ctx.login("k1").await;
+    for (path, token) in [
+        ("/api/v1/sync/pull", Some(&p1)),
+        ("/api/v1/household?no_kk=1101012001000001", Some(&p1)),
+        ("/api/v1/export?what=households&format=csv", Some(&k1)),
+        ("/api/v1/export?what=changes&format=jsonl", Some(&k1)),
+        ("/api/v1/review", Some(&k1)),
+        ("/api/v1/me", Some(&p1)),
+        ("/api/v1/health", None),
+        ("/api/v1/nothing-here", None),
+    ] {
+        let r = ctx.get(path, token.map(String::as_str)).await;
+        assert_eq!(
+            r.header("cache-control"),
+            "no-store",
+            "{path}: {}",
+            r.status
+        );
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(r.header("referrer-policy"), "no-referrer", "{path}");
+        assert!(
+            r.header("content-security-policy")
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert!(r.headers.get("strict-transport-security").is_none());
+    }
+    let r = ctx
+        .post("/api/v1/sync/outcomes", Some(&p1), json!({"ids": []}))
+        .await;
+    assert_eq!(r.header("cache-control"), "no-store", "{}", r.text());
+    // The region table keeps its own revalidation policy (no personal data).
+    let r = ctx.get("/api/v1/regions", None).await;
+    assert_eq!(r.header("cache-control"), "public, no-cache");
+    // The app page: its inline scripts by hash, wasm allowed, framing refused.
+    let dist = ctx.state.dist.clone().expect("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<html><head><script type=\"module\">import init from '/a.js'; await init();</script>\
+         <script>navigator.serviceWorker.register('/sw.js')</script></head></html>",
+    )
+    .unwrap();
+    let r = ctx.get("/keluarga/1101012001000001", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let csp = r.header("content-security-policy");
+    assert!(
+        csp.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+        "{csp}"
+    );
+    assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"));
+    assert_eq!(r.header("x-frame-options"), "DENY");
+}
+
+/// Behind TLS (`hsts`), every response carries Strict-Transport-Security.
+#[tokio::test]
+async fn hsts_when_configured() {
+    let ctx = common::setup_with(
+        common::Engine::Sqlite,
+        Settings {
+            hsts: true,
+            ..flood_settings(1, 32)
+        },
+    )
+    .await;
+    let r = ctx.get("/api/v1/health", None).await;
+    assert_eq!(
+        r.header("strict-transport-security"),
+        "max-age=31536000; includeSubDomains"
+    );
     ctx.teardown().await;
 }
