@@ -95,7 +95,7 @@ pub fn csp_for(html: &str) -> String {
             break;
         };
         if !tag.contains(" src=") {
-            let digest = sha2::Sha256::digest(body_start[..close].as_bytes());
+            let digest = sha2::Sha256::digest(&body_start.as_bytes()[..close]);
             hashes.push_str(" 'sha256-");
             hashes.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
             hashes.push('\'');
