@@ -470,3 +470,200 @@ async fn hsts_when_configured() {
     );
     ctx.teardown().await;
 }
+
+const SAMPLE: &str = include_str!("../../../tests/vectors/households/sample.json");
+const NIK: &str = "3201012906870001";
+const NAME: &str = "Wahyu Purnama";
+
+/// Every leaf path of a JSON value.
+fn leaf_paths(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, c) in m {
+                at.push(k.clone());
+                leaf_paths(c, at, out);
+                at.pop();
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                at.push(i.to_string());
+                leaf_paths(c, at, out);
+                at.pop();
+            }
+        }
+        _ => out.push(at.clone()),
+    }
+}
+
+fn with_leaf(v: &serde_json::Value, path: &[String], new: &serde_json::Value) -> serde_json::Value {
+    let mut v = v.clone();
+    let mut at = &mut v;
+    for seg in path {
+        at = match at {
+            serde_json::Value::Object(m) => m.get_mut(seg).unwrap(),
+            serde_json::Value::Array(a) => &mut a[seg.parse::<usize>().unwrap()],
+            _ => unreachable!(),
+        };
+    }
+    *at = new.clone();
+    v
+}
+
+fn assert_no_echo(what: &str, r: &common::Resp) {
+    let text = r.text();
+    assert!(
+        !text.contains(NIK) && !text.contains("Wahyu") && !text.contains("3.201012906870001e15"),
+        "{what} echoed a submitted value ({}): {text}",
+        r.status
+    );
+}
+
+/// A NIK (as text and as a number) and a name in every field of the main endpoints,
+/// one field at a time, and in every query parameter: neither comes back in any answer.
+#[tokio::test]
+async fn submitted_niks_and_names_are_never_echoed() {
+    use axum::http::Method;
+    use tepat_server::auth::Role;
+    let ctx = common::setup(common::Engine::Sqlite).await;
+    ctx.user("p1", Role::Facilitator, &["11.01.01.2001"]).await;
+    ctx.user("d1", Role::DinsosAdmin, &["11.01"]).await;
+    ctx.user("admin", Role::Admin, &[]).await;
+    let (p1, d1, admin) = (
+        ctx.login("p1").await,
+        ctx.login("d1").await,
+        ctx.login("admin").await,
+    );
+    let sample: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    let r = ctx
+        .raw(
+            Method::POST,
+            "/api/v1/import?region=11.01.01",
+            Some(&d1),
+            Some(sample.to_string().into_bytes()),
+            "application/x-ndjson",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let bad = [json!(NIK), json!(3_201_012_906_870_001_u64), json!(NAME)];
+    let death = json!({
+        "id": "6f1c1d4e-0b7a-4f43-9a51-3b1f0e0c7a11", "no_kk": "1101011503120001",
+        "base_version": 1, "author": "p1", "time": "2026-11-20T09:15:00+07:00",
+        "reason": "Meninggal", "rulebook_version": "regsosek2022/1",
+        "event": {"type": "member_died", "nik": "1101011402100003", "date": "2026-11-01"}
+    });
+    let bodies: Vec<(&str, &str, &str, serde_json::Value)> = vec![
+        (
+            "login",
+            "/api/v1/auth/login",
+            "",
+            json!({"username": "p1", "password": "x"}),
+        ),
+        (
+            "nik",
+            "/api/v1/validate/nik",
+            "",
+            json!({"nik": "1101011402100003", "sex": 1, "birth_date": "2010-02-14"}),
+        ),
+        (
+            "push",
+            "/api/v1/sync/push",
+            &p1,
+            json!({"items": [death.clone()]}),
+        ),
+        (
+            "outcomes",
+            "/api/v1/sync/outcomes",
+            &p1,
+            json!({"ids": ["6f1c1d4e-0b7a-4f43-9a51-3b1f0e0c7a11"]}),
+        ),
+        (
+            "account",
+            "/api/v1/accounts",
+            &admin,
+            json!({"username": "baru", "display_name": "Baru", "role": "facilitator", "password": "kopi tubruk pagi", "regions": ["11.01.01.2001"]}),
+        ),
+        (
+            "approve",
+            "/api/v1/review/6f1c1d4e-0b7a-4f43-9a51-3b1f0e0c7a11/approve",
+            &d1,
+            json!({"reason": "ok"}),
+        ),
+        (
+            "decide",
+            "/api/v1/review/decide",
+            &d1,
+            json!({"ids": ["6f1c1d4e-0b7a-4f43-9a51-3b1f0e0c7a11"], "decision": "approve", "reason": "ok"}),
+        ),
+    ];
+    let mut sent = 0;
+    for (what, path, token, body) in &bodies {
+        let token = (!token.is_empty()).then_some(*token);
+        let mut paths = Vec::new();
+        leaf_paths(body, &mut Vec::new(), &mut paths);
+        for p in &paths {
+            // A decision's results are keyed by the change ids the caller sent.
+            if *what == "decide" && p[0] == "ids" {
+                continue;
+            }
+            for b in &bad {
+                let r = ctx.post(path, token, with_leaf(body, p, b)).await;
+                // A created account is the admin's own record, shown back as stored.
+                if !(*what == "account" && r.status.is_success()) {
+                    assert_no_echo(&format!("{what} {}", p.join(".")), &r);
+                }
+                sent += 1;
+            }
+        }
+    }
+    // Import: the family with a NIK or a name in each of its fields.
+    let mut paths = Vec::new();
+    leaf_paths(&sample, &mut Vec::new(), &mut paths);
+    for p in &paths {
+        for b in &bad {
+            let line = with_leaf(&sample, p, b).to_string();
+            for (format, ct) in [("jsonl", "application/x-ndjson")] {
+                let r = ctx
+                    .raw(
+                        Method::POST,
+                        &format!("/api/v1/import?region=11.01.01&format={format}"),
+                        Some(&d1),
+                        Some(line.clone().into_bytes()),
+                        ct,
+                    )
+                    .await;
+                assert_no_echo(&format!("import {}", p.join(".")), &r);
+                sent += 1;
+            }
+        }
+    }
+    // Query parameters and path segments.
+    for q in [
+        "/api/v1/household?no_kk=VALUE",
+        "/api/v1/export?what=VALUE&format=csv",
+        "/api/v1/export?what=households&format=VALUE",
+        "/api/v1/review?kind=VALUE",
+        "/api/v1/review?limit=VALUE",
+        "/api/v1/review/VALUE",
+        // (A pull cursor is a sequence number, answered with the next one.)
+        "/api/v1/sync/pull?limit=VALUE",
+        "/api/v1/audit?limit=VALUE",
+        "/api/v1/regions/children?code=VALUE",
+    ] {
+        for v in [NIK, "Wahyu%20Purnama"] {
+            let url = q.replace("VALUE", v);
+            let method = if url.ends_with("/disable") {
+                Method::POST
+            } else {
+                Method::GET
+            };
+            for token in [&p1, &d1, &admin] {
+                let r = ctx.call(method.clone(), &url, Some(token), None).await;
+                assert_no_echo(&url, &r);
+                sent += 1;
+            }
+        }
+    }
+    assert!(sent > 300, "{sent}");
+    ctx.teardown().await;
+}
