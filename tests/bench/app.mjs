@@ -32,7 +32,7 @@ const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const RUNS = Number(process.env.BENCH_RUNS || 10);
 const CHANGES = Number(process.env.BENCH_CHANGES || 40);
 const TRACE = process.env.BENCH_TRACE;
-const PASSWORD = "demo12345";
+const PASSWORD = "tepat-demo-2026";
 const PIN = "482913";
 const THROTTLE = 4;
 // The network is closed: nothing in the background may try to reach it.

@@ -18,7 +18,7 @@ const ctx = await browser.newContext({ viewport: { width: 360, height: 640 }, de
 const page = await ctx.newPage();
 await page.goto("/masuk");
 await page.getByLabel("Nama pengguna").fill(USER);
-await page.getByLabel("Kata sandi").fill("demo12345");
+await page.getByLabel("Kata sandi").fill("tepat-demo-2026");
 await page.getByRole("button", { name: "Masuk" }).click();
 await page.getByLabel("PIN baru (min. 6 angka)").fill(PIN);
 await page.getByLabel("Ulangi PIN").fill(PIN);

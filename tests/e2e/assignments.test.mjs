@@ -6,7 +6,7 @@
 // the end for the files that follow.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, swReady, api, signIn, openHousehold, BASE } from "./browser.mjs";
+import { launch, phone, swReady, api, signIn, openHousehold, BASE, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 /** The two facilitators' villages before the test, to put back. */
@@ -17,7 +17,7 @@ async function call(username, method, path, body) {
   const login = await fetch(`${BASE}/api/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password: "demo12345" }),
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
   }).then((r) => r.json());
   const r = await fetch(`${BASE}${path}`, {
     method,

@@ -3,6 +3,8 @@
 import { chromium } from "playwright-core";
 
 export const BASE = process.env.TEPAT_URL;
+/** The demo accounts' password (`tepat serve --demo`, crates/server/src/seed.rs). */
+export const DEMO_PASSWORD = "tepat-demo-2026";
 if (!BASE) {
   throw new Error("TEPAT_URL is not set: start `tepat serve --demo` and export TEPAT_URL=http://127.0.0.1:PORT");
 }
@@ -64,7 +66,7 @@ export async function api(page, username, path) {
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     return fetch(path, { headers: { Authorization: `Bearer ${login.token}` } }).then((r) => r.json());
   }, [username, path]);
@@ -77,7 +79,7 @@ export async function api(page, username, path) {
 export async function signIn(page, { username = "pendamping1", pin, worklist = true }) {
   await page.goto("/masuk");
   await page.getByLabel("Nama pengguna").fill(username);
-  await page.getByLabel("Kata sandi").fill("demo12345");
+  await page.getByLabel("Kata sandi").fill(DEMO_PASSWORD);
   await page.getByRole("button", { name: "Masuk" }).click();
   await page.getByLabel("PIN baru (min. 6 angka)").fill(pin);
   await page.getByLabel("Ulangi PIN").fill(pin);

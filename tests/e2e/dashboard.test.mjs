@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { launch, phone, api, signIn, BASE } from "./browser.mjs";
+import { launch, phone, api, signIn, BASE, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -100,7 +100,7 @@ test("the dashboard's desil table equals the server's figures, drills down, and 
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "pendamping1", password: "demo12345" }),
+      body: JSON.stringify({ username: "pendamping1", password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     return (await fetch("/api/v1/dashboard", { headers: { Authorization: `Bearer ${login.token}` } })).status;
   });

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { launch, phone, swReady, api, signIn, openHousehold } from "./browser.mjs";
+import { launch, phone, swReady, api, signIn, openHousehold, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -29,7 +29,7 @@ async function call(page, username, method, path, body) {
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     const r = await fetch(path, {
       method,
@@ -288,7 +288,7 @@ test("an item refused for the account's role says so plainly and is discarded", 
   await probe.goto("/");
   const [d] = await pick(probe, 1);
   await probe.close();
-  cli("user", "add", "pindah9", "--role", "facilitator", "--password", "demo12345");
+  cli("user", "add", "pindah9", "--role", "facilitator", "--password", DEMO_PASSWORD);
   cli("assign", "pindah9", d.village);
   await signIn(page, { username: "pindah9", pin: PIN });
   await swReady(page);

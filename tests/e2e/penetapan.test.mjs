@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { launch, phone, api, signIn, BASE } from "./browser.mjs";
+import { launch, phone, api, signIn, BASE, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -29,7 +29,7 @@ async function call(page, username, method, path, body, text = false) {
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     const r = await fetch(path, {
       method,

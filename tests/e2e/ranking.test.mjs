@@ -6,7 +6,7 @@
 // controls, and the facilitator's next pull shows the new quarter's official desil.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, api, signIn, openHousehold, BASE } from "./browser.mjs";
+import { launch, phone, api, signIn, openHousehold, BASE, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -22,7 +22,7 @@ async function call(page, username, method, path, body) {
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     const r = await fetch(path, {
       method,

@@ -2,7 +2,7 @@
 // PBKDF2 key from the PIN; a wrong PIN shows nothing; the PIN unlocks offline.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, swReady } from "./browser.mjs";
+import { launch, phone, swReady, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -58,7 +58,7 @@ test("sign in, set a PIN, lock, wrong PIN, unlock offline, sign out", async () =
   page.on("response", async (r) => {
     if (r.url().endsWith("/api/v1/auth/login") && r.ok()) token = (await r.json()).token;
   });
-  await signIn(page, "pendamping1", "demo12345");
+  await signIn(page, "pendamping1", DEMO_PASSWORD);
 
   // PIN rules: too short, then two different PINs.
   await page.getByLabel("PIN baru (min. 6 angka)").fill("123");
@@ -140,7 +140,7 @@ test("a Dinsos account's home: its regency's figures by district, not a list of 
   page.on("response", async (r) => {
     if (r.url().endsWith("/api/v1/auth/login") && r.ok()) villages = (await r.json()).user.villages;
   });
-  await signIn(page, "dinsos1", "demo12345");
+  await signIn(page, "dinsos1", DEMO_PASSWORD);
   await page.getByLabel("PIN baru (min. 6 angka)").fill("975310");
   await page.getByLabel("Ulangi PIN").fill("975310");
   await page.getByRole("button", { name: "Simpan PIN" }).click();

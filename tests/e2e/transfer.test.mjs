@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { launch, phone, signIn, BASE } from "./browser.mjs";
+import { launch, phone, signIn, BASE, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -29,7 +29,7 @@ async function apiText(page, username, path) {
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     return fetch(path, { headers: { Authorization: `Bearer ${login.token}` } }).then((r) => r.text());
   }, [username, path]);

@@ -3,7 +3,7 @@
 // of it the sealed outbox stays on the device and its work reaches the server.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, api, signIn, openHousehold } from "./browser.mjs";
+import { launch, phone, api, signIn, openHousehold, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -118,7 +118,7 @@ test("wrong PINs slowed, the password after five, Lupa PIN: the sealed outbox is
   await page.getByRole("button", { name: "Periksa di server" }).click();
   await page.getByText("Nama pengguna atau kata sandi salah.").waitFor();
   assert.equal(await outboxCount(page), 1);
-  await page.getByLabel("Kata sandi").fill("demo12345");
+  await page.getByLabel("Kata sandi").fill(DEMO_PASSWORD);
   await page.getByRole("button", { name: "Periksa di server" }).click();
   await newPin(page, "445566");
   await waitSent(page);
@@ -142,7 +142,7 @@ test("wrong PINs slowed, the password after five, Lupa PIN: the sealed outbox is
   await context.setOffline(false);
   await page.goto("/masuk");
   await page.getByLabel("Nama pengguna").fill("pendamping1");
-  await page.getByLabel("Kata sandi").fill("demo12345");
+  await page.getByLabel("Kata sandi").fill(DEMO_PASSWORD);
   await page.getByRole("button", { name: "Masuk" }).click();
   await newPin(page, "778899");
   await waitSent(page);

@@ -2,7 +2,7 @@
 // searchable, opened offline; a facilitator sees only the assigned villages.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, phone, swReady, signIn } from "./browser.mjs";
+import { launch, phone, swReady, signIn, DEMO_PASSWORD } from "./browser.mjs";
 
 let browser;
 before(async () => {
@@ -20,7 +20,7 @@ async function serverScope(page, username) {
     const login = await fetch("/api/v1/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password: "demo12345" }),
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
     }).then((r) => r.json());
     const out = [];
     let cursor = "0";

@@ -82,17 +82,6 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Fields whose values are personal data: their content never appears in a problem.
-const PERSONAL: &[&str] = &[
-    "nik",
-    "name",
-    "no_kk",
-    "origin_kk",
-    "merged_into",
-    "street",
-    "pln_customer_id",
-];
-
 /// Parses a family record from JSON bytes.
 pub fn parse_keluarga(json: &[u8]) -> Result<Keluarga, ParseError> {
     if json.len() > MAX_INPUT_BYTES {
@@ -225,7 +214,7 @@ fn collect_problems(json: &[u8], first: &serde_json::Error) -> ParseError {
             placeholders.push(path);
             (p, fixed)
         } else {
-            let (found, expected) = split_invalid(&message, &segs);
+            let (found, expected) = split_invalid(&message);
             let p = problem(ProblemKind::InvalidValue, &segs, expected, found);
             let fixed = fill_placeholder(&mut tree, &segs, &mut attempts);
             placeholders.push(segs.clone());
@@ -295,12 +284,8 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     rest.split_once(end).map(|(name, _)| name)
 }
 
-fn is_personal(segs: &[Segment]) -> bool {
-    matches!(segs.last(), Some(Segment::Map { key }) if PERSONAL.contains(&key.as_str()))
-}
-
 /// Splits serde's "invalid type: X, expected Y" into (found, expected).
-fn split_invalid(message: &str, segs: &[Segment]) -> (Option<String>, Option<String>) {
+fn split_invalid(message: &str) -> (Option<String>, Option<String>) {
     let body = message
         .strip_prefix("invalid type: ")
         .or_else(|| message.strip_prefix("invalid value: "))
@@ -322,18 +307,25 @@ fn split_invalid(message: &str, segs: &[Segment]) -> (Option<String>, Option<Str
     } else {
         (message.to_owned(), None)
     };
-    let whole = expected.as_deref().is_some_and(|e| {
-        e.starts_with("struct") || e.starts_with("a sequence") || e.starts_with("a map")
-    });
-    let found = if is_personal(segs) || whole {
-        // Keep the kind of value ("integer", "string"), drop the value itself.
-        found
-            .split_once(' ')
-            .map_or(found.clone(), |(kind, _)| kind.to_owned())
+    // Any field may carry a NIK or a name (sent by mistake or on purpose): keep only
+    // the kind of value ("integer", "string"), never the value itself.
+    (Some(value_kind(&found)), expected)
+}
+
+/// The kind of a value as serde names it, without the value: "string \"x\"" gives
+/// "string", "\"03-08-1983\"" "string", "integer `5`" "integer", "floating point
+/// `1.5`" "floating point"; text that names no kind gives "a value".
+fn value_kind(found: &str) -> String {
+    let cut = found.find(['`', '"']).map_or(found, |i| &found[..i]).trim();
+    if !cut.is_empty() && cut.bytes().all(|b| b.is_ascii_lowercase() || b == b' ') {
+        cut.to_owned()
+    } else if cut.is_empty() && found.starts_with('"') {
+        "string".to_owned()
+    } else if cut.starts_with("Option") {
+        "Option value".to_owned()
     } else {
-        found
-    };
-    (Some(found), expected)
+        "a value".to_owned()
+    }
 }
 
 fn problem(

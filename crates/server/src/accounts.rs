@@ -27,15 +27,17 @@ pub enum AccountError {
     #[error("Akun {0} tidak ada. / There is no account {0}.")]
     UnknownUser(String),
     #[error(
-        "Kode wilayah {0} tidak ada di tabel wilayah (contoh kode desa: 32.01.01.1001). / Region code {0} is not in the region table (a village code looks like 32.01.01.1001)."
+        "Kode wilayah ke-{0} tidak ada di tabel wilayah (contoh kode desa: 32.01.01.1001). / Region code no. {0} is not in the region table (a village code looks like 32.01.01.1001)."
     )]
-    UnknownRegion(String),
+    /// The 1-based position of the code in the request (never the code itself).
+    UnknownRegion(usize),
     #[error(
-        "Peran {role} ditugaskan ke {level_id}; {code} bukan {level_id}. / Role {role} is assigned {level_en} codes; {code} is not one."
+        "Peran {role} ditugaskan ke {level_id}; kode ke-{code} bukan {level_id}. / Role {role} is assigned {level_en} codes; code no. {code} is not one."
     )]
     WrongLevel {
         role: &'static str,
-        code: String,
+        /// The 1-based position of the code in the request.
+        code: usize,
         level_id: &'static str,
         level_en: &'static str,
     },
@@ -129,9 +131,9 @@ pub fn check_regions(table: &RegionTable, role: Role, codes: &[String]) -> Accou
             Err(AccountError::National(role.as_str()))
         };
     };
-    for code in codes {
+    for (i, code) in codes.iter().enumerate() {
         if !table.contains(code) {
-            return Err(AccountError::UnknownRegion(code.clone()));
+            return Err(AccountError::UnknownRegion(i + 1));
         }
         if Level::of(code) != Some(level) {
             let (level_id, level_en) = match level {
@@ -142,7 +144,7 @@ pub fn check_regions(table: &RegionTable, role: Role, codes: &[String]) -> Accou
             };
             return Err(AccountError::WrongLevel {
                 role: role.as_str(),
-                code: code.clone(),
+                code: i + 1,
                 level_id,
                 level_en,
             });

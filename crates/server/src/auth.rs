@@ -243,31 +243,144 @@ pub async fn add_user(db: &Db, username: &str, role: Role, password: &str) -> an
     Ok(crate::accounts::create(db, &table, None, new).await?)
 }
 
-/// Checks the password and opens a session. Returns (token, expires_at).
+/// Bounds the password checks (argon2id: ~19 MB and tens of milliseconds of CPU each):
+/// they run on the blocking pool, at most `workers` at once, and at most `queue` logins
+/// are admitted (running or waiting); the next one is answered 503 with `Retry-After`
+/// at once instead of waiting without bound. The async workers never hash, so every
+/// other request (`/health`, pushes, pulls) keeps being answered during a login flood,
+/// and memory stays at `workers` hashes.
+pub struct LoginGate {
+    queue: std::sync::Arc<tokio::sync::Semaphore>,
+    workers: std::sync::Arc<tokio::sync::Semaphore>,
+    running: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl LoginGate {
+    pub fn new(workers: usize, queue: usize) -> LoginGate {
+        LoginGate {
+            queue: std::sync::Arc::new(tokio::sync::Semaphore::new(queue.max(1))),
+            workers: std::sync::Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+            running: std::sync::atomic::AtomicUsize::new(0),
+            peak: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The most password checks that ran at once since the start.
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Checks `password` against `hash` (the dummy hash for an unknown account) on the
+    /// blocking pool, or [`ApiError::Busy`] when the queue is full.
+    pub async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, ApiError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _admitted = self
+            .queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy {
+                retry_after_secs: 2,
+            })?;
+        let _slot = self
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        let now = self.running.fetch_add(1, Relaxed) + 1;
+        self.peak.fetch_max(now, Relaxed);
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || match hash {
+            Some(h) => verify_password(&password, &h),
+            None => {
+                // Spend the same time as a real check so usernames cannot be probed by timing.
+                let _ = verify_password(&password, DUMMY_HASH);
+                false
+            }
+        })
+        .await;
+        self.running.fetch_sub(1, Relaxed);
+        ok.map_err(|e| ApiError::Internal(e.into()))
+    }
+}
+
+/// Checks one password against the dummy hash, as a login for an unknown username does
+/// (a measure of one check's cost).
+pub fn verify_dummy(password: &str) -> bool {
+    verify_password(password, DUMMY_HASH)
+}
+
+/// The key a client address is limited by: the IPv4 address, or an IPv6 address's /64
+/// (one subscriber's block); `"-"` when unknown.
+pub fn client_key(ip: Option<std::net::IpAddr>) -> String {
+    match ip {
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "-".to_owned(),
+    }
+}
+
+/// Extractor: the client's address key ([`client_key`]): the connection's peer, or the
+/// last `X-Forwarded-For` entry when [`crate::state::Settings::trust_forwarded_for`].
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        let forwarded = state
+            .settings
+            .trust_forwarded_for
+            .then(|| {
+                parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .filter_map(|v| v.trim().parse::<std::net::IpAddr>().ok())
+                    .next_back()
+            })
+            .flatten();
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(client_key(forwarded.or(peer))))
+    }
+}
+
+/// Checks the password (through the state's [`LoginGate`]) and opens a session.
+/// Returns (token, expires_at).
 pub async fn login(
-    db: &Db,
+    state: &AppState,
     username: &str,
     password: &str,
 ) -> Result<(String, i64, User), ApiError> {
+    let db = &state.db;
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0")
             .bind(username)
             .fetch_optional(&db.pool)
             .await?;
-    let Some((id, hash)) = row else {
-        // Spend the same time as a real check so usernames cannot be probed by timing.
-        let _ = verify_password(password, DUMMY_HASH);
+    let (id, hash) = match row {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    let ok = state.login_gate.verify(password, hash).await?;
+    let Some(id) = id.filter(|_| ok) else {
         return Err(ApiError::BadCredentials);
     };
-    let ok = tokio::task::spawn_blocking({
-        let password = password.to_owned();
-        move || verify_password(&password, &hash)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    if !ok {
-        return Err(ApiError::BadCredentials);
-    }
     let user = load_user(db, id).await?.ok_or(ApiError::BadCredentials)?;
     let token = new_token();
     let at = now();
@@ -504,8 +617,8 @@ mod tests {
 
     #[test]
     fn password_round_trip_and_dummy_hash_parses() {
-        let h = hash_password("demo12345").unwrap();
-        assert!(verify_password("demo12345", &h));
+        let h = hash_password("tepat-demo-2026").unwrap();
+        assert!(verify_password("tepat-demo-2026", &h));
         assert!(!verify_password("demo12346", &h));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
     }

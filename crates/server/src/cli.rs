@@ -96,6 +96,20 @@ pub enum Command {
         #[command(subcommand)]
         command: RankingCommand,
     },
+    /// A consistent copy of the live SQLite database (VACUUM INTO) while the server runs.
+    /// PostgreSQL: use pg_dump or point-in-time recovery (docs/api.md).
+    Backup {
+        /// The new backup file (must not exist).
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// Generate synthetic families (tepat-data).
     Gen(tepat_data::GenArgs),
     /// Validate a JSONL file of families (tepat-data).
@@ -323,6 +337,24 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ranking { command } => ranking(command).await,
+        Command::Backup { file, db } => {
+            let db = Db::connect(&db.database_url).await?;
+            db.backup(&file).await?;
+            db.pool.close().await;
+            println!(
+                "Cadangan dibuat: {0}. / Backup written: {0}.",
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Restore { file, db } => {
+            crate::db::restore(&db.database_url, &file).await?;
+            println!(
+                "Basis data dipulihkan dari {0}. / Database restored from {0}.",
+                file.display()
+            );
+            Ok(())
+        }
         Command::Assign {
             username,
             regions,

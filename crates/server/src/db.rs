@@ -287,6 +287,98 @@ async fn checkpointer(mut conn: AnyConnection, told: Weak<Checkpoints>) {
 }
 
 /// Adds `mode=rwc` so a missing SQLite file is created, and creates its parent folders.
+/// The file of a `sqlite://PATH[?…]` URL (`None` for another engine or `:memory:`).
+pub fn sqlite_path(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+impl Db {
+    /// A consistent copy of the live SQLite database at `dest` (`VACUUM INTO`: one read
+    /// transaction, so the copy holds exactly the changes committed before it began,
+    /// while pushes go on). `dest` must not exist. PostgreSQL is backed up with its own
+    /// tools (`pg_dump`, or base backups and WAL archiving for point-in-time recovery).
+    /// A plain `cp` of a live SQLite file (and its `-wal`) can give a corrupt copy.
+    pub async fn backup(&self, dest: &Path) -> anyhow::Result<()> {
+        if self.engine != Engine::Sqlite {
+            bail!(
+                "PostgreSQL: gunakan pg_dump atau PITR (docs/api.md) / use pg_dump or point-in-time recovery (docs/api.md)"
+            );
+        }
+        if dest.exists() {
+            bail!("{} sudah ada / already exists", dest.display());
+        }
+        let dest_str = dest.to_str().context("the backup path is not UTF-8")?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest_str)
+            .execute(&self.pool)
+            .await
+            .context("VACUUM INTO")?;
+        Ok(())
+    }
+}
+
+/// Replaces the SQLite database of `database_url` with the backup `src` (the server
+/// must be stopped): the backup is checked first (`PRAGMA integrity_check`, and it must
+/// be a Tepat database), copied beside the target and fsynced, the target's `-wal` and
+/// `-shm` removed, and the copy renamed over the target.
+pub async fn restore(database_url: &str, src: &Path) -> anyhow::Result<()> {
+    sqlx::any::install_default_drivers();
+    let Some(dest) = sqlite_path(database_url) else {
+        bail!("restore is for SQLite; PostgreSQL: pg_restore or PITR (docs/api.md)");
+    };
+    if !src.is_file() {
+        bail!("{}: berkas tidak ada / no such file", src.display());
+    }
+    let src_str = src.to_str().context("the backup path is not UTF-8")?;
+    let mut conn = AnyConnection::connect(&format!("sqlite://{src_str}?mode=ro"))
+        .await
+        .with_context(|| format!("opening the backup {}", src.display()))?;
+    let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .context("checking the backup")?;
+    if check != "ok" {
+        bail!(
+            "{}: cadangan rusak / the backup is corrupt: {check}",
+            src.display()
+        );
+    }
+    let (tables,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('households', 'change_requests', '_sqlx_migrations')",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await.ok();
+    if tables != 3 {
+        bail!(
+            "{}: bukan basis data Tepat / not a Tepat database",
+            src.display()
+        );
+    }
+    if let Some(parent) = dest.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = dest.with_extension("restore-tmp");
+    std::fs::copy(src, &tmp).with_context(|| format!("copying to {}", tmp.display()))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = dest.as_os_str().to_owned();
+        side.push(suffix);
+        let side = std::path::PathBuf::from(side);
+        if side.exists() {
+            std::fs::remove_file(&side)?;
+        }
+    }
+    std::fs::rename(&tmp, dest)?;
+    Ok(())
+}
+
 fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
     let rest = url
         .strip_prefix("sqlite://")

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// 405: the route exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 408: the request body paused longer than the body timeout.
+    #[error("request timeout")]
+    RequestTimeout,
     /// 409: the request conflicts with the current state (e.g. already reviewed).
     #[error("conflict: {message}")]
     Conflict { message: String, details: Value },
@@ -47,6 +50,9 @@ pub enum ApiError {
     /// 429: the account's request rate is over the cap.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503: the server is busy (the login queue is full); retry after the given seconds.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     /// 500: a bug or a storage failure; logged, never detailed to the client.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -91,9 +97,11 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::OwnChange => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,6 +145,11 @@ impl ApiError {
                 "Metode HTTP tidak didukung di sini. / HTTP method not allowed here.".into(),
                 Value::Null,
             ),
+            ApiError::RequestTimeout => (
+                "request_timeout",
+                "Isi permintaan berhenti terkirim; kirim lagi. / The request body stopped arriving; send it again.".into(),
+                Value::Null,
+            ),
             ApiError::Conflict { message, details } => ("conflict", message.clone(), details.clone()),
             ApiError::PayloadTooLarge { message, details } => {
                 ("payload_too_large", message.clone(), details.clone())
@@ -145,6 +158,13 @@ impl ApiError {
                 "too_many_requests",
                 format!(
                     "Terlalu banyak permintaan; coba lagi dalam {retry_after_secs} detik. / Too many requests; retry in {retry_after_secs} s."
+                ),
+                json!({ "retry_after_secs": retry_after_secs }),
+            ),
+            ApiError::Busy { retry_after_secs } => (
+                "busy",
+                format!(
+                    "Server sedang sibuk; coba lagi dalam {retry_after_secs} detik. / The server is busy; retry in {retry_after_secs} s."
                 ),
                 json!({ "retry_after_secs": retry_after_secs }),
             ),
@@ -169,7 +189,15 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let mut resp = (status, axum::Json(self.body())).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self
+        if let ApiError::RequestTimeout = self {
+            // The rest of that body is not waited for: the connection closes.
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } =
+            self
             && let Ok(v) = retry_after_secs.to_string().parse()
         {
             resp.headers_mut()

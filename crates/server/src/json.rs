@@ -35,18 +35,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::bad_request(
-                    "Isi permintaan tidak terbaca. / The request body could not be read.",
-                    json!({ "reason": rej.body_text() }),
-                )
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         parse(&bytes).map(Json)
     }
+}
+
+/// A body that could not be read: over the cap (413), paused past the body timeout
+/// (408), or cut off (400).
+fn body_error(rej: axum::extract::rejection::BytesRejection) -> ApiError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&rej);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::RequestTimeout;
+        }
+        source = e.source();
+    }
+    ApiError::bad_request(
+        "Isi permintaan tidak terbaca. / The request body could not be read.",
+        serde_json::Value::Null,
+    )
 }
 
 pub fn too_large() -> ApiError {
@@ -90,28 +100,44 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// serde messages quote the offending value (which may be a NIK or a name); keep only
-/// the message's shape and cap its length so a huge string is never echoed back.
+/// serde's message about a value, rebuilt from its shape and the expected type only:
+/// the value itself (which may be a NIK or a name, quoted, backticked or bare) never
+/// comes back. "invalid type: string \"Wahyu\", expected u8" gives "invalid type,
+/// expected u8"; "unknown variant `3201…`, expected one of `a`, `b`" gives "unknown
+/// variant, expected one of `a`, `b`"; a message of another shape gives "invalid value".
 fn redact(reason: &str) -> String {
-    let mut out = String::new();
-    let mut in_quote = false;
-    for c in reason.chars() {
-        if c == '"' {
-            in_quote = !in_quote;
-            if in_quote {
-                out.push_str("\"…");
-            } else {
-                out.push('"');
-            }
-            continue;
+    let reason = reason
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(reason);
+    let reason = reason
+        .rsplit_once(" at line ")
+        .map_or(reason, |(cause, _)| cause);
+    let expected = reason.split_once(", expected ").map(|(_, e)| e);
+    let kind = [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+        "unknown field",
+    ]
+    .into_iter()
+    .find(|k| reason.starts_with(k));
+    let mut out = match (kind, expected) {
+        (Some(k), Some(e)) => format!("{k}, expected {e}"),
+        (Some(k), None) => k.to_owned(),
+        // Field names come from the schema, not the input.
+        _ if reason.starts_with("missing field `") || reason.starts_with("duplicate field `") => {
+            reason.to_owned()
         }
-        if !in_quote {
-            out.push(c);
+        _ => "invalid value".to_owned(),
+    };
+    if out.len() > 300 {
+        let mut cut = 300;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
         }
-        if out.len() > 300 {
-            out.push('…');
-            break;
-        }
+        out.truncate(cut);
+        out.push('…');
     }
     out
 }
@@ -153,15 +179,6 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         Bytes::from_request(req, state)
             .await
             .map(RawBody)
-            .map_err(|rej| {
-                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large()
-                } else {
-                    ApiError::bad_request(
-                        "Isi permintaan tidak terbaca. / The request body could not be read.",
-                        json!({ "reason": rej.body_text() }),
-                    )
-                }
-            })
+            .map_err(body_error)
     }
 }

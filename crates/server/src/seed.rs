@@ -11,7 +11,7 @@ use crate::auth::{Role, add_user};
 use crate::db::Db;
 use crate::state::AppState;
 
-pub const DEMO_PASSWORD: &str = "demo12345";
+pub const DEMO_PASSWORD: &str = "tepat-demo-2026";
 /// How many villages of the demo district the facilitators cover.
 pub const DEMO_VILLAGES: usize = 6;
 /// The province the demo district is taken from (Jawa Barat).
@@ -179,7 +179,7 @@ pub async fn seed_review_queue(state: &AppState) -> anyhow::Result<usize> {
     use tepat_core::event::{ChangeRequest, Event, seal};
     let mut queued = Vec::new();
     for facilitator in ["pendamping1", "pendamping2"] {
-        let (token, _, user) = crate::auth::login(&state.db, facilitator, DEMO_PASSWORD)
+        let (token, _, user) = crate::auth::login(state, facilitator, DEMO_PASSWORD)
             .await
             .map_err(|e| anyhow::anyhow!("demo login {facilitator}: {e:?}"))?;
         let today = state.today_in(user.regions.first().map_or("", String::as_str));

@@ -2,10 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
@@ -13,11 +17,22 @@ use crate::state::{AppState, Settings};
 
 /// API under `/api/v1`, the PWA everywhere else; responses compressed (br, gzip).
 pub fn app(state: AppState) -> Router {
+    app_with(state, Limits::default().body_pause)
+}
+
+/// [`app`] with a request body that may pause at most `body_pause` between chunks
+/// (then 408 and the connection closes).
+pub fn app_with(state: AppState, body_pause: Duration) -> Router {
     Router::new()
         .nest("/api/v1", crate::api::api_router())
         .route("/api", axum::routing::any(api_root))
         .fallback(crate::static_files::serve)
         .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(RequestBodyTimeoutLayer::new(body_pause))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         // Logs method, path and status only: never bodies, which carry NIKs and names.
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -25,6 +40,47 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Headers on every response: no MIME sniffing, no referrer, no framing, a
+/// Content-Security-Policy (the app page sets its own, [`crate::static_files`]; anything
+/// else may load nothing), HSTS when the server is reached over TLS (`TEPAT_HSTS`), and
+/// `Cache-Control: no-store` on every API answer that does not set its own (families,
+/// names and NIKs must not stay in a browser's or a proxy's cache).
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let api = req.uri().path().starts_with("/api");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if state.settings.hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if api && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
 }
 
 async fn api_root() -> crate::error::ApiError {
@@ -36,6 +92,43 @@ pub struct ServeOptions {
     pub database_url: String,
     pub dist: Option<PathBuf>,
     pub demo: bool,
+}
+
+/// What one client may hold of the server: against slow and idle sockets.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// A request's head (request line and headers) must arrive within this, from the
+    /// first byte or, on a kept-alive connection, from the end of the last response:
+    /// it is also the idle timeout. Then the connection is closed.
+    pub header_read: Duration,
+    /// A request body may pause this long between chunks (then 408); see [`app_with`].
+    pub body_pause: Duration,
+    /// Connections open at once; the next ones wait in the listen queue until one closes.
+    pub max_connections: usize,
+}
+
+fn env_secs(name: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&v| v > 0)
+            .unwrap_or(default),
+    )
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read: env_secs("TEPAT_HEADER_TIMEOUT_SECS", 10),
+            body_pause: env_secs("TEPAT_BODY_TIMEOUT_SECS", 30),
+            max_connections: std::env::var("TEPAT_MAX_CONNECTIONS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&v| v > 0)
+                .unwrap_or(1024),
+        }
+    }
 }
 
 /// Connects, migrates, seeds (with `demo`), binds, prints `Tepat listening on http://ADDR`
@@ -56,15 +149,81 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tracing::warn!(dist = %dist.display(), "PWA not built; `/` answers 503 until `cargo xtask run` builds it");
     }
     println!("Tepat listening on http://{local}");
-    axum::serve(
+    let limits = Limits::default();
+    serve_on(
         listener,
-        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        app_with(state.clone(), limits.body_pause),
+        limits,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    .await?;
     state.db.pool.close().await;
     tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Serves `app` on `listener` under `limits` until `shutdown` completes, then lets the
+/// open connections finish (at most 30 s). Each request carries its peer's
+/// `ConnectInfo<SocketAddr>`.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    // HTTP/1.1 only: a client's first bytes are read as a request head at once, under
+    // the header timeout (sniffing for HTTP/2 would wait for them without one). Browsers
+    // speak HTTP/2 only over TLS, which a reverse proxy in front terminates.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .keep_alive(true);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.context("connection slots")?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then accept again.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                let app = app.clone();
+                async move {
+                    use tower::ServiceExt;
+                    app.oneshot(req.map(axum::body::Body::new)).await
+                }
+            });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(Duration::from_secs(30)) => {
+            tracing::warn!("connections still open after 30 s; closing");
+        }
+    }
     Ok(())
 }
 

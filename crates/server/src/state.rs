@@ -65,8 +65,29 @@ pub struct Settings {
     /// The clock "today" is read from: the system's, or a fixed instant in tests (set
     /// where the state is built; no request can change it).
     pub clock: Clock,
-    /// Login attempts per username per minute (against password guessing).
+    /// Login attempts per minute per username and client address (against password
+    /// guessing; an attacker elsewhere never locks the owner out).
     pub logins_per_minute: u32,
+    /// Login attempts per minute per client address, whatever the usernames.
+    pub logins_per_address_per_minute: u32,
+    /// Password checks (argon2) running at once on the blocking pool.
+    pub login_hash_workers: usize,
+    /// Logins admitted at once (running or waiting for a password check); more answer
+    /// 503 with `Retry-After`.
+    pub login_queue: usize,
+    /// Read the client address from the last `X-Forwarded-For` entry (only behind a
+    /// reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Send `Strict-Transport-Security` (the server is reached over TLS, e.g. behind a
+    /// TLS proxy): `TEPAT_HSTS=1`.
+    pub hsts: bool,
+}
+
+fn env_num<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > T::default())
 }
 
 impl Default for Settings {
@@ -78,11 +99,17 @@ impl Default for Settings {
                 .filter(|&v| v > 0)
                 .unwrap_or(600),
             clock: Clock::System,
-            logins_per_minute: std::env::var("TEPAT_LOGIN_PER_MINUTE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .filter(|&v| v > 0)
-                .unwrap_or(30),
+            logins_per_minute: env_num("TEPAT_LOGIN_PER_MINUTE").unwrap_or(30),
+            logins_per_address_per_minute: env_num("TEPAT_LOGIN_PER_ADDRESS_PER_MINUTE")
+                .unwrap_or(120),
+            // Half the cores: the other half keeps answering every other request.
+            login_hash_workers: env_num("TEPAT_LOGIN_WORKERS").unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+            }),
+            login_queue: env_num("TEPAT_LOGIN_QUEUE").unwrap_or(32),
+            trust_forwarded_for: std::env::var("TEPAT_TRUST_FORWARDED_FOR")
+                .is_ok_and(|v| v == "1" || v == "true"),
+            hsts: std::env::var("TEPAT_HSTS").is_ok_and(|v| v == "1" || v == "true"),
         }
     }
 }
@@ -105,8 +132,17 @@ pub struct Inner {
     /// The last published ranking run's model, as last loaded; see [`AppState::ranking`].
     published: RwLock<Option<Arc<crate::ranking::Published>>>,
     buckets: Mutex<HashMap<i64, Bucket>>,
-    login_buckets: Mutex<HashMap<String, Bucket>>,
+    /// Login attempts by (username, client address).
+    login_buckets: Mutex<HashMap<(String, String), Bucket>>,
+    /// Login attempts by client address.
+    address_buckets: Mutex<HashMap<String, Bucket>>,
+    /// Bounds the password checks: see [`crate::auth::LoginGate`].
+    pub login_gate: crate::auth::LoginGate,
 }
+
+/// The most entries a login limiter keeps; past it, entries whose bucket is full again
+/// (nothing to remember) are dropped, and if that is not enough, all of them.
+pub const LIMITER_ENTRIES: usize = 50_000;
 
 #[derive(Clone, Copy)]
 struct Bucket {
@@ -129,6 +165,8 @@ impl AppState {
         let regions = region_table()?;
         let regions_base_csv = regions.subset_for_districts(&[]).to_csv();
         let regions_base_etag = etag(&regions_base_csv);
+        let (settings_workers, settings_queue) =
+            (settings.login_hash_workers, settings.login_queue);
         Ok(AppState(Arc::new(Inner {
             db,
             regions,
@@ -142,6 +180,8 @@ impl AppState {
             published: RwLock::new(None),
             buckets: Mutex::new(HashMap::new()),
             login_buckets: Mutex::new(HashMap::new()),
+            address_buckets: Mutex::new(HashMap::new()),
+            login_gate: crate::auth::LoginGate::new(settings_workers, settings_queue),
         })))
     }
 
@@ -204,19 +244,60 @@ impl AppState {
         today_at(self.now(), region)
     }
 
-    /// Login attempts per username and minute, against password guessing.
-    pub fn take_login_token(&self, username: &str) -> Result<(), u64> {
-        let mut map = self.login_buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.clear();
+    /// One login attempt for `username` from `client` (see [`crate::auth::client_key`]):
+    /// a token from the (username, address) bucket and one from the address's bucket;
+    /// `Err(seconds)` until the next token when either is empty. A per-username limit
+    /// alone would let anyone lock the owner out; per (username, address), an attacker
+    /// only slows themselves, and the address's bucket caps how many usernames one
+    /// address may try.
+    pub fn take_login_token(&self, username: &str, client: &str) -> Result<(), u64> {
+        let per_addr = f64::from(self.settings.logins_per_address_per_minute);
+        {
+            let mut map = self
+                .address_buckets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            prune(&mut map, per_addr);
+            take(
+                map.entry(client.to_owned()).or_insert(Bucket {
+                    tokens: per_addr,
+                    at: Instant::now(),
+                }),
+                per_addr,
+            )?;
         }
         let per_min = f64::from(self.settings.logins_per_minute);
+        let mut map = self.login_buckets.lock().unwrap_or_else(|p| p.into_inner());
+        prune(&mut map, per_min);
         take(
-            map.entry(username.to_owned()).or_insert(Bucket {
-                tokens: per_min,
-                at: Instant::now(),
-            }),
+            map.entry((username.to_owned(), client.to_owned()))
+                .or_insert(Bucket {
+                    tokens: per_min,
+                    at: Instant::now(),
+                }),
             per_min,
+        )
+    }
+
+    /// A successful login forgets the (username, address) bucket's spent attempts.
+    pub fn login_succeeded(&self, username: &str, client: &str) {
+        self.login_buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(username.to_owned(), client.to_owned()));
+    }
+
+    /// Entries the login limiters hold now (by (username, address), by address).
+    pub fn login_limiter_entries(&self) -> (usize, usize) {
+        (
+            self.login_buckets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len(),
+            self.address_buckets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len(),
         )
     }
 
@@ -239,6 +320,19 @@ impl AppState {
 pub fn etag(body: &str) -> String {
     let digest = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes());
     format!("\"{}\"", &crate::auth::hex(&digest)[..32])
+}
+
+/// Keeps a limiter's map under [`LIMITER_ENTRIES`]: drops the buckets that have refilled
+/// (they hold nothing a fresh bucket would not), then, if still too many, all of them.
+fn prune<K>(map: &mut HashMap<K, Bucket>, per_min: f64) {
+    if map.len() < LIMITER_ENTRIES {
+        return;
+    }
+    let now = Instant::now();
+    map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_min / 60.0 < per_min);
+    if map.len() >= LIMITER_ENTRIES {
+        map.clear();
+    }
 }
 
 /// Token bucket of capacity `per_min`, refilled continuously; `Err(seconds)` when empty.

@@ -53,6 +53,12 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
         Ok(r) => r.map(Body::new),
         Err(e) => match e {},
     };
+    if name == "index.html"
+        && let Some(v) = app_csp(&file)
+    {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
@@ -61,6 +67,47 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
         }
     }
     resp
+}
+
+/// The app page's Content-Security-Policy: everything from this origin only, wasm
+/// compiled by the page's own scripts (`'wasm-unsafe-eval'`), and of inline scripts only
+/// the page's own (the loader and the service worker's registration), each by its
+/// SHA-256, computed from the built `index.html`; no frame may embed it.
+fn app_csp(index: &Path) -> Option<HeaderValue> {
+    let html = std::fs::read_to_string(index).ok()?;
+    HeaderValue::from_str(&csp_for(&html)).ok()
+}
+
+/// The policy for an HTML page with these inline scripts ([`app_csp`]).
+pub fn csp_for(html: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut hashes = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..open_end];
+        let body_start = &after[open_end + 1..];
+        let Some(close) = body_start.find("</script>") else {
+            break;
+        };
+        if !tag.contains(" src=") {
+            let digest = sha2::Sha256::digest(&body_start.as_bytes()[..close]);
+            hashes.push_str(" 'sha256-");
+            hashes.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
+            hashes.push('\'');
+        }
+        rest = &body_start[close..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 /// Maps a URL path to a file under `dist`: the file itself, or index.html for client routes.
@@ -134,6 +181,26 @@ fn content_type(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csp_hashes_each_inline_script_only() {
+        let html = "<head><script type=\"module\">\nimport a from '/x.js';\n</script>\
+                    <script src=\"/y.js\"></script><script>go()</script></head>";
+        let csp = csp_for(html);
+        // printf "\nimport a from '/x.js';\n" | sha256 | base64; printf 'go()' likewise.
+        use base64::Engine;
+        use sha2::Digest;
+        let h = |s: &str| {
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s.as_bytes()))
+        };
+        assert!(csp.contains(&format!("'sha256-{}'", h("\nimport a from '/x.js';\n"))));
+        assert!(csp.contains(&format!("'sha256-{}'", h("go()"))));
+        assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+        assert!(
+            !csp.contains("'unsafe-eval'") && !csp.contains("script-src 'self' 'unsafe-inline'")
+        );
+    }
 
     #[test]
     fn hashed_names() {

@@ -95,12 +95,58 @@ pub struct NewAccount<'a> {
         custom(function = "username_chars")
     )]
     pub username: &'a str,
-    #[validate(length(
-        min = 8,
-        max = 1024,
-        message = "Kata sandi 8–1024 karakter. / The password must have 8–1024 characters."
-    ))]
+    #[validate(
+        length(
+            min = 10,
+            max = 1024,
+            message = "Kata sandi 10–1024 karakter. / The password must have 10–1024 characters."
+        ),
+        custom(function = "password_rules")
+    )]
     pub password: &'a str,
+}
+
+/// The common passwords a new or reset password may not be (see `data/NOTICE.md`).
+const COMMON_PASSWORDS: [&str; 2] = [
+    include_str!("../data/common-passwords.txt"),
+    include_str!("../data/common-passwords-id.txt"),
+];
+
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        COMMON_PASSWORDS
+            .iter()
+            .flat_map(|list| list.lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+}
+
+/// A password must not be guessable from a list: not a common password (ignoring
+/// case), nor one followed only by digits or punctuation (`password2026!`), and with at
+/// least 5 different characters (`aaaaaaaaaa`, `1212121212`).
+pub fn password_rules(password: &str) -> Result<(), ValidationError> {
+    let lower = password.to_lowercase();
+    let base = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    let common = common_passwords();
+    let distinct = lower
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if common.contains(lower.as_str())
+        || (!base.is_empty() && common.contains(base))
+        || distinct < 5
+    {
+        Err(ValidationError::new("password_common").with_message(
+            "Kata sandi ini terlalu umum atau mudah ditebak; pilih yang lain (misalnya beberapa kata). / This password is too common or easy to guess; choose another (for example a few words)."
+                .into(),
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn username_chars(u: &str) -> Result<(), ValidationError> {
@@ -235,12 +281,54 @@ mod tests {
         );
         let e = NewAccount {
             username: "x",
-            password: "12345678",
+            password: "rahasia-panjang",
         }
         .validate()
         .unwrap_err();
         assert_eq!(codes(&e), [("username".to_owned(), "length".to_owned())]);
         assert!(summary(&e).starts_with("username: Nama pengguna 2–64"));
+    }
+
+    #[test]
+    fn common_and_short_passwords_are_refused() {
+        for bad in [
+            "1234567890",
+            "aaaaaaaaaa",
+            "password123",
+            "Password2026!",
+            "qwertyuiop",
+            "bismillah123",
+            "1212121212",
+        ] {
+            let e = NewAccount {
+                username: "budi",
+                password: bad,
+            }
+            .validate()
+            .unwrap_err();
+            assert!(
+                codes(&e).iter().all(|(p, _)| p == "password") && !codes(&e).is_empty(),
+                "{bad}: {:?}",
+                codes(&e)
+            );
+        }
+        for good in ["tepat-demo-2026", "sandi-uji-2026", "kopi tubruk pagi"] {
+            assert!(password_rules(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            codes(
+                &NewAccount {
+                    username: "budi",
+                    password: "12345678",
+                }
+                .validate()
+                .unwrap_err()
+            ),
+            [
+                ("password".to_owned(), "length".to_owned()),
+                ("password".to_owned(), "password_common".to_owned()),
+            ]
+        );
     }
 
     #[test]

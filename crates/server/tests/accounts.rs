@@ -105,7 +105,7 @@ async fn writes(ctx: &common::Ctx, token: &str, target: &str, regions: Value) ->
         ctx.post(
             &format!("/api/v1/accounts/{target}/password"),
             Some(token),
-            json!({"password": "password123"}),
+            json!({"password": "sandi-uji-2026"}),
         )
         .await,
         put(
@@ -130,7 +130,7 @@ both!(every_account_endpoint_checks_role_and_scope, |ctx| {
             .post(
                 "/api/v1/accounts",
                 Some(&t),
-                json!({"username": "new1", "role": "facilitator", "password": "password123", "regions": [V1]}),
+                json!({"username": "new1", "role": "facilitator", "password": "sandi-uji-2026", "regions": [V1]}),
             )
             .await;
         r.assert_error(StatusCode::FORBIDDEN, "forbidden");
@@ -186,7 +186,7 @@ both!(every_account_endpoint_checks_role_and_scope, |ctx| {
         ctx.post(
             "/api/v1/accounts",
             Some(&d1),
-            json!({"username": "new1", "role": role, "password": "password123", "regions": regions}),
+            json!({"username": "new1", "role": role, "password": "sandi-uji-2026", "regions": regions}),
         )
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
@@ -195,7 +195,7 @@ both!(every_account_endpoint_checks_role_and_scope, |ctx| {
         .post(
             "/api/v1/accounts",
             Some(&d1),
-            json!({"username": "new1", "display_name": "Siti Aminah", "role": "facilitator", "password": "password123", "regions": [V2]}),
+            json!({"username": "new1", "display_name": "Siti Aminah", "role": "facilitator", "password": "sandi-uji-2026", "regions": [V2]}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -240,7 +240,7 @@ both!(every_account_endpoint_checks_role_and_scope, |ctx| {
         .post(
             "/api/v1/accounts",
             Some(&admin),
-            json!({"username": "analis2", "role": "analyst", "password": "password123"}),
+            json!({"username": "analis2", "role": "analyst", "password": "sandi-uji-2026"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -262,8 +262,8 @@ both!(account_errors_are_specific_and_bilingual, |ctx| {
         let admin = admin.clone();
         async move { ctx.post("/api/v1/accounts", Some(&admin), body).await }
     };
-    let r =
-        create(json!({"username": "p1", "role": "facilitator", "password": "password123"})).await;
+    let r = create(json!({"username": "p1", "role": "facilitator", "password": "sandi-uji-2026"}))
+        .await;
     r.assert_error(StatusCode::CONFLICT, "conflict");
     bilingual(&r);
     assert!(r.json["message"].as_str().unwrap().contains("sudah ada"));
@@ -272,12 +272,12 @@ both!(account_errors_are_specific_and_bilingual, |ctx| {
     assert_eq!(r.json["details"]["path"], "password");
     bilingual(&r);
     let r = create(
-        json!({"username": "Baru Sekali", "role": "facilitator", "password": "password123"}),
+        json!({"username": "Baru Sekali", "role": "facilitator", "password": "sandi-uji-2026"}),
     )
     .await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     assert_eq!(r.json["details"]["path"], "username");
-    let r = create(json!({"username": "baru", "role": "facilitator", "password": "password123", "regions": ["11.01.01.9999"]})).await;
+    let r = create(json!({"username": "baru", "role": "facilitator", "password": "sandi-uji-2026", "regions": ["11.01.01.9999"]})).await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     assert_eq!(r.json["details"]["path"], "regions");
     assert!(
@@ -288,7 +288,7 @@ both!(account_errors_are_specific_and_bilingual, |ctx| {
         "{}",
         r.text()
     );
-    let r = create(json!({"username": "baru", "role": "facilitator", "password": "password123", "regions": ["11.01.01"]})).await;
+    let r = create(json!({"username": "baru", "role": "facilitator", "password": "sandi-uji-2026", "regions": ["11.01.01"]})).await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     assert!(
         r.json["message"]
@@ -299,10 +299,11 @@ both!(account_errors_are_specific_and_bilingual, |ctx| {
         r.text()
     );
     bilingual(&r);
-    let r = create(json!({"username": "baru", "role": "analyst", "password": "password123", "regions": ["11.01"]})).await;
+    let r = create(json!({"username": "baru", "role": "analyst", "password": "sandi-uji-2026", "regions": ["11.01"]})).await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     bilingual(&r);
-    let r = create(json!({"username": "baru", "role": "camat", "password": "password123"})).await;
+    let r =
+        create(json!({"username": "baru", "role": "camat", "password": "sandi-uji-2026"})).await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
     assert_eq!(
         count(&ctx, "SELECT COUNT(*) FROM users WHERE username = 'baru'").await,
@@ -388,7 +389,7 @@ both!(
         ctx.post(
             "/api/v1/auth/login",
             None,
-            json!({"username": "p1", "password": "password123"}),
+            json!({"username": "p1", "password": "sandi-uji-2026"}),
         )
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
@@ -421,7 +422,7 @@ both!(
         ctx.post(
             "/api/v1/auth/login",
             None,
-            json!({"username": "p1", "password": "password123"}),
+            json!({"username": "p1", "password": "sandi-uji-2026"}),
         )
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
@@ -473,6 +474,7 @@ async fn account_writes_are_rate_limited() {
             writes_per_minute: 2,
             clock: tepat_server::state::Clock::System,
             logins_per_minute: 100,
+            ..tepat_server::state::Settings::default()
         },
     )
     .await;
@@ -484,7 +486,7 @@ async fn account_writes_are_rate_limited() {
             .post(
                 "/api/v1/accounts/p1/password",
                 Some(&admin),
-                json!({"password": "password123"}),
+                json!({"password": "sandi-uji-2026"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
@@ -493,7 +495,7 @@ async fn account_writes_are_rate_limited() {
         .post(
             "/api/v1/accounts/p1/password",
             Some(&admin),
-            json!({"password": "password123"}),
+            json!({"password": "sandi-uji-2026"}),
         )
         .await;
     r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");

@@ -165,7 +165,7 @@ both!(login_me_logout_and_bad_credentials, |ctx| {
         .post(
             "/api/v1/auth/login",
             None,
-            json!({"username": "nobody", "password": "password123"}),
+            json!({"username": "nobody", "password": "sandi-uji-2026"}),
         )
         .await;
     r.assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
@@ -173,7 +173,7 @@ both!(login_me_logout_and_bad_credentials, |ctx| {
         .post(
             "/api/v1/auth/login",
             None,
-            json!({"username": "p1", "password": "password123"}),
+            json!({"username": "p1", "password": "sandi-uji-2026"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());

@@ -110,7 +110,7 @@ async fn login(addr: &str, user: &str) -> String {
         "POST",
         "/api/v1/auth/login",
         None,
-        Some(&json!({"username": user, "password": "demo12345"})),
+        Some(&json!({"username": user, "password": "tepat-demo-2026"})),
     )
     .await
     .expect("login");
@@ -166,7 +166,7 @@ async fn demo_start_and_restart(engine: common::Engine) {
         banner.contains("koordinator1") && banner.contains("dinsos1") && banner.contains("analis1"),
         "{banner}"
     );
-    assert!(banner.contains("demo12345"));
+    assert!(banner.contains("tepat-demo-2026"));
     let (status, health) = http(&server.addr, "GET", "/api/v1/health", None, None)
         .await
         .unwrap();

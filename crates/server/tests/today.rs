@@ -46,6 +46,7 @@ async fn push_at_dawn(engine: common::Engine) {
             writes_per_minute: 100_000,
             clock: Clock::Fixed(LATE_UTC),
             logins_per_minute: 1000,
+            ..Settings::default()
         },
     )
     .await;

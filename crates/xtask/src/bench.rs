@@ -58,7 +58,7 @@ const BENCH_USER: &str = "pendamping_bench";
 const BENCH_VILLAGE: &str = "32.73.01.1001";
 const BENCH_HOUSEHOLDS: usize = 1000;
 /// The demo accounts' password (`tepat_server::seed::DEMO_PASSWORD`); tests/bench/app.mjs signs in with it.
-const BENCH_PASSWORD: &str = "demo12345";
+const BENCH_PASSWORD: &str = "tepat-demo-2026";
 
 /// The PWA's budgets in Chromium: a release `tepat serve --demo` on a fresh
 /// SQLite database, plus a facilitator with 1,000 households seeded the way an operator

@@ -344,7 +344,7 @@ fn Create(
                     let v = event_target_value(&ev);
                     form.update(|f| { f.role = v; f.regions.clear(); });
                 }>{role_options}</select>
-                <label for="n-password">{tx("Kata sandi (minimal 8 karakter)", "Password (at least 8 characters)")}</label>
+                <label for="n-password">{tx("Kata sandi (minimal 10 karakter)", "Password (at least 10 characters)")}</label>
                 <input id="n-password" type="password" autocomplete="new-password" required
                     prop:value=move || form.with(|f| f.password.clone()) on:input=text(|f| &mut f.password)/>
                 {picker}
@@ -710,7 +710,7 @@ fn Password(
         <section class="card" data-field="password">
             <h2>{tx("Atur ulang kata sandi", "Reset the password")}</h2>
             <form on:submit=submit>
-                <label for="r-password">{tx("Kata sandi baru (minimal 8 karakter)", "New password (at least 8 characters)")}</label>
+                <label for="r-password">{tx("Kata sandi baru (minimal 10 karakter)", "New password (at least 10 characters)")}</label>
                 <input id="r-password" type="password" autocomplete="new-password" required
                     prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                 <p class="actions"><button type="submit" disabled=move || busy.get()>{tx("Simpan kata sandi", "Save the password")}</button></p>

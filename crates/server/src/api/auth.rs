@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Auth, Role, User, bearer};
+use crate::auth::{Auth, ClientAddr, Role, User, bearer};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
@@ -64,16 +64,17 @@ pub fn user_view(state: &AppState, user: &User) -> UserView {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     if req.username.len() > 64 || req.password.len() > 1024 {
         return Err(ApiError::BadCredentials);
     }
     state
-        .take_login_token(&req.username)
+        .take_login_token(&req.username, &client)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
-    let (token, expires, user) =
-        crate::auth::login(&state.db, &req.username, &req.password).await?;
+    let (token, expires, user) = crate::auth::login(&state, &req.username, &req.password).await?;
+    state.login_succeeded(&req.username, &client);
     crate::audit::record(
         &state.db.pool,
         crate::audit::NewEntry {

@@ -57,6 +57,7 @@ pub async fn setup(engine: Engine) -> Ctx {
             // 2026-11-23 03:00 UTC: 10:00 WIB, 11:00 WITA, 12:00 WIT, the same date in every zone.
             clock: Clock::Fixed(1_795_402_800),
             logins_per_minute: 1000,
+            ..Settings::default()
         },
     )
     .await
@@ -165,6 +166,11 @@ impl Ctx {
         let req = req
             .body(body.map(Body::from).unwrap_or_else(Body::empty))
             .expect("request");
+        self.send(req).await
+    }
+
+    /// Sends a built request through the router.
+    pub async fn send(&self, req: Request<Body>) -> Resp {
         let resp = self.app.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -184,6 +190,19 @@ impl Ctx {
         }
     }
 
+    /// A JSON POST as if from the client address `ip` (the connection's peer).
+    pub async fn post_from(&self, ip: &str, path: &str, body: Value) -> Resp {
+        let peer = std::net::SocketAddr::new(ip.parse().expect("address"), 40000);
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .extension(axum::extract::ConnectInfo(peer))
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(req).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
         self.call(Method::GET, path, token, None).await
     }
@@ -192,9 +211,9 @@ impl Ctx {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
-    /// Adds a user with password `password123` and the given assignments.
+    /// Adds a user with password `sandi-uji-2026` and the given assignments.
     pub async fn user(&self, name: &str, role: Role, regions: &[&str]) {
-        tepat_server::auth::add_user(&self.state.db, name, role, "password123")
+        tepat_server::auth::add_user(&self.state.db, name, role, "sandi-uji-2026")
             .await
             .expect("add user");
         if !regions.is_empty() {
@@ -211,7 +230,7 @@ impl Ctx {
             .post(
                 "/api/v1/auth/login",
                 None,
-                serde_json::json!({"username": name, "password": "password123"}),
+                serde_json::json!({"username": name, "password": "sandi-uji-2026"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.text());
