@@ -226,13 +226,29 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         .map(|(d, (f, p))| json!({"desil": d, "families": f, "persons": p}))
         .collect();
     let persons: i64 = scored.iter().map(|s| s.1).sum();
-    // Graduations are recorded changes and the natural candidates of a published run
-    // (crates/server/tests/graduation.rs): here neither exists, whatever the core's flag
-    // of the versions written.
+    // Graduations are recorded changes (none here) and the natural candidates of the
+    // published run: the core's answer for each family as it is now, at its desil of the
+    // run. Both families live in p1's village.
     assert!(
         scored.iter().any(|s| s.2.is_some()),
         "the seeded families include a flagged version: {scored:?}"
     );
+    let (mut kpm, mut natural) = (0, 0);
+    for (kk, s) in [KK1, KK2].into_iter().zip(&scored) {
+        let h = ctx
+            .get(&format!("/api/v1/household?no_kk={kk}"), Some(&k1))
+            .await;
+        assert_eq!(h.status, StatusCode::OK, "{}", h.text());
+        let k: Keluarga = serde_json::from_value(h.json["keluarga"].clone()).unwrap();
+        assert_eq!(k.address.village, VILLAGE);
+        let rules = ProgramRules::builtin();
+        if rules.receives_pkh(&k, today) && k.pkh.graduated.is_none() {
+            kpm += 1;
+            if rules.graduation_candidate(&k, s.0, today) == Some(GraduationKind::Alamiah) {
+                natural += 1;
+            }
+        }
+    }
     // The week of the changes: all six were made now, but the deaths were backdated.
     let mut week_counts: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
     let quarter_start = {
@@ -329,12 +345,12 @@ both!(dashboard_figures_equal_direct_counts, |ctx| {
         assert_eq!(
             d["graduation"],
             json!({"yearly_target": 10, "facilitators": with_p2(vec![
-                json!({"username": "p1", "natural": 0, "self_sufficient": 0, "total": 0, "target": 10}),
+                json!({"username": "p1", "natural": natural, "self_sufficient": 0, "total": natural, "target": 10}),
                 json!({"username": "p2", "natural": 0, "self_sufficient": 0, "total": 0, "target": 10}),
             ]), "districts": [{"code": "11.01.01", "name": ctx.state.regions.name("11.01.01"),
-                "natural": 0, "self_sufficient": 0, "total": 0,
+                "natural": natural, "self_sufficient": 0, "total": natural,
                 "facilitators": if q.contains(VILLAGE) { 1 } else { 2 },
-                "target": if q.contains(VILLAGE) { 10 } else { 20 }, "kpm": 0}]}),
+                "target": if q.contains(VILLAGE) { 10 } else { 20 }, "kpm": kpm}]}),
             "{label}"
         );
         // Changes per week: every week of the quarter, the counts where they were made.

@@ -29,6 +29,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|dist|tools>
           `bench load [--engine sqlite|postgres] [load run options]`: only the server load test
           `bench app [lighthouse|worklist|form]`: only the PWA's budgets in Chromium
   dist    build the release server, the PWA dist/ and the npm package; print sizes
+          `dist --pwa`: only the PWA and its shell's sizes
   tools   install and check the pinned toolchain";
 
 fn main() -> ExitCode {
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("e2e") => test::e2e(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
-        Some("dist") => dist(),
+        Some("dist") => dist(args[1..].iter().any(|a| a == "--pwa")),
         Some("tools") => {
             report(tools::ensure_build_tools().and_then(|()| tools::ensure_chromium().map(|_| ())))
         }
@@ -100,8 +101,14 @@ fn run(args: &[String]) -> bool {
     })())
 }
 
-fn dist() -> bool {
+fn dist(pwa_only: bool) -> bool {
     report((|| {
+        if pwa_only {
+            let dist = build::pwa()?;
+            println!("PWA            {}", dist.display());
+            bench::print_shell_sizes(&dist);
+            return Ok(());
+        }
         let bin = build::server(true)?;
         let dist = build::pwa()?;
         let pkg = build::npm_package()?;
