@@ -9,8 +9,13 @@ if (!BASE) {
   throw new Error("TEPAT_URL is not set: start `tepat serve --demo` and export TEPAT_URL=http://127.0.0.1:PORT");
 }
 
+/**
+ * Chromium for the suite. Every context it opens defines `DEMO_PASSWORD` in its pages
+ * too, so the API calls the tests make from a page (`page.evaluate`) sign in with the
+ * same constant as the tests themselves.
+ */
 export async function launch() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: [
       "--headless",
@@ -21,6 +26,13 @@ export async function launch() {
       "--disable-sync",
     ],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await context.addInitScript(`globalThis.DEMO_PASSWORD = ${JSON.stringify(DEMO_PASSWORD)};`);
+    return context;
+  };
+  return browser;
 }
 
 /** A fresh, isolated phone-sized context (360×640, touch, Indonesian locale). */
