@@ -59,6 +59,14 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
         resp.headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, v);
     }
+    // A worker runs under its script's policy: the service worker fetches and caches
+    // the app's own files, so it may reach this origin (and nothing else).
+    if name == "sw.js" {
+        resp.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
+        );
+    }
     if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
