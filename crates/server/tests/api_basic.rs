@@ -348,6 +348,13 @@ both!(static_pwa_cache_headers_and_fallback, |ctx| {
         ctx.get("/sw.js", None).await.header("cache-control"),
         "no-cache"
     );
+    // The service worker runs under its script's policy: it must reach the app's files.
+    assert_eq!(
+        ctx.get("/sw.js", None)
+            .await
+            .header("content-security-policy"),
+        "default-src 'self'; frame-ancestors 'none'"
+    );
     assert_eq!(
         ctx.get("/manifest.webmanifest", None)
             .await
