@@ -315,7 +315,7 @@ test("every event form: each input named, AA contrast (axe-core), NIK and No. KK
   await openHousehold(page, target.kk, { fromTab: true });
   await page.evaluate(AXE);
   const kinds = await page.locator("#event-kind option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
-  assert.equal(kinds.length, 9);
+  assert.equal(kinds.length, 10);
   for (const kind of kinds) {
     await page.locator("#event-kind").selectOption(kind);
     // A new person's rulebook questions appear once sex and birth date are known.
