@@ -74,7 +74,7 @@ pub enum Command {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Export current households or the change log.
+    /// Export current households or the change log (the whole register; audited).
     Export {
         #[arg(long, value_enum, default_value = "households")]
         what: crate::transfer::What,
@@ -83,6 +83,13 @@ pub enum Command {
         /// Output file (stdout when absent).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Pseudonymise: No. KK and NIK as keyed hashes under a key made for this
+        /// export, no names, streets or GPS points.
+        #[arg(long)]
+        pseudonymise: bool,
+        /// Why the export is made (recorded in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
         #[command(flatten)]
         db: DbArg,
     },
@@ -241,10 +248,30 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             what,
             format,
             out,
+            pseudonymise,
+            reason,
             db,
         } => {
             let db = Db::connect(&db.database_url).await?;
-            let text = crate::transfer::export(&db, None, what, format).await?;
+            let identity = if pseudonymise {
+                crate::transfer::Identity::Pseudonymised(crate::transfer::Pseudonymiser::random()?)
+            } else {
+                crate::transfer::Identity::Full
+            };
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let export = crate::transfer::export_audited(
+                &db,
+                crate::transfer::ExportRequest {
+                    user: None,
+                    what,
+                    format,
+                    identity,
+                    reason,
+                    via: "cli",
+                },
+            )
+            .await?;
+            let text = export.text;
             match out {
                 Some(p) => {
                     std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?

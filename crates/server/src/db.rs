@@ -42,6 +42,39 @@ pub struct Db {
     checkpoints: Arc<Checkpoints>,
     /// SQLite: the push writer's own connection ([`Db::writer`]).
     writer: Arc<WriterConn>,
+    /// Whether the last write failed on a full disk (for `/health`).
+    storage: Arc<StorageState>,
+    /// SQLite: the folder of the database file (its free space is in `/health`).
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+/// Options of [`Db::connect_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DbOptions {
+    /// SQLite: the most pages (4 KB each) the database file may hold
+    /// (`PRAGMA max_page_count`). A write past it fails as on a full disk, so the
+    /// database can be kept from filling the disk it shares with the system.
+    pub sqlite_max_pages: Option<u64>,
+}
+
+impl DbOptions {
+    /// From the environment: `TEPAT_SQLITE_MAX_MB` caps the SQLite file's size.
+    pub fn from_env() -> DbOptions {
+        DbOptions {
+            sqlite_max_pages: std::env::var("TEPAT_SQLITE_MAX_MB")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&mb| mb > 0)
+                .map(|mb| mb * 256),
+        }
+    }
+}
+
+/// What the storage told the last writes: set when a write failed on a full disk,
+/// cleared when a write succeeds again.
+#[derive(Debug, Default)]
+struct StorageState {
+    full_since: std::sync::atomic::AtomicI64,
 }
 
 /// The push writer's connection on SQLite, kept apart from the pool.
@@ -55,6 +88,7 @@ pub struct Db {
 struct WriterConn {
     /// `None` on PostgreSQL and for in-memory SQLite: the writer uses the pool.
     options: Option<AnyConnectOptions>,
+    max_pages: Option<u64>,
     conn: tokio::sync::Mutex<Option<AnyConnection>>,
 }
 
@@ -103,12 +137,15 @@ impl std::ops::DerefMut for Writer<'_> {
 /// Every SQLite connection's settings. Reads go through a memory map and a 16 MB page
 /// cache per connection instead of a read syscall per page. Checkpoints are the
 /// background checkpointer's ([`checkpointer`]).
-fn sqlite_pragmas() -> String {
+fn sqlite_pragmas(max_pages: Option<u64>) -> String {
+    let cap = max_pages
+        .map(|n| format!(" PRAGMA max_page_count = {n};"))
+        .unwrap_or_default();
     format!(
         "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
          PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
          PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456; \
-         PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};"
+         PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};{cap}"
     )
 }
 
@@ -139,9 +176,16 @@ const CHECKPOINT_AFTER_ROWS: usize = 200;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 impl Db {
-    /// Connects (creating a SQLite file and its folders if missing) and applies migrations.
+    /// Connects (creating a SQLite file and its folders if missing) and applies
+    /// migrations, with the options of the environment ([`DbOptions::from_env`]).
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(url, DbOptions::from_env()).await
+    }
+
+    /// [`Db::connect`] with explicit options.
+    pub async fn connect_with(url: &str, opts: DbOptions) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
+        let max_pages = opts.sqlite_max_pages;
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -158,9 +202,9 @@ impl Db {
             Engine::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
                         Box::pin(async move {
-                            conn.execute(sqlite_pragmas().as_str()).await?;
+                            conn.execute(sqlite_pragmas(max_pages).as_str()).await?;
                             Ok(())
                         })
                     })
@@ -189,14 +233,21 @@ impl Db {
                 .context("opening the checkpoint connection")?;
             tokio::spawn(checkpointer(conn, Arc::downgrade(&checkpoints)));
         }
+        let data_dir = sqlite_path(&url).map(|p| match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        });
         let db = Db {
             pool,
             engine,
             checkpoints,
             writer: Arc::new(WriterConn {
                 options: own_writer.then_some(options),
+                max_pages,
                 conn: tokio::sync::Mutex::new(None),
             }),
+            storage: Arc::default(),
+            data_dir,
         };
         crate::rulebooks::register_builtin(&db).await?;
         Ok(db)
@@ -217,7 +268,7 @@ impl Db {
             c.execute(
                 format!(
                     "{} PRAGMA cache_size = -{WRITER_CACHE_KB};",
-                    sqlite_pragmas()
+                    sqlite_pragmas(self.writer.max_pages)
                 )
                 .as_str(),
             )
@@ -230,6 +281,7 @@ impl Db {
     /// Tells the SQLite checkpointer that `rows` changes were committed; it copies them
     /// into the database file once enough have come together. No-op on PostgreSQL.
     pub fn wrote(&self, rows: usize) {
+        self.write_succeeded();
         if self.engine != Engine::Sqlite {
             return;
         }
@@ -241,6 +293,73 @@ impl Db {
             self.checkpoints.wake.notify_one();
         }
     }
+}
+
+impl Db {
+    /// A write failed because the disk is full: `/health` says `degraded` until a
+    /// write succeeds again.
+    pub fn write_failed_full(&self) {
+        let _ = self.storage.full_since.compare_exchange(
+            0,
+            now().max(1),
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// A write succeeded: the storage takes writes again.
+    pub fn write_succeeded(&self) {
+        self.storage
+            .full_since
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Since when (Unix seconds) writes fail on a full disk; `None` when the last
+    /// write succeeded.
+    pub fn full_since(&self) -> Option<i64> {
+        let t = self
+            .storage
+            .full_since
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (t != 0).then_some(t)
+    }
+
+    /// The newest migration applied to this database.
+    pub async fn migration_version(&self) -> Result<Option<i64>, sqlx::Error> {
+        let (v,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(v)
+    }
+
+    /// The newest migration this build carries.
+    pub fn migration_expected(&self) -> Option<i64> {
+        let m = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.iter().map(|m| m.version).max()
+    }
+
+    /// Free bytes (for an unprivileged user) on the file system of the SQLite
+    /// database's folder; `None` on PostgreSQL (its disk is the database server's).
+    pub fn free_bytes(&self) -> Option<u64> {
+        free_bytes(self.data_dir.as_deref()?)
+    }
+}
+
+/// Free bytes on the file system holding `dir` (statvfs), for an unprivileged user.
+#[cfg(unix)]
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let s = rustix::fs::statvfs(dir).ok()?;
+    Some(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+/// Free bytes: unknown off Unix.
+#[cfg(not(unix))]
+pub fn free_bytes(_dir: &Path) -> Option<u64> {
+    None
 }
 
 /// SQLite's WAL checkpoints, on a connection of their own, off the writer's path.

@@ -53,9 +53,61 @@ pub enum ApiError {
     /// 503: the server is busy (the login queue is full); retry after the given seconds.
     #[error("busy")]
     Busy { retry_after_secs: u64 },
+    /// 429: the account's stored pushes today are over the daily cap; retry tomorrow.
+    #[error("daily push cap")]
+    DailyCap { retry_after_secs: u64 },
+    /// 507: the database could not write because its disk (or its size cap) is full.
+    /// Nothing of the request was stored; what was acknowledged before stays.
+    #[error("storage full")]
+    StorageFull,
     /// 500: a bug or a storage failure; logged, never detailed to the client.
     #[error("internal error: {0:#}")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// Seconds a client is asked to wait after a full disk before it tries again.
+pub const STORAGE_FULL_RETRY_SECS: u64 = 60;
+
+/// Set on a response whose request failed because the storage is full: the health
+/// middleware (`server`) marks the server degraded when it sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct StorageFullMark;
+
+/// Whether a database error code and message mean a full disk: SQLite's `SQLITE_FULL`
+/// (result code 13, "database or disk is full"; also a database at its
+/// `max_page_count`) or PostgreSQL's SQLSTATE `53100` (`disk_full`).
+pub fn disk_full_code(code: Option<&str>, message: &str) -> bool {
+    matches!(code, Some("13" | "53100")) || message.contains("database or disk is full")
+}
+
+/// Whether an error, or any error it was caused by, is a full disk: a database error
+/// of [`disk_full_code`], or an I/O error `ENOSPC` / `StorageFull`.
+pub fn is_disk_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(sqlx::Error::Database(d)) = err.downcast_ref::<sqlx::Error>()
+            && disk_full_code(d.code().as_deref(), d.message())
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::StorageFull
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> ApiError {
+        if e.chain().any(is_disk_full) {
+            ApiError::StorageFull
+        } else {
+            ApiError::Internal(e)
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -102,6 +154,8 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DailyCap { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -168,6 +222,20 @@ impl ApiError {
                 ),
                 json!({ "retry_after_secs": retry_after_secs }),
             ),
+            ApiError::DailyCap { retry_after_secs } => (
+                "daily_push_cap",
+                format!(
+                    "Batas harian penyimpanan kiriman akun ini tercapai; kirim lagi dalam {retry_after_secs} detik (perubahan tetap di Kotak Keluar). / This account's daily cap on stored pushes is reached; send again in {retry_after_secs} s (the changes stay in the outbox)."
+                ),
+                json!({ "retry_after_secs": retry_after_secs }),
+            ),
+            ApiError::StorageFull => (
+                "storage_full",
+                format!(
+                    "Penyimpanan server penuh; permintaan ini tidak disimpan, coba lagi dalam {STORAGE_FULL_RETRY_SECS} detik. Yang sudah diterima server tetap aman. / The server's storage is full; this request was not stored, retry in {STORAGE_FULL_RETRY_SECS} s. What the server acknowledged before is safe."
+                ),
+                json!({ "retry_after_secs": STORAGE_FULL_RETRY_SECS }),
+            ),
             ApiError::Internal(_) => (
                 "internal",
                 "Kesalahan server; perubahan Anda tidak hilang, coba lagi. / Server error; your changes are not lost, please retry.".into(),
@@ -196,9 +264,19 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("close"),
             );
         }
-        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } =
-            self
-            && let Ok(v) = retry_after_secs.to_string().parse()
+        let retry = match self {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Busy { retry_after_secs }
+            | ApiError::DailyCap { retry_after_secs } => Some(retry_after_secs),
+            ApiError::StorageFull => {
+                tracing::warn!("a write failed: the database's disk is full");
+                resp.extensions_mut().insert(StorageFullMark);
+                Some(STORAGE_FULL_RETRY_SECS)
+            }
+            _ => None,
+        };
+        if let Some(secs) = retry
+            && let Ok(v) = secs.to_string().parse()
         {
             resp.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, v);
@@ -209,8 +287,38 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        ApiError::Internal(anyhow::Error::new(e))
+        ApiError::from(anyhow::Error::new(e))
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's SQLITE_FULL and PostgreSQL's disk_full map to 507 with Retry-After;
+    /// other storage errors stay 500.
+    #[test]
+    fn full_disk_codes_map_to_507() {
+        assert!(disk_full_code(Some("53100"), "could not extend file"));
+        assert!(disk_full_code(Some("13"), "database or disk is full"));
+        assert!(disk_full_code(
+            None,
+            "error returned from database: (code: 13) database or disk is full"
+        ));
+        assert!(!disk_full_code(Some("23505"), "duplicate key value"));
+        assert!(!disk_full_code(Some("53200"), "out of memory"));
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert!(matches!(
+            ApiError::from(anyhow::Error::new(io).context("writing")),
+            ApiError::StorageFull
+        ));
+        let other = ApiError::from(anyhow::anyhow!("boom"));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let resp = ApiError::StorageFull.into_response();
+        assert_eq!(resp.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "60");
+        assert!(resp.extensions().get::<StorageFullMark>().is_some());
+    }
+}

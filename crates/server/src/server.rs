@@ -33,10 +33,15 @@ pub fn app_with(state: AppState, body_pause: Duration) -> Router {
             state.clone(),
             security_headers,
         ))
-        // Logs method, path and status only: never bodies, which carry NIKs and names.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            storage_watch,
+        ))
+        // Logs method, path (identifiers redacted) and status only: never bodies or
+        // query strings, which carry NIKs, No. KKs and names.
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("http", method = %req.method(), path = %redact_path(req.uri().path()))
             }),
         )
         .with_state(state)
@@ -79,6 +84,76 @@ async fn security_headers(
     }
     if api && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// A request path as logs may show it: every segment that holds a long number (a No.
+/// KK or NIK, whatever else is around it or however it is percent-encoded) becomes
+/// `{id}`. Region codes (`32.01.01.2001`) and route words stay.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let decoded = percent_decode(seg);
+            let digits = decoded.bytes().filter(u8::is_ascii_digit).count();
+            let parts: Vec<&str> = decoded.split('.').collect();
+            let region_code = parts.len() <= 4
+                && parts
+                    .iter()
+                    .zip([2, 2, 2, 4])
+                    .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_digit()));
+            if digits >= 8 && !region_code {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `%XX` decoded (invalid escapes kept as they are), lossily as UTF-8.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Tells the database's health what writes found: a response marked
+/// [`crate::error::StorageFullMark`] (a write failed on a full disk) makes `/health`
+/// degraded; a successful write (a 2xx answer to anything but GET or HEAD) clears it.
+async fn storage_watch(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let resp = next.run(req).await;
+    if resp
+        .extensions()
+        .get::<crate::error::StorageFullMark>()
+        .is_some()
+    {
+        state.db.write_failed_full();
+    } else if write && resp.status().is_success() && state.db.full_since().is_some() {
+        state.db.write_succeeded();
     }
     resp
 }
@@ -225,6 +300,36 @@ pub async fn serve_on(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn paths_lose_their_identifiers() {
+        assert_eq!(
+            redact_path("/api/v1/households/3201012906870001"),
+            "/api/v1/households/{id}"
+        );
+        assert_eq!(
+            redact_path("/api/v1/x/kk-3201012906870001.json/history"),
+            "/api/v1/x/{id}/history"
+        );
+        assert_eq!(
+            redact_path("/api/v1/x/%33%32%30%31%30%31%32%39%30%36"),
+            "/api/v1/x/{id}"
+        );
+        assert_eq!(
+            redact_path("/api/v1/assignments/village/32.01.01.2001"),
+            "/api/v1/assignments/village/32.01.01.2001"
+        );
+        assert_eq!(redact_path("/api/v1/sync/pull"), "/api/v1/sync/pull");
+        assert_eq!(
+            redact_path("/api/v1/x/3201.0129.0687.0001"),
+            "/api/v1/x/{id}"
+        );
+    }
 }
 
 async fn shutdown_signal() {

@@ -81,6 +81,12 @@ pub struct Settings {
     /// Send `Strict-Transport-Security` (the server is reached over TLS, e.g. behind a
     /// TLS proxy): `TEPAT_HSTS=1`.
     pub hsts: bool,
+    /// Change requests one account's pushes may store per day (WIB), replays aside;
+    /// more answer 429 with `Retry-After` until the next day (`TEPAT_PUSH_ITEMS_PER_DAY`).
+    pub push_items_per_day: i64,
+    /// Bytes one account's pushes may store per day; once past, 429 until the next
+    /// day (`TEPAT_PUSH_MB_PER_DAY`).
+    pub push_bytes_per_day: i64,
 }
 
 fn env_num<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
@@ -110,6 +116,10 @@ impl Default for Settings {
             trust_forwarded_for: std::env::var("TEPAT_TRUST_FORWARDED_FOR")
                 .is_ok_and(|v| v == "1" || v == "true"),
             hsts: std::env::var("TEPAT_HSTS").is_ok_and(|v| v == "1" || v == "true"),
+            // A facilitator visits a few dozen families a day: 5,000 changes and 64 MB
+            // leave room for a week offline, and bound what one account can fill.
+            push_items_per_day: env_num("TEPAT_PUSH_ITEMS_PER_DAY").unwrap_or(5_000),
+            push_bytes_per_day: env_num::<i64>("TEPAT_PUSH_MB_PER_DAY").unwrap_or(64) * 1024 * 1024,
         }
     }
 }

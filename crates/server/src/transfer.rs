@@ -260,6 +260,24 @@ pub enum Format {
     Csv,
 }
 
+impl What {
+    pub fn name(self) -> &'static str {
+        match self {
+            What::Households => "households",
+            What::Changes => "changes",
+        }
+    }
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+}
+
 pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -268,15 +286,168 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-/// Exports in scope (`None` = everything). Households: JSONL of current `Keluarga`, or CSV
-/// with one row per member. Changes: the change log (one row per pushed request).
+/// How an export names families, people and changes.
+pub enum Identity {
+    /// No. KK, NIK, names and addresses as stored.
+    Full,
+    /// Identifiers replaced by keyed hashes, names, streets and GPS points dropped.
+    Pseudonymised(Pseudonymiser),
+}
+
+impl Identity {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Identity::Full => "full",
+            Identity::Pseudonymised(_) => "pseudonymised",
+        }
+    }
+}
+
+/// Replaces identifiers by their HMAC-SHA256 (hex) under a key made for one export:
+/// the same No. KK or NIK gets the same value throughout that export (its rows link to
+/// each other: a split's `origin_kk` to the family it came from), and the key is thrown
+/// away with it, so nothing links them to the register or to another export.
+pub struct Pseudonymiser {
+    key: [u8; 32],
+}
+
+impl Pseudonymiser {
+    /// A fresh random key (the operating system's generator).
+    pub fn random() -> anyhow::Result<Pseudonymiser> {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key)
+            .map_err(|e| anyhow::anyhow!("no random key for the pseudonyms: {e}"))?;
+        Ok(Pseudonymiser { key })
+    }
+
+    /// The pseudonym of one identifier (64 hex digits).
+    pub fn id(&self, value: &str) -> String {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        mac.update(value.as_bytes());
+        crate::auth::hex(&mac.finalize().into_bytes())
+    }
+
+    fn replace(&self, v: &mut Value) {
+        if let Value::String(s) = v {
+            *s = self.id(s);
+        }
+    }
+
+    /// A family's JSON with its identifiers replaced and names, street and GPS dropped.
+    pub fn family(&self, k: &mut Value) {
+        for key in ["no_kk", "origin_kk", "merged_into"] {
+            if let Some(v) = k.get_mut(key) {
+                self.replace(v);
+            }
+        }
+        if let Some(a) = k.get_mut("address").and_then(Value::as_object_mut) {
+            a.remove("street");
+        }
+        if let Some(o) = k.as_object_mut() {
+            o.remove("gps");
+        }
+        if let Some(v) = k.pointer_mut("/housing/pln_customer_id") {
+            self.replace(v);
+        }
+        for a in k
+            .get_mut("anggota")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = a.get_mut("nik") {
+                self.replace(v);
+            }
+            if let Some(o) = a.as_object_mut() {
+                o.remove("name");
+            }
+        }
+    }
+}
+
+/// An export's text and its rows (CSV lines after the header, JSONL lines).
+pub struct Export {
+    pub text: String,
+    pub rows: usize,
+}
+
+/// Who asks for an export and why, for its audit entry.
+pub struct ExportRequest<'a> {
+    /// `None`: the command line (`tepat export`), which reads the whole register.
+    pub user: Option<&'a User>,
+    pub what: What,
+    pub format: Format,
+    pub identity: Identity,
+    /// Why the names and NIKs are needed (required of an analyst's full export).
+    pub reason: Option<&'a str>,
+    /// `api` or `cli`.
+    pub via: &'a str,
+}
+
+/// [`export`] with its audit entry: who, what, the format, the scope (the caller's
+/// regions, or `national`), whether names and NIKs are in it (and why) and how many
+/// rows it holds. The entry is written before the export is handed out.
+pub async fn export_audited(db: &Db, req: ExportRequest<'_>) -> anyhow::Result<Export> {
+    let text = export_with(db, req.user, req.what, req.format, &req.identity).await?;
+    let header = usize::from(req.format == Format::Csv);
+    let rows = text.lines().count().saturating_sub(header);
+    let scope = match req.user {
+        Some(u) if !u.role.is_national() => json!(u.regions),
+        _ => json!("national"),
+    };
+    let mut details = json!({
+        "what": req.what.name(),
+        "format": req.format.name(),
+        "lines": rows,
+        "scope": scope,
+        "identity": req.identity.name(),
+        "via": req.via,
+    });
+    if let Some(r) = req.reason {
+        details["reason"] = json!(r);
+    }
+    crate::audit::record(
+        &db.pool,
+        crate::audit::NewEntry {
+            user: req.user,
+            action: "export",
+            details: Some(&details.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Export { text, rows })
+}
+
+/// Exports in scope (`None` = everything) with names and NIKs; see [`export_with`].
 pub async fn export(
     db: &Db,
     user: Option<&User>,
     what: What,
     format: Format,
 ) -> anyhow::Result<String> {
+    export_with(db, user, what, format, &Identity::Full).await
+}
+
+/// Exports in scope (`None` = everything). Households: JSONL of current `Keluarga`, or CSV
+/// with one row per member. Changes: the change log (one row per pushed request).
+/// Pseudonymised, every No. KK, NIK, change id and content hash is its pseudonym, and
+/// names (the CSV's `name` column too), streets and GPS points are left out.
+pub async fn export_with(
+    db: &Db,
+    user: Option<&User>,
+    what: What,
+    format: Format,
+    identity: &Identity,
+) -> anyhow::Result<String> {
     let covers = |village: &str| user.is_none_or(|u| u.can_read(village));
+    let pseudo = match identity {
+        Identity::Full => None,
+        Identity::Pseudonymised(p) => Some(p),
+    };
+    let ps = |v: String| pseudo.map_or_else(|| v.clone(), |p| p.id(&v));
     let mut out = String::new();
     match what {
         What::Households => {
@@ -287,14 +458,22 @@ pub async fn export(
             let rows: Vec<(String, String, i64, String)> =
                 sqlx::query_as(&sql).fetch_all(&db.pool).await?;
             if format == Format::Csv {
-                out.push_str(
-                    "no_kk,version,village,status,nik,name,sex,birth_date,relationship,presence\n",
-                );
+                out.push_str(if pseudo.is_some() {
+                    "no_kk,version,village,status,nik,sex,birth_date,relationship,presence\n"
+                } else {
+                    "no_kk,version,village,status,nik,name,sex,birth_date,relationship,presence\n"
+                });
             }
             for (no_kk, village, version, payload) in rows.into_iter().filter(|r| covers(&r.1)) {
                 match format {
                     Format::Jsonl => {
-                        out.push_str(&payload);
+                        if let Some(p) = pseudo {
+                            let mut k: Value = serde_json::from_str(&payload)?;
+                            p.family(&mut k);
+                            out.push_str(&k.to_string());
+                        } else {
+                            out.push_str(&payload);
+                        }
                         out.push('\n');
                     }
                     Format::Csv => {
@@ -306,18 +485,21 @@ pub async fn export(
                                 Value::Null => String::new(),
                                 v => v.to_string(),
                             };
-                            let fields = [
-                                no_kk.clone(),
+                            let mut fields = vec![
+                                ps(no_kk.clone()),
                                 version.to_string(),
                                 village.clone(),
                                 status.clone(),
-                                f("nik"),
+                                ps(f("nik")),
                                 f("name"),
                                 f("sex"),
                                 f("birth_date"),
                                 f("relationship"),
                                 f("presence"),
                             ];
+                            if pseudo.is_some() {
+                                fields.remove(5);
+                            }
                             let line: Vec<String> = fields.iter().map(|s| csv_field(s)).collect();
                             out.push_str(&line.join(","));
                             out.push('\n');
@@ -349,7 +531,12 @@ pub async fn export(
             if format == Format::Csv {
                 out.push_str("id,no_kk,village,kind,base_version,outcome,status,content_hash,result_version,created_at,submitted_by\n");
             }
-            for r in rows.into_iter().filter(|r| covers(&r.2)) {
+            for mut r in rows.into_iter().filter(|r| covers(&r.2)) {
+                if pseudo.is_some() {
+                    r.0 = ps(r.0);
+                    r.1 = ps(r.1);
+                    r.7 = ps(r.7);
+                }
                 match format {
                     Format::Jsonl => {
                         out.push_str(

@@ -19,6 +19,12 @@ struct Server {
 }
 
 async fn start(url: &str, dir: &std::path::Path) -> Server {
+    // Debug level: the log must still carry no NIK, No. KK or name.
+    start_logging(url, dir, "debug,sqlx=info,hyper=info,h2=info").await
+}
+
+/// [`start`] with the log filter `TEPAT_LOG`.
+async fn start_logging(url: &str, dir: &std::path::Path, log: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tepat"))
         .args([
             "serve",
@@ -31,8 +37,7 @@ async fn start(url: &str, dir: &std::path::Path) -> Server {
         ])
         .arg(dir.join("dist"))
         .env("TEPAT_RATE_PER_MINUTE", "100000")
-        // Debug level: the log must still carry no NIK, No. KK or name.
-        .env("TEPAT_LOG", "debug,sqlx=info,hyper=info,h2=info")
+        .env("TEPAT_LOG", log)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(
             std::fs::OpenOptions::new()
@@ -494,4 +499,87 @@ fn cli_user_assign_import_export() {
     let csv = String::from_utf8_lossy(&exp.stdout);
     assert_eq!(csv.lines().count(), 5, "{csv}");
     assert!(csv.contains("1101011503120001,1,11.01.01.2001,active,1101011205800001,"));
+}
+
+/// With every target at debug level (`TEPAT_LOG=debug`, the database driver's and the
+/// HTTP library's too), requests that carry a No. KK, a NIK or a name in the path, the
+/// query string or the body leave none of them in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_logs_carry_no_identifier_from_paths_or_queries() {
+    let (url, dir, _) = database(common::Engine::Sqlite).await;
+    let mut server = start_logging(&url, dir.path(), "debug").await;
+    let addr = server.addr.clone();
+    let token = login(&addr, "pendamping1").await;
+    let families = pull_all(&addr, &token).await;
+    assert!(!families.is_empty());
+    let mut secrets = Vec::new();
+    for h in &families {
+        let kk = h["no_kk"].as_str().unwrap();
+        secrets.push(kk.to_owned());
+        let k = &h["keluarga"];
+        for a in k["anggota"].as_array().unwrap() {
+            secrets.push(a["nik"].as_str().unwrap().to_owned());
+            let n = a["name"].as_str().unwrap();
+            secrets.push(n.to_owned());
+            secrets.push(n.replace(' ', "%20"));
+        }
+    }
+    let h = &families[0];
+    let kk = h["no_kk"].as_str().unwrap();
+    let nik = h["keluarga"]["anggota"][0]["nik"].as_str().unwrap();
+    let name = h["keluarga"]["anggota"][0]["name"]
+        .as_str()
+        .unwrap()
+        .replace(' ', "%20");
+    let paths = [
+        format!("/api/v1/households/{kk}"),
+        format!("/api/v1/households/{kk}/history?nik={nik}"),
+        format!("/api/v1/household?no_kk={kk}"),
+        format!("/api/v1/audit?household={kk}"),
+        format!("/api/v1/x/nik-{nik}?name={name}"),
+        format!("/api/v1/penduduk/{nik}"),
+    ];
+    for p in &paths {
+        http(&addr, "GET", p, Some(&token), None)
+            .await
+            .expect("request");
+    }
+    http(
+        &addr,
+        "POST",
+        "/api/v1/validate/nik",
+        None,
+        Some(&json!({ "nik": nik })),
+    )
+    .await
+    .expect("validate");
+    let base = h["version"].as_u64().unwrap();
+    let item = json!({
+        "id": uuid::Uuid::new_v4().to_string(), "no_kk": kk, "base_version": base,
+        "author": "pendamping1", "time": "2026-11-20T09:15:00+07:00", "reason": "Uji petik",
+        "event": {"type": "variable_correction", "corrections": [{"field": "housing.floor", "value": 3}]}
+    });
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/sync/push",
+        Some(&token),
+        Some(&json!({ "items": [item] })),
+    )
+    .await
+    .expect("push");
+    assert_eq!(status, 200, "{body}");
+    let _ = server.child.kill().await;
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("DEBUG"), "the log is at debug level");
+    assert!(
+        log.contains("/api/v1/households/{id}"),
+        "paths are logged, redacted"
+    );
+    for s in &secrets {
+        assert!(
+            !log.contains(s.as_str()),
+            "personal data reached the debug log"
+        );
+    }
 }

@@ -20,23 +20,77 @@ pub fn router() -> Router<AppState> {
         .route("/regions", get(regions))
 }
 
+/// `GET /health`: nothing about any family or account, and cheap (one small query).
 #[derive(Serialize)]
 pub struct Health {
+    /// `ok`, or `degraded`: the last write failed on a full disk (until a write
+    /// succeeds again), or the database does not answer.
     pub status: &'static str,
     pub version: &'static str,
-    pub rulebook_version: String,
+    /// The current rulebook; absent when the database does not answer.
+    pub rulebook_version: Option<String>,
+    /// The database engine: `sqlite` or `postgres`.
     pub db: &'static str,
+    pub database: DatabaseHealth,
 }
 
-async fn health(State(state): State<AppState>) -> ApiResult<AxumJson<Health>> {
-    // A health check that answers "ok" must have touched the database.
-    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
-    Ok(AxumJson(Health {
-        status: "ok",
+#[derive(Serialize)]
+pub struct DatabaseHealth {
+    pub engine: &'static str,
+    /// Whether the database answered this check.
+    pub reachable: bool,
+    /// Whether writes succeed: `false` from a write that failed on a full disk until a
+    /// write succeeds again.
+    pub writable: bool,
+    /// Since when writes fail on a full disk (RFC 3339), when they do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_since: Option<String>,
+    /// The newest migration applied, and the newest this server carries.
+    pub migration: Option<i64>,
+    pub migration_expected: Option<i64>,
+    /// Free bytes on the data folder's file system (SQLite); `null` on PostgreSQL,
+    /// whose disk is the database server's.
+    pub free_bytes: Option<u64>,
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let db = &state.db;
+    // One query: it touches the database and reads the applied migration.
+    let migration = db.migration_version().await;
+    let reachable = migration.is_ok();
+    let full_since = db.full_since();
+    let rulebook_version = if reachable {
+        state
+            .rulebooks()
+            .await
+            .ok()
+            .map(|r| r.current.version().to_owned())
+    } else {
+        None
+    };
+    let degraded = !reachable || full_since.is_some();
+    let body = Health {
+        status: if degraded { "degraded" } else { "ok" },
         version: env!("CARGO_PKG_VERSION"),
-        rulebook_version: state.rulebooks().await?.current.version().to_owned(),
-        db: state.db.engine.name(),
-    }))
+        rulebook_version,
+        db: db.engine.name(),
+        database: DatabaseHealth {
+            engine: db.engine.name(),
+            reachable,
+            writable: reachable && full_since.is_none(),
+            full_since: full_since.map(crate::db::rfc3339),
+            migration: migration.ok().flatten(),
+            migration_expected: db.migration_expected(),
+            free_bytes: db.free_bytes(),
+        },
+    };
+    // Unreachable: 503, so a balancer stops sending; a full disk still serves reads.
+    let status = if reachable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, AxumJson(body)).into_response()
 }
 
 async fn nik(State(state): State<AppState>, Json(req): Json<NikRequest>) -> Json<NikReport> {

@@ -149,9 +149,10 @@ async fn photo(
     let (village, payload, submitter) =
         row.ok_or_else(|| ApiError::NotFound("change request".into()))?;
     user.require_review(&village, "change request")?;
-    let request: ChangeRequest = serde_json::from_str(&payload)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen request: {e}")))?;
-    if !crate::api::queue::photo_ids(&request).contains(&photo) {
+    // A rejected change over the stored-body cap keeps only its size and hash: it
+    // names no photo.
+    let request: Option<ChangeRequest> = serde_json::from_str(&payload).ok();
+    if !request.is_some_and(|r| crate::api::queue::photo_ids(&r).contains(&photo)) {
         return Err(ApiError::NotFound("photo of this change".into()));
     }
     let stored: Option<(String, String, Vec<u8>)> = sqlx::query_as(

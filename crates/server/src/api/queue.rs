@@ -619,7 +619,7 @@ async fn decide(
                 done += 1;
                 results.push(json!({ "id": id, "ok": true, "result": v }));
             }
-            Err(ApiError::Internal(e)) => return Err(ApiError::Internal(e)),
+            Err(e @ (ApiError::Internal(_) | ApiError::StorageFull)) => return Err(e),
             Err(e) => results.push(json!({ "id": id, "ok": false, "error": e.to_json() })),
         }
     }

@@ -13,7 +13,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{Json, Query, RawBody};
 use crate::state::AppState;
-use crate::transfer::{Format, ImportReport, What};
+use crate::transfer::{ExportRequest, Format, Identity, ImportReport, Pseudonymiser, What};
 
 /// Import bodies (DTSEN extracts) may be larger than other requests.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
@@ -90,7 +90,25 @@ pub struct ExportQuery {
     pub what: What,
     #[serde(default)]
     pub format: Option<Format>,
+    /// `full` (No. KK, NIK and names) or `pseudonymised`; by default pseudonymised for
+    /// an analyst, full for the other roles.
+    #[serde(default)]
+    pub identity: Option<IdentityParam>,
+    /// Why names and NIKs are needed: required of an analyst's full export, recorded
+    /// in the audit entry.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityParam {
+    Full,
+    Pseudonymised,
+}
+
+/// The longest export reason kept (characters).
+pub const MAX_REASON_CHARS: usize = 500;
 
 async fn export(
     State(state): State<AppState>,
@@ -102,41 +120,60 @@ async fn export(
             "export (supervisors, dinsos, analysts, admins)",
         ));
     }
-    let format = q.format.unwrap_or(Format::Jsonl);
-    let body = crate::transfer::export(&state.db, Some(&user), q.what, format).await?;
-    let header = usize::from(format == Format::Csv);
-    let rows = body.lines().count().saturating_sub(header);
-    let what = match q.what {
-        What::Households => "households",
-        What::Changes => "changes",
-    };
-    let format_name = match format {
-        Format::Jsonl => "jsonl",
-        Format::Csv => "csv",
-    };
-    crate::audit::record(
-        &state.db.pool,
-        crate::audit::NewEntry {
-            user: Some(&user),
-            action: "export",
-            details: Some(
-                &json!({ "what": what, "format": format_name, "lines": rows }).to_string(),
+    let analyst = user.role == crate::auth::Role::Analyst;
+    let wanted = q.identity.unwrap_or(if analyst {
+        IdentityParam::Pseudonymised
+    } else {
+        IdentityParam::Full
+    });
+    let reason = q.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+        return Err(ApiError::bad_request(
+            format!(
+                "`reason` paling banyak {MAX_REASON_CHARS} karakter. / `reason` may hold at most {MAX_REASON_CHARS} characters."
             ),
-            ..Default::default()
+            json!({ "path": "reason" }),
+        ));
+    }
+    // Names and NIKs of the whole country for statistics need a stated reason.
+    if analyst && wanted == IdentityParam::Full && reason.is_none() {
+        return Err(ApiError::bad_request(
+            "Ekspor nasional dengan nama dan NIK memerlukan alasan (`reason`), yang dicatat di log audit; tanpa alasan, gunakan ekspor berpseudonim (bawaan). / A national export with names and NIKs needs a reason (`reason`), which is recorded in the audit log; without one, use the pseudonymised export (the default).",
+            json!({ "path": "reason" }),
+        ));
+    }
+    let identity = match wanted {
+        IdentityParam::Full => Identity::Full,
+        IdentityParam::Pseudonymised => Identity::Pseudonymised(Pseudonymiser::random()?),
+    };
+    let format = q.format.unwrap_or(Format::Jsonl);
+    let export = crate::transfer::export_audited(
+        &state.db,
+        ExportRequest {
+            user: Some(&user),
+            what: q.what,
+            format,
+            identity,
+            reason,
+            via: "api",
         },
     )
     .await?;
+    tracing::info!(
+        user = user.id,
+        what = q.what.name(),
+        rows = export.rows,
+        identity = ?wanted,
+        "export"
+    );
     let ct = match format {
         Format::Jsonl => "application/x-ndjson",
         Format::Csv => "text/csv; charset=utf-8",
     };
     let name = format!(
-        "attachment; filename=\"tepat-{what}.{}\"",
-        if format == Format::Csv {
-            "csv"
-        } else {
-            "jsonl"
-        }
+        "attachment; filename=\"tepat-{}.{}\"",
+        q.what.name(),
+        format.name()
     );
     let disposition = HeaderValue::from_str(&name).map_err(anyhow::Error::from)?;
     Ok((
@@ -144,7 +181,7 @@ async fn export(
             (header::CONTENT_TYPE, HeaderValue::from_static(ct)),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        body,
+        export.text,
     )
         .into_response())
 }

@@ -17,6 +17,8 @@ pub struct Batch {
     pub heads: HashMap<String, Option<store::Head>>,
     pub(super) answers: HashMap<String, (String, String)>,
     pub writes: store::Writes,
+    /// Change rows queued so far and their stored bytes (against the daily cap).
+    pub(super) stored: (i64, i64),
 }
 
 impl Batch {
@@ -26,6 +28,7 @@ impl Batch {
             heads: HashMap::new(),
             answers: HashMap::new(),
             writes: store::Writes::default(),
+            stored: (0, 0),
         }
     }
 
@@ -86,6 +89,7 @@ impl Batch {
             heads,
             answers,
             writes: store::Writes::default(),
+            stored: (0, 0),
         })
     }
 

@@ -151,6 +151,30 @@ pub(super) async fn run_group(state: &AppState, jobs: Vec<PushJob>) {
     }
 }
 
+/// Seconds in the day the daily push cap counts by: Western Indonesia's (WIB, UTC+7).
+const CAP_DAY_OFFSET: i64 = 7 * 3600;
+
+/// The day (days since 1970-01-01, WIB) of the instant `now` (Unix seconds).
+fn cap_day(now: i64) -> i64 {
+    (now + CAP_DAY_OFFSET).div_euclid(86_400)
+}
+
+/// Seconds from `now` until the next cap day begins.
+fn until_next_day(now: i64) -> u64 {
+    (86_400 - (now + CAP_DAY_OFFSET).rem_euclid(86_400)) as u64
+}
+
+/// What the account's pushes stored on `day`: (change rows, bytes).
+async fn stored_today(tx: &mut store::Tx<'_>, user_id: i64, day: i64) -> ApiResult<(i64, i64)> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT items, bytes FROM push_usage WHERE user_id = $1 AND day = $2")
+            .bind(user_id)
+            .bind(day)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.unwrap_or((0, 0)))
+}
+
 /// The transaction of [`run_group`]; fills `answers` (one per job) only when it commits.
 async fn store_group(
     state: &AppState,
@@ -196,6 +220,9 @@ async fn store_group_on(
     sessions.dedup();
     let users = crate::auth::users_of_sessions(&mut tx, &sessions).await?;
     let read_ms = started.elapsed().as_secs_f64() * 1e3;
+    // What each account stored today before this group, and what the group adds.
+    let day = cap_day(instant);
+    let mut usage: HashMap<i64, ((i64, i64), (i64, i64))> = HashMap::new();
     let mut out = Vec::with_capacity(jobs.len());
     let mut logs = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -246,6 +273,34 @@ async fn store_group_on(
             current,
             now: instant,
         };
+        // The account's daily cap: a push whose new items (replays store nothing) would
+        // pass the item cap, or that comes when the stored bytes are past theirs, is
+        // refused whole; its replays are answered again once it is let through.
+        let fresh = job
+            .items
+            .iter()
+            .filter(|i| !batch.answers.contains_key(&i.id))
+            .count() as i64;
+        let used = match usage.get(&user.id) {
+            Some(u) => *u,
+            None => {
+                let u = stored_today(&mut tx, user.id, day).await?;
+                usage.insert(user.id, (u, (0, 0)));
+                (u, (0, 0))
+            }
+        };
+        let (items_today, bytes_today) = (used.0.0 + used.1.0, used.0.1 + used.1.1);
+        let settings = &state.settings;
+        if fresh > 0
+            && (items_today + fresh > settings.push_items_per_day
+                || bytes_today >= settings.push_bytes_per_day)
+        {
+            out.push(Err(ApiError::DailyCap {
+                retry_after_secs: until_next_day(instant),
+            }));
+            continue;
+        }
+        let before = batch.stored;
         let mut results = Vec::with_capacity(job.items.len());
         let (mut applied, mut queued, mut rejected, mut replayed) = (0, 0, 0, 0);
         for (item, prep) in job.items.iter().zip(&job.prepared) {
@@ -258,12 +313,31 @@ async fn store_group_on(
             }
             results.push(r.0);
         }
+        if let Some(u) = usage.get_mut(&user.id) {
+            u.1.0 += batch.stored.0 - before.0;
+            u.1.1 += batch.stored.1 - before.1;
+        }
         logs.push((user.id, results.len(), applied, queued, rejected, replayed));
         out.push(Ok(PushResponse {
             results,
             rulebook_version: current.version().to_owned(),
             server_time: String::new(),
         }));
+    }
+    for (user_id, (_, (items, bytes))) in usage {
+        if items > 0 {
+            sqlx::query(
+                "INSERT INTO push_usage (user_id, day, items, bytes) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, day) DO UPDATE SET items = push_usage.items + excluded.items, \
+                 bytes = push_usage.bytes + excluded.bytes",
+            )
+            .bind(user_id)
+            .bind(day)
+            .bind(items)
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     let flushing = std::time::Instant::now();
     batch.writes.flush(&mut tx).await?;

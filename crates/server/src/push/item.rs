@@ -319,6 +319,9 @@ fn review_reasons<'a>(item: &'a ChangeRequest, result: &ItemResult) -> Vec<&'a s
     r
 }
 
+/// The most bytes of a rejected item's body that are stored (16 KiB).
+pub const REJECTED_BODY_CAP: usize = 16 * 1024;
+
 /// Queues the item's row (its answer, replayed for the same id) and, when it waits
 /// for review, the audit entry.
 fn record_answer(
@@ -329,13 +332,25 @@ fn record_answer(
     hash: String,
     result: &ItemResult,
 ) -> ApiResult<()> {
-    let payload = serde_json::to_string(item).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut payload = serde_json::to_string(item).map_err(|e| ApiError::Internal(e.into()))?;
+    if result.outcome == "rejected" && payload.len() > REJECTED_BODY_CAP {
+        // A rejected body is kept only up to the cap: beyond it, its size and hash (the
+        // findings and the answer, replayed for the same id, are kept in full).
+        payload = serde_json::json!({
+            "omitted": true,
+            "bytes": payload.len(),
+            "content_hash": hash,
+        })
+        .to_string();
+    }
     let response = serde_json::to_string(result).map_err(|e| ApiError::Internal(e.into()))?;
     let findings_json =
         serde_json::to_string(&result.findings).map_err(|e| ApiError::Internal(e.into()))?;
     let reasons =
         serde_json::to_string(&review_reasons(item, result)).unwrap_or_else(|_| "[]".into());
     let province = store::province_of(village);
+    batch.stored.0 += 1;
+    batch.stored.1 += (payload.len() + response.len() + findings_json.len()) as i64;
     batch.writes.changes.push([
         Val::Text(item.id.clone()),
         Val::Text(province.clone()),

@@ -34,7 +34,7 @@ use crate::state::AppState;
 pub use apply::{Device, apply_both, apply_under};
 pub use batch::{Batch, commit_applied, stage_applied};
 pub use group::{PushGroup, PushJob};
-pub use item::{other_blocked, split_blocked};
+pub use item::{REJECTED_BODY_CAP, other_blocked, split_blocked};
 
 /// Checks and stores the items of one push (already checked for size and shape by the
 /// handler) and answers each. `device_version` is the rulebook version the device

@@ -103,6 +103,18 @@ pub async fn setup_with(engine: Engine, settings: Settings) -> Ctx {
 }
 
 impl Ctx {
+    /// A context over a state made elsewhere (its database is not dropped at teardown).
+    pub fn over(state: AppState, url: &str) -> Ctx {
+        let app = tepat_server::server::app(state.clone());
+        Ctx {
+            state,
+            app,
+            url: url.to_owned(),
+            _dir: None,
+            pg_drop: None,
+        }
+    }
+
     pub async fn teardown(self) {
         self.state.db.pool.close().await;
         if let Some((base, name)) = self.pg_drop
