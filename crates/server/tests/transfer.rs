@@ -192,10 +192,19 @@ both!(export_scoped_and_audited, |ctx| {
     let kk = good["no_kk"].as_str().unwrap();
 
     // In scope: the family's members (CSV) or the family (JSONL), with a file name.
+    // (The analyst's default is pseudonymised: tests/hardening.rs; with a reason, full.)
     for who in ["d1", "k1", "a1", "admin"] {
         let t = ctx.login(who).await;
+        let q = if who == "a1" {
+            "&identity=full&reason=uji"
+        } else {
+            ""
+        };
         let r = ctx
-            .get("/api/v1/export?what=households&format=csv", Some(&t))
+            .get(
+                &format!("/api/v1/export?what=households&format=csv{q}"),
+                Some(&t),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text());
         assert!(r.header("content-type").starts_with("text/csv"));
@@ -209,7 +218,10 @@ both!(export_scoped_and_audited, |ctx| {
         assert_eq!(lines.len(), 1 + members, "{who}: {text}");
         assert!(lines[1..].iter().all(|l| l.starts_with(kk)), "{who}");
         let r = ctx
-            .get("/api/v1/export?what=households&format=jsonl", Some(&t))
+            .get(
+                &format!("/api/v1/export?what=households&format=jsonl{q}"),
+                Some(&t),
+            )
             .await;
         assert_eq!(r.text().lines().count(), 1, "{who}");
         assert_eq!(r.header("content-type"), "application/x-ndjson");
@@ -244,13 +256,16 @@ both!(export_scoped_and_audited, |ctx| {
     // Every export is audited: what, the format and how many lines.
     let entries = audited(&ctx, "export", "d1").await;
     assert_eq!(entries.len(), 3, "{entries:?}");
+    let scope = json!(["11.01"]);
     assert_eq!(
         entries[0],
-        json!({ "what": "households", "format": "csv", "lines": members })
+        json!({ "what": "households", "format": "csv", "lines": members, "scope": scope,
+                "identity": "full", "via": "api" })
     );
     assert_eq!(
         entries[1],
-        json!({ "what": "households", "format": "jsonl", "lines": 1 })
+        json!({ "what": "households", "format": "jsonl", "lines": 1, "scope": scope,
+                "identity": "full", "via": "api" })
     );
     assert_eq!(audited(&ctx, "export", "d2").await[0]["lines"], 0);
 });

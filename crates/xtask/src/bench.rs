@@ -239,6 +239,9 @@ fn load_one(bin: &Path, loader: &Path, engine: &str, pass: &[String]) -> Result<
                     // The per-account write cap protects production; the load test
                     // pushes far faster than one facilitator can.
                     ("TEPAT_RATE_PER_MINUTE".into(), "100000000".into()),
+                    // Likewise the daily cap on what one account's pushes store.
+                    ("TEPAT_PUSH_ITEMS_PER_DAY".into(), "1000000000".into()),
+                    ("TEPAT_PUSH_MB_PER_DAY".into(), "1000000".into()),
                 ],
                 log: Some(log.clone()),
             },
