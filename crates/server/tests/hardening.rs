@@ -433,6 +433,13 @@ both!(health_reports_engine_migrations_and_free_space, |ctx| {
     // Nothing about families or accounts, and no-store.
     assert_eq!(r.header("cache-control"), "no-store");
     assert!(!r.text().contains("anggota"));
+    // A database that does not answer: degraded, 503, and still a report.
+    ctx.state.db.pool.close().await;
+    let r = ctx.get("/api/v1/health", None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(r.json["status"], "degraded");
+    assert_eq!(r.json["database"]["reachable"], false);
+    assert_eq!(r.json["database"]["writable"], false);
 });
 
 /// A database that cannot grow (SQLite at its `max_page_count`: SQLITE_FULL, the error

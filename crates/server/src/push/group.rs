@@ -151,6 +151,15 @@ pub(super) async fn run_group(state: &AppState, jobs: Vec<PushJob>) {
     }
 }
 
+/// An account's stored pushes today: before the group, and what the group adds.
+#[derive(Clone, Copy, Debug, Default)]
+struct Usage {
+    items: i64,
+    bytes: i64,
+    new_items: i64,
+    new_bytes: i64,
+}
+
 /// Seconds in the day the daily push cap counts by: Western Indonesia's (WIB, UTC+7).
 const CAP_DAY_OFFSET: i64 = 7 * 3600;
 
@@ -222,7 +231,7 @@ async fn store_group_on(
     let read_ms = started.elapsed().as_secs_f64() * 1e3;
     // What each account stored today before this group, and what the group adds.
     let day = cap_day(instant);
-    let mut usage: HashMap<i64, ((i64, i64), (i64, i64))> = HashMap::new();
+    let mut usage: HashMap<i64, Usage> = HashMap::new();
     let mut out = Vec::with_capacity(jobs.len());
     let mut logs = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -284,12 +293,17 @@ async fn store_group_on(
         let used = match usage.get(&user.id) {
             Some(u) => *u,
             None => {
-                let u = stored_today(&mut tx, user.id, day).await?;
-                usage.insert(user.id, (u, (0, 0)));
-                (u, (0, 0))
+                let (items, bytes) = stored_today(&mut tx, user.id, day).await?;
+                let u = Usage {
+                    items,
+                    bytes,
+                    ..Usage::default()
+                };
+                usage.insert(user.id, u);
+                u
             }
         };
-        let (items_today, bytes_today) = (used.0.0 + used.1.0, used.0.1 + used.1.1);
+        let (items_today, bytes_today) = (used.items + used.new_items, used.bytes + used.new_bytes);
         let settings = &state.settings;
         if fresh > 0
             && (items_today + fresh > settings.push_items_per_day
@@ -314,8 +328,8 @@ async fn store_group_on(
             results.push(r.0);
         }
         if let Some(u) = usage.get_mut(&user.id) {
-            u.1.0 += batch.stored.0 - before.0;
-            u.1.1 += batch.stored.1 - before.1;
+            u.new_items += batch.stored.0 - before.0;
+            u.new_bytes += batch.stored.1 - before.1;
         }
         logs.push((user.id, results.len(), applied, queued, rejected, replayed));
         out.push(Ok(PushResponse {
@@ -324,7 +338,15 @@ async fn store_group_on(
             server_time: String::new(),
         }));
     }
-    for (user_id, (_, (items, bytes))) in usage {
+    for (
+        user_id,
+        Usage {
+            new_items: items,
+            new_bytes: bytes,
+            ..
+        },
+    ) in usage
+    {
         if items > 0 {
             sqlx::query(
                 "INSERT INTO push_usage (user_id, day, items, bytes) VALUES ($1, $2, $3, $4) \
