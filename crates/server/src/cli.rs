@@ -367,6 +367,22 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file, db } => {
             let db = Db::connect(&db.database_url).await?;
             db.backup(&file).await?;
+            // A backup is a copy of the whole register: audited like an export.
+            let (households,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households")
+                .fetch_one(&db.pool)
+                .await?;
+            crate::audit::record(
+                &db.pool,
+                crate::audit::NewEntry {
+                    action: "backup",
+                    details: Some(
+                        &serde_json::json!({ "scope": "national", "households": households, "via": "cli" })
+                            .to_string(),
+                    ),
+                    ..Default::default()
+                },
+            )
+            .await?;
             db.pool.close().await;
             println!(
                 "Cadangan dibuat: {0}. / Backup written: {0}.",

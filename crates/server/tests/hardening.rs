@@ -232,6 +232,22 @@ async fn cli_export_is_audited() {
     assert_eq!(e[0]["identity"], "pseudonymised");
     assert_eq!(e[0]["reason"], "uji");
     assert_eq!(e[0]["lines"], sample()["anggota"].as_array().unwrap().len());
+    // A backup is a copy of the whole register: audited too.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
+        .arg("backup")
+        .arg(dir.path().join("copy.db"))
+        .args(["--database-url", &ctx.url])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT details FROM audit_log WHERE action = 'backup' AND username = 'system'",
+    )
+    .fetch_one(&ctx.state.db.pool)
+    .await
+    .unwrap();
+    let d: Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(d["households"], 1);
     ctx.teardown().await;
 }
 

@@ -85,6 +85,11 @@ async fn start(
     tokio::spawn(async move {
         if let Err(e) = ranking::execute(&db, started, today, None).await {
             tracing::warn!(run = id, error = %e, "ranking run failed");
+            if let ranking::RankingError::Internal(e) = &e
+                && e.chain().any(crate::error::is_disk_full)
+            {
+                db.write_failed_full();
+            }
         }
     });
     let run = ranking::get(&state.db, id, state.now())
