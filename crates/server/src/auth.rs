@@ -385,14 +385,69 @@ pub async fn login(
     let token = new_token();
     let at = now();
     let expires = at + SESSION_SECS;
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+    let stored = sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash(&token))
         .bind(id)
         .bind(at)
         .bind(expires)
         .execute(&db.pool)
-        .await?;
-    Ok((token, expires, user))
+        .await;
+    match stored {
+        Ok(_) => Ok((token, expires, user)),
+        // The disk is full: a session kept in memory only, for reading, for a short
+        // time (see [`ReadOnlySessions`]); writes fail on the full disk anyway.
+        Err(e) if crate::error::is_disk_full(&e) => {
+            db.write_failed_full();
+            let expires = at + READ_ONLY_SESSION_SECS;
+            state
+                .read_only_sessions
+                .put(token_hash(&token), id, expires)
+                .ok_or(ApiError::StorageFull)?;
+            Ok((token, expires, user))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How long a session opened while the disk is full lasts (one hour).
+pub const READ_ONLY_SESSION_SECS: i64 = 3600;
+
+/// Sessions opened while the disk was full, so that their sessions row could not be
+/// written: held in this process's memory only (at most 10,000), valid for
+/// [`READ_ONLY_SESSION_SECS`]. They read; the push writer, which checks sessions in the
+/// database, refuses their pushes, and after the disk has room again the device signs
+/// in again.
+#[derive(Default)]
+pub struct ReadOnlySessions(std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>);
+
+impl ReadOnlySessions {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (i64, i64)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps a session; `None` when the map is full of live ones.
+    fn put(&self, hash: String, user_id: i64, expires_at: i64) -> Option<()> {
+        let mut map = self.map();
+        if map.len() >= 10_000 {
+            let t = now();
+            map.retain(|_, (_, e)| *e > t);
+            if map.len() >= 10_000 {
+                return None;
+            }
+        }
+        map.insert(hash, (user_id, expires_at));
+        Some(())
+    }
+
+    /// The account of a live read-only session.
+    fn get(&self, hash: &str) -> Option<(i64, i64)> {
+        self.map().get(hash).copied().filter(|(_, e)| *e > now())
+    }
+
+    /// Forgets a session (logout).
+    pub fn forget(&self, hash: &str) {
+        self.map().remove(hash);
+    }
 }
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J4moa2MM0/6uf3HbY2Tf5Fux8JIBTwIhmhxGRbsY14qhTltQt+Vw3b7tcJNEbk8ium8AQfZeD4tabCnNqfkD1g";
@@ -492,7 +547,7 @@ async fn session_user(
     .bind(now())
     .fetch_optional(&state.db.pool)
     .await?;
-    let Some((id, expires_at)) = row else {
+    let Some((id, expires_at)) = row.or_else(|| state.read_only_sessions.get(&hash)) else {
         return Ok(None);
     };
     let user = load_user(&state.db, id).await?;
@@ -586,10 +641,12 @@ impl FromRequestParts<AppState> for PushAuth {
         let user = session_user(state, token, true)
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        Ok(PushAuth {
-            user,
-            session: token_hash(token),
-        })
+        let session = token_hash(token);
+        // A session opened on a full disk reads only: its push could not be stored.
+        if state.db.full_since().is_some() && state.read_only_sessions.get(&session).is_some() {
+            return Err(ApiError::StorageFull);
+        }
+        Ok(PushAuth { user, session })
     }
 }
 

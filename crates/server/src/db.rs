@@ -75,6 +75,8 @@ impl DbOptions {
 #[derive(Debug, Default)]
 struct StorageState {
     full_since: std::sync::atomic::AtomicI64,
+    /// Writes that failed on a full disk, ever.
+    failures: std::sync::atomic::AtomicU64,
 }
 
 /// The push writer's connection on SQLite, kept apart from the pool.
@@ -299,6 +301,9 @@ impl Db {
     /// A write failed because the disk is full: `/health` says `degraded` until a
     /// write succeeds again.
     pub fn write_failed_full(&self) {
+        self.storage
+            .failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let _ = self.storage.full_since.compare_exchange(
             0,
             now().max(1),
@@ -312,6 +317,14 @@ impl Db {
         self.storage
             .full_since
             .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many writes failed on a full disk since the start (a request that saw one
+    /// fail is no proof the disk has room again, whatever it answered).
+    pub fn full_failures(&self) -> u64 {
+        self.storage
+            .failures
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Since when (Unix seconds) writes fail on a full disk; `None` when the last

@@ -135,7 +135,8 @@ fn percent_decode(s: &str) -> String {
 
 /// Tells the database's health what writes found: a response marked
 /// [`crate::error::StorageFullMark`] (a write failed on a full disk) makes `/health`
-/// degraded; a successful write (a 2xx answer to anything but GET or HEAD) clears it.
+/// degraded; a successful write (a 2xx answer to anything but GET or HEAD, none of
+/// whose writes failed) clears it.
 async fn storage_watch(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
@@ -145,6 +146,7 @@ async fn storage_watch(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD
     );
+    let failures = state.db.full_failures();
     let resp = next.run(req).await;
     if resp
         .extensions()
@@ -152,7 +154,13 @@ async fn storage_watch(
         .is_some()
     {
         state.db.write_failed_full();
-    } else if write && resp.status().is_success() && state.db.full_since().is_some() {
+    } else if write
+        && resp.status().is_success()
+        && state.db.full_since().is_some()
+        // No write of this request failed on the full disk (a login may still
+        // succeed with a session kept in memory).
+        && state.db.full_failures() == failures
+    {
         state.db.write_succeeded();
     }
     resp

@@ -137,6 +137,8 @@ pub struct Inner {
     pub push_group: crate::push::PushGroup,
     /// Sessions checked recently (see [`crate::auth::SESSION_CACHE`]).
     pub sessions: crate::auth::SessionCache,
+    /// Sessions opened while the disk was full (memory only, for reading).
+    pub read_only_sessions: crate::auth::ReadOnlySessions,
     /// The published rulebooks; see [`AppState::rulebooks`].
     rulebooks: RwLock<Arc<crate::rulebooks::Registry>>,
     /// The last published ranking run's model, as last loaded; see [`AppState::ranking`].
@@ -186,6 +188,7 @@ impl AppState {
             settings,
             push_group: crate::push::PushGroup::default(),
             sessions: crate::auth::SessionCache::default(),
+            read_only_sessions: crate::auth::ReadOnlySessions::default(),
             rulebooks: RwLock::new(Arc::new(crate::rulebooks::Registry::builtin())),
             published: RwLock::new(None),
             buckets: Mutex::new(HashMap::new()),

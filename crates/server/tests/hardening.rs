@@ -601,6 +601,49 @@ async fn a_full_disk_answers_507_and_loses_nothing() {
     assert_eq!(r.json["results"][0]["status"], "applied", "{}", r.text());
     let h = ctx.get("/api/v1/health", None).await;
     assert_eq!(h.json["status"], "ok", "{}", h.text());
+    // Sessions that cannot be stored: their table refuses rows with SQLite's full-disk
+    // error (on a disk that is really full, a WAL append fails the same way; a database
+    // at its page cap may still fit a small row in a page with room). A login still opens
+    // a session, to read, kept in memory only; its push is 507; once the sessions store
+    // again, writes and health come back.
+    sqlx::query(
+        "CREATE TRIGGER sessions_full BEFORE INSERT ON sessions \
+         BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END",
+    )
+    .execute(&ctx.state.db.pool)
+    .await
+    .unwrap();
+    let k1 = ctx.login("k1").await;
+    let h = ctx.get("/api/v1/health", None).await;
+    assert_eq!(h.json["status"], "degraded", "{}", h.text());
+    let me = ctx.get("/api/v1/me", Some(&k1)).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+    let p1 = ctx.login("p1").await;
+    let pulled = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+    assert_eq!(pulled.status, StatusCode::OK, "{}", pulled.text());
+    let r = ctx
+        .post(
+            "/api/v1/sync/push",
+            Some(&p1),
+            json!({ "items": [correction(&uuid(), 3, 2)] }),
+        )
+        .await;
+    r.assert_error(StatusCode::INSUFFICIENT_STORAGE, "storage_full");
+    sqlx::query("DROP TRIGGER sessions_full")
+        .execute(&ctx.state.db.pool)
+        .await
+        .unwrap();
+    let p1 = ctx.login("p1").await;
+    let r = ctx
+        .post(
+            "/api/v1/sync/push",
+            Some(&p1),
+            json!({ "items": [correction(&uuid(), 3, 2)] }),
+        )
+        .await;
+    assert_eq!(r.json["results"][0]["status"], "applied", "{}", r.text());
+    let h = ctx.get("/api/v1/health", None).await;
+    assert_eq!(h.json["status"], "ok", "{}", h.text());
     ctx.teardown().await;
 }
 

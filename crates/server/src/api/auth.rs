@@ -75,7 +75,7 @@ async fn login(
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let (token, expires, user) = crate::auth::login(&state, &req.username, &req.password).await?;
     state.login_succeeded(&req.username, &client);
-    crate::audit::record(
+    let audited = crate::audit::record(
         &state.db.pool,
         crate::audit::NewEntry {
             user: Some(&user),
@@ -83,7 +83,16 @@ async fn login(
             ..Default::default()
         },
     )
-    .await?;
+    .await;
+    match audited {
+        Ok(()) => {}
+        // A full disk: the login still reads (its session may be a read-only one).
+        Err(e) if crate::error::is_disk_full(&e) => {
+            state.db.write_failed_full();
+            tracing::warn!(user = user.id, "login not audited: the disk is full");
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(Json(LoginResponse {
         token,
         expires_at: rfc3339(expires),
@@ -93,6 +102,9 @@ async fn login(
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
     let token = bearer(&headers).ok_or(ApiError::Unauthorized)?;
+    state
+        .read_only_sessions
+        .forget(&crate::auth::token_hash(token));
     crate::auth::revoke(&state.db, token).await?;
     state.sessions.forget(&crate::auth::token_hash(token));
     Ok(StatusCode::NO_CONTENT)
