@@ -18,6 +18,8 @@ fn flood_settings(workers: usize, queue: usize) -> Settings {
         login_queue: queue,
         trust_forwarded_for: false,
         hsts: false,
+        public_per_address_per_minute: 30,
+        public_per_nik_per_minute: 6,
     }
 }
 
