@@ -404,6 +404,11 @@ pub async fn file(
             Some(first.id)
         }
     };
+    // An appeal is its own case: it never matches the case it appeals as a duplicate.
+    let duplicate_key = match appeal_id {
+        Some(first) => format!("{}:appeal:{first}", outcome.duplicate_key),
+        None => outcome.duplicate_key.clone(),
+    };
     let now = state.now();
     let year = state.today_in(&outcome.village).year();
     let filing_json = serde_json::to_string(&filing).map_err(|e| ApiError::Internal(e.into()))?;
@@ -421,7 +426,7 @@ pub async fn file(
     let dup: Option<(String,)> = sqlx::query_as(
         "SELECT ticket FROM participation_cases WHERE duplicate_key = $1 AND created_at > $2 ORDER BY id LIMIT 1",
     )
-    .bind(&outcome.duplicate_key)
+    .bind(&duplicate_key)
     .bind(now - rules.duplicate_secs())
     .fetch_optional(&mut *tx)
     .await?;
@@ -446,7 +451,7 @@ pub async fn file(
     .bind(store::province_of(&outcome.village))
     .bind(State::Checked.as_str())
     .bind(&filing.filer.nik)
-    .bind(&outcome.duplicate_key)
+    .bind(&duplicate_key)
     .bind(&filing_json)
     .bind(rules.version())
     .bind(appeal_id)
@@ -718,16 +723,40 @@ pub async fn decide(state: &AppState, user: &User, id: i64, d: Decision<'_>) -> 
         .ok_or_else(|| ApiError::NotFound("participation case".into()))
 }
 
+/// The case as it stands today: when its window passed since it was stored, the
+/// expiry is recorded first (as the system), so that its steps say so.
+pub async fn settle(state: &AppState, case: CaseRow) -> ApiResult<CaseRow> {
+    let today = state.today_in(&case.village);
+    if case.state == State::Expired
+        || Rules::builtin().state_on(&case.facts(), today) != State::Expired
+    {
+        return Ok(case);
+    }
+    expire(state, &case).await?;
+    Ok(case_by_id(&state.db.pool, case.id).await?.unwrap_or(case))
+}
+
 /// Records that a case's window passed (as the system), unless already recorded.
 pub async fn expire(state: &AppState, case: &CaseRow) -> ApiResult<()> {
+    let system = Request {
+        action: "expire",
+        role: "system",
+        reason: None,
+        has_record: false,
+    };
+    let Ok(decided) = Rules::builtin().decide(&case.facts(), system, state.today_in(&case.village))
+    else {
+        return Ok(());
+    };
     let now = state.now();
     let mut tx = state.db.pool.begin().await?;
     let moved = sqlx::query(
-        "UPDATE participation_cases SET state = 'expired', updated_at = $1 WHERE id = $2 AND state = $3",
+        "UPDATE participation_cases SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4",
     )
+    .bind(decided.to.as_str())
     .bind(now)
     .bind(case.id)
-    .bind(case.state.as_str())
+    .bind(decided.from.as_str())
     .execute(&mut *tx)
     .await?;
     if moved.rows_affected() == 1 {
@@ -738,8 +767,8 @@ pub async fn expire(state: &AppState, case: &CaseRow) -> ApiResult<()> {
                 ticket: &case.ticket,
                 village: &case.village,
                 action: "expire",
-                from: Some(case.state),
-                to: State::Expired,
+                from: Some(decided.from),
+                to: decided.to,
                 actor: Actor::System,
                 reason: None,
                 note: None,
@@ -866,8 +895,15 @@ pub async fn official_view(state: &AppState, c: &CaseRow) -> ApiResult<Value> {
         }
         None => None,
     };
+    let files: Vec<(i64, String, String, i64)> = sqlx::query_as(FILES_OF_CASE)
+        .bind(c.id)
+        .fetch_all(&state.db.pool)
+        .await?;
     let label = rules.state_label(effective);
     Ok(json!({
+        "files": files.into_iter().map(|(id, purpose, content_type, size)| json!({
+            "id": id, "purpose": purpose, "content_type": content_type, "bytes": size,
+        })).collect::<Vec<_>>(),
         "id": c.id,
         "ticket": c.ticket,
         "kind": c.kind.as_str(),
@@ -885,6 +921,34 @@ pub async fn official_view(state: &AppState, c: &CaseRow) -> ApiResult<Value> {
         "filing": filing,
         "steps": steps(state, c.id, true).await?,
     }))
+}
+
+/// The files of a case: its own (the house photo) and the records of the deliberations
+/// its steps name.
+const FILES_OF_CASE: &str = "SELECT id, purpose, content_type, size FROM participation_attachments \
+     WHERE case_id = $1 OR deliberation_id IN \
+     (SELECT deliberation_id FROM participation_transitions WHERE case_id = $1 AND deliberation_id IS NOT NULL) \
+     ORDER BY id";
+
+/// One file of a case (see [`FILES_OF_CASE`]): its type and bytes.
+pub async fn file_of_case(
+    state: &AppState,
+    case_id: i64,
+    file_id: i64,
+) -> ApiResult<Option<(String, Vec<u8>)>> {
+    let listed: Vec<(i64, String, String, i64)> = sqlx::query_as(FILES_OF_CASE)
+        .bind(case_id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    if !listed.iter().any(|f| f.0 == file_id) {
+        return Ok(None);
+    }
+    let row: Option<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT content_type, bytes FROM participation_attachments WHERE id = $1")
+            .bind(file_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    Ok(row)
 }
 
 /// The status a filer sees: the ticket's own steps, nothing about a family.
@@ -927,7 +991,7 @@ pub async fn list(
     let rules = Rules::builtin();
     let mut out = Vec::new();
     for raw in q.fetch_all(&state.db.pool).await? {
-        let c = to_case(raw)?;
+        let c = settle(state, to_case(raw)?).await?;
         let effective = rules.state_on(&c.facts(), state.today_in(&c.village));
         let keep = match status {
             None => true,
@@ -1018,16 +1082,32 @@ pub async fn enter_ranking(
     period: &str,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    type Row = (i64, String, String, Option<String>);
+    type Row = (i64, String, String, Option<String>, String);
+    let rules = Rules::builtin();
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, ticket, village, no_kk FROM participation_cases WHERE state = 'verified' AND ranking_quarter <= $1",
+        "SELECT id, ticket, village, no_kk, kind FROM participation_cases WHERE state = 'verified' AND ranking_quarter <= $1",
     )
     .bind(period)
     .fetch_all(&mut **tx)
     .await?;
     let mut entered = 0;
-    for (id, ticket, village, no_kk) in rows {
+    for (id, ticket, village, no_kk, kind) in rows {
         let Some(no_kk) = no_kk else { continue };
+        let facts = CaseFacts {
+            kind: Kind::parse(&kind).unwrap_or(Kind::Usul),
+            state: State::Verified,
+            agreed_on: None,
+        };
+        let system = Request {
+            action: "enter_ranking",
+            role: "system",
+            reason: None,
+            has_record: false,
+        };
+        let Ok(decided) = rules.decide(&facts, system, crate::state::today_at(now, &village))
+        else {
+            continue;
+        };
         let ranked: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM ranking_results WHERE province = $1 AND run_id = $2 AND household_id = $3",
         )
@@ -1039,7 +1119,8 @@ pub async fn enter_ranking(
         if ranked.is_none() {
             continue;
         }
-        sqlx::query("UPDATE participation_cases SET state = 'ranked', updated_at = $1 WHERE id = $2 AND state = 'verified'")
+        sqlx::query("UPDATE participation_cases SET state = $1, updated_at = $2 WHERE id = $3 AND state = 'verified'")
+            .bind(decided.to.as_str())
             .bind(now)
             .bind(id)
             .execute(&mut **tx)
@@ -1052,8 +1133,8 @@ pub async fn enter_ranking(
                 ticket: &ticket,
                 village: &village,
                 action: "enter_ranking",
-                from: Some(State::Verified),
-                to: State::Ranked,
+                from: Some(decided.from),
+                to: decided.to,
                 actor: Actor::System,
                 reason: None,
                 note: Some(&note),

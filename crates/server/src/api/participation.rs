@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/participation", get(list))
         .route("/participation/{id}", get(one))
         .route("/participation/{id}/decision", post(decision))
+        .route("/participation/{id}/files/{file}", get(file_bytes))
         .route(
             "/participation/deliberations",
             post(deliberation).layer(DefaultBodyLimit::max(PUBLIC_MAX_BODY_BYTES)),
@@ -180,6 +181,7 @@ async fn ticket_status(
     let case = p::case_by_ticket(&state, &number, &nik)
         .await?
         .ok_or_else(unknown)?;
+    let case = p::settle(&state, case).await?;
     Ok(Json(p::public_view(&state, &case).await?))
 }
 
@@ -243,6 +245,7 @@ async fn one(
         .await?
         .filter(|c| user.covers(&c.village))
         .ok_or_else(|| ApiError::NotFound("participation case".into()))?;
+    let case = p::settle(&state, case).await?;
     Ok(Json(p::official_view(&state, &case).await?))
 }
 
@@ -338,4 +341,39 @@ async fn deliberation(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+/// `GET /participation/{id}/files/{file}`: a file of a case in the caller's area (the
+/// house photo, a deliberation's berita acara or SPTJM).
+async fn file_bytes(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path((id, file)): Path<(i64, i64)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    if !p::may_read(user.role) {
+        return Err(ApiError::forbidden(
+            "participation (operator desa, koordinator, dinsos)",
+        ));
+    }
+    p::case_by_id(&state.db.pool, id)
+        .await?
+        .filter(|c| user.covers(&c.village))
+        .ok_or_else(|| ApiError::NotFound("participation case".into()))?;
+    let (content_type, bytes) = p::file_of_case(&state, id, file)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("file of this case".into()))?;
+    let value = HeaderValue::from_str(&content_type).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, value),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
