@@ -208,6 +208,9 @@ both!(
                 .await
                 .assert_error(StatusCode::NOT_FOUND, "not_found");
         }
+        ctx.get("/api/v1/export?what=households&format=jsonl", Some(&o1))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
         ctx.get(&format!("/api/v1/participation?village={V1}"), Some(&o2))
             .await
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
