@@ -18,6 +18,7 @@ pub mod model;
 pub mod nik;
 #[cfg(feature = "error-paths")]
 pub mod parse;
+pub mod participation;
 pub mod region;
 pub mod rulebook;
 #[cfg(feature = "schema")]

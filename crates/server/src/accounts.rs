@@ -110,8 +110,10 @@ pub fn manages(actor: Option<&User>, role: Role, regions: &[String]) -> bool {
     match actor.role {
         Role::Admin => true,
         Role::DinsosAdmin => {
-            matches!(role, Role::Facilitator | Role::Supervisor)
-                && !regions.is_empty()
+            matches!(
+                role,
+                Role::Facilitator | Role::Supervisor | Role::OperatorDesa
+            ) && !regions.is_empty()
                 && regions.iter().all(|r| actor.covers(r))
         }
         _ => false,

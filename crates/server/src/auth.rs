@@ -19,7 +19,7 @@ use crate::state::AppState;
 /// How long a session lasts (the facilitator works offline for days between syncs).
 pub const SESSION_SECS: i64 = 14 * 24 * 3600;
 
-/// The five roles: each sees only its own region (the analyst reads nationally).
+/// The roles: each sees only its own region (the analyst reads nationally).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -33,6 +33,9 @@ pub enum Role {
     Analyst,
     /// System administrator.
     Admin,
+    /// Operator desa/kelurahan: assigned villages; the village's participation cases
+    /// (usul, sanggah) and its deliberation. Pushes no family changes.
+    OperatorDesa,
 }
 
 impl Role {
@@ -43,6 +46,7 @@ impl Role {
             Role::DinsosAdmin => "dinsos_admin",
             Role::Analyst => "analyst",
             Role::Admin => "admin",
+            Role::OperatorDesa => "operator_desa",
         }
     }
 
@@ -53,6 +57,7 @@ impl Role {
             "dinsos_admin" | "dinsos" => Role::DinsosAdmin,
             "analyst" | "analis" => Role::Analyst,
             "admin" => Role::Admin,
+            "operator_desa" | "operator" => Role::OperatorDesa,
             _ => return None,
         })
     }
@@ -60,7 +65,7 @@ impl Role {
     /// The region level an assignment of this role must have; `None` for national roles.
     pub fn assignment_level(self) -> Option<Level> {
         match self {
-            Role::Facilitator => Some(Level::Village),
+            Role::Facilitator | Role::OperatorDesa => Some(Level::Village),
             Role::Supervisor => Some(Level::District),
             Role::DinsosAdmin => Some(Level::Regency),
             Role::Analyst | Role::Admin => None,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo_families;
 pub mod error;
 pub mod json;
+pub mod participation;
 pub mod penetapan;
 pub mod push;
 pub mod ranking;

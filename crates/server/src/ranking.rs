@@ -687,6 +687,8 @@ pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<
         .await?;
     // The program determination of the run, in the same transaction.
     let determined = crate::penetapan::compute(&mut tx, id).await?;
+    // Verified participation cases of this quarter whose family the run ranked.
+    crate::participation::enter_ranking(&mut tx, id, &period, now).await?;
     crate::audit::record(
         &mut *tx,
         crate::audit::NewEntry {

@@ -77,7 +77,7 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     }
     let area = demo_area(&state.regions)?;
     let half = area.villages.len().div_ceil(2);
-    let accounts: [(&str, Role, Vec<String>); 6] = [
+    let accounts: [(&str, Role, Vec<String>); 7] = [
         (
             "pendamping1",
             Role::Facilitator,
@@ -94,6 +94,11 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
             vec![area.district.clone()],
         ),
         ("dinsos1", Role::DinsosAdmin, vec![area.regency.clone()]),
+        (
+            "operator_desa1",
+            Role::OperatorDesa,
+            vec![area.villages[0].clone()],
+        ),
         ("analis1", Role::Analyst, vec![]),
         ("admin", Role::Admin, vec![]),
     ];
@@ -113,6 +118,7 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     let families = crate::demo_families::seed(state, &area).await?;
     let queued = seed_review_queue(state).await?;
     let ranked = seed_ranking(state).await?;
+    let cases = seed_participation(state, &area.villages[0]).await?;
     let name = |c: &str| state.regions.name(c).unwrap_or("?").to_owned();
     writeln!(
         out,
@@ -130,6 +136,10 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     writeln!(
         out,
         "Demo: pemeringkatan {ranked} diterbitkan (desil resmi) / ranking {ranked} published (official deciles)."
+    )?;
+    writeln!(
+        out,
+        "Demo: {cases} usul/sanggah di desa operator_desa1 / participation cases in operator_desa1's village."
     )?;
     writeln!(out, "Demo accounts (password {DEMO_PASSWORD}):")?;
     for (name_, role, codes) in &accounts {
@@ -250,3 +260,172 @@ pub async fn seed_review_queue(state: &AppState) -> anyhow::Result<usize> {
     }
     Ok(queued.len())
 }
+
+/// A few participation cases in `village` (the demo operator's), in various states,
+/// filed and moved through the same functions the API uses: a sanggah waiting in the
+/// village, an usul of a new family with a facilitator's visit asked, an usul agreed by
+/// the deliberation and under Dinsos verification, and a declined sanggah. Returns how
+/// many.
+pub async fn seed_participation(state: &AppState, village: &str) -> anyhow::Result<usize> {
+    use tepat_core::participation::{Filer, Filing, Kind, ProposedMember};
+    let api = |e: crate::error::ApiError| anyhow::anyhow!("demo participation: {e:?}");
+    let ids: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM households WHERE village = $1 ORDER BY id LIMIT 4")
+            .bind(village)
+            .fetch_all(&state.db.pool)
+            .await?;
+    if ids.len() < 3 {
+        return Ok(0);
+    }
+    let Some(home) = crate::store::head(&state.db.pool, &ids[0].0).await? else {
+        return Ok(0);
+    };
+    let home = home.keluarga()?;
+    let Some(filer) = home.active_members().next() else {
+        return Ok(0);
+    };
+    let filer = Filer {
+        nik: filer.nik.clone(),
+        no_kk: home.no_kk.clone(),
+        name: filer.name.clone(),
+        phone: "081234567890".into(),
+    };
+    let photo = (DEMO_JPEG.to_vec(), "image/jpeg");
+    let gps = home.gps.or(Some(tepat_core::GeoPoint {
+        lat: -6.9,
+        lon: 107.6,
+        accuracy_m: Some(10.0),
+    }));
+    let sanggah = |no_kk: &str, reason: &str| Filing {
+        kind: Kind::Sanggah,
+        filer: filer.clone(),
+        no_kk: Some(no_kk.to_owned()),
+        village: None,
+        address: None,
+        members: Vec::new(),
+        reasons: vec![reason.to_owned()],
+        text: "Keluarga ini tampak mampu (data demo) / This family looks well off (demo data)"
+            .into(),
+        gps,
+        has_photo: true,
+    };
+    let usul = |head: &str| {
+        Filing {
+        kind: Kind::Usul,
+        filer: filer.clone(),
+        no_kk: None,
+        village: Some(village.to_owned()),
+        address: Some("Dusun Demo RT 02 RW 01".into()),
+        members: vec![ProposedMember {
+            name: head.to_owned(),
+            nik: None,
+        }],
+        reasons: vec!["miskin_tidak_terdaftar".into()],
+        text: "Keluarga miskin belum terdaftar (data demo) / A poor family not yet registered (demo data)".into(),
+        gps: None,
+        has_photo: false,
+    }
+    };
+    let ticket = |f: crate::participation::Filed| f.ticket;
+    // The first stays waiting in the village.
+    crate::participation::file(
+        state,
+        sanggah(&ids[1].0, "aset_mewah"),
+        Some(photo.clone()),
+        None,
+    )
+    .await
+    .map_err(api)?;
+    let t2 = ticket(
+        crate::participation::file(state, usul("Sutrisno"), None, None)
+            .await
+            .map_err(api)?,
+    );
+    let t3 = ticket(
+        crate::participation::file(state, usul("Wartini"), None, None)
+            .await
+            .map_err(api)?,
+    );
+    let t4 = ticket(
+        crate::participation::file(state, sanggah(&ids[2].0, "mampu"), Some(photo), None)
+            .await
+            .map_err(api)?,
+    );
+    let user = |name: &str| {
+        let name = name.to_owned();
+        async move {
+            let id = crate::auth::find_user_id(&state.db, &name)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo account {name}"))?;
+            crate::auth::load_user(&state.db, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo account {name}"))
+        }
+    };
+    let operator = user("operator_desa1").await?;
+    let dinsos = user("dinsos1").await?;
+    let case_id = |t: String| async move {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM participation_cases WHERE ticket = $1")
+            .bind(t)
+            .fetch_one(&state.db.pool)
+            .await?;
+        anyhow::Ok(id)
+    };
+    let (c2, c3, c4) = (case_id(t2).await?, case_id(t3).await?, case_id(t4).await?);
+    let step = |action: &'static str,
+                reason: Option<&'static str>,
+                deliberation: Option<i64>,
+                facilitator: Option<&'static str>| crate::participation::Decision {
+        action,
+        reason,
+        note: Some("Data demo / demo data"),
+        deliberation_id: deliberation,
+        facilitator,
+    };
+    let decide = |u: &crate::auth::User, id: i64, d: crate::participation::Decision<'static>| {
+        let u = u.clone();
+        async move {
+            crate::participation::decide(state, &u, id, d)
+                .await
+                .map_err(api)
+        }
+    };
+    decide(
+        &operator,
+        c2,
+        step("request_visit", None, None, Some("pendamping1")),
+    )
+    .await?;
+    let record = crate::participation::add_deliberation(
+        state,
+        &operator,
+        crate::participation::NewDeliberation {
+            village,
+            held_on: state.today_in(village),
+            participants: 24,
+            record: "berita_acara",
+            document: (DEMO_PDF.to_vec(), "application/pdf"),
+        },
+    )
+    .await
+    .map_err(api)?;
+    for c in [c3, c4] {
+        decide(&operator, c, step("open_deliberation", None, None, None)).await?;
+        decide(&operator, c, step("agree", None, Some(record), None)).await?;
+        decide(&dinsos, c, step("start_verification", None, None, None)).await?;
+    }
+    decide(
+        &dinsos,
+        c4,
+        step("decline", Some("tidak_layak"), None, None),
+    )
+    .await?;
+    Ok(4)
+}
+
+/// The smallest JPEG header the file check accepts (a demo house photo).
+const DEMO_JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xFF, 0xD9,
+];
+/// A one-line PDF (a demo berita acara).
+const DEMO_PDF: &[u8] = b"%PDF-1.4\n% Berita acara musyawarah desa (data demo)\n%%EOF\n";

@@ -87,6 +87,11 @@ pub struct Settings {
     /// Bytes one account's pushes may store per day; once past, 429 until the next
     /// day (`TEPAT_PUSH_MB_PER_DAY`).
     pub push_bytes_per_day: i64,
+    /// Public participation requests (filings, ticket status) per minute per client
+    /// address: `TEPAT_PUBLIC_PER_ADDRESS_PER_MINUTE`.
+    pub public_per_address_per_minute: u32,
+    /// Public participation requests per minute per NIK: `TEPAT_PUBLIC_PER_NIK_PER_MINUTE`.
+    pub public_per_nik_per_minute: u32,
 }
 
 fn env_num<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
@@ -120,6 +125,9 @@ impl Default for Settings {
             // leave room for a week offline, and bound what one account can fill.
             push_items_per_day: env_num("TEPAT_PUSH_ITEMS_PER_DAY").unwrap_or(5_000),
             push_bytes_per_day: env_num::<i64>("TEPAT_PUSH_MB_PER_DAY").unwrap_or(64) * 1024 * 1024,
+            public_per_address_per_minute: env_num("TEPAT_PUBLIC_PER_ADDRESS_PER_MINUTE")
+                .unwrap_or(30),
+            public_per_nik_per_minute: env_num("TEPAT_PUBLIC_PER_NIK_PER_MINUTE").unwrap_or(6),
         }
     }
 }
@@ -150,6 +158,9 @@ pub struct Inner {
     address_buckets: Mutex<HashMap<String, Bucket>>,
     /// Bounds the password checks: see [`crate::auth::LoginGate`].
     pub login_gate: crate::auth::LoginGate,
+    /// Public participation requests by client address, and by the SHA-256 of a NIK.
+    public_buckets: Mutex<HashMap<String, Bucket>>,
+    public_nik_buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 /// The most entries a login limiter keeps; past it, entries whose bucket is full again
@@ -195,6 +206,8 @@ impl AppState {
             login_buckets: Mutex::new(HashMap::new()),
             address_buckets: Mutex::new(HashMap::new()),
             login_gate: crate::auth::LoginGate::new(settings_workers, settings_queue),
+            public_buckets: Mutex::new(HashMap::new()),
+            public_nik_buckets: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -311,6 +324,42 @@ impl AppState {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .len(),
+        )
+    }
+
+    /// One public participation request from `client` (an address key) naming `nik`
+    /// (when it names one): a token from the address's bucket and one from the NIK's
+    /// (kept by the NIK's SHA-256, never the NIK); `Err(seconds)` when either is empty.
+    pub fn take_public_token(&self, client: &str, nik: Option<&str>) -> Result<(), u64> {
+        let per_addr = f64::from(self.settings.public_per_address_per_minute);
+        {
+            let mut map = self
+                .public_buckets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            prune(&mut map, per_addr);
+            take(
+                map.entry(client.to_owned()).or_insert(Bucket {
+                    tokens: per_addr,
+                    at: Instant::now(),
+                }),
+                per_addr,
+            )?;
+        }
+        let Some(nik) = nik else { return Ok(()) };
+        let per_nik = f64::from(self.settings.public_per_nik_per_minute);
+        let key = etag(nik);
+        let mut map = self
+            .public_nik_buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        prune(&mut map, per_nik);
+        take(
+            map.entry(key).or_insert(Bucket {
+                tokens: per_nik,
+                at: Instant::now(),
+            }),
+            per_nik,
         )
     }
 

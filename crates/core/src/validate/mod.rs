@@ -11,6 +11,7 @@
 
 mod rules;
 mod structural;
+pub(crate) use structural::check_point;
 
 use std::collections::BTreeMap;
 

@@ -154,7 +154,13 @@ fn check_address(k: &Keluarga, regions: &RegionTable, out: &mut Vec<Finding>) {
 /// The GPS point: a possible point, within Indonesia (a warning), with a
 /// non-negative accuracy.
 fn check_gps(k: &Keluarga, out: &mut Vec<Finding>) {
-    let Some(g) = &k.gps else { return };
+    if let Some(g) = &k.gps {
+        check_point(g, out);
+    }
+}
+
+/// The checks of one GPS point (path `gps`): the family's, or a filing's.
+pub(crate) fn check_point(g: &crate::model::GeoPoint, out: &mut Vec<Finding>) {
     let finite = g.lat.is_finite() && g.lon.is_finite();
     if !finite || !(-90.0..=90.0).contains(&g.lat) || !(-180.0..=180.0).contains(&g.lon) {
         push(

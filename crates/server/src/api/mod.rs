@@ -15,6 +15,7 @@ pub mod basic;
 pub mod console;
 pub mod dashboard;
 pub mod evidence;
+pub mod participation;
 pub mod penetapan;
 pub mod queue;
 pub mod ranking;
@@ -39,6 +40,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(transfer::router())
         .merge(ranking::router())
         .merge(penetapan::router())
+        .merge(participation::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -155,6 +155,10 @@ pub struct PullResponse {
     /// start to get every family's new official desil.
     #[serde(default)]
     pub ranking: Option<PulledRanking>,
+    /// Visits an operator desa asked this facilitator to make for a participation case
+    /// (usul or sanggah), open ones only, in every page.
+    #[serde(default)]
+    pub visits: Vec<crate::participation::Visit>,
     pub server_time: String,
 }
 
@@ -319,6 +323,7 @@ async fn pull(
             run_id: p.run_id,
             period: p.period.clone(),
         }),
+        visits: crate::participation::visits_of(&state, &user).await?,
         server_time: rfc3339(now()),
     }))
 }

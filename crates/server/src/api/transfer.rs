@@ -115,7 +115,12 @@ async fn export(
     Auth(user): Auth,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    if user.role == crate::auth::Role::Facilitator {
+    // The village operator reads its village's participation cases, not the register
+    // in bulk.
+    if matches!(
+        user.role,
+        crate::auth::Role::Facilitator | crate::auth::Role::OperatorDesa
+    ) {
         return Err(ApiError::forbidden(
             "export (supervisors, dinsos, analysts, admins)",
         ));

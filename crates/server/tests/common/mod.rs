@@ -299,6 +299,33 @@ where
     }
 }
 
+/// [`run`] with the given settings.
+pub async fn run_with<F, Fut>(engine: Engine, settings: Settings, body: F)
+where
+    F: FnOnce(std::sync::Arc<Ctx>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let ctx = std::sync::Arc::new(setup_with(engine, settings).await);
+    let result = tokio::spawn(body(ctx.clone())).await;
+    match std::sync::Arc::try_unwrap(ctx) {
+        Ok(ctx) => ctx.teardown().await,
+        Err(_) => panic!("test kept a reference to its context"),
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The settings of [`setup`].
+pub fn test_settings() -> Settings {
+    Settings {
+        writes_per_minute: 100_000,
+        clock: Clock::Fixed(1_795_402_800),
+        logins_per_minute: 1000,
+        ..Settings::default()
+    }
+}
+
 /// Declares `name::sqlite` and `name::postgres` tests running the same async body.
 #[macro_export]
 macro_rules! both {
