@@ -442,7 +442,12 @@ pub async fn export_with(
     format: Format,
     identity: &Identity,
 ) -> anyhow::Result<String> {
-    let covers = |village: &str| user.is_none_or(|u| u.can_read(village));
+    // The scope is decided in the query: rows outside it are never read.
+    let scoped = |column: &str| {
+        crate::scope::sql_condition(user, column, 1)
+            .map(|(c, b)| (format!(" WHERE {c}"), b))
+            .unwrap_or_default()
+    };
     let pseudo = match identity {
         Identity::Full => None,
         Identity::Pseudonymised(p) => Some(p),
@@ -451,12 +456,16 @@ pub async fn export_with(
     let mut out = String::new();
     match what {
         What::Households => {
+            let (scope_sql, binds) = scoped("h.village");
             let sql = format!(
-                "SELECT h.id, h.village, h.version, v.payload FROM {} ORDER BY h.id",
-                crate::store::HEAD_FROM
+                "SELECT h.id, h.village, h.version, v.payload FROM {}{scope_sql} ORDER BY h.id",
+                crate::store::HEAD_FROM,
             );
-            let rows: Vec<(String, String, i64, String)> =
-                sqlx::query_as(&sql).fetch_all(&db.pool).await?;
+            let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            let rows = q.fetch_all(&db.pool).await?;
             if format == Format::Csv {
                 out.push_str(if pseudo.is_some() {
                     "no_kk,version,village,status,nik,sex,birth_date,relationship,presence\n"
@@ -464,7 +473,7 @@ pub async fn export_with(
                     "no_kk,version,village,status,nik,name,sex,birth_date,relationship,presence\n"
                 });
             }
-            for (no_kk, village, version, payload) in rows.into_iter().filter(|r| covers(&r.1)) {
+            for (no_kk, village, version, payload) in rows {
                 match format {
                     Format::Jsonl => {
                         if let Some(p) = pseudo {
@@ -522,16 +531,21 @@ pub async fn export_with(
                 i64,
                 String,
             );
-            let rows: Vec<Row> = sqlx::query_as(
+            let (scope_sql, binds) = scoped("c.village");
+            let sql = format!(
                 "SELECT c.id, c.household_id, c.village, c.kind, c.base_version, c.outcome, c.status, c.content_hash, \
-                 c.result_version, c.created_at, u.username FROM change_requests c JOIN users u ON u.id = c.user_id ORDER BY c.created_at, c.id",
-            )
-            .fetch_all(&db.pool)
-            .await?;
+                 c.result_version, c.created_at, u.username FROM change_requests c JOIN users u ON u.id = c.user_id{scope_sql} \
+                 ORDER BY c.created_at, c.id"
+            );
+            let mut q = sqlx::query_as::<_, Row>(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            let rows = q.fetch_all(&db.pool).await?;
             if format == Format::Csv {
                 out.push_str("id,no_kk,village,kind,base_version,outcome,status,content_hash,result_version,created_at,submitted_by\n");
             }
-            for mut r in rows.into_iter().filter(|r| covers(&r.2)) {
+            for mut r in rows {
                 if pseudo.is_some() {
                     r.0 = ps(r.0);
                     r.1 = ps(r.1);
