@@ -199,6 +199,7 @@ impl Db {
             }),
         };
         crate::rulebooks::register_builtin(&db).await?;
+        crate::programs::register_builtin(&db).await?;
         Ok(db)
     }
 }

@@ -16,6 +16,7 @@ pub mod demo_families;
 pub mod error;
 pub mod json;
 pub mod penetapan;
+pub mod programs;
 pub mod push;
 pub mod ranking;
 pub mod rulebooks;

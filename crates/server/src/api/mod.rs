@@ -16,6 +16,7 @@ pub mod console;
 pub mod dashboard;
 pub mod evidence;
 pub mod penetapan;
+pub mod programs;
 pub mod queue;
 pub mod ranking;
 pub mod review;
@@ -39,6 +40,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(transfer::router())
         .merge(ranking::router())
         .merge(penetapan::router())
+        .merge(programs::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
