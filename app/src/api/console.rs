@@ -680,6 +680,9 @@ pub struct ReasonCount {
 pub struct ProgramFigures {
     pub program: String,
     pub name: Label,
+    /// The amount as the program rules give it (`Rp200.000/bulan per keluarga`).
+    #[serde(default)]
+    pub rate_label: Option<Label>,
     #[serde(flatten)]
     pub totals: Figures,
     pub children: Vec<Figures>,

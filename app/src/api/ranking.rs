@@ -24,6 +24,8 @@ pub struct Timings {
     pub scoring_ms: u64,
     pub cut_points_ms: u64,
     pub storing_ms: u64,
+    #[serde(default)]
+    pub determining_ms: u64,
     pub wait_reading_ms: u64,
     pub wait_scoring_ms: u64,
     pub total_ms: u64,

@@ -98,6 +98,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RulebookCommand,
     },
+    /// Publish and list program-rules versions (desil ranges, components, amounts,
+    /// exclusions, graduation) that program determinations use.
+    Programs {
+        #[command(subcommand)]
+        command: ProgramsCommand,
+    },
     /// The quarterly ranking of the register: run, publish and list ranking runs.
     Ranking {
         #[command(subcommand)]
@@ -167,6 +173,23 @@ pub enum RankingCommand {
         db: DbArg,
     },
     /// List the runs, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProgramsCommand {
+    /// Publish a programs JSON file. It is in force from its `effective_date`: a
+    /// ranking run's determination uses the version in force on its period's first day.
+    /// Its version must be new: a published version never changes.
+    Publish {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List the published program-rules versions, oldest first.
     List {
         #[command(flatten)]
         db: DbArg,
@@ -359,6 +382,41 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
                     crate::db::rfc3339(*at),
                     &hash[..16],
                     if i == last { "\tcurrent" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        Command::Programs {
+            command: ProgramsCommand::Publish { file, db },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let db = Db::connect(&db.database_url).await?;
+            match crate::programs::publish(&db, None, &text)
+                .await
+                .with_context(|| format!("{}", file.display()))?
+            {
+                crate::rulebooks::Published::New { version } => println!(
+                    "Aturan program {version} diterbitkan. / Program rules {version} published."
+                ),
+                crate::rulebooks::Published::Unchanged { version, .. } => println!(
+                    "Aturan program {version} sudah diterbitkan dengan isi yang sama; tidak ada perubahan. / Program rules {version} were already published with the same content; nothing changed."
+                ),
+            }
+            Ok(())
+        }
+        Command::Programs {
+            command: ProgramsCommand::List { db },
+        } => {
+            let db = Db::connect(&db.database_url).await?;
+            for v in crate::programs::list(&db).await? {
+                println!(
+                    "{}	berlaku/effective {}	{}	sha256:{}{}",
+                    v.version,
+                    v.effective_date,
+                    v.published_at,
+                    &v.content_hash[..16],
+                    if v.builtin { "	builtin" } else { "" }
                 );
             }
             Ok(())

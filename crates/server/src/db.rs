@@ -252,6 +252,7 @@ impl Db {
             data_dir,
         };
         crate::rulebooks::register_builtin(&db).await?;
+        crate::programs::register_builtin(&db).await?;
         Ok(db)
     }
 }

@@ -18,6 +18,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonText(bytes) = JsonText::<Bytes>::from_request(req, state).await?;
+        parse(&bytes).map(Json)
+    }
+}
+
+/// A JSON body kept as sent (`application/json`, UTF-8), for documents stored as
+/// published (a programs file): the same rejections as [`Json`] for the media type and
+/// the body.
+pub struct JsonText<T = String>(pub T);
+
+impl<S: Send + Sync> FromRequest<S> for JsonText<Bytes> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -35,8 +49,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
-        parse(&bytes).map(Json)
+        Bytes::from_request(req, state)
+            .await
+            .map(JsonText)
+            .map_err(body_error)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonText<String> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonText(bytes) = JsonText::<Bytes>::from_request(req, state).await?;
+        String::from_utf8(bytes.to_vec())
+            .map(JsonText)
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "Isi permintaan bukan UTF-8. / The request body is not UTF-8.",
+                    serde_json::Value::Null,
+                )
+            })
     }
 }
 

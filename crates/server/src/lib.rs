@@ -17,6 +17,7 @@ pub mod error;
 pub mod json;
 pub mod participation;
 pub mod penetapan;
+pub mod programs;
 pub mod push;
 pub mod ranking;
 pub mod rulebooks;

@@ -2,8 +2,9 @@
 //! the run ranked and every program of the program rules, eligible or not, why not,
 //! the counted components and the amount, decided by tepat-core
 //! ([`ProgramRules::determine`]) at the family's official desil and the version the
-//! run ranked. It is computed in the transaction that publishes the run ([`compute`]),
-//! or on first request for a run published before determinations existed
+//! run ranked, with the program rules in force for the run's period. It is computed as
+//! the run's last step, before the run is `done` ([`compute`]), so publishing only
+//! flips the run's flag; a run published before that is determined on first request
 //! ([`ensure`]); it is append-only. Then the period's figures and the difference from
 //! the previous published period ([`summary`], [`diff_rows`]) and the BNBA lists
 //! ([`bnba_rows`]). Method: docs/scoring.md. **Invariant:** no program rule lives
@@ -11,11 +12,12 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use tepat_core::Text;
 use tepat_core::parse::parse_keluarga;
-use tepat_core::score::{Determination, ProgramRules};
+use tepat_core::score::{Determination, Payment, ProgramRules};
 
 use crate::db::Db;
-use crate::store::{Rows, Tx, Val};
+use crate::store::{Rows, Val};
 
 /// Families read per query while computing.
 const PAGE: i64 = 1000;
@@ -57,13 +59,17 @@ pub async fn periods(db: &Db, period: Option<&str>) -> Result<Option<Periods>, s
     }))
 }
 
-/// Computes and stores the determination of run `run_id` in `tx` (which holds the
-/// write lock), unless it exists. Returns the families determined.
-pub async fn compute(tx: &mut Tx<'_>, run_id: i64) -> anyhow::Result<u64> {
+/// Computes and stores the determination of run `run_id`, unless it exists, with the
+/// program rules in force for the run's period ([`crate::programs::in_force`]). A step
+/// of the run (before it is `done`), outside the write lock: the results are written in
+/// chunks, each its own transaction, and the run's `determinations` row last, so a
+/// determination with its row is complete, and one cut short is finished by the next
+/// call. Returns the families determined.
+pub async fn compute(db: &Db, run_id: i64) -> anyhow::Result<u64> {
     let exists: Option<(i64,)> =
         sqlx::query_as("SELECT families FROM determinations WHERE run_id = $1")
             .bind(run_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&db.pool)
             .await?;
     if let Some((n,)) = exists {
         return Ok(n as u64);
@@ -71,12 +77,18 @@ pub async fn compute(tx: &mut Tx<'_>, run_id: i64) -> anyhow::Result<u64> {
     let (period, started_at): (String, i64) =
         sqlx::query_as("SELECT period, started_at FROM ranking_runs WHERE id = $1")
             .bind(run_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(&db.pool)
             .await?;
     // The run's reference date: the UTC date it was started at, as the ranking used.
     let today = crate::ranking::utc_date(started_at);
-    let rules = ProgramRules::builtin();
-    let head = "INSERT INTO determination_results (province, run_id, program, household_id, version, village, desil, persons, eligible, reason, reasons, components, amount) VALUES";
+    let first_day = crate::ranking::period_start(&period)
+        .ok_or_else(|| anyhow::anyhow!("run {run_id} has a malformed period"))?;
+    let rules = crate::programs::in_force(db, &first_day.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let head = "INSERT INTO determination_results (province, run_id, program, household_id, version, village, desil, persons, eligible, reason, reasons, components, amount, payment, receiving, graduation) VALUES";
+    // A chunk cut short before is written again: its rows are there already.
+    let tail = "ON CONFLICT (province, run_id, program, household_id) DO NOTHING";
     let mut after = String::new();
     let mut families = 0u64;
     type Row = (String, String, String, i64, i64, Option<i64>, String);
@@ -91,12 +103,13 @@ pub async fn compute(tx: &mut Tx<'_>, run_id: i64) -> anyhow::Result<u64> {
         .bind(run_id)
         .bind(&after)
         .bind(PAGE)
-        .fetch_all(&mut **tx)
+        .fetch_all(&db.pool)
         .await?;
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
         let full = rows.len() as i64 == PAGE;
         // The core decides, on the blocking pool.
+        let r = rules.clone();
         let decided = tokio::task::spawn_blocking(move || {
             rows.into_iter()
                 .filter_map(
@@ -104,14 +117,14 @@ pub async fn compute(tx: &mut Tx<'_>, run_id: i64) -> anyhow::Result<u64> {
                         let desil = u8::try_from(desil).ok()?;
                         let k = parse_keluarga(payload.as_bytes()).ok()?;
                         let persons = persons.unwrap_or_else(|| k.active_members().count() as i64);
-                        let d = ProgramRules::builtin().determine(&k, desil, today);
+                        let d = r.determine(&k, desil, today);
                         Some((id, province, village, version, desil, persons, d))
                     },
                 )
                 .collect::<Vec<_>>()
         })
         .await?;
-        let mut out = Rows::new(head, 13, "");
+        let mut out = Rows::new(head, 16, tail);
         for (id, province, village, version, desil, persons, d) in decided {
             families += 1;
             for p in d {
@@ -120,7 +133,9 @@ pub async fn compute(tx: &mut Tx<'_>, run_id: i64) -> anyhow::Result<u64> {
                 )?);
             }
         }
-        out.flush_count(tx).await?;
+        let mut tx = db.pool.begin().await?;
+        out.flush_count(&mut tx).await?;
+        tx.commit().await?;
         if !full {
             break;
         }
@@ -136,7 +151,7 @@ pub async fn compute(tx: &mut Tx<'_>, run_id: i64) -> anyhow::Result<u64> {
     .bind(today.to_string())
     .bind(families as i64)
     .bind(crate::db::now())
-    .execute(&mut **tx)
+    .execute(&db.pool)
     .await?;
     Ok(families)
 }
@@ -155,8 +170,18 @@ fn row_of(
     let components: Vec<Value> = d
         .components
         .iter()
-        .map(|c| json!({ "id": c.id, "persons": c.persons, "amount": c.amount }))
+        .map(|c| {
+            json!({
+                "id": c.id, "persons": c.persons, "amount": c.amount,
+                "rate": c.rate, "rate_label": c.rate.label(),
+            })
+        })
         .collect();
+    let payment = d.payment.as_ref().map(serde_json::to_string).transpose()?;
+    let graduation = d.graduation.map(|g| match g {
+        tepat_core::GraduationKind::Alamiah => "alamiah",
+        tepat_core::GraduationKind::Mandiri => "mandiri",
+    });
     Ok(vec![
         Val::Text(province.to_owned()),
         Val::Int(run_id),
@@ -171,28 +196,36 @@ fn row_of(
         Val::Text(serde_json::to_string(&d.exclusions)?),
         Val::Text(serde_json::to_string(&components)?),
         Val::Int(i64::try_from(d.amount)?),
+        Val::OptText(payment),
+        Val::Int(i64::from(d.receiving)),
+        Val::OptText(graduation.map(str::to_owned)),
     ])
 }
 
 /// Computes the determination of a published run that has none (a run published
-/// before determinations existed), under the write lock.
+/// before determinations were a step of the run).
 pub async fn ensure(db: &Db, run_id: i64) -> anyhow::Result<()> {
-    let exists: Option<(i64,)> =
-        sqlx::query_as("SELECT run_id FROM determinations WHERE run_id = $1")
+    compute(db, run_id).await.map(|_| ())
+}
+
+/// The program rules a run's determination was made with (the builtin ones before it
+/// is made).
+pub async fn rules_of(db: &Db, run_id: i64) -> anyhow::Result<std::sync::Arc<ProgramRules>> {
+    let v: Option<(String,)> =
+        sqlx::query_as("SELECT programs_version FROM determinations WHERE run_id = $1")
             .bind(run_id)
             .fetch_optional(&db.pool)
             .await?;
-    if exists.is_some() {
-        return Ok(());
+    match v {
+        Some((v,)) => crate::programs::get(db, &v)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}")),
+        None => Ok(std::sync::Arc::new(ProgramRules::builtin().clone())),
     }
-    let mut tx = db.pool.begin().await?;
-    crate::store::lock(&mut tx).await?;
-    compute(&mut tx, run_id).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
-/// Families, persons and Rupiah per year.
+/// Families, persons and Rupiah per year (every program's amounts over a year, so
+/// they add up and compare across programs whatever each pays by).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Totals {
     pub families: i64,
@@ -288,6 +321,7 @@ pub struct ProgramSummary {
 /// Every program's figures in `area` for `run` against `previous`.
 pub async fn summary(
     db: &Db,
+    rules: &ProgramRules,
     run: i64,
     previous: Option<i64>,
     area: &Area,
@@ -323,7 +357,7 @@ pub async fn summary(
     .bind(&area.like)
     .fetch_all(pool)
     .await?;
-    let mut out: Vec<(String, ProgramSummary)> = ProgramRules::builtin()
+    let mut out: Vec<(String, ProgramSummary)> = rules
         .source()
         .programs
         .iter()
@@ -449,9 +483,16 @@ pub struct DiffRow {
     pub persons: i64,
     pub amount_before: i64,
     pub amount_now: i64,
+    /// The amount as paid before and now (per its period), when eligible then.
+    pub payment_before: Option<Payment>,
+    pub payment_now: Option<Payment>,
     /// Why it was not eligible before (entering) or is not now (leaving): the core's
     /// reasons; `absent` when it was not in that period's run.
     pub reasons: Vec<tepat_core::score::Reason>,
+}
+
+fn payment_of(text: Option<&str>) -> Option<Payment> {
+    text.and_then(|t| serde_json::from_str(t).ok())
 }
 
 fn reasons_of(text: Option<&str>) -> Vec<tepat_core::score::Reason> {
@@ -491,11 +532,13 @@ pub async fn diff_rows(
         Option<i64>,
         Option<i64>,
         Option<String>,
+        Option<String>,
+        Option<String>,
     );
     let program_filter = "AND ($4 = '' OR x.program = $4)";
     let entering: Vec<Row> = sqlx::query_as(&format!(
         "SELECT x.program, x.household_id, x.village, p.desil, x.desil, x.persons, p.amount, x.amount, \
-         CASE WHEN p.household_id IS NULL THEN NULL ELSE p.reasons END \
+         CASE WHEN p.household_id IS NULL THEN NULL ELSE p.reasons END, p.payment, x.payment \
          FROM determination_results x LEFT JOIN determination_results p ON p.run_id = $2 \
          AND p.program = x.program AND p.household_id = x.household_id \
          WHERE x.run_id = $1 AND x.eligible = 1 AND x.village LIKE $3 {program_filter} \
@@ -509,7 +552,7 @@ pub async fn diff_rows(
     .await?;
     let leaving: Vec<Row> = sqlx::query_as(&format!(
         "SELECT x.program, x.household_id, x.village, x.desil, n.desil, x.persons, x.amount, n.amount, \
-         CASE WHEN n.household_id IS NULL THEN NULL ELSE n.reasons END \
+         CASE WHEN n.household_id IS NULL THEN NULL ELSE n.reasons END, x.payment, n.payment \
          FROM determination_results x LEFT JOIN determination_results n ON n.run_id = $1 \
          AND n.program = x.program AND n.household_id = x.household_id \
          WHERE x.run_id = $2 AND x.eligible = 1 AND x.village LIKE $3 {program_filter} \
@@ -532,6 +575,8 @@ pub async fn diff_rows(
         amount_before: r.6.unwrap_or(0),
         amount_now: r.7.unwrap_or(0),
         reasons: reasons_of(r.8.as_deref()),
+        payment_before: payment_of(r.9.as_deref()),
+        payment_now: payment_of(r.10.as_deref()),
     };
     Ok(entering
         .into_iter()
@@ -552,9 +597,12 @@ pub struct BnbaRow {
     pub village: String,
     pub desil: i64,
     pub persons: i64,
-    /// `(component id, persons, Rupiah per year)`.
-    pub components: Vec<(String, i64, i64)>,
+    /// `(component id, persons, Rupiah per year, the rate as paid: `Rp900.000/tahun`)`.
+    pub components: Vec<(String, i64, i64, Option<Text>)>,
+    /// Rupiah per year.
     pub amount: i64,
+    /// The amount as paid (per its period).
+    pub payment: Option<Payment>,
 }
 
 /// The eligible families of `program` in `village` in `run`, by No. KK, with the head
@@ -565,8 +613,10 @@ pub async fn bnba_rows(
     program: &str,
     village: &str,
 ) -> anyhow::Result<Vec<BnbaRow>> {
-    let rows: Vec<(String, i64, i64, String, i64, String)> = sqlx::query_as(
-        "SELECT d.household_id, d.desil, d.persons, d.components, d.amount, v.payload \
+    /// No. KK, desil, persons, components, Rupiah per year, payload, payment.
+    type Row = (String, i64, i64, String, i64, String, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT d.household_id, d.desil, d.persons, d.components, d.amount, v.payload, d.payment \
          FROM determination_results d JOIN household_versions v \
          ON v.province = d.province AND v.household_id = d.household_id AND v.version = d.version \
          WHERE d.run_id = $1 AND d.program = $2 AND d.village = $3 AND d.eligible = 1 \
@@ -578,7 +628,7 @@ pub async fn bnba_rows(
     .fetch_all(&db.pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (no_kk, desil, persons, components, amount, payload) in rows {
+    for (no_kk, desil, persons, components, amount, payload, payment) in rows {
         let k = parse_keluarga(payload.as_bytes())
             .map_err(|_| anyhow::anyhow!("a stored household version does not parse"))?;
         let head = k.head().or_else(|| k.active_members().next());
@@ -600,10 +650,12 @@ pub async fn bnba_rows(
                         c["id"].as_str().unwrap_or_default().to_owned(),
                         c["persons"].as_i64().unwrap_or(0),
                         c["amount"].as_i64().unwrap_or(0),
+                        serde_json::from_value(c["rate_label"].clone()).ok(),
                     )
                 })
                 .collect(),
             amount,
+            payment: payment_of(payment.as_deref()),
         });
     }
     Ok(out)

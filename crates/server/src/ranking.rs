@@ -62,6 +62,9 @@ pub enum RankingError {
         "Pemeringkatan {0} belum selesai atau gagal; hanya hasil yang selesai dapat diterbitkan. / Ranking run {0} is not done (running or failed); only a finished run can be published."
     )]
     NotDone(i64),
+    /// No program rules in force for the period (the determination needs them).
+    #[error("{0}")]
+    Programs(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -83,12 +86,13 @@ impl From<RankingError> for crate::error::ApiError {
                 ApiError::unprocessable(e.to_string(), json!({ "path": "model" }))
             }
             RankingError::NotFound(_) => ApiError::NotFound("ranking run".into()),
-            RankingError::Empty | RankingError::Published(_) | RankingError::NotDone(_) => {
-                ApiError::Conflict {
-                    message: e.to_string(),
-                    details: Value::Null,
-                }
-            }
+            RankingError::Empty
+            | RankingError::Published(_)
+            | RankingError::NotDone(_)
+            | RankingError::Programs(_) => ApiError::Conflict {
+                message: e.to_string(),
+                details: Value::Null,
+            },
             RankingError::Internal(e) => ApiError::from(e),
         }
     }
@@ -106,6 +110,14 @@ pub fn check_period(period: &str) -> Result<(), RankingError> {
     } else {
         Err(RankingError::BadPeriod(period.to_owned()))
     }
+}
+
+/// The first day of a quarter `2026Q4` (2026-10-01); `None` when malformed.
+pub fn period_start(period: &str) -> Option<Date> {
+    check_period(period).ok()?;
+    let year: i32 = period[..4].parse().ok()?;
+    let q: u8 = period[5..].parse().ok()?;
+    Date::from_ymd(year, (q - 1) * 3 + 1, 1)
 }
 
 /// The quarter `today` lies in.
@@ -155,6 +167,15 @@ pub async fn start(
         }
     };
     let min_persons = req.min_persons.unwrap_or(DEFAULT_MIN_PERSONS);
+    // The determination, the run's last step, needs program rules in force.
+    let first_day = period_start(&period).ok_or_else(|| RankingError::BadPeriod(period.clone()))?;
+    match crate::programs::in_force(db, &first_day.to_string()).await {
+        Ok(_) => {}
+        Err(e @ crate::programs::ProgramsError::NoneInForce(_)) => {
+            return Err(RankingError::Programs(e.to_string()));
+        }
+        Err(e) => return Err(anyhow::anyhow!("{e}").into()),
+    }
     let mut tx = db.pool.begin().await?;
     crate::store::lock(&mut tx).await?;
     if published_period(&mut tx, &period).await? {
@@ -264,8 +285,13 @@ pub struct Timings {
     pub scoring_ms: u64,
     /// The cut points (national, province, regency) and each family's desil.
     pub cut_points_ms: u64,
-    /// Storing each family's result and finishing the run.
+    /// Storing each family's result.
     pub storing_ms: u64,
+    /// The program determination of every ranked family ([`crate::penetapan::compute`]):
+    /// reading each ranked version again, the core's determination and graduation
+    /// check, storing a row per family and program. Outside the write lock.
+    #[serde(default)]
+    pub determining_ms: u64,
     /// Scoring waiting for the next page to be read (the run is bound by reading).
     pub wait_reading_ms: u64,
     /// Reading waiting for scoring to take the pages read (the run is bound by scoring).
@@ -278,13 +304,14 @@ impl std::fmt::Display for Timings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "snapshot {} ms, membaca / reading {} ms, mengurai / parsing {} ms, menilai / scoring {} ms, titik potong / cut points {} ms, menyimpan / storing {} ms, menunggu bacaan / waiting for reading {} ms, menunggu penilaian / waiting for scoring {} ms, total {} ms",
+            "snapshot {} ms, membaca / reading {} ms, mengurai / parsing {} ms, menilai / scoring {} ms, titik potong / cut points {} ms, menyimpan / storing {} ms, penetapan / determining {} ms, menunggu bacaan / waiting for reading {} ms, menunggu penilaian / waiting for scoring {} ms, total {} ms",
             self.snapshot_ms,
             self.reading_ms,
             self.parsing_ms,
             self.scoring_ms,
             self.cut_points_ms,
             self.storing_ms,
+            self.determining_ms,
             self.wait_reading_ms,
             self.wait_scoring_ms,
             self.total_ms
@@ -609,8 +636,15 @@ async fn execute_inner(
     .map_err(|e| RankingError::Model(e.to_string()))?;
     let mut tx = db.pool.begin().await?;
     rows.flush_count(&mut tx).await?;
+    tx.commit().await?;
     timings.storing_ms = ms(storing.elapsed());
+    // The program determination, a step of the run: publishing then only flips a flag.
+    progress("determining", 0, families as i64).await?;
+    let determining = std::time::Instant::now();
+    crate::penetapan::compute(db, id).await?;
+    timings.determining_ms = ms(determining.elapsed());
     timings.total_ms = ms(began.elapsed());
+    let mut tx = db.pool.begin().await?;
     let finished = sqlx::query(
         "UPDATE ranking_runs SET status = 'done', stage = 'done', done = $1, total = $1, families = $2, persons = $3, rejected = $4, \
          cut_points = $5, model = $6, finished_at = $7, heartbeat_at = $7, timings = $9 WHERE id = $8 AND status = 'running'",
@@ -644,6 +678,7 @@ async fn execute_inner(
         scoring_ms = timings.scoring_ms,
         cut_points_ms = timings.cut_points_ms,
         storing_ms = timings.storing_ms,
+        determining_ms = timings.determining_ms,
         wait_reading_ms = timings.wait_reading_ms,
         wait_scoring_ms = timings.wait_scoring_ms,
         total_ms = timings.total_ms,
@@ -660,9 +695,23 @@ async fn execute_inner(
 }
 
 /// Publishes a finished run: its cut points become the ones devices and previews use,
-/// and its program determination is computed ([`crate::penetapan::compute`]) in the
-/// same transaction. A period is published once.
+/// and its program determination (made by the run, [`crate::penetapan::compute`])
+/// becomes the period's. Under the write lock it only checks and flips the run's flag,
+/// one short transaction. A period is published once.
 pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<Run, RankingError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM ranking_runs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    match row {
+        None => return Err(RankingError::NotFound(id)),
+        // A run finished before the determination was a step of the run: made now,
+        // outside the lock (a no-op when it exists).
+        Some((status,)) if status == "done" => {
+            crate::penetapan::compute(db, id).await?;
+        }
+        Some(_) => {}
+    }
     let mut tx = db.pool.begin().await?;
     crate::store::lock(&mut tx).await?;
     let row: Option<(String, String)> =
@@ -679,14 +728,20 @@ pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<
     if status != "done" {
         return Err(RankingError::NotDone(id));
     }
+    let determined: Option<(i64, String)> =
+        sqlx::query_as("SELECT families, programs_version FROM determinations WHERE run_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((determined, programs_version)) = determined else {
+        return Err(anyhow::anyhow!("ranking run {id} is done without its determination").into());
+    };
     sqlx::query("UPDATE ranking_runs SET published_at = $1, published_by = $2 WHERE id = $3")
         .bind(now)
         .bind(user.map(|u| u.id))
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    // The program determination of the run, in the same transaction.
-    let determined = crate::penetapan::compute(&mut tx, id).await?;
     // Verified participation cases of this quarter whose family the run ranked.
     crate::participation::enter_ranking(&mut tx, id, &period, now).await?;
     crate::audit::record(
@@ -695,8 +750,11 @@ pub async fn publish(db: &Db, user: Option<&User>, id: i64, now: i64) -> Result<
             user,
             action: "ranking_publish",
             details: Some(
-                &json!({ "run": id, "period": period, "determined_families": determined })
-                    .to_string(),
+                &json!({
+                    "run": id, "period": period, "determined_families": determined,
+                    "programs_version": programs_version,
+                })
+                .to_string(),
             ),
             ..Default::default()
         },

@@ -171,12 +171,7 @@ pub async fn publish(db: &Db, text: &str) -> anyhow::Result<Published> {
     }
     let hash = sha256_hex(text);
     let mut tx = db.pool.begin().await?;
-    let existing: Option<(String,)> =
-        sqlx::query_as("SELECT content_hash FROM rulebooks WHERE version = $1")
-            .bind(&version)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((stored,)) = existing {
+    if let Some(stored) = stored_hash(&mut tx, "rulebooks", &version).await? {
         if stored != hash {
             bail!(
                 "rulebook version {version} is already published with other content; a published \
@@ -214,6 +209,22 @@ pub async fn publish(db: &Db, text: &str) -> anyhow::Result<Published> {
     .await?;
     tx.commit().await?;
     Ok(Published::New { version })
+}
+
+/// The content hash `version` was published with in an append-only registry `table`
+/// (`rulebooks`, `program_rules`), if it was.
+pub(crate) async fn stored_hash(
+    tx: &mut crate::store::Tx<'_>,
+    table: &'static str,
+    version: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT content_hash FROM {table} WHERE version = $1"
+    ))
+    .bind(version)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// Published rulebooks, oldest first: (version, published_at, content_hash).

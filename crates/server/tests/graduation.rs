@@ -256,7 +256,8 @@ both!(
             .values()
             .filter(|h| h.get("graduation").and_then(Value::as_str) == Some("alamiah"))
             .count() as i64;
-        let receiving = third
+        // KPM at the run: the versions the 2026Q4 run ranked (the second pull's).
+        let receiving = second
             .values()
             .filter(|h| {
                 let k: Keluarga = serde_json::from_value(h["keluarga"].clone()).unwrap();

@@ -316,7 +316,13 @@ both!(
             lines[2].starts_with(&format!("keluar,pkh,{},{VILLAGE_A},", kk(4))),
             "{csv}"
         );
-        assert!(lines[2].contains(",4,6,4,5000000,0,pkh.desil,"), "{csv}");
+        // The amount before as paid (PKH: per component per year), none now.
+        assert!(
+            lines[2].contains(
+                ",4,6,4,5000000,0,Anak sekolah SMA/SMK/MA sederajat × 1: Rp2.000.000/tahun; Anak usia 0–6 tahun × 1: Rp3.000.000/tahun,,pkh.desil,"
+            ),
+            "{csv}"
+        );
         // No name in the diff.
         assert!(!csv.contains(&head_name(4)));
         // Every program: Sembako (desil 1–4, no component) and PBI JKN (1–5) too, each one
@@ -513,29 +519,53 @@ both!(
     }
 );
 
-both!(
-    the_determination_is_made_once_when_the_run_is_published,
-    |ctx| {
-        ctx.user("admin", Role::Admin, &[]).await;
-        let admin = ctx.login("admin").await;
-        store_all(&ctx, &register()).await;
-        let id = run_and_publish(&ctx, &admin, "2026Q4").await;
-        let (n,): (i64,) = sqlx::query_as("SELECT families FROM determinations WHERE run_id = $1")
+both!(the_determination_is_made_once_by_the_run, |ctx| {
+    ctx.user("admin", Role::Admin, &[]).await;
+    let admin = ctx.login("admin").await;
+    store_all(&ctx, &register()).await;
+    // A finished run has its determination before it is published.
+    let started = ranking::start(
+        &ctx.state.db,
+        None,
+        RunRequest {
+            period: Some("2026Q4".into()),
+            model: Some(area_model()),
+            min_persons: None,
+        },
+        ctx.state.now(),
+    )
+    .await
+    .unwrap();
+    let s = ranking::execute(&ctx.state.db, started, today(), None)
+        .await
+        .unwrap();
+    assert!(s.timings.determining_ms <= s.timings.total_ms);
+    let id = s.id;
+    let (n, version): (i64, String) =
+        sqlx::query_as("SELECT families, programs_version FROM determinations WHERE run_id = $1")
             .bind(id)
             .fetch_one(&ctx.state.db.pool)
             .await
             .unwrap();
-        assert_eq!(n, 10, "computed when published");
-        // A determination is made once per run: asking again stores nothing twice.
-        tepat_server::penetapan::ensure(&ctx.state.db, id)
+    assert_eq!(n, 10, "computed by the run");
+    assert_eq!(version, ProgramRules::builtin().version());
+    let r = ctx
+        .post(
+            &format!("/api/v1/ranking/runs/{id}/publish"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // A determination is made once per run: asking again stores nothing twice.
+    tepat_server::penetapan::ensure(&ctx.state.db, id)
+        .await
+        .unwrap();
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM determination_results WHERE run_id = $1")
+            .bind(id)
+            .fetch_one(&ctx.state.db.pool)
             .await
             .unwrap();
-        let (rows,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM determination_results WHERE run_id = $1")
-                .bind(id)
-                .fetch_one(&ctx.state.db.pool)
-                .await
-                .unwrap();
-        assert_eq!(rows, 30, "10 families × 3 programs");
-    }
-);
+    assert_eq!(rows, 30, "10 families × 3 programs");
+});

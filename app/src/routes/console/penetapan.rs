@@ -346,6 +346,12 @@ fn screen(
                 Lang::Id => format!("{pname}: jumlah"),
                 Lang::En => format!("{pname}: totals"),
             }}</h2>
+            {p.rate_label.as_ref().map(|r| view! {
+                <p data-field="rate">{tr(l, "Besaran: ", "Amount: ")}{r.get(l).to_owned()}</p>
+            })}
+            <p class="muted">{tr(l,
+                "Rupiah dijumlahkan per tahun untuk setiap program, agar dapat dibandingkan.",
+                "Rupiah are totalled per year for every program, so they compare.")}</p>
             <div style="overflow-x: auto"><table class="members" data-table="totals">
                 <thead><tr>
                     <th scope="col"></th>

@@ -61,6 +61,11 @@ fn stage_label(l: Lang, stage: &str) -> &'static str {
             "Menyimpan desil setiap keluarga",
             "Storing each family's desil",
         ),
+        "determining" => tr(
+            l,
+            "Menetapkan program setiap keluarga",
+            "Determining each family's programs",
+        ),
         "done" => tr(l, "Selesai", "Done"),
         _ => tr(l, "Berjalan", "Running"),
     }
@@ -84,13 +89,14 @@ fn status_label(l: Lang, r: &Run) -> &'static str {
 
 /// The run's time per stage.
 fn timings_view(l: Lang, t: &Timings) -> impl IntoView {
-    let rows: [(&str, &str, u64); 9] = [
+    let rows: [(&str, &str, u64); 10] = [
         ("Snapshot", "Snapshot", t.snapshot_ms),
         ("Membaca", "Reading", t.reading_ms),
         ("Mengurai", "Parsing", t.parsing_ms),
         ("Menilai", "Scoring", t.scoring_ms),
         ("Titik potong", "Cut points", t.cut_points_ms),
         ("Menyimpan", "Storing", t.storing_ms),
+        ("Penetapan", "Determining", t.determining_ms),
         ("Menunggu bacaan", "Waiting for reading", t.wait_reading_ms),
         (
             "Menunggu penilaian",

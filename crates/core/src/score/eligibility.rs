@@ -49,6 +49,68 @@ pub enum Unit {
     Person,
 }
 
+/// How often an amount is paid: the program rules give each amount per its period.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Per month (Sembako Rp200.000/bulan, PBI JKN Rp42.000 per jiwa per bulan).
+    Month,
+    /// Per year (PKH components).
+    #[default]
+    Year,
+}
+
+impl Period {
+    pub fn is_year(&self) -> bool {
+        *self == Period::Year
+    }
+
+    /// How many times a year an amount of this period is paid.
+    pub fn per_year(self) -> u64 {
+        match self {
+            Period::Month => 12,
+            Period::Year => 1,
+        }
+    }
+
+    /// `bulan` / `month`, `tahun` / `year`.
+    pub fn label(self) -> Text {
+        match self {
+            Period::Month => Text::new("bulan", "month"),
+            Period::Year => Text::new("tahun", "year"),
+        }
+    }
+}
+
+/// An amount as the program rules give it: Rupiah per `unit` (family, component or
+/// person) per `period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub amount: u64,
+    pub period: Period,
+    pub unit: Unit,
+}
+
+impl Rate {
+    /// Rupiah per year.
+    pub fn annual(self) -> u64 {
+        self.amount * self.period.per_year()
+    }
+
+    /// `Rp200.000/bulan`, `Rp42.000/jiwa/bulan` (`Rp42,000/person/month`).
+    pub fn label(self) -> Text {
+        let p = self.period.label();
+        let (uid, uen) = match self.unit {
+            Unit::Family => (String::new(), String::new()),
+            Unit::Person => ("/jiwa".to_owned(), "/person".to_owned()),
+        };
+        Text::new(
+            format!("{}{uid}/{}", rupiah(self.amount as f64, '.'), p.id),
+            format!("{}{uen}/{}", rupiah(self.amount as f64, ','), p.en),
+        )
+    }
+}
+
 /// A PKH-style component: members who meet `member` are counted, up to `max`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,8 +119,11 @@ pub struct ComponentSource {
     pub label: Text,
     /// Member-scope condition, e.g. `age <= 6`.
     pub member: String,
-    /// Rupiah per counted member per year.
+    /// Rupiah per counted member per `period`.
     pub amount: u64,
+    /// The period of `amount` (a year when absent).
+    #[serde(default, skip_serializing_if = "Period::is_year")]
+    pub period: Period,
     /// At most this many members counted (e.g. 2 pregnancies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<u32>,
@@ -73,9 +138,12 @@ pub struct ProgramSource {
     pub name: Text,
     pub desil: DesilRange,
     pub unit: Unit,
-    /// Rupiah per year per family or per person (`unit`); 0 with components.
+    /// Rupiah per family or per person (`unit`) per `period`; 0 with components.
     #[serde(default)]
     pub amount: u64,
+    /// The period of `amount` (a year when absent).
+    #[serde(default, skip_serializing_if = "Period::is_year")]
+    pub period: Period,
     /// Benefit components (PKH). With any, a family needs at least one to qualify.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<ComponentSource>,
@@ -90,6 +158,65 @@ pub struct ProgramSource {
     /// (a KPM), e.g. `assets.programs.pkh == 1`; used for graduation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiving: Option<String>,
+}
+
+impl ComponentSource {
+    /// Rupiah per counted member per period (`Rp900.000/tahun`).
+    pub fn rate(&self) -> Rate {
+        Rate {
+            amount: self.amount,
+            period: self.period,
+            unit: Unit::Family,
+        }
+    }
+}
+
+impl ProgramSource {
+    /// The program's own amount (`None` with components: each component has its own).
+    pub fn rate(&self) -> Option<Rate> {
+        self.components.is_empty().then_some(Rate {
+            amount: self.amount,
+            period: self.period,
+            unit: self.unit,
+        })
+    }
+
+    /// How the program's amount is given: `Rp200.000/bulan per keluarga`,
+    /// `Rp42.000/jiwa/bulan`, `per komponen: Ibu hamil/nifas Rp3.000.000/tahun; …`.
+    pub fn rate_label(&self) -> Text {
+        match self.rate() {
+            Some(r) => {
+                let l = r.label();
+                match r.unit {
+                    Unit::Family => Text::new(
+                        format!("{} per keluarga", l.id),
+                        format!("{} per family", l.en),
+                    ),
+                    Unit::Person => l,
+                }
+            }
+            None => {
+                let list = |id: bool| {
+                    self.components
+                        .iter()
+                        .map(|c| {
+                            let (l, r) = (&c.label, c.rate().label());
+                            if id {
+                                format!("{} {}", l.id, r.id)
+                            } else {
+                                format!("{} {}", l.en, r.en)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                Text::new(
+                    format!("per komponen: {}", list(true)),
+                    format!("per component: {}", list(false)),
+                )
+            }
+        }
+    }
 }
 
 /// A rule that makes a family ineligible for every program.
@@ -245,8 +372,22 @@ pub struct CountedComponent {
     pub id: String,
     pub label: Text,
     pub persons: u32,
-    /// Rupiah per year.
+    /// Rupiah per counted person per period, as the component is paid.
+    pub rate: Rate,
+    /// Rupiah per year (`persons × rate`, over a year).
     pub amount: u64,
+}
+
+/// A determination's amount as paid: Rupiah per `period` for the family (all its
+/// counted components or persons), with the text that says how it is made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Rupiah per `period` for the family.
+    pub amount: u64,
+    pub period: Period,
+    /// E.g. `Rp200.000/bulan`, `4 jiwa × Rp42.000/jiwa/bulan = Rp168.000/bulan`,
+    /// `Anak sekolah SD/MI sederajat × 1: Rp900.000/tahun`.
+    pub text: Text,
 }
 
 /// One program's determination (penetapan) for a family ([`ProgramRules::determine`]).
@@ -259,10 +400,20 @@ pub struct Determination {
     pub exclusions: Vec<Reason>,
     /// The counted components (programs with components, when eligible).
     pub components: Vec<CountedComponent>,
-    /// Rupiah per year, as the program rules give amounts (0 when not eligible).
+    /// Rupiah per year (0 when not eligible): comparable across programs, whatever
+    /// period each pays by.
     pub amount: u64,
     /// Persons paid for (`unit: person`, when eligible), else 0.
     pub persons: u32,
+    /// The amount as paid, per the program's (or its components') period; `None` when
+    /// not eligible.
+    pub payment: Option<Payment>,
+    /// The family receives the program now (its `receiving` rule holds) and has not
+    /// graduated from it.
+    pub receiving: bool,
+    /// For the graduation program (PKH): the family is a graduation candidate at this
+    /// desil ([`ProgramRules::graduation_candidate`]); `None` otherwise.
+    pub graduation: Option<crate::model::GraduationKind>,
 }
 
 /// Eligibility for every program.
@@ -534,14 +685,18 @@ impl ProgramRules {
     /// counted components and the amount. The reasons are [`ProgramRules::eligibility`]'s,
     /// so a rule added there reaches the determination too.
     pub fn determine(&self, keluarga: &Keluarga, desil: u8, today: Date) -> Vec<Determination> {
-        let d = self.decide_with(keluarga, desil, today, true);
+        let rec = Record::read(keluarga, today, &self.layout);
+        let graduated = keluarga.pkh.graduated.is_some();
+        let mut d = Decisions::default();
+        self.decide_record(&rec, desil, graduated, true, &mut d);
         let e = self.explain_decisions(keluarga, desil, &d);
         self.source
             .programs
             .iter()
+            .zip(&self.programs)
             .zip(&d.programs)
             .zip(e.programs)
-            .map(|((p, dec), res)| {
+            .map(|(((p, c), dec), res)| {
                 let desil_rule = format!("{}.desil", p.id);
                 let component_rule = format!("{}.komponen.", p.id);
                 let max_rule = format!("{}.max_counted", p.id);
@@ -562,7 +717,7 @@ impl ProgramRules {
                         })
                         .collect()
                 };
-                let components = if res.eligible {
+                let components: Vec<CountedComponent> = if res.eligible {
                     p.components
                         .iter()
                         .zip(dec.counted)
@@ -571,19 +726,34 @@ impl ProgramRules {
                             id: c.id.clone(),
                             label: c.label.clone(),
                             persons: u32::from(n),
-                            amount: c.amount * u64::from(n),
+                            rate: c.rate(),
+                            amount: c.rate().annual() * u64::from(n),
                         })
                         .collect()
                 } else {
                     Vec::new()
                 };
+                let persons = if res.eligible { dec.persons } else { 0 };
+                let payment = res
+                    .eligible
+                    .then(|| payment(p, &components, persons, res.annual_benefit));
+                let is_graduation = p.id == GRADUATION_PROGRAM;
+                let receiving = !(graduated && is_graduation)
+                    && c.receiving.as_ref().is_some_and(|r| r.holds(rec.family()));
                 Determination {
                     program: p.id.clone(),
                     eligible: res.eligible,
                     exclusions,
                     components,
                     amount: res.annual_benefit,
-                    persons: if res.eligible { dec.persons } else { 0 },
+                    persons,
+                    payment,
+                    receiving,
+                    graduation: if is_graduation {
+                        self.graduation_candidate(keluarga, desil, today)
+                    } else {
+                        None
+                    },
                 }
             })
             .collect()
@@ -631,6 +801,69 @@ impl ProgramRules {
     }
 }
 
+/// An eligible family's amount as paid: per the program's period, or (components)
+/// per the components' period when they share one, else per year.
+fn payment(
+    p: &ProgramSource,
+    components: &[CountedComponent],
+    persons: u32,
+    annual: u64,
+) -> Payment {
+    if let Some(rate) = p.rate() {
+        let l = rate.label();
+        let per = match p.unit {
+            Unit::Family => rate.amount,
+            Unit::Person => rate.amount * u64::from(persons),
+        };
+        let pl = rate.period.label();
+        let text = match p.unit {
+            Unit::Family => l,
+            Unit::Person => Text::new(
+                format!(
+                    "{persons} jiwa × {} = {}/{}",
+                    l.id,
+                    rupiah(per as f64, '.'),
+                    pl.id
+                ),
+                format!(
+                    "{persons} persons × {} = {}/{}",
+                    l.en,
+                    rupiah(per as f64, ','),
+                    pl.en
+                ),
+            ),
+        };
+        return Payment {
+            amount: per,
+            period: rate.period,
+            text,
+        };
+    }
+    let period = match components.first() {
+        Some(c) if components.iter().all(|x| x.rate.period == c.rate.period) => c.rate.period,
+        _ => Period::Year,
+    };
+    let list = |id: bool| {
+        components
+            .iter()
+            .map(|c| {
+                let (l, r) = (&c.label, c.rate.label());
+                if id {
+                    format!("{} × {}: {}", l.id, c.persons, r.id)
+                } else {
+                    format!("{} × {}: {}", l.en, c.persons, r.en)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Payment {
+        amount: annual / period.per_year(),
+        period,
+        text: Text::new(list(true), list(false)),
+    }
+}
+
 /// Why a graduated family is out of the program (`pkh.graduated`).
 fn graduated_reason(p: &ProgramSource, g: &Graduated) -> Reason {
     let (id, en) = match g.kind {
@@ -670,11 +903,12 @@ fn decide_one(
         let eligible = in_range && !excluded;
         d.eligible = eligible;
         if eligible {
+            let annual = p.amount * p.period.per_year();
             d.benefit = match p.unit {
-                Unit::Family => p.amount,
+                Unit::Family => annual,
                 Unit::Person => {
                     d.persons = persons;
-                    p.amount * u64::from(persons)
+                    annual * u64::from(persons)
                 }
             };
         }
@@ -709,7 +943,7 @@ fn decide_one(
         }
         total += n;
         d.counted[j] = n as u8;
-        benefit += comp.amount * u64::from(n);
+        benefit += comp.rate().annual() * u64::from(n);
     }
     d.eligible = in_range && !excluded && total > 0;
     if d.eligible {
@@ -758,28 +992,24 @@ fn explain(
         reasons.push(x.clone());
     }
     if p.components.is_empty() {
-        if d.eligible {
-            reasons.push(match p.unit {
-                Unit::Family => Reason {
-                    rule: format!("{}.amount", p.id),
-                    text: Text::new(
-                        format!("{} per keluarga per tahun", rupiah(p.amount as f64, '.')),
-                        format!("{} per family per year", rupiah(p.amount as f64, ',')),
+        if d.eligible
+            && let Some(rate) = p.rate()
+        {
+            let (l, yid, yen) = (
+                rate.label(),
+                rupiah(d.benefit as f64, '.'),
+                rupiah(d.benefit as f64, ','),
+            );
+            reasons.push(Reason {
+                rule: format!("{}.amount", p.id),
+                text: match p.unit {
+                    Unit::Family => Text::new(
+                        format!("{} per keluarga ({yid} per tahun)", l.id),
+                        format!("{} per family ({yen} per year)", l.en),
                     ),
-                },
-                Unit::Person => Reason {
-                    rule: format!("{}.amount", p.id),
-                    text: Text::new(
-                        format!(
-                            "{} orang × {} per orang per tahun",
-                            d.persons,
-                            rupiah(p.amount as f64, '.')
-                        ),
-                        format!(
-                            "{} persons × {} per person per year",
-                            d.persons,
-                            rupiah(p.amount as f64, ',')
-                        ),
+                    Unit::Person => Text::new(
+                        format!("{} orang × {} ({yid} per tahun)", d.persons, l.id),
+                        format!("{} persons × {} ({yen} per year)", d.persons, l.en),
                     ),
                 },
             });
@@ -806,12 +1036,12 @@ fn explain(
                     format!(
                         "{}: {m} orang{cid} × {}",
                         comp.label.id,
-                        rupiah(comp.amount as f64, '.')
+                        comp.rate().label().id
                     ),
                     format!(
                         "{}: {m} person(s){cen} × {}",
                         comp.label.en,
-                        rupiah(comp.amount as f64, ',')
+                        comp.rate().label().en
                     ),
                 ),
             });

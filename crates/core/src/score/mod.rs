@@ -23,8 +23,8 @@ pub use cutpoints::person_cut_points;
 pub use eligibility::{
     ComponentSource, CountedComponent, Decision, Decisions, DesilRange, Determination, Eligibility,
     ExclusionSource, GRADUATION_PROGRAM, GraduationSource, IndicatorSource, MAX_COMPONENTS,
-    PROGRAMS_FORMAT, ProgramResult, ProgramRules, ProgramRulesError, ProgramRulesSource,
-    ProgramSource, Reason, Unit,
+    PROGRAMS_FORMAT, Payment, Period, ProgramResult, ProgramRules, ProgramRulesError,
+    ProgramRulesSource, ProgramSource, Rate, Reason, Unit,
 };
 pub use graduation::{FacilitatorTally, Graduation, GraduationKind, ProgramGraduation};
 pub use model::{

@@ -425,6 +425,83 @@ fn determination_gives_the_reasons_of_exclusion_and_the_counted_components() {
 }
 
 #[test]
+fn a_determination_gives_each_amount_as_paid_and_the_totals_per_year() {
+    use super::{Payment, Period};
+    let rules = ProgramRules::builtin();
+    let k = sample();
+    let persons = k.active_members().count() as u64;
+    let d = rules.determine(&k, 2, today());
+    // PKH: by component, per year as the components are paid.
+    let pkh = &d[0];
+    for c in &pkh.components {
+        assert_eq!(c.rate.period, Period::Year);
+        assert_eq!(c.amount, c.rate.amount * u64::from(c.persons));
+    }
+    let p = pkh.payment.as_ref().unwrap();
+    assert_eq!((p.amount, p.period), (pkh.amount, Period::Year));
+    assert!(p.text.id.contains("Rp2.000.000/tahun"), "{p:?}");
+    // Sembako: Rp200.000 a month, Rp2.400.000 a year in the totals.
+    assert_eq!(
+        d[1].payment,
+        Some(Payment {
+            amount: 200_000,
+            period: Period::Month,
+            text: tepat_core_text("Rp200.000/bulan", "Rp200,000/month"),
+        })
+    );
+    assert_eq!(d[1].amount, 2_400_000);
+    // PBI JKN: Rp42.000 per person a month.
+    let pbi = d[2].payment.as_ref().unwrap();
+    assert_eq!((pbi.amount, pbi.period), (42_000 * persons, Period::Month));
+    assert_eq!(
+        pbi.text.id,
+        format!(
+            "{persons} jiwa × Rp42.000/jiwa/bulan = {}/bulan",
+            super::rupiah((42_000 * persons) as f64, '.')
+        )
+    );
+    assert_eq!(d[2].amount, 42_000 * 12 * persons);
+    assert_eq!(
+        rules.source().programs[2].rate_label().en,
+        "Rp42,000/person/month"
+    );
+    // The sample receives PKH and Sembako; not a graduation candidate at desil 2, a
+    // natural one at desil 6; no payment when not eligible.
+    assert!(d[0].receiving && d[1].receiving);
+    assert_eq!(d[0].graduation, rules.graduation_candidate(&k, 2, today()));
+    let d6 = rules.determine(&k, 6, today());
+    assert_eq!(
+        d6[0].graduation,
+        Some(crate::model::GraduationKind::Alamiah)
+    );
+    assert!(d6.iter().all(|p| p.payment.is_none()));
+    assert!(
+        d6[1].graduation.is_none(),
+        "only PKH has graduation candidates"
+    );
+}
+
+fn tepat_core_text(id: &str, en: &str) -> crate::finding::Text {
+    crate::finding::Text::new(id, en)
+}
+
+#[test]
+fn a_monthly_amount_counts_twelve_times_a_year_and_the_period_is_checked() {
+    let mut v: serde_json::Value = serde_json::from_str(ProgramRules::builtin_json()).unwrap();
+    v["programs"][1]["period"] = serde_json::json!("week");
+    let e = ProgramRules::from_json(&v.to_string()).unwrap_err();
+    assert!(e.path.contains("period"), "{e}");
+    v["programs"][1]["period"] = serde_json::json!("year");
+    v["programs"][1]["amount"] = serde_json::json!(2_400_000);
+    let yearly = ProgramRules::from_json(&v.to_string()).unwrap();
+    let k = sample();
+    assert_eq!(
+        yearly.determine(&k, 2, today())[1].amount,
+        ProgramRules::builtin().determine(&k, 2, today())[1].amount
+    );
+}
+
+#[test]
 fn a_recorded_graduation_excludes_the_family_from_pkh_only() {
     use crate::model::{Graduated, GraduationKind};
     let rules = ProgramRules::builtin();

@@ -413,8 +413,9 @@ async fn dashboard(
 
 /// Graduations of the year: the graduation changes approved from `y_start` to `q_end`
 /// (their kind read from the frozen request), and the natural candidates (alamiah) of the
-/// year's last published run up to the period, the core's `graduation_candidate` of each
-/// family's current version at its official desil. A recorded graduation counts for the
+/// year's last published run up to the period, as its determination stored them (the
+/// core's `graduation_candidate` of each ranked version at its official desil, made
+/// once with the run). A recorded graduation counts for the
 /// facilitator who recorded it; a candidate for the facilitators assigned to its village.
 /// Per district: the same against the yearly target of its facilitators, with the
 /// families receiving PKH at the run (`kpm`).
@@ -464,31 +465,20 @@ async fn graduations(
     .await?;
     let mut kpm: BTreeMap<String, i64> = BTreeMap::new();
     if let Some((run_id,)) = run {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT h.village, v.payload, r.desil FROM {} \
-             JOIN ranking_results r ON r.province = h.province AND r.run_id = $2 AND r.household_id = h.id \
-             WHERE h.deleted = 0 AND h.village LIKE $1 AND r.desil IS NOT NULL",
-            crate::store::HEAD_FROM
-        ))
-        .bind(like)
+        crate::penetapan::ensure(&state.db, run_id).await?;
+        // Per village, from the run's determination: the families receiving PKH and the
+        // natural candidates, as the core decided them when the run was made.
+        let checked: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT village, CAST(SUM(receiving) AS BIGINT), \
+             CAST(SUM(CASE WHEN graduation = 'alamiah' THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM determination_results WHERE run_id = $1 AND program = $2 AND village LIKE $3 \
+             GROUP BY village",
+        )
         .bind(run_id)
+        .bind(tepat_core::score::GRADUATION_PROGRAM)
+        .bind(like)
         .fetch_all(pool)
         .await?;
-        let today = state.today_in("");
-        let checked = tokio::task::spawn_blocking(move || {
-            rows.into_iter()
-                .filter_map(|(village, payload, desil)| {
-                    let k: tepat_core::Keluarga = serde_json::from_str(&payload).ok()?;
-                    let desil = u8::try_from(desil).ok()?;
-                    let receives = rules.receives_pkh(&k, today) && k.pkh.graduated.is_none();
-                    let natural = rules.graduation_candidate(&k, desil, today)
-                        == Some(GraduationKind::Alamiah);
-                    Some((village, receives, natural))
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("graduation check: {e}")))?;
         let villages: Vec<(String, String)> = sqlx::query_as(
             "SELECT a.region, u.username FROM assignments a JOIN users u ON u.id = a.user_id \
              WHERE u.role = 'facilitator' AND u.disabled = 0 AND a.region LIKE $1",
@@ -496,20 +486,20 @@ async fn graduations(
         .bind(like)
         .fetch_all(pool)
         .await?;
-        for (village, receives, natural) in checked {
-            if receives {
-                *kpm.entry(district_of(&village)).or_default() += 1;
+        for (village, receiving, natural) in checked {
+            if receiving > 0 {
+                *kpm.entry(district_of(&village)).or_default() += receiving;
             }
-            if !natural {
+            if natural == 0 {
                 continue;
             }
             *by_district
                 .entry((district_of(&village), GraduationKind::Alamiah))
-                .or_default() += 1;
+                .or_default() += natural;
             for (_, user) in villages.iter().filter(|(v, _)| *v == village) {
                 *by_fac
                     .entry((user.clone(), GraduationKind::Alamiah))
-                    .or_default() += 1;
+                    .or_default() += natural;
             }
         }
     }

@@ -14,9 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use tepat_core::Text;
 use tepat_core::region::Level;
-use tepat_core::score::ProgramRules;
+use tepat_core::score::{Payment, ProgramRules};
 
 use crate::api::console::{area, require_console};
 use crate::api::dashboard::{level_name, parent};
@@ -57,27 +58,36 @@ pub struct BnbaQuery {
     pub village: String,
 }
 
-fn check_program(program: Option<&str>) -> ApiResult<Option<String>> {
+/// A program id of `rules` (`None` when absent or empty).
+fn check_program(rules: &ProgramRules, program: Option<&str>) -> ApiResult<Option<String>> {
     let Some(p) = program.filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
-    if ProgramRules::builtin()
+    let ids: Vec<&str> = rules
         .source()
         .programs
         .iter()
-        .any(|x| x.id == p)
-    {
+        .map(|x| x.id.as_str())
+        .collect();
+    if ids.contains(&p) {
         Ok(Some(p.to_owned()))
     } else {
+        let ids = ids.join(", ");
         Err(ApiError::bad_request(
-            "`program` harus salah satu program aturan program (pkh, sembako, pbi_jkn). / `program` must be one of the program rules' programs (pkh, sembako, pbi_jkn).",
+            format!(
+                "`program` harus salah satu program aturan program ({ids}). / `program` must be one of the program rules' programs ({ids})."
+            ),
             json!({ "path": "program" }),
         ))
     }
 }
 
-/// The published period asked for (the latest when absent), its determination made.
-async fn published(state: &AppState, period: Option<&str>) -> ApiResult<Periods> {
+/// The published period asked for (the latest when absent), its determination made,
+/// and the program rules it was made with.
+async fn published(
+    state: &AppState,
+    period: Option<&str>,
+) -> ApiResult<(Periods, Arc<ProgramRules>)> {
     let period = period.filter(|p| !p.is_empty());
     if let Some(p) = period {
         crate::ranking::check_period(p).map_err(|_| {
@@ -96,12 +106,13 @@ async fn published(state: &AppState, period: Option<&str>) -> ApiResult<Periods>
     if let Some((prev, _)) = &p.previous {
         penetapan::ensure(&state.db, *prev).await?;
     }
-    Ok(p)
+    let rules = penetapan::rules_of(&state.db, p.run).await?;
+    Ok((p, rules))
 }
 
 /// The label of a reason rule (the families' own reasons name their members).
-fn reason_label(rule: &str) -> Text {
-    let rules = ProgramRules::builtin().source();
+fn reason_label(rules: &ProgramRules, rule: &str) -> Text {
+    let rules = rules.source();
     if rule == "absent" {
         return penetapan::absent_text();
     }
@@ -150,9 +161,9 @@ fn figures_json(f: &Figures) -> Value {
     })
 }
 
-fn reasons_json(rows: &[(String, i64)]) -> Value {
+fn reasons_json(rules: &ProgramRules, rows: &[(String, i64)]) -> Value {
     rows.iter()
-        .map(|(rule, n)| json!({ "reason": rule, "label": reason_label(rule), "families": n }))
+        .map(|(rule, n)| json!({ "reason": rule, "label": reason_label(rules, rule), "families": n }))
         .collect()
 }
 
@@ -164,19 +175,25 @@ async fn summary(
     Query(q): Query<PenetapanQuery>,
 ) -> ApiResult<Json<Value>> {
     require_console(&user)?;
-    let program = check_program(q.program.as_deref())?;
     let region = area(&state, &user, q.region.as_deref(), true)?;
-    let p = published(&state, q.period.as_deref()).await?;
+    let (p, rules) = published(&state, q.period.as_deref()).await?;
+    let program = check_program(&rules, q.program.as_deref())?;
     let a = Area::of(region.as_deref());
-    let figures =
-        penetapan::summary(&state.db, p.run, p.previous.as_ref().map(|x| x.0), &a).await?;
+    let figures = penetapan::summary(
+        &state.db,
+        &rules,
+        p.run,
+        p.previous.as_ref().map(|x| x.0),
+        &a,
+    )
+    .await?;
     let (version, reference_date): (String, String) = sqlx::query_as(
         "SELECT programs_version, reference_date FROM determinations WHERE run_id = $1",
     )
     .bind(p.run)
     .fetch_one(&state.db.pool)
     .await?;
-    let sources = &ProgramRules::builtin().source().programs;
+    let sources = &rules.source().programs;
     let programs: Vec<Value> = figures
         .iter()
         .filter(|(id, _)| program.as_ref().is_none_or(|p| p == id))
@@ -187,6 +204,15 @@ async fn summary(
             totals["name"] = json!(src.name);
             totals["desil"] = json!(src.desil);
             totals["unit"] = json!(src.unit);
+            // The amount as the program rules give it: per family or person, per month
+            // (Sembako, PBI JKN) or per component per year (PKH).
+            totals["rate"] = json!(src.rate());
+            totals["rate_label"] = json!(src.rate_label());
+            totals["components"] = src
+                .components
+                .iter()
+                .map(|c| json!({ "id": c.id, "label": c.label, "rate": c.rate(), "rate_label": c.rate().label() }))
+                .collect();
             totals["children"] = s
                 .children
                 .iter()
@@ -197,8 +223,8 @@ async fn summary(
                     v
                 })
                 .collect();
-            totals["excluded"] = reasons_json(&s.excluded);
-            totals["leaving_reasons"] = reasons_json(&s.leaving_reasons);
+            totals["excluded"] = reasons_json(&rules, &s.excluded);
+            totals["leaving_reasons"] = reasons_json(&rules, &s.leaving_reasons);
             Some(totals)
         })
         .collect();
@@ -210,6 +236,8 @@ async fn summary(
         "periods": p.published,
         "programs_version": version,
         "reference_date": reference_date,
+        // Totals add every program's amounts over a year, whatever period each pays by.
+        "amount_period": "year",
         "amount_unit": { "id": "Rupiah per tahun", "en": "Rupiah per year" },
         "region": region,
         "name": region.as_deref().and_then(|r| state.regions.name(r)),
@@ -224,6 +252,11 @@ async fn summary(
             },
         }],
     })))
+}
+
+/// The amount as paid, in Bahasa Indonesia (`Rp200.000/bulan`); empty when none.
+fn payment_text(p: Option<&Payment>) -> String {
+    p.map(|p| p.text.id.clone()).unwrap_or_default()
 }
 
 /// A CSV answer that no cache keeps.
@@ -288,9 +321,9 @@ async fn diff_csv(
     Query(q): Query<PenetapanQuery>,
 ) -> ApiResult<Response> {
     require_console(&user)?;
-    let program = check_program(q.program.as_deref())?;
     let region = area(&state, &user, q.region.as_deref(), true)?;
-    let p = published(&state, q.period.as_deref()).await?;
+    let (p, rules) = published(&state, q.period.as_deref()).await?;
+    let program = check_program(&rules, q.program.as_deref())?;
     let Some((prev, prev_period)) = p.previous.clone() else {
         return Err(ApiError::Conflict {
             message: format!(
@@ -323,6 +356,8 @@ async fn diff_csv(
             "jiwa",
             "rupiah_per_tahun_sebelum",
             "rupiah_per_tahun_sekarang",
+            "besaran_sebelum",
+            "besaran_sekarang",
             "alasan",
             "keterangan",
         ]
@@ -351,6 +386,8 @@ async fn diff_csv(
             r.persons.to_string(),
             r.amount_before.to_string(),
             r.amount_now.to_string(),
+            text_cell(&payment_text(r.payment_before.as_ref())),
+            text_cell(&payment_text(r.payment_now.as_ref())),
             text_cell(
                 &r.reasons
                     .iter()
@@ -402,12 +439,6 @@ async fn bnba_csv(
             "BNBA (koordinator, dinsos, admin di wilayahnya / supervisors, dinsos, admins in their area)",
         ));
     }
-    let Some(program) = check_program(Some(&q.program))? else {
-        return Err(ApiError::bad_request(
-            "`program` wajib diisi. / `program` is required.",
-            json!({ "path": "program" }),
-        ));
-    };
     if Level::of(&q.village) != Some(Level::Village) {
         return Err(ApiError::bad_request(
             "`village` harus kode desa/kelurahan (mis. 11.01.01.2001). / `village` must be a village code (e.g. 11.01.01.2001).",
@@ -418,9 +449,15 @@ async fn bnba_csv(
     if !state.regions.contains(&q.village) || !user.covers(&q.village) {
         return Err(ApiError::forbidden("village"));
     }
-    let p = published(&state, q.period.as_deref()).await?;
+    let (p, rules) = published(&state, q.period.as_deref()).await?;
+    let Some(program) = check_program(&rules, Some(&q.program))? else {
+        return Err(ApiError::bad_request(
+            "`program` wajib diisi. / `program` is required.",
+            json!({ "path": "program" }),
+        ));
+    };
     let rows = penetapan::bnba_rows(&state.db, p.run, &program, &q.village).await?;
-    let labels = &ProgramRules::builtin()
+    let labels = &rules
         .source()
         .programs
         .iter()
@@ -445,6 +482,9 @@ async fn bnba_csv(
             "desil",
             "jiwa",
             "komponen",
+            "besaran",
+            "rupiah_per_periode",
+            "periode",
             "rupiah_per_tahun",
         ]
         .map(String::from),
@@ -454,12 +494,15 @@ async fn bnba_csv(
         let components = r
             .components
             .iter()
-            .map(|(id, n, amount)| {
+            .map(|(id, n, amount, rate)| {
                 let label = labels
                     .iter()
                     .find(|c| &c.id == id)
                     .map_or(id.as_str(), |c| c.label.id.as_str());
-                format!("{label} × {n} (Rp{amount})")
+                match rate {
+                    Some(rate) => format!("{label} × {n}: {}", rate.id),
+                    None => format!("{label} × {n} (Rp{amount}/tahun)"),
+                }
             })
             .collect::<Vec<_>>()
             .join("; ");
@@ -480,6 +523,15 @@ async fn bnba_csv(
                 r.desil.to_string(),
                 r.persons.to_string(),
                 text_cell(&components),
+                text_cell(&payment_text(r.payment.as_ref())),
+                r.payment
+                    .as_ref()
+                    .map(|p| p.amount.to_string())
+                    .unwrap_or_default(),
+                r.payment
+                    .as_ref()
+                    .map(|p| p.period.label().id)
+                    .unwrap_or_default(),
                 r.amount.to_string(),
             ],
         );

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tepat_core::event::ChangeRequest;
-use tepat_core::score::{GraduationKind, ProgramRules, RankingModel};
+use tepat_core::score::{GraduationKind, RankingModel};
 
 use crate::auth::{Auth, PushAuth, User};
 use crate::db::{now, rfc3339};
@@ -235,10 +235,13 @@ async fn pull(
     let published = state.ranking().await?;
     let (cond, binds) = scope_sql(&user, "h.village", 4);
     let sql = format!(
-        "SELECT h.id, h.village, h.version, h.seq, v.payload, r.desil, r.desil_province, r.desil_regency FROM {} \
+        "SELECT h.id, h.village, h.version, h.seq, v.payload, r.desil, r.desil_province, r.desil_regency, d.graduation FROM {} \
          LEFT JOIN ranking_results r ON r.province = h.province AND r.run_id = $3 AND r.household_id = h.id \
+         LEFT JOIN determination_results d ON d.province = h.province AND d.run_id = $3 \
+         AND d.program = '{}' AND d.household_id = h.id \
          WHERE h.seq > $1 AND {cond} ORDER BY h.seq LIMIT $2",
-        store::HEAD_FROM
+        store::HEAD_FROM,
+        tepat_core::score::GRADUATION_PROGRAM,
     );
     type Row = (
         String,
@@ -249,6 +252,7 @@ async fn pull(
         Option<i64>,
         Option<i64>,
         Option<i64>,
+        Option<String>,
     );
     let mut query = sqlx::query_as::<_, Row>(&sql)
         .bind(cursor)
@@ -264,24 +268,29 @@ async fn pull(
     let households = rows
         .into_iter()
         .map(
-            |(no_kk, village, version, seq, payload, desil, desil_province, desil_regency)| {
+            |(
+                no_kk,
+                village,
+                version,
+                seq,
+                payload,
+                desil,
+                desil_province,
+                desil_regency,
+                candidate,
+            )| {
                 let stored = |e: serde_json::Error| {
                     ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
                 };
                 let keluarga: Value = serde_json::from_str(&payload).map_err(stored)?;
-                let graduation =
-                    match (published.as_ref(), desil.and_then(|d| u8::try_from(d).ok())) {
-                        (Some(_), Some(d)) => {
-                            let k: tepat_core::Keluarga =
-                                serde_json::from_value(keluarga.clone()).map_err(stored)?;
-                            ProgramRules::builtin().graduation_candidate(
-                                &k,
-                                d,
-                                state.today_in(&village),
-                            )
-                        }
-                        _ => None,
-                    };
+                // The published determination's candidate, until a graduation is recorded.
+                let graduation = match candidate.as_deref() {
+                    _ if published.is_none() => None,
+                    Some("alamiah") => Some(GraduationKind::Alamiah),
+                    Some("mandiri") => Some(GraduationKind::Mandiri),
+                    _ => None,
+                }
+                .filter(|_| keluarga["pkh"]["graduated"].is_null());
                 Ok(PulledHousehold {
                     graduation,
                     no_kk,
