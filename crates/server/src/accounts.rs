@@ -83,7 +83,7 @@ impl From<AccountError> for ApiError {
             }
             AccountError::OutOfScope(what) => ApiError::Forbidden(what),
             AccountError::Db(e) => ApiError::from(e),
-            AccountError::Other(e) => ApiError::Internal(e),
+            AccountError::Other(e) => ApiError::from(e),
         }
     }
 }

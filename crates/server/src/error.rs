@@ -50,12 +50,13 @@ pub enum ApiError {
     /// 429: the account's request rate is over the cap.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    /// 503: the server is busy (the login queue is full); retry after the given seconds.
+    /// 503: the server is busy (the login queue is full, heavy reads are at capacity, or
+    /// no database connection freed up in time); retry after the given seconds.
     #[error("busy")]
     Busy { retry_after_secs: u64 },
     /// 500: a bug or a storage failure; logged, never detailed to the client.
     #[error("internal error: {0:#}")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 #[derive(Serialize)]
@@ -207,9 +208,28 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> ApiError {
+        if matches!(e.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut)) {
+            return ApiError::from(sqlx::Error::PoolTimedOut);
+        }
+        ApiError::Internal(e)
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        ApiError::Internal(anyhow::Error::new(e))
+        match e {
+            // Every pool connection stayed busy for the acquire timeout: the server is
+            // overloaded, not broken; the client retries.
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("database pool exhausted; answered 503");
+                ApiError::Busy {
+                    retry_after_secs: crate::gate::RETRY_AFTER_SECS,
+                }
+            }
+            e => ApiError::Internal(anyhow::Error::new(e)),
+        }
     }
 }
 

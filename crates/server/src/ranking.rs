@@ -89,7 +89,7 @@ impl From<RankingError> for crate::error::ApiError {
                     details: Value::Null,
                 }
             }
-            RankingError::Internal(e) => ApiError::Internal(e),
+            RankingError::Internal(e) => ApiError::from(e),
         }
     }
 }

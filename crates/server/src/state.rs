@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tepat_core::RegionTable;
 
@@ -81,6 +81,11 @@ pub struct Settings {
     /// Send `Strict-Transport-Security` (the server is reached over TLS, e.g. behind a
     /// TLS proxy): `TEPAT_HSTS=1`.
     pub hsts: bool,
+    /// Heavy reads (pulls) running at once (`TEPAT_HEAVY_READS`); see [`crate::gate`].
+    pub heavy_reads: usize,
+    /// How long a heavy read waits for a slot before it answers 503 with `Retry-After`
+    /// (`TEPAT_HEAVY_READ_WAIT_MS`).
+    pub heavy_read_wait: Duration,
 }
 
 fn env_num<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
@@ -110,6 +115,14 @@ impl Default for Settings {
             trust_forwarded_for: std::env::var("TEPAT_TRUST_FORWARDED_FOR")
                 .is_ok_and(|v| v == "1" || v == "true"),
             hsts: std::env::var("TEPAT_HSTS").is_ok_and(|v| v == "1" || v == "true"),
+            // Two per core: a pull is CPU work (JSON) once its rows are read, so more at
+            // once only share the same cores and hold pool connections longer.
+            heavy_reads: env_num("TEPAT_HEAVY_READS").unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).max(2))
+            }),
+            heavy_read_wait: Duration::from_millis(
+                env_num("TEPAT_HEAVY_READ_WAIT_MS").unwrap_or(5_000),
+            ),
         }
     }
 }
@@ -138,6 +151,8 @@ pub struct Inner {
     address_buckets: Mutex<HashMap<String, Bucket>>,
     /// Bounds the password checks: see [`crate::auth::LoginGate`].
     pub login_gate: crate::auth::LoginGate,
+    /// Admits heavy reads (pulls): see [`crate::gate`].
+    pub heavy_reads: crate::gate::ReadGate,
 }
 
 /// The most entries a login limiter keeps; past it, entries whose bucket is full again
@@ -167,6 +182,7 @@ impl AppState {
         let regions_base_etag = etag(&regions_base_csv);
         let (settings_workers, settings_queue) =
             (settings.login_hash_workers, settings.login_queue);
+        let heavy_reads = crate::gate::ReadGate::new(settings.heavy_reads, settings.heavy_read_wait);
         Ok(AppState(Arc::new(Inner {
             db,
             regions,
@@ -182,6 +198,7 @@ impl AppState {
             login_buckets: Mutex::new(HashMap::new()),
             address_buckets: Mutex::new(HashMap::new()),
             login_gate: crate::auth::LoginGate::new(settings_workers, settings_queue),
+            heavy_reads,
         })))
     }
 

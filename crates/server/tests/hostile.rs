@@ -18,6 +18,7 @@ fn flood_settings(workers: usize, queue: usize) -> Settings {
         login_queue: queue,
         trust_forwarded_for: false,
         hsts: false,
+        ..Settings::default()
     }
 }
 

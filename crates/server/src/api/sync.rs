@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tepat_core::event::ChangeRequest;
 use tepat_core::score::{GraduationKind, ProgramRules, RankingModel};
@@ -102,7 +103,7 @@ pub struct PulledHousehold {
     pub village: String,
     pub version: i64,
     pub seq: i64,
-    pub keluarga: Value,
+    pub keluarga: Box<RawValue>,
     /// The family's official desil from the last published ranking run; absent before
     /// the first publication and for a family the run did not rank (new since).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +229,8 @@ async fn pull(
     let tag = scope_tag(&user);
     let (cursor, reset) = parse_cursor(q.cursor.as_deref(), &tag)?;
     let limit = parse_num(q.limit.as_deref(), "limit", 500, 1, 2000)?;
+    // Bounded: beyond the gate's slots a pull waits briefly, then answers 503.
+    let _slot = state.heavy_reads.enter().await?;
     let published = state.ranking().await?;
     let (cond, binds) = scope_sql(&user, "h.village", 4);
     let sql = format!(
@@ -264,12 +267,11 @@ async fn pull(
                 let stored = |e: serde_json::Error| {
                     ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
                 };
-                let keluarga: Value = serde_json::from_str(&payload).map_err(stored)?;
                 let graduation =
                     match (published.as_ref(), desil.and_then(|d| u8::try_from(d).ok())) {
                         (Some(_), Some(d)) => {
                             let k: tepat_core::Keluarga =
-                                serde_json::from_value(keluarga.clone()).map_err(stored)?;
+                                serde_json::from_str(&payload).map_err(stored)?;
                             ProgramRules::builtin().graduation_candidate(
                                 &k,
                                 d,
@@ -278,6 +280,8 @@ async fn pull(
                         }
                         _ => None,
                     };
+                // The stored JSON goes out as it is: checked, never rebuilt as a tree.
+                let keluarga = RawValue::from_string(payload).map_err(stored)?;
                 Ok(PulledHousehold {
                     graduation,
                     no_kk,
