@@ -365,8 +365,9 @@ async fn household(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
-    /// The rulebook version the device validated with; the current one when absent.
-    #[serde(default)]
+    /// The rulebook version the device validated with; the current one when absent
+    /// (`null` is refused, as the OpenAPI document says).
+    #[serde(default, deserialize_with = "crate::json::not_null")]
     pub rulebook_version: Option<String>,
     pub items: Vec<ChangeRequest>,
 }
