@@ -210,7 +210,10 @@ impl IntoResponse for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> ApiError {
-        if matches!(e.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut)) {
+        if matches!(
+            e.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::PoolTimedOut)
+        ) {
             return ApiError::from(sqlx::Error::PoolTimedOut);
         }
         ApiError::Internal(e)

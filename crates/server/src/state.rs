@@ -182,7 +182,8 @@ impl AppState {
         let regions_base_etag = etag(&regions_base_csv);
         let (settings_workers, settings_queue) =
             (settings.login_hash_workers, settings.login_queue);
-        let heavy_reads = crate::gate::ReadGate::new(settings.heavy_reads, settings.heavy_read_wait);
+        let heavy_reads =
+            crate::gate::ReadGate::new(settings.heavy_reads, settings.heavy_read_wait);
         Ok(AppState(Arc::new(Inner {
             db,
             regions,

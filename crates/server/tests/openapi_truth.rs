@@ -117,7 +117,12 @@ both!(the_server_does_what_the_spec_says, |ctx| {
         )
         .await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable");
-    assert_eq!(r.json["details"]["path"], "rulebook_version", "{}", r.text());
+    assert_eq!(
+        r.json["details"]["path"],
+        "rulebook_version",
+        "{}",
+        r.text()
+    );
     let r = ctx
         .post("/api/v1/sync/push", Some(&p1), json!({"items": []}))
         .await;
@@ -133,7 +138,10 @@ both!(the_server_does_what_the_spec_says, |ctx| {
         .unwrap()
         .to_owned();
     let (seq, tag) = next.split_once('-').unwrap();
-    assert!(seq.bytes().all(|b| b.is_ascii_digit()) && tag.len() == 12, "{next} vs {pattern}");
+    assert!(
+        seq.bytes().all(|b| b.is_ascii_digit()) && tag.len() == 12,
+        "{next} vs {pattern}"
+    );
     let r = ctx
         .get(&format!("/api/v1/sync/pull?cursor={next}"), Some(&p1))
         .await;
@@ -162,6 +170,8 @@ both!(the_server_does_what_the_spec_says, |ctx| {
         .await;
     r.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
     // Logout without a valid token: 204, nothing revealed.
-    let r = ctx.post("/api/v1/auth/logout", Some("nonsense"), json!({})).await;
+    let r = ctx
+        .post("/api/v1/auth/logout", Some("nonsense"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
 });

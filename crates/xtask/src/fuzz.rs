@@ -36,7 +36,10 @@ pub fn run(args: &[String]) -> bool {
                     // their own tests.
                     ("TEPAT_RATE_PER_MINUTE".into(), "100000000".into()),
                     ("TEPAT_LOGIN_PER_MINUTE".into(), "100000000".into()),
-                    ("TEPAT_LOGIN_PER_ADDRESS_PER_MINUTE".into(), "100000000".into()),
+                    (
+                        "TEPAT_LOGIN_PER_ADDRESS_PER_MINUTE".into(),
+                        "100000000".into(),
+                    ),
                 ],
                 log: Some(log.clone()),
             },
@@ -95,7 +98,10 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
     if installed(&st).is_some_and(|v| v.contains(&want)) {
         return Ok(venv);
     }
-    eprintln!("xtask: installing schemathesis {SCHEMATHESIS_VERSION} from PyPI into {}", venv.display());
+    eprintln!(
+        "xtask: installing schemathesis {SCHEMATHESIS_VERSION} from PyPI into {}",
+        venv.display()
+    );
     if !venv.join("bin/python").exists()
         && !util::run(cmd("python3").args(["-m", "venv"]).arg(&venv))
     {
@@ -110,11 +116,16 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
             .args(["install", "--quiet"])
             .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}")),
     ) {
-        return Err(format!("pip install schemathesis=={SCHEMATHESIS_VERSION} failed"));
+        return Err(format!(
+            "pip install schemathesis=={SCHEMATHESIS_VERSION} failed"
+        ));
     }
     match installed(&st) {
         Some(v) if v.contains(&want) => Ok(venv),
-        other => Err(format!("schemathesis in {} reports {other:?}", venv.display())),
+        other => Err(format!(
+            "schemathesis in {} reports {other:?}",
+            venv.display()
+        )),
     }
 }
 
