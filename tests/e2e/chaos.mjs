@@ -15,7 +15,7 @@
 // (0 lost, 0 duplicated). Bounded: `cycles` cycles, and it stops at `budgetMs`.
 import assert from "node:assert/strict";
 import { request } from "playwright-core";
-import { BASE, DEMO_PASSWORD } from "./browser.mjs";
+import { BASE, DEMO_PASSWORD, swReady } from "./browser.mjs";
 
 const AREA = "#f-housing-floor_area_m2";
 const SEND = "Kirim koreksi ke Kotak Keluar";
@@ -61,7 +61,7 @@ async function households(request, username) {
 /** Opens `path` on a fresh load and unlocks with the PIN. */
 async function open(page, path, pin) {
   await page.goto(path);
-  await page.getByLabel("PIN", { exact: true }).fill(pin);
+  await page.getByLabel("PIN").fill(pin);
   await page.getByRole("button", { name: "Buka" }).click();
 }
 
@@ -131,6 +131,8 @@ export async function chaos(browser, { username, reviewer = "admin", cycles, bud
   await page.getByRole("heading", { name: "Beranda" }).waitFor();
   await page.getByRole("link", { name: "Tugas", exact: true }).click();
   await page.getByText("Terakhir diperbarui:").waitFor({ timeout: 120_000 });
+  // Offline reloads are served by the service worker from here on.
+  await swReady(page);
 
   const server = await request.newContext({ baseURL: BASE });
   const families = await households(server, username);

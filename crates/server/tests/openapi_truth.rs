@@ -169,6 +169,15 @@ both!(the_server_does_what_the_spec_says, |ctx| {
         )
         .await;
     r.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    // An outcome id of 1–64 characters, as documented, whatever its bytes.
+    let r = ctx
+        .post(
+            "/api/v1/sync/outcomes",
+            Some(&p1),
+            json!({"ids": ["é".repeat(40)]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // Logout without a valid token: 204, nothing revealed.
     let r = ctx
         .post("/api/v1/auth/logout", Some("nonsense"), json!({}))

@@ -25,9 +25,17 @@ pub fn run(args: &[String]) -> bool {
         let bin = build::server(true)?;
         let dir = server::TempDir::new("tepat-fuzz-api");
         let log = dir.0.join("server.log");
+        // A page for the paths outside the API (without one they answer 503 "not built").
+        let dist = dir.0.join("dist");
+        std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>Tepat</title>\n",
+        )
+        .map_err(|e| format!("{}: {e}", dist.display()))?;
         let srv = server::start_with(
             &bin,
-            &dir.0.join("dist"),
+            &dist,
             None,
             &server::StartOptions {
                 demo: true,

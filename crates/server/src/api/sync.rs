@@ -486,7 +486,11 @@ async fn outcomes(
             details: json!({ "path": "ids", "max_items": MAX_OUTCOME_IDS, "found": req.ids.len() }),
         });
     }
-    if let Some(i) = req.ids.iter().position(|id| id.is_empty() || id.len() > 64) {
+    if let Some(i) = req
+        .ids
+        .iter()
+        .position(|id| id.is_empty() || id.chars().count() > 64)
+    {
         return Err(ApiError::unprocessable(
             "id harus 1–64 karakter (UUID). / id must have 1–64 characters (a UUID).",
             json!({ "path": format!("ids[{i}]") }),
