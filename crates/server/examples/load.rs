@@ -1019,6 +1019,7 @@ async fn pull_burst(addr: &str, world: &World, n: usize) -> anyhow::Result<Value
             let mut busy = 0u64;
             let mut other: BTreeMap<u16, u64> = BTreeMap::new();
             let mut io = 0u64;
+            let mut reconnects = 0u64;
             let mut got = 0usize;
             let mut cursor = "0".to_owned();
             let mut tries = 0;
@@ -1043,23 +1044,29 @@ async fn pull_burst(addr: &str, world: &World, n: usize) -> anyhow::Result<Value
                         *other.entry(r.status).or_default() += 1;
                         break;
                     }
+                    // A closed connection: a device opens a new one (at most 20 times).
+                    Err(_) if tries < 20 => {
+                        reconnects += 1;
+                        tries += 1;
+                    }
                     Err(_) => {
                         io += 1;
                         break;
                     }
                 }
             }
-            (started.elapsed(), busy, other, io, got == want)
+            (started.elapsed(), busy, other, io, reconnects, got == want)
         });
     }
     let mut lat = Vec::new();
-    let (mut busy, mut io, mut complete) = (0u64, 0u64, 0u64);
+    let (mut busy, mut io, mut complete, mut reconnects) = (0u64, 0u64, 0u64, 0u64);
     let mut other: BTreeMap<u16, u64> = BTreeMap::new();
     while let Some(r) = tasks.join_next().await {
-        let (t, b, o, e, full) = r?;
+        let (t, b, o, e, re, full) = r?;
         lat.push(t);
         busy += b;
         io += e;
+        reconnects += re;
         complete += u64::from(full);
         for (k, v) in o {
             *other.entry(k).or_default() += v;
@@ -1069,12 +1076,12 @@ async fn pull_burst(addr: &str, world: &World, n: usize) -> anyhow::Result<Value
     let errors = other.values().sum::<u64>() + io;
     println!(
         "pull burst: {n} clients at once: {complete} complete pulls; time to a full pull p50 {p50:.0} ms, \
-         p95 {p95:.0} ms, max {max:.0} ms; 503 + Retry-After {busy} (followed); errors {errors} \
-         (other statuses {other:?}, I/O {io})"
+         p95 {p95:.0} ms, max {max:.0} ms; 503 + Retry-After {busy} (followed); connections closed and opened again \
+         {reconnects}; errors {errors} (other statuses {other:?}, I/O {io})"
     );
     Ok(json!({
         "clients": n, "complete": complete, "busy_503": busy,
-        "errors": errors, "io_errors": io,
+        "errors": errors, "io_errors": io, "reconnects": reconnects,
         "other_status": other.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "latency_ms": {"p50": p50, "p95": p95, "p99": p99, "max": max},
     }))
