@@ -132,7 +132,9 @@ export async function chaos(browser, { username, reviewer = "admin", cycles, bud
   await page.getByRole("link", { name: "Tugas", exact: true }).click();
   await page.getByText("Terakhir diperbarui:").waitFor({ timeout: 120_000 });
   // Offline reloads are served by the service worker from here on.
+  if (process.env.CHAOS_TRACE) console.log("chaos: signed in");
   await swReady(page);
+  if (process.env.CHAOS_TRACE) console.log("chaos: service worker ready");
 
   const server = await request.newContext({ baseURL: BASE });
   const families = await households(server, username);
@@ -145,6 +147,7 @@ export async function chaos(browser, { username, reviewer = "admin", cycles, bud
     const kind = i % 4;
     const offline = kind === 0 || kind === 2 || (kind === 3 && random() < 0.5);
     if (page.isClosed()) page = await context.newPage();
+    if (process.env.CHAOS_TRACE) console.log(`chaos: cycle ${i} kind ${kind}`);
     await open(page, `/keluarga/${kk}/uji-petik`, pin);
     await fill(page, reason);
     if (offline) {

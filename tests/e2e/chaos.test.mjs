@@ -14,7 +14,7 @@ after(async () => {
   await browser?.close();
 });
 
-test("chaos: 10 cycles of crashes, reloads, closed tabs and offline flips lose and duplicate nothing", async () => {
+test("chaos: 10 cycles of crashes, reloads, closed tabs and offline flips lose and duplicate nothing", { timeout: 120_000 }, async () => {
   const r = await chaos(browser, { username: "pendamping2", cycles: 10, budgetMs: 50_000, newContext: phone });
   console.log(`chaos: ${JSON.stringify(r)}`);
 });
