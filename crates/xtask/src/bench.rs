@@ -6,7 +6,7 @@
 //! (1,000,000 families by default, `--families N`; SQLite, then PostgreSQL, or
 //! `--engine sqlite|postgres`), timed per stage (`crates/server/examples/ranking.rs`);
 //! `cargo xtask bench app` only the PWA's budgets in Chromium (Lighthouse, worklist,
-//! Uji Petik form, and the offline chaos run; `tests/bench/app.mjs`). The default run
+//! Uji Petik form; `chaos`, only when named, the offline chaos run; `tests/bench/app.mjs`). The default run
 //! ends with `cargo xtask fuzz-api` (Schemathesis; `crates/xtask/src/fuzz.rs`).
 
 use std::path::Path;
