@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! load prepare --database-url URL [--create] [--families N] [--accounts A] [--region CODE]
-//! load run     --server http://127.0.0.1:PORT --database-url URL [--scenario all|throughput|latency] …
+//! load run     --server http://127.0.0.1:PORT --database-url URL [--scenario all|throughput|latency|pull] …
 //! load drop    --database-url postgres://…
 //! ```
 //!
@@ -18,7 +18,11 @@
 //! - **throughput**: a few clients push big batches back to back → changes/s;
 //! - **latency**: 500 clients on their own connections push small batches at a fixed
 //!   pace → p50/p95/p99 (measured from the time each push was due, so a slow server
-//!   cannot hide its queueing) and error counts.
+//!   cannot hide its queueing) and error counts;
+//! - **pull burst**: 300 clients on their own connections pull all their households at
+//!   the same instant (every device of a district after a briefing) → p50/p95/max of
+//!   the time to a full pull, the 503s (with `Retry-After`, which the client follows)
+//!   and any other error.
 //!
 //! Afterwards it replays some batches (a replay must answer the same and store nothing)
 //! and checks in the database that each acknowledged change is stored exactly once and
@@ -98,6 +102,9 @@ enum Cmd {
         per_client_rate: f64,
         #[arg(long, default_value_t = 20)]
         latency_seconds: u64,
+        /// Pull burst: clients pulling at once (one connection each).
+        #[arg(long, default_value_t = 300)]
+        pull_clients: usize,
         /// The server's process id, to report its CPU time per change (Linux).
         #[arg(long)]
         server_pid: Option<u32>,
@@ -163,6 +170,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             latency_batch,
             per_client_rate,
             latency_seconds,
+            pull_clients,
             server_pid,
         } => {
             let addr = server
@@ -170,11 +178,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .unwrap_or(&server)
                 .trim_end_matches('/')
                 .to_owned();
-            let (do_t, do_l) = match scenario.as_str() {
-                "all" => (true, true),
-                "throughput" => (true, false),
-                "latency" => (false, true),
-                other => bail!("unknown scenario {other:?} (all, throughput, latency)"),
+            let (do_t, do_l, do_p) = match scenario.as_str() {
+                "all" => (true, true, true),
+                "throughput" => (true, false, false),
+                "latency" => (false, true, false),
+                "pull" => (false, false, true),
+                other => bail!("unknown scenario {other:?} (all, throughput, latency, pull)"),
             };
             let tally = Arc::new(Tally::default());
             let mut world = World::sign_in(&addr, accounts).await?;
@@ -209,6 +218,13 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .await?;
                 server_cpu(&mut r, server_pid, cpu0);
                 out["latency"] = r;
+            }
+            if do_p {
+                world.pull(&addr).await?;
+                let cpu0 = server_pid.map(cpu_seconds_of);
+                let mut r = pull_burst(&addr, &world, pull_clients).await?;
+                server_cpu(&mut r, server_pid, cpu0);
+                out["pull"] = r;
             }
             let replay_ok = replay(&addr, &world, &tally).await?;
             let check = verify(&database_url, &tally).await?;
@@ -363,6 +379,8 @@ struct Conn {
 struct Response {
     status: u16,
     body: Vec<u8>,
+    /// `Retry-After` in seconds, when sent.
+    retry_after: Option<u64>,
 }
 
 impl Conn {
@@ -424,6 +442,7 @@ impl Conn {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| bad("no status line"))?;
         let (mut length, mut chunked, mut close) = (None, false, false);
+        let mut retry_after = None;
         loop {
             line.clear();
             if stream.read_line(&mut line).await? == 0 {
@@ -439,6 +458,7 @@ impl Conn {
                     "content-length" => length = v.parse::<usize>().ok(),
                     "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
                     "connection" => close = v.eq_ignore_ascii_case("close"),
+                    "retry-after" => retry_after = v.parse::<u64>().ok(),
                     _ => {}
                 }
             }
@@ -466,7 +486,11 @@ impl Conn {
         if close {
             self.stream = None;
         }
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            retry_after,
+        })
     }
 }
 
@@ -971,6 +995,96 @@ async fn latency(
     v["changes_per_s"] = json!((counts.items as f64 / secs).round());
     v["latency_ms"] = json!({"p50": p50, "p95": p95, "p99": p99, "max": max});
     Ok(v)
+}
+
+/// Pull burst: `n` clients, each on its own connection, each pulling every page of one
+/// account's households at the same instant. A 503 is followed (after its
+/// `Retry-After`, at most 20 times); anything else but 200 is an error. The time of a
+/// client is from the common start to its last page.
+async fn pull_burst(addr: &str, world: &World, n: usize) -> anyhow::Result<Value> {
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut c = Conn::new(addr);
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        c.stream = Some(BufReader::with_capacity(64 * 1024, s));
+        conns.push(c);
+    }
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (ci, mut conn) in conns.into_iter().enumerate() {
+        let a = &world.accounts[ci % world.accounts.len()];
+        let (token, want) = (a.token.clone(), a.households.len());
+        tasks.spawn(async move {
+            let mut busy = 0u64;
+            let mut other: BTreeMap<u16, u64> = BTreeMap::new();
+            let mut io = 0u64;
+            let mut reconnects = 0u64;
+            let mut got = 0usize;
+            let mut cursor = "0".to_owned();
+            let mut tries = 0;
+            loop {
+                let path = format!("/api/v1/sync/pull?cursor={cursor}&limit=2000");
+                match conn.request("GET", &path, Some(&token), None).await {
+                    Ok(r) if r.status == 200 => {
+                        let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                        got += v["households"].as_array().map_or(0, Vec::len);
+                        cursor = v["next_cursor"].as_str().unwrap_or("0").to_owned();
+                        if v["has_more"] != true {
+                            break;
+                        }
+                    }
+                    Ok(r) if r.status == 503 && tries < 20 => {
+                        busy += 1;
+                        tries += 1;
+                        let wait = r.retry_after.unwrap_or(1).clamp(1, 30);
+                        tokio::time::sleep(Duration::from_secs(wait)).await;
+                    }
+                    Ok(r) => {
+                        *other.entry(r.status).or_default() += 1;
+                        break;
+                    }
+                    // A closed connection: a device opens a new one (at most 20 times).
+                    Err(_) if tries < 20 => {
+                        reconnects += 1;
+                        tries += 1;
+                    }
+                    Err(_) => {
+                        io += 1;
+                        break;
+                    }
+                }
+            }
+            (started.elapsed(), busy, other, io, reconnects, got == want)
+        });
+    }
+    let mut lat = Vec::new();
+    let (mut busy, mut io, mut complete, mut reconnects) = (0u64, 0u64, 0u64, 0u64);
+    let mut other: BTreeMap<u16, u64> = BTreeMap::new();
+    while let Some(r) = tasks.join_next().await {
+        let (t, b, o, e, re, full) = r?;
+        lat.push(t);
+        busy += b;
+        io += e;
+        reconnects += re;
+        complete += u64::from(full);
+        for (k, v) in o {
+            *other.entry(k).or_default() += v;
+        }
+    }
+    let (p50, p95, p99, max) = percentiles(&mut lat);
+    let errors = other.values().sum::<u64>() + io;
+    println!(
+        "pull burst: {n} clients at once: {complete} complete pulls; time to a full pull p50 {p50:.0} ms, \
+         p95 {p95:.0} ms, max {max:.0} ms; 503 + Retry-After {busy} (followed); connections closed and opened again \
+         {reconnects}; errors {errors} (other statuses {other:?}, I/O {io})"
+    );
+    Ok(json!({
+        "clients": n, "complete": complete, "busy_503": busy,
+        "errors": errors, "io_errors": io, "reconnects": reconnects,
+        "other_status": other.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "latency_ms": {"p50": p50, "p95": p95, "p99": p99, "max": max},
+    }))
 }
 
 /// (p50, p95, p99, max) in milliseconds.

@@ -151,6 +151,16 @@ fn sqlite_pragmas(max_pages: Option<u64>) -> String {
     )
 }
 
+/// SQLite pool connections. In WAL mode readers never wait for the writer (pushes
+/// write through their own connection, [`Db::writer`]); heavy reads are admitted by
+/// [`crate::gate`] below this, so logins, sessions and reviews always find one free.
+pub const SQLITE_POOL: u32 = 8;
+/// PostgreSQL pool connections (PostgreSQL's default `max_connections` is 100).
+pub const POSTGRES_POOL: u32 = 16;
+/// How long a request waits for a pool connection; past it the request answers 503
+/// with `Retry-After` (see `ApiError::from(sqlx::Error)`), never a 500.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The push writer's own connection keeps this much page cache (64 MB): the index
 /// pages a group of pushes touches stay in it from one group to the next.
 const WRITER_CACHE_KB: i64 = 65_536;
@@ -203,7 +213,8 @@ impl Db {
         let pool = match engine {
             Engine::Sqlite => {
                 AnyPoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(SQLITE_POOL)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
                             conn.execute(sqlite_pragmas(max_pages).as_str()).await?;
@@ -215,8 +226,8 @@ impl Db {
             }
             Engine::Postgres => {
                 AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .max_connections(POSTGRES_POOL)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options.clone())
                     .await
             }

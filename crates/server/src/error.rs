@@ -50,7 +50,8 @@ pub enum ApiError {
     /// 429: the account's request rate is over the cap.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    /// 503: the server is busy (the login queue is full); retry after the given seconds.
+    /// 503: the server is busy (the login queue is full, heavy reads are at capacity, or
+    /// no database connection freed up in time); retry after the given seconds.
     #[error("busy")]
     Busy { retry_after_secs: u64 },
     /// 429: the account's stored pushes today are over the daily cap; retry tomorrow.
@@ -102,6 +103,12 @@ pub fn is_disk_full(e: &(dyn std::error::Error + 'static)) -> bool {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> ApiError {
+        if matches!(
+            e.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::PoolTimedOut)
+        ) {
+            return ApiError::from(sqlx::Error::PoolTimedOut);
+        }
         if e.chain().any(is_disk_full) {
             ApiError::StorageFull
         } else {
@@ -287,7 +294,17 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        ApiError::from(anyhow::Error::new(e))
+        match e {
+            // Every pool connection stayed busy for the acquire timeout: the server is
+            // overloaded, not broken; the client retries.
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("database pool exhausted; answered 503");
+                ApiError::Busy {
+                    retry_after_secs: crate::gate::RETRY_AFTER_SECS,
+                }
+            }
+            e => ApiError::from(anyhow::Error::new(e)),
+        }
     }
 }
 

@@ -214,3 +214,13 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             .map_err(body_error)
     }
 }
+
+/// For `#[serde(default, deserialize_with = "crate::json::not_null")]`: a field that
+/// may be absent, but when present must be a value, not `null` (422 at its path).
+pub fn not_null<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(de).map(Some)
+}

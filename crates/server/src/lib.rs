@@ -14,6 +14,7 @@ pub mod cli;
 pub mod db;
 pub mod demo_families;
 pub mod error;
+pub mod gate;
 pub mod json;
 pub mod participation;
 pub mod penetapan;

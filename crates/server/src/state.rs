@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tepat_core::RegionTable;
 
@@ -92,6 +92,11 @@ pub struct Settings {
     pub public_per_address_per_minute: u32,
     /// Public participation requests per minute per NIK: `TEPAT_PUBLIC_PER_NIK_PER_MINUTE`.
     pub public_per_nik_per_minute: u32,
+    /// Heavy reads (pulls) running at once (`TEPAT_HEAVY_READS`); see [`crate::gate`].
+    pub heavy_reads: usize,
+    /// How long a heavy read waits for a slot before it answers 503 with `Retry-After`
+    /// (`TEPAT_HEAVY_READ_WAIT_MS`).
+    pub heavy_read_wait: Duration,
 }
 
 fn env_num<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
@@ -128,6 +133,14 @@ impl Default for Settings {
             public_per_address_per_minute: env_num("TEPAT_PUBLIC_PER_ADDRESS_PER_MINUTE")
                 .unwrap_or(30),
             public_per_nik_per_minute: env_num("TEPAT_PUBLIC_PER_NIK_PER_MINUTE").unwrap_or(6),
+            // Two per core: a pull is CPU work (JSON) once its rows are read, so more at
+            // once only share the same cores and hold pool connections longer.
+            heavy_reads: env_num("TEPAT_HEAVY_READS").unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).max(2))
+            }),
+            heavy_read_wait: Duration::from_millis(
+                env_num("TEPAT_HEAVY_READ_WAIT_MS").unwrap_or(5_000),
+            ),
         }
     }
 }
@@ -161,6 +174,8 @@ pub struct Inner {
     /// Public participation requests by client address, and by the SHA-256 of a NIK.
     public_buckets: Mutex<HashMap<String, Bucket>>,
     public_nik_buckets: Mutex<HashMap<String, Bucket>>,
+    /// Admits heavy reads (pulls): see [`crate::gate`].
+    pub heavy_reads: crate::gate::ReadGate,
 }
 
 /// The most entries a login limiter keeps; past it, entries whose bucket is full again
@@ -190,6 +205,8 @@ impl AppState {
         let regions_base_etag = etag(&regions_base_csv);
         let (settings_workers, settings_queue) =
             (settings.login_hash_workers, settings.login_queue);
+        let heavy_reads =
+            crate::gate::ReadGate::new(settings.heavy_reads, settings.heavy_read_wait);
         Ok(AppState(Arc::new(Inner {
             db,
             regions,
@@ -208,6 +225,7 @@ impl AppState {
             login_gate: crate::auth::LoginGate::new(settings_workers, settings_queue),
             public_buckets: Mutex::new(HashMap::new()),
             public_nik_buckets: Mutex::new(HashMap::new()),
+            heavy_reads,
         })))
     }
 

@@ -169,7 +169,7 @@ pub struct Decision {
     #[validate(custom(function = "reason_text"))]
     pub reason: String,
     /// An admin deciding on a change it submitted itself: why (recorded in the audit log).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::not_null")]
     #[validate(custom(function = "reason_text"))]
     pub override_reason: Option<String>,
 }
@@ -194,7 +194,7 @@ pub struct Approval {
     #[validate(custom(function = "note_text"))]
     pub reason: String,
     /// An admin deciding on a change it submitted itself: why (recorded in the audit log).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::not_null")]
     #[validate(custom(function = "reason_text"))]
     pub override_reason: Option<String>,
 }

@@ -6,7 +6,8 @@
 //! (1,000,000 families by default, `--families N`; SQLite, then PostgreSQL, or
 //! `--engine sqlite|postgres`), timed per stage (`crates/server/examples/ranking.rs`);
 //! `cargo xtask bench app` only the PWA's budgets in Chromium (Lighthouse, worklist,
-//! Uji Petik form; `tests/bench/app.mjs`).
+//! Uji Petik form; `chaos`, only when named, the offline chaos run; `tests/bench/app.mjs`). The default run
+//! ends with `cargo xtask fuzz-api` (Schemathesis; `crates/xtask/src/fuzz.rs`).
 
 use std::path::Path;
 
@@ -48,6 +49,7 @@ pub fn run(args: &[String]) -> bool {
     }
     ok &= app(&[]);
     ok &= load(&[]);
+    ok &= crate::fuzz::run(&[]);
     ok
 }
 
@@ -63,8 +65,8 @@ const BENCH_PASSWORD: &str = "tepat-demo-2026";
 /// The PWA's budgets in Chromium: a release `tepat serve --demo` on a fresh
 /// SQLite database, plus a facilitator with 1,000 households seeded the way an operator
 /// does it (`tepat user add`, `tepat gen`, `tepat import`, `tepat assign`), then
-/// `tests/bench/app.mjs` (Lighthouse, worklist load, Uji Petik form). Arguments go to the
-/// script (`lighthouse`, `worklist`, `form` pick parts).
+/// `tests/bench/app.mjs` (Lighthouse, worklist load, Uji Petik form, offline chaos). Arguments go to the
+/// script (`lighthouse`, `worklist`, `form`, `chaos` pick parts).
 pub fn app(args: &[String]) -> bool {
     let result = (|| {
         let chromium = tools::ensure_chromium()?;
@@ -374,13 +376,20 @@ fn summarize(json: &str) -> String {
             .unwrap_or_else(|| "?".into())
     };
     format!(
-        "throughput {} changes/s (p99 {} ms); latency scenario p50 {} ms, p99 {} ms, non-2xx {}, I/O errors {}",
+        "throughput {} changes/s (p99 {} ms); latency scenario p50 {} ms, p99 {} ms, non-2xx {}, I/O errors {}; \
+         pull burst of {} p50 {} ms, p95 {} ms, max {} ms, 503s {}, errors {}",
         num("throughput", "changes_per_s"),
         num("throughput", "p99"),
         num("latency", "p50"),
         num("latency", "p99"),
         num("latency", "non_2xx"),
         num("latency", "io_errors"),
+        num("pull", "clients"),
+        num("pull", "p50"),
+        num("pull", "p95"),
+        num("pull", "max"),
+        num("pull", "busy_503"),
+        num("pull", "errors"),
     )
 }
 

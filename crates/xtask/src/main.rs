@@ -5,11 +5,13 @@
 //! - `test`  everything CI runs (`.ci/run` calls only this); ends with `N passed, N failed`.
 //! - `bench` benchmarks (criterion, sizes, the PWA in Chromium, load
 //!   test) and their figures.
+//! - `fuzz-api` Schemathesis against a demo server (requests, 5xx, schema disagreements).
 //! - `dist`  the release server binary, the PWA dist/ and the npm package, with sizes.
 //! - `tools` installs and checks the pinned toolchain only.
 
 mod bench;
 mod build;
+mod fuzz;
 mod pg;
 mod server;
 mod test;
@@ -19,7 +21,7 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|dist|tools>
+const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|fuzz-api|dist|tools>
 
   run     build the PWA and server and start them on http://127.0.0.1:8080 (SQLite, demo data)
           options: --addr HOST:PORT  --database-url URL
@@ -27,7 +29,10 @@ const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|dist|tools>
   e2e     only the browser end-to-end suite: `cargo xtask e2e [tests/e2e/FILE.test.mjs …]`
   bench   run the benchmarks and print their figures
           `bench load [--engine sqlite|postgres] [load run options]`: only the server load test
-          `bench app [lighthouse|worklist|form]`: only the PWA's budgets in Chromium
+          `bench app [lighthouse|worklist|form|chaos]`: only the PWA's budgets in Chromium
+  fuzz-api  Schemathesis (PyPI, in a venv under target/) against a demo server, as the
+          demo admin, a facilitator and without a token: requests, 5xx, schema disagreements
+          options: --examples N  --seed N  --workers N
   dist    build the release server, the PWA dist/ and the npm package; print sizes
           `dist --pwa`: only the PWA and its shell's sizes
   tools   install and check the pinned toolchain";
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("e2e") => test::e2e(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz-api") => fuzz::run(&args[1..]),
         Some("dist") => dist(args[1..].iter().any(|a| a == "--pwa")),
         Some("tools") => {
             report(tools::ensure_build_tools().and_then(|()| tools::ensure_chromium().map(|_| ())))

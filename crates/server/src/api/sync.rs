@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tepat_core::event::ChangeRequest;
 use tepat_core::score::{GraduationKind, RankingModel};
@@ -102,7 +103,7 @@ pub struct PulledHousehold {
     pub village: String,
     pub version: i64,
     pub seq: i64,
-    pub keluarga: Value,
+    pub keluarga: Box<RawValue>,
     /// The family's official desil from the last published ranking run; absent before
     /// the first publication and for a family the run did not rank (new since).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -232,6 +233,8 @@ async fn pull(
     let tag = scope_tag(&user);
     let (cursor, reset) = parse_cursor(q.cursor.as_deref(), &tag)?;
     let limit = parse_num(q.limit.as_deref(), "limit", 500, 1, 2000)?;
+    // Bounded: beyond the gate's slots a pull waits briefly, then answers 503.
+    let _slot = state.heavy_reads.enter().await?;
     let published = state.ranking().await?;
     let (cond, binds) = scope_sql(&user, "h.village", 4);
     let sql = format!(
@@ -282,15 +285,19 @@ async fn pull(
                 let stored = |e: serde_json::Error| {
                     ApiError::Internal(anyhow::anyhow!("stored household seq {seq}: {e}"))
                 };
-                let keluarga: Value = serde_json::from_str(&payload).map_err(stored)?;
                 // The published determination's candidate, until a graduation is recorded.
                 let graduation = match candidate.as_deref() {
                     _ if published.is_none() => None,
                     Some("alamiah") => Some(GraduationKind::Alamiah),
                     Some("mandiri") => Some(GraduationKind::Mandiri),
                     _ => None,
-                }
-                .filter(|_| keluarga["pkh"]["graduated"].is_null());
+                };
+                let graduation = match graduation {
+                    Some(kind) if !graduation_recorded(&payload).map_err(stored)? => Some(kind),
+                    _ => None,
+                };
+                // The stored JSON goes out as it is: checked, never rebuilt as a tree.
+                let keluarga = RawValue::from_string(payload).map_err(stored)?;
                 Ok(PulledHousehold {
                     graduation,
                     no_kk,
@@ -375,8 +382,9 @@ async fn household(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
-    /// The rulebook version the device validated with; the current one when absent.
-    #[serde(default)]
+    /// The rulebook version the device validated with; the current one when absent
+    /// (`null` is refused, as the OpenAPI document says).
+    #[serde(default, deserialize_with = "crate::json::not_null")]
     pub rulebook_version: Option<String>,
     pub items: Vec<ChangeRequest>,
 }
@@ -495,7 +503,11 @@ async fn outcomes(
             details: json!({ "path": "ids", "max_items": MAX_OUTCOME_IDS, "found": req.ids.len() }),
         });
     }
-    if let Some(i) = req.ids.iter().position(|id| id.is_empty() || id.len() > 64) {
+    if let Some(i) = req
+        .ids
+        .iter()
+        .position(|id| id.is_empty() || id.chars().count() > 64)
+    {
         return Err(ApiError::unprocessable(
             "id harus 1–64 karakter (UUID). / id must have 1–64 characters (a UUID).",
             json!({ "path": format!("ids[{i}]") }),
@@ -534,4 +546,21 @@ async fn outcomes(
         }
     }
     Ok(Json(OutcomesResponse { outcomes: out }))
+}
+
+/// Whether the stored family JSON records a graduation (`pkh.graduated`), read without
+/// building the whole family.
+fn graduation_recorded(payload: &str) -> Result<bool, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Family {
+        #[serde(default)]
+        pkh: Option<Pkh>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Pkh {
+        #[serde(default)]
+        graduated: Option<serde::de::IgnoredAny>,
+    }
+    let f: Family = serde_json::from_str(payload)?;
+    Ok(f.pkh.is_some_and(|p| p.graduated.is_some()))
 }

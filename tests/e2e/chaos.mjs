@@ -1,0 +1,240 @@
+// The offline chaos run for `cargo xtask bench app chaos` (tests/bench/app.mjs, 200 cycles;
+// a short version belongs in the e2e suite once it passes: today it stalls in its first
+// cycle, after the crash mid-save; CHAOS_TRACE=1 prints its stages).
+//
+// A facilitator records a ground check (a floor area that needs a confirmed warning,
+// so every change waits in the review queue where it can be counted) on a different
+// family each cycle, and each cycle something goes wrong once the draft is saved:
+//   0. offline, the page crashes right after "Kirim" (mid-save);
+//   1. online, the page crashes while the outbox is pushed (mid-push);
+//   2. offline, saved; back online on the outbox page, the tab is closed while it syncs;
+//   3. the page is reloaded right after "Kirim" (mid-save), online or offline;
+// and the connection flips on and off at the cycle's edges. After every cycle the
+// facilitator reopens the app and does what a person would: a draft the app still shows
+// is sent again. At the end the device syncs until its outbox is empty, and the review
+// queue is read from the server: every cycle's change must be there exactly once
+// (0 lost, 0 duplicated). Bounded: `cycles` cycles, and it stops at `budgetMs`.
+import assert from "node:assert/strict";
+import { request } from "playwright-core";
+import { BASE, DEMO_PASSWORD, swReady } from "./browser.mjs";
+
+const AREA = "#f-housing-floor_area_m2";
+const SEND = "Kirim koreksi ke Kotak Keluar";
+const CONFIRM = "Saya sudah memeriksa semua peringatan dan datanya benar.";
+const SAVED = '[data-field="draft-status"][data-saved="true"]';
+
+/** A tiny deterministic PRNG (mulberry32), so a failing run can be replayed by seed. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Signs in from the API (not the app) and returns a token. */
+async function token(request, username) {
+  const r = await request.post("/api/v1/auth/login", { data: { username, password: DEMO_PASSWORD } });
+  assert.equal(r.status(), 200, `login ${username}`);
+  return (await r.json()).token;
+}
+
+/** Every household `username` pulls, page by page. */
+async function households(request, username) {
+  const t = await token(request, username);
+  const out = [];
+  let cursor = "0";
+  for (;;) {
+    const r = await request.get(`/api/v1/sync/pull?cursor=${cursor}&limit=2000`, {
+      headers: { Authorization: `Bearer ${t}` },
+    });
+    assert.equal(r.status(), 200, "pull");
+    const page = await r.json();
+    out.push(...page.households);
+    if (!page.has_more) return out;
+    cursor = page.next_cursor;
+  }
+}
+
+/** Opens `path` on a fresh load and unlocks with the PIN. */
+async function open(page, path, pin) {
+  await page.goto(path);
+  await page.getByLabel("PIN").fill(pin);
+  await page.getByRole("button", { name: "Buka" }).click();
+}
+
+/** Fills the form for the cycle's change and waits until the draft is stored. */
+async function fill(page, reason) {
+  await page.getByRole("heading", { name: "Uji Petik" }).waitFor();
+  await page.locator(AREA).fill("1");
+  await page.locator(`${AREA}-msg [data-rule="housing.floor_area_per_person"]`).waitFor();
+  await page.getByLabel("Alasan perubahan").fill(reason);
+  await page.getByLabel(CONFIRM).check();
+  await page.locator(SAVED).waitFor();
+}
+
+/** Sends the form and waits for the app to say the change is in the outbox. */
+async function send(page) {
+  await page.getByRole("button", { name: SEND }).click();
+  await page.getByText("Uji petik dikirim ke Kotak Keluar.").waitFor();
+}
+
+/** Crashes the renderer (no unload handler runs) and closes what is left. */
+async function crash(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const crashed = page.waitForEvent("crash");
+  cdp.send("Page.crash").catch(() => {});
+  await crashed;
+  await page.close();
+}
+
+/**
+ * After a cycle's mishap: reopens the family as a person would and, if the app still
+ * shows a draft, sends it. Returns whether it sent a draft again.
+ */
+async function recover(page, kk, pin) {
+  await open(page, `/keluarga/${kk}`, pin);
+  const link = page.locator('[data-field="uji-petik"]');
+  await link.waitFor();
+  if (!/Lanjutkan draf/.test(await link.innerText())) return false;
+  await link.click();
+  await page.getByRole("heading", { name: "Uji Petik" }).waitFor();
+  await page.waitForFunction((sel) => document.querySelector(sel)?.value === "1", AREA);
+  const box = page.getByLabel(CONFIRM);
+  if (!(await box.isChecked())) await box.check();
+  await send(page);
+  return true;
+}
+
+/**
+ * Runs the chaos cycles in `browser` as `username` (who must have set no PIN on this
+ * browser yet) and returns the figures; throws when a change is lost or duplicated.
+ */
+export async function chaos(browser, { username, reviewer = "admin", cycles, budgetMs, seed = 22, newContext }) {
+  if (cycles > 500) throw new Error("the review queue is read 500 at a time: at most 500 cycles");
+  const started = Date.now();
+  const random = rng(seed);
+  const run = `${seed}-${started.toString(36)}`;
+  const context = await newContext(browser);
+  const pin = "731946";
+  let page = await context.newPage();
+  // Sign in once; the PIN opens every page after that.
+  await page.goto("/masuk");
+  await page.getByLabel("Nama pengguna").fill(username);
+  await page.getByLabel("Kata sandi").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Masuk" }).click();
+  await page.getByLabel("PIN baru (min. 6 angka)").fill(pin);
+  await page.getByLabel("Ulangi PIN").fill(pin);
+  await page.getByRole("button", { name: "Simpan PIN" }).click();
+  await page.getByRole("heading", { name: "Beranda" }).waitFor();
+  await page.getByRole("link", { name: "Tugas", exact: true }).click();
+  await page.getByText("Terakhir diperbarui:").waitFor({ timeout: 120_000 });
+  // Offline reloads are served by the service worker from here on.
+  if (process.env.CHAOS_TRACE) console.log("chaos: signed in");
+  await swReady(page);
+  if (process.env.CHAOS_TRACE) console.log("chaos: service worker ready");
+
+  const server = await request.newContext({ baseURL: BASE });
+  const families = await households(server, username);
+  assert.ok(families.length > 0, `${username} has families`);
+  const counts = { cycles: 0, resent: 0, crashes: 0, reloads: 0, closed_tabs: 0, offline_flips: 0 };
+  const made = [];
+  for (let i = 0; i < cycles && Date.now() - started < budgetMs; i++) {
+    const kk = families[i % families.length].no_kk;
+    const reason = `uji petik chaos ${run}-${i}: luas lantai diukur ulang`;
+    const kind = i % 4;
+    const offline = kind === 0 || kind === 2 || (kind === 3 && random() < 0.5);
+    if (page.isClosed()) page = await context.newPage();
+    if (process.env.CHAOS_TRACE) console.log(`chaos: cycle ${i} kind ${kind}`);
+    await open(page, `/keluarga/${kk}/uji-petik`, pin);
+    await fill(page, reason);
+    if (offline) {
+      await context.setOffline(true);
+      counts.offline_flips++;
+    }
+    made.push({ i, kk, reason });
+    if (kind === 0) {
+      // Mid-save: the crash lands somewhere in the outbox write and the draft's removal.
+      await page.getByRole("button", { name: SEND }).click();
+      await page.waitForTimeout(Math.floor(random() * 40));
+      await crash(context, page);
+      counts.crashes++;
+    } else if (kind === 1) {
+      // Mid-push: the change is in the outbox and the push has begun.
+      await send(page);
+      await page.waitForTimeout(Math.floor(random() * 150));
+      await crash(context, page);
+      counts.crashes++;
+    } else if (kind === 2) {
+      // Saved offline; the tab closes while the outbox syncs after the connection returns.
+      await send(page);
+      await page.getByRole("link", { name: "Kotak Keluar" }).click();
+      await page.locator('[data-field="pending"]').waitFor();
+      await context.setOffline(false);
+      counts.offline_flips++;
+      await page.waitForTimeout(Math.floor(random() * 120));
+      await page.close();
+      counts.closed_tabs++;
+    } else {
+      await page.getByRole("button", { name: SEND }).click();
+      await page.waitForTimeout(Math.floor(random() * 40));
+      await page.reload().catch(() => {});
+      counts.reloads++;
+    }
+    // The connection comes back at a random point of the recovery.
+    const backEarly = random() < 0.5;
+    if (backEarly) await context.setOffline(false);
+    if (page.isClosed()) page = await context.newPage();
+    if (await recover(page, kk, pin)) counts.resent++;
+    if (!backEarly) await context.setOffline(false);
+    counts.cycles++;
+  }
+
+  // The end: online, the outbox is sent until nothing waits.
+  await context.setOffline(false);
+  if (page.isClosed()) page = await context.newPage();
+  await open(page, "/kotak-keluar", pin);
+  const pending = page.locator('[data-field="pending"]');
+  for (let tries = 0; ; tries++) {
+    await page.getByRole("button", { name: "Sinkronkan sekarang" }).click();
+    try {
+      await pending.getByText("0 perubahan menunggu").waitFor({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (tries >= 5) throw e;
+    }
+  }
+  const other = await page.locator(".outbox [data-state]").evaluateAll((els) =>
+    els.map((e) => e.getAttribute("data-state")).filter((s) => s !== "pending"),
+  );
+  await context.close();
+
+  // Against the server: every change exactly once.
+  const t = await token(server, reviewer);
+  const r = await server.get("/api/v1/review?limit=500", { headers: { Authorization: `Bearer ${t}` } });
+  assert.equal(r.status(), 200, "review queue");
+  const queue = (await r.json()).items;
+  await server.dispose();
+  const byReason = new Map();
+  for (const item of queue) {
+    const why = item.request?.reason ?? "";
+    if (why.includes(`chaos ${run}-`)) byReason.set(why, (byReason.get(why) ?? 0) + 1);
+  }
+  const lost = made.filter((m) => !byReason.has(m.reason)).map((m) => m.i);
+  const duplicated = made.filter((m) => (byReason.get(m.reason) ?? 0) > 1).map((m) => m.i);
+  const result = {
+    ...counts,
+    changes: made.length,
+    on_server: [...byReason.values()].reduce((a, b) => a + b, 0),
+    lost: lost.length,
+    duplicated: duplicated.length,
+    left_in_outbox_not_pending: other.length,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+  assert.deepEqual(lost, [], `changes lost (cycles): ${JSON.stringify(result)}`);
+  assert.deepEqual(duplicated, [], `changes duplicated (cycles): ${JSON.stringify(result)}`);
+  return result;
+}
