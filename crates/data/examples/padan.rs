@@ -114,6 +114,7 @@ fn main() {
             )
             .expect("findings");
             let secs = t.elapsed().as_secs_f64();
+            eprintln!("padan run: stages {:?}", out.stats.timings);
             let truth = read_truth(&dir);
             let m = accuracy(&out.links, &truth, &[Decision::Match], false);
             let mp = accuracy(

@@ -230,3 +230,101 @@ fn noisy_extracts_are_deterministic_for_a_seed() {
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2));
 }
+
+#[test]
+fn the_commands_write_links_and_findings_and_refuse_a_wrong_header() {
+    use tepat_data::padan::cli::{DedupArgs, MatchArgs, Thresholds, dedup_with, match_with};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(p("register.jsonl"), register_jsonl(200, 6, "33.74")).unwrap();
+    let mut gen_args = tepat_data::GenArgs {
+        households: None,
+        seed: 4,
+        region: None,
+        fault_rate: 0.0,
+        out: Some(p("dukcapil.csv")),
+        faults_out: None,
+        today: Some(TODAY.into()),
+        regions: None,
+        population: None,
+        extract: tepat_data::cli::ExtractGenArgs {
+            dukcapil_from: Some(p("register.jsonl")),
+            pln_from: None,
+            noise: "default".into(),
+            truth_out: Some(p("truth.csv")),
+        },
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(tepat_data::cli::gen_with(&gen_args, &mut out, &mut err), 0);
+    gen_args.out = Some(p("pln.csv"));
+    gen_args.extract.dukcapil_from = None;
+    gen_args.extract.pln_from = Some(p("register.jsonl"));
+    gen_args.extract.truth_out = None;
+    assert_eq!(tepat_data::cli::gen_with(&gen_args, &mut out, &mut err), 0);
+    let thresholds = Thresholds {
+        match_threshold: 0.99,
+        possible_threshold: 0.5,
+    };
+    let mut args = MatchArgs {
+        dukcapil: Some(p("dukcapil.csv")),
+        pln: None,
+        register: p("register.jsonl"),
+        out: p("links.csv"),
+        findings: p("findings.jsonl"),
+        desil: None,
+        thresholds: thresholds.clone(),
+        today: Some(TODAY.into()),
+    };
+    let mut err = Vec::new();
+    assert_eq!(
+        match_with(&args, &mut err),
+        0,
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    let links = std::fs::read_to_string(p("links.csv")).unwrap();
+    assert!(links.starts_with(
+        "source,source_id,no_kk,member_number,register_nik,match_probability,decision,"
+    ));
+    let rows = std::fs::read_to_string(p("dukcapil.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(links.lines().count(), rows, "one links row per extract row");
+    assert!(links.contains(",dukcapil,") || links.lines().nth(1).unwrap().starts_with("dukcapil,"));
+    let summary = String::from_utf8_lossy(&err);
+    assert!(summary.contains("pasangan dibandingkan"), "{summary}");
+    // PLN.
+    args.dukcapil = None;
+    args.pln = Some(p("pln.csv"));
+    assert_eq!(match_with(&args, &mut err), 0);
+    assert!(
+        std::fs::read_to_string(p("links.csv"))
+            .unwrap()
+            .contains("\npln,")
+    );
+    // A wrong header is exit 2, naming the expected columns; nothing about the rows.
+    std::fs::write(p("bad.csv"), "nik;nama\n3374010101800001;Siti\n").unwrap();
+    args.pln = None;
+    args.dukcapil = Some(p("bad.csv"));
+    let mut err = Vec::new();
+    assert_eq!(match_with(&args, &mut err), 2);
+    let msg = String::from_utf8_lossy(&err);
+    assert!(
+        msg.contains("kepala kolom Dukcapil salah") && msg.contains("tanggal_meninggal"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("Siti") && !msg.contains("3374010101800001"),
+        "{msg}"
+    );
+    // Dedup.
+    let d = DedupArgs {
+        register: p("register.jsonl"),
+        out: p("dedup.csv"),
+        findings: p("dedup.jsonl"),
+        thresholds,
+    };
+    assert_eq!(dedup_with(&d, &mut Vec::new()), 0);
+    assert!(p("dedup.jsonl").exists());
+}

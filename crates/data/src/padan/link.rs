@@ -160,6 +160,8 @@ pub struct Linkage {
     /// For each right record without a link, its strongest compared pair (a
     /// `nonmatch`), if any.
     pub best_nonmatch: Vec<Option<Link>>,
+    /// Seconds spent per stage (blocking and comparison, EM, u, scoring, assignment).
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 impl Linkage {
@@ -189,6 +191,11 @@ pub fn link<L: Sync, R: Sync>(
     settings: &Settings,
 ) -> Linkage {
     let nrules = spec.rules.len();
+    let clock = std::time::Instant::now();
+    let mut timings: Vec<(&'static str, f64)> = Vec::new();
+    let mut lap = |name: &'static str| {
+        timings.push((name, clock.elapsed().as_secs_f64()));
+    };
     // Keys per record and rule.
     let lkeys: Vec<u64> = left
         .iter()
@@ -297,6 +304,7 @@ pub fn link<L: Sync, R: Sync>(
         blocks_skipped += p.skipped;
     }
 
+    lap("compare");
     // EM over the pattern counts.
     let mut counts: HashMap<Pattern, u64> = HashMap::new();
     for c in &pairs {
@@ -316,7 +324,9 @@ pub fn link<L: Sync, R: Sync>(
     } else {
         left.len() as f64 * right.len() as f64
     };
+    lap("em");
     let u = random_u(spec, left, right, settings.u_samples, threads);
+    lap("u");
     let model = match spec.fixed_m {
         None => Model {
             u,
@@ -390,6 +400,7 @@ pub fn link<L: Sync, R: Sync>(
             scored.push(link);
         }
     }
+    lap("score");
     scored.sort_by(|a, b| {
         b.deterministic
             .cmp(&a.deterministic)
@@ -432,7 +443,9 @@ pub fn link<L: Sync, R: Sync>(
             b.map(|(_, i)| weak[i].clone())
         })
         .collect();
+    lap("assign");
     Linkage {
+        timings,
         model,
         comparisons: spec.comparisons,
         pairs_compared: pairs.len() as u64,

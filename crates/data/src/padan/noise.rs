@@ -301,11 +301,14 @@ pub fn dukcapil_extract(
             } else {
                 names::name(&mut rng, female)
             };
-            let birth = Date::from_days_since_epoch(
-                m.birth.days_since_epoch()
-                    + rng.range(400, 9000) * if rng.chance(0.5) { 1 } else { -1 },
-            )
-            .filter(|d| *d < today)
+            // Born at least 400 days apart: before when after would be in the future.
+            let shift = rng.range(400, 9000);
+            let later = m.birth.days_since_epoch() + shift;
+            let birth = Date::from_days_since_epoch(if later < today.days_since_epoch() {
+                later
+            } else {
+                m.birth.days_since_epoch() - shift
+            })
             .unwrap_or(m.birth);
             let nik = fresh_nik(&mut rng, &m.nik, &mut taken);
             writeln!(

@@ -107,6 +107,8 @@ pub struct RunStats {
     pub deterministic: u64,
     pub em_iterations: u32,
     pub lambda: f64,
+    /// Seconds since the start of linking at the end of each stage.
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 fn stats(lk: &Linkage, left: usize, right: usize) -> RunStats {
@@ -129,6 +131,7 @@ fn stats(lk: &Linkage, left: usize, right: usize) -> RunStats {
         deterministic: lk.links.iter().filter(|l| l.deterministic).count() as u64,
         em_iterations: lk.model.iterations,
         lambda: lk.model.lambda,
+        timings: lk.timings.clone(),
     }
 }
 
