@@ -102,7 +102,7 @@ def main(d):
         ],
         blocking_rules_to_generate_predictions=[
             block_on("nik"),
-            block_on("kecamatan", "tahun_lahir"),
+            block_on("kecamatan", "tanggal_lahir"),
             block_on("nama", "tanggal_lahir"),
             block_on("nama", "kecamatan"),
         ],
@@ -121,7 +121,7 @@ def main(d):
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("nik"))
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("kecamatan", "tahun_lahir")
+        block_on("kecamatan", "tanggal_lahir")
     )
     pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
     pairs = len(pred)

@@ -14,7 +14,7 @@ use tepat_core::event::{Correction, Event};
 use super::compare::MISSING;
 use super::extract::{DukcapilRow, PlnRow, Status};
 use super::link::{Decision, Link, Linkage, Settings, link};
-use super::register::Register;
+use super::register::{RegMember, Register};
 use super::specs::{Customer, DukcapilPerson, PlnCustomer, dedup_spec, dukcapil_spec, pln_spec};
 
 /// One row of links.csv.
@@ -177,10 +177,7 @@ pub fn match_dukcapil(reg: &Register, rows: Vec<DukcapilRow>, settings: &Setting
     let members: Vec<u32> = (0..reg.members.len() as u32)
         .filter(|&i| reg.members[i as usize].active)
         .collect();
-    let left: Vec<_> = members
-        .iter()
-        .map(|&i| reg.members[i as usize].clone())
-        .collect();
+    let left: Vec<&RegMember> = members.iter().map(|&i| &reg.members[i as usize]).collect();
     let right: Vec<DukcapilPerson> = rows.into_iter().map(DukcapilPerson::new).collect();
     let group: Vec<u32> = (0..left.len() as u32).collect();
     let lk = link(
@@ -514,12 +511,9 @@ pub fn dedup(reg: &Register, settings: &Settings) -> RunOutput {
     let members: Vec<u32> = (0..reg.members.len() as u32)
         .filter(|&i| reg.members[i as usize].active)
         .collect();
-    let left: Vec<_> = members
-        .iter()
-        .map(|&i| reg.members[i as usize].clone())
-        .collect();
+    let left: Vec<&RegMember> = members.iter().map(|&i| &reg.members[i as usize]).collect();
     let mut out = RunOutput::default();
-    let fam = |m: &super::register::RegMember| reg.families[m.family as usize].no_kk.clone();
+    let fam = |m: &RegMember| reg.families[m.family as usize].no_kk.clone();
 
     // One NIK active in two families.
     let mut by_nik: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -539,7 +533,7 @@ pub fn dedup(reg: &Register, settings: &Settings) -> RunOutput {
     for v in dups {
         let families: Vec<Value> = v
             .iter()
-            .map(|&i| json!({ "no_kk": fam(&left[i]), "member_number": left[i].number }))
+            .map(|&i| json!({ "no_kk": fam(left[i]), "member_number": left[i].number }))
             .collect();
         for &i in v {
             out.findings.push(PadanFinding {
@@ -549,7 +543,7 @@ pub fn dedup(reg: &Register, settings: &Settings) -> RunOutput {
                     "NIK yang sama aktif di lebih dari satu keluarga",
                     "The same NIK is active in more than one family",
                 ),
-                no_kk: fam(&left[i]),
+                no_kk: fam(left[i]),
                 member_number: Some(left[i].number),
                 register_nik: Some(left[i].nik.clone()),
                 source_id: None,

@@ -23,6 +23,24 @@ pub trait PersonFields {
     fn village(&self) -> &str;
 }
 
+impl<T: PersonFields> PersonFields for &T {
+    fn nik(&self) -> &str {
+        (**self).nik()
+    }
+    fn name(&self) -> &NameKey {
+        (**self).name()
+    }
+    fn birth(&self) -> Date {
+        (**self).birth()
+    }
+    fn sex(&self) -> u8 {
+        (**self).sex()
+    }
+    fn village(&self) -> &str {
+        (**self).village()
+    }
+}
+
 impl PersonFields for RegMember {
     fn nik(&self) -> &str {
         &self.nik
@@ -99,18 +117,20 @@ pub const PERSON_COMPARISONS: &[Comparison] = &[
     },
 ];
 
-/// Blocking rules for people: the same NIK; the same district and birth year; the
-/// same name and birth date; the same name and district.
+/// Blocking rules for people: the same NIK; the same district and birth date; the
+/// same name and birth date; the same name and district. (The same district and birth
+/// *year* would catch a little more, but its blocks grow with the register: the pairs
+/// it makes grow with the square of the members per district.)
 pub const PERSON_RULES: &[&str] = &[
     "nik",
-    "kecamatan+tahun_lahir",
+    "kecamatan+tanggal_lahir",
     "nama+tanggal_lahir",
     "nama+kecamatan",
 ];
 
 /// Deduplication does not block on NIK: one NIK in two families is found directly.
 pub const DEDUP_RULES: &[&str] = &[
-    "kecamatan+tahun_lahir",
+    "kecamatan+tanggal_lahir",
     "nama+tanggal_lahir",
     "nama+kecamatan",
 ];
@@ -123,7 +143,7 @@ fn person_key<P: PersonFields>(p: &P, rule: usize) -> u64 {
     let b = p.birth();
     match rule {
         0 if !p.nik().is_empty() => key_of(p.nik()),
-        1 => key_of((district(p.village()), b.year())),
+        1 => key_of((district(p.village()), b)),
         2 if !p.name().key.is_empty() => key_of((&p.name().key, b)),
         3 if !p.name().key.is_empty() => key_of((&p.name().key, district(p.village()))),
         _ => 0,
@@ -157,13 +177,13 @@ fn never(_: &[u8]) -> bool {
 }
 
 /// Register members ↔ Dukcapil rows.
-pub fn dukcapil_spec() -> Spec<RegMember, DukcapilPerson> {
+pub fn dukcapil_spec<'a>() -> Spec<&'a RegMember, DukcapilPerson> {
     Spec {
         comparisons: PERSON_COMPARISONS,
         rules: PERSON_RULES,
-        left_key: person_key::<RegMember>,
+        left_key: person_key::<&RegMember>,
         right_key: person_key::<DukcapilPerson>,
-        compare: person_compare::<RegMember, DukcapilPerson>,
+        compare: person_compare::<&RegMember, DukcapilPerson>,
         deterministic: person_deterministic,
         tf_comparison: Some(1),
         left_name: |m| &m.name.key,
@@ -189,13 +209,13 @@ pub const DEDUP_M: &[&[f64]] = &[
 pub const DEDUP_SHARE: f64 = 0.001;
 
 /// Register members with themselves: one person under two NIKs.
-pub fn dedup_spec() -> Spec<RegMember, RegMember> {
+pub fn dedup_spec<'a>() -> Spec<&'a RegMember, &'a RegMember> {
     Spec {
         comparisons: PERSON_COMPARISONS,
         rules: DEDUP_RULES,
-        left_key: dedup_key::<RegMember>,
-        right_key: dedup_key::<RegMember>,
-        compare: person_compare::<RegMember, RegMember>,
+        left_key: dedup_key::<&RegMember>,
+        right_key: dedup_key::<&RegMember>,
+        compare: person_compare::<&RegMember, &RegMember>,
         deterministic: never,
         tf_comparison: Some(1),
         left_name: |m| &m.name.key,
