@@ -4,8 +4,8 @@
 //! 1. **Blocking.** Each rule gives every record a key (a hash; 0 = no key). A pair is
 //!    compared when the two agree on some rule's key; a pair that an earlier rule
 //!    already produced is not produced again, so every pair is compared once. The
-//!    left side is indexed per rule as a sorted `(key, index)` array; each right
-//!    record looks its keys up. Blocks larger than [`Settings::max_block`] are skipped
+//!    left side is indexed per rule (records sorted by key, and a map from each key to
+//!    its range); each right record looks its keys up. Blocks larger than [`Settings::max_block`] are skipped
 //!    and counted.
 //! 2. **Comparison.** The spec's `compare` writes one level per comparison; the levels
 //!    are packed into a [`Pattern`].
@@ -120,6 +120,33 @@ pub fn key_of(parts: impl Hash) -> u64 {
     h.finish().max(1)
 }
 
+/// A hasher for keys that are hashes already.
+#[derive(Clone, Copy, Default)]
+struct BuildIdentity;
+
+struct Identity(u64);
+
+impl std::hash::BuildHasher for BuildIdentity {
+    type Hasher = Identity;
+    fn build_hasher(&self) -> Identity {
+        Identity(0)
+    }
+}
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// A compared pair.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
@@ -209,8 +236,9 @@ pub fn link<L: Sync, R: Sync>(
             .flat_map(|x| (0..nrules).map(move |r| (spec.right_key)(x, r)))
             .collect()
     };
-    // Sorted index per rule.
-    let index: Vec<Vec<(u64, u32)>> = (0..nrules)
+    // Index per rule: the left records sorted by key, and each key's range in it (the
+    // keys are hashes already, so the map hashes nothing again).
+    let index: Vec<(Vec<u32>, HashMap<u64, (u32, u32), BuildIdentity>)> = (0..nrules)
         .map(|r| {
             let mut v: Vec<(u64, u32)> = (0..left.len())
                 .filter_map(|i| {
@@ -219,7 +247,19 @@ pub fn link<L: Sync, R: Sync>(
                 })
                 .collect();
             v.sort_unstable();
-            v
+            let mut ranges: HashMap<u64, (u32, u32), BuildIdentity> =
+                HashMap::with_capacity_and_hasher(v.len(), BuildIdentity);
+            let mut start = 0;
+            while start < v.len() {
+                let k = v[start].0;
+                let mut end = start + 1;
+                while end < v.len() && v[end].0 == k {
+                    end += 1;
+                }
+                ranges.insert(k, (start as u32, end as u32));
+                start = end;
+            }
+            (v.into_iter().map(|(_, i)| i).collect(), ranges)
         })
         .collect();
 
@@ -256,14 +296,16 @@ pub fn link<L: Sync, R: Sync>(
                             if k == 0 {
                                 continue;
                             }
-                            let ix = &index[r];
-                            let lo = ix.partition_point(|e| e.0 < k);
-                            let hi = lo + ix[lo..].partition_point(|e| e.0 == k);
+                            let (ix, ranges) = &index[r];
+                            let Some(&(lo, hi)) = ranges.get(&k) else {
+                                continue;
+                            };
+                            let (lo, hi) = (lo as usize, hi as usize);
                             if hi - lo > settings.max_block {
                                 part.skipped += 1;
                                 continue;
                             }
-                            for &(_, i) in &ix[lo..hi] {
+                            for &i in &ix[lo..hi] {
                                 if spec.self_link && i as usize >= j {
                                     continue;
                                 }
