@@ -120,6 +120,9 @@ pub fn key_of(parts: impl Hash) -> u64 {
     h.finish().max(1)
 }
 
+/// Each blocking key's range in a rule's sorted records.
+type KeyRanges = HashMap<u64, (u32, u32), BuildIdentity>;
+
 /// A hasher for keys that are hashes already.
 #[derive(Clone, Copy, Default)]
 struct BuildIdentity;
@@ -238,7 +241,7 @@ pub fn link<L: Sync, R: Sync>(
     };
     // Index per rule: the left records sorted by key, and each key's range in it (the
     // keys are hashes already, so the map hashes nothing again).
-    let index: Vec<(Vec<u32>, HashMap<u64, (u32, u32), BuildIdentity>)> = (0..nrules)
+    let index: Vec<(Vec<u32>, KeyRanges)> = (0..nrules)
         .map(|r| {
             let mut v: Vec<(u64, u32)> = (0..left.len())
                 .filter_map(|i| {
@@ -247,8 +250,7 @@ pub fn link<L: Sync, R: Sync>(
                 })
                 .collect();
             v.sort_unstable();
-            let mut ranges: HashMap<u64, (u32, u32), BuildIdentity> =
-                HashMap::with_capacity_and_hasher(v.len(), BuildIdentity);
+            let mut ranges = KeyRanges::with_capacity_and_hasher(v.len(), BuildIdentity);
             let mut start = 0;
             while start < v.len() {
                 let k = v[start].0;
