@@ -36,8 +36,8 @@ use crate::reference;
 #[derive(Args, Clone, Debug, PartialEq)]
 pub struct GenArgs {
     /// Number of families (keluarga) to generate.
-    #[arg(long)]
-    pub households: u64,
+    #[arg(long, required_unless_present_any = ["dukcapil_from", "pln_from"])]
+    pub households: Option<u64>,
     /// Random seed; the same seed, `--today` and data give byte-identical output.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -64,6 +64,26 @@ pub struct GenArgs {
     /// built-in table.
     #[arg(long)]
     pub population: Option<PathBuf>,
+    /// Instead of families: a noisy Dukcapil or PLN extract of a register.
+    #[command(flatten)]
+    pub extract: ExtractGenArgs,
+}
+
+/// The extract modes of `tepat gen`.
+#[derive(Args, Clone, Debug, Default, PartialEq)]
+pub struct ExtractGenArgs {
+    /// Write a noisy Dukcapil extract of this register (JSONL) to --out.
+    #[arg(long, conflicts_with = "pln_from")]
+    pub dukcapil_from: Option<PathBuf>,
+    /// Write a noisy PLN extract of this register (JSONL) to --out.
+    #[arg(long)]
+    pub pln_from: Option<PathBuf>,
+    /// Noise level of the extract: default, none or high.
+    #[arg(long, default_value = "default", value_parser = ["default", "none", "high"])]
+    pub noise: String,
+    /// The truth of the extract (CSV: source_id,no_kk,member_number,faults).
+    #[arg(long)]
+    pub truth_out: Option<PathBuf>,
 }
 
 /// `tepat validate`: validate a JSONL file of families.
@@ -172,10 +192,25 @@ fn gen_inner(
     stderr: &mut dyn Write,
 ) -> Result<(), Unreadable> {
     let today = parse_today(args.today.as_deref())?;
+    if args.extract.dukcapil_from.is_some() || args.extract.pln_from.is_some() {
+        #[cfg(target_arch = "wasm32")]
+        return Err(Unreadable(
+            "ekstrak hanya native / extracts are native only".into(),
+        ));
+        #[cfg(not(target_arch = "wasm32"))]
+        return crate::padan::cli::gen_extract(
+            &args.extract,
+            args.seed,
+            today,
+            args.out.as_deref(),
+            stdout,
+            stderr,
+        );
+    }
     let regions = load_regions(args.regions.as_deref())?;
     let population = load_population(args.population.as_deref())?;
     let config = GenConfig {
-        households: args.households,
+        households: args.households.unwrap_or(0),
         seed: args.seed,
         region: args.region.clone(),
         fault_rate: args.fault_rate,

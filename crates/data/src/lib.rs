@@ -14,6 +14,9 @@ pub mod cli;
 pub mod generate;
 pub mod ids;
 pub mod names;
+// Matching reads files and uses threads: native only.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod padan;
 pub mod population;
 // National ranking reads files and draws a terminal progress bar: native only, which
 // also keeps wasm-bindgen (through indicatif) out of wasm32 builds of this crate.

@@ -209,7 +209,7 @@ fn every_injected_fault_is_found_by_the_core() {
 
 fn gen_args(out: PathBuf) -> GenArgs {
     GenArgs {
-        households: 500,
+        households: Some(500),
         seed: 3,
         region: None,
         fault_rate: 0.0,
@@ -218,6 +218,7 @@ fn gen_args(out: PathBuf) -> GenArgs {
         today: Some(TODAY.into()),
         regions: None,
         population: None,
+        extract: Default::default(),
     }
 }
 
@@ -317,7 +318,7 @@ fn malformed_lines_are_reported_per_line_and_blank_lines_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("one.jsonl");
     let mut args = gen_args(good.clone());
-    args.households = 2;
+    args.households = Some(2);
     assert_eq!(gen_with(&args, &mut Vec::new(), &mut Vec::new()), 0);
     let text = std::fs::read_to_string(&good).unwrap();
     let mut lines = text.lines();

@@ -129,6 +129,11 @@ pub enum Command {
     Validate(tepat_data::ValidateArgs),
     /// Rank families (tepat-data).
     Rank(tepat_data::rank::RankArgs),
+    /// Match (padan) the register with a Dukcapil or PLN extract (tepat-data).
+    Match(tepat_data::padan::cli::MatchArgs),
+    /// Find duplicates across the register: one NIK in two families, one person
+    /// under two NIKs (tepat-data).
+    Dedup(tepat_data::padan::cli::DedupArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -224,13 +229,19 @@ pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
         Command::Gen(a) => Some(tepat_data::run_gen(a)),
         Command::Validate(a) => Some(tepat_data::run_validate(a)),
         Command::Rank(a) => Some(tepat_data::rank::run_rank(a)),
+        Command::Match(a) => Some(tepat_data::padan::cli::run_match(a)),
+        Command::Dedup(a) => Some(tepat_data::padan::cli::run_dedup(a)),
         _ => None,
     }
 }
 
 async fn run_inner(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Gen(_) | Command::Validate(_) | Command::Rank(_) => {
+        Command::Gen(_)
+        | Command::Validate(_)
+        | Command::Rank(_)
+        | Command::Match(_)
+        | Command::Dedup(_) => {
             bail!("data commands run through run_sync")
         }
         Command::Import {

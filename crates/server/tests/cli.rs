@@ -136,3 +136,118 @@ fn help_carries_the_reference_data_notice() {
     assert!(text.contains("cahyadsn/wilayah"), "{text}");
     assert!(text.contains("Kemendagri"), "{text}");
 }
+
+#[test]
+fn match_and_dedup_run_on_generated_extracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |o: Output| assert!(o.status.success(), "{}", stderr(&o));
+    let today = ["--today", "2026-06-30"];
+    ok(tepat(
+        d,
+        &[
+            &[
+                "gen",
+                "--households",
+                "300",
+                "--region",
+                "33.74",
+                "--out",
+                "reg.jsonl",
+            ][..],
+            &today,
+        ]
+        .concat(),
+    ));
+    ok(tepat(
+        d,
+        &[
+            &[
+                "gen",
+                "--dukcapil-from",
+                "reg.jsonl",
+                "--out",
+                "dukcapil.csv",
+                "--truth-out",
+                "truth.csv",
+            ][..],
+            &today,
+        ]
+        .concat(),
+    ));
+    ok(tepat(
+        d,
+        &[
+            &["gen", "--pln-from", "reg.jsonl", "--out", "pln.csv"][..],
+            &today,
+        ]
+        .concat(),
+    ));
+    ok(tepat(
+        d,
+        &[
+            "rank",
+            "reg.jsonl",
+            "--out",
+            "desil.jsonl",
+            "--no-progress",
+            "--today",
+            "2026-06-30",
+        ],
+    ));
+    let m = tepat(
+        d,
+        &[
+            &[
+                "match",
+                "--dukcapil",
+                "dukcapil.csv",
+                "--register",
+                "reg.jsonl",
+            ][..],
+            &today,
+        ]
+        .concat(),
+    );
+    assert!(m.status.success(), "{}", stderr(&m));
+    assert!(stderr(&m).contains("pairs compared"), "{}", stderr(&m));
+    let links = std::fs::read_to_string(d.join("links.csv")).unwrap();
+    assert!(
+        links
+            .lines()
+            .skip(1)
+            .any(|l| l.starts_with("dukcapil,") && l.contains(",match,"))
+    );
+    assert!(
+        std::fs::read_to_string(d.join("findings.jsonl"))
+            .unwrap()
+            .contains("\"source\":\"dukcapil\"")
+    );
+    ok(tepat(
+        d,
+        &[
+            &[
+                "match",
+                "--pln",
+                "pln.csv",
+                "--register",
+                "reg.jsonl",
+                "--desil",
+                "desil.jsonl",
+                "--out",
+                "pln-links.csv",
+                "--findings",
+                "pln.jsonl",
+            ][..],
+            &today,
+        ]
+        .concat(),
+    ));
+    assert!(
+        std::fs::read_to_string(d.join("pln.jsonl"))
+            .unwrap()
+            .contains("idpel_tertaut")
+    );
+    ok(tepat(d, &["dedup", "--register", "reg.jsonl"]));
+    assert!(d.join("dedup-findings.jsonl").exists());
+}

@@ -8,6 +8,10 @@
 //! `cargo xtask bench app` only the PWA's budgets in Chromium (Lighthouse, worklist,
 //! Uji Petik form; `chaos`, only when named, the offline chaos run; `tests/bench/app.mjs`). The default run
 //! ends with `cargo xtask fuzz-api` (Schemathesis; `crates/xtask/src/fuzz.rs`).
+//! `cargo xtask bench padan` only matching with Dukcapil (`crates/data/examples/padan.rs`)
+//! at 100,000 and 1,000,000 register members (`--members N` for one size), beside
+//! Splink on the same files (`tests/bench/splink_padan.py`, in a virtual environment
+//! under target/; `--no-splink` skips it).
 
 use std::path::Path;
 
@@ -27,9 +31,10 @@ pub fn run(args: &[String]) -> bool {
         Some("load") => return load(&args[1..]),
         Some("app") => return app(&args[1..]),
         Some("ranking") => return ranking(&args[1..]),
+        Some("padan") => return padan(&args[1..]),
         Some(other) => {
             eprintln!(
-                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app` or `cargo xtask bench ranking`"
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app`, `cargo xtask bench ranking` or `cargo xtask bench padan`"
             );
             return false;
         }
@@ -355,6 +360,124 @@ pub fn ranking(args: &[String]) -> bool {
         println!("  {name:<9} {line}");
     }
     ok
+}
+
+/// The matching benchmark: for each size, a generated register and a noisy Dukcapil
+/// extract with its truth (`padan prepare`), then `padan run` (Tepat) and Splink on
+/// the same files. Figures go by hand into docs/benchmarks.md.
+pub fn padan(args: &[String]) -> bool {
+    if !util::run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "tepat-data",
+        "--example",
+        "padan",
+    ])) {
+        eprintln!("xtask: building the matching benchmark failed");
+        return false;
+    }
+    let bench = build::target_dir().join("release/examples/padan");
+    let sizes: Vec<String> = match crate::flag(args, "--members") {
+        Some(n) => vec![n],
+        None => vec!["100000".into(), "1000000".into()],
+    };
+    let splink = if args.iter().any(|a| a == "--no-splink") {
+        None
+    } else {
+        splink_python()
+    };
+    let mut ok = true;
+    let mut summary = Vec::new();
+    for n in &sizes {
+        let dir = build::target_dir().join(format!("padan-bench/{n}"));
+        let d = dir.display().to_string();
+        eprintln!(
+            "xtask: matching benchmark, {n} members; load average {}",
+            load_average()
+        );
+        if !util::run(std::process::Command::new(&bench).args([
+            "prepare",
+            "--dir",
+            &d,
+            "--members",
+            n,
+        ])) {
+            ok = false;
+            continue;
+        }
+        let mut line = None;
+        let status = util::run_streaming(
+            std::process::Command::new(&bench).args(["run", "--dir", &d]),
+            |l| {
+                if let Some(r) = l.strip_prefix("PADAN-RESULT ") {
+                    line = Some(r.to_owned());
+                }
+            },
+        );
+        match (status, line) {
+            (Some(s), Some(r)) if s.success() => summary.push((format!("tepat  {n}"), r)),
+            _ => {
+                eprintln!("xtask: the matching benchmark at {n} failed");
+                ok = false;
+            }
+        }
+        if let Some(py) = &splink {
+            let script = util::root().join("tests/bench/splink_padan.py");
+            let mut line = None;
+            let status =
+                util::run_streaming(std::process::Command::new(py).arg(&script).arg(&d), |l| {
+                    if let Some(r) = l.strip_prefix("SPLINK-RESULT ") {
+                        line = Some(r.to_owned());
+                    }
+                });
+            match (status, line) {
+                (Some(s), Some(r)) if s.success() => summary.push((format!("splink {n}"), r)),
+                _ => {
+                    eprintln!("xtask: Splink at {n} failed");
+                    ok = false;
+                }
+            }
+        }
+    }
+    println!(
+        "\nmatching benchmark summary (load average now {}):",
+        load_average()
+    );
+    for (name, line) in summary {
+        println!("  {name:<14} {line}");
+    }
+    ok
+}
+
+/// A Python with splink, duckdb and pandas: a virtual environment under target/,
+/// made and filled with pip on first use. `None` (with a message) when that fails.
+fn splink_python() -> Option<std::path::PathBuf> {
+    let venv = build::target_dir().join("splink-venv");
+    let py = venv.join("bin/python");
+    let ready = |py: &Path| {
+        std::process::Command::new(py)
+            .args(["-c", "import splink, duckdb, pandas"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ready(&py) {
+        return Some(py);
+    }
+    let made = util::run(cmd("python3").args(["-m", "venv"]).arg(&venv))
+        && util::run(
+            std::process::Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "splink", "duckdb", "pandas"]),
+        );
+    if made && ready(&py) {
+        Some(py)
+    } else {
+        eprintln!(
+            "xtask: could not install Splink in {} (python3 -m venv, pip); run with --no-splink",
+            venv.display()
+        );
+        None
+    }
 }
 
 /// A one-line summary of the `LOAD-RESULT` JSON (xtask has no JSON parser: numbers are
