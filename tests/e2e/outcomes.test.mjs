@@ -304,7 +304,7 @@ test("an item refused for the account's role says so plainly and is discarded", 
   await page.getByRole("button", { name: "Sinkronkan sekarang" }).click();
   const item = page.locator('.outbox li[data-state="refused"]');
   await item.getByText("Ditolak: akun ini hanya dapat membaca data dan tidak boleh mengirim perubahan. Buang item ini.").waitFor();
-  assert.doesNotMatch(await item.innerText(), /403|forbidden/);
+  assert.doesNotMatch(await item.innerText(), /\b403\b|forbidden/i);
   await page.locator('[data-field="pending"]').getByText("0 perubahan menunggu").waitFor();
   await item.getByRole("button", { name: "Buang" }).click();
   await item.getByRole("button", { name: "Ya, buang" }).click();

@@ -296,29 +296,11 @@ impl AppState {
     /// address may try.
     pub fn take_login_token(&self, username: &str, client: &str) -> Result<(), u64> {
         let per_addr = f64::from(self.settings.logins_per_address_per_minute);
-        {
-            let mut map = self
-                .address_buckets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            prune(&mut map, per_addr);
-            take(
-                map.entry(client.to_owned()).or_insert(Bucket {
-                    tokens: per_addr,
-                    at: Instant::now(),
-                }),
-                per_addr,
-            )?;
-        }
+        take_from(&self.address_buckets, client.to_owned(), per_addr)?;
         let per_min = f64::from(self.settings.logins_per_minute);
-        let mut map = self.login_buckets.lock().unwrap_or_else(|p| p.into_inner());
-        prune(&mut map, per_min);
-        take(
-            map.entry((username.to_owned(), client.to_owned()))
-                .or_insert(Bucket {
-                    tokens: per_min,
-                    at: Instant::now(),
-                }),
+        take_from(
+            &self.login_buckets,
+            (username.to_owned(), client.to_owned()),
             per_min,
         )
     }
@@ -350,49 +332,17 @@ impl AppState {
     /// (kept by the NIK's SHA-256, never the NIK); `Err(seconds)` when either is empty.
     pub fn take_public_token(&self, client: &str, nik: Option<&str>) -> Result<(), u64> {
         let per_addr = f64::from(self.settings.public_per_address_per_minute);
-        {
-            let mut map = self
-                .public_buckets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            prune(&mut map, per_addr);
-            take(
-                map.entry(client.to_owned()).or_insert(Bucket {
-                    tokens: per_addr,
-                    at: Instant::now(),
-                }),
-                per_addr,
-            )?;
-        }
+        take_from(&self.public_buckets, client.to_owned(), per_addr)?;
         let Some(nik) = nik else { return Ok(()) };
         let per_nik = f64::from(self.settings.public_per_nik_per_minute);
-        let key = etag(nik);
-        let mut map = self
-            .public_nik_buckets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        prune(&mut map, per_nik);
-        take(
-            map.entry(key).or_insert(Bucket {
-                tokens: per_nik,
-                at: Instant::now(),
-            }),
-            per_nik,
-        )
+        take_from(&self.public_nik_buckets, etag(nik), per_nik)
     }
 
     /// Takes one token from the account's bucket (capacity = one minute's allowance);
     /// `Err(seconds)` until the next token when empty.
     pub fn take_write_token(&self, user_id: i64) -> Result<(), u64> {
         let per_min = f64::from(self.settings.writes_per_minute);
-        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        take(
-            map.entry(user_id).or_insert(Bucket {
-                tokens: per_min,
-                at: Instant::now(),
-            }),
-            per_min,
-        )
+        take_from(&self.buckets, user_id, per_min)
     }
 }
 
@@ -413,6 +363,24 @@ fn prune<K>(map: &mut HashMap<K, Bucket>, per_min: f64) {
     if map.len() >= LIMITER_ENTRIES {
         map.clear();
     }
+}
+
+/// One token from `key`'s bucket in `map` (a new key starts full), the map pruned first
+/// when it has grown large; `Err(seconds)` until the next token when empty.
+fn take_from<K: std::hash::Hash + Eq>(
+    map: &Mutex<HashMap<K, Bucket>>,
+    key: K,
+    per_min: f64,
+) -> Result<(), u64> {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    prune(&mut map, per_min);
+    take(
+        map.entry(key).or_insert(Bucket {
+            tokens: per_min,
+            at: Instant::now(),
+        }),
+        per_min,
+    )
 }
 
 /// Token bucket of capacity `per_min`, refilled continuously; `Err(seconds)` when empty.

@@ -184,22 +184,34 @@ fn bad(line: u64, column: &str, id: &str, en: &str) -> BadRow {
 
 /// Reads a Dukcapil extract.
 pub fn read_dukcapil(input: impl Read) -> Result<Extract<DukcapilRow>, ExtractError> {
+    read_rows(input, DUKCAPIL_COLUMNS, "Dukcapil", dukcapil_row)
+}
+
+/// Reads an extract: its header checked against `columns`, then each row through
+/// `row`; a bad or malformed row is reported with its line and the rest read on, and
+/// only an unreadable file stops it.
+fn read_rows<T>(
+    input: impl Read,
+    columns: &[&str],
+    source: &str,
+    row: fn(u64, &csv::StringRecord) -> Result<T, BadRow>,
+) -> Result<Extract<T>, ExtractError> {
     let mut r = reader(input);
-    check_header(&mut r, DUKCAPIL_COLUMNS, "Dukcapil")?;
+    check_header(&mut r, columns, source)?;
     let mut out = Extract::new();
     let mut rec = csv::StringRecord::new();
     loop {
         let line = r.position().line();
         match r.read_record(&mut rec) {
             Ok(false) => break,
-            Ok(true) => match dukcapil_row(line, &rec) {
-                Ok(row) => out.rows.push(row),
+            Ok(true) => match row(line, &rec) {
+                Ok(v) => out.rows.push(v),
                 Err(b) => out.bad.push(b),
             },
             Err(e) => {
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     return Err(ExtractError(format!(
-                        "berkas Dukcapil tidak dapat dibaca pada baris {line} / the Dukcapil file cannot be read at line {line}"
+                        "berkas {source} tidak dapat dibaca pada baris {line} / the {source} file cannot be read at line {line}"
                     )));
                 }
                 let problem = csv_problem(&e);
@@ -318,33 +330,7 @@ pub const POWER_CLASSES: &[u32] = &[450, 900, 1300, 2200, 3500];
 
 /// Reads a PLN extract.
 pub fn read_pln(input: impl Read) -> Result<Extract<PlnRow>, ExtractError> {
-    let mut r = reader(input);
-    check_header(&mut r, PLN_COLUMNS, "PLN")?;
-    let mut out = Extract::new();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        let line = r.position().line();
-        match r.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => match pln_row(line, &rec) {
-                Ok(row) => out.rows.push(row),
-                Err(b) => out.bad.push(b),
-            },
-            Err(e) => {
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(ExtractError(format!(
-                        "berkas PLN tidak dapat dibaca pada baris {line} / the PLN file cannot be read at line {line}"
-                    )));
-                }
-                let problem = csv_problem(&e);
-                out.bad.push(BadRow {
-                    line,
-                    message: format!("baris rusak: {problem} / malformed row: {problem}"),
-                });
-            }
-        }
-    }
-    Ok(out)
+    read_rows(input, PLN_COLUMNS, "PLN", pln_row)
 }
 
 fn pln_row(line: u64, rec: &csv::StringRecord) -> Result<PlnRow, BadRow> {
