@@ -112,7 +112,8 @@ test("a death recorded offline with a photo is reviewed from the queue: diff, ph
   // The kind filter keeps only deaths; the facilitator filter only pendamping1's.
   await k1.getByLabel("Jenis").selectOption("member_died");
   await k1.getByLabel("Pendamping").selectOption("pendamping1");
-  const row = k1.locator(`.queue-row[data-id="${item.id}"]`);
+  // The list that answers both filters (an answer to an older filter never replaces it).
+  const row = k1.locator(`ul.queue[data-kind="member_died"][data-facilitator="pendamping1"] .queue-row[data-id="${item.id}"]`);
   await row.waitFor();
   assert.equal(await k1.locator('.queue-row:not([data-kind="member_died"])').count(), 0);
   // On a laptop the row is laid out across the width.

@@ -43,16 +43,23 @@ fn Queue() -> impl IntoView {
     let token = StoredValue::new(u.session.token.clone());
     let villages = u.session.user.villages.clone();
     let filter = RwSignal::new(QueueFilter::default());
-    let page = RwSignal::new(None::<Result<QueuePage, ApiError>>);
+    // The page with the filter it answers.
+    let page = RwSignal::new(None::<(QueueFilter, Result<QueuePage, ApiError>)>);
+    let generation = StoredValue::new(0u32);
     let selected = RwSignal::new(Vec::<String>::new());
     let reason = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<Decided, ApiError>>);
     let busy = RwSignal::new(false);
     let load = move || {
         let f = filter.get_untracked();
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
         spawn_local(async move {
             let r = queue(&token.get_value(), &f).await;
-            page.set(Some(r));
+            // A slower answer to an older filter never replaces a newer one.
+            if generation.try_get_value() == Some(mine) {
+                page.set(Some((f, r)));
+            }
         });
     };
     Effect::new(move |_| {
@@ -101,7 +108,7 @@ fn Queue() -> impl IntoView {
         .collect_view();
     let facilitator_options = move || {
         page.with(|p| match p {
-            Some(Ok(p)) => p.facilitators.clone(),
+            Some((_, Ok(p))) => p.facilitators.clone(),
             _ => Vec::new(),
         })
         .into_iter()
@@ -112,8 +119,8 @@ fn Queue() -> impl IntoView {
         let l = lang.get();
         match page.get() {
             None => view! { <p class="notice" role="status">{tr(l, "Memuat antrean…", "Loading the queue…")}</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="finding error" role="alert">{e.message(l)}</p> }.into_any(),
-            Some(Ok(p)) => {
+            Some((_, Err(e))) => view! { <p class="finding error" role="alert">{e.message(l)}</p> }.into_any(),
+            Some((shown, Ok(p))) => {
                 let pending = filter.with(|f| f.status.is_empty());
                 let summary = match l {
                     Lang::Id => format!("{} perubahan; {} lewat batas {} hari.", p.items.len(), p.overdue, p.sla_days),
@@ -165,7 +172,7 @@ fn Queue() -> impl IntoView {
                 }).collect_view();
                 view! {
                     <p data-field="queue-count">{summary}</p>
-                    <ul class="queue">{rows}</ul>
+                    <ul class="queue" data-kind=shown.kind data-facilitator=shown.facilitator>{rows}</ul>
                 }
                 .into_any()
             }
