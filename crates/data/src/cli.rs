@@ -67,6 +67,25 @@ pub struct GenArgs {
     /// Instead of families: a noisy Dukcapil or PLN extract of a register.
     #[command(flatten)]
     pub extract: ExtractGenArgs,
+    /// Instead of families: a synthetic survey for `tepat model fit`.
+    #[command(flatten)]
+    pub survey: SurveyGenArgs,
+}
+
+/// The survey mode of `tepat gen`: of `--households` generated families, a sample
+/// (poor households oversampled) with `per_capita_expenditure` drawn from a known
+/// model plus noise and `weight` the inverse of the inclusion probability.
+#[derive(Args, Clone, Debug, Default, PartialEq)]
+pub struct SurveyGenArgs {
+    /// Write survey lines {"keluarga", "per_capita_expenditure", "weight"} instead of families.
+    #[arg(long)]
+    pub survey: bool,
+    /// The known model the expenditure is drawn from; the built-in illustrative model when absent.
+    #[arg(long, requires = "survey")]
+    pub survey_model: Option<PathBuf>,
+    /// Standard deviation of the noise on log per-capita expenditure.
+    #[arg(long, requires = "survey")]
+    pub noise: Option<f64>,
 }
 
 /// The extract modes of `tepat gen`.
@@ -209,6 +228,14 @@ fn gen_inner(
     }
     let regions = load_regions(args.regions.as_deref())?;
     let population = load_population(args.population.as_deref())?;
+    if args.survey.survey {
+        #[cfg(target_arch = "wasm32")]
+        return Err(Unreadable(
+            "survei hanya native / surveys are native only".into(),
+        ));
+        #[cfg(not(target_arch = "wasm32"))]
+        return gen_survey(args, today, &regions, &population, stdout, stderr);
+    }
     let config = GenConfig {
         households: args.households.unwrap_or(0),
         seed: args.seed,
@@ -252,6 +279,68 @@ fn gen_inner(
     let _ = writeln!(
         stderr,
         "tepat gen: {n} keluarga ditulis / {n} families written (seed {}, tanggal acuan / reference date {today})",
+        args.seed
+    );
+    Ok(())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn gen_survey(
+    args: &GenArgs,
+    today: Date,
+    regions: &RegionTable,
+    population: &Population,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), Unreadable> {
+    use crate::fit::survey::{SurveyDesign, write_synthetic_survey};
+    use tepat_core::score::RankingModel;
+    let model = match &args.survey.survey_model {
+        None => RankingModel::builtin().clone(),
+        Some(p) => RankingModel::from_json(&read_text(p, "--survey-model")?)
+            .map_err(|e| Unreadable(format!("--survey-model {}: {e}", p.display())))?,
+    };
+    let mut design = SurveyDesign::default();
+    if let Some(n) = args.survey.noise {
+        if !(n.is_finite() && n >= 0.0) {
+            return Err(Unreadable(format!("--noise {n}: harus ≥ 0 / must be ≥ 0")));
+        }
+        design.noise = n;
+    }
+    let config = GenConfig {
+        households: args.households.unwrap_or(0),
+        seed: args.seed,
+        region: args.region.clone(),
+        fault_rate: 0.0,
+        today,
+    };
+    let generator =
+        Generator::new(config, regions, population).map_err(|e| Unreadable(e.to_string()))?;
+    let write_err = |e: io::Error| Unreadable(format!("menulis keluaran / writing output: {e}"));
+    let (drawn, written) = match &args.out {
+        Some(p) => {
+            let f =
+                File::create(p).map_err(|e| Unreadable(format!("--out {}: {e}", p.display())))?;
+            let mut w = BufWriter::new(f);
+            let r =
+                write_synthetic_survey(generator, &model, today, args.seed, design, None, &mut w)
+                    .map_err(write_err)?;
+            w.flush().map_err(write_err)?;
+            r
+        }
+        None => {
+            let mut w = BufWriter::new(stdout);
+            let r =
+                write_synthetic_survey(generator, &model, today, args.seed, design, None, &mut w)
+                    .map_err(write_err)?;
+            w.flush().map_err(write_err)?;
+            r
+        }
+    };
+    let _ = writeln!(
+        stderr,
+        "tepat gen: survei {written} rumah tangga dari {drawn} keluarga / survey of {written} households out of {drawn} families (model {}, seed {})",
+        model.version(),
         args.seed
     );
     Ok(())

@@ -11,6 +11,10 @@
 //! IO is allowed here and only here (the core stays pure).
 
 pub mod cli;
+// Fitting and evaluating the ranking model on survey data (linear algebra, files):
+// native only.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fit;
 pub mod generate;
 pub mod ids;
 pub mod names;

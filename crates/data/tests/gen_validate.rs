@@ -219,6 +219,7 @@ fn gen_args(out: PathBuf) -> GenArgs {
         regions: None,
         population: None,
         extract: Default::default(),
+        survey: Default::default(),
     }
 }
 

@@ -253,6 +253,7 @@ fn the_commands_write_links_and_findings_and_refuse_a_wrong_header() {
             noise: "default".into(),
             truth_out: Some(p("truth.csv")),
         },
+        survey: Default::default(),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     assert_eq!(tepat_data::cli::gen_with(&gen_args, &mut out, &mut err), 0);

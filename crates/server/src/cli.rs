@@ -129,6 +129,11 @@ pub enum Command {
     Validate(tepat_data::ValidateArgs),
     /// Rank families (tepat-data).
     Rank(tepat_data::rank::RankArgs),
+    /// Fit a ranking model on survey data, or evaluate its targeting errors (tepat-data).
+    Model {
+        #[command(subcommand)]
+        command: tepat_data::fit::ModelCommand,
+    },
     /// Match (padan) the register with a Dukcapil or PLN extract (tepat-data).
     Match(tepat_data::padan::cli::MatchArgs),
     /// Find duplicates across the register: one NIK in two families, one person
@@ -229,6 +234,7 @@ pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
         Command::Gen(a) => Some(tepat_data::run_gen(a)),
         Command::Validate(a) => Some(tepat_data::run_validate(a)),
         Command::Rank(a) => Some(tepat_data::rank::run_rank(a)),
+        Command::Model { command } => Some(tepat_data::fit::run_model(command)),
         Command::Match(a) => Some(tepat_data::padan::cli::run_match(a)),
         Command::Dedup(a) => Some(tepat_data::padan::cli::run_dedup(a)),
         _ => None,
@@ -240,6 +246,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
         Command::Gen(_)
         | Command::Validate(_)
         | Command::Rank(_)
+        | Command::Model { .. }
         | Command::Match(_)
         | Command::Dedup(_) => {
             bail!("data commands run through run_sync")

@@ -12,6 +12,8 @@
 //! at 100,000 and 1,000,000 register members (`--members N` for one size), beside
 //! Splink on the same files (`tests/bench/splink_padan.py`, in a virtual environment
 //! under target/; `--no-splink` skips it).
+//! `cargo xtask bench fit` only fitting and evaluating the ranking model on a synthetic
+//! survey of 300,000 households (`--households N`; `crates/data/examples/fit.rs`).
 
 use std::path::Path;
 
@@ -32,9 +34,10 @@ pub fn run(args: &[String]) -> bool {
         Some("app") => return app(&args[1..]),
         Some("ranking") => return ranking(&args[1..]),
         Some("padan") => return padan(&args[1..]),
+        Some("fit") => return fit(&args[1..]),
         Some(other) => {
             eprintln!(
-                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app`, `cargo xtask bench ranking` or `cargo xtask bench padan`"
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app`, `cargo xtask bench ranking`, `cargo xtask bench padan` or `cargo xtask bench fit`"
             );
             return false;
         }
@@ -448,6 +451,57 @@ pub fn padan(args: &[String]) -> bool {
         println!("  {name:<14} {line}");
     }
     ok
+}
+
+/// The model-fitting benchmark: a synthetic survey (`fit prepare`, once per size), then
+/// `tepat model fit` per province × urban/rural and `tepat model evaluate`
+/// (`fit run`). Figures go by hand into docs/benchmarks.md.
+pub fn fit(args: &[String]) -> bool {
+    if !util::run(cargo().args(["build", "--release", "-p", "tepat-data", "--example", "fit"])) {
+        eprintln!("xtask: building the fitting benchmark failed");
+        return false;
+    }
+    let bench = build::target_dir().join("release/examples/fit");
+    let n = crate::flag(args, "--households").unwrap_or_else(|| "300000".into());
+    let dir = build::target_dir().join(format!("fit-bench/{n}"));
+    let d = dir.display().to_string();
+    if !dir.join("survey.jsonl").exists()
+        && !util::run(std::process::Command::new(&bench).args([
+            "prepare",
+            "--dir",
+            &d,
+            "--households",
+            &n,
+        ]))
+    {
+        return false;
+    }
+    eprintln!(
+        "xtask: fitting benchmark, {n} households; load average {}",
+        load_average()
+    );
+    let mut line = None;
+    let status = util::run_streaming(
+        std::process::Command::new(&bench).args(["run", "--dir", &d]),
+        |l| {
+            if let Some(r) = l.strip_prefix("FIT-RESULT ") {
+                line = Some(r.to_owned());
+            }
+        },
+    );
+    match (status, line) {
+        (Some(s), Some(r)) if s.success() => {
+            println!(
+                "\nfitting benchmark (load average now {}): {r}",
+                load_average()
+            );
+            true
+        }
+        _ => {
+            eprintln!("xtask: the fitting benchmark failed");
+            false
+        }
+    }
 }
 
 /// A Python with splink, duckdb and pandas: a virtual environment under target/,

@@ -28,8 +28,8 @@ pub use eligibility::{
 };
 pub use graduation::{FacilitatorTally, Graduation, GraduationKind, ProgramGraduation};
 pub use model::{
-    Area, CUTS, CutPointsSource, DEPENDENT, GroupSource, MODEL_FORMAT, ModelError, ModelSource,
-    RankingModel, Transform, VariableSource, desil_of,
+    Area, CUTS, CutPointsSource, DEPENDENT, FitGroupSource, FitSource, GroupSource, MODEL_FORMAT,
+    ModelError, ModelSource, RankingModel, Transform, VariableSource, desil_of,
 };
 pub use scoring::{Factor, Prediction, Score, ScoreError, rupiah};
 

@@ -131,6 +131,71 @@ pub struct ModelSource {
     pub variables: Vec<VariableSource>,
     pub groups: Vec<GroupSource>,
     pub cut_points: CutPointsSource,
+    /// How the coefficients were estimated, when the file came from `tepat model fit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitSource>,
+}
+
+/// The record of a fit: which survey, which method, and each group's diagnostics.
+/// Informational: scoring reads only `groups` and `cut_points`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitSource {
+    /// The survey file's name (e.g. `susenas-2026-03.jsonl`).
+    pub survey: String,
+    /// The day the fit ran.
+    pub fitted_on: Date,
+    /// `ols`, `wls` or `quantile`.
+    pub method: String,
+    /// The quantile for `quantile` (e.g. 0.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau: Option<f64>,
+    /// `national`, `province` or `province_urban`.
+    pub grouping: String,
+    /// A group with fewer surveyed households borrows the next level's coefficients.
+    pub min_households: u64,
+    /// Surveyed households used (good lines).
+    pub n: u64,
+    /// Their total survey weight (households represented).
+    pub weighted_n: f64,
+    /// The template model the variables came from.
+    pub template: String,
+    /// Folds of the cross-validation.
+    pub folds: u32,
+    /// Weighted root mean squared error of log per-capita expenditure, out of fold.
+    pub cv_rmse: Option<f64>,
+    /// Per region group, in the order of `groups`, plus groups that fell back.
+    #[serde(default)]
+    pub groups: Vec<FitGroupSource>,
+}
+
+/// One group's fit diagnostics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitGroupSource {
+    pub id: String,
+    /// Surveyed households.
+    pub n: u64,
+    /// Their total survey weight.
+    pub weighted_n: f64,
+    /// Weighted R² of log per-capita expenditure (absent for a group that fell back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
+    /// Robust (HC1) standard error of the intercept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercept_se: Option<f64>,
+    /// Robust (HC1) standard error per variable id (absent for variables not estimated here).
+    #[serde(default)]
+    pub standard_errors: BTreeMap<String, f64>,
+    /// Variables with no variance in this group: their coefficient is the next level's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zero_variance: Vec<String>,
+    /// Variables dropped as collinear with others: their coefficient is the next level's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collinear: Vec<String>,
+    /// When the group had too few households: the group whose coefficients it uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
 }
 
 /// Why a model file did not load: where in the file, and what is wrong.

@@ -179,6 +179,35 @@ impl RankingModel {
         })
     }
 
+    /// The family's regressor values, in the model's variable order, written into `row`
+    /// (which must hold one value per variable), and its active members: the design
+    /// row a fit regresses on. The same evaluation as [`RankingModel::predict`].
+    pub fn regressors(
+        &self,
+        keluarga: &Keluarga,
+        today: Date,
+        row: &mut [f64],
+    ) -> Result<u32, ScoreError> {
+        let rec = Record::read(keluarga, today, &self.layout);
+        let e = self.evaluate(&rec, 0, |i, _, x, _| {
+            if let Some(slot) = row.get_mut(i) {
+                *slot = x;
+            }
+        })?;
+        Ok(e.members)
+    }
+
+    /// The region group's id and its intercept and coefficients (in variable order)
+    /// that would score a family of this province and urban flag.
+    pub fn group_coefficients(&self, province: &str, urban: Option<bool>) -> (&str, f64, &[f64]) {
+        let g = self.group_for(province, urban);
+        (
+            self.group_id(g),
+            self.groups[g].intercept,
+            &self.groups[g].coef,
+        )
+    }
+
     /// Scores and explains one family: the prediction's evaluation, with each
     /// variable's push against the reference family kept as it goes.
     pub fn score(&self, keluarga: &Keluarga, today: Date) -> Result<Score, ScoreError> {
