@@ -347,8 +347,9 @@ mod tests {
         };
         let rows: Vec<usize> = (0..n).collect();
         let q = estimate(&d, &rows, Method::Quantile(0.25), &[0.0]).unwrap();
-        assert!((q.intercept - 0.75).abs() < 0.03, "{q:?}");
-        assert!((q.coef[0] - 1.5).abs() < 0.03, "{q:?}");
+        // Standard errors are about 0.015 at this size: within four of them.
+        assert!((q.intercept - 0.75).abs() < 0.06, "{q:?}");
+        assert!((q.coef[0] - 1.5).abs() < 0.06, "{q:?}");
         let se = q.se[0].unwrap();
         assert!(se > 0.001 && se < 0.03, "{se}");
         // Least squares estimates the mean, 1 + 2x: the quantile fit is not that.
