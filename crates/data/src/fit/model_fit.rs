@@ -463,6 +463,7 @@ pub fn model_source(
         .map(|c| c.to_vec())
         .unwrap_or_default();
     let mut by_province: BTreeMap<u8, Vec<(f64, f64)>> = BTreeMap::new();
+    #[allow(clippy::needless_range_loop)] // several columns of one row
     for i in 0..c.len() {
         if c.province[i] != 0 {
             by_province

@@ -90,6 +90,9 @@ pub fn parse_line(text: &str) -> Result<(Keluarga, f64, f64), String> {
     Ok((keluarga, expenditure, weight))
 }
 
+/// One line's outcome: `None` for a blank line.
+type Parsed = Option<Result<(Keluarga, f64, f64), String>>;
+
 /// Lines parsed together (on every core) before they are handed on in order.
 const CHUNK: usize = 8192;
 
@@ -119,27 +122,26 @@ pub fn read_survey(
             chunk.push((line_no, String::from_utf8(buf).map_err(|_| ())));
         }
         let per = chunk.len().div_ceil(threads).max(1);
-        let parsed: Vec<Vec<Option<Result<(Keluarga, f64, f64), String>>>> =
-            std::thread::scope(|s| {
-                let handles: Vec<_> = chunk
-                    .chunks(per)
-                    .map(|part| {
-                        s.spawn(move || {
-                            part.iter()
-                                .map(|(_, text)| match text {
-                                    Err(()) => Some(Err("bukan UTF-8 / not UTF-8".to_owned())),
-                                    Ok(t) if t.trim().is_empty() => None,
-                                    Ok(t) => Some(parse_line(t)),
-                                })
-                                .collect()
-                        })
+        let parsed: Vec<Vec<Parsed>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .chunks(per)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(_, text)| match text {
+                                Err(()) => Some(Err("bukan UTF-8 / not UTF-8".to_owned())),
+                                Ok(t) if t.trim().is_empty() => None,
+                                Ok(t) => Some(parse_line(t)),
+                            })
+                            .collect()
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
         for ((line, _), result) in chunk.iter().zip(parsed.into_iter().flatten()) {
             match result {
                 None => {}
