@@ -135,7 +135,7 @@ pub fn today_utc() -> Option<Date> {
     Date::from_days_since_epoch(i64::try_from(secs / 86_400).ok()?)
 }
 
-fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {
+pub(crate) fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {
     match arg {
         None => today_utc().ok_or_else(|| {
             Unreadable(

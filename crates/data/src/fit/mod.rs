@@ -17,10 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use tepat_core::Date;
 use tepat_core::score::RankingModel;
 
-use crate::cli::{Unreadable, today_utc};
+use crate::cli::{Unreadable, parse_today};
 use estimate::Method;
 use evaluate::{Obs, errors_at, targeting_curve};
 use model_fit::{Collected, FitSettings, Grouping, Provenance, fit, model_source};
@@ -146,22 +145,6 @@ pub fn model_with(cmd: &ModelCommand, stdout: &mut dyn Write, stderr: &mut dyn W
             let _ = writeln!(stderr, "{name}: {msg}");
             2
         }
-    }
-}
-
-fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {
-    match arg {
-        None => today_utc().ok_or_else(|| {
-            Unreadable(
-                "jam sistem tidak sah; berikan --today / the system clock is invalid; pass --today"
-                    .into(),
-            )
-        }),
-        Some(t) => Date::parse(t).map_err(|e| {
-            Unreadable(format!(
-                "--today {t:?}: {e} / tanggal tidak sah (format YYYY-MM-DD)"
-            ))
-        }),
     }
 }
 
