@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod evidence;
 pub mod participation;
 pub mod penetapan;
+pub mod models;
 pub mod programs;
 pub mod queue;
 pub mod ranking;
@@ -43,6 +44,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(penetapan::router())
         .merge(participation::router())
         .merge(programs::router())
+        .merge(models::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
