@@ -303,7 +303,9 @@ fn gen_survey(
     let mut design = SurveyDesign::default();
     if let Some(n) = args.survey.survey_noise {
         if !(n.is_finite() && n >= 0.0) {
-            return Err(Unreadable(format!("--survey-noise {n}: harus ≥ 0 / must be ≥ 0")));
+            return Err(Unreadable(format!(
+                "--survey-noise {n}: harus ≥ 0 / must be ≥ 0"
+            )));
         }
         design.noise = n;
     }

@@ -235,7 +235,9 @@ pub async fn for_run(db: &Db, version: Option<&str>) -> Result<Arc<RankingModel>
     match row {
         Some((source, hash)) => compiled(&hash, &source),
         None => Err(ModelsError::Unknown(
-            version.unwrap_or(RankingModel::builtin().version()).to_owned(),
+            version
+                .unwrap_or(RankingModel::builtin().version())
+                .to_owned(),
         )),
     }
 }

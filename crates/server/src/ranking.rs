@@ -178,7 +178,8 @@ pub async fn start(
             // A version names one content: a trial model may not reuse a published
             // version with other coefficients.
             if let Ok(published) = crate::models::source(db, model.version()).await
-                && RankingModel::from_json(&published).map_or(true, |m| m.source() != model.source())
+                && RankingModel::from_json(&published)
+                    .map_or(true, |m| m.source() != model.source())
             {
                 return Err(RankingError::ModelVersion(
                     crate::models::ModelsError::Duplicate(model.version().to_owned()).to_string(),

@@ -69,9 +69,12 @@ async fn publish(
     JsonText(text): JsonText,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     if user.role != Role::Admin {
-        return Err(ApiError::forbidden("ranking models are published by an admin"));
+        return Err(ApiError::forbidden(
+            "ranking models are published by an admin",
+        ));
     }
-    let (status, version, new) = match crate::models::publish(&state.db, Some(&user), &text).await? {
+    let (status, version, new) = match crate::models::publish(&state.db, Some(&user), &text).await?
+    {
         Published::New { version } => (StatusCode::CREATED, version, true),
         Published::Unchanged { version, .. } => (StatusCode::OK, version, false),
     };
