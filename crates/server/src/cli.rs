@@ -260,7 +260,7 @@ pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
         Command::Model {
             command: ModelCommand::Data(c),
         } => Some(tepat_data::fit::run_model(c)),
-        Command::Match(a) => Some(tepat_data::padan::cli::run_match(a)),
+        Command::Match(a) if a.database_url.is_none() => Some(tepat_data::padan::cli::run_match(a)),
         Command::Dedup(a) => Some(tepat_data::padan::cli::run_dedup(a)),
         _ => None,
     }
@@ -274,10 +274,10 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
         | Command::Model {
             command: ModelCommand::Data(_),
         }
-        | Command::Match(_)
         | Command::Dedup(_) => {
             bail!("data commands run through run_sync")
         }
+        Command::Match(a) => match_database(a).await,
         Command::Import {
             region,
             format,
@@ -552,6 +552,52 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `tepat match --database-url`: the server's whole register against an extract; each
+/// new finding is queued for review (`crate::padan`).
+async fn match_database(a: tepat_data::padan::cli::MatchArgs) -> anyhow::Result<()> {
+    let url = a.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+    let (source, path) = match (&a.dukcapil, &a.pln) {
+        (Some(p), _) => (crate::padan::Source::Dukcapil, p),
+        (None, Some(p)) => (crate::padan::Source::Pln, p),
+        (None, None) => bail!("berikan --dukcapil atau --pln / pass --dukcapil or --pln"),
+    };
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "{}: berkas tidak dapat dibaca / cannot read the file",
+            path.display()
+        )
+    })?;
+    let today = match &a.today {
+        Some(t) => tepat_core::Date::parse(t)
+            .map_err(|e| anyhow::anyhow!("--today {t}: {e} / tanggal tidak sah / not a date"))?,
+        None => crate::db::today(),
+    };
+    let db = Db::connect(url).await?;
+    let r = crate::padan::import(&db, None, source, &bytes, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    for b in &r.bad {
+        eprintln!("{}:{}: {}", path.display(), b.line, b.message);
+    }
+    println!(
+        "Padan {}: {} baris, {} ditolak, {} keluarga, {} temuan, {} butir tinjauan baru ({} sudah ada). / {} rows, {} refused, {} families, {} findings, {} new review items ({} already queued).",
+        r.source,
+        r.rows,
+        r.bad.len(),
+        r.families,
+        r.findings,
+        r.created,
+        r.existing,
+        r.rows,
+        r.bad.len(),
+        r.families,
+        r.findings,
+        r.created,
+        r.existing
+    );
+    Ok(())
 }
 
 async fn ranking(command: RankingCommand) -> anyhow::Result<()> {

@@ -17,6 +17,7 @@ pub mod error;
 pub mod gate;
 pub mod json;
 pub mod models;
+pub mod padan;
 pub mod participation;
 pub mod penetapan;
 pub mod programs;

@@ -16,6 +16,7 @@ pub mod console;
 pub mod dashboard;
 pub mod evidence;
 pub mod models;
+pub mod padan;
 pub mod participation;
 pub mod penetapan;
 pub mod programs;
@@ -45,6 +46,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(participation::router())
         .merge(programs::router())
         .merge(models::router())
+        .merge(padan::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
