@@ -35,6 +35,30 @@ pub struct QueueItem {
     pub base_version: Option<i64>,
     #[serde(default)]
     pub current_version: Option<i64>,
+    /// An item made by matching (padan) with Dukcapil or PLN.
+    #[serde(default)]
+    pub padan: Option<Padan>,
+}
+
+/// A padan finding as the reviewer sees it: its source (`dukcapil`, `pln`), kind
+/// (`meninggal`, `nik_nonaktif`, `indikasi_mampu`, …), message, the extract's line, the
+/// match probability and each comparison's weight, and both sides (`evidence`: the
+/// extract row and the register's values).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Padan {
+    pub source: String,
+    pub kind: String,
+    pub message: tepat_core::Text,
+    #[serde(default)]
+    pub line: Option<u64>,
+    #[serde(default)]
+    pub match_probability: Option<f64>,
+    #[serde(default)]
+    pub weights: std::collections::BTreeMap<String, f64>,
+    #[serde(default)]
+    pub evidence: Value,
+    #[serde(default)]
+    pub proposed: bool,
 }
 
 /// `GET /api/v1/review` answer.

@@ -75,6 +75,7 @@ pub fn role_label(lang: Lang, role: &str) -> &'static str {
 pub fn queue_kind_label(lang: Lang, kind: &str) -> String {
     match kind {
         "conflict" => tr(lang, "Konflik versi", "Version conflict").to_owned(),
+        "padan" => tr(lang, "Padan Dukcapil/PLN", "Matching (Dukcapil/PLN)").to_owned(),
         "warning" | "confirmed_warnings" => {
             tr(lang, "Peringatan dikonfirmasi", "Confirmed warnings").to_owned()
         }

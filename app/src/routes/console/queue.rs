@@ -31,6 +31,7 @@ fn kinds() -> Vec<&'static str> {
         .collect();
     out.push("conflict");
     out.push("warning");
+    out.push("padan");
     out
 }
 
@@ -135,7 +136,10 @@ fn Queue() -> impl IntoView {
                         Lang::En => format!("{} days", i.age_days),
                     };
                     let kinds = if i.reasons.is_empty() { vec![i.kind.clone()] } else { i.reasons.clone() };
-                    let kind_text = kinds.iter().map(|k| queue_kind_label(l, k)).collect::<Vec<_>>().join(" · ");
+                    let kind_text = match &i.padan {
+                        Some(p) => p.message.get(l).to_owned(),
+                        None => kinds.iter().map(|k| queue_kind_label(l, k)).collect::<Vec<_>>().join(" · "),
+                    };
                     let overdue = i.overdue.then(|| view! {
                         <span class="state conflict" data-field="overdue">{tr(l, "Lewat batas", "Overdue")}</span>
                     });

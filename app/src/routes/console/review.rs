@@ -184,6 +184,89 @@ fn findings_list(lang: Lang, findings: &[Finding], field: &'static str) -> AnyVi
 }
 
 /// A photo of the change, fetched with the session's token.
+/// A padan finding's evidence: what it says, the extract row beside the register's
+/// values (each field once, a difference marked), the match probability and the
+/// weight of each comparison.
+fn padan_card(l: Lang, f: &crate::api::console::Padan) -> AnyView {
+    let source = match f.source.as_str() {
+        "dukcapil" => "Dukcapil",
+        "pln" => "PLN",
+        s => s,
+    }
+    .to_owned();
+    let ext = f.evidence.get(&f.source).cloned().unwrap_or(Value::Null);
+    let reg = f.evidence.get("register").cloned().unwrap_or(Value::Null);
+    let mut keys: Vec<String> = ext
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    for k in reg
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let rows = keys
+        .into_iter()
+        .map(|k| {
+            let a = ext.get(&k).map(value_text).unwrap_or_default();
+            let b = reg.get(&k).map(value_text).unwrap_or_default();
+            let differs = !a.is_empty() && !b.is_empty() && a.to_lowercase() != b.to_lowercase();
+            view! {
+                <tr class:changed=differs data-padan-field=k.clone()>
+                    <th scope="row">{k.clone()}</th><td>{a}</td><td>{b}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let probability = f.match_probability.map(|p| {
+        view! { <p data-field="padan-probability">{tr(l, "Peluang cocok", "Match probability")}": "{format!("{p:.4}")}</p> }
+    });
+    let weights = (!f.weights.is_empty()).then(|| {
+        let text = f
+            .weights
+            .iter()
+            .map(|(k, w)| format!("{k} {w:+.2}"))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        view! { <p class="muted" data-field="padan-weights">{tr(l, "Bobot (log₂)", "Weights (log₂)")}": "{text}</p> }
+    });
+    let line = f.line.map(|n| match l {
+        Lang::Id => format!("baris {n} berkas {source}"),
+        Lang::En => format!("line {n} of the {source} file"),
+    });
+    let what = if f.proposed {
+        tr(
+            l,
+            "Disetujui: perubahan di atas diterapkan.",
+            "Approved: the change above is applied.",
+        )
+    } else {
+        tr(
+            l,
+            "Disetujui: ditandai sudah ditindaklanjuti (mis. uji petik); keluarga tidak berubah.",
+            "Approved: marked as followed up (e.g. a ground check); the family does not change.",
+        )
+    };
+    view! {
+        <div data-field="padan" data-padan-kind=f.kind.clone()>
+            <h3>{format!("{source}: ")}{f.message.get(l).to_owned()}</h3>
+            <p class="muted">{line}</p>
+            <table class="changes">
+                <thead><tr><th scope="col">{tr(l, "Kolom", "Field")}</th><th scope="col">{source.clone()}</th><th scope="col">{tr(l, "Register", "Register")}</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {probability}
+            {weights}
+            <p>{what}</p>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 fn EvidencePhoto(token: String, url: String) -> impl IntoView {
     let lang = use_lang();
@@ -321,7 +404,8 @@ fn Item() -> impl IntoView {
             };
             view! { <p data-field="gps">{point}" — "<span data-field="gps-distance">{dist}</span></p> }
         }).collect_view();
-        let no_evidence = (p.evidence.photos.is_empty() && p.evidence.gps.is_empty())
+        let padan = i.padan.as_ref().map(|f| padan_card(l, f));
+        let no_evidence = (p.evidence.photos.is_empty() && p.evidence.gps.is_empty() && i.padan.is_none())
             .then(|| view! { <p class="muted">{tr(l, "Tidak ada foto atau titik GPS.", "No photo or GPS point.")}</p> });
         let conflict = p.conflict.as_ref().map(|c| {
             let since = c.versions_since.iter().map(|v| {
@@ -395,6 +479,7 @@ fn Item() -> impl IntoView {
             </section>
             <section class="card" data-field="evidence">
                 <h2>{tr(l, "Bukti", "Evidence")}</h2>
+                {padan}
                 {photos}
                 {gps}
                 {no_evidence}
