@@ -180,7 +180,7 @@ pub enum Event {
     /// A family that is not in the register yet, registered by a facilitator's visit
     /// for a verified usul: `case_id` names the participation case. The request's
     /// `no_kk` is the new family's No. KK and its `base_version` is 0 ("no family");
-    /// applying it ([`super::apply_new_family`]) gives version 1, whose
+    /// applying it (`event::apply_new_family`) gives version 1, whose
     /// `ground_checked` date is `date`, the visit. Members are numbered (401) in the
     /// order given and live with the family (404 = 1).
     NewFamily {
