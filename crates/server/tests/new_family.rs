@@ -14,6 +14,7 @@ use tepat_server::auth::Role;
 
 const SAMPLE: &str = include_str!("../../../tests/vectors/households/sample.json");
 const KK_A: &str = "1101011503120001";
+const KK_B: &str = "1101011503120002";
 const KK_C: &str = "1101011503120003";
 /// The new family's No. KK (issued 20 October 2025 in 11.01.01).
 const KK_NEW: &str = "1101012010250007";
@@ -40,7 +41,7 @@ fn family(kk: &str, village: &str, serial: u32) -> Value {
     v
 }
 
-/// Family A in village 1, C in village 2; o1/o2 operators, p1/p2 facilitators of the two
+/// Families A and B in village 1, C in village 2; o1/o2 operators, p1/p2 facilitators of the two
 /// villages, d1 Dinsos of the regency, k1 and k2 koordinators of the district.
 async fn world(ctx: &common::Ctx) {
     ctx.user("o1", Role::OperatorDesa, &[V1]).await;
@@ -51,7 +52,11 @@ async fn world(ctx: &common::Ctx) {
     ctx.user("k1", Role::Supervisor, &["11.01.01"]).await;
     ctx.user("k2", Role::Supervisor, &["11.01.01"]).await;
     let d1 = ctx.login("d1").await;
-    let lines = [family(KK_A, V1, 0), family(KK_C, V2, 20)]
+    let lines = [
+        family(KK_A, V1, 0),
+        family(KK_B, V1, 10),
+        family(KK_C, V2, 20),
+    ]
         .iter()
         .map(|v| v.to_string())
         .collect::<Vec<_>>()
@@ -195,6 +200,11 @@ async fn approve(ctx: &common::Ctx, token: &str, id: &str) -> common::Resp {
         json!({"reason": "sesuai kunjungan"}),
     )
     .await
+}
+
+/// A change id of its own for each push.
+fn uid(n: u32) -> String {
+    format!("7a1c2a4e-8b1d-4c6e-9a3f-{n:012}")
 }
 
 const ID1: &str = "7a1c2a4e-8b1d-4c6e-9a3f-000000000001";
@@ -344,9 +354,9 @@ both!(
         verify(&ctx, far, V2, "o2", "p2").await;
         // The trap: the No. KK is unknown to the server, yet the item is judged by its
         // case. An unknown case and a case outside the area give the same 403.
-        let unknown = push(&ctx, &p1, new_family(ID1, 999_999, KK_NEW, members(), V1)).await;
+        let unknown = push(&ctx, &p1, new_family(&uid(1), 999_999, KK_NEW, members(), V1)).await;
         unknown.assert_error(StatusCode::FORBIDDEN, "forbidden");
-        let outside = push(&ctx, &p1, new_family(ID1, far, KK_NEW, members(), V2)).await;
+        let outside = push(&ctx, &p1, new_family(&uid(1), far, KK_NEW, members(), V2)).await;
         outside.assert_error(StatusCode::FORBIDDEN, "forbidden");
         assert_eq!(unknown.json, outside.json, "no oracle of existence");
         let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM change_requests")
@@ -357,7 +367,7 @@ both!(
 
         // In the area, but not verified yet.
         let open = file(&ctx, "usul", usul(V1, NIK_A, KK_A)).await;
-        let r = pushed(&ctx, &p1, new_family(ID1, open, KK_NEW, members(), V1)).await;
+        let r = pushed(&ctx, &p1, new_family(&uid(101), open, KK_NEW, members(), V1)).await;
         assert_eq!(rules(&r), ["sync.case_not_verified"], "{r}");
         assert!(
             r["findings"][0]["message"]["id"]
@@ -372,13 +382,13 @@ both!(
             "sanggah",
             json!({
                 "filer": {"nik": NIK_A, "no_kk": KK_A, "name": "Teuku Ahmad", "phone": "081234567890"},
-                "no_kk": KK_A, "reasons": ["mampu"], "text": "Punya dua mobil",
+                "no_kk": KK_B, "reasons": ["mampu"], "text": "Punya dua mobil",
                 "gps": {"lat": 3.05, "lon": 97.33, "accuracy_m": 9.0},
                 "photo": b64(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 2, 3]),
             }),
         )
         .await;
-        let r = pushed(&ctx, &p1, new_family(ID1, sanggah, KK_NEW, members(), V1)).await;
+        let r = pushed(&ctx, &p1, new_family(&uid(102), sanggah, KK_NEW, members(), V1)).await;
         assert_eq!(rules(&r), ["sync.case_not_new_family"], "{r}");
 
         // A verified usul of village 1, and what the register and the core refuse.
@@ -394,18 +404,18 @@ both!(
         .await;
         verify(&ctx, case, V1, "o1", "p1").await;
         // A No. KK already in the register.
-        let r = pushed(&ctx, &p1, new_family(ID1, case, KK_A, members(), V1)).await;
+        let r = pushed(&ctx, &p1, new_family(&uid(103), case, KK_A, members(), V1)).await;
         assert_eq!(rules(&r), ["event.new_family_kk_registered"], "{r}");
         // A NIK that is an active member of a registered family.
         let mut taken = members();
         taken[1]["nik"] = family(KK_A, V1, 0)["anggota"][1]["nik"].clone();
-        let r = pushed(&ctx, &p1, new_family(ID2, case, KK_NEW, taken, V1)).await;
+        let r = pushed(&ctx, &p1, new_family(&uid(104), case, KK_NEW, taken, V1)).await;
         assert_eq!(rules(&r), ["event.new_family_nik_registered"], "{r}");
         assert_eq!(r["findings"][0]["path"], "event.anggota[1].nik");
         // The same NIK twice.
         let mut twice = members();
         twice[3]["nik"] = twice[2]["nik"].clone();
-        let r = pushed(&ctx, &p1, new_family(ID3, case, KK_NEW, twice, V1)).await;
+        let r = pushed(&ctx, &p1, new_family(&uid(105), case, KK_NEW, twice, V1)).await;
         assert!(
             rules(&r).contains(&"event.member_repeated".to_owned()),
             "{r}"
