@@ -57,10 +57,10 @@ async fn world(ctx: &common::Ctx) {
         family(KK_B, V1, 10),
         family(KK_C, V2, 20),
     ]
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
+    .iter()
+    .map(|v| v.to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
     let r = ctx
         .raw(
             axum::http::Method::POST,
@@ -209,140 +209,139 @@ fn uid(n: u32) -> String {
 
 const ID1: &str = "7a1c2a4e-8b1d-4c6e-9a3f-000000000001";
 const ID2: &str = "7a1c2a4e-8b1d-4c6e-9a3f-000000000002";
-const ID3: &str = "7a1c2a4e-8b1d-4c6e-9a3f-000000000003";
 
-both!(
-    a_verified_usul_becomes_a_family_in_the_register,
-    |ctx| {
-        world(&ctx).await;
-        let id = file(&ctx, "usul", usul(V1, NIK_A, KK_A)).await;
-        verify(&ctx, id, V1, "o1", "p1").await;
-        let (p1, k1, d1, o1) = (
-            ctx.login("p1").await,
-            ctx.login("k1").await,
-            ctx.login("d1").await,
-            ctx.login("o1").await,
-        );
-        // The verified usul stays on the facilitator's visits until its family exists.
-        let pull = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
-        assert_eq!(pull.json["visits"][0]["case_id"], id, "{}", pull.text());
-        assert_eq!(pull.json["visits"][0]["target"], "new_family");
-        let r = pushed(&ctx, &p1, new_family(ID1, id, KK_NEW, members(), V1)).await;
-        assert_eq!(
-            (r["outcome"].as_str(), r["status"].as_str()),
-            (Some("accepted"), Some("pending_review")),
-            "{r}"
-        );
-        assert_eq!(r["rulebooks"]["current"]["outcome"], "valid");
-        // Nothing in the register until approval.
-        let r = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
-        assert!(
-            !r.text().contains(KK_NEW),
-            "no family before approval: {}",
-            r.text()
-        );
-        let case = ctx
-            .get(&format!("/api/v1/participation/{id}"), Some(&d1))
-            .await;
-        assert_eq!(case.status, StatusCode::OK, "{}", case.text());
-        assert_eq!(
-            case.json["new_family"],
-            json!({"change_id": ID1, "registered": false})
-        );
-        // In the review queue like other changes; the submitter's own decision is refused
-        // (a facilitator cannot review at all).
-        let q = ctx
-            .get("/api/v1/review?kind=new_family", Some(&k1))
-            .await;
-        assert_eq!(q.status, StatusCode::OK, "{}", q.text());
-        assert!(q.text().contains(ID1), "{}", q.text());
-        approve(&ctx, &p1, ID1)
-            .await
-            .assert_error(StatusCode::FORBIDDEN, "forbidden");
-        let a = approve(&ctx, &k1, ID1).await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-        assert_eq!(a.json["version"], 1);
-        // The family is in the register at version 1, in the facilitator's pull.
-        let pull = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
-        let fam = pull.json["households"]
+both!(a_verified_usul_becomes_a_family_in_the_register, |ctx| {
+    world(&ctx).await;
+    let id = file(&ctx, "usul", usul(V1, NIK_A, KK_A)).await;
+    verify(&ctx, id, V1, "o1", "p1").await;
+    let (p1, k1, d1, o1) = (
+        ctx.login("p1").await,
+        ctx.login("k1").await,
+        ctx.login("d1").await,
+        ctx.login("o1").await,
+    );
+    // The verified usul stays on the facilitator's visits until its family exists.
+    let pull = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+    assert_eq!(pull.json["visits"][0]["case_id"], id, "{}", pull.text());
+    assert_eq!(pull.json["visits"][0]["target"], "new_family");
+    let r = pushed(&ctx, &p1, new_family(ID1, id, KK_NEW, members(), V1)).await;
+    assert_eq!(
+        (r["outcome"].as_str(), r["status"].as_str()),
+        (Some("accepted"), Some("pending_review")),
+        "{r}"
+    );
+    assert_eq!(r["rulebooks"]["current"]["outcome"], "valid");
+    // Nothing in the register until approval.
+    let r = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+    assert!(
+        !r.text().contains(KK_NEW),
+        "no family before approval: {}",
+        r.text()
+    );
+    let case = ctx
+        .get(&format!("/api/v1/participation/{id}"), Some(&d1))
+        .await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.text());
+    assert_eq!(
+        case.json["new_family"],
+        json!({"change_id": ID1, "registered": false})
+    );
+    // In the review queue like other changes; the submitter's own decision is refused
+    // (a facilitator cannot review at all).
+    let q = ctx.get("/api/v1/review?kind=new_family", Some(&k1)).await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.text());
+    assert!(q.text().contains(ID1), "{}", q.text());
+    approve(&ctx, &p1, ID1)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let a = approve(&ctx, &k1, ID1).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json["version"], 1);
+    // The family is in the register at version 1, in the facilitator's pull.
+    let pull = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+    let fam = pull.json["households"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["no_kk"] == KK_NEW)
+        .cloned()
+        .unwrap_or_else(|| panic!("the new family is pulled: {}", pull.text()));
+    assert_eq!(fam["version"], 1);
+    assert_eq!(fam["village"], V1);
+    assert_eq!(fam["keluarga"]["ground_checked"], "2026-11-21");
+    assert_eq!(fam["keluarga"]["anggota"].as_array().unwrap().len(), 4);
+    assert_eq!(fam["keluarga"]["anggota"][3]["number"], 4);
+    assert!(
+        pull.json["visits"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|h| h["no_kk"] == KK_NEW)
-            .cloned()
-            .unwrap_or_else(|| panic!("the new family is pulled: {}", pull.text()));
-        assert_eq!(fam["version"], 1);
-        assert_eq!(fam["village"], V1);
-        assert_eq!(fam["keluarga"]["ground_checked"], "2026-11-21");
-        assert_eq!(fam["keluarga"]["anggota"].as_array().unwrap().len(), 4);
-        assert_eq!(fam["keluarga"]["anggota"][3]["number"], 4);
-        assert!(
-            pull.json["visits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|v| v["case_id"] != id),
-            "the visit is done: {}",
-            pull.text()
-        );
-        // The case is linked to its family and says so, to officials and to the filer.
-        let case = ctx
-            .get(&format!("/api/v1/participation/{id}"), Some(&o1))
-            .await;
-        assert_eq!(case.json["no_kk"], KK_NEW);
-        assert_eq!(case.json["state"], "verified");
-        assert_eq!(
-            case.json["new_family"],
-            json!({"change_id": ID1, "registered": true})
-        );
-        let last = case.json["steps"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!(last["action"], "register_family");
-        assert_eq!(last["username"], "k1");
-        let (ticket,): (String,) =
-            sqlx::query_as("SELECT ticket FROM participation_cases WHERE id = $1")
-                .bind(id)
-                .fetch_one(&ctx.state.db.pool)
-                .await
-                .unwrap();
-        let public = ctx
-            .get(&format!("/api/v1/public/tiket/{ticket}?nik={NIK_A}"), None)
-            .await;
-        assert_eq!(public.status, StatusCode::OK, "{}", public.text());
-        assert_eq!(public.json["family_registered"], true);
-        assert!(!public.text().contains(KK_NEW), "no family data in public");
-        let (family_change,): (Option<String>,) =
-            sqlx::query_as("SELECT family_change_id FROM participation_cases WHERE id = $1")
-                .bind(id)
-                .fetch_one(&ctx.state.db.pool)
-                .await
-                .unwrap();
-        assert_eq!(family_change.as_deref(), Some(ID1));
-        // The history: version 1, made by the approved change.
-        let audit = ctx
-            .get(&format!("/api/v1/audit?no_kk={KK_NEW}"), Some(&k1))
-            .await;
-        assert_eq!(audit.status, StatusCode::OK, "{}", audit.text());
-        assert_eq!(audit.json["versions"][0]["version"], 1);
-        assert_eq!(audit.json["versions"][0]["change_id"], ID1);
-        // A second family for the same case is refused, under another No. KK too.
-        let mut other = members();
-        for (i, m) in other.as_array_mut().unwrap().iter_mut().enumerate() {
-            let nik = m["nik"].as_str().unwrap().to_owned();
-            m["nik"] = format!("{}{:04}", &nik[..12], 8001 + i).into();
-        }
-        let r = pushed(
-            &ctx,
-            &p1,
-            new_family(ID2, id, "1101012010250008", other, V1),
-        )
+            .all(|v| v["case_id"] != id),
+        "the visit is done: {}",
+        pull.text()
+    );
+    // The case is linked to its family and says so, to officials and to the filer.
+    let case = ctx
+        .get(&format!("/api/v1/participation/{id}"), Some(&o1))
         .await;
-        assert_eq!(rules(&r), ["sync.case_has_family"], "{r}");
-        // The step is the approval's only: no official takes it through the case.
-        step(&ctx, &d1, id, json!({"action": "register_family"}))
+    assert_eq!(case.json["no_kk"], KK_NEW);
+    assert_eq!(case.json["state"], "verified");
+    assert_eq!(
+        case.json["new_family"],
+        json!({"change_id": ID1, "registered": true})
+    );
+    let last = case.json["steps"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["action"], "register_family");
+    assert_eq!(last["username"], "k1");
+    let (ticket,): (String,) =
+        sqlx::query_as("SELECT ticket FROM participation_cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(&ctx.state.db.pool)
             .await
-            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+            .unwrap();
+    let public = ctx
+        .get(&format!("/api/v1/public/tiket/{ticket}?nik={NIK_A}"), None)
+        .await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text());
+    assert_eq!(public.json["family_registered"], true);
+    assert!(!public.text().contains(KK_NEW), "no family data in public");
+    let (family_change,): (Option<String>,) =
+        sqlx::query_as("SELECT family_change_id FROM participation_cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(&ctx.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(family_change.as_deref(), Some(ID1));
+    // The history: version 1, made by the approved change.
+    let audit = ctx
+        .get(&format!("/api/v1/audit?no_kk={KK_NEW}"), Some(&k1))
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text());
+    assert_eq!(audit.json["versions"][0]["version"], 1);
+    assert_eq!(audit.json["versions"][0]["change_id"], ID1);
+    // A second family for the same case is refused, under another No. KK too.
+    let mut other = members();
+    for (i, m) in other.as_array_mut().unwrap().iter_mut().enumerate() {
+        let nik = m["nik"].as_str().unwrap().to_owned();
+        m["nik"] = format!("{}{:04}", &nik[..12], 8001 + i).into();
     }
-);
+    let r = pushed(
+        &ctx,
+        &p1,
+        new_family(ID2, id, "1101012010250008", other, V1),
+    )
+    .await;
+    assert_eq!(rules(&r), ["sync.case_has_family"], "{r}");
+    // The step is the approval's only: no official takes it through the case.
+    step(&ctx, &d1, id, json!({"action": "register_family"}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+});
 
 both!(
     a_new_family_push_is_scoped_by_its_case_and_refused_clearly,
@@ -354,7 +353,12 @@ both!(
         verify(&ctx, far, V2, "o2", "p2").await;
         // The trap: the No. KK is unknown to the server, yet the item is judged by its
         // case. An unknown case and a case outside the area give the same 403.
-        let unknown = push(&ctx, &p1, new_family(&uid(1), 999_999, KK_NEW, members(), V1)).await;
+        let unknown = push(
+            &ctx,
+            &p1,
+            new_family(&uid(1), 999_999, KK_NEW, members(), V1),
+        )
+        .await;
         unknown.assert_error(StatusCode::FORBIDDEN, "forbidden");
         let outside = push(&ctx, &p1, new_family(&uid(1), far, KK_NEW, members(), V2)).await;
         outside.assert_error(StatusCode::FORBIDDEN, "forbidden");
@@ -367,7 +371,12 @@ both!(
 
         // In the area, but not verified yet.
         let open = file(&ctx, "usul", usul(V1, NIK_A, KK_A)).await;
-        let r = pushed(&ctx, &p1, new_family(&uid(101), open, KK_NEW, members(), V1)).await;
+        let r = pushed(
+            &ctx,
+            &p1,
+            new_family(&uid(101), open, KK_NEW, members(), V1),
+        )
+        .await;
         assert_eq!(rules(&r), ["sync.case_not_verified"], "{r}");
         assert!(
             r["findings"][0]["message"]["id"]
@@ -388,7 +397,12 @@ both!(
             }),
         )
         .await;
-        let r = pushed(&ctx, &p1, new_family(&uid(102), sanggah, KK_NEW, members(), V1)).await;
+        let r = pushed(
+            &ctx,
+            &p1,
+            new_family(&uid(102), sanggah, KK_NEW, members(), V1),
+        )
+        .await;
         assert_eq!(rules(&r), ["sync.case_not_new_family"], "{r}");
 
         // A verified usul of village 1, and what the register and the core refuse.
@@ -483,7 +497,11 @@ both!(
         assert_eq!(imp.status, StatusCode::OK, "{}", imp.text());
         let a = approve(&ctx, &k2, third).await;
         assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
-        assert!(a.text().contains("event.new_family_kk_registered"), "{}", a.text());
+        assert!(
+            a.text().contains("event.new_family_kk_registered"),
+            "{}",
+            a.text()
+        );
         let (no_kk,): (Option<String>,) =
             sqlx::query_as("SELECT no_kk FROM participation_cases WHERE id = $1")
                 .bind(case)

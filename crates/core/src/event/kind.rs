@@ -84,10 +84,7 @@ impl EventKind {
             EventKind::GroundCheckConfirmed => {
                 Text::new("Uji petik: data sesuai", "Ground check: all correct")
             }
-            EventKind::NewFamily => Text::new(
-                "Keluarga baru (usul)",
-                "New family (usul)",
-            ),
+            EventKind::NewFamily => Text::new("Keluarga baru (usul)", "New family (usul)"),
         }
     }
 

@@ -154,7 +154,9 @@ pub async fn approve_change(
         let version =
             approve_new_family(state, &mut tx, &user, &id, &submitted, reason, overridden).await?;
         tx.commit().await?;
-        return Ok(json!({ "id": id, "status": "approved", "version": version.0, "findings": version.1 }));
+        return Ok(
+            json!({ "id": id, "status": "approved", "version": version.0, "findings": version.1 }),
+        );
     }
     let head = store::head(&mut *tx, &submitted.no_kk)
         .await?
@@ -233,9 +235,11 @@ async fn approve_new_family(
     let tepat_core::event::Event::NewFamily { address, .. } = &submitted.event else {
         return Err(ApiError::Internal(anyhow::anyhow!("not a new family")));
     };
-    let cannot = |findings: Vec<tepat_core::Finding>| ApiError::Conflict {
+    let cannot = |findings: Vec<tepat_core::Finding>| {
+        ApiError::Conflict {
         message: "Keluarga baru tidak dapat didaftarkan; tolak dengan alasan. / The new family cannot be registered; reject it with a reason.".into(),
         details: json!({ "findings": findings }),
+    }
     };
     let case = crate::push::case_of(tx, submitted)
         .await?
@@ -269,14 +273,16 @@ async fn approve_new_family(
     };
     let decided = Rules::builtin()
         .decide(&case.facts(), step, today)
-        .map_err(|r| cannot(vec![crate::push::finding(
-            &r.code,
-            tepat_core::Severity::Error,
-            &r.path,
-            &r.message.id,
-            &r.message.en,
-            &[],
-        )]))?;
+        .map_err(|r| {
+            cannot(vec![crate::push::finding(
+                &r.code,
+                tepat_core::Severity::Error,
+                &r.path,
+                &r.message.id,
+                &r.message.en,
+                &[],
+            )])
+        })?;
     let version = crate::push::commit_new_family(tx, user, submitted, &applied).await?;
     let at = now();
     sqlx::query(
@@ -379,10 +385,12 @@ pub async fn reject_change(
     .execute(&mut *tx)
     .await?;
     // A rejected new family frees its usul for another visit's registration.
-    sqlx::query("UPDATE participation_cases SET family_change_id = NULL WHERE family_change_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE participation_cases SET family_change_id = NULL WHERE family_change_id = $1",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
     crate::audit::record(
         &mut *tx,
         crate::audit::NewEntry {

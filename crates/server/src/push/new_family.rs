@@ -127,8 +127,7 @@ pub(super) async fn check_new_family(
         kk_registered,
         niks_registered: &niks,
     };
-    let (outcome, checks) =
-        apply_new_both(cx.state, item, cx.device, cx.current, today, &register);
+    let (outcome, checks) = apply_new_both(cx.state, item, cx.device, cx.current, today, &register);
     let applied = match outcome {
         Err(f) => return Ok((reject(item, f), Some(checks))),
         Ok(a) => a,
