@@ -251,6 +251,13 @@ both!(a_verified_usul_becomes_a_family_in_the_register, |ctx| {
     let q = ctx.get("/api/v1/review?kind=new_family", Some(&k1)).await;
     assert_eq!(q.status, StatusCode::OK, "{}", q.text());
     assert!(q.text().contains(ID1), "{}", q.text());
+    // Its page shows the family its approval would register.
+    let page = ctx.get(&format!("/api/v1/review/{ID1}"), Some(&k1)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(page.json["current"], Value::Null);
+    assert_eq!(page.json["proposed"]["no_kk"], KK_NEW);
+    assert_eq!(page.json["proposed"]["version"], 1);
+    assert_eq!(page.json["applies"], true);
     approve(&ctx, &p1, ID1)
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
