@@ -1025,7 +1025,8 @@ pub async fn list(
 
 /// Open visit requests for a facilitator: the family (or, for a new family, the
 /// proposed address) marked usul or sanggah on the worklist; a verified usul of a new
-/// family stays on it until its family is registered (`new_family`, naming `case_id`).
+/// family stays on it until its family is sent (`new_family`, naming `case_id`), and comes
+/// back when a reviewer rejects that.
 #[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Visit {
     pub case_id: i64,
@@ -1062,7 +1063,7 @@ pub async fn visits_of(state: &AppState, user: &User) -> ApiResult<Vec<Visit>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, ticket, kind, target, no_kk, village, filing, visit_requested_at FROM participation_cases \
          WHERE visit_user_id = $1 AND (state IN ('checked', 'deliberation') \
-         OR (target = 'new_family' AND state = 'verified' AND no_kk IS NULL)) ORDER BY id",
+         OR (target = 'new_family' AND state = 'verified' AND no_kk IS NULL AND family_change_id IS NULL)) ORDER BY id",
     )
     .bind(user.id)
     .fetch_all(&state.db.pool)

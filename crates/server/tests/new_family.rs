@@ -231,13 +231,15 @@ both!(a_verified_usul_becomes_a_family_in_the_register, |ctx| {
         "{r}"
     );
     assert_eq!(r["rulebooks"]["current"]["outcome"], "valid");
-    // Nothing in the register until approval.
+    // Nothing in the register until approval; the visit is off the worklist while its
+    // family waits for review.
     let r = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
     assert!(
         !r.text().contains(KK_NEW),
         "no family before approval: {}",
         r.text()
     );
+    assert_eq!(r.json["visits"], json!([]), "{}", r.text());
     let case = ctx
         .get(&format!("/api/v1/participation/{id}"), Some(&d1))
         .await;
@@ -485,6 +487,16 @@ both!(
             )
             .await;
         assert_eq!(rej.status, StatusCode::OK, "{}", rej.text());
+        let pull = ctx.get("/api/v1/sync/pull", Some(&p1)).await;
+        assert!(
+            pull.json["visits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["case_id"] == case),
+            "a rejected family puts the visit back: {}",
+            pull.text()
+        );
         let third = "7a1c2a4e-8b1d-4c6e-9a3f-000000000007";
         let r = pushed(&ctx, &p1, new_family(third, case, KK_NEW, members(), V1)).await;
         assert_eq!(r["status"], "pending_review", "{r}");
