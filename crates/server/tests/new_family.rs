@@ -16,7 +16,7 @@ const SAMPLE: &str = include_str!("../../../tests/vectors/households/sample.json
 const KK_A: &str = "1101011503120001";
 const KK_B: &str = "1101011503120002";
 const KK_C: &str = "1101011503120003";
-/// The new family's No. KK (issued 20 October 2025 in 11.01.01).
+/// The new family's No. KK (of 20 October 2025, in 11.01.01).
 const KK_NEW: &str = "1101012010250007";
 const V1: &str = "11.01.01.2001";
 const V2: &str = "11.01.01.2002";
