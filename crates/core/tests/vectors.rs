@@ -309,13 +309,15 @@ fn expression_vectors() {
     assert!(n >= 20);
 }
 
-/// Life events: `tests/vectors/events.json` (applying change requests) and
+/// Life events: `tests/vectors/events.json` (applying change requests),
+/// `tests/vectors/new_family.json` (a new family applied to no family) and
 /// `tests/vectors/events_hash.json` (canonical form, content hash, tamper check).
 #[test]
 fn event_vectors() {
     use std::collections::BTreeMap;
     use tepat_core::event::{
-        ChangeRequest, EventContext, apply, canonical_json, seal, verify_hash,
+        ChangeRequest, EventContext, RegisterFacts, apply, apply_new_family, canonical_json, seal,
+        verify_hash,
     };
 
     fn leaves(v: &Value, path: String, out: &mut BTreeMap<String, Value>) {
@@ -458,6 +460,61 @@ fn event_vectors() {
                 "no {result} case for {kind}"
             );
         }
+    }
+
+    // A new family applies to no family: its cases are `new_family.json`'s; here only
+    // its refusal onto a registered family.
+    assert!(seen.contains_key(&("new_family".to_owned(), "rejected".to_owned())));
+    let n = check(suite!("new_family.json"), |input, today| {
+        let req: ChangeRequest =
+            serde_json::from_value(input["request"].clone()).expect("request parses");
+        let niks: Vec<String> = input["register"]["niks_registered"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let register = RegisterFacts {
+            kk_registered: input["register"]["kk_registered"] == true,
+            niks_registered: &niks,
+        };
+        let ctx = EventContext::new(ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions: &regions,
+            today,
+        });
+        match apply_new_family(&req, &ctx, &register) {
+            Ok(applied) => {
+                let k = &applied.keluarga;
+                let mut family = summary(k);
+                family["village"] = serde_json::json!(k.address.village);
+                family["ground_checked"] = serde_json::json!(k.ground_checked);
+                family["rulebook_version"] = serde_json::json!(k.rulebook_version);
+                serde_json::json!({
+                    "result": "applied",
+                    "family": family,
+                    "findings": brief(&applied.findings),
+                })
+            }
+            Err(findings) => {
+                serde_json::json!({ "result": "rejected", "findings": brief(&findings) })
+            }
+        }
+    });
+    assert!(n >= 5);
+    let doc: Value =
+        serde_json::from_str(include_str!("../../../tests/vectors/new_family.json")).expect("json");
+    for result in ["applied", "rejected"] {
+        assert!(
+            doc["cases"]
+                .as_array()
+                .expect("cases")
+                .iter()
+                .any(|c| c["expected"]["result"] == result),
+            "no {result} case for new_family"
+        );
     }
 
     let n = check(suite!("events_hash.json"), |input, _| {

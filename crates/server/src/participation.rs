@@ -191,6 +191,9 @@ pub struct CaseRow {
     pub visit_requested_at: Option<i64>,
     pub ranking_quarter: Option<String>,
     pub created_at: i64,
+    /// An usul of a new family: the `new_family` change that registers the family (or,
+    /// while it waits for review, is to register it). Its approval sets `no_kk`.
+    pub family_change_id: Option<String>,
 }
 
 impl CaseRow {
@@ -203,7 +206,7 @@ impl CaseRow {
     }
 }
 
-const CASE_COLUMNS: &str = "id, ticket, kind, target, no_kk, village, state, filer_nik, filing, appeal_of, agreed_on, visit_user_id, visit_requested_at, ranking_quarter, created_at";
+const CASE_COLUMNS: &str = "id, ticket, kind, target, no_kk, village, state, filer_nik, filing, appeal_of, agreed_on, visit_user_id, visit_requested_at, ranking_quarter, created_at, family_change_id";
 
 type RawCase = (
     i64,
@@ -221,6 +224,7 @@ type RawCase = (
     Option<i64>,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 fn to_case(r: RawCase) -> ApiResult<CaseRow> {
@@ -241,6 +245,7 @@ fn to_case(r: RawCase) -> ApiResult<CaseRow> {
         visit_requested_at: r.12,
         ranking_quarter: r.13,
         created_at: r.14,
+        family_change_id: r.15,
     })
 }
 
@@ -916,11 +921,23 @@ pub async fn official_view(state: &AppState, c: &CaseRow) -> ApiResult<Value> {
         "filed_at": rfc3339(c.created_at),
         "deadline": rules.deadline(&c.facts()).map(|d| d.to_string()),
         "ranking_quarter": c.ranking_quarter,
+        "new_family": new_family_view(c),
         "appeal_of": appeal_ticket.map(|t| t.0),
         "visit": visit.map(|v| json!({ "facilitator": v.0, "requested_at": c.visit_requested_at.map(rfc3339) })),
         "filing": filing,
         "steps": steps(state, c.id, true).await?,
     }))
+}
+
+/// An usul of a new family: the change that registers the family (waiting for review or
+/// approved) and whether the family is registered (the case's `no_kk` is then its No. KK).
+fn new_family_view(c: &CaseRow) -> Option<Value> {
+    (c.target == Target::NewFamily.as_str()).then(|| {
+        json!({
+            "change_id": c.family_change_id,
+            "registered": c.no_kk.is_some(),
+        })
+    })
 }
 
 /// The files of a case: its own (the house photo) and the records of the deliberations
@@ -965,6 +982,7 @@ pub async fn public_view(state: &AppState, c: &CaseRow) -> ApiResult<Value> {
         "filed_at": rfc3339(c.created_at),
         "deadline": rules.deadline(&c.facts()).map(|d| d.to_string()),
         "ranking_quarter": c.ranking_quarter,
+        "family_registered": (c.target == Target::NewFamily.as_str()).then_some(c.no_kk.is_some()),
         "steps": steps(state, c.id, false).await?,
     }))
 }
@@ -1006,7 +1024,9 @@ pub async fn list(
 }
 
 /// Open visit requests for a facilitator: the family (or, for a new family, the
-/// proposed address) marked usul or sanggah on the worklist.
+/// proposed address) marked usul or sanggah on the worklist; a verified usul of a new
+/// family stays on it until its family is sent (`new_family`, naming `case_id`), and comes
+/// back when a reviewer rejects that.
 #[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Visit {
     pub case_id: i64,
@@ -1042,7 +1062,8 @@ pub async fn visits_of(state: &AppState, user: &User) -> ApiResult<Vec<Visit>> {
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, ticket, kind, target, no_kk, village, filing, visit_requested_at FROM participation_cases \
-         WHERE visit_user_id = $1 AND state IN ('checked', 'deliberation') ORDER BY id",
+         WHERE visit_user_id = $1 AND (state IN ('checked', 'deliberation') \
+         OR (target = 'new_family' AND state = 'verified' AND no_kk IS NULL AND family_change_id IS NULL)) ORDER BY id",
     )
     .bind(user.id)
     .fetch_all(&state.db.pool)

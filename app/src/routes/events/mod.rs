@@ -970,6 +970,8 @@ pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
             EventKind::Graduation => view! { <graduation::Graduation keluarga=k/> }.into_any(),
             // Recorded from the ground-check form, not offered here.
             EventKind::VariableCorrection | EventKind::GroundCheckConfirmed => ().into_any(),
+            // A new family is registered from a verified usul, never on a family.
+            EventKind::NewFamily => ().into_any(),
         }
     };
     view! {
@@ -978,7 +980,7 @@ pub fn RecordEvent(keluarga: Keluarga) -> impl IntoView {
             <label for="event-kind">{tx("Jenis peristiwa", "Kind of event")}</label>
             <select id="event-kind" bind:value=chosen>
                 <option value="">{tx("— pilih —", "— choose —")}</option>
-                {EventKind::ALL.into_iter().filter(|k| !k.is_ground_check()).map(|k| view! {
+                {EventKind::ALL.into_iter().filter(|k| !k.is_ground_check() && !k.is_registration()).map(|k| view! {
                     <option value=k.name()>{move || k.label().get(lang.get()).to_owned()}</option>
                 }).collect_view()}
             </select>

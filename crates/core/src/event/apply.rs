@@ -19,7 +19,12 @@ pub fn apply(
     ctx: &EventContext,
 ) -> Result<Applied, Vec<Finding>> {
     let mut out = Out::default();
-    check_envelope(&mut out, fam, req);
+    if matches!(req.event, Event::NewFamily { .. }) {
+        // A new family is registered from no family (`apply_new_family`), never onto one.
+        out.error("event.new_family_existing", "event", []);
+        return Err(out.findings);
+    }
+    check_envelope(&mut out, Some(fam), req);
     if out.has_errors() {
         return Err(out.findings);
     }
@@ -35,7 +40,8 @@ pub fn apply(
 }
 
 /// The request's own fields, and the family it is about: active, at the base version.
-fn check_envelope(out: &mut Out, fam: &Keluarga, req: &ChangeRequest) {
+/// Without a family (a new family), the base version must be 0.
+pub(super) fn check_envelope(out: &mut Out, fam: Option<&Keluarga>, req: &ChangeRequest) {
     if !is_uuid(&req.id) {
         out.error(
             "event.id",
@@ -43,16 +49,22 @@ fn check_envelope(out: &mut Out, fam: &Keluarga, req: &ChangeRequest) {
             [("id", req.id.chars().take(40).collect())],
         );
     }
-    if req.no_kk != fam.no_kk {
+    if fam.is_some_and(|f| req.no_kk != f.no_kk) {
         out.error("event.no_kk", "no_kk", []);
     }
-    if req.base_version != fam.version {
+    let current = fam.map_or(0, |f| f.version);
+    if req.base_version != current {
+        let rule = if fam.is_some() {
+            "event.base_version"
+        } else {
+            "event.new_family_base"
+        };
         out.error(
-            "event.base_version",
+            rule,
             "base_version",
             [
                 ("base", req.base_version.to_string()),
-                ("current", fam.version.to_string()),
+                ("current", current.to_string()),
             ],
         );
     }
@@ -65,7 +77,9 @@ fn check_envelope(out: &mut Out, fam: &Keluarga, req: &ChangeRequest) {
     if req.reason.trim().is_empty() {
         out.error("event.reason", "reason", []);
     }
-    if fam.status != FamilyStatus::Active {
+    if let Some(fam) = fam
+        && fam.status != FamilyStatus::Active
+    {
         out.error(
             "event.not_active_family",
             "status",
@@ -145,6 +159,8 @@ fn apply_event(
         Event::Graduation { kind, date, reason } => {
             graduation(out, fam, next, today, *kind, *date, reason);
         }
+        // Refused in `apply` before this is reached.
+        Event::NewFamily { .. } => out.error("event.new_family_existing", "event", []),
     }
     None
 }
@@ -723,7 +739,7 @@ fn member_path(i: usize, field: &str) -> String {
     format!("anggota[{i}].{field}")
 }
 
-fn check_date(out: &mut Out, date: Date, birth: Option<Date>, today: Date, path: &str) {
+pub(super) fn check_date(out: &mut Out, date: Date, birth: Option<Date>, today: Date, path: &str) {
     if date > today {
         out.error("event.date_future", path, [("date", date.to_string())]);
     }
@@ -797,7 +813,7 @@ fn replace_head(
     }
 }
 
-fn same_finding(a: &Finding, b: &Finding) -> bool {
+pub(super) fn same_finding(a: &Finding, b: &Finding) -> bool {
     a.rule == b.rule && a.path == b.path && a.values == b.values
 }
 

@@ -157,6 +157,34 @@ fn message(rule: &str) -> Text {
             "Keluarga ini tidak tercatat sebagai penerima PKH (501b), jadi graduasi tidak dapat dicatat.",
             "This family is not recorded as receiving PKH (501b), so a graduation cannot be recorded.",
         ),
+        "event.new_family_existing" => Text::new(
+            "Keluarga baru tidak dapat dicatat pada keluarga yang sudah terdaftar; catat keluarga baru tanpa No. KK yang ada.",
+            "A new family cannot be recorded on a family already in the register; record it as a family of its own.",
+        ),
+        "event.new_family_kind" => Text::new(
+            "Perubahan ini bukan pendaftaran keluarga baru.",
+            "This change is not the registration of a new family.",
+        ),
+        "event.new_family_base" => Text::new(
+            "Keluarga baru dibuat dari versi 0 (belum ada keluarga); yang diisi versi {base}.",
+            "A new family is made from version 0 (no family yet); found version {base}.",
+        ),
+        "event.new_family_case" => Text::new(
+            "Nomor pengajuan usul yang diverifikasi harus diisi.",
+            "The id of the verified usul case is required.",
+        ),
+        "event.new_family_empty" => Text::new(
+            "Keluarga baru harus memiliki paling sedikit satu anggota.",
+            "A new family must have at least one member.",
+        ),
+        "event.new_family_kk_registered" => Text::new(
+            "No. KK ini sudah terdaftar; usul keluarga yang sudah terdaftar menjadi uji petik keluarga itu.",
+            "This No. KK is already in the register; an usul of a registered family becomes a ground check of it.",
+        ),
+        "event.new_family_nik_registered" => Text::new(
+            "NIK ini sudah aktif sebagai anggota keluarga lain yang terdaftar.",
+            "This NIK is already an active member of another registered family.",
+        ),
         _ => Text::new(rule, rule),
     }
 }

@@ -19,12 +19,13 @@ pub enum EventKind {
     Graduation,
     VariableCorrection,
     GroundCheckConfirmed,
+    NewFamily,
 }
 
 impl EventKind {
     /// Every kind: the life events in the order a facilitator is offered them, then the
-    /// two ground-check (uji petik) kinds.
-    pub const ALL: [EventKind; 12] = [
+    /// two ground-check (uji petik) kinds, then the registration of a new family.
+    pub const ALL: [EventKind; 13] = [
         EventKind::MemberDied,
         EventKind::MemberMovedOut,
         EventKind::MemberMovedIn,
@@ -37,6 +38,7 @@ impl EventKind {
         EventKind::Graduation,
         EventKind::VariableCorrection,
         EventKind::GroundCheckConfirmed,
+        EventKind::NewFamily,
     ];
 
     /// The wire name, as in the JSON `type` tag of an [`Event`].
@@ -54,6 +56,7 @@ impl EventKind {
             EventKind::Graduation => "graduation",
             EventKind::VariableCorrection => "variable_correction",
             EventKind::GroundCheckConfirmed => "ground_check_confirmed",
+            EventKind::NewFamily => "new_family",
         }
     }
 
@@ -81,7 +84,14 @@ impl EventKind {
             EventKind::GroundCheckConfirmed => {
                 Text::new("Uji petik: data sesuai", "Ground check: all correct")
             }
+            EventKind::NewFamily => Text::new("Keluarga baru (usul)", "New family (usul)"),
         }
+    }
+
+    /// The registration of a family not in the register: made from a verified usul,
+    /// never on an existing family, so not offered among a family's life events.
+    pub fn is_registration(self) -> bool {
+        self == EventKind::NewFamily
     }
 
     /// A ground-check (uji petik) kind, recorded from the ground-check form rather
@@ -116,12 +126,13 @@ impl Event {
             Event::FamilyNotFound { .. } => EventKind::FamilyNotFound,
             Event::Graduation { .. } => EventKind::Graduation,
             Event::GroundCheckConfirmed { .. } => EventKind::GroundCheckConfirmed,
+            Event::NewFamily { .. } => EventKind::NewFamily,
         }
     }
 
     /// True when a supervisor reviews the event before it changes the register: every
     /// change of who belongs to a family (death, moves, birth, split, merge, a marriage
-    /// that brings in a new partner) and a graduation (graduasi). A marriage between members, a member or family
+    /// that brings in a new partner), a graduation (graduasi) and a new family. A marriage between members, a member or family
     /// not found and the ground-check kinds apply without review unless they carry
     /// warnings.
     pub fn needs_review(&self) -> bool {
@@ -136,6 +147,7 @@ impl Event {
                     | EventKind::FamilySplit
                     | EventKind::FamilyMerge
                     | EventKind::Graduation
+                    | EventKind::NewFamily
             ),
         }
     }

@@ -177,6 +177,26 @@ pub enum Event {
         date: Date,
         reason: String,
     },
+    /// A family that is not in the register yet, registered by a facilitator's visit
+    /// for a verified usul: `case_id` names the participation case. The request's
+    /// `no_kk` is the new family's No. KK and its `base_version` is 0 ("no family");
+    /// applying it (`event::apply_new_family`) gives version 1, whose
+    /// `ground_checked` date is `date`, the visit. Members are numbered (401) in the
+    /// order given and live with the family (404 = 1).
+    NewFamily {
+        case_id: u64,
+        date: Date,
+        address: Address,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        urban_rural: Option<Code>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gps: Option<GeoPoint>,
+        #[serde(default)]
+        housing: Housing,
+        #[serde(default)]
+        assets: Assets,
+        anggota: Vec<Anggota>,
+    },
 }
 
 /// A change request: one event about one family, as submitted by a device.
@@ -215,6 +235,15 @@ pub struct ChangeRequest {
 pub struct ConfirmedWarning {
     pub rule: String,
     pub path: String,
+}
+
+/// What the caller looked up in the register for a [`Event::NewFamily`]: whether its
+/// No. KK is already registered, and which of its members' NIKs are active members of a
+/// registered family.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegisterFacts<'a> {
+    pub kk_registered: bool,
+    pub niks_registered: &'a [String],
 }
 
 /// What applying needs: the validation context (rulebook, region table, today) and,

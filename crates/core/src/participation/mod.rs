@@ -140,7 +140,7 @@ pub struct Action {
     #[serde(default)]
     pub to: Option<State>,
     /// Role names as the caller gives them (`public`, `system`, `operator_desa`,
-    /// `dinsos_admin`, …).
+    /// `dinsos_admin`, …; `review`: only by approving a change in the review queue).
     pub roles: Vec<String>,
     /// Needs a deliberation record (berita acara) or an SPTJM.
     #[serde(default)]

@@ -509,6 +509,21 @@ async fn item(
                 Err(f) => (None, f),
             }
         }
+        // A new family: the family its approval would register, version 1.
+        None if matches!(request.event, Event::NewFamily { .. }) => {
+            let mut batch = crate::push::Batch::new();
+            let (kk_registered, niks) =
+                crate::push::register_facts(&mut tx, &mut batch, &request).await?;
+            let register = tepat_core::event::RegisterFacts {
+                kk_registered,
+                niks_registered: &niks,
+            };
+            let today = state.today_in(&item.village);
+            match crate::push::apply_new_under(&state, &request, rb, today, &register) {
+                Ok(a) => (Some(a.keluarga), a.findings),
+                Err(f) => (None, f),
+            }
+        }
         None => (None, Vec::new()),
     };
     let changed = match (&current, &proposed) {

@@ -154,6 +154,14 @@ pub async fn approve_change(
             details: json!({ "content_hash": stored_hash }),
         });
     }
+    if let tepat_core::event::Event::NewFamily { .. } = &submitted.event {
+        let version =
+            approve_new_family(state, &mut tx, &user, &id, &submitted, reason, overridden).await?;
+        tx.commit().await?;
+        return Ok(
+            json!({ "id": id, "status": "approved", "version": version.0, "findings": version.1 }),
+        );
+    }
     let head = store::head(&mut *tx, &submitted.no_kk)
         .await?
         .ok_or_else(|| ApiError::NotFound("household".into()))?;
@@ -212,6 +220,129 @@ pub async fn approve_change(
     .await?;
     tx.commit().await?;
     Ok(json!({ "id": id, "status": "approved", "version": version, "findings": applied.findings }))
+}
+
+/// Approves a `new_family` change: the case must still be a verified usul of a new
+/// family whose family this change is to register, the No. KK and the NIKs still not in
+/// the register. Creates the family at version 1, links it to the case (its `no_kk`) and
+/// records the case's `register_family` step. Gives the version and the findings.
+async fn approve_new_family(
+    state: &AppState,
+    tx: &mut store::Tx<'_>,
+    user: &User,
+    id: &str,
+    submitted: &ChangeRequest,
+    reason: &str,
+    overridden: Option<String>,
+) -> ApiResult<(u32, Vec<tepat_core::Finding>)> {
+    use tepat_core::participation::{Request, Rules};
+    let tepat_core::event::Event::NewFamily { address, .. } = &submitted.event else {
+        return Err(ApiError::Internal(anyhow::anyhow!("not a new family")));
+    };
+    let cannot = |findings: Vec<tepat_core::Finding>| {
+        ApiError::Conflict {
+        message: "Keluarga baru tidak dapat didaftarkan; tolak dengan alasan. / The new family cannot be registered; reject it with a reason.".into(),
+        details: json!({ "findings": findings }),
+    }
+    };
+    let case = crate::push::case_of(tx, submitted)
+        .await?
+        .ok_or_else(|| cannot(vec![crate::push::unknown_case()]))?;
+    let today = state.today_in(&case.village);
+    if let Some(f) = crate::push::case_refusal(&case, &address.village, Some(id), today) {
+        return Err(cannot(vec![f]));
+    }
+    let mut batch = crate::push::Batch::new();
+    let (kk_registered, niks) = crate::push::register_facts(tx, &mut batch, submitted).await?;
+    let register = tepat_core::event::RegisterFacts {
+        kk_registered,
+        niks_registered: &niks,
+    };
+    let registry = state.rulebooks().await?;
+    let applied = crate::push::apply_new_under(
+        state,
+        submitted,
+        &registry.current.rulebook,
+        today,
+        &register,
+    )
+    .map_err(cannot)?;
+    // Taken only here, by approving the family: "review" is no account's role, so the
+    // case decision endpoint cannot take it.
+    let step = Request {
+        action: "register_family",
+        role: "review",
+        reason: None,
+        has_record: false,
+    };
+    let decided = Rules::builtin()
+        .decide(&case.facts(), step, today)
+        .map_err(|r| {
+            cannot(vec![crate::push::finding(
+                &r.code,
+                tepat_core::Severity::Error,
+                &r.path,
+                &r.message.id,
+                &r.message.en,
+                &[],
+            )])
+        })?;
+    let version = crate::push::commit_new_family(tx, user, submitted, &applied).await?;
+    let at = now();
+    sqlx::query(
+        "UPDATE change_requests SET status = 'approved', result_version = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4 WHERE id = $5",
+    )
+    .bind(i64::from(version))
+    .bind(user.id)
+    .bind(at)
+    .bind(reason)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE participation_cases SET no_kk = $1, family_change_id = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(&submitted.no_kk)
+    .bind(id)
+    .bind(at)
+    .bind(case.id)
+    .execute(&mut **tx)
+    .await?;
+    crate::participation::record_step(
+        tx,
+        crate::participation::Step {
+            case_id: case.id,
+            ticket: &case.ticket,
+            village: &case.village,
+            action: "register_family",
+            from: Some(decided.from),
+            to: decided.to,
+            actor: crate::participation::Actor::User(user),
+            reason: None,
+            note: Some(id),
+            deliberation_id: None,
+            at,
+        },
+    )
+    .await?;
+    let province = store::province_of(&case.village);
+    crate::audit::record(
+        &mut **tx,
+        crate::audit::NewEntry {
+            user: Some(user),
+            action: "approve",
+            province: Some(&province),
+            household_id: Some(&submitted.no_kk),
+            change_id: Some(id),
+            details: Some(
+                &json!({ "reason": reason, "version": version, "four_eyes_override": overridden, "case_id": case.id })
+                    .to_string(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok((version, applied.findings))
 }
 
 /// Approves a queued item that proposes no change (a padan finding to follow up): the
@@ -297,6 +428,13 @@ pub async fn reject_change(
     .bind(user.id)
     .bind(now())
     .bind(reason)
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    // A rejected new family frees its usul for another visit's registration.
+    sqlx::query(
+        "UPDATE participation_cases SET family_change_id = NULL WHERE family_change_id = $1",
+    )
     .bind(&id)
     .execute(&mut *tx)
     .await?;

@@ -1,6 +1,8 @@
 //! Applying an item with tepat-core under the device's rulebook and the current one.
 
-use tepat_core::event::{Applied, ChangeRequest, EventContext, apply};
+use tepat_core::event::{
+    Applied, ChangeRequest, EventContext, RegisterFacts, apply, apply_new_family,
+};
 use tepat_core::rulebook::Rulebook;
 use tepat_core::{Finding, Keluarga, Severity, ValidationContext};
 
@@ -44,6 +46,17 @@ pub fn apply_under(
     apply(fam, item, &ctx(state, rulebook, today, target))
 }
 
+/// Applies a new family to no family under one rulebook, with the register's facts.
+pub fn apply_new_under(
+    state: &AppState,
+    item: &ChangeRequest,
+    rulebook: &Rulebook,
+    today: tepat_core::Date,
+    register: &RegisterFacts,
+) -> Result<Applied, Vec<Finding>> {
+    apply_new_family(item, &ctx(state, rulebook, today, None), register)
+}
+
 pub(super) type Outcome = Result<Applied, Vec<Finding>>;
 
 fn check_of(version: &str, r: &Outcome) -> RulebookCheck {
@@ -69,7 +82,32 @@ pub fn apply_both(
     today: tepat_core::Date,
     target: Option<&Keluarga>,
 ) -> (Outcome, RulebookChecks) {
-    let now_result = apply_under(state, fam, item, current, today, target);
+    both(device, current, |rb| {
+        apply_under(state, fam, item, rb, today, target)
+    })
+}
+
+/// [`apply_both`] for a new family: applied to no family, with the register's facts.
+pub fn apply_new_both(
+    state: &AppState,
+    item: &ChangeRequest,
+    device: &Device<'_>,
+    current: &Rulebook,
+    today: tepat_core::Date,
+    register: &RegisterFacts,
+) -> (Outcome, RulebookChecks) {
+    both(device, current, |rb| {
+        apply_new_under(state, item, rb, today, register)
+    })
+}
+
+/// Runs `apply_with` under the current rulebook and the device's, and merges the two.
+fn both(
+    device: &Device<'_>,
+    current: &Rulebook,
+    apply_with: impl Fn(&Rulebook) -> Outcome,
+) -> (Outcome, RulebookChecks) {
+    let now_result = apply_with(current);
     let current_check = check_of(current.version(), &now_result);
     match device.rulebook {
         None => {
@@ -100,7 +138,7 @@ pub fn apply_both(
             (now_result, checks)
         }
         Some(d) => {
-            let dev_result = apply_under(state, fam, item, d, today, target);
+            let dev_result = apply_with(d);
             let checks = RulebookChecks {
                 device: check_of(d.version(), &dev_result),
                 current: current_check,

@@ -168,6 +168,37 @@ pub async fn commit_applied(
     Ok(version)
 }
 
+/// Stores a new family's first version (a `new_family` change approved) with its audit
+/// entry. Returns its version (1).
+pub async fn commit_new_family(
+    tx: &mut Tx<'_>,
+    user: &User,
+    item: &ChangeRequest,
+    applied: &Applied,
+) -> ApiResult<u32> {
+    let mut batch = Batch::new();
+    let k = &applied.keluarga;
+    batch
+        .writes
+        .save(tx, k, None, Some(user.id), Some(&item.id))
+        .await?;
+    let after = serde_json::to_string(k).map_err(|e| ApiError::Internal(e.into()))?;
+    let village = store::village_of(k).to_owned();
+    batch.writes.record(NewEntry {
+        user: Some(user),
+        action: item.event.kind().name(),
+        province: Some(&store::province_of(&village)),
+        household_id: Some(&k.no_kk),
+        change_id: Some(&item.id),
+        before: None,
+        after: Some(&after),
+        details: None,
+        subject: None,
+    });
+    batch.writes.flush(tx).await?;
+    Ok(k.version)
+}
+
 /// [`commit_applied`] into a batch (written at its flush). `encoded` is the new
 /// version's JSON and hash when already made (`store::Encoded::of(&applied.keluarga)`).
 pub async fn stage_applied(

@@ -250,7 +250,14 @@ async fn store_group_on(
         let mut outside = Vec::new();
         for (i, item) in job.items.iter().enumerate() {
             let mut codes = Vec::new();
-            codes.push(batch.head(&mut tx, &item.no_kk).await?.map(|h| h.village));
+            if let Event::NewFamily { .. } = &item.event {
+                // A new family has no household yet: its scope is its case's village, and
+                // an unknown case is answered like one outside the area.
+                let case = super::new_family::case_of(&mut tx, item).await?;
+                codes.push(case.map(|c| c.village));
+            } else {
+                codes.push(batch.head(&mut tx, &item.no_kk).await?.map(|h| h.village));
+            }
             if let Event::FamilyMerge { into_no_kk, .. } = &item.event {
                 codes.push(batch.head(&mut tx, into_no_kk).await?.map(|h| h.village));
             }

@@ -47,7 +47,16 @@ pub async fn push_one(
         return Ok(answer);
     }
     let head = batch.head(tx, &item.no_kk).await?;
-    let village = head.as_ref().map(|h| h.village.clone()).unwrap_or_default();
+    let new_family = matches!(item.event, Event::NewFamily { .. });
+    // A new family is in its case's village (the scope check read the case).
+    let village = if new_family {
+        super::new_family::case_of(tx, item)
+            .await?
+            .map(|c| c.village)
+            .unwrap_or_default()
+    } else {
+        head.as_ref().map(|h| h.village.clone()).unwrap_or_default()
+    };
     // The same check as `verify_hash`, on the hash computed above.
     let (mut result, checks) = if item.hash.as_ref().is_some_and(|sent| *sent != hash) {
         let mismatch = finding(
@@ -59,6 +68,8 @@ pub async fn push_one(
             &[],
         );
         (reject(item, vec![mismatch]), None)
+    } else if new_family {
+        super::new_family::check_new_family(tx, batch, cx, item).await?
     } else if let Some(h) = &head {
         check_on_head(tx, batch, cx, item, prep, h).await?
     } else {

@@ -11,6 +11,8 @@
 //!    stored answer, a stale one becomes a conflict, a valid one is queued for review
 //!    or applied; the outcome prepared before the writer is reused when the head, the
 //!    rulebooks and the date are still the ones it was made with.
+//!    A `new_family` item (`new_family`) has no household: it is scoped by its case's
+//!    village and checked against the case and the register.
 //! 4. The `batch` holds what the transaction read and the writes it queues; one flush
 //!    sends them before the commit.
 //!
@@ -21,6 +23,7 @@ mod apply;
 mod batch;
 mod group;
 mod item;
+mod new_family;
 mod prepare;
 
 use serde::{Deserialize, Serialize};
@@ -31,10 +34,11 @@ use crate::auth::User;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use apply::{Device, apply_both, apply_under};
-pub use batch::{Batch, commit_applied, stage_applied};
+pub use apply::{Device, apply_both, apply_new_under, apply_under};
+pub use batch::{Batch, commit_applied, commit_new_family, stage_applied};
 pub use group::{PushGroup, PushJob};
 pub use item::{REJECTED_BODY_CAP, other_blocked, split_blocked};
+pub use new_family::{case_of, case_refusal, register_facts, unknown_case};
 
 /// Checks and stores the items of one push (already checked for size and shape by the
 /// handler) and answers each. `device_version` is the rulebook version the device

@@ -37,7 +37,8 @@ pub struct PreparedApply {
 }
 
 /// Hashes and applies the items of one push against a snapshot of their heads, on the
-/// blocking pool. Merges (which need a second family) are left to the writer.
+/// blocking pool. Merges (which need a second family) and new families (checked against
+/// their case and the register) are left to the writer.
 pub(super) async fn prepare(
     state: &AppState,
     items: Vec<ChangeRequest>,
@@ -87,7 +88,10 @@ pub(super) async fn prepare(
                     .get(&item.no_kk)
                     .filter(|h| {
                         h.version == i64::from(item.base_version)
-                            && !matches!(item.event, Event::FamilyMerge { .. })
+                            && !matches!(
+                                item.event,
+                                Event::FamilyMerge { .. } | Event::NewFamily { .. }
+                            )
                     })
                     .and_then(|h| {
                         let fam = h.keluarga().ok()?;
