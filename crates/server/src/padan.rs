@@ -87,6 +87,9 @@ pub struct ImportReport {
     pub families: usize,
     /// Findings about the area's families.
     pub findings: usize,
+    /// Of those, findings for information only, not queued: subsidised 450 VA in desil
+    /// 8–10, and a link with the IDPEL the register already holds.
+    pub informational: usize,
     /// Review items created, and findings that already had one (an earlier run).
     pub created: usize,
     pub existing: usize,
@@ -157,6 +160,10 @@ pub async fn import(
         }
         report.findings += 1;
         *report.by_kind.entry(f.kind.to_owned()).or_default() += 1;
+        if informational(f) {
+            report.informational += 1;
+            continue;
+        }
         let id = item_id(source, f);
         let padan = evidence(f);
         let (kind, payload, hash) = match &f.proposed {
@@ -235,6 +242,11 @@ pub async fn import(
     .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// A finding for information only: no one needs to decide on it.
+pub fn informational(f: &PadanFinding) -> bool {
+    f.kind == "daya_450_desil_atas" || (f.kind == "idpel_tertaut" && f.proposed.is_none())
 }
 
 /// The review item of a finding: a UUID-shaped id (a change request's id) from the

@@ -119,6 +119,7 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     let queued = seed_review_queue(state).await?;
     let ranked = seed_ranking(state).await?;
     let cases = seed_participation(state, &area.villages[0]).await?;
+    let matched = seed_padan(state).await?;
     let name = |c: &str| state.regions.name(c).unwrap_or("?").to_owned();
     writeln!(
         out,
@@ -141,6 +142,10 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
         out,
         "Demo: {cases} usul/sanggah di desa operator_desa1 / participation cases in operator_desa1's village."
     )?;
+    writeln!(
+        out,
+        "Demo: {matched} temuan padan Dukcapil/PLN menunggu tinjauan / matching findings waiting for review."
+    )?;
     writeln!(out, "Demo accounts (password {DEMO_PASSWORD}):")?;
     for (name_, role, codes) in &accounts {
         let scope = if codes.is_empty() {
@@ -157,6 +162,53 @@ pub async fn seed_demo(state: &AppState, out: &mut impl Write) -> anyhow::Result
     out.flush()?;
     Ok(true)
 }
+
+/// Matches the demo register with a small synthetic Dukcapil extract (a few deaths,
+/// inactive NIKs and people Dukcapil does not know) and a PLN extract (half the families
+/// are customers), through the server's own padan import, so the console shows matching
+/// items. After the published ranking: PLN findings read the official desil. Returns how
+/// many review items were queued.
+pub async fn seed_padan(state: &AppState) -> anyhow::Result<usize> {
+    use tepat_data::padan::noise::{Noise, dukcapil_extract, pln_extract};
+    use tepat_data::padan::register::Register;
+    let mut jsonl = Vec::new();
+    crate::transfer::export_with(
+        &state.db,
+        None,
+        crate::transfer::What::Households,
+        crate::transfer::Format::Jsonl,
+        &crate::transfer::Identity::Full,
+        &mut jsonl,
+    )
+    .await?;
+    let register = Register::read(&jsonl[..])?;
+    let today = crate::ranking::utc_date(state.now());
+    let dukcapil = Noise {
+        died: 0.004,
+        inactive: 0.004,
+        missing: 0.002,
+        ..Noise::NONE
+    };
+    let mut csv = Vec::new();
+    dukcapil_extract(&register, &dukcapil, DEMO_PADAN_SEED, today, &mut csv)?;
+    let d = crate::padan::import(&state.db, None, crate::padan::Source::Dukcapil, &csv, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pln = Noise {
+        pln_unrecorded: 0.1,
+        pln_nik: 0.4,
+        ..Noise::NONE
+    };
+    let mut csv = Vec::new();
+    pln_extract(&register, &pln, DEMO_PADAN_SEED, &mut csv)?;
+    let p = crate::padan::import(&state.db, None, crate::padan::Source::Pln, &csv, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(d.created + p.created)
+}
+
+/// The demo extracts' seed (deterministic demo).
+const DEMO_PADAN_SEED: u64 = 2026;
 
 /// Ground checks (uji petik) a quarter each demo facilitator is to make per village.
 pub const DEMO_VISIT_TARGET: i64 = 15;

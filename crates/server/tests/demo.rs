@@ -63,5 +63,35 @@ both!(
             // Not only the poor: a worklist also holds families a ground check may graduate.
             assert!(poor < n, "{name}: some families in desil 6–10");
         }
+        // Matching: the koordinator's queue holds Dukcapil deaths (proposed) and PLN
+        // findings, and the banner says how many were queued.
+        let r = ctx
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": "koordinator1", "password": tepat_server::seed::DEMO_PASSWORD}),
+            )
+            .await;
+        let token = r.json["token"].as_str().unwrap().to_owned();
+        let q = ctx
+            .get("/api/v1/review?kind=padan&limit=1000", Some(&token))
+            .await;
+        let items = q.json["items"].as_array().unwrap();
+        let kinds: Vec<&str> = items
+            .iter()
+            .map(|i| i["padan"]["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"meninggal"), "{kinds:?}");
+        assert!(items.iter().any(|i| i["padan"]["source"] == "pln"), "{kinds:?}");
+        let mut counts = std::collections::BTreeMap::new();
+        for k in &kinds {
+            *counts.entry(*k).or_insert(0) += 1;
+        }
+        assert!(items.len() < 100, "{} items flood the queue: {counts:?}", items.len());
+        let banner = String::from_utf8(banner).unwrap();
+        assert!(
+            banner.contains(&format!("Demo: {} temuan padan", items.len())),
+            "{banner}"
+        );
     }
 );
