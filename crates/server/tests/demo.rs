@@ -82,12 +82,19 @@ both!(
             .map(|i| i["padan"]["kind"].as_str().unwrap())
             .collect();
         assert!(kinds.contains(&"meninggal"), "{kinds:?}");
-        assert!(items.iter().any(|i| i["padan"]["source"] == "pln"), "{kinds:?}");
+        assert!(
+            items.iter().any(|i| i["padan"]["source"] == "pln"),
+            "{kinds:?}"
+        );
         let mut counts = std::collections::BTreeMap::new();
         for k in &kinds {
             *counts.entry(*k).or_insert(0) += 1;
         }
-        assert!(items.len() < 100, "{} items flood the queue: {counts:?}", items.len());
+        assert!(
+            items.len() < 100,
+            "{} items flood the queue: {counts:?}",
+            items.len()
+        );
         let banner = String::from_utf8(banner).unwrap();
         assert!(
             banner.contains(&format!("Demo: {} temuan padan", items.len())),

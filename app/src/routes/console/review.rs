@@ -253,7 +253,7 @@ fn padan_card(l: Lang, f: &crate::api::console::Padan) -> AnyView {
     };
     view! {
         <div data-field="padan" data-padan-kind=f.kind.clone()>
-            <h3>{format!("{source}: ")}{f.message.get(l).to_owned()}</h3>
+            <h3>{f.message.get(l).to_owned()}</h3>
             <p class="muted">{line}</p>
             <table class="changes">
                 <thead><tr><th scope="col">{tr(l, "Kolom", "Field")}</th><th scope="col">{source.clone()}</th><th scope="col">{tr(l, "Register", "Register")}</th></tr></thead>
