@@ -105,13 +105,16 @@ pub fn estimate_with(
     };
     let weighted_n: f64 = rows.iter().map(|&i| d.w[i]).sum();
     // Zero variance: every row has the same value.
-    let mut zero_variance = Vec::new();
-    for j in 0..p {
-        let first = d.x[rows[0] * p + j];
-        if rows.iter().all(|&i| d.x[i * p + j] == first) {
-            zero_variance.push(j);
+    // Row by row, as the design is stored (column by column would miss the cache on
+    // every value).
+    let first = &d.x[rows[0] * p..(rows[0] + 1) * p];
+    let mut varies = vec![false; p];
+    for &i in rows {
+        for ((v, x), f) in varies.iter_mut().zip(&d.x[i * p..(i + 1) * p]).zip(first) {
+            *v |= x != f;
         }
     }
+    let zero_variance: Vec<usize> = (0..p).filter(|&j| !varies[j]).collect();
     let mut kept: Vec<usize> = (0..p).filter(|j| !zero_variance.contains(j)).collect();
     let mut collinear = Vec::new();
     // Collinearity on the scaled cross-product of sqrt(w)·[1, x_kept], computed once;
@@ -308,15 +311,16 @@ fn scaled_rows(
 ) -> DMatrix<f64> {
     let k = kept.len() + 1;
     let p = d.p;
-    DMatrix::from_fn(rows.len(), k, |r, c| {
-        let i = rows[r];
+    // Row by row, as the design is stored (a column-major fill would read it with a
+    // stride of `p`, one cache miss per value); the transpose copies it sequentially.
+    let mut buf = Vec::with_capacity(rows.len() * k);
+    for (r, &i) in rows.iter().enumerate() {
         let f = factor(r);
-        if c == 0 {
-            f
-        } else {
-            f * d.x[i * p + kept[c - 1]]
-        }
-    })
+        let x = &d.x[i * p..(i + 1) * p];
+        buf.push(f);
+        buf.extend(kept.iter().map(|&j| f * x[j]));
+    }
+    DMatrix::from_vec(k, rows.len(), buf).transpose()
 }
 
 #[cfg(test)]
