@@ -250,4 +250,48 @@ fn match_and_dedup_run_on_generated_extracts() {
     );
     ok(tepat(d, &["dedup", "--register", "reg.jsonl"]));
     assert!(d.join("dedup-findings.jsonl").exists());
+
+    // The server's register: the findings become review items, once.
+    let url = format!("sqlite://{}", d.join("db/tepat.db").display());
+    ok(tepat(
+        d,
+        &[
+            "import",
+            "--region",
+            "33.74",
+            "reg.jsonl",
+            "--database-url",
+            &url,
+        ],
+    ));
+    let run = || {
+        tepat(
+            d,
+            &[
+                &[
+                    "match",
+                    "--database-url",
+                    &url,
+                    "--dukcapil",
+                    "dukcapil.csv",
+                ][..],
+                &today,
+            ]
+            .concat(),
+        )
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = String::from_utf8_lossy(&first.stdout).into_owned();
+    let created: u64 = out
+        .split(" findings, ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(created > 0, "{out}");
+    let second = run();
+    let out2 = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert!(out2.contains(" findings, 0 new review items"), "{out2}");
+    assert!(!d.join("db").join("links.csv").exists());
 }
