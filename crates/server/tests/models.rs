@@ -263,15 +263,6 @@ both!(
     }
 );
 
-fn tepat(args: &[&str], url: &str) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("TEPAT_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_model_publish_and_list() {
     let dir = tempfile::tempdir().unwrap();
@@ -280,7 +271,7 @@ fn cli_model_publish_and_list() {
     let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
     let builtin = RankingModel::builtin().version();
 
-    let list = tepat(&["model", "list"], &url);
+    let list = common::tepat(&["model", "list"], &url);
     assert!(list.status.success(), "{}", err(&list));
     assert_eq!(out(&list).lines().count(), 1, "{}", out(&list));
     assert!(out(&list).starts_with(&format!("{builtin}\t")));
@@ -292,18 +283,18 @@ fn cli_model_publish_and_list() {
 
     let file = dir.path().join("m.json");
     std::fs::write(&file, area_model("uji-luas-1", 0.01)).unwrap();
-    let p = tepat(&["model", "publish", file.to_str().unwrap()], &url);
+    let p = common::tepat(&["model", "publish", file.to_str().unwrap()], &url);
     assert!(p.status.success(), "{}", err(&p));
     assert!(
         out(&p).contains("Ranking model uji-luas-1 published"),
         "{}",
         out(&p)
     );
-    let again = tepat(&["model", "publish", file.to_str().unwrap()], &url);
+    let again = common::tepat(&["model", "publish", file.to_str().unwrap()], &url);
     assert!(again.status.success());
     assert!(out(&again).contains("already published with the same content"));
     std::fs::write(&file, area_model("uji-luas-1", 0.02)).unwrap();
-    let dup = tepat(&["model", "publish", file.to_str().unwrap()], &url);
+    let dup = common::tepat(&["model", "publish", file.to_str().unwrap()], &url);
     assert!(!dup.status.success());
     assert!(
         err(&dup).contains("already published with other content"),
@@ -311,7 +302,7 @@ fn cli_model_publish_and_list() {
         err(&dup)
     );
 
-    let list = tepat(&["model", "list"], &url);
+    let list = common::tepat(&["model", "list"], &url);
     let text = out(&list);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");

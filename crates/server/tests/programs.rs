@@ -304,15 +304,6 @@ both!(amounts_are_shown_as_paid_per_program, |ctx| {
     );
 });
 
-fn tepat(args: &[&str], url: &str) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("TEPAT_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_programs_publish_and_list() {
     let dir = tempfile::tempdir().unwrap();
@@ -320,26 +311,26 @@ fn cli_programs_publish_and_list() {
     let out = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
     let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
 
-    let list = tepat(&["programs", "list"], &url);
+    let list = common::tepat(&["programs", "list"], &url);
     assert!(list.status.success(), "{}", err(&list));
     assert_eq!(out(&list).lines().count(), 1);
     assert!(out(&list).starts_with("2025.1\t") && out(&list).trim_end().ends_with("builtin"));
 
     let file = dir.path().join("p.json");
     std::fs::write(&file, new_rules("2027.1", "2027-01-01", 220_000)).unwrap();
-    let p = tepat(&["programs", "publish", file.to_str().unwrap()], &url);
+    let p = common::tepat(&["programs", "publish", file.to_str().unwrap()], &url);
     assert!(p.status.success(), "{}", err(&p));
     assert!(
         out(&p).contains("Program rules 2027.1 published"),
         "{}",
         out(&p)
     );
-    let again = tepat(&["programs", "publish", file.to_str().unwrap()], &url);
+    let again = common::tepat(&["programs", "publish", file.to_str().unwrap()], &url);
     assert!(again.status.success());
     assert!(out(&again).contains("already published with the same content"));
     // Other content under the same version, and a broken file: refused, nothing stored.
     std::fs::write(&file, new_rules("2027.1", "2027-01-01", 230_000)).unwrap();
-    let dup = tepat(&["programs", "publish", file.to_str().unwrap()], &url);
+    let dup = common::tepat(&["programs", "publish", file.to_str().unwrap()], &url);
     assert!(!dup.status.success());
     assert!(
         err(&dup).contains("already published with other content"),
@@ -352,14 +343,14 @@ fn cli_programs_publish_and_list() {
         new_rules("2027.2", "2027-01-01", 1).replace("tepat-programs/1", "tepat-programs/9"),
     )
     .unwrap();
-    let r = tepat(&["programs", "publish", bad.to_str().unwrap()], &url);
+    let r = common::tepat(&["programs", "publish", bad.to_str().unwrap()], &url);
     assert!(!r.status.success());
     assert!(
         err(&r).contains("bad.json") && err(&r).contains("format"),
         "{}",
         err(&r)
     );
-    let list = out(&tepat(&["programs", "list"], &url));
+    let list = out(&common::tepat(&["programs", "list"], &url));
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(

@@ -234,15 +234,6 @@ both!(member_niks_are_keyed_by_province, |ctx| {
     assert!(dup.is_err(), "primary key (province, nik, household_id)");
 });
 
-fn tepat(args: &[&str], url: &str) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("TEPAT_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_rulebook_add_and_list() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,7 +241,7 @@ fn cli_rulebook_add_and_list() {
     let out = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
     let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
 
-    let list = tepat(&["rulebook", "list"], &url);
+    let list = common::tepat(&["rulebook", "list"], &url);
     assert!(list.status.success(), "{}", err(&list));
     let v1 = Rulebook::builtin().version();
     assert_eq!(out(&list).lines().count(), 1);
@@ -258,14 +249,14 @@ fn cli_rulebook_add_and_list() {
 
     let file = dir.path().join("v2.json");
     std::fs::write(&file, stricter_rulebook()).unwrap();
-    let add = tepat(&["rulebook", "add", file.to_str().unwrap()], &url);
+    let add = common::tepat(&["rulebook", "add", file.to_str().unwrap()], &url);
     assert!(add.status.success(), "{}", err(&add));
     assert!(out(&add).contains("Rulebook regsosek2022-test2 published; it is now current"));
-    let again = tepat(&["rulebook", "add", file.to_str().unwrap()], &url);
+    let again = common::tepat(&["rulebook", "add", file.to_str().unwrap()], &url);
     assert!(again.status.success());
     assert!(out(&again).contains("already published with the same content"));
 
-    let list = out(&tepat(&["rulebook", "list"], &url));
+    let list = out(&common::tepat(&["rulebook", "list"], &url));
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(lines[0].starts_with(v1) && !lines[0].ends_with("current"));
@@ -277,15 +268,15 @@ fn cli_rulebook_add_and_list() {
         .replace(V2, "regsosek2022-test3")
         .replacen("\"type\": \"code\"", "\"type\": \"colour\"", 1);
     std::fs::write(&bad, broken).unwrap();
-    let r = tepat(&["rulebook", "add", bad.to_str().unwrap()], &url);
+    let r = common::tepat(&["rulebook", "add", bad.to_str().unwrap()], &url);
     assert!(!r.status.success());
     assert!(
         err(&r).contains("bad.json") && err(&r).contains("variables"),
         "{}",
         err(&r)
     );
-    let missing = tepat(&["rulebook", "add", "/nonexistent/rb.json"], &url);
+    let missing = common::tepat(&["rulebook", "add", "/nonexistent/rb.json"], &url);
     assert!(!missing.status.success());
     assert!(err(&missing).contains("reading /nonexistent/rb.json"));
-    assert_eq!(out(&tepat(&["rulebook", "list"], &url)).lines().count(), 2);
+    assert_eq!(out(&common::tepat(&["rulebook", "list"], &url)).lines().count(), 2);
 }

@@ -345,3 +345,13 @@ macro_rules! both {
         }
     };
 }
+
+/// Runs the `tepat` binary on the database `url` (`DATABASE_URL`), quietly.
+pub fn tepat(args: &[&str], url: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tepat"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("TEPAT_LOG", "warn")
+        .output()
+        .unwrap()
+}
