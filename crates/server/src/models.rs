@@ -18,7 +18,7 @@ use tepat_core::score::RankingModel;
 
 use crate::auth::User;
 use crate::db::{Db, now};
-use crate::rulebooks::{Published, sha256_hex, stored_hash, valid_version};
+use crate::rulebooks::{Existing, Published, existing, sha256_hex, valid_version};
 
 /// Why a model is refused. Bahasa Indonesia first, then English.
 #[derive(Debug, thiserror::Error)]
@@ -106,18 +106,10 @@ pub async fn publish(db: &Db, user: Option<&User>, text: &str) -> Result<Publish
     }
     let hash = sha256_hex(text);
     let mut tx = db.pool.begin().await?;
-    if let Some(stored) = stored_hash(&mut tx, "ranking_models", &version).await? {
-        if stored != hash {
-            return Err(ModelsError::Duplicate(version));
-        }
-        let (latest,): (String,) =
-            sqlx::query_as("SELECT version FROM ranking_models ORDER BY seq DESC LIMIT 1")
-                .fetch_one(&mut *tx)
-                .await?;
-        return Ok(Published::Unchanged {
-            current: latest == version,
-            version,
-        });
+    match existing(&mut tx, "ranking_models", &version, &hash).await? {
+        Existing::New => {}
+        Existing::Other => return Err(ModelsError::Duplicate(version)),
+        Existing::Same { current } => return Ok(Published::Unchanged { current, version }),
     }
     sqlx::query(
         "INSERT INTO ranking_models (version, source, content_hash, published_at, published_by) \

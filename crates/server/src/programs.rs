@@ -18,7 +18,7 @@ use tepat_core::score::ProgramRules;
 
 use crate::auth::User;
 use crate::db::{Db, now};
-use crate::rulebooks::{Published, sha256_hex, stored_hash, valid_version};
+use crate::rulebooks::{Existing, Published, existing, sha256_hex, valid_version};
 
 /// Why a programs file is refused. Bahasa Indonesia first, then English.
 #[derive(Debug, thiserror::Error)]
@@ -109,14 +109,10 @@ pub async fn publish(db: &Db, user: Option<&User>, text: &str) -> Result<Publish
     }
     let hash = sha256_hex(text);
     let mut tx = db.pool.begin().await?;
-    if let Some(stored) = stored_hash(&mut tx, "program_rules", &version).await? {
-        if stored != hash {
-            return Err(ProgramsError::Duplicate(version));
-        }
-        return Ok(Published::Unchanged {
-            current: true,
-            version,
-        });
+    match existing(&mut tx, "program_rules", &version, &hash).await? {
+        Existing::New => {}
+        Existing::Other => return Err(ProgramsError::Duplicate(version)),
+        Existing::Same { current } => return Ok(Published::Unchanged { current, version }),
     }
     let effective = rules.source().effective_date.to_string();
     sqlx::query(

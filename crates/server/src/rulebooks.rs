@@ -171,21 +171,13 @@ pub async fn publish(db: &Db, text: &str) -> anyhow::Result<Published> {
     }
     let hash = sha256_hex(text);
     let mut tx = db.pool.begin().await?;
-    if let Some(stored) = stored_hash(&mut tx, "rulebooks", &version).await? {
-        if stored != hash {
-            bail!(
-                "rulebook version {version} is already published with other content; a published \
-                 version never changes: give the new rulebook a new version"
-            );
-        }
-        let (latest,): (String,) =
-            sqlx::query_as("SELECT version FROM rulebooks ORDER BY seq DESC LIMIT 1")
-                .fetch_one(&mut *tx)
-                .await?;
-        return Ok(Published::Unchanged {
-            current: latest == version,
-            version,
-        });
+    match existing(&mut tx, "rulebooks", &version, &hash).await? {
+        Existing::New => {}
+        Existing::Other => bail!(
+            "rulebook version {version} is already published with other content; a published \
+             version never changes: give the new rulebook a new version"
+        ),
+        Existing::Same { current } => return Ok(Published::Unchanged { current, version }),
     }
     sqlx::query(
         "INSERT INTO rulebooks (version, source, content_hash, published_at) VALUES ($1, $2, $3, $4)",
@@ -209,6 +201,40 @@ pub async fn publish(db: &Db, text: &str) -> anyhow::Result<Published> {
     .await?;
     tx.commit().await?;
     Ok(Published::New { version })
+}
+
+/// Whether `version` is already in an append-only registry `table` (`rulebooks`,
+/// `program_rules`, `ranking_models`, each ordered by `seq`) with the content `hash`.
+pub(crate) enum Existing {
+    New,
+    /// With this content; `current`: the latest published.
+    Same {
+        current: bool,
+    },
+    /// With other content: refused, a published version never changes.
+    Other,
+}
+
+pub(crate) async fn existing(
+    tx: &mut crate::store::Tx<'_>,
+    table: &'static str,
+    version: &str,
+    hash: &str,
+) -> Result<Existing, sqlx::Error> {
+    let Some(stored) = stored_hash(tx, table, version).await? else {
+        return Ok(Existing::New);
+    };
+    if stored != hash {
+        return Ok(Existing::Other);
+    }
+    let (latest,): (String,) = sqlx::query_as(&format!(
+        "SELECT version FROM {table} ORDER BY seq DESC LIMIT 1"
+    ))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Existing::Same {
+        current: latest == version,
+    })
 }
 
 /// The content hash `version` was published with in an append-only registry `table`

@@ -278,5 +278,10 @@ fn cli_rulebook_add_and_list() {
     let missing = common::tepat(&["rulebook", "add", "/nonexistent/rb.json"], &url);
     assert!(!missing.status.success());
     assert!(err(&missing).contains("reading /nonexistent/rb.json"));
-    assert_eq!(out(&common::tepat(&["rulebook", "list"], &url)).lines().count(), 2);
+    assert_eq!(
+        out(&common::tepat(&["rulebook", "list"], &url))
+            .lines()
+            .count(),
+        2
+    );
 }
