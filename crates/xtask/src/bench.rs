@@ -601,12 +601,17 @@ const files = [
   ...fs.readdirSync(dir).filter((f) => /\.(css|js)$/.test(f) && f !== 'sw.js'),
   ...fs.readdirSync(path.join(dir, app[0])).filter((f) => /\.(wasm|js)$/.test(f)).map((f) => `${app[0]}/${f}`),
 ].sort();
+const index = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
+// In the app's directory every wasm but the main one is a lazy module; a stylesheet or
+// script beside index.html is the shell's only if index.html loads it (console.css comes
+// with the console's module).
+const lazy = (f) => f.includes('/') ? /\.wasm$/.test(f) && !/_bg\.wasm$/.test(f) : !index.includes(f);
 const sums = { shell: [0, 0], lazy: [0, 0] };
 const kb = (n) => (n / 1024).toFixed(1).padStart(8);
 for (const f of files) {
   const b = fs.readFileSync(path.join(dir, f));
   const c = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-  const part = /\.wasm$/.test(f) && !/_bg\.wasm$/.test(f) ? 'lazy' : 'shell';
+  const part = lazy(f) ? 'lazy' : 'shell';
   sums[part][0] += b.length; sums[part][1] += c;
   console.log(`  ${(part === 'lazy' ? '(lazy) ' : '') + f}`.padEnd(52) + ` ${kb(b.length)} KB raw ${kb(c)} KB brotli`);
 }

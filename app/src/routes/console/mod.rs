@@ -26,7 +26,8 @@ use crate::session::{AuthState, Unlocked, use_auth};
 #[component]
 pub fn ConsoleScreen() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
-    move || {
+    // The console's styles come with its module, not in the first screen's stylesheet.
+    let page = move || {
         let path = location.pathname.get();
         if path == "/dasbor" {
             view! { <dashboard::DashboardPage/> }.into_any()
@@ -51,6 +52,10 @@ pub fn ConsoleScreen() -> impl IntoView {
         } else {
             view! { <queue::QueuePage/> }.into_any()
         }
+    };
+    view! {
+        <link rel="stylesheet" href="/console.css"/>
+        {page}
     }
 }
 
