@@ -574,7 +574,13 @@ both!(the_demo_queue_is_not_empty, |ctx| {
         .await;
     let k1 = r.json["token"].as_str().unwrap().to_owned();
     let q = ctx.get("/api/v1/review", Some(&k1)).await;
-    let items = q.json["items"].as_array().unwrap();
+    // The facilitators' changes; matching's items are the demo's too (tests/padan.rs).
+    let items: Vec<&Value> = q.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["padan"].is_null())
+        .collect();
     assert_eq!(items.len(), 4, "{}", q.text());
     assert_eq!(q.json["overdue"], 1);
     assert_eq!(items[0]["overdue"], true, "the oldest comes first");

@@ -340,11 +340,13 @@ async fn queue(
             items.push(item);
         }
     }
-    // Who submitted the waiting changes of the area: the facilitator filter's choices.
+    // Who submitted the waiting changes of the area: the facilitator filter's choices
+    // (people: matching's system account has its own filter, `kind=padan`).
     let sql = format!(
         "SELECT DISTINCT u.username FROM change_requests c JOIN users u ON u.id = c.user_id \
-         WHERE c.status = $1 AND {REVIEW_STATUSES} AND {} ORDER BY u.username",
-        crate::api::sync::scope_sql(&user, "c.village", 2).0
+         WHERE c.status = $1 AND {REVIEW_STATUSES} AND {} AND u.username <> '{}' ORDER BY u.username",
+        crate::api::sync::scope_sql(&user, "c.village", 2).0,
+        crate::padan::ACCOUNT
     );
     let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(&status);
     for b in &scope_binds {
