@@ -85,7 +85,7 @@ pub struct SurveyGenArgs {
     pub survey_model: Option<PathBuf>,
     /// Standard deviation of the noise on log per-capita expenditure.
     #[arg(long, requires = "survey")]
-    pub noise: Option<f64>,
+    pub survey_noise: Option<f64>,
 }
 
 /// The extract modes of `tepat gen`.
@@ -301,9 +301,11 @@ fn gen_survey(
             .map_err(|e| Unreadable(format!("--survey-model {}: {e}", p.display())))?,
     };
     let mut design = SurveyDesign::default();
-    if let Some(n) = args.survey.noise {
+    if let Some(n) = args.survey.survey_noise {
         if !(n.is_finite() && n >= 0.0) {
-            return Err(Unreadable(format!("--noise {n}: harus ≥ 0 / must be ≥ 0")));
+            return Err(Unreadable(format!(
+                "--survey-noise {n}: harus ≥ 0 / must be ≥ 0"
+            )));
         }
         design.noise = n;
     }

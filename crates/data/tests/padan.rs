@@ -269,7 +269,8 @@ fn the_commands_write_links_and_findings_and_refuse_a_wrong_header() {
     let mut args = MatchArgs {
         dukcapil: Some(p("dukcapil.csv")),
         pln: None,
-        register: p("register.jsonl"),
+        register: Some(p("register.jsonl")),
+        database_url: None,
         out: p("links.csv"),
         findings: p("findings.jsonl"),
         desil: None,

@@ -129,10 +129,11 @@ pub enum Command {
     Validate(tepat_data::ValidateArgs),
     /// Rank families (tepat-data).
     Rank(tepat_data::rank::RankArgs),
-    /// Fit a ranking model on survey data, or evaluate its targeting errors (tepat-data).
+    /// Fit a ranking model on survey data, evaluate its targeting errors (tepat-data),
+    /// or publish one on the server.
     Model {
         #[command(subcommand)]
-        command: tepat_data::fit::ModelCommand,
+        command: ModelCommand,
     },
     /// Match (padan) the register with a Dukcapil or PLN extract (tepat-data).
     Match(tepat_data::padan::cli::MatchArgs),
@@ -157,6 +158,25 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    #[command(flatten)]
+    Data(tepat_data::fit::ModelCommand),
+    /// Publish a ranking model JSON file (`tepat-pmt/1`, e.g. from `model fit`). Its
+    /// version must be new: a published version never changes. A ranking run uses the
+    /// latest published model unless given another; devices receive it with that run.
+    Publish {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List the published models, oldest first.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum RankingCommand {
     /// Rank every current family (a snapshot), compute the cut points and store each
     /// family's desil as a new run. The run is not published until `ranking publish`.
@@ -164,9 +184,12 @@ pub enum RankingCommand {
         /// The quarter, e.g. 2026Q4 (default: the current quarter, UTC).
         #[arg(long)]
         period: Option<String>,
-        /// Ranking model JSON file (default: the built-in model).
-        #[arg(long)]
+        /// A ranking model JSON file for a trial run, published or not.
+        #[arg(long, conflicts_with = "model_version")]
         model: Option<PathBuf>,
+        /// A published model version (`tepat model list`). Default: the latest published.
+        #[arg(long)]
+        model_version: Option<String>,
         /// Province and regency cut points only for regions with this many persons.
         #[arg(long)]
         min_persons: Option<u64>,
@@ -234,8 +257,10 @@ pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
         Command::Gen(a) => Some(tepat_data::run_gen(a)),
         Command::Validate(a) => Some(tepat_data::run_validate(a)),
         Command::Rank(a) => Some(tepat_data::rank::run_rank(a)),
-        Command::Model { command } => Some(tepat_data::fit::run_model(command)),
-        Command::Match(a) => Some(tepat_data::padan::cli::run_match(a)),
+        Command::Model {
+            command: ModelCommand::Data(c),
+        } => Some(tepat_data::fit::run_model(c)),
+        Command::Match(a) if a.database_url.is_none() => Some(tepat_data::padan::cli::run_match(a)),
         Command::Dedup(a) => Some(tepat_data::padan::cli::run_dedup(a)),
         _ => None,
     }
@@ -246,11 +271,13 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
         Command::Gen(_)
         | Command::Validate(_)
         | Command::Rank(_)
-        | Command::Model { .. }
-        | Command::Match(_)
+        | Command::Model {
+            command: ModelCommand::Data(_),
+        }
         | Command::Dedup(_) => {
             bail!("data commands run through run_sync")
         }
+        Command::Match(a) => match_database(a).await,
         Command::Import {
             region,
             format,
@@ -312,14 +339,16 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            let text = export.text;
+            let mut file = export.file;
             match out {
                 Some(p) => {
-                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?
+                    let mut f = std::fs::File::create(&p)
+                        .with_context(|| format!("writing {}", p.display()))?;
+                    std::io::copy(&mut file, &mut f)
+                        .with_context(|| format!("writing {}", p.display()))?;
                 }
                 None => {
-                    use std::io::Write;
-                    std::io::stdout().lock().write_all(text.as_bytes())?;
+                    std::io::copy(&mut file, &mut std::io::stdout().lock())?;
                 }
             }
             Ok(())
@@ -439,6 +468,43 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Model {
+            command: ModelCommand::Publish { file, db },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let db = Db::connect(&db.database_url).await?;
+            match crate::models::publish(&db, None, &text)
+                .await
+                .with_context(|| format!("{}", file.display()))?
+            {
+                crate::rulebooks::Published::New { version } => println!(
+                    "Model pemeringkatan {version} diterbitkan. / Ranking model {version} published."
+                ),
+                crate::rulebooks::Published::Unchanged { version, .. } => println!(
+                    "Model pemeringkatan {version} sudah diterbitkan dengan isi yang sama; tidak ada perubahan. / Ranking model {version} was already published with the same content; nothing changed."
+                ),
+            }
+            Ok(())
+        }
+        Command::Model {
+            command: ModelCommand::List { db },
+        } => {
+            let db = Db::connect(&db.database_url).await?;
+            for v in crate::models::list(&db).await? {
+                println!(
+                    "{}\t{}\t{}\tsha256:{}{}{}{}",
+                    v.version,
+                    v.published_at,
+                    v.published_by,
+                    &v.content_hash[..16],
+                    if v.fitted { "\tfitted" } else { "" },
+                    if v.builtin { "\tbuiltin" } else { "" },
+                    if v.latest { "\tlatest" } else { "" },
+                );
+            }
+            Ok(())
+        }
         Command::Ranking { command } => ranking(command).await,
         Command::Backup { file, db } => {
             let db = Db::connect(&db.database_url).await?;
@@ -488,11 +554,58 @@ async fn run_inner(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `tepat match --database-url`: the server's whole register against an extract; each
+/// new finding is queued for review (`crate::padan`).
+async fn match_database(a: tepat_data::padan::cli::MatchArgs) -> anyhow::Result<()> {
+    let url = a.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+    let (source, path) = match (&a.dukcapil, &a.pln) {
+        (Some(p), _) => (crate::padan::Source::Dukcapil, p),
+        (None, Some(p)) => (crate::padan::Source::Pln, p),
+        (None, None) => bail!("berikan --dukcapil atau --pln / pass --dukcapil or --pln"),
+    };
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "{}: berkas tidak dapat dibaca / cannot read the file",
+            path.display()
+        )
+    })?;
+    let today = match &a.today {
+        Some(t) => tepat_core::Date::parse(t)
+            .map_err(|e| anyhow::anyhow!("--today {t}: {e} / tanggal tidak sah / not a date"))?,
+        None => crate::db::today(),
+    };
+    let db = Db::connect(url).await?;
+    let r = crate::padan::import(&db, None, source, &bytes, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    for b in &r.bad {
+        eprintln!("{}:{}: {}", path.display(), b.line, b.message);
+    }
+    println!(
+        "Padan {}: {} baris, {} ditolak, {} keluarga, {} temuan, {} butir tinjauan baru ({} sudah ada). / {} rows, {} refused, {} families, {} findings, {} new review items ({} already queued).",
+        r.source,
+        r.rows,
+        r.bad.len(),
+        r.families,
+        r.findings,
+        r.created,
+        r.existing,
+        r.rows,
+        r.bad.len(),
+        r.families,
+        r.findings,
+        r.created,
+        r.existing
+    );
+    Ok(())
+}
+
 async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
     match command {
         RankingCommand::Run {
             period,
             model,
+            model_version,
             min_persons,
             publish,
             db,
@@ -510,6 +623,7 @@ async fn ranking(command: RankingCommand) -> anyhow::Result<()> {
             let req = crate::ranking::RunRequest {
                 period,
                 model,
+                model_version,
                 min_persons,
             };
             let started = crate::ranking::start(&db, None, req, crate::db::now()).await?;
@@ -574,4 +688,16 @@ async fn add_user_cli(db: &Db, username: &str, role: Role, password: &str) -> an
     }
     crate::auth::add_user(db, username, role, password).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the whole command tree (unique names, valid requirements)
+    /// only when it is built; this builds every subcommand at once.
+    #[test]
+    fn every_subcommand_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -264,6 +264,7 @@ impl Db {
         };
         crate::rulebooks::register_builtin(&db).await?;
         crate::programs::register_builtin(&db).await?;
+        crate::models::register_builtin(&db).await?;
         Ok(db)
     }
 }

@@ -16,6 +16,8 @@ pub mod demo_families;
 pub mod error;
 pub mod gate;
 pub mod json;
+pub mod models;
+pub mod padan;
 pub mod participation;
 pub mod penetapan;
 pub mod programs;

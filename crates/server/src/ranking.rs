@@ -48,6 +48,9 @@ pub enum RankingError {
     BadPeriod(String),
     #[error("Model pemeringkatan tidak dapat dimuat: {0} / The ranking model failed to load: {0}")]
     Model(String),
+    /// The model version is not published, or a model reuses a published version.
+    #[error("{0}")]
+    ModelVersion(String),
     #[error(
         "Tidak ada keluarga yang dapat diperingkat dalam register. / No family in the register can be ranked (empty snapshot)."
     )]
@@ -82,7 +85,7 @@ impl From<RankingError> for crate::error::ApiError {
             RankingError::BadPeriod(_) => {
                 ApiError::unprocessable(e.to_string(), json!({ "path": "period" }))
             }
-            RankingError::Model(_) => {
+            RankingError::Model(_) | RankingError::ModelVersion(_) => {
                 ApiError::unprocessable(e.to_string(), json!({ "path": "model" }))
             }
             RankingError::NotFound(_) => ApiError::NotFound("ranking run".into()),
@@ -130,8 +133,11 @@ pub fn period_of(today: Date) -> String {
 pub struct RunRequest {
     /// The quarter; the current one (UTC) when absent.
     pub period: Option<String>,
-    /// The ranking model's JSON text; the built-in model when absent.
+    /// A ranking model's JSON text, published or not (a trial run); when absent, the
+    /// published `model_version`, or else the latest published model.
     pub model: Option<String>,
+    /// A published model version ([`crate::models`]).
+    pub model_version: Option<String>,
     /// Province and regency cut points only for regions with this many persons
     /// (default [`DEFAULT_MIN_PERSONS`]).
     pub min_persons: Option<u64>,
@@ -160,11 +166,35 @@ pub async fn start(
         None => period_of(utc_date(now)),
     };
     check_period(&period)?;
-    let model = match req.model.as_deref() {
-        None => RankingModel::builtin().clone(),
-        Some(text) => {
-            RankingModel::from_json(text).map_err(|e| RankingError::Model(e.to_string()))?
+    let model = match (req.model.as_deref(), req.model_version.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(RankingError::ModelVersion(
+                "Berikan model atau versi model, bukan keduanya. / Give a model or a model version, not both.".into(),
+            ));
         }
+        (Some(text), None) => {
+            let model =
+                RankingModel::from_json(text).map_err(|e| RankingError::Model(e.to_string()))?;
+            // A version names one content: a trial model may not reuse a published
+            // version with other coefficients.
+            if let Ok(published) = crate::models::source(db, model.version()).await
+                && RankingModel::from_json(&published)
+                    .map_or(true, |m| m.source() != model.source())
+            {
+                return Err(RankingError::ModelVersion(
+                    crate::models::ModelsError::Duplicate(model.version().to_owned()).to_string(),
+                ));
+            }
+            model
+        }
+        (None, version) => crate::models::for_run(db, version)
+            .await
+            .map_err(|e| match e {
+                crate::models::ModelsError::Internal(e) => RankingError::Internal(e),
+                e => RankingError::ModelVersion(e.to_string()),
+            })?
+            .as_ref()
+            .clone(),
     };
     let min_persons = req.min_persons.unwrap_or(DEFAULT_MIN_PERSONS);
     // The determination, the run's last step, needs program rules in force.

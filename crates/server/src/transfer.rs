@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 
+use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tepat_core::{Text, ValidationContext, parse_and_validate, parse_keluarga};
@@ -367,9 +368,16 @@ impl Pseudonymiser {
     }
 }
 
-/// An export's text and its rows (CSV lines after the header, JSONL lines).
+/// An export spooled to an anonymous temporary file (removed when it is closed): rows are
+/// read from the database as a stream and written out as they come, so memory stays
+/// bounded whatever the register's size, and the row count is known for the audit entry
+/// before anything is handed out.
 pub struct Export {
-    pub text: String,
+    /// Rewound to its start.
+    pub file: std::fs::File,
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// CSV lines after the header, or JSONL lines.
     pub rows: usize,
 }
 
@@ -390,9 +398,16 @@ pub struct ExportRequest<'a> {
 /// regions, or `national`), whether names and NIKs are in it (and why) and how many
 /// rows it holds. The entry is written before the export is handed out.
 pub async fn export_audited(db: &Db, req: ExportRequest<'_>) -> anyhow::Result<Export> {
-    let text = export_with(db, req.user, req.what, req.format, &req.identity).await?;
-    let header = usize::from(req.format == Format::Csv);
-    let rows = text.lines().count().saturating_sub(header);
+    use std::io::{Seek, Write};
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 16,
+        tempfile::tempfile().context("a temporary file for the export")?,
+    );
+    let rows = export_with(db, req.user, req.what, req.format, &req.identity, &mut out).await?;
+    out.flush()?;
+    let mut file = out.into_inner().map_err(|e| e.into_error())?;
+    let bytes = file.stream_position()?;
+    file.rewind()?;
     let scope = match req.user {
         Some(u) if !u.role.is_national() => json!(u.regions),
         _ => json!("national"),
@@ -418,7 +433,7 @@ pub async fn export_audited(db: &Db, req: ExportRequest<'_>) -> anyhow::Result<E
         },
     )
     .await?;
-    Ok(Export { text, rows })
+    Ok(Export { file, bytes, rows })
 }
 
 /// Exports in scope (`None` = everything) with names and NIKs; see [`export_with`].
@@ -428,20 +443,27 @@ pub async fn export(
     what: What,
     format: Format,
 ) -> anyhow::Result<String> {
-    export_with(db, user, what, format, &Identity::Full).await
+    let mut out = Vec::new();
+    export_with(db, user, what, format, &Identity::Full, &mut out).await?;
+    Ok(String::from_utf8(out)?)
 }
 
 /// Exports in scope (`None` = everything). Households: JSONL of current `Keluarga`, or CSV
 /// with one row per member. Changes: the change log (one row per pushed request).
 /// Pseudonymised, every No. KK, NIK, change id and content hash is its pseudonym, and
 /// names (the CSV's `name` column too), streets and GPS points are left out.
+///
+/// Rows are read as a stream and written to `out` one by one; returns how many rows
+/// (CSV lines after the header, JSONL lines) were written.
 pub async fn export_with(
     db: &Db,
     user: Option<&User>,
     what: What,
     format: Format,
     identity: &Identity,
-) -> anyhow::Result<String> {
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<usize> {
+    use futures_util::TryStreamExt;
     // The scope is decided in the query: rows outside it are never read.
     let scoped = |column: &str| {
         crate::scope::sql_condition(user, column, 1)
@@ -453,7 +475,7 @@ pub async fn export_with(
         Identity::Pseudonymised(p) => Some(p),
     };
     let ps = |v: String| pseudo.map_or_else(|| v.clone(), |p| p.id(&v));
-    let mut out = String::new();
+    let mut rows = 0usize;
     match what {
         What::Households => {
             let (scope_sql, binds) = scoped("h.village");
@@ -465,25 +487,26 @@ pub async fn export_with(
             for b in &binds {
                 q = q.bind(b);
             }
-            let rows = q.fetch_all(&db.pool).await?;
+            let mut stream = q.fetch(&db.pool);
             if format == Format::Csv {
-                out.push_str(if pseudo.is_some() {
-                    "no_kk,version,village,status,nik,sex,birth_date,relationship,presence\n"
+                out.write_all(if pseudo.is_some() {
+                    b"no_kk,version,village,status,nik,sex,birth_date,relationship,presence\n"
                 } else {
-                    "no_kk,version,village,status,nik,name,sex,birth_date,relationship,presence\n"
-                });
+                    b"no_kk,version,village,status,nik,name,sex,birth_date,relationship,presence\n"
+                })?;
             }
-            for (no_kk, village, version, payload) in rows {
+            while let Some((no_kk, village, version, payload)) = stream.try_next().await? {
                 match format {
                     Format::Jsonl => {
                         if let Some(p) = pseudo {
                             let mut k: Value = serde_json::from_str(&payload)?;
                             p.family(&mut k);
-                            out.push_str(&k.to_string());
+                            serde_json::to_writer(&mut *out, &k)?;
                         } else {
-                            out.push_str(&payload);
+                            out.write_all(payload.as_bytes())?;
                         }
-                        out.push('\n');
+                        out.write_all(b"\n")?;
+                        rows += 1;
                     }
                     Format::Csv => {
                         let k: Value = serde_json::from_str(&payload)?;
@@ -510,8 +533,8 @@ pub async fn export_with(
                                 fields.remove(5);
                             }
                             let line: Vec<String> = fields.iter().map(|s| csv_field(s)).collect();
-                            out.push_str(&line.join(","));
-                            out.push('\n');
+                            writeln!(out, "{}", line.join(","))?;
+                            rows += 1;
                         }
                     }
                 }
@@ -541,11 +564,11 @@ pub async fn export_with(
             for b in &binds {
                 q = q.bind(b);
             }
-            let rows = q.fetch_all(&db.pool).await?;
+            let mut stream = q.fetch(&db.pool);
             if format == Format::Csv {
-                out.push_str("id,no_kk,village,kind,base_version,outcome,status,content_hash,result_version,created_at,submitted_by\n");
+                out.write_all(b"id,no_kk,village,kind,base_version,outcome,status,content_hash,result_version,created_at,submitted_by\n")?;
             }
-            for mut r in rows {
+            while let Some(mut r) = stream.try_next().await? {
                 if pseudo.is_some() {
                     r.0 = ps(r.0);
                     r.1 = ps(r.1);
@@ -553,15 +576,15 @@ pub async fn export_with(
                 }
                 match format {
                     Format::Jsonl => {
-                        out.push_str(
-                            &json!({
+                        writeln!(
+                            out,
+                            "{}",
+                            json!({
                                 "id": r.0, "no_kk": r.1, "village": r.2, "kind": r.3, "base_version": r.4,
                                 "outcome": r.5, "status": r.6, "content_hash": r.7, "result_version": r.8,
                                 "created_at": rfc3339(r.9), "submitted_by": r.10,
                             })
-                            .to_string(),
-                        );
-                        out.push('\n');
+                        )?;
                     }
                     Format::Csv => {
                         let fields = [
@@ -578,14 +601,14 @@ pub async fn export_with(
                             r.10,
                         ];
                         let line: Vec<String> = fields.iter().map(|s| csv_field(s)).collect();
-                        out.push_str(&line.join(","));
-                        out.push('\n');
+                        writeln!(out, "{}", line.join(","))?;
                     }
                 }
+                rows += 1;
             }
         }
     }
-    Ok(out)
+    Ok(rows)
 }
 
 /// Parses RFC 4180 CSV into rows of fields, with the 1-based line each row starts on.

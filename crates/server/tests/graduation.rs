@@ -80,6 +80,7 @@ async fn publish_run(ctx: &common::Ctx, period: &str) -> i64 {
         period: Some(period.into()),
         model: Some(area_model()),
         min_persons: Some(1),
+        ..Default::default()
     };
     let started = ranking::start(&ctx.state.db, None, req, ctx.state.now())
         .await

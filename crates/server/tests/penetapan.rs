@@ -79,7 +79,7 @@ async fn run_and_publish(ctx: &common::Ctx, admin: &str, period: &str) -> i64 {
         RunRequest {
             period: Some(period.into()),
             model: Some(area_model()),
-            min_persons: None,
+            ..Default::default()
         },
         ctx.state.now(),
     )
@@ -530,7 +530,7 @@ both!(the_determination_is_made_once_by_the_run, |ctx| {
         RunRequest {
             period: Some("2026Q4".into()),
             model: Some(area_model()),
-            min_persons: None,
+            ..Default::default()
         },
         ctx.state.now(),
     )

@@ -73,7 +73,7 @@ async fn run_and_publish(ctx: &common::Ctx, admin: &str, period: &str) -> i64 {
         RunRequest {
             period: Some(period.into()),
             model: Some(area_model()),
-            min_persons: None,
+            ..Default::default()
         },
         ctx.state.now(),
     )

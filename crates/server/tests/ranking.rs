@@ -203,7 +203,7 @@ both!(cut_points_match_a_hand_computation, |ctx| {
         RunRequest {
             period: Some("2026Q3".into()),
             model: Some(members_model()),
-            min_persons: None,
+            ..Default::default()
         },
     )
     .await;

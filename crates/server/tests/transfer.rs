@@ -213,6 +213,8 @@ both!(export_scoped_and_audited, |ctx| {
             "attachment; filename=\"tepat-households.csv\""
         );
         let text = r.text();
+        // Spooled, then streamed with its length known.
+        assert_eq!(r.header("content-length"), text.len().to_string(), "{who}");
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("no_kk,version,village,"), "{who}");
         assert_eq!(lines.len(), 1 + members, "{who}: {text}");

@@ -31,8 +31,13 @@ pub struct MatchArgs {
     #[arg(long)]
     pub pln: Option<PathBuf>,
     /// The register: JSON Lines, one Keluarga per line (the format of `tepat gen`).
-    #[arg(long)]
-    pub register: PathBuf,
+    #[arg(long, required_unless_present = "database_url")]
+    pub register: Option<PathBuf>,
+    /// Instead of --register: the server's database (sqlite://… or postgres://…). Its
+    /// register is matched and each new finding is queued for review (`tepat` only; no
+    /// links.csv or findings.jsonl is written).
+    #[arg(long, conflicts_with = "register")]
+    pub database_url: Option<String>,
     /// links.csv: one row per extract row.
     #[arg(long, default_value = "links.csv")]
     pub out: PathBuf,
@@ -212,7 +217,12 @@ fn match_inner(args: &MatchArgs, stderr: &mut dyn Write) -> Result<(), Unreadabl
             .map_err(|e| Unreadable(format!("--today: {e} / tanggal tidak sah")))?,
         None => today_utc().ok_or_else(|| Unreadable("jam sistem tidak sah / bad clock".into()))?,
     };
-    let reg = load_register(&args.register, stderr)?;
+    let Some(register) = &args.register else {
+        return Err(Unreadable(
+            "--database-url dijalankan oleh server (`tepat match`) / --database-url is run by the server (`tepat match`)".into(),
+        ));
+    };
+    let reg = load_register(register, stderr)?;
     let (what, out) = if let Some(path) = &args.dukcapil {
         let e = read_dukcapil(open(path, "--dukcapil")?)
             .map_err(|e| Unreadable(format!("--dukcapil {}: {e}", path.display())))?;

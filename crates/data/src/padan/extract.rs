@@ -83,7 +83,7 @@ pub struct PlnRow {
 }
 
 /// A row that was skipped, with why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BadRow {
     pub line: u64,
     /// Bahasa Indonesia, then English.

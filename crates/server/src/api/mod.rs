@@ -15,6 +15,8 @@ pub mod basic;
 pub mod console;
 pub mod dashboard;
 pub mod evidence;
+pub mod models;
+pub mod padan;
 pub mod participation;
 pub mod penetapan;
 pub mod programs;
@@ -43,6 +45,8 @@ pub fn api_router() -> Router<AppState> {
         .merge(penetapan::router())
         .merge(participation::router())
         .merge(programs::router())
+        .merge(models::router())
+        .merge(padan::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

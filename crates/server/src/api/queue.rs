@@ -34,10 +34,12 @@ pub const DEFAULT_SLA_DAYS: i64 = 7;
 /// The queue filter values besides the event kinds' wire names.
 pub const KIND_CONFLICT: &str = "conflict";
 pub const KIND_WARNING: &str = "warning";
+/// Items made by matching (padan) with Dukcapil or PLN.
+pub const KIND_PADAN: &str = "padan";
 
 const ITEM_COLUMNS: &str = "c.id, c.household_id, c.village, c.kind, c.outcome, c.status, c.review_reasons, c.findings, \
      c.base_version, h.version, u.username, c.created_at, c.content_hash, c.payload, c.review_note, \
-     c.rulebook_version, r.username, c.reviewed_at";
+     c.rulebook_version, r.username, c.reviewed_at, c.padan";
 
 const ITEM_FROM: &str = "change_requests c JOIN users u ON u.id = c.user_id \
      LEFT JOIN households h ON h.id = c.household_id LEFT JOIN users r ON r.id = c.reviewed_by";
@@ -105,6 +107,10 @@ pub struct QueueItem {
     pub reviewed_at: Option<String>,
     /// Whole days since it was submitted.
     pub age_days: i64,
+    /// An item made by matching (padan): the finding's source, kind, message, the
+    /// extract row and the register's side, the match probability and weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padan: Option<Value>,
     /// Waiting longer than the review SLA (only for changes still waiting).
     pub overdue: bool,
 }
@@ -131,6 +137,7 @@ type ItemRow = (
         String,
         Option<String>,
         Option<i64>,
+        Option<String>,
     ),
 );
 
@@ -160,6 +167,7 @@ fn read_row(row: &sqlx::any::AnyRow) -> Result<ItemRow, sqlx::Error> {
             row.try_get(15)?,
             row.try_get(16)?,
             row.try_get(17)?,
+            row.try_get(18)?,
         ),
     ))
 }
@@ -188,6 +196,7 @@ fn to_item(r: ItemRow, at: i64, sla_days: i64) -> QueueItem {
         reviewed_by: b.7,
         reviewed_at: b.8.map(rfc3339),
         age_days: age_secs / 86_400,
+        padan: b.9.and_then(|p| serde_json::from_str(&p).ok()),
     }
 }
 
@@ -227,6 +236,7 @@ fn filter_sql(
         match kind {
             KIND_CONFLICT => conds.push("c.outcome = 'conflict'".to_owned()),
             KIND_WARNING => conds.push("c.review_reasons LIKE '%confirmed_warnings%'".to_owned()),
+            KIND_PADAN => conds.push("c.padan IS NOT NULL".to_owned()),
             k if EventKind::from_name(k).is_some() => {
                 conds.push(format!("c.kind = ${next}"));
                 binds.push(Bind::Text(k.to_owned()));
@@ -234,7 +244,7 @@ fn filter_sql(
             }
             _ => {
                 return Err(ApiError::bad_request(
-                    "`kind` harus jenis peristiwa (mis. member_died), conflict atau warning. / `kind` must be an event kind (e.g. member_died), conflict or warning.",
+                    "`kind` harus jenis peristiwa (mis. member_died), conflict, warning atau padan. / `kind` must be an event kind (e.g. member_died), conflict, warning or padan.",
                     json!({ "path": "kind" }),
                 ));
             }
@@ -472,6 +482,9 @@ async fn item(
     let sla = sla_days(&state).await?;
     let item = to_item(read_row(&row)?, at, sla);
     user.require_review(&item.village, "change request")?;
+    if item.request.is_null() && item.padan.is_some() {
+        return padan_item(&state, item, sla).await;
+    }
     let request: ChangeRequest = serde_json::from_value(item.request.clone())
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen request: {e}")))?;
     let hash_ok = content_hash(&request) == item.content_hash;
@@ -589,6 +602,45 @@ async fn item(
             "hash_ok": hash_ok,
         },
         "conflict": conflict,
+    })))
+}
+
+/// The page of a padan item without a proposed change: the family as it is, which an
+/// approval (followed up) leaves as it is, and the finding.
+async fn padan_item(state: &AppState, item: QueueItem, sla: i64) -> ApiResult<Json<Value>> {
+    let current = match store::head(&state.db.pool, &item.no_kk).await? {
+        Some(h) => Some(h.keluarga()?),
+        None => None,
+    };
+    let village_name = state.regions.name(&item.village).map(str::to_owned);
+    let reason = item
+        .padan
+        .as_ref()
+        .and_then(|p| p.pointer("/message/id"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Json(json!({
+        "sla_days": sla,
+        "village_name": village_name,
+        "proposed": current,
+        "current": current,
+        "applies": current.is_some(),
+        "apply_findings": [],
+        "changes": [],
+        "evidence": { "photos": [], "gps": [] },
+        "submission": {
+            "by": item.submitted_by,
+            "at": item.submitted_at,
+            "device_time": item.submitted_at,
+            "author": item.submitted_by,
+            "reason": reason,
+            "rulebook_version": item.rulebook_version,
+            "content_hash": item.content_hash,
+            "hash_ok": true,
+        },
+        "conflict": null,
+        "item": item,
     })))
 }
 

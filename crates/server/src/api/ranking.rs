@@ -57,9 +57,13 @@ pub struct StartBody {
     /// The quarter, e.g. `2026Q4`; the current one when absent.
     #[serde(default)]
     pub period: Option<String>,
-    /// A ranking model (`tepat-pmt/1` JSON); the built-in model when absent.
+    /// A ranking model (`tepat-pmt/1` JSON) for a trial run, published or not.
     #[serde(default)]
     pub model: Option<Value>,
+    /// A published model version (`GET /models`); the latest published when neither
+    /// this nor `model` is given.
+    #[serde(default)]
+    pub model_version: Option<String>,
     /// Province and regency cut points need this many persons (default 1,000).
     #[serde(default)]
     pub min_persons: Option<u64>,
@@ -76,6 +80,7 @@ async fn start(
     let req = RunRequest {
         period: body.period,
         model: body.model.map(|m| m.to_string()),
+        model_version: body.model_version,
         min_persons: body.min_persons,
     };
     let started = ranking::start(&state.db, Some(&user), req, state.now()).await?;

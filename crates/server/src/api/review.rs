@@ -141,6 +141,10 @@ pub async fn approve_change(
         overridden,
         ..
     } = load_pending(&mut tx, &user, &id, override_reason).await?;
+    if payload == "null" {
+        // A padan finding without a proposed change: approved as followed up.
+        return followed_up(tx, &user, &id, reason, overridden).await;
+    }
     let submitted: ChangeRequest = serde_json::from_str(&payload)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen request: {e}")))?;
     // Frozen: the approval applies exactly what was submitted.
@@ -208,6 +212,49 @@ pub async fn approve_change(
     .await?;
     tx.commit().await?;
     Ok(json!({ "id": id, "status": "approved", "version": version, "findings": applied.findings }))
+}
+
+/// Approves a queued item that proposes no change (a padan finding to follow up): the
+/// family stays as it is, the decision and its reason are recorded.
+async fn followed_up(
+    mut tx: store::Tx<'_>,
+    user: &User,
+    id: &str,
+    reason: &str,
+    overridden: Option<String>,
+) -> ApiResult<Value> {
+    let (no_kk, province): (String, String) =
+        sqlx::query_as("SELECT household_id, province FROM change_requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query(
+        "UPDATE change_requests SET status = 'approved', reviewed_by = $1, reviewed_at = $2, review_note = $3 WHERE id = $4",
+    )
+    .bind(user.id)
+    .bind(now())
+    .bind(reason)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut *tx,
+        crate::audit::NewEntry {
+            user: Some(user),
+            action: "approve",
+            province: Some(&province),
+            household_id: Some(&no_kk),
+            change_id: Some(id),
+            details: Some(
+                &json!({ "reason": reason, "followed_up": true, "four_eyes_override": overridden })
+                    .to_string(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({ "id": id, "status": "approved", "version": null, "findings": [] }))
 }
 
 async fn reject(

@@ -181,12 +181,16 @@ async fn export(
         format.name()
     );
     let disposition = HeaderValue::from_str(&name).map_err(anyhow::Error::from)?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(
+        tokio::fs::File::from_std(export.file),
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(ct)),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, HeaderValue::from(export.bytes)),
         ],
-        export.text,
+        body,
     )
         .into_response())
 }
