@@ -22,6 +22,11 @@ const SEND = "Kirim koreksi ke Kotak Keluar";
 const CONFIRM = "Saya sudah memeriksa semua peringatan dan datanya benar.";
 const SAVED = '[data-field="draft-status"][data-saved="true"]';
 
+/** Prints a stage of the run with CHAOS_TRACE=1. */
+const trace = (what) => {
+  if (process.env.CHAOS_TRACE) console.log(`chaos: ${what}`);
+};
+
 /** A tiny deterministic PRNG (mulberry32), so a failing run can be replayed by seed. */
 function rng(seed) {
   let a = seed >>> 0;
@@ -87,7 +92,9 @@ async function crash(context, page) {
   const crashed = page.waitForEvent("crash");
   cdp.send("Page.crash").catch(() => {});
   await crashed;
+  trace("crashed");
   await page.close();
+  trace("crashed page closed");
 }
 
 /**
@@ -101,7 +108,7 @@ async function recover(page, kk, pin) {
   await link.waitFor();
   const draft = (await link.getAttribute("data-draft")) === "yes";
   assert.equal(/Lanjutkan draf/.test(await link.innerText()), draft, "the link's label follows the stored draft");
-  if (process.env.CHAOS_TRACE) console.log(`chaos: draft left: ${draft}`);
+  trace(`draft left: ${draft}`);
   if (!draft) return false;
   await link.click();
   await page.getByRole("heading", { name: "Uji Petik" }).waitFor();
@@ -136,9 +143,9 @@ export async function chaos(browser, { username, reviewer = "admin", cycles, bud
   await page.getByRole("link", { name: "Tugas", exact: true }).click();
   await page.getByText("Terakhir diperbarui:").waitFor({ timeout: 120_000 });
   // Offline reloads are served by the service worker from here on.
-  if (process.env.CHAOS_TRACE) console.log("chaos: signed in");
+  trace("signed in");
   await swReady(page);
-  if (process.env.CHAOS_TRACE) console.log("chaos: service worker ready");
+  trace("service worker ready");
 
   const server = await request.newContext({ baseURL: BASE });
   const families = await households(server, username);
@@ -151,9 +158,11 @@ export async function chaos(browser, { username, reviewer = "admin", cycles, bud
     const kind = i % 4;
     const offline = kind === 0 || kind === 2 || (kind === 3 && random() < 0.5);
     if (page.isClosed()) page = await context.newPage();
-    if (process.env.CHAOS_TRACE) console.log(`chaos: cycle ${i} kind ${kind}`);
+    trace(`cycle ${i} kind ${kind}`);
     await open(page, `/keluarga/${kk}/uji-petik`, pin);
+    trace("form open");
     await fill(page, reason);
+    trace(`draft saved${offline ? ", going offline" : ""}`);
     if (offline) {
       await context.setOffline(true);
       counts.offline_flips++;
@@ -188,6 +197,7 @@ export async function chaos(browser, { username, reviewer = "admin", cycles, bud
       counts.reloads++;
     }
     // The connection comes back at a random point of the recovery.
+    trace("mishap done, recovering");
     const backEarly = random() < 0.5;
     if (backEarly) await context.setOffline(false);
     if (page.isClosed()) page = await context.newPage();
