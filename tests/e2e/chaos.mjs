@@ -1,5 +1,7 @@
 // The offline chaos run: 200 cycles in `cargo xtask bench app chaos` (tests/bench/app.mjs),
 // one cycle of each kind in the e2e suite (chaos.test.mjs); CHAOS_TRACE=1 prints its stages.
+// Not passing yet: after the first crash, Playwright's `context.setOffline` never returns
+// (or `newPage` fails), waiting on the service worker that died with the crashed renderer.
 //
 // A facilitator records a ground check (a floor area that needs a confirmed warning,
 // so every change waits in the review queue where it can be counted) on a different
