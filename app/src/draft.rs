@@ -54,6 +54,12 @@ pub struct Draft {
     /// the new one is queued, the old one leaves the outbox or is put aside.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// The id of the change request this draft becomes, fixed from its first save: a
+    /// send replayed after a crash, or the same draft sent again, is that one change
+    /// (the server answers a known id again and stores nothing twice). Drafts stored
+    /// before drafts carried it get one when opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
 }
 
 /// The path of `field` for the family (`member` = `None`) or the member at `index`.

@@ -13,6 +13,7 @@ use web_sys::Blob;
 
 use crate::crypto::{self, Sealed};
 use crate::draft::Draft;
+use crate::session::Unlocked;
 use crate::store::StoreError;
 
 /// The drafts database.
@@ -146,6 +147,30 @@ pub async fn save(key: &web_sys::CryptoKey, draft: &Draft) -> Result<(), StoreEr
     let mut drafts = all(key).await?;
     drafts.insert(draft.no_kk.clone(), draft.clone());
     put_all(key, &drafts).await
+}
+
+/// The draft of one family that is still to be sent. A stored draft whose change is
+/// already in the outbox or was acknowledged is what a send cut short left behind (the
+/// change was queued, the draft not yet removed): it is removed, not shown again, so
+/// the same change is never sent twice.
+pub async fn live(unlocked: &Unlocked, no_kk: &str) -> Result<Option<Draft>, StoreError> {
+    let Some(d) = get(&unlocked.key, no_kk).await? else {
+        return Ok(None);
+    };
+    let Some(id) = d.change_id.as_deref() else {
+        return Ok(Some(d));
+    };
+    if !crate::outbox::made(unlocked, id).await {
+        return Ok(Some(d));
+    }
+    let _turn = turn::take().await;
+    let mut drafts = all(&unlocked.key).await?;
+    // Only that change's draft: one saved meanwhile under another id stays.
+    if drafts.get(no_kk).and_then(|d| d.change_id.as_deref()) == Some(id) {
+        drafts.remove(no_kk);
+        put_all(&unlocked.key, &drafts).await?;
+    }
+    Ok(None)
 }
 
 /// Forgets the draft of a family (after submission).

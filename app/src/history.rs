@@ -341,14 +341,14 @@ pub async fn put_versions(unlocked: &Unlocked, no_kk: &str, versions: Vec<Versio
     log
 }
 
-/// Records acknowledged changes.
-pub async fn record_sent(unlocked: &Unlocked, sent: Vec<Sent>) {
+/// Records acknowledged changes; true once they are stored (or there were none).
+pub async fn record_sent(unlocked: &Unlocked, sent: Vec<Sent>) -> bool {
     if sent.is_empty() {
-        return;
+        return true;
     }
     let mut log = load(unlocked).await;
     log.add_sent(sent);
-    let _ = save(unlocked, &log).await;
+    save(unlocked, &log).await.is_ok()
 }
 
 /// Records the server's answers about sent changes ([`crate::api::outcomes`]) and adds

@@ -178,6 +178,20 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Whether the change `id` was made on this device: it waits in the outbox (in any
+/// state) or the server acknowledged it.
+pub async fn made(unlocked: &Unlocked, id: &str) -> bool {
+    let queued = store::outbox_all::<Stored>()
+        .await
+        .is_ok_and(|all| all.iter().any(|s| s.id == id));
+    queued
+        || history::load(unlocked)
+            .await
+            .sent
+            .iter()
+            .any(|s| s.id == id)
+}
+
 /// The rulebook versions the stored items were checked under (each is pushed under
 /// its own, so the device keeps those rulebooks).
 pub async fn rulebook_versions() -> Result<std::collections::BTreeSet<String>, store::StoreError> {
@@ -247,7 +261,6 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
         .collect();
     crate::order::sort_by(&mut versions, |a, b| a.cmp(b));
     versions.dedup();
-    let mut sent = Vec::new();
     for version in versions {
         let mut requests = Vec::new();
         let mut bodies = Vec::new();
@@ -298,20 +311,15 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                                 let _ = store::outbox_put(&refused.id, &refused).await;
                             }
                         }
-                        Err(e) => {
-                            history::record_sent(unlocked, sent).await;
-                            return Err(e);
-                        }
+                        Err(e) => return Err(e),
                     }
                 }
                 answered
             }
-            Err(e) => {
-                // What was acknowledged before the failure is recorded all the same.
-                history::record_sent(unlocked, sent).await;
-                return Err(e);
-            }
+            // What earlier batches acknowledged is recorded already.
+            Err(e) => return Err(e),
         };
+        let (mut sent, mut acknowledged) = (Vec::new(), Vec::new());
         for r in results {
             let Some(s) = stored.iter().find(|s| s.id == r.id) else {
                 continue;
@@ -324,8 +332,8 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
             let kind = request.map(|q| q.kind().to_owned()).unwrap_or_default();
             match r.outcome.as_str() {
                 "accepted" => {
-                    // Acknowledged: only now may the device forget it.
-                    let _ = store::outbox_delete(&r.id).await;
+                    // Acknowledged: forgotten once its history entry is written (below).
+                    acknowledged.push(r.id.clone());
                     if let Some(q) = request {
                         sent.push(history::Sent {
                             id: q.id.clone(),
@@ -355,8 +363,14 @@ async fn push_pending(outbox: Outbox, unlocked: &Unlocked) -> Result<(), ApiErro
                 }
             }
         }
+        // The history entry first, then the outbox entry: a crash in between leaves the
+        // change in both (sent again, it is a replay), never in neither.
+        if history::record_sent(unlocked, sent).await {
+            for id in acknowledged {
+                let _ = store::outbox_delete(&id).await;
+            }
+        }
     }
-    history::record_sent(unlocked, sent).await;
     outbox.last_sync.set(Some(now_rfc3339()));
     Ok(())
 }

@@ -814,3 +814,104 @@ fn the_outbox_summary_reads_what_the_typed_request_says() {
     // A request without its event is not an outbox item.
     assert!(serde_json::from_str::<Summary>(r#"{"id":"a","no_kk":"1","time":"t"}"#).is_err());
 }
+
+#[wasm_bindgen_test]
+async fn a_draft_whose_change_is_queued_or_sent_is_a_leftover_not_a_draft() {
+    use tepat_app::draft::Draft;
+    use tepat_app::{draft_store, outbox};
+    use tepat_core::event::ChangeRequest;
+
+    let key = crypto::derive_key("975310", b"0123456789abcdef", 1000)
+        .await
+        .expect("key");
+    let u = session::Unlocked {
+        session: api::LoginResponse {
+            token: "t".into(),
+            expires_at: TIME.into(),
+            user: api::UserView {
+                username: "pendamping1".into(),
+                role: "facilitator".into(),
+                villages: Vec::new(),
+                districts: Vec::new(),
+                can_write: Some(true),
+            },
+        },
+        key,
+    };
+    let draft = |kk: &str, id: Option<&str>| Draft {
+        no_kk: kk.into(),
+        reason: "luas lantai diukur ulang".into(),
+        change_id: id.map(str::to_owned),
+        ..Draft::default()
+    };
+    let sent_one = draft(
+        "3201011209210001",
+        Some("8a0c3f2e-0000-4000-8000-000000000001"),
+    );
+    let queued = draft(
+        "3201011209210002",
+        Some("8a0c3f2e-0000-4000-8000-000000000002"),
+    );
+    let open = draft(
+        "3201011209210003",
+        Some("8a0c3f2e-0000-4000-8000-000000000003"),
+    );
+    let legacy = draft("3201011209210004", None);
+    for d in [&sent_one, &queued, &open, &legacy] {
+        draft_store::save(&u.key, d).await.expect("save");
+    }
+    for d in [&sent_one, &queued, &open, &legacy] {
+        assert_eq!(
+            draft_store::live(&u, &d.no_kk).await.expect("read"),
+            Some(d.clone())
+        );
+    }
+    // A send cut short after the change was acknowledged, and one after it was queued,
+    // before their drafts were removed.
+    let id = |d: &Draft| d.change_id.clone().expect("an id");
+    history::record_sent(
+        &u,
+        vec![sent(
+            &id(&sent_one),
+            &sent_one.no_kk,
+            TIME,
+            "pending_review",
+            None,
+        )],
+    )
+    .await;
+    let req: ChangeRequest = serde_json::from_value(serde_json::json!({
+        "id": id(&queued), "no_kk": queued.no_kk, "base_version": 1, "author": "pendamping1",
+        "time": TIME, "reason": "x", "event": { "type": "ground_check_confirmed", "date": "2026-11-23" },
+    }))
+    .expect("a request");
+    let ob = outbox::provide_outbox();
+    outbox::enqueue(ob, &u, req, "v1").await.expect("queued");
+    for d in [&sent_one, &queued] {
+        assert_eq!(
+            draft_store::live(&u, &d.no_kk).await.expect("read"),
+            None,
+            "{}",
+            d.no_kk
+        );
+        // Removed, not only hidden.
+        assert_eq!(
+            draft_store::get(&u.key, &d.no_kk).await.expect("read"),
+            None
+        );
+    }
+    // The others are still drafts, and removing the leftovers kept them.
+    for d in [&open, &legacy] {
+        assert_eq!(
+            draft_store::live(&u, &d.no_kk).await.expect("read"),
+            Some(d.clone())
+        );
+    }
+    for d in [&open, &legacy] {
+        draft_store::remove(&u.key, &d.no_kk)
+            .await
+            .expect("cleanup");
+    }
+    store::outbox_delete(&id(&queued)).await.expect("cleanup");
+    store::cache_delete("history").await.expect("cleanup");
+}

@@ -38,7 +38,7 @@ pub fn HouseholdPage() -> impl IntoView {
             let path = format!("/riwayat?no_kk={kk}");
             view! { <leptos_router::components::Redirect path=path/> }.into_any()
         }
-        AuthState::Unlocked(_) => view! { <Household/> }.into_any(),
+        AuthState::Unlocked(u) => view! { <Household unlocked=u/> }.into_any(),
         _ => view! { <crate::routes::home::Home/> }.into_any(),
     }
 }
@@ -70,7 +70,7 @@ pub fn WritersOnly(children: ChildrenFn) -> impl IntoView {
 }
 
 #[component]
-fn Household() -> impl IntoView {
+fn Household(unlocked: crate::session::Unlocked) -> impl IntoView {
     let lang = use_lang();
     let data = use_data();
     let outbox = use_outbox();
@@ -92,20 +92,39 @@ fn Household() -> impl IntoView {
             .map(|k| view! { <crate::routes::events::RecordEvent keluarga=k/> })
     };
     let uji_petik = move || format!("/keluarga/{}/uji-petik", kk());
-    let draft_label = move || {
-        let draft = data.worklist.with(|w| {
-            w.as_ref()
-                .and_then(|w| w.find(&kk()))
-                .is_some_and(|h| h.state == WorkState::Draft)
+    // Whether a draft of the family waits on the device, read from the stored drafts
+    // (`None` until read): the work state says "draft" from the first autosave until
+    // the send is through, which a send cut short never reaches.
+    let has_draft = RwSignal::new(None::<bool>);
+    Effect::new(move |_| {
+        let no_kk = kk();
+        let u = unlocked.clone();
+        leptos::task::spawn_local(async move {
+            let live = crate::draft_store::live(&u, &no_kk)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|d| !d.is_empty());
+            has_draft.try_set(Some(live));
+            let stale = data.worklist.with_untracked(|w| {
+                w.as_ref()
+                    .and_then(|w| w.find(&no_kk))
+                    .is_some_and(|h| h.state == WorkState::Draft)
+            });
+            if !live && stale {
+                // No draft any more: the outbox and the sent changes say where it stands.
+                crate::sync::set_state(data, &u, &no_kk, WorkState::Waiting).await;
+            }
         });
-        match (draft, lang.get()) {
-            (true, l) => tr(
-                l,
-                "Lanjutkan draf Uji Petik",
-                "Continue the ground-check draft",
-            ),
-            (false, l) => tr(l, "Uji Petik (cek lapangan)", "Ground check"),
-        }
+    });
+    let draft_flag = move || has_draft.get().map(|d| if d { "yes" } else { "no" });
+    let draft_label = move || match (has_draft.get() == Some(true), lang.get()) {
+        (true, l) => tr(
+            l,
+            "Lanjutkan draf Uji Petik",
+            "Continue the ground-check draft",
+        ),
+        (false, l) => tr(l, "Uji Petik (cek lapangan)", "Ground check"),
     };
     let preview = Signal::derive(move || family.get());
     // The official desil (the published ranking run's, from the server) beside the
@@ -253,7 +272,7 @@ fn Household() -> impl IntoView {
         (known.get() == Some(true)).then(|| {
             view! {
                 <WritersOnly>
-                    <p><a class="button" data-field="uji-petik" href=uji_petik>{draft_label}</a></p>
+                    <p><a class="button" data-field="uji-petik" data-draft=draft_flag href=uji_petik>{draft_label}</a></p>
                 </WritersOnly>
                 {official}
                 <ScorePreview keluarga=preview/>

@@ -368,6 +368,23 @@ async fn daily_item_cap(engine: common::Engine) {
             .await
             .unwrap();
         assert_eq!(n, 3);
+        // A replay beside a new item past the cap: the push is refused whole, before
+        // any of it is done (no answer stored, no usage counted).
+        let r = ctx
+            .post(
+                "/api/v1/sync/push",
+                Some(&p1),
+                json!({ "items": [items[0].clone(), extra.clone()] }),
+            )
+            .await;
+        r.assert_error(StatusCode::TOO_MANY_REQUESTS, "daily_push_cap");
+        let (n, used): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM change_requests), (SELECT items FROM push_usage)",
+        )
+        .fetch_one(&ctx.state.db.pool)
+        .await
+        .unwrap();
+        assert_eq!((n, used), (3, 3));
         // Replays store nothing: they are answered again as before.
         let r = ctx
             .post("/api/v1/sync/push", Some(&p1), json!({ "items": items }))

@@ -59,15 +59,13 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
     // answers, unless a draft of the family is already in progress.
     let query = use_query_map();
     let redo = RwSignal::new(None::<ChangeRequest>);
-    let key = unlocked.key.clone();
     let opened = unlocked.clone();
     Effect::new(move |_| {
         let no_kk = kk();
         let again = query.with(|q| q.get("ubah"));
-        let key = key.clone();
         let opened = opened.clone();
         spawn_local(async move {
-            let d = draft_store::get(&key, &no_kk).await.ok().flatten();
+            let d = draft_store::live(&opened, &no_kk).await.ok().flatten();
             let fresh = d.as_ref().is_none_or(Draft::is_empty);
             let req = match again {
                 Some(id) if fresh => crate::outbox::request_json(&opened, &id)
@@ -144,7 +142,7 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
                 .into_any();
         }
         if let Some(again) = redo.get_untracked()
-            && let Some(d) = Draft::redo(&again, &base, current.version())
+            && let Some(d) = Draft::redo(&again, &base, current.version()).map(with_change_id)
         {
             redo.update_untracked(|r| *r = None);
             draft.update_untracked(|old| *old = d.clone());
@@ -153,11 +151,19 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
                 let _ = draft_store::save(&key, &d).await;
             });
         } else if draft.with_untracked(|d| d.no_kk != base.no_kk) {
-            let fresh = Draft::new(&base, current.version());
+            let fresh = with_change_id(Draft::new(&base, current.version()));
             draft.update_untracked(|d| *d = fresh);
-        } else if draft.with_untracked(|d| d.rulebook_version.is_none()) {
-            // Stored before drafts carried their version: it is the current one's.
-            draft.update_untracked(|d| d.rulebook_version = Some(current.version().to_owned()));
+        } else {
+            draft.update_untracked(|d| {
+                // Stored before drafts carried their version: it is the current one's.
+                if d.rulebook_version.is_none() {
+                    d.rulebook_version = Some(current.version().to_owned());
+                }
+                // Stored before drafts carried their change's id: it gets one now.
+                if d.change_id.is_none() {
+                    d.change_id = Some(new_id());
+                }
+            });
         }
         let version = want.get().unwrap_or_else(|| current.version().to_owned());
         let rb = if version == current.version() {
@@ -193,6 +199,12 @@ fn UjiPetik(unlocked: Unlocked) -> impl IntoView {
 /// Device time now (RFC 3339).
 fn now_rfc3339() -> String {
     js_sys::Date::new_0().to_iso_string().into()
+}
+
+/// `d` with the id of the change it becomes, fixed from here on.
+fn with_change_id(mut d: Draft) -> Draft {
+    d.change_id = Some(new_id());
+    d
 }
 
 /// A new random id (UUID v4) from the browser.

@@ -164,7 +164,8 @@ pub(super) fn on_submit(
 fn change_request(d: &Draft, fam: &Keluarga, now: Date, author: &str) -> ChangeRequest {
     let (event, reason) = ground_check_event(d.corrections(fam), &d.reason, now);
     ChangeRequest {
-        id: new_id(),
+        // The draft's one change: sent again, it is the same change.
+        id: d.change_id.clone().unwrap_or_else(new_id),
         no_kk: fam.no_kk.clone(),
         base_version: fam.version,
         author: author.to_owned(),
