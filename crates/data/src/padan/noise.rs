@@ -391,7 +391,11 @@ pub fn dukcapil_extract(
         if y < noise.died {
             // Within the last 1,000 days, and never before the person was born.
             let lived = today.days_since_epoch() - m.birth.days_since_epoch();
-            let back = if lived > 1 { rng.range(1, lived.min(1000)) } else { 0 };
+            let back = if lived > 1 {
+                rng.range(1, lived.min(1000))
+            } else {
+                0
+            };
             let d = Date::from_days_since_epoch(today.days_since_epoch() - back).unwrap_or(today);
             status = "meninggal";
             died = d.to_string();
