@@ -7,12 +7,12 @@
 
 mod common;
 
+use common::{b64, sample_family as family};
+
 use axum::http::StatusCode;
-use base64::Engine as _;
 use serde_json::{Value, json};
 use tepat_server::auth::Role;
 
-const SAMPLE: &str = include_str!("../../../tests/vectors/households/sample.json");
 const KK_A: &str = "1101011503120001";
 const KK_B: &str = "1101011503120002";
 const KK_C: &str = "1101011503120003";
@@ -24,22 +24,6 @@ const V2: &str = "11.01.01.2002";
 const NIK_A: &str = "1101011205800001";
 const NIK_C: &str = "1101011205800021";
 const PDF: &[u8] = b"%PDF-1.4\n% berita acara\n%%EOF\n";
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// The sample family under another No. KK, village and member serials.
-fn family(kk: &str, village: &str, serial: u32) -> Value {
-    let mut v: Value = serde_json::from_str(SAMPLE).unwrap();
-    v["no_kk"] = kk.into();
-    v["address"]["village"] = village.into();
-    for (i, m) in v["anggota"].as_array_mut().unwrap().iter_mut().enumerate() {
-        let nik = m["nik"].as_str().unwrap().to_owned();
-        m["nik"] = format!("{}{:04}", &nik[..12], serial + i as u32 + 1).into();
-    }
-    v
-}
 
 /// Families A and B in village 1, C in village 2; o1/o2 operators, p1/p2 facilitators of the two
 /// villages, d1 Dinsos of the regency, k1 and k2 koordinators of the district.

@@ -130,15 +130,20 @@ mod tests {
         }
     }
 
+    /// The builtin rulebook over `regions`, on 2026-11-20.
+    fn context(regions: &RegionTable) -> EventContext<'_> {
+        EventContext::new(ValidationContext {
+            rulebook: Rulebook::builtin(),
+            regions,
+            today: Date::from_ymd(2026, 11, 20).unwrap_or_else(|| unreachable!()),
+        })
+    }
+
     #[test]
     fn a_new_family_is_version_one_of_its_own_and_never_applies_onto_a_family() {
         let sample: Keluarga = serde_json::from_str(SAMPLE).expect("sample");
         let regions = RegionTable::from_csv(WILAYAH).expect("regions");
-        let ctx = EventContext::new(ValidationContext {
-            rulebook: Rulebook::builtin(),
-            regions: &regions,
-            today: Date::from_ymd(2026, 11, 20).unwrap_or_else(|| unreachable!()),
-        });
+        let ctx = context(&regions);
         let req = request(&sample);
         assert!(req.event.needs_review(), "a new family is reviewed");
         assert_eq!(
@@ -200,11 +205,7 @@ mod tests {
     fn duplicate_niks_and_an_invalid_family_are_refused() {
         let sample: Keluarga = serde_json::from_str(SAMPLE).expect("sample");
         let regions = RegionTable::from_csv(WILAYAH).expect("regions");
-        let ctx = EventContext::new(ValidationContext {
-            rulebook: Rulebook::builtin(),
-            regions: &regions,
-            today: Date::from_ymd(2026, 11, 20).unwrap_or_else(|| unreachable!()),
-        });
+        let ctx = context(&regions);
         let mut req = request(&sample);
         if let Event::NewFamily { anggota, .. } = &mut req.event {
             let first = anggota[0].nik.clone();

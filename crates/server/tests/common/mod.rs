@@ -355,3 +355,24 @@ pub fn tepat(args: &[&str], url: &str) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// Base64 (standard) of `bytes`, as uploads carry files.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The sample family (tests/vectors) under another No. KK, village and member serials.
+pub fn sample_family(kk: &str, village: &str, serial: u32) -> Value {
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../../../tests/vectors/households/sample.json"
+    ))
+    .unwrap();
+    v["no_kk"] = kk.into();
+    v["address"]["village"] = village.into();
+    for (i, m) in v["anggota"].as_array_mut().unwrap().iter_mut().enumerate() {
+        let nik = m["nik"].as_str().unwrap().to_owned();
+        m["nik"] = format!("{}{:04}", &nik[..12], serial + i as u32 + 1).into();
+    }
+    v
+}
