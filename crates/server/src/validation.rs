@@ -197,6 +197,10 @@ pub struct Approval {
     #[serde(default, deserialize_with = "crate::json::not_null")]
     #[validate(custom(function = "reason_text"))]
     pub override_reason: Option<String>,
+    /// The member who becomes head, when the change makes the head leave and names no
+    /// new head (a Dukcapil death of the head): the reviewer completes it.
+    #[serde(default, deserialize_with = "crate::json::not_null")]
+    pub new_head: Option<String>,
 }
 
 fn note_text(reason: &str) -> Result<(), ValidationError> {

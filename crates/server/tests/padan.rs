@@ -41,16 +41,24 @@ fn register() -> Vec<Keluarga> {
 /// of family 1 died on 2026-10-01 and the first of family 2 is inactive; and one row
 /// with an impossible date (line 3).
 fn extract(families: &[Keluarga]) -> String {
+    extract_with(families, |i, m| match (i, m) {
+        (0, 1) => ("meninggal", "2026-10-01"),
+        (1, 0) => ("nonaktif", ""),
+        _ => ("aktif", ""),
+    })
+}
+
+/// The extract with each member's (status, date of death) from `status(family, member)`.
+fn extract_with(
+    families: &[Keluarga],
+    status: impl Fn(usize, usize) -> (&'static str, &'static str),
+) -> String {
     let mut out = vec![HEADER.to_owned()];
     out.push("1101010101010001,,Rusak,Banda Aceh,2026-13-45,1,11.01.01.2001,aktif,".into());
     for (i, k) in families.iter().enumerate() {
         for (m, a) in k.anggota.iter().enumerate() {
             let v = serde_json::to_value(a).unwrap();
-            let (status, died) = match (i, m) {
-                (0, 1) => ("meninggal", "2026-10-01"),
-                (1, 0) => ("nonaktif", ""),
-                _ => ("aktif", ""),
-            };
+            let (status, died) = status(i, m);
             out.push(format!(
                 "{},{},{},Banda Aceh,{},{},11.01.01.2001,{status},{died}",
                 v["nik"].as_str().unwrap(),
@@ -197,3 +205,128 @@ both!(dukcapil_findings_become_review_items_once, |ctx| {
     let third = import(&ctx, &d1, &csv).await;
     assert_eq!(third.json["created"], json!(0), "{}", third.text());
 });
+
+both!(
+    the_reviewer_names_the_new_head_when_dukcapil_reports_the_head_dead,
+    |ctx| {
+        ctx.user("d1", Role::DinsosAdmin, &["11.01"]).await;
+        ctx.user("k1", Role::Supervisor, &["11.01.01"]).await;
+        let families = register();
+        let mut tx = ctx.state.db.pool.begin().await.unwrap();
+        store::lock(&mut tx).await.unwrap();
+        for k in &families {
+            store::save(&mut tx, k, None, None).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        // The head of family 3 died; everyone else is active.
+        let csv = extract_with(&families, |i, m| match (i, m) {
+            (2, 0) => ("meninggal", "2026-10-01"),
+            _ => ("aktif", ""),
+        });
+        let d1 = ctx.login("d1").await;
+        let k1 = ctx.login("k1").await;
+        let r = import(&ctx, &d1, &csv).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json["by_kind"]["meninggal"], json!(1), "{}", r.text());
+        let q = ctx.get("/api/v1/review?kind=padan", Some(&k1)).await;
+        let item = q.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["padan"]["kind"] == "meninggal")
+            .unwrap()
+            .clone();
+        let id = item["id"].as_str().unwrap();
+        let fam = &families[2];
+        let head_nik = fam.anggota[0].nik.clone();
+
+        // As proposed it does not apply: the family needs a new head. The page names the
+        // members with whom it would, never the one who died.
+        let page = ctx.get(&format!("/api/v1/review/{id}"), Some(&k1)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        assert_eq!(page.json["applies"], json!(false), "{}", page.text());
+        let candidates: Vec<String> =
+            serde_json::from_value(page.json["new_head_candidates"].clone()).unwrap();
+        let others: Vec<String> = fam.anggota[1..]
+            .iter()
+            .filter(|a| a.is_active())
+            .map(|a| a.nik.clone())
+            .collect();
+        assert!(!candidates.is_empty(), "{}", page.text());
+        assert!(!candidates.contains(&head_nik), "{candidates:?}");
+        assert!(
+            candidates.iter().all(|c| others.contains(c)),
+            "{candidates:?}"
+        );
+        let path = format!("/api/v1/review/{id}/approve");
+        let r = ctx
+            .post(&path, Some(&k1), json!({ "reason": "Akta kematian" }))
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        assert!(r.text().contains("event.new_head_required"), "{}", r.text());
+        // The one who died cannot head the family.
+        let r = ctx
+            .post(
+                &path,
+                Some(&k1),
+                json!({ "reason": "Akta kematian", "new_head": head_nik }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+
+        let new_head = candidates[0].clone();
+        let r = ctx
+            .post(
+                &path,
+                Some(&k1),
+                json!({ "reason": "Akta kematian; kepala keluarga baru", "new_head": new_head }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json["version"], json!(2), "{}", r.text());
+        let k = store::head(&ctx.state.db.pool, &fam.no_kk)
+            .await
+            .unwrap()
+            .unwrap()
+            .keluarga()
+            .unwrap();
+        let heads: Vec<&str> = k
+            .active_members()
+            .filter(|a| a.relationship == tepat_core::codes::relationship::HEAD)
+            .map(|a| a.nik.as_str())
+            .collect();
+        assert_eq!(heads, vec![new_head.as_str()]);
+        assert!(
+            !k.anggota[0].is_active(),
+            "the head who died is no longer active"
+        );
+        let audit = ctx
+            .get(&format!("/api/v1/audit?no_kk={}", fam.no_kk), Some(&k1))
+            .await;
+        assert!(audit.text().contains("new_head_named"), "{}", audit.text());
+        assert!(
+            !audit.text().contains(&new_head),
+            "no NIK in the audit details"
+        );
+
+        // A change that needs no new head refuses one.
+        let again = import(&ctx, &d1, &extract(&families)).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+        let q = ctx.get("/api/v1/review?kind=padan", Some(&k1)).await;
+        let other = q.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["padan"]["kind"] == "meninggal" && i["status"] == "pending_review")
+            .unwrap()
+            .clone();
+        let r = ctx
+            .post(
+                &format!("/api/v1/review/{}/approve", other["id"].as_str().unwrap()),
+                Some(&k1),
+                json!({ "reason": "Akta kematian", "new_head": new_head }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    }
+);

@@ -151,6 +151,27 @@ impl Event {
             ),
         }
     }
+
+    /// This event with `nik` named as the family's new head, when the event makes a
+    /// member leave (death, moving out, not found) and names no new head yet: a
+    /// reviewer completes a proposal that could not know who heads the family next
+    /// (a Dukcapil death of the head). `None` for any other event, and for one that
+    /// already names a new head. Whether `nik` may head the family is decided when the
+    /// event is applied.
+    pub fn naming_new_head(&self, nik: &str) -> Option<Event> {
+        let mut next = self.clone();
+        match &mut next {
+            Event::MemberDied { new_head, .. }
+            | Event::MemberMovedOut { new_head, .. }
+            | Event::MemberNotFound { new_head, .. }
+                if new_head.is_none() =>
+            {
+                *new_head = Some(nik.to_owned());
+                Some(next)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +202,40 @@ mod tests {
         };
         assert_eq!(serde_json::to_value(&g).unwrap()["type"], "graduation");
         assert!(g.needs_review(), "a graduation is reviewed");
+    }
+
+    #[test]
+    fn only_a_leaving_member_without_a_new_head_can_be_given_one() {
+        let date = crate::Date::from_ymd(2026, 3, 4).unwrap_or_else(|| unreachable!());
+        let died = Event::MemberDied {
+            nik: "3201010101800001".into(),
+            date,
+            new_head: None,
+        };
+        let named = died.naming_new_head("3201014101820002");
+        assert_eq!(
+            named,
+            Some(Event::MemberDied {
+                nik: "3201010101800001".into(),
+                date,
+                new_head: Some("3201014101820002".into()),
+            })
+        );
+        // Named once: a reviewer does not overwrite what the submitter chose.
+        assert_eq!(
+            named.and_then(|e| e.naming_new_head("3201010101050003")),
+            None
+        );
+        let not_found = Event::MemberNotFound {
+            nik: "3201010101800001".into(),
+            date,
+            new_head: None,
+        };
+        assert!(not_found.naming_new_head("3201014101820002").is_some());
+        assert_eq!(
+            Event::FamilyNotFound { date }.naming_new_head("3201014101820002"),
+            None
+        );
     }
 
     #[cfg(feature = "schema")]

@@ -118,12 +118,13 @@ pub fn estimate_with(
     let mut kept: Vec<usize> = (0..p).filter(|j| !zero_variance.contains(j)).collect();
     let mut collinear = Vec::new();
     // Collinearity on the scaled cross-product of sqrt(w)·[1, x_kept], computed once;
-    // collinear columns are removed one at a time.
+    // collinear columns are removed one at a time. The same product, without the
+    // removed columns, is the first solve's X'WX.
+    let xs = scaled_rows(d, rows, &kept, |r| w_of(rows[r]).sqrt());
+    let a = cross(&xs);
+    // Positions in `a` of the columns still in: 0 the intercept, c+1 kept[c].
+    let mut cols: Vec<usize> = (0..=kept.len()).collect();
     {
-        let xs = scaled_rows(d, rows, &kept, |r| w_of(rows[r]).sqrt());
-        let a = cross(&xs);
-        // Positions in `a` of the columns still in: 0 the intercept, c+1 kept[c].
-        let mut cols: Vec<usize> = (0..=kept.len()).collect();
         loop {
             let diag: Vec<f64> = cols
                 .iter()
@@ -169,21 +170,34 @@ pub fn estimate_with(
         .collect();
     let yr: Vec<f64> = rows.iter().zip(&offset).map(|(&i, o)| d.y[i] - o).collect();
 
+    let chol_solve =
+        |a: DMatrix<f64>, b: DVector<f64>| -> Result<(DVector<f64>, DMatrix<f64>), EstimateError> {
+            let chol = a.cholesky().ok_or_else(|| {
+                EstimateError(
+                    "matriks X'WX tidak definit positif / X'WX is not positive definite".into(),
+                )
+            })?;
+            let beta = chol.solve(&b);
+            Ok((beta, chol.inverse()))
+        };
     let solve = |weights: &[f64]| -> Result<(DVector<f64>, DMatrix<f64>), EstimateError> {
         let xs = scaled_rows(d, rows, &kept, |r| weights[r].sqrt());
         let ys = DVector::from_iterator(n, (0..n).map(|r| weights[r].sqrt() * yr[r]));
-        let a = cross(&xs);
-        let b = xs.tr_mul(&ys);
-        let chol = a.cholesky().ok_or_else(|| {
-            EstimateError(
-                "matriks X'WX tidak definit positif / X'WX is not positive definite".into(),
-            )
-        })?;
-        let beta = chol.solve(&b);
-        Ok((beta, chol.inverse()))
+        chol_solve(cross(&xs), xs.tr_mul(&ys))
     };
     let base: Vec<f64> = rows.iter().map(|&i| w_of(i)).collect();
-    let (mut beta, mut a_inv) = solve(&base)?;
+    // The first solve reuses the collinearity check's product, its rows and columns
+    // `cols`; X'Wy over the same scaled rows.
+    let (mut beta, mut a_inv) = {
+        let ys = DVector::from_iterator(n, (0..n).map(|r| base[r].sqrt() * yr[r]));
+        let b_all = xs.tr_mul(&ys);
+        drop(xs);
+        let m = cols.len();
+        chol_solve(
+            DMatrix::from_fn(m, m, |r, c| a[(cols[r], cols[c])]),
+            DVector::from_fn(m, |r, _| b_all[cols[r]]),
+        )?
+    };
     let x_row = |r: usize, beta: &DVector<f64>| -> f64 {
         let i = rows[r];
         let mut s = beta[0];

@@ -528,6 +528,24 @@ async fn item(
         }
         None => (None, Vec::new()),
     };
+    // A change that makes the head leave and names no new head (a Dukcapil death of
+    // the head): the members the reviewer may name, each one with whom it applies.
+    let new_head_candidates: Vec<String> = match (&current, &proposed) {
+        (Some(fam), None) => fam
+            .active_members()
+            .filter(|a| {
+                request.event.naming_new_head(&a.nik).is_some_and(|event| {
+                    let mut named = request.clone();
+                    named.base_version = fam.version;
+                    named.event = event;
+                    crate::push::apply_under(&state, fam, &named, rb, today, target.as_ref())
+                        .is_ok()
+                })
+            })
+            .map(|a| a.nik.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
     let changed = match (&current, &proposed) {
         (Some(c), Some(p)) => changes_of(c, p),
         _ => Vec::new(),
@@ -606,6 +624,7 @@ async fn item(
         "proposed": proposed,
         "applies": proposed.is_some(),
         "apply_findings": apply_findings,
+        "new_head_candidates": new_head_candidates,
         "changes": changed,
         "evidence": { "photos": photos, "gps": gps },
         "submission": {
@@ -677,7 +696,7 @@ async fn decide(
     for id in &ids {
         let r = match d.decision {
             Verdict::Approve => {
-                crate::api::review::approve_change(&state, &user, id, &d.reason, None).await
+                crate::api::review::approve_change(&state, &user, id, &d.reason, None, None).await
             }
             Verdict::Reject => {
                 crate::api::review::reject_change(&state, &user, id, &d.reason, None).await

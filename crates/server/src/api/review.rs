@@ -113,20 +113,30 @@ async fn approve(
     Path(id): Path<String>,
     Valid(d): Valid<Approval>,
 ) -> ApiResult<Json<Value>> {
-    approve_change(&state, &user, &id, &d.reason, d.override_reason.as_deref())
-        .await
-        .map(Json)
+    approve_change(
+        &state,
+        &user,
+        &id,
+        &d.reason,
+        d.override_reason.as_deref(),
+        d.new_head.as_deref(),
+    )
+    .await
+    .map(Json)
 }
 
 /// Approves one queued change: applies exactly the submitted request to the family's
 /// current version. An approval that no longer applies is answered with the findings.
 /// `override_reason`: an admin approving its own change (four eyes) says why.
+/// `new_head`: the member who becomes head, for a change that makes the head leave and
+/// names none (see [`tepat_core::event::Event::naming_new_head`]).
 pub async fn approve_change(
     state: &AppState,
     user: &User,
     id: &str,
     reason: &str,
     override_reason: Option<&str>,
+    new_head: Option<&str>,
 ) -> ApiResult<Value> {
     let (user, id) = (user.clone(), id.to_owned());
     let reason = reason.trim();
@@ -180,7 +190,22 @@ pub async fn approve_change(
     };
     let registry = state.rulebooks().await?;
     let rb = &registry.current.rulebook;
-    let applied = crate::push::apply_under(state, &fam, &rebased, rb, state.today_in(&head.province), target.as_ref())
+    let today = state.today_in(&head.province);
+    if let Some(nik) = new_head {
+        // Only a change that makes the head leave and names none takes one: as
+        // submitted it does not apply for want of a new head.
+        let wanted = crate::push::apply_under(state, &fam, &rebased, rb, today, target.as_ref())
+            .is_err_and(|f| f.iter().any(|f| f.rule == "event.new_head_required"));
+        rebased.event = submitted
+            .event
+            .naming_new_head(nik)
+            .filter(|_| wanted)
+            .ok_or_else(|| ApiError::Unprocessable {
+                message: "Perubahan ini tidak memerlukan kepala keluarga baru; kirim tanpa `new_head`. / This change needs no new head of family; send it without `new_head`.".into(),
+                details: json!({ "field": "new_head" }),
+            })?;
+    }
+    let applied = crate::push::apply_under(state, &fam, &rebased, rb, today, target.as_ref())
         .map_err(|findings| ApiError::Conflict {
             message: "Perubahan tidak dapat diterapkan pada versi keluarga saat ini; tolak dengan alasan. / The change cannot be applied to the family's current version; reject it with a reason.".into(),
             details: json!({ "findings": findings, "current_version": fam.version }),
@@ -211,8 +236,9 @@ pub async fn approve_change(
             household_id: Some(&head.no_kk),
             change_id: Some(&id),
             details: Some(
-                &json!({ "reason": reason, "version": version, "four_eyes_override": overridden })
-                    .to_string(),
+                &json!({ "reason": reason, "version": version, "four_eyes_override": overridden,
+                    "new_head_named": new_head.is_some() })
+                .to_string(),
             ),
             ..Default::default()
         },
