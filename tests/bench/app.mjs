@@ -11,9 +11,8 @@
 //   3. The Uji Petik form of the household with the most members: a change of the floor
 //      area to its validation message beside the field, under the same throttle,
 //      alternating invalid (0: `variable.range`) and valid values.
-//   4. Only when named (`chaos`), not yet passing (see tests/e2e/chaos.mjs): the offline chaos run
-//      (tests/e2e/chaos.mjs) with BENCH_CHAOS cycles (default 200):
-//      crashes mid-save and mid-push, reloads, tabs closed during a sync, offline flips;
+//   4. Only when named (`chaos`): the offline chaos run (tests/e2e/chaos.mjs) with
+//      BENCH_CHAOS cycles (default 200): the browser killed mid-save and mid-push, reloads, tabs closed during a sync, offline flips;
 //      every change checked on the server, 0 lost and 0 duplicated (it throws otherwise).
 //
 // Usage: TEPAT_URL=http://127.0.0.1:PORT BENCH_USER=name node tests/bench/app.mjs [lighthouse|worklist|form|chaos ...]
@@ -358,23 +357,16 @@ if (want("worklist") || want("form")) {
     await browser.close();
   }
 }
-// Only when named: it does not pass yet (Playwright waits on the crashed renderer's service worker).
 if (only.includes("chaos")) {
   // Imported here: tests/e2e/browser.mjs reads TEPAT_URL when loaded.
   const { chaos } = await import("../e2e/chaos.mjs");
-  const browser = await launch();
-  try {
-    const newContext = (b) => b.newContext(PHONE);
-    console.log(`Offline chaos: ${CHAOS} cycles as ${USER}`);
-    const r = await chaos(browser, { username: USER, cycles: CHAOS, budgetMs: 40 * 60_000, newContext });
-    console.log(
-      `  ${r.cycles} cycles in ${r.seconds} s: ${r.crashes} crashes, ${r.reloads} reloads, ${r.closed_tabs} tabs closed mid-sync, ` +
-        `${r.offline_flips} offline flips, ${r.resent} drafts sent again; ${r.changes} changes, ${r.on_server} on the server: ` +
-        `${r.lost} lost, ${r.duplicated} duplicated`,
-    );
-    results.chaos = r;
-  } finally {
-    await browser.close();
-  }
+  console.log(`Offline chaos: ${CHAOS} cycles as ${USER}`);
+  const r = await chaos({ username: USER, cycles: CHAOS, budgetMs: 40 * 60_000 });
+  console.log(
+    `  ${r.cycles} cycles in ${r.seconds} s: ${r.crashes} crashes, ${r.reloads} reloads, ${r.closed_tabs} tabs closed mid-sync, ` +
+      `${r.offline_flips} offline flips, ${r.resent} drafts sent again; ${r.changes} changes, ${r.on_server} on the server: ` +
+      `${r.lost} lost, ${r.duplicated} duplicated`,
+  );
+  results.chaos = r;
 }
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
