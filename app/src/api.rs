@@ -10,6 +10,7 @@ use crate::i18n::tr;
 
 pub mod console;
 pub mod evidence;
+pub mod participation;
 pub mod ranking;
 pub mod transfer;
 

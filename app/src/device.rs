@@ -106,6 +106,14 @@ pub fn fit(width: u32, height: u32, max: u32) -> (u32, u32) {
     (side(width), side(height))
 }
 
+/// A blob's bytes as standard base64 (a filing's photo, a deliberation's record).
+pub async fn blob_base64(blob: &Blob) -> Result<String, JsValue> {
+    use base64::Engine;
+    let buf = JsFuture::from(blob.array_buffer()).await?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
 /// Decodes an image file, shrinks it to [`PHOTO_MAX_PX`] and encodes it as JPEG.
 pub async fn shrink_photo(file: &Blob) -> Result<Blob, JsValue> {
     let window = web_sys::window().ok_or("no window")?;

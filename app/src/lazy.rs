@@ -185,7 +185,14 @@ macro_rules! lazy_route {
     };
 }
 
+split_fn! { partisipasi;
+    fn participation_view() -> AnyView {
+        view! { <crate::routes::partisipasi::ParticipationPage/> }.into_any()
+    }
+}
+
 lazy_route!(HouseholdRoute, household_view);
+lazy_route!(ParticipationRoute, participation_view);
 lazy_route!(UjiPetikRoute, uji_petik_view);
 lazy_route!(NikRoute, nik_view);
 lazy_route!(OutboxRoute, outbox_view);
@@ -204,6 +211,11 @@ pub fn nik() -> Lazy<NikRoute> {
 }
 
 pub fn outbox() -> Lazy<OutboxRoute> {
+    Lazy::new()
+}
+
+/// The public participation page (no account).
+pub fn participation() -> Lazy<ParticipationRoute> {
     Lazy::new()
 }
 

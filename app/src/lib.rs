@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keluarga/:kk") view=lazy::household()/>
                     <Route path=path!("/keluarga/:kk/uji-petik") view=lazy::uji_petik()/>
                     <Route path=path!("/cek-nik") view=lazy::nik()/>
+                    <Route path=path!("/partisipasi") view=lazy::participation()/>
                     <Route path=path!("/konsol") view=lazy::console()/>
                     <Route path=path!("/dasbor") view=lazy::console()/>
                     <Route path=path!("/penetapan") view=lazy::console()/>
@@ -105,6 +106,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/akun/:username") view=lazy::console()/>
                     <Route path=path!("/riwayat") view=lazy::console()/>
                     <Route path=path!("/peringkat") view=lazy::console()/>
+                    <Route path=path!("/kasus") view=lazy::console()/>
+                    <Route path=path!("/kasus/:id") view=lazy::console()/>
                 </Routes>
             </main>
         </Router>

@@ -31,6 +31,7 @@ pub fn Home() -> impl IntoView {
                     "Sign in with your facilitator account to see your worklist.")}</p>
                 <p><a class="button" href="/masuk">{move || tr(lang.get(), "Masuk", "Sign in")}</a></p>
                 <p><a href="/cek-nik">{move || tr(lang.get(), "Cek NIK tanpa masuk", "Check a NIK without signing in")}</a></p>
+                <p><a href="/partisipasi">{move || tr(lang.get(), "Usul, sanggah, cek tiket", "Propose, object, check a ticket")}</a></p>
             </section>
         }
         .into_any(),

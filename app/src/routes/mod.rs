@@ -7,6 +7,7 @@ pub mod home;
 pub mod household;
 pub mod nik;
 pub mod outbox;
+pub mod partisipasi;
 pub mod score;
 pub mod sign_in;
 pub mod title;

@@ -20,6 +20,7 @@ pub fn screen_name(path: &str, locked: bool) -> (&'static str, &'static str) {
         "/tugas" => ("Daftar Tugas", "Worklist"),
         "/kotak-keluar" => ("Kotak Keluar", "Outbox"),
         "/cek-nik" => ("Cek NIK", "Check a NIK"),
+        "/partisipasi" => ("Partisipasi masyarakat", "Public participation"),
         "/impor" => ("Impor data DTSEN", "Import DTSEN data"),
         "/ekspor" => ("Ekspor data", "Export data"),
         "/penetapan" => ("Penetapan program", "Program determination"),

@@ -868,3 +868,30 @@ both!(
         assert_eq!(pull.json["visits"][0]["target"], "new_family");
     }
 );
+
+both!(the_public_form_lists_a_districts_villages, |ctx| {
+    let r = ctx.get("/api/v1/public/desa/11.01.01", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["district"], "11.01.01");
+    let villages = r.json["villages"].as_array().unwrap();
+    let codes: Vec<&str> = villages
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&V1) && codes.contains(&V2), "{codes:?}");
+    assert!(
+        codes.iter().all(|c| c.starts_with("11.01.01.")),
+        "only the district's villages: {codes:?}"
+    );
+    assert!(
+        villages
+            .iter()
+            .all(|v| !v["name"].as_str().unwrap().is_empty())
+    );
+    // A village, a regency and an unknown district are not districts of the table.
+    for code in [V1, "11.01", "11.01.99"] {
+        ctx.get(&format!("/api/v1/public/desa/{code}"), None)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+});

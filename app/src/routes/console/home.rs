@@ -57,6 +57,17 @@ fn Home() -> impl IntoView {
         }
     };
     let token = u.session.token.clone();
+    let cases = super::kasus::reads_cases(&role).then(|| {
+        view! {
+            <section class="card" data-field="cases-link">
+                <h2>{move || tr(lang.get(), "Usul dan sanggah", "Proposals and objections")}</h2>
+                <p>{move || tr(lang.get(),
+                    "Pengajuan masyarakat di wilayah Anda: musyawarah desa, kunjungan pendamping, verifikasi Dinas Sosial.",
+                    "The public's filings in your area: village deliberation, facilitator visits, social office verification.")}</p>
+                <p><a class="button" href="/kasus">{move || tr(lang.get(), "Buka usul dan sanggah", "Open proposals and objections")}</a></p>
+            </section>
+        }
+    });
     let body = match role.as_str() {
         "admin" => view! { <super::accounts::Manager/> }.into_any(),
         "analyst" => view! {
@@ -87,6 +98,7 @@ fn Home() -> impl IntoView {
                 </dl>
                 <ConsoleNav/>
             </section>
+            {cases}
             {body}
         </div>
     }

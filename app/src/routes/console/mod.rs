@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod dashboard;
 pub mod home;
+pub mod kasus;
 pub mod penetapan;
 pub mod peringkat;
 pub mod queue;
@@ -47,6 +48,10 @@ pub fn ConsoleScreen() -> impl IntoView {
             view! { <accounts::AccountPage/> }.into_any()
         } else if path == "/riwayat" {
             view! { <audit::AuditScreen/> }.into_any()
+        } else if path == "/kasus" {
+            view! { <kasus::CasesPage/> }.into_any()
+        } else if path.starts_with("/kasus/") {
+            view! { <kasus::CasePage/> }.into_any()
         } else if path == "/peringkat" {
             view! { <peringkat::PeringkatPage/> }.into_any()
         } else {
@@ -72,6 +77,7 @@ pub fn role_label(lang: Lang, role: &str) -> &'static str {
         "dinsos_admin" => tr(lang, "Dinas Sosial kabupaten/kota", "Regency social office"),
         "analyst" => tr(lang, "Analis (nasional)", "Analyst (national)"),
         "admin" => tr(lang, "Administrator", "Administrator"),
+        "operator_desa" => tr(lang, "Operator desa/kelurahan", "Village operator"),
         _ => tr(lang, "Peran tidak dikenal", "Unknown role"),
     }
 }

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
             post(file_sanggah).layer(DefaultBodyLimit::max(PUBLIC_MAX_BODY_BYTES)),
         )
         .route("/public/tiket/{number}", get(ticket_status))
+        .route("/public/desa/{district}", get(villages_of_district))
         .route("/participation", get(list))
         .route("/participation/{id}", get(one))
         .route("/participation/{id}/decision", post(decision))
@@ -183,6 +184,31 @@ async fn ticket_status(
         .ok_or_else(unknown)?;
     let case = p::settle(&state, case).await?;
     Ok(Json(p::public_view(&state, &case).await?))
+}
+
+/// `GET /public/desa/{district}`: the villages of a district from the region table, for
+/// the public filing form's village picker (names and codes are public; no family).
+async fn villages_of_district(
+    State(state): State<AppState>,
+    Path(district): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if tepat_core::Level::of(&district) != Some(tepat_core::Level::District)
+        || !state.regions.contains(&district)
+    {
+        return Err(ApiError::NotFound(
+            "kecamatan dengan kode ini / a district with this code".into(),
+        ));
+    }
+    let villages: Vec<Value> = state
+        .regions
+        .children(&district)
+        .map(|(code, name)| json!({ "code": code, "name": name }))
+        .collect();
+    Ok(Json(json!({
+        "district": district,
+        "name": state.regions.name(&district),
+        "villages": villages,
+    })))
 }
 
 #[derive(Deserialize)]
