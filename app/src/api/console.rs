@@ -177,6 +177,10 @@ pub struct ReviewPage {
     pub applies: bool,
     #[serde(default)]
     pub apply_findings: Vec<Finding>,
+    /// When the change makes the head leave and names no new head: the NIKs of the
+    /// members with whom it applies.
+    #[serde(default)]
+    pub new_head_candidates: Vec<String>,
     #[serde(default)]
     pub changes: Vec<Change>,
     #[serde(default)]
@@ -277,6 +281,24 @@ pub async fn decide(
         .await
         .map_err(|_| ApiError::Network)?;
     answer(&check(resp).await?).await
+}
+
+/// `POST /api/v1/review/{id}/approve {reason, new_head}`: approves a change that makes
+/// the head leave, naming the member who becomes head.
+pub async fn approve_naming_head(
+    token: &str,
+    id: &str,
+    reason: &str,
+    new_head: &str,
+) -> Result<(), ApiError> {
+    let resp = Request::post(&format!("/api/v1/review/{id}/approve"))
+        .header("Authorization", &bearer(token))
+        .json(&serde_json::json!({ "reason": reason, "new_head": new_head }))
+        .map_err(|_| ApiError::Decode)?
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    check(resp).await.map(|_| ())
 }
 
 /// One region's ground-check progress.

@@ -12,7 +12,8 @@ use tepat_core::{Finding, Keluarga, Lang};
 use super::{ConsoleNav, ForRoles, local_time, queue_kind_label, reviews, use_unlocked};
 use crate::api::ApiError;
 use crate::api::console::{
-    Change, Decided, DecisionError, ReviewPage, Verdict, decide, photo_url, review_page,
+    Change, Decided, DecisionError, DecisionResult, ReviewPage, Verdict, approve_naming_head,
+    decide, photo_url, review_page,
 };
 use crate::i18n::{tr, tx, use_lang};
 
@@ -296,6 +297,8 @@ fn Item() -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<Decided, ApiError>>);
+    // The member the reviewer names as head, for a change that makes the head leave.
+    let new_head = RwSignal::new(String::new());
     let load = move || {
         let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
         spawn_local(async move { page.set(Some(review_page(&token.get_value(), &id).await)) });
@@ -306,8 +309,23 @@ fn Item() -> impl IntoView {
         let note = reason.get_untracked();
         busy.set(true);
         outcome.set(None);
+        let head = new_head.get_untracked();
         spawn_local(async move {
-            let r = decide(&token.get_value(), &[id], verdict, &note).await;
+            let r = if verdict == Verdict::Approve && !head.is_empty() {
+                approve_naming_head(&token.get_value(), &id, &note, &head)
+                    .await
+                    .map(|()| Decided {
+                        done: 1,
+                        failed: 0,
+                        results: vec![DecisionResult {
+                            id,
+                            ok: true,
+                            error: None,
+                        }],
+                    })
+            } else {
+                decide(&token.get_value(), &[id], verdict, &note).await
+            };
             outcome.set(Some(r));
             busy.set(false);
             load();
@@ -437,13 +455,34 @@ fn Item() -> impl IntoView {
             }
         });
         let pending = i.status == "pending_review";
+        // The head leaves and the change names no new head: the reviewer picks one of
+        // the members with whom it applies, by name.
+        let needs_head = !p.new_head_candidates.is_empty();
+        let head_choice = (pending && needs_head).then(|| {
+            let options = p.new_head_candidates.iter().map(|nik| {
+                let name = p.current.as_ref()
+                    .and_then(|k| k.anggota.iter().find(|a| &a.nik == nik))
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default();
+                view! { <option value=nik.clone()>{name}</option> }
+            }).collect_view();
+            view! {
+                <label for="review-new-head">{tr(l, "Kepala keluarga baru (wajib)", "New head of family (required)")}</label>
+                <select id="review-new-head" data-field="new-head" on:change=move |ev| new_head.set(event_target_value(&ev))>
+                    <option value="">{tr(l, "— pilih anggota —", "— choose a member —")}</option>
+                    {options}
+                </select>
+            }
+        });
         let decision = pending.then(|| view! {
             <section class="card" data-field="decision">
                 <h2>{tr(l, "Keputusan", "Decision")}</h2>
+                {head_choice}
                 <label for="review-reason">{tr(l, "Alasan (wajib jika ditolak)", "Reason (required to reject)")}</label>
                 <textarea id="review-reason" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
                 <p class="actions">
-                    <button type="button" disabled=move || busy.get() on:click=move |_| run(Verdict::Approve)>{tx("Setujui", "Approve")}</button>
+                    <button type="button" disabled=move || busy.get() || (needs_head && new_head.with(String::is_empty))
+                        on:click=move |_| run(Verdict::Approve)>{tx("Setujui", "Approve")}</button>
                     " "
                     <button type="button" class="secondary" disabled=move || busy.get() || reason.with(|r| r.trim().is_empty())
                         on:click=move |_| run(Verdict::Reject)>{tx("Tolak", "Reject")}</button>
