@@ -50,6 +50,9 @@ pub struct GenArgs {
     /// Output file (JSONL); standard output when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Output format: JSON Lines, or the columnar register (Parquet; needs --out).
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
     /// Also write the injected faults, one JSON line per faulted family.
     #[arg(long)]
     pub faults_out: Option<PathBuf>,
@@ -124,6 +127,52 @@ pub struct ValidateArgs {
     pub regions: Option<PathBuf>,
 }
 
+/// The file format of a register: JSON Lines (one Keluarga per line) or the columnar
+/// register (Parquet, docs/data-format.md).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Jsonl,
+    Parquet,
+}
+
+impl Format {
+    /// The format a path names by its extension: `.parquet` is the columnar register,
+    /// anything else JSON Lines.
+    pub fn of_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("parquet") => Format::Parquet,
+            _ => Format::Jsonl,
+        }
+    }
+}
+
+/// `tepat convert IN OUT`: JSON Lines to the columnar register or back; the
+/// direction comes from the extensions (`.parquet` is the columnar register).
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct ConvertArgs {
+    /// Input file (`.jsonl` or `.parquet`).
+    pub input: PathBuf,
+    /// Output file (`.parquet` or `.jsonl`), in the other format.
+    pub output: PathBuf,
+    /// Never show the progress bar (it shows only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// The columnar register's engine (the `tepat-columnar` crate), handed to the CLI by
+/// the `tepat` binary so that nothing else links it.
+pub trait Columnar {
+    /// `tepat convert`.
+    fn convert(&self, args: &ConvertArgs) -> ExitCode;
+    /// `tepat gen --format parquet`.
+    fn gen_parquet(&self, args: &GenArgs) -> ExitCode;
+    /// `tepat rank FILE.parquet`.
+    fn rank_parquet(&self, args: &crate::rank::RankArgs) -> ExitCode;
+    /// `tepat validate FILE.parquet`.
+    fn validate_parquet(&self, args: &ValidateArgs) -> ExitCode;
+}
+
 /// A failure before any output: exit code 2.
 #[derive(Debug)]
 pub struct Unreadable(pub String);
@@ -135,7 +184,7 @@ pub fn today_utc() -> Option<Date> {
     Date::from_days_since_epoch(i64::try_from(secs / 86_400).ok()?)
 }
 
-pub(crate) fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {
+pub fn parse_today(arg: Option<&str>) -> Result<Date, Unreadable> {
     match arg {
         None => today_utc().ok_or_else(|| {
             Unreadable(
@@ -211,6 +260,12 @@ fn gen_inner(
     stderr: &mut dyn Write,
 ) -> Result<(), Unreadable> {
     let today = parse_today(args.today.as_deref())?;
+    if args.format == Format::Parquet {
+        return Err(Unreadable(
+            "--format parquet ditulis oleh biner tepat / --format parquet is written by the tepat binary"
+                .into(),
+        ));
+    }
     if args.extract.dukcapil_from.is_some() || args.extract.pln_from.is_some() {
         #[cfg(target_arch = "wasm32")]
         return Err(Unreadable(
@@ -236,15 +291,7 @@ fn gen_inner(
         #[cfg(not(target_arch = "wasm32"))]
         return gen_survey(args, today, &regions, &population, stdout, stderr);
     }
-    let config = GenConfig {
-        households: args.households.unwrap_or(0),
-        seed: args.seed,
-        region: args.region.clone(),
-        fault_rate: args.fault_rate,
-        today,
-    };
-    let mut generator =
-        Generator::new(config, &regions, &population).map_err(|e| Unreadable(e.to_string()))?;
+    let mut generator = generator(args, today, &regions, &population)?;
     let create = |p: &Path, flag: &str| {
         File::create(p)
             .map(BufWriter::new)
@@ -282,6 +329,23 @@ fn gen_inner(
         args.seed
     );
     Ok(())
+}
+
+/// The family generator `tepat gen` runs for `args` (families, not extracts or surveys).
+pub fn generator(
+    args: &GenArgs,
+    today: Date,
+    regions: &RegionTable,
+    population: &Population,
+) -> Result<Generator, Unreadable> {
+    let config = GenConfig {
+        households: args.households.unwrap_or(0),
+        seed: args.seed,
+        region: args.region.clone(),
+        fault_rate: args.fault_rate,
+        today,
+    };
+    Generator::new(config, regions, population).map_err(|e| Unreadable(e.to_string()))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -426,7 +490,16 @@ impl Summary {
 /// `tepat validate` with explicit streams; returns the exit code.
 pub fn validate_with(args: &ValidateArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
     let lang = Lang::parse(&args.lang).unwrap_or_default();
-    match validate_inner(args, lang, stdout) {
+    validate_exit(validate_inner(args, lang, stdout), lang, stderr)
+}
+
+/// The summary of a validation run on `stderr`, and its exit code.
+pub fn validate_exit(
+    result: Result<Summary, Unreadable>,
+    lang: Lang,
+    stderr: &mut dyn Write,
+) -> u8 {
+    match result {
         Ok(summary) => {
             let _ = writeln!(stderr, "{}", summary.render(lang));
             u8::from(summary.invalid > 0 || summary.malformed > 0)
@@ -438,11 +511,62 @@ pub fn validate_with(args: &ValidateArgs, stdout: &mut dyn Write, stderr: &mut d
     }
 }
 
+/// One input family for [`validate_families`]: its line (or row) number and the
+/// family, or the problems that made it unreadable (JSON objects with a `message`).
+pub type NumberedFamily = (usize, Result<tepat_core::Keluarga, Vec<Value>>);
+
 /// Validates every line of `args.file`, writing one report per non-blank line.
 pub fn validate_inner(
     args: &ValidateArgs,
     lang: Lang,
     stdout: &mut dyn Write,
+) -> Result<Summary, Unreadable> {
+    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        let f = File::open(&args.file).map_err(|e| {
+            Unreadable(format!(
+                "{}: {e} / berkas tidak dapat dibaca",
+                args.file.display()
+            ))
+        })?;
+        Box::new(BufReader::new(f))
+    };
+    let mut lines = input
+        .split(b'\n')
+        .enumerate()
+        .filter(|(_, line)| !matches!(line, Ok(l) if l.iter().all(u8::is_ascii_whitespace)))
+        .map(|(i, line)| {
+            let line = line.map_err(|e| {
+                Unreadable(format!(
+                    "{} baris / line {}: {e}",
+                    args.file.display(),
+                    i + 1
+                ))
+            })?;
+            let family = parse_keluarga(&line).map_err(|e| {
+                e.problems
+                    .iter()
+                    .map(|p| {
+                        let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+                        v["message"] = json!(p.message.get(lang));
+                        v
+                    })
+                    .collect()
+            });
+            Ok((i + 1, family))
+        });
+    validate_families(args, lang, stdout, &mut lines)
+}
+
+/// Validates `families` with the core's validation under `args`' rulebook, regions
+/// and date, writing one report line per family; the JSONL and the columnar
+/// register's `tepat validate`.
+pub fn validate_families(
+    args: &ValidateArgs,
+    lang: Lang,
+    stdout: &mut dyn Write,
+    families: &mut dyn Iterator<Item = Result<NumberedFamily, Unreadable>>,
 ) -> Result<Summary, Unreadable> {
     let today = parse_today(args.today.as_deref())?;
     let regions = load_regions(args.regions.as_deref())?;
@@ -461,34 +585,14 @@ pub fn validate_inner(
         regions: &regions,
         today,
     };
-    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
-        Box::new(BufReader::new(io::stdin()))
-    } else {
-        let f = File::open(&args.file).map_err(|e| {
-            Unreadable(format!(
-                "{}: {e} / berkas tidak dapat dibaca",
-                args.file.display()
-            ))
-        })?;
-        Box::new(BufReader::new(f))
-    };
     let mut out = BufWriter::new(stdout);
     let write_err = |e: io::Error| Unreadable(format!("menulis keluaran / writing output: {e}"));
     let mut summary = Summary::default();
     let mut findings = Vec::new();
-    for (i, line) in input.split(b'\n').enumerate() {
-        let line = line.map_err(|e| {
-            Unreadable(format!(
-                "{} baris / line {}: {e}",
-                args.file.display(),
-                i + 1
-            ))
-        })?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    for item in families {
+        let (line_no, family) = item?;
         summary.lines += 1;
-        let report = match parse_keluarga(&line) {
+        let report = match family {
             Ok(k) => {
                 findings.clear();
                 validate_into(&k, &ctx, &mut findings);
@@ -508,7 +612,7 @@ pub fn validate_inner(
                     summary.invalid += 1;
                 }
                 LineReport {
-                    line: i + 1,
+                    line: line_no,
                     valid: errors == 0,
                     errors,
                     warnings,
@@ -517,19 +621,10 @@ pub fn validate_inner(
                     parse_error: None,
                 }
             }
-            Err(e) => {
+            Err(problems) => {
                 summary.malformed += 1;
-                let problems: Vec<Value> = e
-                    .problems
-                    .iter()
-                    .map(|p| {
-                        let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-                        v["message"] = json!(p.message.get(lang));
-                        v
-                    })
-                    .collect();
                 LineReport {
-                    line: i + 1,
+                    line: line_no,
                     valid: false,
                     errors: 0,
                     warnings: 0,

@@ -29,7 +29,7 @@ pub mod rank;
 pub mod reference;
 pub mod rng;
 
-pub use cli::{GenArgs, ValidateArgs, run_gen, run_validate};
+pub use cli::{Columnar, ConvertArgs, Format, GenArgs, ValidateArgs, run_gen, run_validate};
 pub use generate::{Fault, FaultKind, FaultRecord, GenConfig, GenError, Generated, Generator};
 pub use population::{Population, VillageSampler};
 pub use rng::Rng;

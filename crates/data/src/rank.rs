@@ -82,7 +82,13 @@ pub fn run_rank(args: &RankArgs) -> ExitCode {
 
 /// `tepat rank` with explicit streams; returns the exit code.
 pub fn rank_with(args: &RankArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
-    match rank_inner(args, stdout, stderr) {
+    let result = rank_inner(args, stdout, stderr);
+    rank_exit(result, stderr)
+}
+
+/// The summary line of a ranking run on `stderr`, and its exit code.
+pub fn rank_exit(result: Result<RankSummary, Unreadable>, stderr: &mut dyn Write) -> u8 {
+    match result {
         Ok(s) => {
             let _ = writeln!(
                 stderr,
@@ -191,6 +197,127 @@ fn regional_cuts(values: &mut [(f64, u32)], min_persons: u64) -> Option<[f64; CU
     person_cut_points(values)
 }
 
+/// Scored families waiting for their cut points: pass 1 of the one batch ranking.
+/// Every ranking path (JSONL, the columnar register, the server's run) feeds its
+/// scores here and gets its desil from [`Scored::rank`].
+#[derive(Clone, Debug, Default)]
+pub struct Scored {
+    ranked: Vec<RankedFamily>,
+    rejects: Vec<(u32, String)>,
+    regency_index: HashMap<String, u32>,
+    regency_names: Vec<String>,
+    persons: u64,
+}
+
+impl Scored {
+    pub fn new() -> Scored {
+        Scored::default()
+    }
+
+    /// Families scored so far.
+    pub fn len(&self) -> usize {
+        self.ranked.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranked.is_empty()
+    }
+
+    /// One scored family: its key, No. KK, regency code, predicted per-capita
+    /// expenditure and active members.
+    pub fn push(&mut self, key: u32, no_kk: &str, regency: &str, per_capita: f64, persons: u32) {
+        let regency = if is_regency(regency) {
+            match self.regency_index.get(regency) {
+                Some(&r) => r,
+                None => {
+                    let r = self.regency_names.len() as u32;
+                    self.regency_names.push(regency.to_owned());
+                    self.regency_index.insert(regency.to_owned(), r);
+                    r
+                }
+            }
+        } else {
+            u32::MAX
+        };
+        self.persons += u64::from(persons);
+        self.ranked.push(RankedFamily {
+            per_capita,
+            kk: kk_number(no_kk),
+            key,
+            regency,
+            persons,
+            desil: 0,
+            desil_province: 0,
+            desil_regency: 0,
+        });
+    }
+
+    /// Appends the families scored in `other` (a later part of the same input), its
+    /// keys shifted by `key_offset`.
+    pub fn append(&mut self, other: Scored, key_offset: u32) {
+        for r in other.ranked {
+            let regency = match other.regency_names.get(r.regency as usize) {
+                Some(code) => match self.regency_index.get(code.as_str()) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.regency_names.len() as u32;
+                        self.regency_names.push(code.clone());
+                        self.regency_index.insert(code.clone(), i);
+                        i
+                    }
+                },
+                None => u32::MAX,
+            };
+            self.ranked.push(RankedFamily {
+                key: r.key.saturating_add(key_offset),
+                regency,
+                ..r
+            });
+        }
+        self.rejects.extend(
+            other
+                .rejects
+                .into_iter()
+                .map(|(k, reason)| (k.saturating_add(key_offset), reason)),
+        );
+        self.persons += other.persons;
+    }
+
+    /// A family that could not be ranked, with the reason (English).
+    pub fn reject(&mut self, key: u32, reason: String) {
+        self.rejects.push((key, reason));
+    }
+
+    /// Scores `k` with `model` (the core's one engine) and keeps the result.
+    pub fn score(&mut self, model: &RankingModel, today: Date, key: u32, k: &Keluarga) {
+        match model.predict(k, today) {
+            Ok(p) => self.push(key, &k.no_kk, &k.address.regency, p.per_capita, p.members),
+            Err(e) => self.reject(key, e.to_string()),
+        }
+    }
+
+    /// Passes 2 and 3: the national person-weighted cut points and those of every
+    /// province and regency with at least `min_persons` persons, then each family's
+    /// desil. Families stay in the order they were pushed; rejects are sorted by key.
+    pub fn rank(self, min_persons: u64) -> Result<Ranking, NothingToRank> {
+        let Scored {
+            mut ranked,
+            mut rejects,
+            regency_names,
+            persons,
+            ..
+        } = self;
+        rejects.sort_by_key(|r| r.0);
+        rank_scored(&mut ranked, &regency_names, min_persons).map(|cut_points| Ranking {
+            ranked,
+            rejects,
+            regencies: regency_names,
+            persons,
+            cut_points,
+        })
+    }
+}
+
 /// The one batch ranking, for `tepat rank` and the server's ranking run: scores every
 /// family with `model`, computes the national person-weighted cut points and those of
 /// every province and regency with at least `min_persons` persons, and gives each
@@ -204,51 +331,21 @@ pub fn rank_families<I>(
 where
     I: IntoIterator<Item = (u32, Result<Keluarga, String>)>,
 {
-    // Pass 1: score.
-    let mut ranked: Vec<RankedFamily> = Vec::new();
-    let mut rejects: Vec<(u32, String)> = Vec::new();
-    let mut regency_index: HashMap<String, u32> = HashMap::new();
-    let mut regency_names: Vec<String> = Vec::new();
-    let mut persons = 0u64;
+    let mut scored = Scored::new();
     for (key, family) in families {
-        let k = match family {
-            Ok(k) => k,
-            Err(reason) => {
-                rejects.push((key, reason));
-                continue;
-            }
-        };
-        match model.predict(&k, today) {
-            Ok(p) => {
-                let regency = if is_regency(&k.address.regency) {
-                    match regency_index.get(k.address.regency.as_str()) {
-                        Some(&r) => r,
-                        None => {
-                            let r = regency_names.len() as u32;
-                            regency_names.push(k.address.regency.clone());
-                            regency_index.insert(k.address.regency.clone(), r);
-                            r
-                        }
-                    }
-                } else {
-                    u32::MAX
-                };
-                persons += u64::from(p.members);
-                ranked.push(RankedFamily {
-                    per_capita: p.per_capita,
-                    kk: kk_number(&k.no_kk),
-                    key,
-                    regency,
-                    persons: p.members,
-                    desil: 0,
-                    desil_province: 0,
-                    desil_regency: 0,
-                });
-            }
-            Err(e) => rejects.push((key, e.to_string())),
+        match family {
+            Ok(k) => scored.score(model, today, key, &k),
+            Err(reason) => scored.reject(key, reason),
         }
     }
+    scored.rank(min_persons)
+}
 
+fn rank_scored(
+    ranked: &mut [RankedFamily],
+    regency_names: &[String],
+    min_persons: u64,
+) -> Result<CutPointsSource, NothingToRank> {
     // Cut points: national, then per regency and province.
     let mut scratch: Vec<(f64, u32)> = ranked.iter().map(|r| (r.per_capita, r.persons)).collect();
     let national = person_cut_points(&mut scratch).ok_or(NothingToRank)?;
@@ -304,7 +401,7 @@ where
     drop(by_regency);
 
     // Pass 2: each family's desil under the new cut points.
-    for r in &mut ranked {
+    for r in ranked.iter_mut() {
         r.desil = desil_of(&national, r.per_capita);
         if r.regency != u32::MAX {
             let code = &regency_names[r.regency as usize];
@@ -316,21 +413,11 @@ where
             }
         }
     }
-    Ok(Ranking {
-        ranked,
-        rejects,
-        regencies: regency_names,
-        persons,
-        cut_points,
-    })
+    Ok(cut_points)
 }
 
-/// Scores and ranks every line; returns the summary.
-pub fn rank_inner(
-    args: &RankArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<RankSummary, Unreadable> {
+/// The reference date and ranking model `args` name (the built-in model when none).
+pub fn model_and_today(args: &RankArgs) -> Result<(RankingModel, Date), Unreadable> {
     let today = match args.today.as_deref() {
         None => today_utc().ok_or_else(|| {
             Unreadable(
@@ -344,9 +431,8 @@ pub fn rank_inner(
             ))
         })?,
     };
-    let owned;
-    let model: &RankingModel = match &args.model {
-        None => RankingModel::builtin(),
+    let model = match &args.model {
+        None => RankingModel::builtin().clone(),
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| {
                 Unreadable(format!(
@@ -354,11 +440,21 @@ pub fn rank_inner(
                     p.display()
                 ))
             })?;
-            owned = RankingModel::from_json(&text)
-                .map_err(|e| Unreadable(format!("--model {}: {e}", p.display())))?;
-            &owned
+            RankingModel::from_json(&text)
+                .map_err(|e| Unreadable(format!("--model {}: {e}", p.display())))?
         }
     };
+    Ok((model, today))
+}
+
+/// Scores and ranks every line; returns the summary.
+pub fn rank_inner(
+    args: &RankArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<RankSummary, Unreadable> {
+    let (model, today) = model_and_today(args)?;
+    let model = &model;
     let file = File::open(&args.file).map_err(|e| {
         Unreadable(format!(
             "{}: {e} / berkas tidak dapat dibaca",
@@ -426,6 +522,28 @@ pub fn rank_inner(
             args.file.display()
         )));
     };
+    let summary = finish_ranking(args, model, today, &mut ranking, stderr)?;
+    let mut sink: Box<dyn Write + '_> = match &args.out {
+        Some(p) => {
+            Box::new(BufWriter::new(File::create(p).map_err(|e| {
+                Unreadable(format!("--out {}: {e}", p.display()))
+            })?))
+        }
+        None => Box::new(BufWriter::new(stdout)),
+    };
+    write_rank_lines(&ranking, &mut sink)?;
+    Ok(summary)
+}
+
+/// What every ranking path does once the families are ranked: the cut points'
+/// basis and, with `--write-model`, the new model version.
+pub fn finish_ranking(
+    args: &RankArgs,
+    model: &RankingModel,
+    today: Date,
+    ranking: &mut Ranking,
+    stderr: &mut dyn Write,
+) -> Result<RankSummary, Unreadable> {
     let families = ranking.ranked.len() as u64;
     let persons = ranking.persons;
     let rejected = ranking.rejects.len() as u64;
@@ -458,41 +576,37 @@ pub fn rank_inner(
         );
     }
 
-    // Each family's desil, and the rejected lines, merged back into file order.
+    Ok(RankSummary {
+        families,
+        persons,
+        rejected,
+        cut_points: ranking.cut_points.clone(),
+        model_version: model.version().to_owned(),
+    })
+}
+
+/// The output lines of `tepat rank`: each family's desil, and the rejected lines,
+/// merged back into key (file) order.
+pub fn write_rank_lines(ranking: &Ranking, sink: &mut dyn Write) -> Result<(), Unreadable> {
     let write_err = |e: io::Error| Unreadable(format!("menulis keluaran / writing output: {e}"));
-    let mut sink: Box<dyn Write + '_> = match &args.out {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).map_err(|e| {
-                Unreadable(format!("--out {}: {e}", p.display()))
-            })?))
-        }
-        None => Box::new(BufWriter::new(stdout)),
-    };
     let rejects = &ranking.rejects;
     let mut next_reject = 0;
-    let write_line = |v: serde_json::Value, sink: &mut Box<dyn Write + '_>| {
+    let write_line = |v: serde_json::Value, sink: &mut dyn Write| {
         serde_json::to_writer(&mut *sink, &v).map_err(|e| write_err(e.into()))?;
         sink.write_all(b"\n").map_err(write_err)
     };
     for r in &ranking.ranked {
         while next_reject < rejects.len() && rejects[next_reject].0 < r.key {
             let (line, reason) = &rejects[next_reject];
-            write_line(json!({ "line": line, "error": reason }), &mut sink)?;
+            write_line(json!({ "line": line, "error": reason }), sink)?;
             next_reject += 1;
         }
-        write_line(rank_line(r, u64::from(r.key)), &mut sink)?;
+        write_line(rank_line(r, u64::from(r.key)), sink)?;
     }
     for (line, reason) in &rejects[next_reject..] {
-        write_line(json!({ "line": line, "error": reason }), &mut sink)?;
+        write_line(json!({ "line": line, "error": reason }), sink)?;
     }
-    sink.flush().map_err(write_err)?;
-    Ok(RankSummary {
-        families,
-        persons,
-        rejected,
-        cut_points: ranking.cut_points,
-        model_version: model.version().to_owned(),
-    })
+    sink.flush().map_err(write_err)
 }
 
 /// A copy of `model` with new cut points, version and effective date, checked by

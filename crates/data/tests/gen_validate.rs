@@ -215,6 +215,7 @@ fn gen_args(out: PathBuf) -> GenArgs {
         fault_rate: 0.0,
         out: Some(out),
         faults_out: None,
+        format: Default::default(),
         today: Some(TODAY.into()),
         regions: None,
         population: None,

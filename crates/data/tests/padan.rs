@@ -244,6 +244,7 @@ fn the_commands_write_links_and_findings_and_refuse_a_wrong_header() {
         fault_rate: 0.0,
         out: Some(p("dukcapil.csv")),
         faults_out: None,
+        format: Default::default(),
         today: Some(TODAY.into()),
         regions: None,
         population: None,

@@ -125,7 +125,9 @@ pub enum Command {
     },
     /// Generate synthetic families (tepat-data).
     Gen(tepat_data::GenArgs),
-    /// Validate a JSONL file of families (tepat-data).
+    /// Convert a register between JSON Lines and the columnar register (Parquet).
+    Convert(tepat_data::ConvertArgs),
+    /// Validate a JSONL or Parquet file of families (tepat-data).
     Validate(tepat_data::ValidateArgs),
     /// Rank families (tepat-data).
     Rank(tepat_data::rank::RankArgs),
@@ -251,11 +253,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         .map(|()| std::process::ExitCode::SUCCESS)
 }
 
-/// The data commands are synchronous and own their exit codes.
-pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
+/// The data commands are synchronous and own their exit codes. The columnar register
+/// (Parquet) is read and written by `columnar`, which the `tepat` binary passes in.
+pub fn run_sync(cli: &Cli, columnar: &dyn tepat_data::Columnar) -> Option<std::process::ExitCode> {
+    use tepat_data::Format;
     match &cli.command {
+        Command::Gen(a) if a.format == Format::Parquet => Some(columnar.gen_parquet(a)),
         Command::Gen(a) => Some(tepat_data::run_gen(a)),
+        Command::Convert(a) => Some(columnar.convert(a)),
+        Command::Validate(a) if Format::of_path(&a.file) == Format::Parquet => {
+            Some(columnar.validate_parquet(a))
+        }
         Command::Validate(a) => Some(tepat_data::run_validate(a)),
+        Command::Rank(a) if Format::of_path(&a.file) == Format::Parquet => {
+            Some(columnar.rank_parquet(a))
+        }
         Command::Rank(a) => Some(tepat_data::rank::run_rank(a)),
         Command::Model {
             command: ModelCommand::Data(c),
@@ -269,6 +281,7 @@ pub fn run_sync(cli: &Cli) -> Option<std::process::ExitCode> {
 async fn run_inner(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Gen(_)
+        | Command::Convert(_)
         | Command::Validate(_)
         | Command::Rank(_)
         | Command::Model {

@@ -12,6 +12,10 @@
 //! at 100,000 and 1,000,000 register members (`--members N` for one size), beside
 //! Splink on the same files (`tests/bench/splink_padan.py`, in a virtual environment
 //! under target/; `--no-splink` skips it).
+//! `cargo xtask bench columnar` only the columnar register with the release `tepat`
+//! binary: `tepat gen --format parquet`, `tepat rank FILE.parquet` (stages and peak
+//! RSS) at 1,000,000 and 10,000,000 families (`--families N,M` to choose), and the
+//! JSON Lines `tepat rank` on the same first size for the ratio.
 //! `cargo xtask bench fit` only fitting and evaluating the ranking model on a synthetic
 //! survey of 300,000 households (`--households N`; `crates/data/examples/fit.rs`).
 
@@ -35,9 +39,10 @@ pub fn run(args: &[String]) -> bool {
         Some("ranking") => return ranking(&args[1..]),
         Some("padan") => return padan(&args[1..]),
         Some("fit") => return fit(&args[1..]),
+        Some("columnar") => return columnar(&args[1..]),
         Some(other) => {
             eprintln!(
-                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app`, `cargo xtask bench ranking`, `cargo xtask bench padan` or `cargo xtask bench fit`"
+                "xtask: unknown bench {other:?}; use `cargo xtask bench`, `cargo xtask bench load`, `cargo xtask bench app`, `cargo xtask bench ranking`, `cargo xtask bench padan`, `cargo xtask bench fit` or `cargo xtask bench columnar`"
             );
             return false;
         }
@@ -449,6 +454,143 @@ pub fn padan(args: &[String]) -> bool {
     );
     for (name, line) in summary {
         println!("  {name:<14} {line}");
+    }
+    ok
+}
+
+/// One timed run of the release `tepat`: wall seconds, peak RSS (KiB, from GNU
+/// time's `%M`) and its standard error.
+fn timed_tepat(bin: &Path, args: &[&str]) -> Option<(f64, u64, String)> {
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "TEPAT-RSS-KB %M"])
+        .arg(bin)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let secs = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("TEPAT-RSS-KB "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    // `tepat rank` exits 1 when some families could not be ranked; that is a result.
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        eprintln!("xtask: tepat {} failed:\n{stderr}", args.join(" "));
+        return None;
+    }
+    Some((secs, rss, stderr))
+}
+
+/// The columnar register's benchmark (release `tepat`): gen to Parquet, rank from
+/// Parquet at each size, and rank from JSON Lines at the first size. Figures go by hand
+/// into docs/benchmarks.md.
+pub fn columnar(args: &[String]) -> bool {
+    if !util::run(cargo().args(["build", "--release", "-p", "tepat-server", "--bin", "tepat"])) {
+        eprintln!("xtask: building the release tepat failed");
+        return false;
+    }
+    let bin = build::target_dir().join("release/tepat");
+    let sizes: Vec<u64> = crate::flag(args, "--families")
+        .unwrap_or_else(|| "1000000,10000000".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let dir = build::target_dir().join("columnar-bench");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("xtask: {}: {e}", dir.display());
+        return false;
+    }
+    let today = "2026-06-30";
+    let mut summary = Vec::new();
+    let mut ok = true;
+    for (i, &n) in sizes.iter().enumerate() {
+        let parquet = dir.join(format!("register-{n}.parquet"));
+        let ranks = dir.join(format!("ranks-{n}.parquet"));
+        let (p, r) = (parquet.display().to_string(), ranks.display().to_string());
+        let households = n.to_string();
+        eprintln!(
+            "xtask: columnar benchmark, {n} families; load average {}",
+            load_average()
+        );
+        let Some((gen_s, gen_rss, _)) = timed_tepat(
+            &bin,
+            &[
+                "gen",
+                "--format",
+                "parquet",
+                "--households",
+                &households,
+                "--seed",
+                "1",
+                "--today",
+                today,
+                "--out",
+                &p,
+            ],
+        ) else {
+            ok = false;
+            continue;
+        };
+        let size = std::fs::metadata(&parquet).map_or(0, |m| m.len());
+        summary.push(format!(
+            "gen parquet {n}: {gen_s:.1} s, {:.0} families/s, file {}, peak RSS {} MiB",
+            n as f64 / gen_s,
+            util::human_bytes(size),
+            gen_rss / 1024
+        ));
+        let Some((rank_s, rank_rss, err)) = timed_tepat(
+            &bin,
+            &["rank", &p, "--today", today, "--out", &r, "--no-progress"],
+        ) else {
+            ok = false;
+            continue;
+        };
+        let stages = err
+            .lines()
+            .find(|l| l.contains("stages:"))
+            .unwrap_or("")
+            .to_owned();
+        summary.push(format!(
+            "rank parquet {n}: {rank_s:.1} s, {:.0} families/s, peak RSS {} MiB; {stages}",
+            n as f64 / rank_s,
+            rank_rss / 1024
+        ));
+        if i == 0 {
+            let jsonl = dir.join(format!("register-{n}.jsonl"));
+            let j = jsonl.display().to_string();
+            let out = dir.join(format!("ranks-{n}.jsonl")).display().to_string();
+            let Some((conv_s, _, _)) = timed_tepat(&bin, &["convert", &p, &j, "--no-progress"])
+            else {
+                ok = false;
+                continue;
+            };
+            let Some((json_s, json_rss, _)) = timed_tepat(
+                &bin,
+                &["rank", &j, "--today", today, "--out", &out, "--no-progress"],
+            ) else {
+                ok = false;
+                continue;
+            };
+            summary.push(format!(
+                "convert parquet->jsonl {n}: {conv_s:.1} s; rank jsonl {n}: {json_s:.1} s, {:.0} families/s, peak RSS {} MiB; parquet is {:.1}x faster",
+                n as f64 / json_s,
+                json_rss / 1024,
+                json_s / rank_s
+            ));
+            let _ = std::fs::remove_file(&jsonl);
+        }
+        let _ = std::fs::remove_file(&ranks);
+    }
+    println!(
+        "\ncolumnar benchmark summary ({} cores; load average now {}):",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
+    );
+    for line in summary {
+        println!("  {line}");
     }
     ok
 }

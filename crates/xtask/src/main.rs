@@ -30,6 +30,7 @@ const USAGE: &str = "usage: cargo xtask <run|test|e2e|bench|fuzz-api|dist|tools>
   bench   run the benchmarks and print their figures
           `bench load [--engine sqlite|postgres] [load run options]`: only the server load test
           `bench app [lighthouse|worklist|form|chaos]`: only the PWA's budgets in Chromium
+          `bench columnar [--families N,M]`: only the columnar register (gen, rank from Parquet)
   fuzz-api  Schemathesis (PyPI, in a venv under target/) against a demo server, as the
           demo admin, a facilitator and without a token: requests, 5xx, schema disagreements
           options: --examples N  --seed N  --workers N

@@ -12,7 +12,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = tepat_server::cli::Cli::parse();
-    if let Some(code) = tepat_server::cli::run_sync(&cli) {
+    if let Some(code) = tepat_server::cli::run_sync(&cli, &tepat_columnar::Engine) {
         return code;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
