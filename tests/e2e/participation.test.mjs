@@ -56,7 +56,7 @@ test("a sanggah filed publicly goes through the village and Dinsos, and the file
   await form.getByLabel("No. KK keluarga yang disanggah").fill(target.no_kk);
   // The reason codes are the core's sanggah list.
   await form.getByLabel("Keluarga tergolong mampu").check();
-  await form.getByLabel("Keterangan").fill("Keluarga ini memiliki dua mobil dan rumah kedua.");
+  await form.getByRole("textbox", { name: "Keterangan", exact: true }).fill("Keluarga ini memiliki dua mobil dan rumah kedua.");
 
   // Without the photo and GPS the server refuses, with its message.
   await form.getByRole("button", { name: "Kirim sanggahan" }).click();
@@ -190,7 +190,7 @@ test("an usul names a real village picked from the region table and reaches that
   await form.getByRole("button", { name: "Tambah anggota" }).click();
   await form.getByLabel("Nama anggota 2").fill("Dedi");
   await form.getByLabel("Lansia hidup sendiri").check();
-  await form.getByLabel("Keterangan").fill("Tinggal di rumah bambu, belum pernah didata.");
+  await form.getByRole("textbox", { name: "Keterangan", exact: true }).fill("Tinggal di rumah bambu, belum pernah didata.");
   await form.getByRole("button", { name: "Kirim usul" }).click();
   const ticket = await form.locator('[data-field="receipt"] [data-field="ticket"]').innerText();
   assert.match(ticket, /^\d{4}-\d{6}$/);
