@@ -72,6 +72,16 @@ fn extract_with(
     out.join("\n") + "\n"
 }
 
+/// Stores the families as the register's current versions.
+async fn save(ctx: &common::Ctx, families: &[Keluarga]) {
+    let mut tx = ctx.state.db.pool.begin().await.unwrap();
+    store::lock(&mut tx).await.unwrap();
+    for k in families {
+        store::save(&mut tx, k, None, None).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
 async fn import(ctx: &common::Ctx, token: &str, body: &str) -> common::Resp {
     ctx.raw(
         Method::POST,
@@ -89,12 +99,7 @@ both!(dukcapil_findings_become_review_items_once, |ctx| {
     ctx.user("k2", Role::Supervisor, &["11.01.02"]).await;
     ctx.user("p1", Role::Facilitator, &["11.01.01.2001"]).await;
     let families = register();
-    let mut tx = ctx.state.db.pool.begin().await.unwrap();
-    store::lock(&mut tx).await.unwrap();
-    for k in &families {
-        store::save(&mut tx, k, None, None).await.unwrap();
-    }
-    tx.commit().await.unwrap();
+    save(&ctx, &families).await;
     let csv = extract(&families);
     let d1 = ctx.login("d1").await;
     let k1 = ctx.login("k1").await;
@@ -212,12 +217,7 @@ both!(
         ctx.user("d1", Role::DinsosAdmin, &["11.01"]).await;
         ctx.user("k1", Role::Supervisor, &["11.01.01"]).await;
         let families = register();
-        let mut tx = ctx.state.db.pool.begin().await.unwrap();
-        store::lock(&mut tx).await.unwrap();
-        for k in &families {
-            store::save(&mut tx, k, None, None).await.unwrap();
-        }
-        tx.commit().await.unwrap();
+        save(&ctx, &families).await;
         // The head of family 3 died; everyone else is active.
         let csv = extract_with(&families, |i, m| match (i, m) {
             (2, 0) => ("meninggal", "2026-10-01"),
